@@ -1,0 +1,280 @@
+package vllm
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// ChatService calls /v1/chat/completions. Use it through Client.Chat.
+type ChatService struct{ c *Client }
+
+// ChatRequest is a request to /v1/chat/completions.
+//
+// Fields left at their zero value are not sent. Sampling settings live in the
+// embedded SamplingParams (set them as req.Temperature = vllm.Ptr(0.7), or in
+// a literal as SamplingParams: vllm.SamplingParams{…}); the fluent builder
+// (ChatService.New) sets them directly.
+type ChatRequest struct {
+	// Model is the served model name (required).
+	Model string `json:"model"`
+	// Messages is the conversation (required, at least one).
+	Messages []Message `json:"messages"`
+
+	SamplingParams
+
+	// MaxCompletionTokens is OpenAI's newer name for MaxTokens.
+	MaxCompletionTokens *int `json:"max_completion_tokens,omitempty"`
+	// Logprobs asks for the sampled tokens' log probabilities; TopLogprobs
+	// for that many alternatives per token.
+	Logprobs    *bool `json:"logprobs,omitempty"`
+	TopLogprobs *int  `json:"top_logprobs,omitempty"`
+
+	// Tools the model may call, and whether/which it must.
+	Tools             []Tool     `json:"tools,omitzero"`
+	ToolChoice        ToolChoice `json:"tool_choice,omitzero"`
+	ParallelToolCalls *bool      `json:"parallel_tool_calls,omitempty"`
+
+	// ReasoningEffort is "low", "medium" or "high" for models that take it.
+	ReasoningEffort string `json:"reasoning_effort,omitempty"`
+
+	// Chat template settings (vLLM).
+	ChatTemplate         string              `json:"chat_template,omitempty"`
+	ChatTemplateKwargs   map[string]any      `json:"chat_template_kwargs,omitempty"`
+	AddGenerationPrompt  *bool               `json:"add_generation_prompt,omitempty"`
+	ContinueFinalMessage *bool               `json:"continue_final_message,omitempty"`
+	Echo                 *bool               `json:"echo,omitempty"`
+	Documents            []map[string]string `json:"documents,omitzero"`
+	MMProcessorKwargs    map[string]any      `json:"mm_processor_kwargs,omitempty"`
+
+	// Extra holds fields sent at the top level of the body beyond the typed
+	// ones. An Extra key that names a typed field replaces that field's value.
+	Extra map[string]any `json:"-"`
+}
+
+// chatRequestAlias has ChatRequest's fields without its methods.
+type chatRequestAlias ChatRequest
+
+// chatWire adds the stream flag, which the service method sets.
+type chatWire struct {
+	*chatRequestAlias
+	Stream bool `json:"stream,omitempty"`
+}
+
+// MarshalJSON encodes the request body, merging Extra (see ChatRequest.Extra).
+func (r *ChatRequest) MarshalJSON() ([]byte, error) {
+	return r.marshal(false)
+}
+
+func (r *ChatRequest) marshal(stream bool) ([]byte, error) {
+	return marshalWithExtra(chatWire{(*chatRequestAlias)(r), stream}, r.Extra)
+}
+
+// Validate checks the request for mistakes that the server would reject, and
+// returns a *ParamError naming the first offending field.
+func (r *ChatRequest) Validate() error {
+	if r == nil {
+		return missing("request")
+	}
+	if r.Model == "" {
+		return missing("model")
+	}
+	if len(r.Messages) == 0 {
+		return missing("messages")
+	}
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		field := "messages[" + strconv.Itoa(i) + "]"
+		switch m.Role {
+		case "":
+			return missing(field + ".role")
+		case RoleTool:
+			if m.ToolCallID == "" {
+				return missing(field + ".tool_call_id")
+			}
+		}
+	}
+	for i, t := range r.Tools {
+		if t.Function.Name == "" {
+			return missing("tools[" + strconv.Itoa(i) + "].function.name")
+		}
+	}
+	return r.SamplingParams.validate()
+}
+
+// validate checks ranges the server would reject.
+func (p *SamplingParams) validate() error {
+	if p.N != nil && *p.N < 1 {
+		return invalid("n", "must be at least 1, got %d", *p.N)
+	}
+	if p.MaxTokens != nil && *p.MaxTokens < 0 {
+		return invalid("max_tokens", "must not be negative, got %d", *p.MaxTokens)
+	}
+	if p.Temperature != nil && *p.Temperature < 0 {
+		return invalid("temperature", "must not be negative, got %v", *p.Temperature)
+	}
+	if p.TopP != nil && (*p.TopP <= 0 || *p.TopP > 1) {
+		return invalid("top_p", "must be in (0, 1], got %v", *p.TopP)
+	}
+	if p.TopK != nil && *p.TopK < -1 {
+		return invalid("top_k", "must be -1, 0 or positive, got %d", *p.TopK)
+	}
+	if p.MinP != nil && (*p.MinP < 0 || *p.MinP > 1) {
+		return invalid("min_p", "must be in [0, 1], got %v", *p.MinP)
+	}
+	return nil
+}
+
+// ChatResponse is a response of /v1/chat/completions.
+type ChatResponse struct {
+	ID      string       `json:"id"`
+	Object  string       `json:"object"`
+	Created int64        `json:"created"`
+	Model   string       `json:"model"`
+	Choices []ChatChoice `json:"choices"`
+	Usage   *Usage       `json:"usage"`
+
+	SystemFingerprint string `json:"system_fingerprint,omitempty"`
+	ServiceTier       string `json:"service_tier,omitempty"`
+	// vLLM-only fields, raw: per-prompt-token logprobs, the prompt's token
+	// ids, and disaggregated-serving transfer parameters.
+	PromptLogprobs   json.RawMessage `json:"prompt_logprobs,omitempty"`
+	PromptTokenIDs   []int           `json:"prompt_token_ids,omitempty"`
+	KVTransferParams json.RawMessage `json:"kv_transfer_params,omitempty"`
+
+	// Raw is the response body exactly as received; fields not typed here
+	// are read from it.
+	Raw json.RawMessage `json:"-"`
+}
+
+func (r *ChatResponse) setRaw(b json.RawMessage) { r.Raw = b }
+
+// ChatChoice is one choice of a chat response (n > 1 gives several).
+type ChatChoice struct {
+	Index        int           `json:"index"`
+	Message      Message       `json:"message"`
+	Logprobs     *ChatLogprobs `json:"logprobs"`
+	FinishReason string        `json:"finish_reason"`
+	// StopReason (vLLM) is the stop string or token that ended generation.
+	StopReason *StopReason `json:"stop_reason"`
+	// TokenIDs are the generated token ids, when requested (vLLM).
+	TokenIDs []int `json:"token_ids,omitempty"`
+}
+
+// first returns the first choice, or nil.
+func (r *ChatResponse) first() *ChatChoice {
+	if r == nil || len(r.Choices) == 0 {
+		return nil
+	}
+	return &r.Choices[0]
+}
+
+// Content returns the first choice's content, or "" when there is none.
+func (r *ChatResponse) Content() string {
+	if c := r.first(); c != nil {
+		return c.Message.Content
+	}
+	return ""
+}
+
+// Text returns the first choice's content, or ErrNoContent when the response
+// has no choice or a null content (e.g. only tool calls).
+func (r *ChatResponse) Text() (string, error) {
+	c := r.first()
+	if c == nil || !c.Message.HasContent() {
+		return "", ErrNoContent
+	}
+	return c.Message.Content, nil
+}
+
+// Reasoning returns the first choice's reasoning, whichever field name the
+// server used, or "".
+func (r *ChatResponse) Reasoning() string {
+	if c := r.first(); c != nil {
+		return c.Message.Reasoning
+	}
+	return ""
+}
+
+// FinishReason returns the first choice's finish reason.
+func (r *ChatResponse) FinishReason() string {
+	if c := r.first(); c != nil {
+		return c.FinishReason
+	}
+	return ""
+}
+
+// ToolCalls returns the first choice's tool calls.
+func (r *ChatResponse) ToolCalls() []ToolCall {
+	if c := r.first(); c != nil {
+		return c.Message.ToolCalls
+	}
+	return nil
+}
+
+// HasToolCalls reports whether the first choice calls tools.
+func (r *ChatResponse) HasToolCalls() bool { return len(r.ToolCalls()) > 0 }
+
+// FirstToolCall returns the first choice's first tool call, and false when
+// there is none.
+func (r *ChatResponse) FirstToolCall() (ToolCall, bool) {
+	if tc := r.ToolCalls(); len(tc) > 0 {
+		return tc[0], true
+	}
+	return ToolCall{}, false
+}
+
+// AssistantMessage returns the first choice's message, ready to append to
+// the conversation for the next turn: content (null when there is none) and
+// tool calls. Reasoning is dropped, since most chat templates discard it and
+// sending it back wastes context; use AssistantMessageWithReasoning for models
+// that expect it back (interleaved thinking).
+func (r *ChatResponse) AssistantMessage() Message {
+	m := r.AssistantMessageWithReasoning()
+	m.Reasoning = ""
+	return m
+}
+
+// AssistantMessageWithReasoning is AssistantMessage keeping the reasoning,
+// which is sent back as "reasoning" (the field name vLLM reads in current
+// versions) — for models such as Kimi K2 and gpt-oss whose templates expect
+// their earlier reasoning in the history.
+func (r *ChatResponse) AssistantMessageWithReasoning() Message {
+	c := r.first()
+	if c == nil {
+		return Message{Role: RoleAssistant}
+	}
+	m := c.Message
+	m.Role = RoleAssistant
+	m.Refusal = ""
+	return m
+}
+
+// Create sends a chat completion request and waits for the whole response.
+func (s *ChatService) Create(ctx context.Context, req *ChatRequest, opts ...RequestOption) (*ChatResponse, error) {
+	ar, err := s.request(req, false, opts)
+	if err != nil {
+		return nil, err
+	}
+	var resp ChatResponse
+	if err := s.c.doJSON(ctx, ar, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// request validates and encodes req into the API request for Create or Stream.
+func (s *ChatService) request(req *ChatRequest, stream bool, opts []RequestOption) (*apiRequest, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	body, err := req.marshal(stream)
+	if err != nil {
+		return nil, &ParamError{Field: "chat request", Reason: "cannot be encoded as JSON: " + err.Error()}
+	}
+	return &apiRequest{
+		method: http.MethodPost, path: "/chat/completions", op: "chat completion", model: req.Model,
+		body: body, contentType: "application/json", stream: stream, opts: opts,
+	}, nil
+}

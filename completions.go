@@ -1,0 +1,217 @@
+package vllm
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+// CompletionsService calls /v1/completions (legacy text completions). Use it
+// through Client.Completions.
+type CompletionsService struct{ c *Client }
+
+// Prompt is the prompt of a legacy completion: one text, several texts, one
+// token-id sequence or several. Build it with PromptText, PromptTexts,
+// PromptTokens or PromptTokenBatches.
+type Prompt struct {
+	texts   []string
+	tokens  [][]int
+	single  bool // one text or one token list, sent unwrapped
+	isToken bool
+}
+
+// PromptText is a single text prompt.
+func PromptText(s string) Prompt { return Prompt{texts: []string{s}, single: true} }
+
+// PromptTexts is a batch of text prompts; each gets its own choices.
+func PromptTexts(ss ...string) Prompt { return Prompt{texts: ss} }
+
+// PromptTokens is a single prompt given as token ids.
+func PromptTokens(ids ...int) Prompt {
+	return Prompt{tokens: [][]int{ids}, single: true, isToken: true}
+}
+
+// PromptTokenBatches is a batch of prompts given as token ids.
+func PromptTokenBatches(batches ...[]int) Prompt { return Prompt{tokens: batches, isToken: true} }
+
+// IsZero reports whether no prompt is set.
+func (p Prompt) IsZero() bool { return p.texts == nil && p.tokens == nil }
+
+// Len returns the number of prompts.
+func (p Prompt) Len() int {
+	if p.isToken {
+		return len(p.tokens)
+	}
+	return len(p.texts)
+}
+
+// MarshalJSON encodes the prompt as a string, a list of strings, a list of
+// token ids or a list of lists.
+func (p Prompt) MarshalJSON() ([]byte, error) {
+	switch {
+	case p.isToken && p.single:
+		return json.Marshal(p.tokens[0])
+	case p.isToken:
+		return json.Marshal(p.tokens)
+	case p.single:
+		return json.Marshal(p.texts[0])
+	}
+	return json.Marshal(p.texts)
+}
+
+// UnmarshalJSON decodes any of the four forms.
+func (p *Prompt) UnmarshalJSON(data []byte) error {
+	var s string
+	if json.Unmarshal(data, &s) == nil {
+		*p = PromptText(s)
+		return nil
+	}
+	var ss []string
+	if json.Unmarshal(data, &ss) == nil {
+		*p = PromptTexts(ss...)
+		return nil
+	}
+	var ids []int
+	if json.Unmarshal(data, &ids) == nil {
+		*p = PromptTokens(ids...)
+		return nil
+	}
+	var batches [][]int
+	if err := json.Unmarshal(data, &batches); err != nil {
+		return err
+	}
+	*p = PromptTokenBatches(batches...)
+	return nil
+}
+
+// CompletionRequest is a request to /v1/completions.
+type CompletionRequest struct {
+	// Model is the served model name (required).
+	Model string `json:"model"`
+	// Prompt is required.
+	Prompt Prompt `json:"prompt"`
+
+	SamplingParams
+
+	// Suffix is text to follow the completion.
+	Suffix *string `json:"suffix,omitempty"`
+	// Logprobs asks for the log probabilities of that many top tokens.
+	Logprobs *int `json:"logprobs,omitempty"`
+	// Echo returns the prompt with the completion.
+	Echo *bool `json:"echo,omitempty"`
+	// BestOf generates that many candidates and returns the best N.
+	BestOf *int `json:"best_of,omitempty"`
+
+	// Extra holds fields sent at the top level of the body beyond the typed
+	// ones. An Extra key that names a typed field replaces that field's value.
+	Extra map[string]any `json:"-"`
+}
+
+type completionRequestAlias CompletionRequest
+
+type completionWire struct {
+	*completionRequestAlias
+	Stream bool `json:"stream,omitempty"`
+}
+
+// MarshalJSON encodes the request body, merging Extra.
+func (r *CompletionRequest) MarshalJSON() ([]byte, error) { return r.marshal(false) }
+
+func (r *CompletionRequest) marshal(stream bool) ([]byte, error) {
+	return marshalWithExtra(completionWire{(*completionRequestAlias)(r), stream}, r.Extra)
+}
+
+// Validate checks the request and returns a *ParamError naming the first
+// offending field.
+func (r *CompletionRequest) Validate() error {
+	if r == nil {
+		return missing("request")
+	}
+	if r.Model == "" {
+		return missing("model")
+	}
+	if r.Prompt.IsZero() || r.Prompt.Len() == 0 {
+		return missing("prompt")
+	}
+	if r.Logprobs != nil && *r.Logprobs < 0 {
+		return invalid("logprobs", "must not be negative, got %d", *r.Logprobs)
+	}
+	return r.SamplingParams.validate()
+}
+
+// CompletionResponse is a response of /v1/completions.
+type CompletionResponse struct {
+	ID      string             `json:"id"`
+	Object  string             `json:"object"`
+	Created int64              `json:"created"`
+	Model   string             `json:"model"`
+	Choices []CompletionChoice `json:"choices"`
+	Usage   *Usage             `json:"usage"`
+
+	SystemFingerprint string `json:"system_fingerprint,omitempty"`
+	ServiceTier       string `json:"service_tier,omitempty"`
+	// KVTransferParams (vLLM), raw.
+	KVTransferParams json.RawMessage `json:"kv_transfer_params,omitempty"`
+
+	// Raw is the response body exactly as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+func (r *CompletionResponse) setRaw(b json.RawMessage) { r.Raw = b }
+
+// CompletionChoice is one choice of a completion response.
+type CompletionChoice struct {
+	Index        int                 `json:"index"`
+	Text         string              `json:"text"`
+	Logprobs     *CompletionLogprobs `json:"logprobs"`
+	FinishReason string              `json:"finish_reason"`
+	// StopReason (vLLM) is the stop string or token that ended generation.
+	StopReason *StopReason `json:"stop_reason"`
+	// vLLM-only fields, when requested.
+	TokenIDs       []int           `json:"token_ids,omitempty"`
+	PromptTokenIDs []int           `json:"prompt_token_ids,omitempty"`
+	PromptLogprobs json.RawMessage `json:"prompt_logprobs,omitempty"`
+}
+
+// Text returns the first choice's text, or "".
+func (r *CompletionResponse) Text() string {
+	if r == nil || len(r.Choices) == 0 {
+		return ""
+	}
+	return r.Choices[0].Text
+}
+
+// FinishReason returns the first choice's finish reason.
+func (r *CompletionResponse) FinishReason() string {
+	if r == nil || len(r.Choices) == 0 {
+		return ""
+	}
+	return r.Choices[0].FinishReason
+}
+
+// Create sends a completion request and waits for the whole response.
+func (s *CompletionsService) Create(ctx context.Context, req *CompletionRequest, opts ...RequestOption) (*CompletionResponse, error) {
+	ar, err := s.request(req, false, opts)
+	if err != nil {
+		return nil, err
+	}
+	var resp CompletionResponse
+	if err := s.c.doJSON(ctx, ar, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+func (s *CompletionsService) request(req *CompletionRequest, stream bool, opts []RequestOption) (*apiRequest, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	body, err := req.marshal(stream)
+	if err != nil {
+		return nil, &ParamError{Field: "completion request", Reason: "cannot be encoded as JSON: " + err.Error()}
+	}
+	return &apiRequest{
+		method: http.MethodPost, path: "/completions", op: "completion", model: req.Model,
+		body: body, contentType: "application/json", stream: stream, opts: opts,
+	}, nil
+}

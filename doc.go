@@ -1,0 +1,27 @@
+// Package vllm is a client for vLLM's OpenAI-compatible HTTP server.
+//
+// It speaks vLLM's dialect exactly: every sampling extension vLLM accepts
+// (top_k, min_p, repetition_penalty, structured outputs, chat template
+// arguments, …) can be sent, typed where it is common and through an Extra map
+// where it is not, and every field vLLM returns can be read, typed or raw —
+// including reasoning, which vLLM has sent both as "reasoning_content" and as
+// "reasoning".
+//
+// A Client is safe for concurrent use and cheap to share; create one per
+// server (or set of replicas) and reuse it:
+//
+//	c, err := vllm.New("http://localhost:8000/v1", vllm.WithAPIKey(key))
+//	resp, err := c.Chat.Create(ctx, &vllm.ChatRequest{
+//		Model:    "Qwen/Qwen3-8B",
+//		Messages: []vllm.Message{vllm.System("Be brief."), vllm.User("Hello")},
+//	})
+//	fmt.Println(resp.Content())
+//
+// Every failure is a typed error: *APIError for an HTTP error answered by the
+// server, *ParamError for a request rejected before it was sent,
+// *TransportError for a failure to reach the server, *DecodeError for a body
+// that could not be decoded, and *StreamError for a stream that failed after it
+// started. Use errors.As to inspect them and errors.Is with the sentinel errors
+// (ErrTimeout, ErrModelNotFound, …) to classify them; IsRetryable says whether
+// trying again may help.
+package vllm

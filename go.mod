@@ -1,0 +1,3 @@
+module github.com/vllmgo/vllm
+
+go 1.24

@@ -1,0 +1,220 @@
+package vllm
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// Message roles.
+const (
+	RoleSystem    = "system"
+	RoleDeveloper = "developer"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool"
+)
+
+// Message is one message of a chat conversation, as sent in a request and as
+// returned in a response.
+//
+// Content is sent as a JSON string unless Parts is non-nil, in which case the
+// parts are sent as a list. An assistant message with tool calls and no
+// content sends "content": null, as vLLM itself returns it.
+type Message struct {
+	// Role is one of RoleSystem, RoleDeveloper, RoleUser, RoleAssistant, RoleTool.
+	Role string
+	// Content is the text of the message.
+	Content string
+	// Parts, when non-nil, is the multi-part content (text, images, audio,
+	// video) sent instead of Content.
+	Parts []ContentPart
+	// Name is the optional participant name.
+	Name string
+	// Reasoning is an assistant message's reasoning ("thinking"). In a
+	// response it is read from "reasoning" or, from older vLLM versions,
+	// "reasoning_content". In a request it is sent as "reasoning" only when
+	// set, for models that expect their earlier reasoning back (interleaved
+	// thinking); see ChatResponse.AssistantMessage.
+	Reasoning string
+	// Refusal is an assistant's refusal message, when the server sent one.
+	Refusal string
+	// ToolCalls are the tool calls of an assistant message.
+	ToolCalls []ToolCall
+	// ToolCallID is the id of the call a tool message answers.
+	ToolCallID string
+	// contentNull records a response message whose content was null.
+	contentNull bool
+}
+
+// System returns a system message.
+func System(text string) Message { return Message{Role: RoleSystem, Content: text} }
+
+// Developer returns a developer message (the newer name for system
+// instructions in OpenAI's API; vLLM's chat templates treat it like system).
+func Developer(text string) Message { return Message{Role: RoleDeveloper, Content: text} }
+
+// User returns a user message with text content.
+func User(text string) Message { return Message{Role: RoleUser, Content: text} }
+
+// UserParts returns a user message whose content is a list of parts, e.g.
+// text and images: vllm.UserParts(vllm.TextPart("What is this?"), img).
+func UserParts(parts ...ContentPart) Message {
+	if parts == nil {
+		parts = []ContentPart{}
+	}
+	return Message{Role: RoleUser, Parts: parts}
+}
+
+// Assistant returns an assistant message with text content, for replaying a
+// conversation's history.
+func Assistant(text string) Message { return Message{Role: RoleAssistant, Content: text} }
+
+// ToolMessage returns a tool-result message answering the tool call with id
+// toolCallID; content is sent as it is.
+func ToolMessage(toolCallID, content string) Message {
+	return Message{Role: RoleTool, ToolCallID: toolCallID, Content: content}
+}
+
+// HasContent reports whether the message has text or parts. A response
+// message whose content was null has none.
+func (m *Message) HasContent() bool {
+	return m.Content != "" || len(m.Parts) > 0
+}
+
+// messageWire is the JSON form of a Message.
+type messageWire struct {
+	Role             string          `json:"role"`
+	Content          json.RawMessage `json:"content,omitempty"`
+	Name             string          `json:"name,omitempty"`
+	Reasoning        string          `json:"reasoning,omitempty"`
+	ReasoningContent string          `json:"reasoning_content,omitempty"`
+	Refusal          string          `json:"refusal,omitempty"`
+	ToolCalls        []ToolCall      `json:"tool_calls,omitempty"`
+	ToolCallID       string          `json:"tool_call_id,omitempty"`
+}
+
+var jsonNull = json.RawMessage("null")
+
+// MarshalJSON encodes the message in the chat API's form.
+func (m Message) MarshalJSON() ([]byte, error) {
+	w := messageWire{
+		Role:       m.Role,
+		Name:       m.Name,
+		Reasoning:  m.Reasoning,
+		Refusal:    m.Refusal,
+		ToolCalls:  m.ToolCalls,
+		ToolCallID: m.ToolCallID,
+	}
+	switch {
+	case m.Parts != nil:
+		b, err := json.Marshal(m.Parts)
+		if err != nil {
+			return nil, err
+		}
+		w.Content = b
+	case m.Content == "" && (len(m.ToolCalls) > 0 || m.contentNull):
+		w.Content = jsonNull
+	default:
+		b, err := json.Marshal(m.Content)
+		if err != nil {
+			return nil, err
+		}
+		w.Content = b
+	}
+	return json.Marshal(&w)
+}
+
+// UnmarshalJSON decodes a message: content as a string, null or a list of
+// parts, and reasoning from "reasoning" or "reasoning_content".
+func (m *Message) UnmarshalJSON(data []byte) error {
+	var w messageWire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*m = Message{
+		Role:       w.Role,
+		Name:       w.Name,
+		Reasoning:  w.Reasoning,
+		Refusal:    w.Refusal,
+		ToolCalls:  w.ToolCalls,
+		ToolCallID: w.ToolCallID,
+	}
+	if m.Reasoning == "" {
+		m.Reasoning = w.ReasoningContent
+	}
+	c := bytes.TrimSpace(w.Content)
+	switch {
+	case len(c) == 0 || bytes.Equal(c, jsonNull):
+		m.contentNull = true
+	case c[0] == '[':
+		return json.Unmarshal(c, &m.Parts)
+	default:
+		return json.Unmarshal(c, &m.Content)
+	}
+	return nil
+}
+
+// Content part types.
+const (
+	PartText       = "text"
+	PartImageURL   = "image_url"
+	PartInputAudio = "input_audio"
+	PartAudioURL   = "audio_url"
+	PartVideoURL   = "video_url"
+)
+
+// ContentPart is one part of a multi-part message: text, an image, audio or
+// video. Build parts with TextPart, ImageURLPart, ImagePart, ImageFilePart,
+// InputAudioPart, AudioURLPart and VideoURLPart.
+type ContentPart struct {
+	// Type is one of the Part* constants (or another type vLLM accepts).
+	Type       string      `json:"type"`
+	Text       string      `json:"text,omitempty"`
+	ImageURL   *ImageURL   `json:"image_url,omitempty"`
+	InputAudio *InputAudio `json:"input_audio,omitempty"`
+	AudioURL   *MediaURL   `json:"audio_url,omitempty"`
+	VideoURL   *MediaURL   `json:"video_url,omitempty"`
+}
+
+// ImageURL is an image given by URL: http(s) or a data URL.
+type ImageURL struct {
+	URL string `json:"url"`
+	// Detail is "auto", "low" or "high"; empty sends nothing.
+	Detail string `json:"detail,omitempty"`
+}
+
+// InputAudio is base64-encoded audio sent inline.
+type InputAudio struct {
+	// Data is the base64-encoded audio.
+	Data string `json:"data"`
+	// Format is "wav" or "mp3".
+	Format string `json:"format"`
+}
+
+// MediaURL is audio or video given by URL (http(s) or a data URL).
+type MediaURL struct {
+	URL string `json:"url"`
+}
+
+// TextPart returns a text content part.
+func TextPart(text string) ContentPart { return ContentPart{Type: PartText, Text: text} }
+
+// ImageURLPart returns an image part for an http(s) or data URL. An optional
+// detail ("auto", "low", "high") may be given.
+func ImageURLPart(url string, detail ...string) ContentPart {
+	iu := &ImageURL{URL: url}
+	if len(detail) > 0 {
+		iu.Detail = detail[0]
+	}
+	return ContentPart{Type: PartImageURL, ImageURL: iu}
+}
+
+// AudioURLPart returns an audio part for an http(s) or data URL.
+func AudioURLPart(url string) ContentPart {
+	return ContentPart{Type: PartAudioURL, AudioURL: &MediaURL{URL: url}}
+}
+
+// VideoURLPart returns a video part for an http(s) or data URL.
+func VideoURLPart(url string) ContentPart {
+	return ContentPart{Type: PartVideoURL, VideoURL: &MediaURL{URL: url}}
+}

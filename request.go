@@ -1,0 +1,293 @@
+package vllm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RequestOption adjusts one request: extra headers, a different timeout.
+type RequestOption func(*requestConfig)
+
+type requestConfig struct {
+	headers http.Header
+	timeout *time.Duration
+}
+
+// WithRequestHeader sets a header on this request only. It replaces a client
+// header (WithHeader) of the same name.
+func WithRequestHeader(name, value string) RequestOption {
+	return func(rc *requestConfig) {
+		if rc.headers == nil {
+			rc.headers = make(http.Header)
+		}
+		rc.headers.Add(name, value)
+	}
+}
+
+// WithRequestTimeout overrides the client's timeout (WithTimeout) for this
+// request; zero disables it.
+func WithRequestTimeout(d time.Duration) RequestOption {
+	return func(rc *requestConfig) { rc.timeout = &d }
+}
+
+// apiRequest describes one call to the server. Every method of the library
+// goes through Client.send, so that retries, logging and metrics hook in once.
+type apiRequest struct {
+	method string
+	path   string // e.g. "/chat/completions", relative to the base (or root) URL
+	root   bool   // path is relative to the server root, not to the /v1 base URL
+	// op names the operation for errors and logs, e.g. "chat completion".
+	op string
+	// model is the requested model, for logs and metrics.
+	model string
+	// body is the request body; replayable bodies are sent again on retry.
+	body []byte
+	// newBody, when set, produces a fresh body for each attempt (multipart
+	// uploads streamed from a reader); it is used instead of body.
+	newBody     func() (io.Reader, error)
+	contentType string
+	// stream marks a response read incrementally: the timeout covers only
+	// the wait for the headers.
+	stream bool
+	opts   []RequestOption
+}
+
+// url returns the absolute URL of the request.
+func (c *Client) url(r *apiRequest) string {
+	base := c.cfg.baseURL
+	if r.root {
+		base = c.cfg.rootURL
+	}
+	return base.String() + r.path
+}
+
+// jsonRequest builds a POST of v as JSON.
+func jsonRequest(op, path string, v any, opts []RequestOption) (*apiRequest, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, &ParamError{Field: op + " request", Reason: "cannot be encoded as JSON: " + err.Error()}
+	}
+	return &apiRequest{method: http.MethodPost, path: path, op: op, body: body, contentType: "application/json", opts: opts}, nil
+}
+
+// send performs the request and returns the response once its headers have
+// arrived with a status below 400. An error status becomes an *APIError; a
+// failure to get a response becomes a *TransportError. The caller must close
+// the returned body; closing it releases the request's timer and context.
+func (c *Client) send(ctx context.Context, r *apiRequest) (*http.Response, error) {
+	return c.cfg.prod.do(ctx, c, r)
+}
+
+// attempt sends r exactly once. It is the innermost step of send, below the
+// production layer (retries, limits, middleware).
+func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, error) {
+	var rc requestConfig
+	for _, o := range r.opts {
+		if o != nil {
+			o(&rc)
+		}
+	}
+	timeout := c.cfg.timeout
+	if rc.timeout != nil {
+		timeout = *rc.timeout
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	var timer *time.Timer
+	if timeout > 0 {
+		timer = time.AfterFunc(timeout, func() {
+			cancel(fmt.Errorf("%w: no response within %v", ErrTimeout, timeout))
+		})
+	}
+	release := func() {
+		if timer != nil {
+			timer.Stop()
+		}
+		cancel(context.Canceled)
+	}
+
+	var body io.Reader
+	if r.newBody != nil {
+		b, err := r.newBody()
+		if err != nil {
+			release()
+			return nil, err
+		}
+		body = b
+	} else if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, c.url(r), body)
+	if err != nil {
+		release()
+		return nil, &ParamError{Field: "request", Reason: err.Error()}
+	}
+	c.setHeaders(req, r, &rc)
+
+	resp, err := c.cfg.http.Do(req)
+	if err != nil {
+		cause := context.Cause(ctx)
+		release()
+		return nil, c.transportError("send", r, err, cause)
+	}
+	if resp.StatusCode >= 400 {
+		apiErr := readAPIError(resp, req)
+		resp.Body.Close()
+		release()
+		return nil, apiErr
+	}
+	if r.stream && timer != nil {
+		// The timeout covered the wait for headers; a stream's progress is
+		// bounded by its idle timeout from here on.
+		timer.Stop()
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release, ctx: ctx}
+	return resp, nil
+}
+
+func (c *Client) setHeaders(req *http.Request, r *apiRequest, rc *requestConfig) {
+	h := req.Header
+	if r.contentType != "" {
+		h.Set("Content-Type", r.contentType)
+	}
+	if r.stream {
+		h.Set("Accept", "text/event-stream")
+	} else {
+		h.Set("Accept", "application/json")
+	}
+	h.Set("User-Agent", c.cfg.userAgent)
+	if c.cfg.apiKey != "" {
+		h.Set("Authorization", "Bearer "+c.cfg.apiKey)
+	}
+	for k, vs := range c.cfg.headers {
+		h[k] = append([]string(nil), vs...)
+	}
+	for k, vs := range rc.headers {
+		h[k] = append([]string(nil), vs...)
+	}
+	if r.newBody == nil && r.body != nil {
+		body := r.body
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		req.ContentLength = int64(len(body))
+	}
+}
+
+// transportError wraps a failure to complete the exchange; cause is the
+// request context's cause, which tells the client's own timeout apart from the
+// caller's cancellation.
+func (c *Client) transportError(op string, r *apiRequest, err, cause error) error {
+	switch {
+	case errors.Is(cause, ErrTimeout):
+		err = cause
+	case cause != nil && !errors.Is(cause, context.Canceled):
+		err = cause // the caller's deadline: context.DeadlineExceeded
+	default:
+		var ue interface{ Unwrap() error }
+		if errors.As(err, &ue) && strings.HasPrefix(err.Error(), r.method+" ") {
+			// *url.Error repeats method and URL; keep only its cause.
+			err = ue.Unwrap()
+		}
+	}
+	return &TransportError{Op: op, Method: r.method, URL: redactURL(c.url(r)), Err: err}
+}
+
+// releasingBody releases the request's timer and context when closed, and
+// turns a read cut by the client's own timeout into ErrTimeout.
+type releasingBody struct {
+	io.ReadCloser
+	ctx     context.Context
+	release func()
+	once    sync.Once
+}
+
+func (b *releasingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		if cause := context.Cause(b.ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			err = cause
+		}
+	}
+	return n, err
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// readAPIError turns an error response into an *APIError, reading at most
+// maxErrorBody bytes of its body.
+func readAPIError(resp *http.Response, req *http.Request) *APIError {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		Body:       body,
+		RequestID:  resp.Header.Get("X-Request-Id"),
+		RetryAfter: resp.Header.Get("Retry-After"),
+	}
+	if e.RequestID == "" {
+		e.RequestID = req.Header.Get("X-Request-Id")
+	}
+	e.parseBody(body)
+	if e.Message == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	return e
+}
+
+// maxResponseBody bounds a non-streaming response body.
+const maxResponseBody = 256 << 20
+
+// rawKeeper is implemented by responses that keep their raw JSON.
+type rawKeeper interface{ setRaw(json.RawMessage) }
+
+// doJSON sends r and decodes the JSON response into out. Responses that keep
+// their raw JSON (rawKeeper) get the exact body bytes.
+func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any) error {
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := readBody(resp, maxResponseBody)
+	if err != nil {
+		return c.transportError("read response", r, err, nil)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return newDecodeError(r.op+" response", body, err)
+	}
+	if k, ok := out.(rawKeeper); ok {
+		k.setRaw(body)
+	}
+	return nil
+}
+
+// readBody reads a whole response body, sized from Content-Length when known,
+// failing beyond limit bytes.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	size := resp.ContentLength
+	if size < 0 || size > limit {
+		size = 4096
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, fmt.Errorf("response body larger than %d bytes", limit)
+	}
+	return buf.Bytes(), nil
+}

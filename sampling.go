@@ -1,0 +1,171 @@
+package vllm
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+)
+
+// SamplingParams are the generation settings shared by chat and legacy
+// completion requests: OpenAI's fields and vLLM's extensions, all sent at the
+// top level of the request body. A nil pointer (or nil slice, or empty string)
+// is not sent, so zero values that mean something — Temperature 0, TopK -1, an
+// empty (non-nil) Stop list — can be sent explicitly: use Ptr.
+type SamplingParams struct {
+	// OpenAI sampling fields.
+	Temperature      *float64           `json:"temperature,omitempty"`
+	TopP             *float64           `json:"top_p,omitempty"`
+	MaxTokens        *int               `json:"max_tokens,omitempty"`
+	N                *int               `json:"n,omitempty"`
+	Stop             []string           `json:"stop,omitzero"`
+	Seed             *int64             `json:"seed,omitempty"`
+	PresencePenalty  *float64           `json:"presence_penalty,omitempty"`
+	FrequencyPenalty *float64           `json:"frequency_penalty,omitempty"`
+	LogitBias        map[string]float64 `json:"logit_bias,omitempty"`
+	User             string             `json:"user,omitempty"`
+	// StreamOptions applies to streams only; Stream methods set
+	// include_usage when it is nil.
+	StreamOptions *StreamOptions `json:"stream_options,omitempty"`
+
+	// vLLM sampling extensions.
+	TopK                       *int     `json:"top_k,omitempty"` // -1 or 0 disables
+	MinP                       *float64 `json:"min_p,omitempty"`
+	RepetitionPenalty          *float64 `json:"repetition_penalty,omitempty"`
+	LengthPenalty              *float64 `json:"length_penalty,omitempty"`
+	MinTokens                  *int     `json:"min_tokens,omitempty"`
+	StopTokenIDs               []int    `json:"stop_token_ids,omitzero"`
+	IgnoreEOS                  *bool    `json:"ignore_eos,omitempty"`
+	SkipSpecialTokens          *bool    `json:"skip_special_tokens,omitempty"`
+	SpacesBetweenSpecialTokens *bool    `json:"spaces_between_special_tokens,omitempty"`
+	IncludeStopStrInOutput     *bool    `json:"include_stop_str_in_output,omitempty"`
+	TruncatePromptTokens       *int     `json:"truncate_prompt_tokens,omitempty"`
+	PromptLogprobs             *int     `json:"prompt_logprobs,omitempty"`
+	AllowedTokenIDs            []int    `json:"allowed_token_ids,omitzero"`
+	BadWords                   []string `json:"bad_words,omitzero"`
+	UseBeamSearch              *bool    `json:"use_beam_search,omitempty"`
+	AddSpecialTokens           *bool    `json:"add_special_tokens,omitempty"`
+
+	// Structured outputs: the current form, and the older guided_* fields
+	// that vLLM versions before structured_outputs accept.
+	ResponseFormat        *ResponseFormat    `json:"response_format,omitempty"`
+	StructuredOutputs     *StructuredOutputs `json:"structured_outputs,omitempty"`
+	GuidedJSON            json.RawMessage    `json:"guided_json,omitempty"`
+	GuidedRegex           string             `json:"guided_regex,omitempty"`
+	GuidedChoice          []string           `json:"guided_choice,omitzero"`
+	GuidedGrammar         string             `json:"guided_grammar,omitempty"`
+	GuidedDecodingBackend string             `json:"guided_decoding_backend,omitempty"`
+
+	// Serving fields.
+	Priority               *int            `json:"priority,omitempty"`
+	RequestID              string          `json:"request_id,omitempty"`
+	CacheSalt              string          `json:"cache_salt,omitempty"`
+	KVTransferParams       json.RawMessage `json:"kv_transfer_params,omitempty"`
+	ReturnTokensAsTokenIDs *bool           `json:"return_tokens_as_token_ids,omitempty"`
+	ReturnTokenIDs         *bool           `json:"return_token_ids,omitempty"`
+}
+
+// StreamOptions are the stream_options of a streaming request.
+type StreamOptions struct {
+	// IncludeUsage asks for a last chunk with the token usage.
+	IncludeUsage *bool `json:"include_usage,omitempty"`
+	// ContinuousUsageStats (vLLM) asks for usage in every chunk.
+	ContinuousUsageStats *bool `json:"continuous_usage_stats,omitempty"`
+}
+
+// ResponseFormat is OpenAI's response_format: {"type":"text"},
+// {"type":"json_object"}, {"type":"json_schema","json_schema":{…}}, or vLLM's
+// {"type":"structural_tag",…} (give its other fields through Extra).
+type ResponseFormat struct {
+	Type       string          `json:"type"`
+	JSONSchema *JSONSchemaSpec `json:"json_schema,omitempty"`
+}
+
+// JSONSchemaSpec names a JSON schema for response_format.
+type JSONSchemaSpec struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// StructuredOutputs constrains the output (vLLM's structured_outputs object):
+// set one of JSON, Regex, Choice, Grammar or StructuralTag.
+type StructuredOutputs struct {
+	JSON          json.RawMessage `json:"json,omitempty"`
+	Regex         string          `json:"regex,omitempty"`
+	Choice        []string        `json:"choice,omitzero"`
+	Grammar       string          `json:"grammar,omitempty"`
+	JSONObject    *bool           `json:"json_object,omitempty"`
+	StructuralTag string          `json:"structural_tag,omitempty"`
+	// DisableFallback, DisableAnyWhitespace, DisableAdditionalProperties and
+	// WhitespacePattern tune the backend.
+	DisableFallback             *bool  `json:"disable_fallback,omitempty"`
+	DisableAnyWhitespace        *bool  `json:"disable_any_whitespace,omitempty"`
+	DisableAdditionalProperties *bool  `json:"disable_additional_properties,omitempty"`
+	WhitespacePattern           string `json:"whitespace_pattern,omitempty"`
+}
+
+// marshalWithExtra encodes v (a struct without a MarshalJSON of its own) and
+// merges extra into the resulting object. A key of extra that is also a typed
+// field replaces the typed field's value in place: Extra is the escape hatch,
+// and it wins. Keys only in extra follow the typed fields in sorted order.
+func marshalWithExtra(v any, extra map[string]any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || len(extra) == 0 {
+		return b, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+64*len(extra))
+	out = append(out, '{')
+	used := make(map[string]bool, len(extra))
+	first := true
+	add := func(key string, val []byte) {
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		k, _ := json.Marshal(key)
+		out = append(out, k...)
+		out = append(out, ':')
+		out = append(out, val...)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key := tok.(string)
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return nil, err
+		}
+		if ev, ok := extra[key]; ok {
+			eb, err := json.Marshal(ev)
+			if err != nil {
+				return nil, invalid("Extra["+key+"]", "cannot be encoded as JSON: %v", err)
+			}
+			used[key] = true
+			add(key, eb)
+			continue
+		}
+		add(key, val)
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		if !used[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		eb, err := json.Marshal(extra[k])
+		if err != nil {
+			return nil, invalid("Extra["+k+"]", "cannot be encoded as JSON: %v", err)
+		}
+		add(k, eb)
+	}
+	return append(out, '}'), nil
+}

@@ -1,0 +1,54 @@
+package vllm_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/vllmgo/vllm"
+)
+
+func TestSmokeCreateAndError(t *testing.T) {
+	var gotBody string
+	var gotAuth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		gotBody, gotAuth = string(b), r.Header.Get("Authorization")
+		if r.URL.Path == "/v1/chat/completions" {
+			f, _ := os.ReadFile("testdata/fixtures/llmd-sim-chat.json")
+			w.Write(f)
+			return
+		}
+		w.WriteHeader(404)
+		f, _ := os.ReadFile("testdata/fixtures/llmd-sim-error-404-model.json")
+		w.Write(f)
+	}))
+	defer srv.Close()
+	c, err := vllm.New(srv.URL+"/v1/", vllm.WithAPIKey("sk-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}}
+	req.Temperature = vllm.Ptr(0.0)
+	req.TopK = vllm.Ptr(-1)
+	resp, err := c.Chat.Create(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0,"top_k":-1}`; gotBody != want {
+		t.Fatalf("body\n got %s\nwant %s", gotBody, want)
+	}
+	if gotAuth != "Bearer sk-secret" || resp.Content() != "Hello there sim" || resp.Usage.TotalTokens != 11 {
+		t.Fatalf("auth %q content %q usage %+v", gotAuth, resp.Content(), resp.Usage)
+	}
+	_, err = c.Completions.Create(context.Background(), &vllm.CompletionRequest{Model: "nope", Prompt: vllm.PromptText("x")})
+	var ae *vllm.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 404 || !errors.Is(err, vllm.ErrModelNotFound) || ae.Type != "NotFoundError" {
+		t.Fatalf("err = %#v", err)
+	}
+	t.Log(err, c)
+}
