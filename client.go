@@ -57,7 +57,8 @@ type config struct {
 	http      *http.Client
 	ownHTTP   bool // the http.Client was created by us
 
-	prod productionConfig
+	prod   productionConfig
+	stream streamSettings
 }
 
 // Option configures a Client. Options are applied in order; an option given an
