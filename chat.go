@@ -36,8 +36,15 @@ type ChatRequest struct {
 	ToolChoice        ToolChoice `json:"tool_choice,omitzero"`
 	ParallelToolCalls *bool      `json:"parallel_tool_calls,omitempty"`
 
-	// ReasoningEffort is "low", "medium" or "high" for models that take it.
+	// ReasoningEffort is "low", "medium" or "high" for models that take it
+	// (current vLLM also accepts "none", "minimal", "xhigh" and "max").
 	ReasoningEffort string `json:"reasoning_effort,omitempty"`
+	// IncludeReasoning (vLLM) set to false drops the reasoning from the
+	// response; the server's default is to include it.
+	IncludeReasoning *bool `json:"include_reasoning,omitempty"`
+	// ThinkingTokenBudget (newer vLLM) bounds the reasoning tokens; -1 means
+	// unlimited.
+	ThinkingTokenBudget *int `json:"thinking_token_budget,omitempty"`
 
 	// Chat template settings (vLLM).
 	ChatTemplate         string              `json:"chat_template,omitempty"`
