@@ -157,6 +157,26 @@ type ChatResponse struct {
 
 func (r *ChatResponse) setRaw(b json.RawMessage) { r.Raw = b }
 
+// UnmarshalJSON decodes a response; vLLM-only fields sent as null are left
+// nil rather than holding the text "null".
+func (r *ChatResponse) UnmarshalJSON(data []byte) error {
+	type plain ChatResponse
+	if err := json.Unmarshal(data, (*plain)(r)); err != nil {
+		return err
+	}
+	r.PromptLogprobs = nilIfNull(r.PromptLogprobs)
+	r.KVTransferParams = nilIfNull(r.KVTransferParams)
+	return nil
+}
+
+// nilIfNull returns nil for an absent or JSON null raw value.
+func nilIfNull(v json.RawMessage) json.RawMessage {
+	if len(v) == 0 || string(v) == "null" {
+		return nil
+	}
+	return v
+}
+
 // ChatChoice is one choice of a chat response (n > 1 gives several).
 type ChatChoice struct {
 	Index        int           `json:"index"`
