@@ -140,6 +140,8 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 	}
 	if resp.StatusCode >= 400 {
 		apiErr := readAPIError(resp, req)
+		// Drain a bounded rest so that the connection can be reused.
+		_, _ = io.CopyN(io.Discard, resp.Body, maxErrorDrain)
 		resp.Body.Close()
 		release()
 		return nil, apiErr
@@ -243,6 +245,10 @@ func readAPIError(resp *http.Response, req *http.Request) *APIError {
 	}
 	return e
 }
+
+// maxErrorDrain bounds how much of an error body beyond maxErrorBody is read
+// and discarded to keep the connection for reuse.
+const maxErrorDrain = 256 << 10
 
 // maxResponseBody bounds a non-streaming response body.
 const maxResponseBody = 256 << 20
