@@ -342,13 +342,14 @@ func TestTransportFailures(t *testing.T) {
 // TestErrorResponseKeepsConnection: a large error body is drained, so the
 // next request reuses the connection.
 func TestErrorResponseKeepsConnection(t *testing.T) {
-	ws := newWireServer(t, 500, `{"error":{"message":"`+strings.Repeat("z", 100<<10)+`"}}`)
 	var conns atomic.Int32
-	ws.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
+	ws := newWireServer(t, 500, `{"error":{"message":"`+strings.Repeat("z", 100<<10)+`"}}`, func(s *http.Server) {
+		s.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
 		}
-	}
+	})
 	c := ws.client(t)
 	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
 	for i := 0; i < 3; i++ {

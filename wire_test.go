@@ -56,10 +56,10 @@ type wireServer struct {
 	header http.Header
 }
 
-func newWireServer(t *testing.T, status int, body string) *wireServer {
+func newWireServer(t *testing.T, status int, body string, configure ...func(*http.Server)) *wireServer {
 	t.Helper()
 	ws := &wireServer{status: status, body: []byte(body), header: http.Header{}}
-	ws.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ws.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		ws.mu.Lock()
 		ws.reqs = append(ws.reqs, recorded{r.Method, r.URL.Path, r.Header.Clone(), b})
@@ -74,6 +74,10 @@ func newWireServer(t *testing.T, status int, body string) *wireServer {
 		w.WriteHeader(status)
 		w.Write(body)
 	}))
+	for _, f := range configure {
+		f(ws.Config)
+	}
+	ws.Start()
 	t.Cleanup(ws.Close)
 	return ws
 }
