@@ -32,6 +32,20 @@ func WithRequestHeader(name, value string) RequestOption {
 	}
 }
 
+// checkHeader rejects a per-request header that net/http would refuse, as
+// the caller's mistake rather than a transport failure.
+func checkHeader(name string, values []string) error {
+	if name == "" || strings.ContainsAny(name, " :\r\n\t") {
+		return invalid("WithRequestHeader", "invalid header name %q", name)
+	}
+	for _, v := range values {
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return invalid("WithRequestHeader", "invalid value for header %q", name)
+		}
+	}
+	return nil
+}
+
 // WithRequestTimeout overrides the client's timeout (WithTimeout) for this
 // request; zero disables it.
 func WithRequestTimeout(d time.Duration) RequestOption {
@@ -93,6 +107,11 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 	for _, o := range r.opts {
 		if o != nil {
 			o(&rc)
+		}
+	}
+	for name, vs := range rc.headers {
+		if err := checkHeader(name, vs); err != nil {
+			return nil, err
 		}
 	}
 	timeout := c.cfg.timeout
