@@ -33,11 +33,11 @@ type accChoice struct {
 
 // accTool is the state of one tool call.
 type accTool struct {
-	seen           bool
-	done           bool
-	id, typ, name  string
-	args           []byte
-	final          string // the whole arguments, once done
+	seen          bool
+	done          bool
+	id, typ, name string
+	args          []byte
+	final         string // the whole arguments, once done
 }
 
 func (a *chatAccumulator) choice(i int) *accChoice {
