@@ -19,6 +19,7 @@ type RequestOption func(*requestConfig)
 type requestConfig struct {
 	headers http.Header
 	timeout *time.Duration
+	stream  streamRequestSettings
 }
 
 // WithRequestHeader sets a header on this request only. It replaces a client
