@@ -75,8 +75,10 @@ func (k FaultKind) String() string {
 type Fault struct {
 	// Kind selects the fault.
 	Kind FaultKind
-	// Path restricts the fault to requests whose path ends with it, e.g.
-	// "/chat/completions"; empty matches every request.
+	// Path restricts the fault to requests for that path, given with or
+	// without the "/v1" prefix ("/chat/completions" matches
+	// "/v1/chat/completions"; "/health" matches "/health"); empty matches
+	// every request.
 	Path string
 
 	// Status, Type, Message and Param make the error of FaultStatus and
@@ -108,7 +110,7 @@ type Fault struct {
 }
 
 func (f *Fault) matches(path string) bool {
-	return f.Path == "" || strings.HasSuffix(path, f.Path)
+	return f.Path == "" || path == f.Path || path == "/v1"+f.Path
 }
 
 func (f *Fault) status() int {
