@@ -183,8 +183,8 @@ func TestReliabilityCreate(t *testing.T) {
 	}
 }
 
-// relRun runs one cell of the matrix.
-func relRun(t *testing.T, op relOp, tc relCase) {
+// relRun runs one cell of the matrix, with extra client options.
+func relRun(t *testing.T, op relOp, tc relCase, opts ...vllm.Option) {
 	leaks := relLeakCheck(t)
 	defer leaks()
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(*vllmtest.Request) *vllmtest.Reply {
@@ -195,7 +195,7 @@ func relRun(t *testing.T, op relOp, tc relCase) {
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	c, err := vllm.New(srv.URL, vllm.WithTimeout(timeout), vllm.WithAPIKey("sk-reliability-secret"))
+	c, err := vllm.New(srv.URL, append([]vllm.Option{vllm.WithTimeout(timeout), vllm.WithAPIKey("sk-reliability-secret")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
