@@ -169,7 +169,7 @@ func newHTTPClient(idlePerHost int) *http.Client {
 		// the server (or a proxy) buffer a stream.
 		DisableCompression: true,
 	}
-	return &http.Client{Transport: tr}
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
 }
 
 // New returns a Client for the server at baseURL (e.g.
