@@ -236,3 +236,24 @@ func ExampleChatResponse_AssistantMessageWithReasoning() {
 	// {"role":"assistant","content":"4"}
 	// {"role":"assistant","content":"4","reasoning":"2+2=4"}
 }
+
+// Thinking mode is a chat-template switch: Qwen3-style templates read
+// enable_thinking from chat_template_kwargs. The reasoning comes back apart
+// from the answer when the server runs a reasoning parser.
+func ExampleChatBuilder_EnableThinking() {
+	srv := fakeVLLM(200, `{"choices":[{"index":0,"message":{"role":"assistant","content":"17 is prime.",
+		"reasoning":"17 has no divisors between 2 and 4."},"finish_reason":"stop"}]}`)
+	defer srv.Close()
+	c, _ := vllm.New(srv.URL + "/v1")
+
+	resp, err := c.Chat.New().Model("Qwen/Qwen3-8B").User("Is 17 prime?").
+		EnableThinking(true).MaxTokens(1024).Send(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("reasoning:", resp.Reasoning())
+	fmt.Println("answer:", resp.Content())
+	// Output:
+	// reasoning: 17 has no divisors between 2 and 4.
+	// answer: 17 is prime.
+}
