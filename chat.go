@@ -56,7 +56,10 @@ type ChatRequest struct {
 	MMProcessorKwargs    map[string]any      `json:"mm_processor_kwargs,omitempty"`
 
 	// Extra holds fields sent at the top level of the body beyond the typed
-	// ones. An Extra key that names a typed field replaces that field's value.
+	// ones. An Extra key that names a typed field replaces that field's
+	// value in place (Extra wins; a nil value sends null); other keys follow
+	// the typed fields in sorted order. "stream" is rejected: the method
+	// (Create or Stream) sets it.
 	Extra map[string]any `json:"-"`
 }
 
@@ -101,13 +104,29 @@ func (r *ChatRequest) Validate() error {
 				return missing(field + ".tool_call_id")
 			}
 		}
+		for j := range m.Parts {
+			if err := m.Parts[j].validate(field + ".content[" + strconv.Itoa(j) + "]"); err != nil {
+				return err
+			}
+		}
 	}
 	for i, t := range r.Tools {
 		if t.Function.Name == "" {
 			return missing("tools[" + strconv.Itoa(i) + "].function.name")
 		}
 	}
+	if err := checkExtra(r.Extra); err != nil {
+		return err
+	}
 	return r.SamplingParams.validate()
+}
+
+// checkExtra rejects Extra keys that the methods set themselves.
+func checkExtra(extra map[string]any) error {
+	if _, ok := extra["stream"]; ok {
+		return invalid("Extra[stream]", "is set by the method: call Create or Stream")
+	}
+	return nil
 }
 
 // validate checks ranges the server would reject.

@@ -1,6 +1,7 @@
 package vllm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -59,8 +60,12 @@ func (p Prompt) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p.texts)
 }
 
-// UnmarshalJSON decodes any of the four forms.
+// UnmarshalJSON decodes any of the four forms; null is no prompt.
 func (p *Prompt) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		*p = Prompt{}
+		return nil
+	}
 	var s string
 	if json.Unmarshal(data, &s) == nil {
 		*p = PromptText(s)
@@ -103,7 +108,10 @@ type CompletionRequest struct {
 	BestOf *int `json:"best_of,omitempty"`
 
 	// Extra holds fields sent at the top level of the body beyond the typed
-	// ones. An Extra key that names a typed field replaces that field's value.
+	// ones. An Extra key that names a typed field replaces that field's
+	// value in place (Extra wins; a nil value sends null); other keys follow
+	// the typed fields in sorted order. "stream" is rejected: the method
+	// (Create or Stream) sets it.
 	Extra map[string]any `json:"-"`
 }
 
@@ -135,6 +143,9 @@ func (r *CompletionRequest) Validate() error {
 	}
 	if r.Logprobs != nil && *r.Logprobs < 0 {
 		return invalid("logprobs", "must not be negative, got %d", *r.Logprobs)
+	}
+	if err := checkExtra(r.Extra); err != nil {
+		return err
 	}
 	return r.SamplingParams.validate()
 }
