@@ -236,7 +236,7 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 }
 
 func TestConcurrentRequests(t *testing.T) {
-	checkLeaks(t)
+	noGoroutineLeaks(t)
 	ws := newWireServer(t, 200, minimalChat)
 	c := ws.client(t, WithAPIKey("k"))
 	var wg sync.WaitGroup

@@ -62,7 +62,7 @@ func assertAllSet(t *testing.T, v any, skip ...string) {
 	walk = func(rv reflect.Value) {
 		for i := 0; i < rv.NumField(); i++ {
 			f := rv.Type().Field(i)
-			if !f.IsExported() || contains(skip, f.Name) {
+			if !f.IsExported() || hasString(skip, f.Name) {
 				continue
 			}
 			if f.Anonymous {
@@ -77,7 +77,7 @@ func assertAllSet(t *testing.T, v any, skip ...string) {
 	walk(rv)
 }
 
-func contains(ss []string, s string) bool {
+func hasString(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {
 			return true
@@ -98,7 +98,7 @@ func TestChatRequestAllFieldsWire(t *testing.T) {
 	if got.Method != "POST" || got.Path != "/v1/chat/completions" || got.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("request %s %s %q", got.Method, got.Path, got.Header.Get("Content-Type"))
 	}
-	golden(t, "chat-all-fields.json", got.Body)
+	checkGolden(t, "chat-all-fields.json", got.Body)
 }
 
 func TestCompletionRequestAllFieldsWire(t *testing.T) {
@@ -117,7 +117,7 @@ func TestCompletionRequestAllFieldsWire(t *testing.T) {
 	if got.Path != "/v1/completions" {
 		t.Fatalf("path %s", got.Path)
 	}
-	golden(t, "completion-all-fields.json", got.Body)
+	checkGolden(t, "completion-all-fields.json", got.Body)
 }
 
 // TestChatBuilderMatchesRequest: the builder sends exactly the bytes of the
@@ -239,7 +239,7 @@ func TestRequestMeaningfulZeros(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "chat-meaningful-zeros.json", ws.last(t).Body)
+	checkGolden(t, "chat-meaningful-zeros.json", ws.last(t).Body)
 }
 
 func TestRequestExtraCollision(t *testing.T) {
