@@ -98,7 +98,9 @@ type CompletionRequest struct {
 
 	SamplingParams
 
-	// Suffix is text to follow the completion.
+	// Suffix is text to follow the completion (fill in the middle). vLLM
+	// declares the field but answers 400 "suffix is not currently
+	// supported"; it is here for servers that take it.
 	Suffix *string `json:"suffix,omitempty"`
 	// Logprobs asks for the log probabilities of that many top tokens.
 	Logprobs *int `json:"logprobs,omitempty"`
