@@ -154,15 +154,15 @@ func (r *CompletionRequest) Validate() error {
 
 // CompletionResponse is a response of /v1/completions.
 type CompletionResponse struct {
-	ID      string             `json:"id"`
-	Object  string             `json:"object"`
-	Created int64              `json:"created"`
-	Model   string             `json:"model"`
-	Choices []CompletionChoice `json:"choices"`
-	Usage   *Usage             `json:"usage"`
+	ID      string             `json:"id"`      // "cmpl-…"
+	Object  string             `json:"object"`  // "text_completion"
+	Created int64              `json:"created"` // Unix seconds
+	Model   string             `json:"model"`   // the model that answered
+	Choices []CompletionChoice `json:"choices"` // one per prompt and n
+	Usage   *Usage             `json:"usage"`   // token counts
 
-	SystemFingerprint string `json:"system_fingerprint,omitempty"`
-	ServiceTier       string `json:"service_tier,omitempty"`
+	SystemFingerprint string `json:"system_fingerprint,omitempty"` // e.g. "vllm-0.25.1-…"
+	ServiceTier       string `json:"service_tier,omitempty"`       // OpenAI service tier (null from vLLM)
 	// KVTransferParams (vLLM), raw.
 	KVTransferParams json.RawMessage `json:"kv_transfer_params,omitempty"`
 
@@ -188,16 +188,16 @@ func (r *CompletionResponse) UnmarshalJSON(data []byte) error {
 
 // CompletionChoice is one choice of a completion response.
 type CompletionChoice struct {
-	Index        int                 `json:"index"`
-	Text         string              `json:"text"`
-	Logprobs     *CompletionLogprobs `json:"logprobs"`
-	FinishReason string              `json:"finish_reason"`
+	Index        int                 `json:"index"`         // position among the choices
+	Text         string              `json:"text"`          // the generated text (with the prompt when Echo)
+	Logprobs     *CompletionLogprobs `json:"logprobs"`      // when requested
+	FinishReason string              `json:"finish_reason"` // "stop", "length", "abort", …
 	// StopReason (vLLM) is the stop string or token that ended generation.
 	StopReason *StopReason `json:"stop_reason"`
 	// vLLM-only fields, when requested.
 	TokenIDs       []int           `json:"token_ids,omitempty"`
-	PromptTokenIDs []int           `json:"prompt_token_ids,omitempty"`
-	PromptLogprobs json.RawMessage `json:"prompt_logprobs,omitempty"`
+	PromptTokenIDs []int           `json:"prompt_token_ids,omitempty"` // the prompt's token ids
+	PromptLogprobs json.RawMessage `json:"prompt_logprobs,omitempty"`  // per prompt token, raw
 }
 
 // Text returns the first choice's text, or "".

@@ -170,11 +170,11 @@ const (
 type ContentPart struct {
 	// Type is one of the Part* constants (or another type vLLM accepts).
 	Type       string      `json:"type"`
-	Text       string      `json:"text,omitempty"`
-	ImageURL   *ImageURL   `json:"image_url,omitempty"`
-	InputAudio *InputAudio `json:"input_audio,omitempty"`
-	AudioURL   *MediaURL   `json:"audio_url,omitempty"`
-	VideoURL   *MediaURL   `json:"video_url,omitempty"`
+	Text       string      `json:"text,omitempty"`        // for PartText
+	ImageURL   *ImageURL   `json:"image_url,omitempty"`   // for PartImageURL
+	InputAudio *InputAudio `json:"input_audio,omitempty"` // for PartInputAudio
+	AudioURL   *MediaURL   `json:"audio_url,omitempty"`   // for PartAudioURL
+	VideoURL   *MediaURL   `json:"video_url,omitempty"`   // for PartVideoURL
 	// Raw, when set, is sent as the whole part instead of the fields
 	// above. Parts of types this package does not model decode into Raw.
 	Raw json.RawMessage `json:"-"`
@@ -258,7 +258,7 @@ func (p *ContentPart) validate(field string) error {
 
 // ImageURL is an image given by URL: http(s) or a data URL.
 type ImageURL struct {
-	URL string `json:"url"`
+	URL string `json:"url"` // http(s) URL or data URL
 	// Detail is "auto", "low" or "high"; empty sends nothing.
 	Detail string `json:"detail,omitempty"`
 }
@@ -273,7 +273,7 @@ type InputAudio struct {
 
 // MediaURL is audio or video given by URL (http(s) or a data URL).
 type MediaURL struct {
-	URL string `json:"url"`
+	URL string `json:"url"` // http(s) URL or data URL
 }
 
 // TextPart returns a text content part.
