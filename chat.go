@@ -115,10 +115,45 @@ func (r *ChatRequest) Validate() error {
 			return missing("tools[" + strconv.Itoa(i) + "].function.name")
 		}
 	}
+	if err := r.validateChoices(); err != nil {
+		return err
+	}
 	if err := checkExtra(r.Extra); err != nil {
 		return err
 	}
 	return r.SamplingParams.validate()
+}
+
+// validateChoices checks top_logprobs and tool_choice against the fields
+// they depend on, as vLLM's request validators do.
+func (r *ChatRequest) validateChoices() error {
+	if n := r.TopLogprobs; n != nil {
+		if *n < -1 {
+			return invalid("top_logprobs", "must be -1 or at least 0, got %d", *n)
+		}
+		if (*n == -1 || *n > 0) && (r.Logprobs == nil || !*r.Logprobs) {
+			return invalid("top_logprobs", "needs logprobs set to true")
+		}
+	}
+	switch r.ToolChoice.mode {
+	case "required", "function":
+		if len(r.Tools) == 0 {
+			return invalid("tool_choice", "%q needs tools", r.ToolChoice.String())
+		}
+	}
+	if r.ToolChoice.mode == "function" {
+		name := r.ToolChoice.function
+		if name == "" {
+			return missing("tool_choice.function.name")
+		}
+		for _, t := range r.Tools {
+			if t.Function.Name == name {
+				return nil
+			}
+		}
+		return invalid("tool_choice.function.name", "%q is not among the tools", name)
+	}
+	return nil
 }
 
 // checkExtra rejects Extra keys that the methods set themselves.

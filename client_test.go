@@ -381,3 +381,41 @@ func TestPromptNullIsUnset(t *testing.T) {
 		t.Fatalf("null prompt: %+v %v", p, err)
 	}
 }
+
+func TestValidateLogprobsAndToolChoice(t *testing.T) {
+	tool, _ := NewTool("f", "", nil)
+	msgs := []Message{User("x")}
+	for _, tc := range []struct {
+		req   ChatRequest
+		field string
+	}{
+		{ChatRequest{TopLogprobs: Ptr(3)}, "top_logprobs"},
+		{ChatRequest{TopLogprobs: Ptr(-1), Logprobs: Ptr(false)}, "top_logprobs"},
+		{ChatRequest{TopLogprobs: Ptr(-2), Logprobs: Ptr(true)}, "top_logprobs"},
+		{ChatRequest{ToolChoice: ToolChoiceRequired}, "tool_choice"},
+		{ChatRequest{ToolChoice: ToolChoiceFunction("f")}, "tool_choice"},
+		{ChatRequest{ToolChoice: ToolChoiceFunction("g"), Tools: []Tool{tool}}, "tool_choice.function.name"},
+		{ChatRequest{ToolChoice: ToolChoiceFunction(""), Tools: []Tool{tool}}, "tool_choice.function.name"},
+	} {
+		r := tc.req
+		r.Model, r.Messages = "m", msgs
+		var pe *ParamError
+		if err := r.Validate(); !errors.As(err, &pe) || pe.Field != tc.field {
+			t.Errorf("want field %q, got %v", tc.field, err)
+		}
+	}
+	for _, r := range []ChatRequest{
+		{TopLogprobs: Ptr(0)},
+		{TopLogprobs: Ptr(-1), Logprobs: Ptr(true)},
+		{TopLogprobs: Ptr(5), Logprobs: Ptr(true)},
+		{ToolChoice: ToolChoiceNone},
+		{ToolChoice: ToolChoiceAuto},
+		{ToolChoice: ToolChoiceFunction("f"), Tools: []Tool{tool}},
+		{ToolChoice: ToolChoiceRequired, Tools: []Tool{tool}},
+	} {
+		r.Model, r.Messages = "m", msgs
+		if err := r.Validate(); err != nil {
+			t.Errorf("%+v: %v", r, err)
+		}
+	}
+}
