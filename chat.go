@@ -77,7 +77,14 @@ func (r *ChatRequest) MarshalJSON() ([]byte, error) {
 	return r.marshal(false)
 }
 
+// marshal encodes the body of Create (stream false) or Stream. vLLM refuses
+// stream_options without stream, so Create leaves it out.
 func (r *ChatRequest) marshal(stream bool) ([]byte, error) {
+	if !stream && r.StreamOptions != nil {
+		cp := *r
+		cp.StreamOptions = nil
+		r = &cp
+	}
 	return marshalWithExtra(chatWire{(*chatRequestAlias)(r), stream}, r.Extra)
 }
 

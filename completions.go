@@ -127,7 +127,14 @@ type completionWire struct {
 // MarshalJSON encodes the request body, merging Extra.
 func (r *CompletionRequest) MarshalJSON() ([]byte, error) { return r.marshal(false) }
 
+// marshal encodes the body of Create (stream false) or Stream; Create leaves
+// stream_options out, as vLLM refuses it without stream.
 func (r *CompletionRequest) marshal(stream bool) ([]byte, error) {
+	if !stream && r.StreamOptions != nil {
+		cp := *r
+		cp.StreamOptions = nil
+		r = &cp
+	}
 	return marshalWithExtra(completionWire{(*completionRequestAlias)(r), stream}, r.Extra)
 }
 

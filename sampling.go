@@ -23,7 +23,8 @@ type SamplingParams struct {
 	FrequencyPenalty *float64           `json:"frequency_penalty,omitempty"` // penalty by token frequency, in [-2, 2]
 	LogitBias        map[string]float64 `json:"logit_bias,omitempty"`        // token id (as a string) → bias
 	User             string             `json:"user,omitempty"`              // end-user id (accepted and ignored by vLLM)
-	// StreamOptions applies to streams only; Stream methods set
+	// StreamOptions applies to streams only: Create leaves it out (vLLM
+	// refuses it without "stream": true), and Stream methods set
 	// include_usage when it is nil.
 	StreamOptions *StreamOptions `json:"stream_options,omitempty"`
 
