@@ -106,8 +106,8 @@ func TestChatSpansAndMetrics(t *testing.T) {
 	for key, want := range map[string]string{
 		"gen_ai.operation.name": "chat", "gen_ai.provider.name": "vllm", "gen_ai.request.model": "m",
 		"gen_ai.response.model": "m", "gen_ai.response.id": resp.ID,
-		"gen_ai.usage.input_tokens":  strconv.Itoa(resp.Usage.PromptTokens),
-		"gen_ai.usage.output_tokens": strconv.Itoa(resp.Usage.CompletionTokens),
+		"gen_ai.usage.input_tokens":      strconv.Itoa(resp.Usage.PromptTokens),
+		"gen_ai.usage.output_tokens":     strconv.Itoa(resp.Usage.CompletionTokens),
 		"gen_ai.response.finish_reasons": "[\"stop\"]", "server.address": "127.0.0.1", "vllm.attempts": "2",
 	} {
 		if got := spanAttr(callSpan, key); got != want {
