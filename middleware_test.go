@@ -33,6 +33,9 @@ func TestMiddlewareOrderAndHeaders(t *testing.T) {
 				trace = append(trace, name+" in "+req.Call.Op)
 				mu.Unlock()
 				req.Header.Set("X-Trace-"+name, name)
+				if id := req.Header.Get("X-Request-Id"); len(id) != 32 || id != req.Call.RequestID {
+					t.Errorf("attempt header X-Request-Id %q, call %q", id, req.Call.RequestID)
+				}
 				resp, err := next(ctx, req)
 				mu.Lock()
 				trace = append(trace, name+" out "+http.StatusText(statusOfErr(resp, err)))
