@@ -85,6 +85,8 @@ func ctxT(t *testing.T) context.Context {
 }
 
 // waitGoroutines polls until the goroutine count is back to at most base.
+func runtimeGoroutines() int { return runtime.NumGoroutine() }
+
 func waitGoroutines(t *testing.T, base int) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
