@@ -1,10 +1,8 @@
 package vllm
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"testing"
 )
@@ -46,37 +44,6 @@ func FuzzParseMetrics(f *testing.F) {
 		}
 		m := summarizeMetrics(fams)
 		_ = m.PrefixCacheHitRate()
-	})
-}
-
-func FuzzSSEReader(f *testing.F) {
-	f.Add([]byte("event: response.created\ndata: {\"a\":1}\n\n"), 64)
-	f.Add([]byte("data: a\r\ndata: b\r\n\r\n: comment\rdata:c\r\r"), 8)
-	f.Add([]byte("data: [DONE]\n\nretry: 10\nid: 4\n\n"), 1024)
-	f.Add([]byte("data: unterminated"), 1024)
-	f.Fuzz(func(t *testing.T, data []byte, max int) {
-		if max <= 0 || max > 1<<20 {
-			max = 1024
-		}
-		rd := newSSEReader(bytes.NewReader(data), max)
-		for n := 0; ; n++ {
-			if n > len(data)+1 {
-				t.Fatal("more events than bytes")
-			}
-			ev, err := rd.next()
-			if err != nil {
-				if err != io.EOF && err != io.ErrUnexpectedEOF && !errors.Is(err, errSSETooLarge) {
-					t.Fatalf("error %v", err)
-				}
-				return
-			}
-			if len(ev.data) > max {
-				t.Fatalf("event of %d bytes past the limit %d", len(ev.data), max)
-			}
-			if bytes.ContainsAny(ev.data, "\r") {
-				t.Fatalf("CR in data %q", ev.data)
-			}
-		}
 	})
 }
 
