@@ -113,9 +113,9 @@ func (g *globals) resolveModel(ctx context.Context, c *vllm.Client) (string, err
 	if g.model != "" {
 		return g.model, nil
 	}
-	m, err := onlyModel(ctx, c)
+	m, err := c.Models.Default(ctx)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("no --model given (nor VLLM_MODEL): %w", err)
 	}
 	g.model = m
 	return m, nil
