@@ -98,13 +98,19 @@ func (g *globals) clientOptions(extra ...vllm.Option) ([]vllm.Option, error) {
 	return append(opts, extra...), nil
 }
 
-// client returns a client for the first base URL.
+// client returns a client for the base URL; with several (comma-separated)
+// the first is the base URL and the others are replicas (WithEndpoints):
+// calls are spread over them and a retry goes to another one.
 func (g *globals) client(extra ...vllm.Option) (*vllm.Client, error) {
 	opts, err := g.clientOptions(extra...)
 	if err != nil {
 		return nil, err
 	}
-	return vllm.New(g.baseURLs()[0], opts...)
+	urls := g.baseURLs()
+	if len(urls) > 1 {
+		opts = append(opts, vllm.WithEndpoints(urls[1:]...))
+	}
+	return vllm.New(urls[0], opts...)
 }
 
 // resolveModel returns the model to use: --model, VLLM_MODEL, or the only
