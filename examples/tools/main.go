@@ -11,10 +11,11 @@ import (
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
-// weatherArgs are the arguments of get_weather, decoded from the call.
+// weatherArgs are the arguments of get_weather. The tool's JSON schema is
+// derived from this type (ToolFor), and the call's arguments decode into it.
 type weatherArgs struct {
-	Location string `json:"location"`
-	Unit     string `json:"unit,omitempty"`
+	Location string `json:"location" description:"City name, e.g. Paris"`
+	Unit     string `json:"unit,omitempty" enum:"celsius,fahrenheit"`
 }
 
 func getWeather(a weatherArgs) map[string]any {
@@ -26,14 +27,7 @@ func main() {
 	defer env.Close()
 	ctx := context.Background()
 
-	weather, err := vllm.NewTool("get_weather", "Get the current weather for a location", `{
-		"type": "object",
-		"properties": {
-			"location": {"type": "string", "description": "City name, e.g. Paris"},
-			"unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}
-		},
-		"required": ["location"]
-	}`)
+	weather, err := vllm.ToolFor[weatherArgs]("get_weather", "Get the current weather for a location")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,6 +46,7 @@ func main() {
 		fmt.Println("the model answered directly:", resp.Content())
 		return
 	}
+	fmt.Println("tool schema:", string(weather.Function.Parameters))
 	fmt.Printf("tool call: %s(%s) id=%s\n", call.Name, call.Arguments, call.ID)
 
 	var args weatherArgs
