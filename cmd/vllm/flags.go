@@ -185,6 +185,15 @@ func (f *cmdFlags) parse(e *env, args []string) ([]string, error) {
 	return pos, nil
 }
 
+// parseNoArgs is parse for commands that take no positional argument.
+func (f *cmdFlags) parseNoArgs(e *env, args []string) error {
+	pos, err := f.parse(e, args)
+	if err == nil && len(pos) > 0 {
+		err = usagef("unexpected argument %q", pos[0])
+	}
+	return err
+}
+
 // consumedDashDash reports whether Parse stopped at a "--" terminator.
 func consumedDashDash(args, rest []string) bool {
 	i := len(args) - len(rest) - 1

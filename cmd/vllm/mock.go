@@ -54,12 +54,8 @@ func runMock(ctx context.Context, e *env, args []string) error {
 	faultDur := f.Duration("fault-duration", time.Second, "how long --fault stall stalls")
 	faultPath := f.String("fault-path", "", "only requests whose path ends with this, e.g. /chat/completions")
 	retryAfter := f.String("fault-retry-after", "", "Retry-After header sent with --fault status")
-	pos, err := f.parse(e, args)
-	if err != nil {
+	if err := f.parseNoArgs(e, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	opts := []vllmtest.Option{vllmtest.WithTokens(*tokens), vllmtest.WithMaxModelLen(*maxLen)}
 	for _, m := range strings.Split(f.g.model, ",") {

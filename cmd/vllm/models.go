@@ -17,12 +17,8 @@ func runModels(ctx context.Context, e *env, args []string) error {
   vllm models --json
   VLLM_BASE_URL=http://gpu-1:8000/v1 vllm models`)
 	asJSON := f.Bool("json", false, "print the server's JSON as received")
-	pos, err := f.parse(e, args)
-	if err != nil {
+	if err := f.parseNoArgs(e, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	c, err := f.g.client()
 	if err != nil {

@@ -22,12 +22,8 @@ func runHealth(ctx context.Context, e *env, args []string) error {
 server is down or its engine is dead (HTTP 503).`,
 		`  vllm health
   vllm health --base-url http://gpu-1:8000/v1 && echo up`)
-	pos, err := f.parse(e, args)
-	if err != nil {
+	if err := f.parseNoArgs(e, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	c, err := f.g.client()
 	if err != nil {
