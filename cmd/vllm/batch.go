@@ -133,9 +133,9 @@ func runBatch(ctx context.Context, e *env, args []string) error {
 }
 
 type batchRun struct {
-	e       *env
-	cfg     batchConfig
-	c       *vllm.Client
+	e   *env
+	cfg batchConfig
+	c   *vllm.Client
 
 	out     *os.File
 	outMu   sync.Mutex
