@@ -58,13 +58,23 @@ type apiRequest struct {
 	// the wait for the headers.
 	stream bool
 	opts   []RequestOption
+
+	// ep is the endpoint (replica) this request goes to, chosen by the
+	// production layer; nil means the client's base URL.
+	ep *endpoint
+	// call is the production layer's record of this call (hooks, logging,
+	// the stream probe); nil when nobody observes calls.
+	call *call
 }
 
 // url returns the absolute URL of the request.
 func (c *Client) url(r *apiRequest) string {
-	base := c.cfg.baseURL
+	base, root := c.cfg.baseURL, c.cfg.rootURL
+	if r.ep != nil {
+		base, root = r.ep.base, r.ep.root
+	}
 	if r.root {
-		base = c.cfg.rootURL
+		base = root
 	}
 	return base.String() + r.path
 }

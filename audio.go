@@ -1,0 +1,480 @@
+package vllm
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// AudioService calls the speech-to-text routes, /v1/audio/transcriptions and
+// /v1/audio/translations, which vLLM serves for audio models such as Whisper.
+// Use it through Client.Audio.
+type AudioService struct{ c *Client }
+
+// Audio response formats (AudioRequest.ResponseFormat).
+const (
+	AudioJSON        = "json"
+	AudioText        = "text"
+	AudioSRT         = "srt"
+	AudioVTT         = "vtt"
+	AudioVerboseJSON = "verbose_json"
+)
+
+// AudioFile is the audio to upload. The upload is streamed: the file or
+// reader is copied into the request as it is sent, never held in memory whole.
+type AudioFile struct {
+	name string
+	open func() (io.Reader, func() error, error)
+	// once is set for a reader, which can be sent only once (no retry).
+	once bool
+	used atomic.Bool
+}
+
+// AudioFromFile uploads the file at path, opened anew for each attempt.
+func AudioFromFile(path string) *AudioFile {
+	return &AudioFile{name: filepath.Base(path), open: func() (io.Reader, func() error, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, f.Close, nil
+	}}
+}
+
+// AudioFromBytes uploads data under the file name name (its extension tells
+// the server the format, e.g. "clip.wav").
+func AudioFromBytes(name string, data []byte) *AudioFile {
+	return &AudioFile{name: name, open: func() (io.Reader, func() error, error) {
+		return bytes.NewReader(data), func() error { return nil }, nil
+	}}
+}
+
+// AudioFromReader uploads what r yields, under the file name name. A reader
+// can be read only once, so a request with it is never retried.
+func AudioFromReader(name string, r io.Reader) *AudioFile {
+	return &AudioFile{name: name, once: true, open: func() (io.Reader, func() error, error) {
+		return r, func() error { return nil }, nil
+	}}
+}
+
+// errReaderUsed reports a second attempt to send an AudioFromReader upload.
+var errReaderUsed = errors.New("the audio reader was already sent and cannot be replayed")
+
+// AudioRequest is a transcription or translation request, sent as
+// multipart/form-data.
+type AudioRequest struct {
+	// File is the audio (required): AudioFromFile, AudioFromBytes or
+	// AudioFromReader.
+	File *AudioFile
+	// Model is the served model; empty lets the server pick its only one.
+	Model string
+	// Language is the audio's ISO-639-1 language, e.g. "en".
+	Language string
+	// Prompt guides the style or continues a previous segment.
+	Prompt string
+	// ResponseFormat is AudioJSON (default), AudioText, AudioSRT,
+	// AudioVTT or AudioVerboseJSON.
+	ResponseFormat string
+	// Temperature is the sampling temperature (0 to 1).
+	Temperature *float64
+	// TimestampGranularities are "word" and/or "segment" (with
+	// AudioVerboseJSON).
+	TimestampGranularities []string
+	// ToLanguage is the output language where the model supports it.
+	ToLanguage string
+	// vLLM sampling extensions.
+	TopP                *float64
+	TopK                *int
+	MinP                *float64
+	Seed                *int64
+	FrequencyPenalty    *float64
+	PresencePenalty     *float64
+	RepetitionPenalty   *float64
+	MaxCompletionTokens *int
+	// Extra holds further form fields, sent as text after the typed ones
+	// in key order.
+	Extra map[string]string
+}
+
+// formField is one text field of the multipart form.
+type formField struct{ name, value string }
+
+func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// fields returns the text fields of the form in a fixed order.
+func (r *AudioRequest) fields(stream bool) []formField {
+	var f []formField
+	add := func(name, value string) {
+		if value != "" {
+			f = append(f, formField{name, value})
+		}
+	}
+	add("model", r.Model)
+	add("language", r.Language)
+	add("prompt", r.Prompt)
+	add("response_format", r.ResponseFormat)
+	if r.Temperature != nil {
+		add("temperature", fmtFloat(*r.Temperature))
+	}
+	for _, g := range r.TimestampGranularities {
+		add("timestamp_granularities[]", g)
+	}
+	add("to_language", r.ToLanguage)
+	if r.TopP != nil {
+		add("top_p", fmtFloat(*r.TopP))
+	}
+	if r.TopK != nil {
+		add("top_k", strconv.Itoa(*r.TopK))
+	}
+	if r.MinP != nil {
+		add("min_p", fmtFloat(*r.MinP))
+	}
+	if r.Seed != nil {
+		add("seed", strconv.FormatInt(*r.Seed, 10))
+	}
+	if r.FrequencyPenalty != nil {
+		add("frequency_penalty", fmtFloat(*r.FrequencyPenalty))
+	}
+	if r.PresencePenalty != nil {
+		add("presence_penalty", fmtFloat(*r.PresencePenalty))
+	}
+	if r.RepetitionPenalty != nil {
+		add("repetition_penalty", fmtFloat(*r.RepetitionPenalty))
+	}
+	if r.MaxCompletionTokens != nil {
+		add("max_completion_tokens", strconv.Itoa(*r.MaxCompletionTokens))
+	}
+	if stream {
+		add("stream", "true")
+		add("stream_include_usage", "true")
+	}
+	keys := make([]string, 0, len(r.Extra))
+	for k := range r.Extra {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		f = append(f, formField{k, r.Extra[k]})
+	}
+	return f
+}
+
+// Validate checks the request and returns a *ParamError naming the first
+// offending field.
+func (r *AudioRequest) Validate() error {
+	switch {
+	case r == nil || r.File == nil || r.File.open == nil:
+		return missing("file")
+	case r.File.name == "":
+		return missing("file.name")
+	case r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 1):
+		return invalid("temperature", "must be in [0, 1], got %v", *r.Temperature)
+	}
+	switch r.ResponseFormat {
+	case "", AudioJSON, AudioText, AudioSRT, AudioVTT, AudioVerboseJSON, "diarized_json":
+	default:
+		return invalid("response_format", "unknown format %q", r.ResponseFormat)
+	}
+	return nil
+}
+
+// newBoundary returns a random multipart boundary.
+func newBoundary() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return "vllm-go-" + hex.EncodeToString(b[:])
+}
+
+// multipartRequest builds the upload: a fresh pipe per attempt, fed by a
+// goroutine that writes the form and copies the audio into it. The transport
+// closes the pipe's reader when the attempt ends, which stops the goroutine.
+func (s *AudioService) multipartRequest(path, op string, req *AudioRequest, stream bool, opts []RequestOption) (*apiRequest, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	fields := req.fields(stream)
+	boundary := newBoundary()
+	file := req.File
+	r := post(path, op, false).newRequest(req.Model, opts)
+	r.contentType = "multipart/form-data; boundary=" + boundary
+	r.stream = stream
+	r.newBody = func() (io.Reader, error) {
+		if file.once && file.used.Swap(true) {
+			return nil, &ParamError{Field: "file", Reason: errReaderUsed.Error()}
+		}
+		src, closeSrc, err := file.open()
+		if err != nil {
+			return nil, &ParamError{Field: "file", Reason: "cannot be opened: " + err.Error()}
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			err := writeMultipart(pw, boundary, fields, file.name, src)
+			closeSrc()
+			pw.CloseWithError(err)
+		}()
+		return pr, nil
+	}
+	return r, nil
+}
+
+// writeMultipart writes the form: the text fields, then the file part.
+func writeMultipart(w io.Writer, boundary string, fields []formField, name string, src io.Reader) error {
+	mw := multipart.NewWriter(w)
+	if err := mw.SetBoundary(boundary); err != nil {
+		return err
+	}
+	for _, f := range fields {
+		if err := mw.WriteField(f.name, f.value); err != nil {
+			return err
+		}
+	}
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, name))
+	h.Set("Content-Type", audioContentType(name))
+	part, err := mw.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(part, src); err != nil {
+		return err
+	}
+	return mw.Close()
+}
+
+// audioContentType guesses the audio MIME type from the file extension.
+func audioContentType(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".wav":
+		return "audio/wav"
+	case ".mp3", ".mpga", ".mpeg":
+		return "audio/mpeg"
+	case ".flac":
+		return "audio/flac"
+	case ".ogg":
+		return "audio/ogg"
+	case ".webm":
+		return "audio/webm"
+	case ".m4a", ".mp4":
+		return "audio/mp4"
+	}
+	return "application/octet-stream"
+}
+
+// Transcription is the result of a transcription or translation. For the
+// text formats (text, srt, vtt) only Text is set, to the body as received.
+type Transcription struct {
+	// Text is the transcribed (or translated) text.
+	Text string `json:"text"`
+	// Language is the detected or given language (verbose_json).
+	Language string `json:"language,omitempty"`
+	// Duration is the audio's length in seconds (verbose_json; vLLM sends
+	// it as a string, OpenAI as a number: both are read).
+	Duration float64 `json:"-"`
+	// Segments and Words are the timed pieces (verbose_json).
+	Segments []TranscriptionSegment `json:"segments,omitempty"`
+	Words    []TranscriptionWord    `json:"words,omitempty"`
+	// Usage is the audio duration billed, in seconds (json).
+	Usage *AudioUsage `json:"usage,omitempty"`
+	// Raw is the response body exactly as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+// AudioUsage is the usage of an audio request.
+type AudioUsage struct {
+	Type    string  `json:"type"`
+	Seconds float64 `json:"seconds"`
+}
+
+// TranscriptionSegment is one timed segment of a verbose transcription.
+type TranscriptionSegment struct {
+	ID               int      `json:"id"`
+	Seek             int      `json:"seek"`
+	Start            float64  `json:"start"`
+	End              float64  `json:"end"`
+	Text             string   `json:"text"`
+	Tokens           []int    `json:"tokens"`
+	Temperature      float64  `json:"temperature"`
+	AvgLogprob       float64  `json:"avg_logprob"`
+	CompressionRatio float64  `json:"compression_ratio"`
+	NoSpeechProb     *float64 `json:"no_speech_prob"`
+	// Speaker is the speaker label (diarized_json).
+	Speaker string `json:"speaker,omitempty"`
+}
+
+// TranscriptionWord is one timed word.
+type TranscriptionWord struct {
+	Word    string  `json:"word"`
+	Start   float64 `json:"start"`
+	End     float64 `json:"end"`
+	Speaker string  `json:"speaker,omitempty"`
+}
+
+type transcriptionAlias Transcription
+
+// UnmarshalJSON decodes the result, reading a duration sent as a string or
+// a number.
+func (t *Transcription) UnmarshalJSON(data []byte) error {
+	var w struct {
+		*transcriptionAlias
+		Duration json.RawMessage `json:"duration"`
+	}
+	w.transcriptionAlias = (*transcriptionAlias)(t)
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	d := strings.Trim(string(bytes.TrimSpace(w.Duration)), `"`)
+	if d != "" && d != "null" {
+		v, err := strconv.ParseFloat(d, 64)
+		if err != nil {
+			return fmt.Errorf("duration: %w", err)
+		}
+		t.Duration = v
+	}
+	return nil
+}
+
+// Transcribe transcribes audio in its own language (POST
+// /v1/audio/transcriptions).
+func (s *AudioService) Transcribe(ctx context.Context, req *AudioRequest, opts ...RequestOption) (*Transcription, error) {
+	return s.create(ctx, "/audio/transcriptions", "transcription", req, opts)
+}
+
+// Translate translates audio into English text (POST
+// /v1/audio/translations).
+func (s *AudioService) Translate(ctx context.Context, req *AudioRequest, opts ...RequestOption) (*Transcription, error) {
+	return s.create(ctx, "/audio/translations", "translation", req, opts)
+}
+
+func (s *AudioService) create(ctx context.Context, path, op string, req *AudioRequest, opts []RequestOption) (*Transcription, error) {
+	r, err := s.multipartRequest(path, op, req, false, opts)
+	if err != nil {
+		return nil, err
+	}
+	body, ctype, err := s.c.doRaw(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	t := &Transcription{Raw: body}
+	if strings.Contains(ctype, "json") {
+		if err := json.Unmarshal(body, t); err != nil {
+			return nil, newDecodeError(op+" response", body, err)
+		}
+		t.Raw = body
+		return t, nil
+	}
+	t.Text = string(body)
+	return t, nil
+}
+
+// AudioStream is a streamed transcription or translation. Read it with
+// Next/Event/Err or range over Events; Close releases it.
+type AudioStream struct {
+	*eventStream[AudioEvent]
+}
+
+// AudioEvent is one chunk of a streamed transcription.
+type AudioEvent struct {
+	// Text is the text delta; empty on the final chunks.
+	Text string
+	// FinishReason is set on the chunk that ends the text.
+	FinishReason string
+	StopReason   *StopReason
+	// Usage is set on the last chunk (the stream asks for it).
+	Usage *Usage
+	// Raw is the chunk's JSON.
+	Raw json.RawMessage
+}
+
+// audioChunk is vLLM's transcription.chunk / translation.chunk.
+type audioChunk struct {
+	Choices []struct {
+		Delta struct {
+			Content string `json:"content"`
+		} `json:"delta"`
+		FinishReason *string     `json:"finish_reason"`
+		StopReason   *StopReason `json:"stop_reason"`
+	} `json:"choices"`
+	Usage *Usage `json:"usage"`
+}
+
+func decodeAudioEvent(ev sseEvent) (AudioEvent, bool, bool, error) {
+	if string(ev.data) == "[DONE]" {
+		return AudioEvent{}, true, true, nil
+	}
+	if ae := errorEventPayload(ev.data); ae != nil {
+		return AudioEvent{}, false, false, ae
+	}
+	var ch audioChunk
+	if err := json.Unmarshal(ev.data, &ch); err != nil {
+		return AudioEvent{}, false, false, newDecodeError("audio stream chunk", ev.data, err)
+	}
+	out := AudioEvent{Usage: ch.Usage, Raw: append(json.RawMessage(nil), ev.data...)}
+	for _, c := range ch.Choices {
+		out.Text += c.Delta.Content
+		if c.FinishReason != nil {
+			out.FinishReason = *c.FinishReason
+		}
+		if c.StopReason != nil {
+			out.StopReason = c.StopReason
+		}
+	}
+	return out, false, false, nil
+}
+
+// CollectText reads the rest of the stream and returns the whole text.
+func (s *AudioStream) CollectText() (string, error) {
+	var b strings.Builder
+	for ev, err := range s.Events() {
+		if err != nil {
+			return b.String(), err
+		}
+		b.WriteString(ev.Text)
+	}
+	return b.String(), nil
+}
+
+// TranscribeStream transcribes with "stream": true: the text arrives as it
+// is decoded, in server-sent events ending with [DONE]. Usage is requested
+// (stream_include_usage) and arrives on the last event.
+func (s *AudioService) TranscribeStream(ctx context.Context, req *AudioRequest, opts ...RequestOption) (*AudioStream, error) {
+	return s.stream(ctx, "/audio/transcriptions", "transcription", req, opts)
+}
+
+// TranslateStream is Translate with "stream": true (see TranscribeStream).
+func (s *AudioService) TranslateStream(ctx context.Context, req *AudioRequest, opts ...RequestOption) (*AudioStream, error) {
+	return s.stream(ctx, "/audio/translations", "translation", req, opts)
+}
+
+func (s *AudioService) stream(ctx context.Context, path, op string, req *AudioRequest, opts []RequestOption) (*AudioStream, error) {
+	r, err := s.multipartRequest(path, op, req, true, opts)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.c.send(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		body, _ := readBody(resp, maxErrorBody)
+		resp.Body.Close()
+		return nil, &DecodeError{What: op + " stream", Offset: -1, Snippet: snippet(body), Err: errNotEventStream}
+	}
+	es := newEventStream(ctx, s.c, r, resp.Body, decodeAudioEvent,
+		func(e AudioEvent) bool { return e.Text != "" }, func(e AudioEvent) *Usage { return e.Usage })
+	return &AudioStream{es}, nil
+}
+
+// errNotEventStream reports a streaming request answered without SSE.
+var errNotEventStream = errors.New("the server did not answer with text/event-stream")

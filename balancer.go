@@ -1,0 +1,338 @@
+package vllm
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Balance chooses how calls are spread over several endpoints.
+type Balance int
+
+// The balancing strategies.
+const (
+	// RoundRobin sends each call to the next available endpoint in turn.
+	RoundRobin Balance = iota
+	// LeastOutstanding sends each call to the available endpoint with the
+	// fewest calls in flight from this client (streams count until they
+	// end), taking turns among equals. It suits LLM serving, where request
+	// durations differ by orders of magnitude.
+	LeastOutstanding
+)
+
+// WithEndpoints adds replicas of the server: the base URL given to New is the
+// first, these are the others. Calls are spread over all of them (see
+// WithBalance); a retry goes to another endpoint than the attempts before it
+// when one is available; an endpoint that keeps failing is ejected for a
+// cool-down and then re-admitted on trial (passive ejection: DefaultEjection,
+// or the policy of WithCircuitBreaker). Each URL is a base URL like New's,
+// e.g. "http://10.0.0.2:8000/v1".
+func WithEndpoints(baseURLs ...string) Option {
+	return func(c *config) error {
+		if err := checkURLs("WithEndpoints", baseURLs); err != nil {
+			return err
+		}
+		c.prod.extraURLs = append(c.prod.extraURLs, baseURLs...)
+		return nil
+	}
+}
+
+// WithFallback adds fallback servers, used only while no primary endpoint
+// (the base URL and WithEndpoints) can take a call: all ejected, their
+// breakers open or their health checks failing. Among themselves fallbacks
+// are balanced like primaries.
+func WithFallback(baseURLs ...string) Option {
+	return func(c *config) error {
+		if err := checkURLs("WithFallback", baseURLs); err != nil {
+			return err
+		}
+		c.prod.fallbackURLs = append(c.prod.fallbackURLs, baseURLs...)
+		return nil
+	}
+}
+
+// WithBalance sets how calls are spread over the endpoints (default
+// RoundRobin).
+func WithBalance(b Balance) Option {
+	return func(c *config) error {
+		if b != RoundRobin && b != LeastOutstanding {
+			return invalid("WithBalance", "unknown strategy %d", int(b))
+		}
+		c.prod.balance = b
+		return nil
+	}
+}
+
+// WithHealthCheck checks every endpoint actively: every interval, a GET of
+// /health at the server root (e.g. http://host:8000/health). An endpoint that
+// does not answer 2xx gets no calls until a check succeeds again, which also
+// re-admits it at once if it had been ejected. The checks run on a goroutine
+// that Client.Close stops; a Client with health checks must be closed.
+func WithHealthCheck(interval time.Duration) Option {
+	return func(c *config) error {
+		if interval < 0 {
+			return invalid("WithHealthCheck", "must not be negative, got %v", interval)
+		}
+		c.prod.healthEvery = interval
+		return nil
+	}
+}
+
+func checkURLs(option string, urls []string) error {
+	for _, u := range urls {
+		if _, err := parseBaseURL(u); err != nil {
+			return invalid(option, "%q is not an absolute http(s) URL without query", redactURL(u))
+		}
+	}
+	return nil
+}
+
+// endpoint is one replica (or fallback server) of a Client.
+type endpoint struct {
+	base, root  *url.URL
+	name        string // base URL without credentials
+	fallback    bool
+	outstanding atomic.Int64
+	down        atomic.Bool // failing its active health check
+	br          breaker
+}
+
+func newEndpoint(base *url.URL, fallback bool, policy *BreakerPolicy) *endpoint {
+	root := *base
+	root.Path = strings.TrimSuffix(base.Path, "/v1")
+	root.RawPath = ""
+	return &endpoint{base: base, root: &root, name: redactURL(base.String()), fallback: fallback, br: breaker{policy: policy}}
+}
+
+// url returns the absolute URL of r at this endpoint.
+func (e *endpoint) url(r *apiRequest) string {
+	if r.root {
+		return e.root.String() + r.path
+	}
+	return e.base.String() + r.path
+}
+
+// path returns the URL path of r at this endpoint.
+func (e *endpoint) path(r *apiRequest) string {
+	if r.root {
+		return e.root.Path + r.path
+	}
+	return e.base.Path + r.path
+}
+
+// buildEndpoints makes the endpoints: the base URL and WithEndpoints as
+// primaries, WithFallback after them.
+func (p *productionConfig) buildEndpoints(cfg *config) error {
+	policy := p.breaker
+	if policy == nil && len(p.extraURLs)+len(p.fallbackURLs) > 0 {
+		d := DefaultEjection
+		policy = &d
+	}
+	p.endpoints = []*endpoint{newEndpoint(cfg.baseURL, false, policy)}
+	for i, group := range [][]string{p.extraURLs, p.fallbackURLs} {
+		for _, s := range group {
+			u, err := parseBaseURL(s)
+			if err != nil {
+				return err
+			}
+			p.endpoints = append(p.endpoints, newEndpoint(u, i == 1, policy))
+		}
+	}
+	p.primaries = 1 + len(p.extraURLs)
+	return nil
+}
+
+// pick chooses the endpoint of the next attempt: an available primary not
+// tried yet by this call, else a tried one, else the same among the
+// fallbacks. trial reports a half-open breaker's trial request.
+func (p *productionConfig) pick(tried []*endpoint) (ep *endpoint, trial bool, err error) {
+	now := time.Now()
+	var buf [8]*endpoint
+	for _, group := range [][]*endpoint{p.endpoints[:p.primaries], p.endpoints[p.primaries:]} {
+		if len(group) == 0 {
+			continue
+		}
+		order := p.order(group, buf[:0])
+		for pass := 0; pass < 2; pass++ {
+			for _, e := range order {
+				if e.down.Load() || isTried(tried, e) != (pass == 1) {
+					continue
+				}
+				if ok, trial := e.br.acquire(now); ok {
+					return e, trial, nil
+				}
+			}
+		}
+	}
+	oe := &CircuitOpenError{}
+	for _, e := range p.endpoints {
+		oe.Endpoints = append(oe.Endpoints, e.name)
+		if _, left := e.br.status(now); left > 0 && !e.down.Load() && (oe.RetryIn == 0 || left < oe.RetryIn) {
+			oe.RetryIn = left
+		}
+	}
+	return nil, false, oe
+}
+
+func isTried(tried []*endpoint, e *endpoint) bool {
+	for _, t := range tried {
+		if t == e {
+			return true
+		}
+	}
+	return false
+}
+
+// order returns group in the order to try: rotated by a shared counter, and
+// for LeastOutstanding sorted (stably) by calls in flight.
+func (p *productionConfig) order(group, buf []*endpoint) []*endpoint {
+	n := len(group)
+	if n == 1 {
+		return append(buf, group[0])
+	}
+	start := int(p.rr.Add(1) % uint64(n))
+	buf = append(buf, group[start:]...)
+	buf = append(buf, group[:start]...)
+	if p.balance == LeastOutstanding {
+		for i := 1; i < n; i++ { // insertion sort: n is small, stability keeps the rotation
+			for j := i; j > 0 && buf[j].outstanding.Load() < buf[j-1].outstanding.Load(); j-- {
+				buf[j], buf[j-1] = buf[j-1], buf[j]
+			}
+		}
+	}
+	return buf
+}
+
+// EndpointStatus describes one endpoint of a Client (see Client.Endpoints).
+type EndpointStatus struct {
+	// URL is the base URL, without credentials.
+	URL string
+	// Fallback reports a fallback server (WithFallback).
+	Fallback bool
+	// State is the state of its circuit breaker (always BreakerClosed when
+	// it has none).
+	State BreakerState
+	// Healthy is false while its active health check fails.
+	Healthy bool
+	// Outstanding is the number of this client's calls in flight to it.
+	Outstanding int
+}
+
+// Endpoints reports the state of every endpoint of the client: the base URL
+// first, then WithEndpoints, then WithFallback.
+func (c *Client) Endpoints() []EndpointStatus {
+	now := time.Now()
+	out := make([]EndpointStatus, len(c.cfg.prod.endpoints))
+	for i, e := range c.cfg.prod.endpoints {
+		st, _ := e.br.status(now)
+		out[i] = EndpointStatus{URL: e.name, Fallback: e.fallback, State: st, Healthy: !e.down.Load(), Outstanding: int(e.outstanding.Load())}
+	}
+	return out
+}
+
+// Close releases the client's resources: it stops the health checks (see
+// WithHealthCheck) and waits for them to finish, and closes the idle
+// connections of the client's own transport. Calls in flight are not
+// interrupted. Close is idempotent; a closed client can still send calls.
+func (c *Client) Close() error {
+	if h := c.cfg.prod.health; h != nil {
+		h.close()
+	}
+	if c.cfg.ownHTTP {
+		c.cfg.http.CloseIdleConnections()
+	}
+	return nil
+}
+
+// healthChecker runs the active health checks of a client's endpoints.
+type healthChecker struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+func startHealthChecks(cfg *config, eps []*endpoint, every time.Duration) *healthChecker {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &healthChecker{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			checkAll(ctx, cfg, eps, min(every, 10*time.Second))
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return h
+}
+
+func (h *healthChecker) close() {
+	h.once.Do(h.cancel)
+	<-h.done
+}
+
+// checkAll checks every endpoint at once and waits for the answers.
+func checkAll(ctx context.Context, cfg *config, eps []*endpoint, timeout time.Duration) {
+	var wg sync.WaitGroup
+	for _, e := range eps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			healthy := checkHealth(ctx, cfg, e, timeout)
+			if ctx.Err() != nil {
+				return // stopping: the answer means nothing
+			}
+			if healthy {
+				if e.down.Swap(false) {
+					e.br.reset()
+				}
+			} else {
+				e.down.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// checkHealth reports whether GET /health at the endpoint's root answers 2xx.
+func checkHealth(ctx context.Context, cfg *config, e *endpoint, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.root.String()+"/health", nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("User-Agent", cfg.userAgent)
+	if cfg.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+cfg.apiKey)
+	}
+	resp, err := cfg.http.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = drain(resp)
+	return resp.StatusCode >= 200 && resp.StatusCode < 300
+}
+
+// drain reads a little of a body and closes it, so the connection is reused.
+func drain(resp *http.Response) (int64, error) {
+	defer resp.Body.Close()
+	var buf [512]byte
+	var n int64
+	for n < 4096 {
+		m, err := resp.Body.Read(buf[:])
+		n += int64(m)
+		if err != nil {
+			return n, nil
+		}
+	}
+	return n, nil
+}

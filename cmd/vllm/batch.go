@@ -1,0 +1,460 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vllmgo/vllm"
+)
+
+func init() {
+	register(&command{name: "batch", summary: "run an OpenAI/vLLM batch file (JSONL), resumably", run: runBatch})
+}
+
+const batchAbout = `Runs every request of IN.jsonl, the OpenAI/vLLM batch input format, one JSON
+object per line:
+  {"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions", "body": {...}}
+and appends one line per request to OUT.jsonl, in the batch output format:
+  {"id": "...", "custom_id": "r1", "response": {"status_code": 200,
+   "request_id": "...", "body": {...}}, "error": null}
+Output lines follow completion order, not input order.
+
+A request the server rejects (an HTTP error that retrying cannot cure, e.g.
+400) is written with its status and the server's error object in "error". A
+request that still fails after --retries retries of a retryable error (timeout,
+connection failure, 429, 5xx) is not written: rerun the same command to retry
+it.
+
+Resumable: each line is appended whole and synced to disk, so the command may
+be stopped at any moment (Ctrl-C, kill -9, a crash) and run again with the
+same arguments: it reads the ids already in OUT.jsonl, drops a torn last line,
+and runs only what is missing, so OUT.jsonl ends with every request exactly
+once.
+
+Bad input lines (invalid JSON, missing custom_id, url or body, duplicate
+custom_id) are reported on stderr with their line number and written to the
+errors file; they never stop the rest. The exit status is 0 when every valid
+request is in OUT.jsonl and no input line was bad, 1 otherwise.
+
+With several base URLs (--base-url a,b,c) requests are spread over them, and
+a retry goes to the next one.`
+
+const batchExamples = `  vllm batch requests.jsonl -o results.jsonl
+  vllm batch requests.jsonl -o results.jsonl --concurrency 64 --retries 5
+  vllm batch in.jsonl -o out.jsonl --base-url http://gpu-1:8000/v1,http://gpu-2:8000/v1
+  # the input format:
+  echo '{"custom_id":"q1","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"Hi"}]}}' > in.jsonl`
+
+// batchInput is one line of the input file.
+type batchInput struct {
+	CustomID string          `json:"custom_id"`
+	Method   string          `json:"method"`
+	URL      string          `json:"url"`
+	Body     json.RawMessage `json:"body"`
+}
+
+// batchOutput is one line of the output file.
+type batchOutput struct {
+	ID       string         `json:"id"`
+	CustomID string         `json:"custom_id"`
+	Response *batchResponse `json:"response"`
+	Error    any            `json:"error"`
+}
+
+type batchResponse struct {
+	StatusCode int             `json:"status_code"`
+	RequestID  string          `json:"request_id"`
+	Body       json.RawMessage `json:"body"`
+}
+
+// batchItem is a valid input line to run.
+type batchItem struct {
+	line int
+	in   batchInput
+}
+
+type batchConfig struct {
+	in, out, errs string
+	concurrency   int
+	retries       int
+	backoff       time.Duration
+	progressEvery time.Duration
+}
+
+func runBatch(ctx context.Context, e *env, args []string) error {
+	f := newFlags("batch", "vllm batch [flags] IN.jsonl -o OUT.jsonl", batchAbout, batchExamples)
+	var cfg batchConfig
+	f.StringVar(&cfg.out, "o", "", "output file (required; appended to, resumable)")
+	f.StringVar(&cfg.errs, "errors", "", "file for bad input lines (default OUT with .errors.jsonl)")
+	f.IntVar(&cfg.concurrency, "concurrency", 16, "requests in flight at once")
+	f.IntVar(&cfg.retries, "retries", 3, "retries of a request that failed with a retryable error")
+	f.DurationVar(&cfg.backoff, "backoff", 500*time.Millisecond, "first retry delay (doubles each retry, with jitter)")
+	f.DurationVar(&cfg.progressEvery, "progress-interval", 10*time.Second, "how often to print a progress line when stderr is not a terminal")
+	pos, err := f.parse(e, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) != 1:
+		return usagef("need exactly one input file (see --help)")
+	case cfg.out == "":
+		return usagef("-o OUT.jsonl is required")
+	case cfg.concurrency < 1:
+		return usagef("--concurrency must be at least 1")
+	case cfg.retries < 0:
+		return usagef("--retries must not be negative")
+	}
+	cfg.in = pos[0]
+	if cfg.errs == "" {
+		cfg.errs = strings.TrimSuffix(cfg.out, ".jsonl") + ".errors.jsonl"
+	}
+	opts, err := f.g.clientOptions(vllm.WithMaxConnsPerHost(cfg.concurrency))
+	if err != nil {
+		return err
+	}
+	var clients []*vllm.Client
+	for _, u := range f.g.baseURLs() {
+		c, err := vllm.New(u, opts...)
+		if err != nil {
+			return err
+		}
+		clients = append(clients, c)
+	}
+	b := &batchRun{e: e, cfg: cfg, clients: clients}
+	return b.run(ctx)
+}
+
+type batchRun struct {
+	e       *env
+	cfg     batchConfig
+	clients []*vllm.Client
+	next    atomic.Uint64 // round-robin over clients
+
+	out     *os.File
+	outMu   sync.Mutex
+	errFile *os.File
+
+	total, already             int
+	done, httpErrors, unfinish atomic.Int64
+	badLines                   atomic.Int64
+}
+
+func (b *batchRun) run(ctx context.Context) error {
+	done, err := recoverOutput(b.cfg.out)
+	if err != nil {
+		return err
+	}
+	b.out, err = os.OpenFile(b.cfg.out, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer b.out.Close()
+	in, err := os.Open(b.cfg.in)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	// The errors file is rewritten on every run: the same bad lines are
+	// found again, so it never holds duplicates.
+	b.errFile, err = os.Create(b.cfg.errs)
+	if err != nil {
+		return err
+	}
+	defer b.errFile.Close()
+
+	items := make(chan batchItem)
+	var wg sync.WaitGroup
+	for range b.cfg.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range items {
+				b.runItem(ctx, it)
+			}
+		}()
+	}
+	// Count the work first so that progress has a total.
+	b.total, b.already = countInput(b.cfg.in, done)
+	start := time.Now()
+	stopProgress := b.startProgress(start)
+	readErr := b.readInput(ctx, in, done, items)
+	close(items)
+	wg.Wait()
+	stopProgress()
+
+	bad := ""
+	if b.badLines.Load() > 0 {
+		bad = fmt.Sprintf(", %d bad input lines (see %s)", b.badLines.Load(), b.cfg.errs)
+	}
+	fmt.Fprintf(b.e.stderr, "batch: %d written in %s (%d were already done), %d HTTP errors, %d unfinished%s\n",
+		b.done.Load(), time.Since(start).Round(time.Millisecond), b.already, b.httpErrors.Load(), b.unfinish.Load(), bad)
+	switch {
+	case readErr != nil:
+		return readErr
+	case ctx.Err() != nil:
+		return errors.New("interrupted; run the same command again to resume")
+	case b.unfinish.Load() > 0:
+		return fmt.Errorf("%d requests unfinished after retries; run the same command again to resume", b.unfinish.Load())
+	case b.badLines.Load() > 0:
+		return fmt.Errorf("%d bad input lines, listed in %s", b.badLines.Load(), b.cfg.errs)
+	}
+	return nil
+}
+
+// readInput validates each line and hands the ones not yet done to the
+// workers, reporting bad lines.
+func (b *batchRun) readInput(ctx context.Context, in io.Reader, done map[string]bool, items chan<- batchItem) error {
+	r := bufio.NewReaderSize(in, 1<<20)
+	seen := make(map[string]int)
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			it, bad := parseBatchLine(n, line, seen)
+			switch {
+			case bad != "":
+				b.reportBad(n, it.in.CustomID, bad)
+			case done[it.in.CustomID]:
+			default:
+				select {
+				case items <- it:
+				case <-ctx.Done():
+					return nil
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", b.cfg.in, err)
+		}
+	}
+}
+
+// parseBatchLine validates one input line; bad is the reason it is rejected.
+func parseBatchLine(n int, line []byte, seen map[string]int) (it batchItem, bad string) {
+	it.line = n
+	if err := json.Unmarshal(line, &it.in); err != nil {
+		return it, "invalid JSON: " + err.Error()
+	}
+	in := &it.in
+	switch {
+	case in.CustomID == "":
+		return it, "missing custom_id"
+	case in.URL == "" || !strings.HasPrefix(in.URL, "/"):
+		return it, "missing or relative url"
+	case in.Method != "" && in.Method != "POST":
+		return it, fmt.Sprintf("method %q is not supported (only POST)", in.Method)
+	case len(bytes.TrimSpace(in.Body)) == 0 || bytes.TrimSpace(in.Body)[0] != '{':
+		return it, "body must be a JSON object"
+	}
+	if first, dup := seen[in.CustomID]; dup {
+		return it, fmt.Sprintf("duplicate custom_id %q (first on line %d)", in.CustomID, first)
+	}
+	seen[in.CustomID] = n
+	return it, ""
+}
+
+func (b *batchRun) reportBad(line int, customID, reason string) {
+	b.badLines.Add(1)
+	fmt.Fprintf(b.e.stderr, "batch: %s line %d: %s\n", b.cfg.in, line, reason)
+	rec, _ := json.Marshal(map[string]any{"line": line, "custom_id": customID, "error": reason})
+	b.errFile.Write(append(rec, '\n'))
+}
+
+// runItem sends one request, retrying retryable failures on the next base
+// URL, and appends its result.
+func (b *batchRun) runItem(ctx context.Context, it batchItem) {
+	var body []byte
+	var err error
+	for attempt := 0; ; attempt++ {
+		c := b.clients[int(b.next.Add(1)-1)%len(b.clients)]
+		body, err = sendBatchRequest(ctx, c, &it.in)
+		if err == nil || !vllm.IsRetryable(err) || attempt >= b.cfg.retries || ctx.Err() != nil {
+			break
+		}
+		if !sleepCtx(ctx, backoffDelay(b.cfg.backoff, attempt)) {
+			break
+		}
+	}
+	out := batchOutput{ID: "vllm-" + randomHex(16), CustomID: it.in.CustomID}
+	var ae *vllm.APIError
+	switch {
+	case err == nil:
+		out.Response = &batchResponse{StatusCode: 200, RequestID: "vllm-batch-" + randomHex(16), Body: body}
+	case errors.As(err, &ae) && !ae.Retryable():
+		b.httpErrors.Add(1)
+		out.Response = &batchResponse{StatusCode: ae.StatusCode, RequestID: ae.RequestID}
+		if out.Response.RequestID == "" {
+			out.Response.RequestID = "vllm-batch-" + randomHex(16)
+		}
+		if json.Valid(ae.Body) && len(bytes.TrimSpace(ae.Body)) > 0 {
+			out.Error = json.RawMessage(ae.Body)
+		} else {
+			out.Error = ae.Message
+		}
+	default:
+		// Cancelled, or still failing after the retries: not written, so
+		// that a rerun tries again.
+		b.unfinish.Add(1)
+		if ctx.Err() == nil {
+			fmt.Fprintf(b.e.stderr, "batch: %s (line %d): %s\n", it.in.CustomID, it.line, oneLine(strings.TrimPrefix(err.Error(), "vllm: ")))
+		}
+		return
+	}
+	if werr := b.append(&out); werr != nil {
+		b.unfinish.Add(1)
+		fmt.Fprintf(b.e.stderr, "batch: writing %s: %v\n", b.cfg.out, werr)
+		return
+	}
+	b.done.Add(1)
+}
+
+// sendBatchRequest sends the body of an input line to its url: "/v1/…"
+// relative to the base URL, other paths ("/score", "/rerank") to the root.
+func sendBatchRequest(ctx context.Context, c *vllm.Client, in *batchInput) ([]byte, error) {
+	if rest, ok := strings.CutPrefix(in.URL, "/v1/"); ok {
+		return c.Raw(ctx, "POST", "/"+rest, in.Body)
+	}
+	return c.RawRoot(ctx, "POST", in.URL, in.Body)
+}
+
+// append writes one output line whole, then syncs it to disk.
+func (b *batchRun) append(out *batchOutput) error {
+	line, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	b.outMu.Lock()
+	defer b.outMu.Unlock()
+	if _, err := b.out.Write(line); err != nil {
+		return err
+	}
+	return b.out.Sync()
+}
+
+// recoverOutput reads the ids already in the output file. A last line that
+// is incomplete (a write cut off by a crash) is truncated away; a bad line
+// elsewhere is an error, since the file is then not ours to repair.
+func recoverOutput(path string) (map[string]bool, error) {
+	done := make(map[string]bool)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return done, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var good int64 // offset after the last good line
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if len(line) == 0 && err == io.EOF {
+			break
+		}
+		complete := err == nil
+		var rec struct {
+			CustomID string `json:"custom_id"`
+		}
+		valid := complete && json.Unmarshal(line, &rec) == nil && rec.CustomID != ""
+		if !valid {
+			if _, perr := r.Peek(1); perr == io.EOF || !complete {
+				// The torn last line of an interrupted write.
+				if terr := f.Truncate(good); terr != nil {
+					return nil, terr
+				}
+				break
+			}
+			return nil, fmt.Errorf("%s line %d is not a batch output line; refusing to resume into it", path, n)
+		}
+		if done[rec.CustomID] {
+			return nil, fmt.Errorf("%s line %d repeats custom_id %q", path, n, rec.CustomID)
+		}
+		done[rec.CustomID] = true
+		good += int64(len(line))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return done, nil
+}
+
+// countInput counts the non-empty input lines and how many are done.
+func countInput(path string, done map[string]bool) (total, already int) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			total++
+			var rec struct {
+				CustomID string `json:"custom_id"`
+			}
+			if json.Unmarshal(line, &rec) == nil && done[rec.CustomID] {
+				already++
+			}
+		}
+		if err != nil {
+			return total, already
+		}
+	}
+}
+
+// startProgress reports progress on stderr until the returned stop is called.
+func (b *batchRun) startProgress(start time.Time) (stop func()) {
+	bar := newProgress(b.e.stderr, "batch", b.cfg.progressEvery)
+	return bar.start(func() (done, total int, extra string) {
+		d := int(b.done.Load()) + b.already
+		return d, b.total, fmt.Sprintf("%d http errors, %d bad lines", b.httpErrors.Load(), b.badLines.Load())
+	})
+}
+
+// backoffDelay is the wait before retry attempt+1: base doubled per attempt,
+// with full jitter, capped at 30 s.
+func backoffDelay(base time.Duration, attempt int) time.Duration {
+	d := base << min(attempt, 10)
+	if d > 30*time.Second || d <= 0 {
+		d = 30 * time.Second
+	}
+	return time.Duration(rand.Int64N(int64(d)) + 1)
+}
+
+// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = crand.Read(b)
+	return hex.EncodeToString(b)
+}

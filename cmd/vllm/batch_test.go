@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// batchServer answers chat completions with the request's first message
+// content, after delay; a message "fail400" gets a 400, "flaky" a 503 on
+// every other attempt.
+func batchServer(t *testing.T, delay time.Duration) (*httptest.Server, *atomic.Int64) {
+	var calls atomic.Int64
+	var flaky atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var req struct {
+			Model    string `json:"model"`
+			Messages []struct {
+				Content string `json:"content"`
+			} `json:"messages"`
+		}
+		b, _ := io.ReadAll(r.Body)
+		if r.URL.Path != "/v1/chat/completions" || json.Unmarshal(b, &req) != nil || len(req.Messages) == 0 {
+			w.WriteHeader(404)
+			io.WriteString(w, `{"error":{"message":"no route","type":"NotFoundError","param":null,"code":404}}`)
+			return
+		}
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+		switch req.Messages[0].Content {
+		case "fail400":
+			w.WriteHeader(400)
+			io.WriteString(w, `{"error":{"message":"bad request","type":"BadRequestError","param":"messages","code":400}}`)
+			return
+		case "flaky":
+			if flaky.Add(1)%2 == 1 {
+				w.WriteHeader(503)
+				io.WriteString(w, `{"error":{"message":"overloaded","type":"ServiceUnavailableError","param":null,"code":503}}`)
+				return
+			}
+		}
+		fmt.Fprintf(w, `{"id":"chatcmpl-1","object":"chat.completion","model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}]}`,
+			req.Model, "echo: "+req.Messages[0].Content)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+func batchLine(id, content string) string {
+	return fmt.Sprintf(`{"custom_id":%q,"method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":%q}]}}`, id, content)
+}
+
+// readOutput parses the output file: custom_id → line.
+func readOutput(t *testing.T, path string) map[string]batchOutput {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := map[string]batchOutput{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		var o batchOutput
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
+			t.Fatalf("output line %d is not JSON: %q", n, sc.Text())
+		}
+		if _, dup := got[o.CustomID]; dup {
+			t.Fatalf("output line %d repeats %q", n, o.CustomID)
+		}
+		got[o.CustomID] = o
+	}
+	return got
+}
+
+func TestBatchFormatsBadLinesAndErrors(t *testing.T) {
+	srv, _ := batchServer(t, 0)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	lines := []string{
+		batchLine("a", "hello"),
+		`{"custom_id":"b", "method":"POST"`, // line 2: invalid JSON
+		batchLine("c", "fail400"),
+		"",
+		batchLine("a", "again"), // line 5: duplicate
+		`{"custom_id":"d","method":"POST","url":"/v1/chat/completions"}`, // line 6: no body
+		batchLine("e", "flaky"),
+	}
+	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	out := filepath.Join(dir, "out.jsonl")
+	r := runCLI(t, "", nil, "batch", in, "-o", out, "--base-url", srv.URL+"/v1", "--backoff", "1ms", "--progress-interval", "0")
+	if r.code != exitFailure {
+		t.Fatalf("exit %d, want 1 (bad lines): %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"line 2: invalid JSON", `line 5: duplicate custom_id "a" (first on line 1)`, "line 6: body must be a JSON object"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	got := readOutput(t, out)
+	if len(got) != 3 {
+		t.Fatalf("output has %d lines, want 3: %v", len(got), got)
+	}
+	a := got["a"]
+	if a.Response == nil || a.Response.StatusCode != 200 || !strings.HasPrefix(a.ID, "vllm-") ||
+		!strings.HasPrefix(a.Response.RequestID, "vllm-batch-") || a.Error != nil ||
+		!strings.Contains(string(a.Response.Body), `"content":"echo: hello"`) {
+		t.Errorf("line a = %+v body %s", a, a.Response.Body)
+	}
+	c := got["c"]
+	if c.Response == nil || c.Response.StatusCode != 400 || string(c.Response.Body) != "null" {
+		t.Errorf("line c = %+v", c)
+	}
+	if errObj, _ := json.Marshal(c.Error); !strings.Contains(string(errObj), `"type":"BadRequestError"`) {
+		t.Errorf("line c error = %s", errObj)
+	}
+	if e := got["e"]; e.Response == nil || e.Response.StatusCode != 200 {
+		t.Errorf("flaky line e not retried to success: %+v", e)
+	}
+	errs, _ := os.ReadFile(filepath.Join(dir, "out.errors.jsonl"))
+	if n := strings.Count(string(errs), "\n"); n != 3 || !strings.Contains(string(errs), `"line":5`) {
+		t.Errorf("errors file:\n%s", errs)
+	}
+	// A rerun does nothing new and rewrites the errors file without
+	// duplicating it.
+	r = runCLI(t, "", nil, "batch", in, "-o", out, "--base-url", srv.URL+"/v1", "--progress-interval", "0")
+	if len(readOutput(t, out)) != 3 || !strings.Contains(r.stderr, "0 written") {
+		t.Errorf("rerun changed the output: %s", r.stderr)
+	}
+	errs2, _ := os.ReadFile(filepath.Join(dir, "out.errors.jsonl"))
+	if string(errs2) != string(errs) {
+		t.Errorf("errors file changed on rerun:\n%s", errs2)
+	}
+}
+
+func TestBatchTruncatesTornLastLine(t *testing.T) {
+	srv, calls := batchServer(t, 0)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte(batchLine("x", "1")+"\n"+batchLine("y", "2")+"\n"), 0o644)
+	out := filepath.Join(dir, "out.jsonl")
+	done := `{"id":"vllm-1","custom_id":"x","response":{"status_code":200,"request_id":"r","body":{}},"error":null}` + "\n"
+	os.WriteFile(out, []byte(done+`{"id":"vllm-2","custom_id":"y","resp`), 0o644)
+	r := runCLI(t, "", nil, "batch", in, "-o", out, "--base-url", srv.URL+"/v1", "--progress-interval", "0")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got := readOutput(t, out)
+	if len(got) != 2 || got["x"].ID != "vllm-1" || got["y"].Response.StatusCode != 200 || calls.Load() != 1 {
+		t.Fatalf("output %v after %d calls", got, calls.Load())
+	}
+	// A bad line in the middle is not ours to repair.
+	os.WriteFile(out, []byte("garbage\n"+done), 0o644)
+	r = runCLI(t, "", nil, "batch", in, "-o", out, "--base-url", srv.URL+"/v1", "--progress-interval", "0")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "line 1 is not a batch output line") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestBatchResumesAfterKill9 kills the batch process with SIGKILL while
+// requests are in flight, reruns the same command, and checks that the
+// output holds every item exactly once.
+func TestBatchResumesAfterKill9(t *testing.T) {
+	srv, _ := batchServer(t, 15*time.Millisecond)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	const n = 120
+	var sb strings.Builder
+	for i := range n {
+		sb.WriteString(batchLine(fmt.Sprintf("req-%03d", i), fmt.Sprintf("prompt %d", i)) + "\n")
+	}
+	os.WriteFile(in, []byte(sb.String()), 0o644)
+	out := filepath.Join(dir, "out.jsonl")
+	args := []string{"batch", in, "-o", out, "--base-url", srv.URL + "/v1", "--concurrency", "4", "--progress-interval", "0"}
+
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = []string{}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill once some, but not all, results are written.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if k := strings.Count(string(b), "\n"); k >= 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("batch wrote nothing")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("process was not killed by SIGKILL: %v", err)
+	}
+	partial := readOutput(t, out)
+	if len(partial) == 0 || len(partial) >= n {
+		t.Fatalf("killed run wrote %d of %d; the test needs a mid-run kill", len(partial), n)
+	}
+
+	rerun := exec.Command(binPath, args...)
+	rerun.Env = []string{}
+	stderr, err := rerun.CombinedOutput()
+	if err != nil {
+		t.Fatalf("rerun: %v\n%s", err, stderr)
+	}
+	got := readOutput(t, out) // fails on any duplicate
+	if len(got) != n {
+		t.Fatalf("output has %d items, want %d", len(got), n)
+	}
+	for i := range n {
+		id := fmt.Sprintf("req-%03d", i)
+		o, ok := got[id]
+		if !ok || o.Response == nil || o.Response.StatusCode != 200 || !strings.Contains(string(o.Response.Body), fmt.Sprintf("echo: prompt %d\"", i)) {
+			t.Fatalf("item %s = %+v", id, o)
+		}
+	}
+	if want := fmt.Sprintf("(%d were already done)", len(partial)); !strings.Contains(string(stderr), want) {
+		t.Errorf("rerun summary lacks %q: %s", want, stderr)
+	}
+}

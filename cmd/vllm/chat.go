@@ -1,0 +1,353 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/vllmgo/vllm"
+)
+
+func init() {
+	register(&command{name: "chat", summary: "chat with a model: one-shot, from stdin, or interactive", run: runChat})
+}
+
+// chatSession holds the state of a chat: settings and history.
+type chatSession struct {
+	e         *env
+	c         *vllm.Client
+	model     string
+	system    string
+	history   []vllm.Message
+	sampling  sampling
+	extra     map[string]any
+	reasoning string // "stderr", "stdout" or "hide"
+	images    []vllm.ContentPart
+	stream    bool
+	think     *styled
+}
+
+const chatAbout = `Sends a prompt to /v1/chat/completions and prints the answer.
+
+With a PROMPT argument, or a prompt on stdin, it answers once and exits. With
+neither, on a terminal, it starts an interactive chat: answers stream as they
+are generated, the conversation is remembered, and these commands work:
+  /reset        forget the conversation (the system prompt stays)
+  /system TEXT  set the system prompt (empty TEXT removes it)
+  /save FILE    write the conversation as JSON to FILE
+  /help         list the commands
+  /exit         leave (so do Ctrl-D and Ctrl-C at the prompt)
+Ctrl-C during an answer stops it and returns to the prompt.
+
+Reasoning ("thinking") is printed apart from the answer: on stderr, dimmed on
+a terminal (--reasoning stderr, the default), inline on stdout (stdout) or not
+at all (hide).`
+
+const chatExamples = `  vllm chat "Why is the sky blue?"
+  echo "Summarise this" | vllm chat --model Qwen/Qwen3-8B
+  vllm chat --system "Be brief." --temperature 0.2 --max-tokens 100 "Hi"
+  vllm chat --image cat.png "What is in this picture?"
+  vllm chat --extra '{"chat_template_kwargs":{"enable_thinking":true}}' "15*23+47?"
+  vllm chat --json "Hi" | jq .usage
+  vllm chat                      # interactive, on a terminal`
+
+func runChat(ctx context.Context, e *env, args []string) error {
+	f := newFlags("chat", "vllm chat [flags] [PROMPT]", chatAbout, chatExamples)
+	s := &chatSession{e: e}
+	s.sampling.register(f.FlagSet)
+	f.StringVar(&s.system, "system", "", "system prompt")
+	var images []string
+	f.Var(listFlag{&images}, "image", "attach an image file to the (first) prompt (repeatable)")
+	f.StringVar(&s.reasoning, "reasoning", "stderr", "where reasoning goes: stderr (dimmed on a terminal), stdout, or hide")
+	asJSON := f.Bool("json", false, "print the full JSON response (one-shot only)")
+	noStream := f.Bool("no-stream", false, "wait for the whole answer instead of streaming it")
+	pos, err := f.parse(e, args)
+	if err != nil {
+		return err
+	}
+	switch s.reasoning {
+	case "stderr", "stdout", "hide":
+	default:
+		return usagef("--reasoning must be stderr, stdout or hide, got %q", s.reasoning)
+	}
+	if s.extra, err = s.sampling.apply(&vllm.SamplingParams{}); err != nil {
+		return err
+	}
+	for _, path := range images {
+		part, err := imagePart(path)
+		if err != nil {
+			return err
+		}
+		s.images = append(s.images, part)
+	}
+	s.stream = !*noStream && !*asJSON
+	s.think = newStyled(e.stderr, ansiDim)
+
+	prompt := strings.Join(pos, " ")
+	interactive := false
+	if prompt == "" {
+		if isTerminal(e.stdin) {
+			interactive = true
+		} else {
+			b, err := io.ReadAll(e.stdin)
+			if err != nil {
+				return fmt.Errorf("reading the prompt from stdin: %w", err)
+			}
+			prompt = strings.TrimSpace(string(b))
+			if prompt == "" {
+				return usagef("no prompt: give one as an argument or on stdin")
+			}
+		}
+	}
+	if interactive && *asJSON {
+		return usagef("--json needs a prompt (it is for one-shot use)")
+	}
+
+	if s.c, err = f.g.client(); err != nil {
+		return err
+	}
+	if s.model, err = f.g.resolveModel(ctx, s.c); err != nil {
+		return err
+	}
+	if interactive {
+		return s.repl(ctx)
+	}
+	if *asJSON {
+		resp, err := s.c.Chat.Create(ctx, s.request(s.userMessage(prompt)))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
+		return nil
+	}
+	_, err = s.turn(ctx, s.userMessage(prompt))
+	return err
+}
+
+// userMessage builds the user message for prompt, with the --image files
+// attached to the first one.
+func (s *chatSession) userMessage(prompt string) vllm.Message {
+	if len(s.images) == 0 {
+		return vllm.User(prompt)
+	}
+	parts := append([]vllm.ContentPart{vllm.TextPart(prompt)}, s.images...)
+	s.images = nil
+	return vllm.UserParts(parts...)
+}
+
+// request builds the request for the history plus msg.
+func (s *chatSession) request(msg vllm.Message) *vllm.ChatRequest {
+	msgs := make([]vllm.Message, 0, len(s.history)+2)
+	if s.system != "" {
+		msgs = append(msgs, vllm.System(s.system))
+	}
+	msgs = append(msgs, s.history...)
+	msgs = append(msgs, msg)
+	req := &vllm.ChatRequest{Model: s.model, Messages: msgs, Extra: s.extra}
+	s.sampling.apply(&req.SamplingParams)
+	return req
+}
+
+// turn sends msg with the history, prints the answer as it arrives, and
+// appends the exchange to the history. On cancellation the partial answer is
+// kept in the history and context.Canceled returned.
+func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error) {
+	req := s.request(msg)
+	out := &answerPrinter{s: s}
+	var answer vllm.Message
+	var err error
+	if s.stream {
+		answer, err = s.streamTurn(ctx, req, out)
+	} else {
+		var resp *vllm.ChatResponse
+		resp, err = s.c.Chat.Create(ctx, req)
+		if err == nil {
+			out.reasoning(resp.Reasoning())
+			out.content(resp.Content())
+			answer = resp.AssistantMessage()
+		}
+	}
+	out.end()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return "", err
+	}
+	if answer.Role == "" {
+		answer = vllm.Assistant(out.text.String())
+	}
+	s.history = append(s.history, msg, answer)
+	return out.text.String(), err
+}
+
+// answerPrinter prints reasoning and content as they arrive, keeping them
+// apart: reasoning per --reasoning, content on stdout.
+type answerPrinter struct {
+	s           *chatSession
+	text        strings.Builder
+	inReasoning bool
+	wroteAny    bool
+	endsNL      bool
+}
+
+func (p *answerPrinter) reasoning(t string) {
+	if t == "" || p.s.reasoning == "hide" {
+		return
+	}
+	switch p.s.reasoning {
+	case "stdout":
+		if !p.inReasoning {
+			io.WriteString(p.s.e.stdout, "<think>\n")
+		}
+		io.WriteString(p.s.e.stdout, t)
+	default:
+		p.s.think.WriteString(t)
+	}
+	p.inReasoning = true
+}
+
+func (p *answerPrinter) closeReasoning() {
+	if !p.inReasoning {
+		return
+	}
+	p.inReasoning = false
+	if p.s.reasoning == "stdout" {
+		io.WriteString(p.s.e.stdout, "\n</think>\n")
+	} else {
+		io.WriteString(p.s.e.stderr, "\n")
+	}
+}
+
+func (p *answerPrinter) content(t string) {
+	if t == "" {
+		return
+	}
+	p.closeReasoning()
+	p.text.WriteString(t)
+	io.WriteString(p.s.e.stdout, t)
+	p.wroteAny = true
+	p.endsNL = strings.HasSuffix(t, "\n")
+}
+
+func (p *answerPrinter) end() {
+	p.closeReasoning()
+	if p.wroteAny && !p.endsNL {
+		io.WriteString(p.s.e.stdout, "\n")
+	}
+}
+
+// repl runs the interactive chat until EOF, /exit, or Ctrl-C at the prompt.
+func (s *chatSession) repl(ctx context.Context) error {
+	e := s.e
+	takenSignals.Store(true)
+	defer takenSignals.Store(false)
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(e.stdin)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	fmt.Fprintf(e.stderr, "Chatting with %s. /help for commands, Ctrl-D to leave.\n", s.model)
+	for {
+		fmt.Fprint(e.stderr, "> ")
+		var line string
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				fmt.Fprintln(e.stderr)
+				return nil
+			}
+			line = l
+		case <-e.signals:
+			fmt.Fprintln(e.stderr)
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "/") {
+			if quit := s.command(line); quit {
+				return nil
+			}
+			continue
+		}
+		genCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.turn(genCtx, s.userMessage(line))
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-e.signals:
+			cancel()
+			err = <-done
+		}
+		cancel()
+		switch {
+		case errors.Is(err, context.Canceled):
+			fmt.Fprintln(e.stderr, "[interrupted]")
+		case err != nil:
+			fmt.Fprintln(e.stderr, "error: "+oneLine(strings.TrimPrefix(err.Error(), "vllm: ")))
+		}
+	}
+}
+
+// command runs a /command; it reports whether the chat should end.
+func (s *chatSession) command(line string) bool {
+	e := s.e
+	name, arg, _ := strings.Cut(line, " ")
+	arg = strings.TrimSpace(arg)
+	switch name {
+	case "/exit", "/quit":
+		return true
+	case "/reset":
+		s.history = nil
+		fmt.Fprintln(e.stderr, "[conversation cleared]")
+	case "/system":
+		s.system = arg
+		if arg == "" {
+			fmt.Fprintln(e.stderr, "[system prompt removed]")
+		} else {
+			fmt.Fprintln(e.stderr, "[system prompt set]")
+		}
+	case "/save":
+		if arg == "" {
+			fmt.Fprintln(e.stderr, "usage: /save FILE")
+			break
+		}
+		if err := s.save(arg); err != nil {
+			fmt.Fprintln(e.stderr, "error: "+err.Error())
+			break
+		}
+		fmt.Fprintf(e.stderr, "[saved %d messages to %s]\n", len(s.history), arg)
+	case "/help":
+		fmt.Fprintln(e.stderr, "/reset  /system TEXT  /save FILE  /exit   (Ctrl-C stops an answer)")
+	default:
+		fmt.Fprintf(e.stderr, "unknown command %s (try /help)\n", name)
+	}
+	return false
+}
+
+// save writes the conversation as {"model", "messages"} JSON.
+func (s *chatSession) save(path string) error {
+	msgs := s.history
+	if s.system != "" {
+		msgs = append([]vllm.Message{vllm.System(s.system)}, msgs...)
+	}
+	b, err := json.MarshalIndent(map[string]any{"model": s.model, "messages": msgs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

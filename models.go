@@ -1,0 +1,198 @@
+package vllm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+)
+
+// ModelsService lists the models a server serves: its base models and the
+// LoRA adapters loaded on it. Use it through Client.Models.
+type ModelsService struct{ c *Client }
+
+// Model is one entry of GET /v1/models, with vLLM's additions to OpenAI's
+// model object.
+type Model struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+	// Root is the model's path or Hugging Face id for a base model, and
+	// the adapter's path for a LoRA adapter.
+	Root string `json:"root,omitempty"`
+	// Parent is the base model of a LoRA adapter; empty for a base model.
+	Parent string `json:"parent,omitempty"`
+	// MaxModelLen is the context length of a base model; 0 when the server
+	// did not say (vLLM omits it for LoRA adapters).
+	MaxModelLen int `json:"max_model_len,omitempty"`
+	// Permission is OpenAI's legacy permission list, kept raw.
+	Permission json.RawMessage `json:"permission,omitempty"`
+}
+
+// IsAdapter reports whether the model is a LoRA adapter on a base model.
+func (m *Model) IsAdapter() bool { return m.Parent != "" }
+
+// ModelList is the response of GET /v1/models.
+type ModelList struct {
+	Object string  `json:"object"`
+	Data   []Model `json:"data"`
+	// Raw is the response body exactly as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+func (l *ModelList) setRaw(b json.RawMessage) { l.Raw = b }
+
+// IDs returns the ids of all listed models, in the server's order.
+func (l *ModelList) IDs() []string {
+	ids := make([]string, len(l.Data))
+	for i := range l.Data {
+		ids[i] = l.Data[i].ID
+	}
+	return ids
+}
+
+// Find returns the model with the given id, or nil.
+func (l *ModelList) Find(id string) *Model {
+	for i := range l.Data {
+		if l.Data[i].ID == id {
+			return &l.Data[i]
+		}
+	}
+	return nil
+}
+
+// BaseModels returns the models that are not LoRA adapters.
+func (l *ModelList) BaseModels() []Model {
+	var out []Model
+	for _, m := range l.Data {
+		if !m.IsAdapter() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// List returns the served models (GET /v1/models): base models first, then
+// the LoRA adapters, each adapter naming its base model in Parent.
+func (s *ModelsService) List(ctx context.Context, opts ...RequestOption) (*ModelList, error) {
+	var l ModelList
+	if err := s.c.callJSON(ctx, get("/models", "list models", false), "", nil, nil, &l, opts); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// Retrieve returns the served model with the given id. vLLM has no route for
+// a single model, so Retrieve lists the models and picks it; a model that is
+// not served is a *ModelNotFoundError (errors.Is ErrModelNotFound) listing
+// the served ones.
+func (s *ModelsService) Retrieve(ctx context.Context, id string, opts ...RequestOption) (*Model, error) {
+	if id == "" {
+		return nil, missing("model")
+	}
+	l, err := s.List(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if m := l.Find(id); m != nil {
+		return m, nil
+	}
+	return nil, &ModelNotFoundError{Model: id, Served: l.IDs()}
+}
+
+// Default returns the name of the model to use when the caller gave none:
+// the only model the server serves, or its only base model when LoRA
+// adapters are loaded on it. A server serving several base models is an
+// error (errors.Is ErrModelNotFound) listing them, since the choice is the
+// caller's.
+func (s *ModelsService) Default(ctx context.Context, opts ...RequestOption) (string, error) {
+	l, err := s.List(ctx, opts...)
+	if err != nil {
+		return "", err
+	}
+	return l.defaultModel()
+}
+
+func (l *ModelList) defaultModel() (string, error) {
+	if len(l.Data) == 1 {
+		return l.Data[0].ID, nil
+	}
+	if base := l.BaseModels(); len(base) == 1 {
+		return base[0].ID, nil
+	}
+	return "", &ModelNotFoundError{Served: l.IDs(), Ambiguous: len(l.Data) > 0}
+}
+
+// Resolve returns model when the server serves it, and the default model
+// (see Default) when model is empty. A model that is not served is a
+// *ModelNotFoundError listing what is.
+func (s *ModelsService) Resolve(ctx context.Context, model string, opts ...RequestOption) (string, error) {
+	if model == "" {
+		return s.Default(ctx, opts...)
+	}
+	_, err := s.Retrieve(ctx, model, opts...)
+	if err != nil {
+		return "", err
+	}
+	return model, nil
+}
+
+// ModelNotFoundError says that a model is not served, or that no model was
+// given and the server serves none or several. It matches ErrModelNotFound.
+type ModelNotFoundError struct {
+	// Model is the requested model; empty when none was given.
+	Model string
+	// Served lists the models the server serves.
+	Served []string
+	// Ambiguous is set when no model was given and several are served.
+	Ambiguous bool
+	// Err is the server's answer (an *APIError), when there was one.
+	Err error
+}
+
+// Unwrap returns the server's answer, if any.
+func (e *ModelNotFoundError) Unwrap() error { return e.Err }
+
+// Error names the requested model and the served ones.
+func (e *ModelNotFoundError) Error() string {
+	var b strings.Builder
+	switch {
+	case e.Model != "":
+		b.WriteString("vllm: model " + quote(e.Model) + " is not served")
+	case e.Ambiguous:
+		b.WriteString("vllm: no model given and the server serves several")
+	default:
+		b.WriteString("vllm: no model given and the server serves none")
+	}
+	if len(e.Served) > 0 {
+		served := append([]string(nil), e.Served...)
+		sort.Strings(served)
+		b.WriteString("; served: ")
+		b.WriteString(strings.Join(served, ", "))
+	}
+	return b.String()
+}
+
+// Is matches ErrModelNotFound.
+func (e *ModelNotFoundError) Is(target error) bool { return target == ErrModelNotFound }
+
+// quote wraps s in double quotes (without escaping, for messages).
+func quote(s string) string { return "\"" + s + "\"" }
+
+// Explain turns err, when it is the server's 404 answer for model, into a
+// *ModelNotFoundError that lists the served models and wraps the server's
+// *APIError. Any other error is returned unchanged, as is err when the models
+// cannot be listed.
+func (s *ModelsService) Explain(ctx context.Context, model string, err error) error {
+	var ae *APIError
+	if model == "" || !errors.As(err, &ae) || !errors.Is(ae, ErrModelNotFound) {
+		return err
+	}
+	l, lerr := s.List(ctx)
+	if lerr != nil {
+		return err
+	}
+	return &ModelNotFoundError{Model: model, Served: l.IDs(), Err: err}
+}

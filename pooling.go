@@ -1,0 +1,185 @@
+package vllm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+)
+
+// PoolingRequest is a request to POST /pooling, which returns the raw output
+// of the model's pooler (one vector, or one vector per token, per input).
+// Set Input or Messages.
+type PoolingRequest struct {
+	// Model is the served model; empty lets the server pick its only one.
+	Model string `json:"model,omitempty"`
+	// Input is what to pool (completion form): build it with PromptText,
+	// PromptTexts, PromptTokens or PromptTokenBatches.
+	Input Prompt `json:"input,omitzero"`
+	// Messages is a conversation (chat form).
+	Messages []Message `json:"messages,omitzero"`
+	// Task selects the pooling task on models that have several: "embed",
+	// "classify", "token_embed", "token_classify", …
+	Task string `json:"task,omitempty"`
+
+	// EncodingFormat is "float" (default) or "base64".
+	EncodingFormat string `json:"encoding_format,omitempty"`
+	// Dimensions truncates embedding outputs (Matryoshka models).
+	Dimensions *int `json:"dimensions,omitempty"`
+	// Normalize turns normalisation of embedding outputs off or on.
+	Normalize *bool `json:"normalize,omitempty"`
+	// UseActivation turns the activation (softmax/sigmoid) of
+	// classification outputs off or on.
+	UseActivation *bool `json:"use_activation,omitempty"`
+
+	TruncatePromptTokens *int           `json:"truncate_prompt_tokens,omitempty"`
+	AddSpecialTokens     *bool          `json:"add_special_tokens,omitempty"`
+	AddGenerationPrompt  *bool          `json:"add_generation_prompt,omitempty"`
+	ChatTemplate         string         `json:"chat_template,omitempty"`
+	ChatTemplateKwargs   map[string]any `json:"chat_template_kwargs,omitempty"`
+	User                 string         `json:"user,omitempty"`
+	Priority             *int           `json:"priority,omitempty"`
+	RequestID            string         `json:"request_id,omitempty"`
+
+	// Extra holds further top-level fields (e.g. "data" for IO-processor
+	// plugins); a key naming a typed field replaces it.
+	Extra map[string]any `json:"-"`
+}
+
+// PoolingResponse is the response of /pooling.
+type PoolingResponse struct {
+	ID      string        `json:"id"`
+	Object  string        `json:"object"`
+	Created int64         `json:"created"`
+	Model   string        `json:"model"`
+	Data    []PoolingData `json:"data"`
+	Usage   *Usage        `json:"usage"`
+	// Raw is the response body exactly as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+func (r *PoolingResponse) setRaw(b json.RawMessage) { r.Raw = b }
+
+// PoolingData is the pooler output for one input. Its Data is a list of
+// numbers, a list of lists (per-token outputs) or a base64 string; read it
+// with Vector or Matrix.
+type PoolingData struct {
+	Index  int             `json:"index"`
+	Object string          `json:"object"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// errNotVector and errNotMatrix report pooling data of the other shape.
+var (
+	errNotVector = errors.New("pooling data is a list of lists: use Matrix")
+	errNotMatrix = errors.New("pooling data is not a list of lists: use Vector")
+)
+
+// Vector returns a one-dimensional output (a list of numbers, or base64
+// little-endian float32) as float32.
+func (d *PoolingData) Vector() ([]float32, error) {
+	if isNested(d.Data) {
+		return nil, errNotVector
+	}
+	v, _, err := decodeVector(d.Data, float32LE)
+	return v, err
+}
+
+// Matrix returns a two-dimensional output (per-token vectors).
+func (d *PoolingData) Matrix() ([][]float32, error) {
+	if !isNested(d.Data) {
+		return nil, errNotMatrix
+	}
+	var m [][]float32
+	err := json.Unmarshal(d.Data, &m)
+	return m, err
+}
+
+// isNested reports whether raw is a JSON list whose first element is a list.
+func isNested(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '[' {
+		return false
+	}
+	rest := bytes.TrimSpace(raw[1:])
+	return len(rest) > 0 && rest[0] == '['
+}
+
+// Pooling returns the raw pooler output of the inputs (POST /pooling).
+func (c *Client) Pooling(ctx context.Context, req *PoolingRequest, opts ...RequestOption) (*PoolingResponse, error) {
+	if req == nil {
+		return nil, missing("request")
+	}
+	if _, hasData := req.Extra["data"]; !hasData {
+		if err := validatePoolingInput(req.Input, req.Messages); err != nil {
+			return nil, err
+		}
+	}
+	var resp PoolingResponse
+	if err := c.callJSON(ctx, post("/pooling", "pooling", true), req.Model, req, req.Extra, &resp, opts); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// ClassifyRequest is a request to POST /classify. Set Input or Messages.
+type ClassifyRequest struct {
+	// Model is the served model; empty lets the server pick its only one.
+	Model string `json:"model,omitempty"`
+	// Input is what to classify: build it with PromptText or PromptTexts
+	// (or token ids).
+	Input Prompt `json:"input,omitzero"`
+	// Messages is a conversation to classify (chat form).
+	Messages []Message `json:"messages,omitzero"`
+	// UseActivation turns the activation (softmax) of the outputs off or on.
+	UseActivation *bool `json:"use_activation,omitempty"`
+
+	TruncatePromptTokens *int   `json:"truncate_prompt_tokens,omitempty"`
+	AddSpecialTokens     *bool  `json:"add_special_tokens,omitempty"`
+	User                 string `json:"user,omitempty"`
+	Priority             *int   `json:"priority,omitempty"`
+	RequestID            string `json:"request_id,omitempty"`
+
+	// Extra holds further top-level fields.
+	Extra map[string]any `json:"-"`
+}
+
+// ClassifyResponse is the response of /classify.
+type ClassifyResponse struct {
+	ID      string           `json:"id"`
+	Object  string           `json:"object"`
+	Created int64            `json:"created"`
+	Model   string           `json:"model"`
+	Data    []Classification `json:"data"`
+	Usage   *Usage           `json:"usage"`
+	// Raw is the response body exactly as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+func (r *ClassifyResponse) setRaw(b json.RawMessage) { r.Raw = b }
+
+// Classification is the result for one input.
+type Classification struct {
+	Index int `json:"index"`
+	// Label is the most probable class's label; empty when the model has
+	// no labels (the server sends null).
+	Label string `json:"label"`
+	// Probs are the class probabilities (or logits without activation).
+	Probs      []float64 `json:"probs"`
+	NumClasses int       `json:"num_classes"`
+}
+
+// Classify classifies the inputs (POST /classify).
+func (c *Client) Classify(ctx context.Context, req *ClassifyRequest, opts ...RequestOption) (*ClassifyResponse, error) {
+	if req == nil {
+		return nil, missing("request")
+	}
+	if err := validatePoolingInput(req.Input, req.Messages); err != nil {
+		return nil, err
+	}
+	var resp ClassifyResponse
+	if err := c.callJSON(ctx, post("/classify", "classify", true), req.Model, req, req.Extra, &resp, opts); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}

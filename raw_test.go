@@ -1,0 +1,62 @@
+package vllm_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/vllmgo/vllm"
+)
+
+func TestRawSendsBodyAndReturnsBytes(t *testing.T) {
+	type seen struct{ method, path, ctype, auth, body string }
+	var got []seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, seen{r.Method, r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), string(b)})
+		if r.URL.Path == "/v1/missing" {
+			w.WriteHeader(404)
+			io.WriteString(w, `{"error":{"message":"The model `+"`x`"+` does not exist.","type":"NotFoundError","param":null,"code":404}}`)
+			return
+		}
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	defer srv.Close()
+	c, err := vllm.New(srv.URL+"/v1", vllm.WithAPIKey("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	out, err := c.Raw(ctx, "POST", "/chat/completions", []byte(`{"model":"m"}`))
+	if err != nil || string(out) != `{"ok":true}` {
+		t.Fatalf("Raw = %q, %v", out, err)
+	}
+	if _, err := c.RawRoot(ctx, "GET", "/health", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Raw(ctx, "GET", "/missing", nil)
+	var ae *vllm.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 404 || !errors.Is(err, vllm.ErrModelNotFound) {
+		t.Fatalf("error = %v", err)
+	}
+	want := []seen{
+		{"POST", "/v1/chat/completions", "application/json", "Bearer k", `{"model":"m"}`},
+		{"GET", "/health", "", "Bearer k", ""},
+		{"GET", "/v1/missing", "", "Bearer k", ""},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("requests = %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("request %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	var pe *vllm.ParamError
+	if _, err := c.Raw(ctx, "GET", "health", nil); !errors.As(err, &pe) || pe.Field != "path" {
+		t.Fatalf("relative path: %v", err)
+	}
+}

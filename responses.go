@@ -1,0 +1,425 @@
+package vllm
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// ResponsesService calls the Responses API (/v1/responses), which vLLM
+// serves since v0.10: create (optionally streamed), retrieve and cancel.
+// Use it through Client.Responses.
+type ResponsesService struct{ c *Client }
+
+// ResponseRequest is a request to POST /v1/responses.
+type ResponseRequest struct {
+	// Model is the served model; empty lets the server pick its only one.
+	Model string `json:"model,omitempty"`
+	// Input is a string or a list of items ([]ResponseInputItem, or maps
+	// for item types not typed here). Required.
+	Input any `json:"input"`
+	// Instructions is a system message placed before Input.
+	Instructions string `json:"instructions,omitempty"`
+
+	MaxOutputTokens   *int               `json:"max_output_tokens,omitempty"`
+	Temperature       *float64           `json:"temperature,omitempty"`
+	TopP              *float64           `json:"top_p,omitempty"`
+	Tools             []ResponseTool     `json:"tools,omitzero"`
+	ToolChoice        any                `json:"tool_choice,omitempty"`
+	ParallelToolCalls *bool              `json:"parallel_tool_calls,omitempty"`
+	Reasoning         *ResponseReasoning `json:"reasoning,omitempty"`
+	// Text sets the output format, e.g. a JSON schema.
+	Text *ResponseTextConfig `json:"text,omitempty"`
+	// PreviousResponseID continues a stored response's conversation.
+	PreviousResponseID string `json:"previous_response_id,omitempty"`
+	// Store keeps the response for Get (vLLM needs
+	// VLLM_ENABLE_RESPONSES_API_STORE=1 for it).
+	Store      *bool             `json:"store,omitempty"`
+	Background *bool             `json:"background,omitempty"`
+	Include    []string          `json:"include,omitzero"`
+	User       string            `json:"user,omitempty"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
+	RequestID  string            `json:"request_id,omitempty"`
+
+	// Extra holds further top-level fields (vLLM's sampling extensions such
+	// as top_k); a key naming a typed field replaces it.
+	Extra map[string]any `json:"-"`
+}
+
+// responseWire adds the stream flag.
+type responseWire struct {
+	*ResponseRequest
+	Stream bool `json:"stream,omitempty"`
+}
+
+// ResponseInputItem is one item of a Responses input list.
+type ResponseInputItem struct {
+	// Type is "message", "function_call" or "function_call_output".
+	Type string `json:"type"`
+	// Role and Content for a message ("user", "system", "developer",
+	// "assistant"); Content is a string or a list of content parts.
+	Role    string `json:"role,omitempty"`
+	Content any    `json:"content,omitempty"`
+	// ID, CallID, Name and Arguments for a function call the model made.
+	ID        string `json:"id,omitempty"`
+	CallID    string `json:"call_id,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments,omitempty"`
+	// Output is a function call's result (function_call_output).
+	Output *string `json:"output,omitempty"`
+}
+
+// ResponseMessage is an input message of the given role.
+func ResponseMessage(role, text string) ResponseInputItem {
+	return ResponseInputItem{Type: "message", Role: role, Content: text}
+}
+
+// FunctionCallOutput is the result of the function call callID, to send
+// back after the model called it.
+func FunctionCallOutput(callID, output string) ResponseInputItem {
+	return ResponseInputItem{Type: "function_call_output", CallID: callID, Output: &output}
+}
+
+// ResponseTool is a function tool in the Responses API's flat form.
+type ResponseTool struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// ResponseFunctionTool converts a chat-style Tool to the Responses form.
+func ResponseFunctionTool(t Tool) ResponseTool {
+	return ResponseTool{Type: "function", Name: t.Function.Name, Description: t.Function.Description,
+		Parameters: t.Function.Parameters, Strict: t.Function.Strict}
+}
+
+// ResponseReasoning configures reasoning models.
+type ResponseReasoning struct {
+	// Effort is "low", "medium" or "high".
+	Effort string `json:"effort,omitempty"`
+	// Summary is "auto", "concise" or "detailed".
+	Summary string `json:"summary,omitempty"`
+}
+
+// ResponseTextConfig is the "text" setting: the output format.
+type ResponseTextConfig struct {
+	Format *ResponseTextFormat `json:"format,omitempty"`
+}
+
+// ResponseTextFormat is {"type":"text"}, {"type":"json_object"} or
+// {"type":"json_schema","name",…,"schema":…}.
+type ResponseTextFormat struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+}
+
+// Validate checks the request and returns a *ParamError naming the first
+// offending field.
+func (r *ResponseRequest) Validate() error {
+	if r == nil {
+		return missing("request")
+	}
+	switch in := r.Input.(type) {
+	case nil:
+		return missing("input")
+	case string:
+		if in == "" {
+			return missing("input")
+		}
+	case []ResponseInputItem:
+		if len(in) == 0 {
+			return missing("input")
+		}
+		for i, it := range in {
+			if it.Type == "function_call_output" && it.CallID == "" {
+				return missing("input[" + strconv.Itoa(i) + "].call_id")
+			}
+		}
+	}
+	for i, t := range r.Tools {
+		if t.Type == "function" && t.Name == "" {
+			return missing("tools[" + strconv.Itoa(i) + "].name")
+		}
+	}
+	return nil
+}
+
+// Response is a Responses API response object.
+type Response struct {
+	ID        string         `json:"id"`
+	Object    string         `json:"object"`
+	CreatedAt int64          `json:"created_at"`
+	Model     string         `json:"model"`
+	Status    string         `json:"status"`
+	Output    []ResponseItem `json:"output"`
+	Usage     *ResponseUsage `json:"usage"`
+	// Error and IncompleteDetails are kept raw (null when absent).
+	Error             json.RawMessage `json:"error,omitempty"`
+	IncompleteDetails json.RawMessage `json:"incomplete_details,omitempty"`
+	// Raw is the response body exactly as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+func (r *Response) setRaw(b json.RawMessage) { r.Raw = b }
+
+// ResponseItem is one output item: a "message", a "reasoning" item or a
+// "function_call".
+type ResponseItem struct {
+	Type   string `json:"type"`
+	ID     string `json:"id"`
+	Status string `json:"status,omitempty"`
+	// Role and Content for a message; Content for reasoning text too.
+	Role    string            `json:"role,omitempty"`
+	Content []ResponseContent `json:"content,omitempty"`
+	// Summary for a reasoning item.
+	Summary []ResponseContent `json:"summary,omitempty"`
+	// CallID, Name and Arguments (JSON text) for a function call.
+	CallID    string `json:"call_id,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments,omitempty"`
+}
+
+// DecodeArguments decodes a function call's arguments into v.
+func (it *ResponseItem) DecodeArguments(v any) error {
+	return ToolCall{ID: it.CallID, Type: "function", Name: it.Name, Arguments: it.Arguments}.DecodeArguments(v)
+}
+
+// ResponseContent is one content part: "output_text", "reasoning_text" or
+// "summary_text".
+type ResponseContent struct {
+	Type        string          `json:"type"`
+	Text        string          `json:"text"`
+	Annotations json.RawMessage `json:"annotations,omitempty"`
+	Logprobs    json.RawMessage `json:"logprobs,omitempty"`
+}
+
+// ResponseUsage is the token accounting of a response.
+type ResponseUsage struct {
+	InputTokens        int `json:"input_tokens"`
+	OutputTokens       int `json:"output_tokens"`
+	TotalTokens        int `json:"total_tokens"`
+	InputTokensDetails *struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"input_tokens_details,omitempty"`
+	OutputTokensDetails *struct {
+		ReasoningTokens int `json:"reasoning_tokens"`
+	} `json:"output_tokens_details,omitempty"`
+}
+
+// texts joins the texts of parts of the given type in items of type itemType.
+func (r *Response) texts(itemType, partType string, summary bool) string {
+	var b strings.Builder
+	for _, it := range r.Output {
+		if it.Type != itemType {
+			continue
+		}
+		parts := it.Content
+		if summary {
+			parts = it.Summary
+		}
+		for _, p := range parts {
+			if p.Type == partType {
+				b.WriteString(p.Text)
+			}
+		}
+	}
+	return b.String()
+}
+
+// OutputText returns the text of all output messages.
+func (r *Response) OutputText() string { return r.texts("message", "output_text", false) }
+
+// ReasoningText returns the reasoning text (or, when the server sent only a
+// summary, the summary).
+func (r *Response) ReasoningText() string {
+	if t := r.texts("reasoning", "reasoning_text", false); t != "" {
+		return t
+	}
+	return r.texts("reasoning", "summary_text", true)
+}
+
+// FunctionCalls returns the function calls of the output.
+func (r *Response) FunctionCalls() []ResponseItem {
+	var out []ResponseItem
+	for _, it := range r.Output {
+		if it.Type == "function_call" {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Create sends a request and waits for the whole response.
+func (s *ResponsesService) Create(ctx context.Context, req *ResponseRequest, opts ...RequestOption) (*Response, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	var resp Response
+	if err := s.c.callJSON(ctx, post("/responses", "response", false), req.Model, responseWire{req, false}, req.Extra, &resp, opts); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Get retrieves a stored response (GET /v1/responses/{id}).
+func (s *ResponsesService) Get(ctx context.Context, id string, opts ...RequestOption) (*Response, error) {
+	if id == "" {
+		return nil, missing("response_id")
+	}
+	var resp Response
+	if err := s.c.callJSON(ctx, get("/responses/"+url.PathEscape(id), "get response", false), "", nil, nil, &resp, opts); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Cancel cancels a background response (POST /v1/responses/{id}/cancel)
+// and returns it in its new state.
+func (s *ResponsesService) Cancel(ctx context.Context, id string, opts ...RequestOption) (*Response, error) {
+	if id == "" {
+		return nil, missing("response_id")
+	}
+	var resp Response
+	if err := s.c.callJSON(ctx, post("/responses/"+url.PathEscape(id)+"/cancel", "cancel response", false), "", nil, nil, &resp, opts); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Responses stream event types (ResponseEvent.Type) this library names;
+// others (content_part.added, …) arrive with their own type string.
+const (
+	ResponseCreated               = "response.created"
+	ResponseInProgress            = "response.in_progress"
+	ResponseOutputItemAdded       = "response.output_item.added"
+	ResponseOutputItemDone        = "response.output_item.done"
+	ResponseOutputTextDelta       = "response.output_text.delta"
+	ResponseOutputTextDone        = "response.output_text.done"
+	ResponseReasoningTextDelta    = "response.reasoning_text.delta"
+	ResponseReasoningTextDone     = "response.reasoning_text.done"
+	ResponseReasoningSummaryDelta = "response.reasoning_summary_text.delta"
+	ResponseFunctionArgsDelta     = "response.function_call_arguments.delta"
+	ResponseFunctionArgsDone      = "response.function_call_arguments.done"
+	ResponseCompleted             = "response.completed"
+	ResponseIncomplete            = "response.incomplete"
+	ResponseFailed                = "response.failed"
+	ResponseErrorEvent            = "error"
+)
+
+// ResponseEvent is one event of a streamed response. Fields not used by an
+// event type are zero; Raw has the whole payload.
+type ResponseEvent struct {
+	Type           string `json:"type"`
+	SequenceNumber int    `json:"sequence_number"`
+	OutputIndex    int    `json:"output_index"`
+	ContentIndex   int    `json:"content_index"`
+	ItemID         string `json:"item_id"`
+	// Delta is the text, reasoning or arguments fragment of a delta event.
+	Delta string `json:"delta"`
+	// Text is the whole text of a *.done event.
+	Text string `json:"text"`
+	// Arguments are the whole arguments of function_call_arguments.done.
+	Arguments string `json:"arguments"`
+	// Item is the item of output_item.added/done.
+	Item *ResponseItem `json:"item"`
+	// Response is the response of response.created, .in_progress,
+	// .completed, .incomplete and .failed.
+	Response *Response `json:"response"`
+	// Raw is the event's JSON payload.
+	Raw json.RawMessage `json:"-"`
+}
+
+// ResponseStream is a streamed response. Read it with Next/Event/Err or
+// range over Events; Close releases it. Response returns the final response
+// once response.completed (or .incomplete) has arrived.
+type ResponseStream struct {
+	*eventStream[ResponseEvent]
+	final *Response
+}
+
+// Response returns the final response, or nil before the stream completed.
+func (s *ResponseStream) Response() *Response { return s.final }
+
+// CollectText reads the rest of the stream and returns the output text.
+func (s *ResponseStream) CollectText() (string, error) {
+	var b strings.Builder
+	for ev, err := range s.Events() {
+		if err != nil {
+			return b.String(), err
+		}
+		if ev.Type == ResponseOutputTextDelta {
+			b.WriteString(ev.Delta)
+		}
+	}
+	return b.String(), nil
+}
+
+func (s *ResponseStream) decode(ev sseEvent) (ResponseEvent, bool, bool, error) {
+	if string(ev.data) == "[DONE]" {
+		return ResponseEvent{}, true, true, nil
+	}
+	var out ResponseEvent
+	if err := json.Unmarshal(ev.data, &out); err != nil {
+		return out, false, false, newDecodeError("response stream event", ev.data, err)
+	}
+	if out.Type == "" {
+		out.Type = ev.typ
+	}
+	out.Raw = append(json.RawMessage(nil), ev.data...)
+	switch out.Type {
+	case ResponseErrorEvent:
+		if ae := errorEventPayload(ev.data); ae != nil {
+			return out, false, false, ae
+		}
+	case ResponseFailed:
+		ae := &APIError{Body: out.Raw, Type: "response.failed", Message: "response failed"}
+		if out.Response != nil && len(out.Response.Error) > 0 {
+			ae.parseBody(out.Response.Error)
+		}
+		return out, false, false, ae
+	case ResponseCompleted, ResponseIncomplete:
+		s.final = out.Response
+		return out, false, true, nil
+	}
+	return out, false, false, nil
+}
+
+// Stream sends the request with "stream": true and returns the events as
+// they arrive (SSE with event: lines).
+func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opts ...RequestOption) (*ResponseStream, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := post("/responses", "response", false).jsonBody(req.Model, responseWire{req, true}, req.Extra, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.stream = true
+	resp, err := s.c.send(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		body, _ := readBody(resp, maxErrorBody)
+		resp.Body.Close()
+		return nil, &DecodeError{What: "response stream", Offset: -1, Snippet: snippet(body), Err: errNotEventStream}
+	}
+	rs := &ResponseStream{}
+	rs.eventStream = newEventStream(ctx, s.c, r, resp.Body, rs.decode,
+		func(e ResponseEvent) bool { return strings.HasSuffix(e.Type, ".delta") && e.Delta != "" },
+		func(e ResponseEvent) *Usage {
+			if e.Response == nil || e.Response.Usage == nil {
+				return nil
+			}
+			u := e.Response.Usage
+			return &Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens}
+		})
+	return rs, nil
+}

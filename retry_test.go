@@ -1,0 +1,250 @@
+package vllm_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vllmgo/vllm"
+)
+
+func TestRetryReplaysBodyAndRequestID(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		switch n {
+		case 0:
+			fail(w, 503)
+		case 1:
+			fail(w, 502)
+		default:
+			okChat(w)
+		}
+	})
+	defer srv.Close()
+	var retries, responses atomic.Int32
+	c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithHooks(vllm.Hooks{
+		OnRetry:    func(context.Context, *vllm.RequestInfo, error, time.Duration) { retries.Add(1) },
+		OnResponse: func(context.Context, *vllm.RequestInfo, vllm.AttemptResult) { responses.Add(1) },
+	}))
+	defer c.Close()
+	req := chatReq()
+	req.Temperature = vllm.Ptr(0.0)
+	resp, err := c.Chat.Create(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Content() != "Hello there sim" {
+		t.Fatalf("content %q", resp.Content())
+	}
+	reqs := srv.requests()
+	if len(reqs) != 3 || retries.Load() != 2 || responses.Load() != 3 {
+		t.Fatalf("requests %d, retries %d, responses %d", len(reqs), retries.Load(), responses.Load())
+	}
+	want := `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0}`
+	id := reqs[0].Header.Get("X-Request-Id")
+	if len(id) != 32 {
+		t.Fatalf("generated request id %q", id)
+	}
+	for i, r := range reqs {
+		if r.Body != want {
+			t.Errorf("attempt %d body %s, want %s", i+1, r.Body, want)
+		}
+		if got := r.Header.Get("X-Request-Id"); got != id {
+			t.Errorf("attempt %d request id %q, want %q", i+1, got, id)
+		}
+		if r.Header.Get("Content-Length") != strconv.Itoa(len(want)) {
+			t.Errorf("content length %q", r.Header.Get("Content-Length"))
+		}
+	}
+}
+
+func TestRetryGivesUpWithLastError(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("X-Request-Id", "srv-1")
+		fail(w, 500)
+	})
+	defer srv.Close()
+	c := newClient(t, srv.URL+"/v1", fastRetry(2))
+	defer c.Close()
+	_, err := c.Chat.Create(context.Background(), chatReq())
+	var ae *vllm.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 500 || ae.RequestID != "srv-1" {
+		t.Fatalf("err %v", err)
+	}
+	if n := srv.count(); n != 3 {
+		t.Fatalf("%d attempts, want 3", n)
+	}
+}
+
+func TestRetryOnlyRetryable(t *testing.T) {
+	defer checkLeaks(t)()
+	for _, status := range []int{400, 401, 404, 422} {
+		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, status) })
+		c := newClient(t, srv.URL+"/v1", fastRetry(3))
+		_, err := c.Chat.Create(context.Background(), chatReq())
+		if err == nil || srv.count() != 1 {
+			t.Errorf("status %d: %d attempts (err %v), want 1", status, srv.count(), err)
+		}
+		c.Close()
+		srv.Close()
+	}
+	// A caller's own Retryable decides instead of IsRetryable.
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 503) })
+	defer srv.Close()
+	c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond,
+		Retryable: func(err error) bool { return false }}))
+	defer c.Close()
+	if _, err := c.Chat.Create(context.Background(), chatReq()); err == nil || srv.count() != 1 {
+		t.Fatalf("custom Retryable: %d attempts", srv.count())
+	}
+}
+
+func TestRetryTransportFailureGoesOn(t *testing.T) {
+	defer checkLeaks(t)()
+	// The first attempt's connection is cut before any response.
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 0 {
+			hj, _ := w.(http.Hijacker)
+			conn, _, _ := hj.Hijack()
+			conn.Close()
+			return
+		}
+		okChat(w)
+	})
+	defer srv.Close()
+	c := newClient(t, srv.URL+"/v1", fastRetry(1))
+	defer c.Close()
+	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+		t.Fatal(err)
+	}
+	if srv.count() != 2 {
+		t.Fatalf("%d attempts", srv.count())
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	defer checkLeaks(t)()
+	var retryAfter atomic.Value
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 0 {
+			w.Header().Set("Retry-After", retryAfter.Load().(string))
+			fail(w, 429)
+			return
+		}
+		okChat(w)
+	})
+	defer srv.Close()
+	var waits []time.Duration
+	c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 500 * time.Millisecond}),
+		vllm.WithHooks(vllm.Hooks{OnRetry: func(_ context.Context, _ *vllm.RequestInfo, _ error, d time.Duration) { waits = append(waits, d) }}))
+	defer c.Close()
+
+	// An HTTP date in the past: retry at once (after the jittered backoff).
+	retryAfter.Store(time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat))
+	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil || srv.count() != 2 {
+		t.Fatalf("past date: err %v, %d attempts", err, srv.count())
+	}
+	if len(waits) != 1 || waits[0] > time.Millisecond {
+		t.Fatalf("waits %v", waits)
+	}
+
+	// A Retry-After beyond MaxDelay: give up at once with the 429.
+	srv.mu.Lock()
+	srv.reqs = nil
+	srv.mu.Unlock()
+	retryAfter.Store("30")
+	_, err := c.Chat.Create(context.Background(), chatReq())
+	if !errors.Is(err, vllm.ErrRateLimited) || srv.count() != 1 {
+		t.Fatalf("long Retry-After: err %v, %d attempts", err, srv.count())
+	}
+}
+
+func TestRetryAfterWaitIsHonoured(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 0 {
+			w.Header().Set("Retry-After", "1")
+			fail(w, 503)
+			return
+		}
+		okChat(w)
+	})
+	defer srv.Close()
+	var wait time.Duration
+	c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
+		vllm.WithHooks(vllm.Hooks{OnRetry: func(_ context.Context, _ *vllm.RequestInfo, _ error, d time.Duration) { wait = d }}))
+	defer c.Close()
+	// The caller cancels during the 1s wait: the call ends with the
+	// cancellation, naming the last failure, without a second attempt.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err := c.Chat.Create(ctx, chatReq())
+	var te *vllm.TransportError
+	if !errors.As(err, &te) || te.Op != "wait to retry" || !errors.Is(err, context.Canceled) || vllm.IsRetryable(err) {
+		t.Fatalf("err %v", err)
+	}
+	if !contains(err.Error(), "503") || wait != time.Second || srv.count() != 1 {
+		t.Fatalf("err %q, wait %v, %d attempts", err, wait, srv.count())
+	}
+}
+
+func TestRetryDeadlineWins(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Retry-After", "2")
+		fail(w, 503)
+	})
+	defer srv.Close()
+	c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 5, MaxDelay: 5 * time.Second}))
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Chat.Create(ctx, chatReq())
+	var ae *vllm.APIError
+	// The wait would outlast the deadline: the last error is returned at
+	// once rather than after sleeping into the deadline.
+	if !errors.As(err, &ae) || ae.StatusCode != 503 || srv.count() != 1 || ctx.Err() != nil {
+		t.Fatalf("err %v, %d attempts, ctx %v after %v", err, srv.count(), ctx.Err(), time.Since(start))
+	}
+}
+
+func TestRetryMaxElapsed(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		time.Sleep(30 * time.Millisecond)
+		fail(w, 503)
+	})
+	defer srv.Close()
+	c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxElapsed: 20 * time.Millisecond}))
+	defer c.Close()
+	if _, err := c.Chat.Create(context.Background(), chatReq()); err == nil || srv.count() != 1 {
+		t.Fatalf("err %v, %d attempts, want 1", err, srv.count())
+	}
+}
+
+func TestRetryOptionsValidated(t *testing.T) {
+	for name, o := range map[string]vllm.Option{
+		"WithMaxRetries":     vllm.WithMaxRetries(-1),
+		"WithRetry":          vllm.WithRetry(vllm.RetryPolicy{BaseDelay: -1}),
+		"WithMaxInFlight":    vllm.WithMaxInFlight(-1),
+		"WithRateLimit":      vllm.WithRateLimit(-2, 1),
+		"WithCircuitBreaker": vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: -1}),
+		"WithEndpoints":      vllm.WithEndpoints("ftp://x"),
+		"WithFallback":       vllm.WithFallback("not a url"),
+		"WithHealthCheck":    vllm.WithHealthCheck(-time.Second),
+		"WithMiddleware":     vllm.WithMiddleware(nil),
+		"WithBalance":        vllm.WithBalance(vllm.Balance(7)),
+	} {
+		_, err := vllm.New("http://localhost:8000/v1", o)
+		var pe *vllm.ParamError
+		if !errors.As(err, &pe) || pe.Field != name {
+			t.Errorf("%s: err %v", name, err)
+		}
+	}
+}

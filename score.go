@@ -1,0 +1,166 @@
+package vllm
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// ScoreRequest is a request to POST /score: the similarity of text pairs,
+// from a cross-encoder or an embedding model. Text1 and Text2 are each one
+// text (PromptText) or several (PromptTexts): one against one, one against
+// many, or many against as many (pairwise).
+//
+// The text_1/text_2 field names are the ones every vLLM version with /score
+// accepts; newer versions also take queries/documents (send them via Extra).
+type ScoreRequest struct {
+	// Model is the served model; empty lets the server pick its only one.
+	Model string `json:"model,omitempty"`
+	Text1 Prompt `json:"text_1,omitzero"`
+	Text2 Prompt `json:"text_2,omitzero"`
+
+	// UseActivation turns the activation (sigmoid) off or on.
+	UseActivation        *bool  `json:"use_activation,omitempty"`
+	TruncatePromptTokens *int   `json:"truncate_prompt_tokens,omitempty"`
+	User                 string `json:"user,omitempty"`
+	Priority             *int   `json:"priority,omitempty"`
+	RequestID            string `json:"request_id,omitempty"`
+
+	// Extra holds further top-level fields; a key naming a typed field
+	// replaces it.
+	Extra map[string]any `json:"-"`
+}
+
+// ScoreResponse is the response of /score.
+type ScoreResponse struct {
+	ID      string      `json:"id"`
+	Object  string      `json:"object"`
+	Created int64       `json:"created"`
+	Model   string      `json:"model"`
+	Data    []ScoreData `json:"data"`
+	Usage   *Usage      `json:"usage"`
+	// Raw is the response body exactly as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+func (r *ScoreResponse) setRaw(b json.RawMessage) { r.Raw = b }
+
+// ScoreData is the score of one pair.
+type ScoreData struct {
+	Index  int     `json:"index"`
+	Object string  `json:"object"`
+	Score  float64 `json:"score"`
+}
+
+// Scores returns the scores in pair order.
+func (r *ScoreResponse) Scores() []float64 {
+	out := make([]float64, len(r.Data))
+	for _, d := range r.Data {
+		if d.Index >= 0 && d.Index < len(out) {
+			out[d.Index] = d.Score
+		}
+	}
+	return out
+}
+
+// Score scores text pairs (POST /score).
+func (c *Client) Score(ctx context.Context, req *ScoreRequest, opts ...RequestOption) (*ScoreResponse, error) {
+	switch {
+	case req == nil:
+		return nil, missing("request")
+	case req.Text1.Len() == 0 && req.Extra == nil:
+		return nil, missing("text_1")
+	case req.Text2.Len() == 0 && req.Extra == nil:
+		return nil, missing("text_2")
+	case req.Text1.Len() > 1 && req.Text2.Len() != req.Text1.Len():
+		return nil, invalid("text_2", "must have as many texts as text_1 (%d) when text_1 has several, got %d", req.Text1.Len(), req.Text2.Len())
+	}
+	var resp ScoreResponse
+	if err := c.callJSON(ctx, post("/score", "score", true), req.Model, req, req.Extra, &resp, opts); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// RerankRequest is a request to the rerank routes (/rerank, /v1/rerank,
+// /v2/rerank; the same body on each, Jina- and Cohere-compatible).
+type RerankRequest struct {
+	// Model is the served model; empty lets the server pick its only one.
+	Model string `json:"model,omitempty"`
+	// Query is what the documents are ranked against (required).
+	Query string `json:"query"`
+	// Documents are the texts to rank (required).
+	Documents []string `json:"documents"`
+	// TopN returns only the best N results; 0 returns all.
+	TopN int `json:"top_n,omitempty"`
+
+	UseActivation        *bool  `json:"use_activation,omitempty"`
+	TruncatePromptTokens *int   `json:"truncate_prompt_tokens,omitempty"`
+	User                 string `json:"user,omitempty"`
+	Priority             *int   `json:"priority,omitempty"`
+	RequestID            string `json:"request_id,omitempty"`
+
+	// Extra holds further top-level fields.
+	Extra map[string]any `json:"-"`
+}
+
+// RerankResponse is the response of the rerank routes.
+type RerankResponse struct {
+	ID      string         `json:"id"`
+	Model   string         `json:"model"`
+	Usage   *Usage         `json:"usage"`
+	Results []RerankResult `json:"results"`
+	// Raw is the response body exactly as received.
+	Raw json.RawMessage `json:"-"`
+}
+
+func (r *RerankResponse) setRaw(b json.RawMessage) { r.Raw = b }
+
+// RerankResult is one ranked document, best first.
+type RerankResult struct {
+	// Index is the document's position in the request.
+	Index          int            `json:"index"`
+	Document       RerankDocument `json:"document"`
+	RelevanceScore float64        `json:"relevance_score"`
+}
+
+// RerankDocument is the ranked document as the server returns it.
+type RerankDocument struct {
+	Text string `json:"text"`
+	// MultiModal holds multimodal content parts, raw, when the document
+	// had them.
+	MultiModal json.RawMessage `json:"multi_modal,omitempty"`
+}
+
+// Rerank ranks documents by relevance to a query (POST /rerank).
+func (c *Client) Rerank(ctx context.Context, req *RerankRequest, opts ...RequestOption) (*RerankResponse, error) {
+	return c.rerank(ctx, "/rerank", req, opts)
+}
+
+// RerankV1 is Rerank on /v1/rerank (the Jina-compatible path), for proxies
+// that route only /v1.
+func (c *Client) RerankV1(ctx context.Context, req *RerankRequest, opts ...RequestOption) (*RerankResponse, error) {
+	return c.rerank(ctx, "/v1/rerank", req, opts)
+}
+
+// RerankV2 is Rerank on /v2/rerank (the Cohere-compatible path).
+func (c *Client) RerankV2(ctx context.Context, req *RerankRequest, opts ...RequestOption) (*RerankResponse, error) {
+	return c.rerank(ctx, "/v2/rerank", req, opts)
+}
+
+func (c *Client) rerank(ctx context.Context, path string, req *RerankRequest, opts []RequestOption) (*RerankResponse, error) {
+	switch {
+	case req == nil:
+		return nil, missing("request")
+	case req.Query == "":
+		return nil, missing("query")
+	case len(req.Documents) == 0:
+		return nil, missing("documents")
+	case req.TopN < 0:
+		return nil, invalid("top_n", "must not be negative, got %d", req.TopN)
+	}
+	var resp RerankResponse
+	if err := c.callJSON(ctx, post(path, "rerank", true), req.Model, req, req.Extra, &resp, opts); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}

@@ -1,0 +1,651 @@
+package vllmtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ChatRequest is the decoded body of a chat completion request, as the
+// server read it. Fields it does not model are in Request.JSON.
+type ChatRequest struct {
+	Model               string          `json:"model"`
+	Messages            []ChatMessage   `json:"messages"`
+	Stream              bool            `json:"stream"`
+	StreamOptions       *StreamOptions  `json:"stream_options"`
+	N                   *int            `json:"n"`
+	MaxTokens           *int            `json:"max_tokens"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	Temperature         *float64        `json:"temperature"`
+	TopP                *float64        `json:"top_p"`
+	TopK                *int            `json:"top_k"`
+	Seed                *int            `json:"seed"`
+	Stop                json.RawMessage `json:"stop"`
+	Logprobs            bool            `json:"logprobs"`
+	TopLogprobs         *int            `json:"top_logprobs"`
+	Tools               []ToolDef       `json:"tools"`
+	ToolChoice          json.RawMessage `json:"tool_choice"`
+	ParallelToolCalls   *bool           `json:"parallel_tool_calls"`
+	ChatTemplateKwargs  map[string]any  `json:"chat_template_kwargs"`
+	IncludeReasoning    *bool           `json:"include_reasoning"`
+	ReasoningEffort     string          `json:"reasoning_effort"`
+}
+
+// ChatMessage is one message of a chat request.
+type ChatMessage struct {
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	Name       string          `json:"name,omitempty"`
+	ToolCallID string          `json:"tool_call_id,omitempty"`
+	ToolCalls  json.RawMessage `json:"tool_calls,omitempty"`
+	Reasoning  string          `json:"reasoning,omitempty"`
+}
+
+// Text returns the message's text: its content when it is a string, or its
+// text parts joined.
+func (m *ChatMessage) Text() string {
+	c := bytes.TrimSpace(m.Content)
+	if len(c) == 0 || c[0] == 'n' {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(c, &s) == nil {
+		return s
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(c, &parts) != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Type == "text" {
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+// StreamOptions are a request's stream_options.
+type StreamOptions struct {
+	IncludeUsage         bool `json:"include_usage"`
+	ContinuousUsageStats bool `json:"continuous_usage_stats"`
+}
+
+// ToolDef is a tool offered by a request.
+type ToolDef struct {
+	Type     string `json:"type"`
+	Function struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description,omitempty"`
+		Parameters  json.RawMessage `json:"parameters,omitempty"`
+	} `json:"function"`
+}
+
+// choices returns n, defaulting to 1.
+func (r *ChatRequest) choices() int {
+	if r.N == nil {
+		return 1
+	}
+	return *r.N
+}
+
+// maxTokens returns the requested limit, or -1.
+func (r *ChatRequest) maxTokens() int {
+	switch {
+	case r.MaxCompletionTokens != nil:
+		return *r.MaxCompletionTokens
+	case r.MaxTokens != nil:
+		return *r.MaxTokens
+	}
+	return -1
+}
+
+// toolChoice returns the request's tool choice: "none", "auto",
+// "required", or the forced function's name prefixed with "function:".
+func (r *ChatRequest) toolChoice() string {
+	c := bytes.TrimSpace(r.ToolChoice)
+	if len(c) == 0 || string(c) == "null" {
+		if len(r.Tools) == 0 {
+			return "none"
+		}
+		return "auto"
+	}
+	var s string
+	if json.Unmarshal(c, &s) == nil {
+		return s
+	}
+	var named struct {
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	_ = json.Unmarshal(c, &named)
+	return "function:" + named.Function.Name
+}
+
+// renderPrompt renders the messages as a chat template would, for counting
+// and tokenizing the prompt.
+func renderPrompt(msgs []ChatMessage, addGenerationPrompt bool) string {
+	var b strings.Builder
+	for i := range msgs {
+		b.WriteString("<|im_start|>")
+		b.WriteString(msgs[i].Role)
+		b.WriteString("\n")
+		b.WriteString(msgs[i].Text())
+		b.WriteString("<|im_end|>\n")
+	}
+	if addGenerationPrompt {
+		b.WriteString("<|im_start|>assistant\n")
+	}
+	return b.String()
+}
+
+// validationError answers 400 with vLLM's validation error body.
+func validationError(w http.ResponseWriter, msg, param string) {
+	writeError(w, http.StatusBadRequest, TypeValidation, msg, param)
+}
+
+func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w)
+		return
+	}
+	var req ChatRequest
+	if !s.decodeBody(w, r, &req) {
+		return
+	}
+	x := exchangeOf(r)
+	s.updateRecord(x, func(rec *Request) { rec.Chat = &req })
+	if req.Messages == nil {
+		validationError(w, "1 validation error:\n  Field required [type=missing, input_value={...}, input_type=dict]\n    body.messages", "messages")
+		return
+	}
+	if req.StreamOptions != nil && !req.Stream {
+		validationError(w, "Value error, Stream options can only be defined when `stream=True`.", "stream_options")
+		return
+	}
+	if req.choices() < 1 {
+		validationError(w, "Value error, n must be at least 1, got "+strconv.Itoa(req.choices())+".", "n")
+		return
+	}
+	if req.TopLogprobs != nil && (*req.TopLogprobs < 0 || *req.TopLogprobs > 20) {
+		validationError(w, "Value error, `top_logprobs` must be a value in the interval [0, 20].", "top_logprobs")
+		return
+	}
+	choice := req.toolChoice()
+	if (choice == "required" || strings.HasPrefix(choice, "function:")) && len(req.Tools) == 0 {
+		validationError(w, "Value error, When using `tool_choice`, `tools` must be set.", "tool_choice")
+		return
+	}
+	m, ok := s.checkModel(w, req.Model)
+	if !ok {
+		return
+	}
+	prompt := renderPrompt(req.Messages, true)
+	promptTokens := countTokens(prompt)
+	if mt := req.maxTokens(); mt > 0 && promptTokens+mt > m.maxModelLen {
+		writeError(w, http.StatusBadRequest, TypeBadRequest,
+			"This model's maximum context length is "+strconv.Itoa(m.maxModelLen)+" tokens. However, you requested "+
+				strconv.Itoa(promptTokens+mt)+" tokens ("+strconv.Itoa(promptTokens)+" in the messages, "+
+				strconv.Itoa(mt)+" in the completion). Please reduce the length of the messages or completion.", "")
+		return
+	}
+
+	g := &chatGen{s: s, req: &req, model: req.Model, prompt: prompt, promptTokens: promptTokens}
+	if g.model == "" {
+		g.model = m.name
+	}
+	id := r.Header.Get("X-Request-Id")
+	if id == "" {
+		id = s.nextID()
+	}
+	g.id = "chatcmpl-" + id
+	g.created = time.Now().Unix()
+	reply := s.replyFor(x)
+	if reply != nil && reply.Fault != nil {
+		x.fault = reply.Fault
+		if x.fault.beforeHeaders(w, x) {
+			return
+		}
+	}
+	g.plans = make([]choicePlan, req.choices())
+	for i := range g.plans {
+		if reply != nil {
+			g.plans[i] = s.planFromReply(reply)
+		} else {
+			g.plans[i] = s.defaultChatPlan(&req, prompt, i)
+		}
+	}
+	if reply != nil {
+		g.promptOverride, g.completionOverride = reply.PromptTokens, reply.CompletionTokens
+		if g.promptOverride > 0 {
+			g.promptTokens = g.promptOverride
+		}
+	}
+	if req.Stream {
+		g.stream(w, r)
+		return
+	}
+	g.respond(w, r)
+}
+
+// replyFor returns the scripted reply of a request: the handler's, or the
+// next queued one, or nil for the default generator.
+func (s *Server) replyFor(x *exchange) *Reply {
+	if s.cfg.handler != nil && x != nil {
+		if rep := s.cfg.handler(x.rec); rep != nil {
+			return rep
+		}
+	}
+	return s.takeReply()
+}
+
+// defaultChatPlan is the default generator's answer to a chat request.
+func (s *Server) defaultChatPlan(req *ChatRequest, prompt string, choice int) choicePlan {
+	seed := prompt + "/" + strconv.Itoa(choice)
+	p := choicePlan{hasContent: true}
+	n := s.cfg.tokens
+	limit := req.maxTokens()
+	if s.cfg.reasoning && reasoningWanted(req) {
+		p.reasoning = generateText(seed, 1, s.cfg.reasoningToks)
+	}
+	tc := req.toolChoice()
+	if s.cfg.toolCalls && len(req.Tools) > 0 && tc != "none" {
+		tool := &req.Tools[0]
+		if name, ok := strings.CutPrefix(tc, "function:"); ok {
+			for i := range req.Tools {
+				if req.Tools[i].Function.Name == name {
+					tool = &req.Tools[i]
+				}
+			}
+		}
+		args := argumentsFor(tool.Function.Parameters, seed)
+		p.calls = []callPlan{{id: "chatcmpl-tool-" + s.nextID(), name: tool.Function.Name, args: args, frags: splitArguments(args)}}
+		p.hasContent = false
+		p.finish = "tool_calls"
+		return p
+	}
+	p.finish = "stop"
+	if limit >= 0 && limit < n {
+		n = limit
+		p.finish = "length"
+	}
+	p.content = generateText(seed, 0, n)
+	return p
+}
+
+// reasoningWanted reports whether the request leaves thinking on.
+func reasoningWanted(req *ChatRequest) bool {
+	if req.IncludeReasoning != nil && !*req.IncludeReasoning {
+		return false
+	}
+	if v, ok := req.ChatTemplateKwargs["enable_thinking"].(bool); ok && !v {
+		return false
+	}
+	if v, ok := req.ChatTemplateKwargs["thinking"].(bool); ok && !v {
+		return false
+	}
+	return true
+}
+
+// chatGen renders one chat completion.
+type chatGen struct {
+	s                                  *Server
+	req                                *ChatRequest
+	id, model, prompt                  string
+	created                            int64
+	promptTokens                       int
+	promptOverride, completionOverride int
+	plans                              []choicePlan
+}
+
+func (g *chatGen) completionTokens() int {
+	if g.completionOverride > 0 {
+		return g.completionOverride
+	}
+	n := 0
+	for i := range g.plans {
+		n += g.plans[i].tokens()
+	}
+	return n
+}
+
+// appendUsage appends vLLM's usage object: prompt, total, completion tokens
+// (in that order), and prompt_tokens_details when details is true.
+func appendUsage(b []byte, prompt, completion int, details bool) []byte {
+	b = append(b, `{"prompt_tokens":`...)
+	b = strconv.AppendInt(b, int64(prompt), 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, int64(prompt+completion), 10)
+	b = append(b, `,"completion_tokens":`...)
+	b = strconv.AppendInt(b, int64(completion), 10)
+	if details {
+		b = append(b, `,"prompt_tokens_details":null`...)
+	}
+	return append(b, '}')
+}
+
+// appendStopReason appends null, a string or an integer.
+func appendStopReason(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case string:
+		return appendString(b, v)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	}
+	return append(b, "null"...)
+}
+
+// respond writes the non-streaming response.
+func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
+	n := 0
+	for i := range g.plans {
+		n = max(n, g.plans[i].tokens())
+	}
+	if !g.s.paceWhole(r, n) {
+		return
+	}
+	rf := g.s.cfg.reasoningField
+	b := make([]byte, 0, 512)
+	b = append(b, `{"id":`...)
+	b = appendString(b, g.id)
+	b = append(b, `,"object":"chat.completion","created":`...)
+	b = strconv.AppendInt(b, g.created, 10)
+	b = append(b, `,"model":`...)
+	b = appendString(b, g.model)
+	b = append(b, `,"choices":[`...)
+	for i := range g.plans {
+		p := &g.plans[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"index":`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, `,"message":{"role":"assistant","content":`...)
+		if p.hasContent || len(p.content) > 0 {
+			b = appendString(b, strings.Join(p.content, ""))
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, `,"refusal":null,"annotations":null,"audio":null,"function_call":null,"tool_calls":[`...)
+		for j, c := range p.calls {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"id":`...)
+			b = appendString(b, c.id)
+			b = append(b, `,"type":"function","function":{"name":`...)
+			b = appendString(b, c.name)
+			b = append(b, `,"arguments":`...)
+			b = appendString(b, c.args)
+			b = append(b, "}}"...)
+		}
+		b = append(b, `],"`...)
+		b = append(b, rf...)
+		b = append(b, `":`...)
+		if len(p.reasoning) > 0 {
+			b = appendString(b, strings.Join(p.reasoning, ""))
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, `},"logprobs":`...)
+		if g.req.Logprobs {
+			b = appendChatLogprobs(b, append(append([]string(nil), p.reasoning...), p.content...), g.topLogprobs())
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, `,"finish_reason":`...)
+		b = appendString(b, p.finish)
+		b = append(b, `,"stop_reason":`...)
+		b = appendStopReason(b, p.stopReason)
+		b = append(b, `,"token_ids":null}`...)
+	}
+	b = append(b, `],"service_tier":null,"system_fingerprint":null,"usage":`...)
+	b = appendUsage(b, g.promptTokens, g.completionTokens(), true)
+	b = append(b, `,"prompt_logprobs":null,"prompt_token_ids":null,"kv_transfer_params":null}`...)
+	g.s.respond(w, r, b)
+}
+
+func (g *chatGen) topLogprobs() int {
+	if g.req.TopLogprobs == nil {
+		return 0
+	}
+	return *g.req.TopLogprobs
+}
+
+// appendChatLogprobs appends {"content":[{token, logprob, bytes,
+// top_logprobs}…]} for the given token pieces.
+func appendChatLogprobs(b []byte, pieces []string, top int) []byte {
+	b = append(b, `{"content":[`...)
+	for i, p := range pieces {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendLogprobEntry(b, p, i, top)
+	}
+	return append(b, "]}"...)
+}
+
+// logprobOf is the deterministic log probability of the i-th token.
+func logprobOf(i int) float64 { return -float64(i%7+1) / 16 }
+
+func appendTokenLogprob(b []byte, piece string, lp float64) []byte {
+	b = append(b, `{"token":`...)
+	b = appendString(b, piece)
+	b = append(b, `,"logprob":`...)
+	b = strconv.AppendFloat(b, lp, 'g', -1, 64)
+	b = append(b, `,"bytes":[`...)
+	for j := 0; j < len(piece); j++ {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(piece[j]), 10)
+	}
+	return append(b, ']')
+}
+
+func appendLogprobEntry(b []byte, piece string, i, top int) []byte {
+	lp := logprobOf(i)
+	b = appendTokenLogprob(b, piece, lp)
+	b = append(b, `,"top_logprobs":[`...)
+	for k := 0; k < top; k++ {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		alt := piece
+		if k > 0 {
+			alt = words[(i+k)%len(words)]
+		}
+		b = appendTokenLogprob(b, alt, lp-float64(k))
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+// paceWhole waits the time a non-streaming generation of n tokens takes:
+// the time to first token and n-1 inter-token latencies. It reports whether
+// the client is still there.
+func (s *Server) paceWhole(r *http.Request, n int) bool {
+	ttft, itl := s.cfg.ttft, s.cfg.itl
+	if x := exchangeOf(r); x != nil && x.fault != nil {
+		if x.fault.TTFT > 0 {
+			ttft = x.fault.TTFT
+		}
+		if x.fault.ITL > 0 {
+			itl = x.fault.ITL
+		}
+	}
+	d := ttft
+	if n > 1 {
+		d += time.Duration(n-1) * itl
+	}
+	return s.sleep(r.Context(), d)
+}
+
+// stream writes the SSE response.
+func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
+	includeUsage := g.req.StreamOptions != nil && g.req.StreamOptions.IncludeUsage
+	continuous := includeUsage && g.req.StreamOptions.ContinuousUsageStats
+	es := g.s.newEventStream(w, r)
+	rf := g.s.cfg.reasoningField
+	completion := 0
+	var b []byte
+	head := func() {
+		b = append(b[:0], `{"id":`...)
+		b = appendString(b, g.id)
+		b = append(b, `,"object":"chat.completion.chunk","created":`...)
+		b = strconv.AppendInt(b, g.created, 10)
+		b = append(b, `,"model":`...)
+		b = appendString(b, g.model)
+		b = append(b, `,"choices":[{"index":`...)
+	}
+	tail := func() {
+		b = append(b, ']')
+		if continuous {
+			b = append(b, `,"usage":`...)
+			b = appendUsage(b, g.promptTokens, completion, false)
+		}
+		b = append(b, '}')
+	}
+	// Role chunks, one per choice.
+	for i := range g.plans {
+		head()
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, `,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}`...)
+		tail()
+		if !es.send(b, false) {
+			return
+		}
+	}
+	// Token steps: every choice advances one piece per step, interleaved.
+	type cursor struct {
+		phase, k, call int
+		done           bool
+		pos            int // token position, for logprobs
+	}
+	cur := make([]cursor, len(g.plans))
+	top := g.topLogprobs()
+	for remaining := len(g.plans); remaining > 0; {
+		for i := range g.plans {
+			c := &cur[i]
+			if c.done {
+				continue
+			}
+			p := &g.plans[i]
+			head()
+			b = strconv.AppendInt(b, int64(i), 10)
+			b = append(b, `,"delta":{`...)
+			var piece string
+			isToken := true
+			last := false
+		next:
+			switch c.phase {
+			case 0: // reasoning
+				if c.k >= len(p.reasoning) {
+					c.phase, c.k = 1, 0
+					goto next
+				}
+				piece = p.reasoning[c.k]
+				b = append(b, '"')
+				b = append(b, rf...)
+				b = append(b, `":`...)
+				b = appendString(b, piece)
+				c.k++
+			case 1: // content
+				if c.k >= len(p.content) {
+					c.phase, c.k = 2, 0
+					goto next
+				}
+				piece = p.content[c.k]
+				b = append(b, `"content":`...)
+				b = appendString(b, piece)
+				c.k++
+				last = c.k == len(p.content) && len(p.calls) == 0 && p.finish == "length"
+			case 2: // tool calls: name first, then argument fragments
+				if c.call >= len(p.calls) {
+					c.phase = 3
+					goto next
+				}
+				call := &p.calls[c.call]
+				b = append(b, `"tool_calls":[{`...)
+				if c.k == 0 {
+					b = append(b, `"id":`...)
+					b = appendString(b, call.id)
+					b = append(b, `,"type":"function","index":`...)
+					b = strconv.AppendInt(b, int64(c.call), 10)
+					b = append(b, `,"function":{"name":`...)
+					b = appendString(b, call.name)
+					b = append(b, "}}]"...)
+				} else {
+					b = append(b, `"index":`...)
+					b = strconv.AppendInt(b, int64(c.call), 10)
+					b = append(b, `,"function":{"arguments":`...)
+					b = appendString(b, call.frags[c.k-1])
+					b = append(b, "}}]"...)
+				}
+				c.k++
+				if c.k > len(call.frags) {
+					c.call, c.k = c.call+1, 0
+				}
+			case 3: // the end-of-sequence token carries the finish reason
+				b = append(b, `"content":""`...)
+				isToken = false
+				last = true
+			}
+			b = append(b, `},"logprobs":`...)
+			if g.req.Logprobs && piece != "" {
+				b = append(b, `{"content":[`...)
+				b = appendLogprobEntry(b, piece, c.pos, top)
+				b = append(b, "]}"...)
+				c.pos++
+			} else {
+				b = append(b, "null"...)
+			}
+			if isToken || last {
+				completion++
+			}
+			if last {
+				b = append(b, `,"finish_reason":`...)
+				b = appendString(b, p.finish)
+				b = append(b, `,"stop_reason":`...)
+				b = appendStopReason(b, p.stopReason)
+				b = append(b, '}')
+				c.done = true
+				remaining--
+			} else {
+				b = append(b, `,"finish_reason":null}`...)
+			}
+			tail()
+			if !es.send(b, isToken) {
+				return
+			}
+		}
+	}
+	if includeUsage {
+		b = append(b[:0], `{"id":`...)
+		b = appendString(b, g.id)
+		b = append(b, `,"object":"chat.completion.chunk","created":`...)
+		b = strconv.AppendInt(b, g.created, 10)
+		b = append(b, `,"model":`...)
+		b = appendString(b, g.model)
+		b = append(b, `,"choices":[],"usage":`...)
+		b = appendUsage(b, g.promptTokens, g.completionTokens(), false)
+		b = append(b, '}')
+		if !es.send(b, false) {
+			return
+		}
+	}
+	es.done()
+}
+
+func methodNotAllowed(w http.ResponseWriter) {
+	writeJSONBytes(w, http.StatusMethodNotAllowed, []byte(`{"detail":"Method Not Allowed"}`))
+}

@@ -1,0 +1,367 @@
+package vllmtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CompletionRequest is the decoded body of a legacy completion request.
+type CompletionRequest struct {
+	Model         string          `json:"model"`
+	Prompt        json.RawMessage `json:"prompt"`
+	Stream        bool            `json:"stream"`
+	StreamOptions *StreamOptions  `json:"stream_options"`
+	N             *int            `json:"n"`
+	MaxTokens     *int            `json:"max_tokens"`
+	Temperature   *float64        `json:"temperature"`
+	TopP          *float64        `json:"top_p"`
+	TopK          *int            `json:"top_k"`
+	Seed          *int            `json:"seed"`
+	Stop          json.RawMessage `json:"stop"`
+	Logprobs      *int            `json:"logprobs"`
+	Echo          bool            `json:"echo"`
+	Suffix        *string         `json:"suffix"`
+}
+
+// Prompts returns the prompts as texts: one per prompt, token-id prompts
+// detokenized.
+func (r *CompletionRequest) Prompts() []string {
+	p := bytes.TrimSpace(r.Prompt)
+	var s string
+	if json.Unmarshal(p, &s) == nil {
+		return []string{s}
+	}
+	var ss []string
+	if json.Unmarshal(p, &ss) == nil {
+		return ss
+	}
+	var ids []int
+	if json.Unmarshal(p, &ids) == nil {
+		return []string{detokenize(ids)}
+	}
+	var batches [][]int
+	if json.Unmarshal(p, &batches) == nil {
+		out := make([]string, len(batches))
+		for i, b := range batches {
+			out[i] = detokenize(b)
+		}
+		return out
+	}
+	return nil
+}
+
+// detokenize joins the pieces of ids; unknown ids become "<unk>".
+func detokenize(ids []int) string {
+	var b strings.Builder
+	for _, id := range ids {
+		if p, ok := tokenPiece(id); ok {
+			b.WriteString(p)
+		} else {
+			b.WriteString("<unk>")
+		}
+	}
+	return b.String()
+}
+
+func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w)
+		return
+	}
+	var req CompletionRequest
+	if !s.decodeBody(w, r, &req) {
+		return
+	}
+	x := exchangeOf(r)
+	s.updateRecord(x, func(rec *Request) { rec.Completion = &req })
+	prompts := req.Prompts()
+	if len(bytes.TrimSpace(req.Prompt)) == 0 || prompts == nil {
+		validationError(w, "Value error, Either prompt or prompt_embeds must be provided and non-empty.", "prompt")
+		return
+	}
+	if req.StreamOptions != nil && !req.Stream {
+		validationError(w, "Value error, Stream options can only be defined when `stream=True`.", "stream_options")
+		return
+	}
+	n := 1
+	if req.N != nil {
+		n = *req.N
+	}
+	if n < 1 {
+		validationError(w, "Value error, n must be at least 1, got "+strconv.Itoa(n)+".", "n")
+		return
+	}
+	m, ok := s.checkModel(w, req.Model)
+	if !ok {
+		return
+	}
+	g := &completionGen{s: s, req: &req, model: req.Model, created: time.Now().Unix()}
+	if g.model == "" {
+		g.model = m.name
+	}
+	id := r.Header.Get("X-Request-Id")
+	if id == "" {
+		id = s.nextID()[:16]
+	}
+	g.id = "cmpl-" + id
+	reply := s.replyFor(x)
+	if reply != nil && reply.Fault != nil {
+		x.fault = reply.Fault
+		if x.fault.beforeHeaders(w, x) {
+			return
+		}
+	}
+	for pi, prompt := range prompts {
+		g.promptTokens += countTokens(prompt)
+		for i := 0; i < n; i++ {
+			var p choicePlan
+			if reply != nil {
+				p = s.planFromReply(&Reply{Content: reply.Content, Deltas: reply.Deltas, FinishReason: reply.FinishReason, StopReason: reply.StopReason})
+			} else {
+				p = s.defaultCompletionPlan(&req, prompt, pi*n+i)
+			}
+			if req.Echo {
+				p.content = append(splitTokens(prompt), p.content...)
+			}
+			g.plans = append(g.plans, p)
+		}
+	}
+	if reply != nil {
+		if reply.PromptTokens > 0 {
+			g.promptTokens = reply.PromptTokens
+		}
+		g.completionOverride = reply.CompletionTokens
+	}
+	if req.Stream {
+		g.stream(w, r)
+		return
+	}
+	g.respond(w, r)
+}
+
+func (s *Server) defaultCompletionPlan(req *CompletionRequest, prompt string, choice int) choicePlan {
+	p := choicePlan{hasContent: true, finish: "length"}
+	n := s.cfg.tokens
+	limit := 16 // vLLM's default max_tokens for completions
+	if req.MaxTokens != nil {
+		limit = *req.MaxTokens
+	}
+	if limit >= n {
+		p.finish = "stop"
+	} else {
+		n = limit
+	}
+	p.content = generateText(prompt+"/"+strconv.Itoa(choice), 0, n)
+	return p
+}
+
+// completionGen renders one legacy completion.
+type completionGen struct {
+	s                  *Server
+	req                *CompletionRequest
+	id, model          string
+	created            int64
+	promptTokens       int
+	completionOverride int
+	plans              []choicePlan
+}
+
+func (g *completionGen) completionTokens() int {
+	if g.completionOverride > 0 {
+		return g.completionOverride
+	}
+	n := 0
+	for i := range g.plans {
+		n += g.plans[i].tokens()
+	}
+	return n
+}
+
+func (g *completionGen) logprobs() int {
+	if g.req.Logprobs == nil {
+		return -1
+	}
+	return *g.req.Logprobs
+}
+
+// appendCompletionLogprobs appends {"text_offset","token_logprobs","tokens",
+// "top_logprobs"} for pieces starting at text offset off and position pos.
+func appendCompletionLogprobs(b []byte, pieces []string, off, pos, top int) []byte {
+	b = append(b, `{"text_offset":[`...)
+	for i, p := range pieces {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(off), 10)
+		off += len(p)
+	}
+	b = append(b, `],"token_logprobs":[`...)
+	for i := range pieces {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, logprobOf(pos+i), 'g', -1, 64)
+	}
+	b = append(b, `],"tokens":[`...)
+	for i, p := range pieces {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, p)
+	}
+	b = append(b, `],"top_logprobs":[`...)
+	for i, p := range pieces {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		for k := 0; k < max(top, 1); k++ {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			alt := p
+			if k > 0 {
+				alt = words[(pos+i+k)%len(words)]
+			}
+			b = appendString(b, alt)
+			b = append(b, ':')
+			b = strconv.AppendFloat(b, logprobOf(pos+i)-float64(k), 'g', -1, 64)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+func (g *completionGen) fingerprint() string {
+	return "vllm-" + g.s.cfg.version + "-vllmtest"
+}
+
+func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
+	n := 0
+	for i := range g.plans {
+		n = max(n, g.plans[i].tokens())
+	}
+	if !g.s.paceWhole(r, n) {
+		return
+	}
+	b := make([]byte, 0, 512)
+	b = append(b, `{"id":`...)
+	b = appendString(b, g.id)
+	b = append(b, `,"object":"text_completion","created":`...)
+	b = strconv.AppendInt(b, g.created, 10)
+	b = append(b, `,"model":`...)
+	b = appendString(b, g.model)
+	b = append(b, `,"choices":[`...)
+	for i := range g.plans {
+		p := &g.plans[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"index":`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, `,"text":`...)
+		b = appendString(b, strings.Join(p.content, ""))
+		b = append(b, `,"logprobs":`...)
+		if lp := g.logprobs(); lp >= 0 {
+			b = appendCompletionLogprobs(b, p.content, 0, 0, lp)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, `,"finish_reason":`...)
+		b = appendString(b, p.finish)
+		b = append(b, `,"stop_reason":`...)
+		b = appendStopReason(b, p.stopReason)
+		b = append(b, `,"token_ids":null,"prompt_logprobs":null,"prompt_token_ids":null,"routed_experts":null}`...)
+	}
+	b = append(b, `],"service_tier":null,"system_fingerprint":`...)
+	b = appendString(b, g.fingerprint())
+	b = append(b, `,"usage":`...)
+	b = appendUsage(b, g.promptTokens, g.completionTokens(), true)
+	b = append(b, `,"kv_transfer_params":null,"metrics":null}`...)
+	g.s.respond(w, r, b)
+}
+
+func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
+	includeUsage := g.req.StreamOptions != nil && g.req.StreamOptions.IncludeUsage
+	continuous := includeUsage && g.req.StreamOptions.ContinuousUsageStats
+	es := g.s.newEventStream(w, r)
+	completion := 0
+	var b []byte
+	k := make([]int, len(g.plans))
+	off := make([]int, len(g.plans))
+	done := make([]bool, len(g.plans))
+	top := g.logprobs()
+	for remaining := len(g.plans); remaining > 0; {
+		for i := range g.plans {
+			if done[i] {
+				continue
+			}
+			p := &g.plans[i]
+			piece, isToken := "", true
+			if k[i] < len(p.content) {
+				piece = p.content[k[i]]
+			} else {
+				isToken = false
+			}
+			k[i]++
+			last := !isToken || (k[i] == len(p.content) && p.finish == "length")
+			completion++
+			b = append(b[:0], `{"id":`...)
+			b = appendString(b, g.id)
+			b = append(b, `,"object":"text_completion","created":`...)
+			b = strconv.AppendInt(b, g.created, 10)
+			b = append(b, `,"model":`...)
+			b = appendString(b, g.model)
+			b = append(b, `,"choices":[{"index":`...)
+			b = strconv.AppendInt(b, int64(i), 10)
+			b = append(b, `,"text":`...)
+			b = appendString(b, piece)
+			b = append(b, `,"logprobs":`...)
+			if top >= 0 && isToken {
+				b = appendCompletionLogprobs(b, []string{piece}, off[i], k[i]-1, top)
+				off[i] += len(piece)
+			} else {
+				b = append(b, "null"...)
+			}
+			b = append(b, `,"finish_reason":`...)
+			if last {
+				b = appendString(b, p.finish)
+				b = append(b, `,"stop_reason":`...)
+				b = appendStopReason(b, p.stopReason)
+				done[i] = true
+				remaining--
+			} else {
+				b = append(b, `null,"stop_reason":null`...)
+			}
+			b = append(b, `}],"usage":`...)
+			if continuous {
+				b = appendUsage(b, g.promptTokens, completion, false)
+			} else {
+				b = append(b, "null"...)
+			}
+			b = append(b, '}')
+			if !es.send(b, isToken) {
+				return
+			}
+		}
+	}
+	if includeUsage {
+		b = append(b[:0], `{"id":`...)
+		b = appendString(b, g.id)
+		b = append(b, `,"object":"text_completion","created":`...)
+		b = strconv.AppendInt(b, g.created, 10)
+		b = append(b, `,"model":`...)
+		b = appendString(b, g.model)
+		b = append(b, `,"choices":[],"usage":`...)
+		b = appendUsage(b, g.promptTokens, g.completionTokens(), false)
+		b = append(b, '}')
+		if !es.send(b, false) {
+			return
+		}
+	}
+	es.done()
+}

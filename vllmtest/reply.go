@@ -1,0 +1,240 @@
+package vllmtest
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+// Handler decides the reply to a chat or completion request. It sees the
+// recorded request with its decoded body (Request.Chat or
+// Request.Completion). Returning nil lets the queue (Server.Enqueue) or the
+// default generator answer. It is called concurrently.
+type Handler func(*Request) *Reply
+
+// Reply scripts the answer to one chat or completion request. For a
+// completion, Content is the text and Reasoning and ToolCalls are ignored.
+// With n > 1 every choice gets the same reply.
+type Reply struct {
+	// Content is the answer text.
+	Content string
+	// Deltas, when set, is how a stream splits the content into events
+	// (their concatenation is the content, which it replaces); by default
+	// the content is split into the server's tokens.
+	Deltas []string
+	// Reasoning is the reasoning text, sent before the content.
+	Reasoning string
+	// ToolCalls are the calls the model makes, in order (parallel calls
+	// when there are several).
+	ToolCalls []ToolCall
+	// FinishReason defaults to "tool_calls" when there are tool calls and
+	// "stop" otherwise.
+	FinishReason string
+	// StopReason is vLLM's stop_reason: nil (sent as null), a string (a stop
+	// string) or an int (a stop token id).
+	StopReason any
+	// PromptTokens overrides the prompt token count of the usage.
+	PromptTokens int
+	// CompletionTokens overrides the completion token count of the usage.
+	CompletionTokens int
+	// Fault, when set, applies to this request instead of any queued one.
+	Fault *Fault
+}
+
+// ToolCall is a scripted call of a function tool.
+type ToolCall struct {
+	// ID defaults to "chatcmpl-tool-" followed by 32 hex digits.
+	ID string
+	// Name is the function's name.
+	Name string
+	// Arguments is the JSON text of the arguments, exactly as sent.
+	Arguments string
+	// Fragments, when set, is how a stream splits Arguments into deltas;
+	// by default it is split as vLLM's tool parsers do: everything up to the
+	// first string value's opening quote, then the value's tokens, then the
+	// text up to the next value, and so on.
+	Fragments []string
+}
+
+// choicePlan is the content of one generated choice, in token pieces.
+type choicePlan struct {
+	reasoning  []string
+	content    []string
+	hasContent bool // content is "" rather than null when empty
+	calls      []callPlan
+	finish     string
+	stopReason any
+}
+
+type callPlan struct {
+	id, name, args string
+	frags          []string
+}
+
+// tokens returns the number of generated tokens: one per piece, plus the
+// end-of-sequence token when generation stopped on its own.
+func (p *choicePlan) tokens() int {
+	n := len(p.reasoning) + len(p.content)
+	for _, c := range p.calls {
+		n += len(c.frags) + 1
+	}
+	if p.finish != "length" {
+		n++
+	}
+	return n
+}
+
+// planFromReply turns a scripted reply into a plan.
+func (s *Server) planFromReply(r *Reply) choicePlan {
+	p := choicePlan{finish: r.FinishReason, stopReason: r.StopReason}
+	if r.Reasoning != "" {
+		p.reasoning = splitTokens(r.Reasoning)
+	}
+	switch {
+	case r.Deltas != nil:
+		p.content = r.Deltas
+		p.hasContent = true
+	case r.Content != "":
+		p.content = splitTokens(r.Content)
+		p.hasContent = true
+	default:
+		p.hasContent = len(r.ToolCalls) == 0
+	}
+	for _, tc := range r.ToolCalls {
+		c := callPlan{id: tc.ID, name: tc.Name, args: tc.Arguments, frags: tc.Fragments}
+		if c.id == "" {
+			c.id = "chatcmpl-tool-" + s.nextID()
+		}
+		if c.frags == nil {
+			c.frags = splitArguments(c.args)
+		}
+		p.calls = append(p.calls, c)
+	}
+	if p.finish == "" {
+		p.finish = "stop"
+		if len(p.calls) > 0 {
+			p.finish = "tool_calls"
+		}
+	}
+	return p
+}
+
+// splitArguments splits a JSON arguments text the way vLLM's streaming tool
+// parsers emit it: the structure up to and including the opening quote of
+// each string value in one fragment, the value's text token by token, and
+// the closing text in a last fragment. `{"city": "Paris"}` becomes
+// `{"city": "`, `Paris`, `"}`.
+func splitArguments(args string) []string {
+	var out []string
+	var structural strings.Builder
+	i := 0
+	afterColon := false
+	for i < len(args) {
+		c := args[i]
+		switch {
+		case c == '"':
+			end := stringEnd(args, i)
+			if !afterColon {
+				structural.WriteString(args[i:end])
+				i = end
+				continue
+			}
+			// A string value: its opening quote ends the structural run.
+			structural.WriteByte('"')
+			out = append(out, structural.String())
+			structural.Reset()
+			inner := args[i+1 : max(end-1, i+1)]
+			if inner != "" {
+				out = append(out, splitTokens(inner)...)
+			}
+			if end-1 > i {
+				structural.WriteByte('"')
+			}
+			afterColon = false
+			i = end
+		case c == ':':
+			afterColon = true
+			structural.WriteByte(c)
+			i++
+		case c == ',' || c == '{' || c == '[' || c == '}' || c == ']':
+			afterColon = c == '['
+			structural.WriteByte(c)
+			i++
+		default:
+			structural.WriteByte(c)
+			i++
+		}
+	}
+	if structural.Len() > 0 {
+		out = append(out, structural.String())
+	}
+	return out
+}
+
+// stringEnd returns the index just past the JSON string starting at i (or
+// len(s) when it is unterminated).
+func stringEnd(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(s)
+}
+
+// argumentsFor builds the arguments the default generator passes to a tool:
+// every property of its parameters schema, in name order, with a value of
+// the property's type; strings are words derived from seed. Keys and values
+// are written as Python's json.dumps writes them (vLLM's parsers re-encode
+// arguments with it): ", " and ": " separators.
+func argumentsFor(params json.RawMessage, seed string) string {
+	var schema struct {
+		Properties map[string]struct {
+			Type any `json:"type"`
+			Enum []any
+		} `json:"properties"`
+	}
+	_ = json.Unmarshal(params, &schema)
+	names := make([]string, 0, len(schema.Properties))
+	for n := range schema.Properties {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	r := newRNG(seed, 7)
+	b := []byte{'{'}
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendPyString(b, n)
+		b = append(b, ": "...)
+		prop := schema.Properties[n]
+		typ, _ := prop.Type.(string)
+		if list, ok := prop.Type.([]any); ok && len(list) > 0 {
+			typ, _ = list[0].(string)
+		}
+		switch {
+		case len(prop.Enum) > 0:
+			v, _ := json.Marshal(prop.Enum[r.next()%uint64(len(prop.Enum))])
+			b = append(b, v...)
+		case typ == "integer":
+			b = append(b, "42"...)
+		case typ == "number":
+			b = append(b, "4.2"...)
+		case typ == "boolean":
+			b = append(b, "true"...)
+		case typ == "array":
+			b = append(b, "[]"...)
+		case typ == "object":
+			b = append(b, "{}"...)
+		case typ == "null":
+			b = append(b, "null"...)
+		default:
+			b = appendPyString(b, words[r.next()%uint64(len(words))])
+		}
+	}
+	return string(append(b, '}'))
+}

@@ -1,0 +1,79 @@
+package vllmtest
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// registerRoutes registers the routes this file family serves; the routes of
+// routes_more.go are registered after them.
+func (s *Server) registerRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("/v1/chat/completions", s.handleChat)
+	mux.HandleFunc("/v1/completions", s.handleCompletions)
+	mux.HandleFunc("/v1/models", s.handleModels)
+	mux.HandleFunc("/health", s.handleHealth)
+	mux.HandleFunc("/ping", s.handleHealth)
+	mux.HandleFunc("/version", s.handleVersion)
+	mux.HandleFunc("/", s.handleNotFound)
+}
+
+// handleNotFound answers unknown routes as FastAPI does.
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	writeJSONBytes(w, http.StatusNotFound, []byte(`{"detail":"Not Found"}`))
+}
+
+// handleHealth answers /health and /ping: 200 with an empty body.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !(r.URL.Path == "/ping" && r.Method == http.MethodPost) {
+		methodNotAllowed(w)
+		return
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleVersion answers {"version": …}.
+func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
+	b := append([]byte(`{"version":`), appendString(nil, s.cfg.version)...)
+	s.respond(w, r, append(b, '}'))
+}
+
+// handleModels lists the served models and LoRA adapters in vLLM's shape.
+func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w)
+		return
+	}
+	created := time.Now().Unix()
+	b := []byte(`{"object":"list","data":[`)
+	for i, m := range s.cfg.models {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, m.name)
+		b = append(b, `,"object":"model","created":`...)
+		b = strconv.AppendInt(b, created, 10)
+		b = append(b, `,"owned_by":"vllm","root":`...)
+		b = appendString(b, m.root)
+		b = append(b, `,"parent":`...)
+		if m.parent == "" {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, m.parent)
+		}
+		b = append(b, `,"max_model_len":`...)
+		if m.parent == "" {
+			b = strconv.AppendInt(b, int64(m.maxModelLen), 10)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, `,"permission":[{"id":"modelperm-`...)
+		b = append(b, s.nextID()...)
+		b = append(b, `","object":"model_permission","created":`...)
+		b = strconv.AppendInt(b, created, 10)
+		b = append(b, `,"allow_create_engine":false,"allow_sampling":true,"allow_logprobs":true,"allow_search_indices":false,"allow_view":true,"allow_fine_tuning":false,"organization":"*","group":null,"is_blocking":false}]}`...)
+	}
+	s.respond(w, r, append(b, "]}"...))
+}
