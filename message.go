@@ -81,19 +81,18 @@ func (m *Message) HasContent() bool {
 	return m.Content != "" || len(m.Parts) > 0
 }
 
-// messageWire is the JSON form of a Message.
+// messageWire is the encoding form of a Message. Content is a string, the
+// parts, or nil for null, encoded in place (not as pre-encoded bytes that
+// encoding/json would scan again).
 type messageWire struct {
-	Role             string          `json:"role"`
-	Content          json.RawMessage `json:"content,omitempty"`
-	Name             string          `json:"name,omitempty"`
-	Reasoning        string          `json:"reasoning,omitempty"`
-	ReasoningContent string          `json:"reasoning_content,omitempty"`
-	Refusal          string          `json:"refusal,omitempty"`
-	ToolCalls        []ToolCall      `json:"tool_calls,omitempty"`
-	ToolCallID       string          `json:"tool_call_id,omitempty"`
+	Role       string     `json:"role"`
+	Content    any        `json:"content"`
+	Name       string     `json:"name,omitempty"`
+	Reasoning  string     `json:"reasoning,omitempty"`
+	Refusal    string     `json:"refusal,omitempty"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
 }
-
-var jsonNull = json.RawMessage("null")
 
 // MarshalJSON encodes the message in the chat API's form.
 func (m Message) MarshalJSON() ([]byte, error) {
@@ -107,19 +106,11 @@ func (m Message) MarshalJSON() ([]byte, error) {
 	}
 	switch {
 	case m.Parts != nil:
-		b, err := json.Marshal(m.Parts)
-		if err != nil {
-			return nil, err
-		}
-		w.Content = b
+		w.Content = m.Parts
 	case m.Content == "" && (len(m.ToolCalls) > 0 || m.contentNull):
-		w.Content = jsonNull
+		w.Content = nil // null
 	default:
-		b, err := json.Marshal(m.Content)
-		if err != nil {
-			return nil, err
-		}
-		w.Content = b
+		w.Content = m.Content
 	}
 	return json.Marshal(&w)
 }
