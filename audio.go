@@ -61,8 +61,11 @@ func AudioFromBytes(name string, data []byte) *AudioFile {
 	}}
 }
 
-// AudioFromReader uploads what r yields, under the file name name. A reader
-// can be read only once, so a request with it is never retried.
+// AudioFromReader uploads what r yields, under the file name name, streaming
+// it. A reader can be read only once: when the client is configured to retry
+// and the first attempt fails, the retry fails with a *ParamError for
+// "file" (the first attempt's failure is reported to the retry hooks). Use
+// AudioFromFile or AudioFromBytes for uploads that may be retried.
 func AudioFromReader(name string, r io.Reader) *AudioFile {
 	return &AudioFile{name: name, once: true, open: func() (io.Reader, func() error, error) {
 		return r, func() error { return nil }, nil
@@ -70,7 +73,7 @@ func AudioFromReader(name string, r io.Reader) *AudioFile {
 }
 
 // errReaderUsed reports a second attempt to send an AudioFromReader upload.
-var errReaderUsed = errors.New("the audio reader was already sent and cannot be replayed")
+var errReaderUsed = errors.New("was read by an earlier attempt and cannot be sent again (a retry after a failure: use AudioFromFile or AudioFromBytes for uploads that may be retried)")
 
 // AudioRequest is a transcription or translation request, sent as
 // multipart/form-data.
