@@ -99,9 +99,19 @@ func TestVllmtestAudio(t *testing.T) {
 	if err != nil || verbose.Text != tr.Text || verbose.Duration != 2 || len(verbose.Segments) != 1 || verbose.Language != "en" {
 		t.Fatalf("verbose %+v %v", verbose, err)
 	}
-	srt, err := c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en", ResponseFormat: vllm.AudioSRT})
-	if err != nil || !strings.HasPrefix(srt.Text, "1\n00:00:00,000 --> ") || !strings.Contains(srt.Text, tr.Text) {
-		t.Fatalf("srt %q %v", srt.Text, err)
+	// vLLM answers "text" with JSON too, and rejects srt and vtt.
+	txt, err := c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en", ResponseFormat: vllm.AudioText})
+	if err != nil || txt.Text != tr.Text {
+		t.Fatalf("text %q %v", txt.Text, err)
+	}
+	var ae *vllm.APIError
+	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: vllm.AudioSRT})
+	if !errors.As(err, &ae) || ae.StatusCode != 400 || !strings.Contains(ae.Message, "verbose_json") {
+		t.Fatalf("srt: %v", err)
+	}
+	tl, err := c.Audio.Translate(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en"})
+	if err != nil || tl.Text != tr.Text || tl.Usage != nil {
+		t.Fatalf("translation %+v %v", tl, err)
 	}
 	st, err := c.Audio.TranscribeStream(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en"})
 	if err != nil {

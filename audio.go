@@ -23,7 +23,10 @@ import (
 // Use it through Client.Audio.
 type AudioService struct{ c *Client }
 
-// Audio response formats (AudioRequest.ResponseFormat).
+// Audio response formats (AudioRequest.ResponseFormat). vLLM serves json,
+// text (answered with the same JSON object as json) and verbose_json, and
+// rejects srt and vtt with a 400; those are for other OpenAI-compatible
+// servers, whose plain-text answers land in Transcription.Text.
 const (
 	AudioJSON        = "json"
 	AudioText        = "text"

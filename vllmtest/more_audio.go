@@ -1,7 +1,6 @@
 package vllmtest
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"mime"
@@ -80,11 +79,11 @@ func (f *audioForm) transcript() []string {
 func (f *audioForm) seconds() int { return max(1, f.size/16000) }
 
 func (s *Server) handleTranscription(w http.ResponseWriter, r *http.Request) {
-	s.handleAudio(w, r, "transcription", "trsc-")
+	s.handleAudio(w, r, "transcription", "transcribe-")
 }
 
 func (s *Server) handleTranslation(w http.ResponseWriter, r *http.Request) {
-	s.handleAudio(w, r, "translation", "trsl-")
+	s.handleAudio(w, r, "translation", "translate-")
 }
 
 func (s *Server) handleAudio(w http.ResponseWriter, r *http.Request, kind, idPrefix string) {
@@ -108,24 +107,33 @@ func (s *Server) handleAudio(w http.ResponseWriter, r *http.Request, kind, idPre
 	}
 	pieces := f.transcript()
 	text := strings.Join(pieces, "")
-	if f.fields["stream"] == "true" {
+	if format := f.fields["response_format"]; f.fields["stream"] == "true" && (format == "" || format == "json" || format == "text") {
 		s.streamAudio(w, r, f, m.name, kind, idPrefix, pieces)
 		return
 	}
 	secs := f.seconds()
 	switch format := f.fields["response_format"]; format {
-	case "", "json":
+	case "", "json", "text":
+		// vLLM answers "text" with the same JSON object as "json"; only a
+		// transcription carries usage.
 		b := append([]byte(`{"text":`), appendString(nil, text)...)
-		b = append(b, `,"usage":{"type":"duration","seconds":`...)
-		b = strconv.AppendInt(b, int64(secs), 10)
-		s.respond(w, r, append(b, "}}"...))
-	case "verbose_json":
-		b := append([]byte(`{"duration":"`), strconv.Itoa(secs)+`.0","language":`...)
-		lang := f.fields["language"]
-		if lang == "" {
-			lang = "en"
+		if kind == "transcription" {
+			b = append(b, `,"usage":{"type":"duration","seconds":`...)
+			b = strconv.AppendInt(b, int64(secs), 10)
+			b = append(b, '}')
 		}
-		b = appendString(b, lang)
+		s.respond(w, r, append(b, '}'))
+	case "verbose_json":
+		if f.fields["stream"] == "true" {
+			writeError(w, http.StatusBadRequest, "", "verbose_json format doesn't support streaming case", "")
+			return
+		}
+		b := append([]byte(`{"duration":"`), strconv.Itoa(secs)+`.0","language":`...)
+		if lang := f.fields["language"]; lang != "" {
+			b = appendString(b, lang)
+		} else {
+			b = append(b, "null"...)
+		}
 		b = append(b, `,"text":`...)
 		b = appendString(b, text)
 		b = append(b, `,"segments":[{"id":0,"avg_logprob":-0.25,"compression_ratio":1.2,"end":`...)
@@ -140,18 +148,8 @@ func (s *Server) handleAudio(w http.ResponseWriter, r *http.Request, kind, idPre
 			b = strconv.AppendInt(b, int64(id), 10)
 		}
 		s.respond(w, r, append(b, `]}],"words":null}`...))
-	case "text", "srt", "vtt":
-		var body bytes.Buffer
-		switch format {
-		case "text":
-			body.WriteString(text)
-		case "srt":
-			fmt.Fprintf(&body, "1\n00:00:00,000 --> 00:00:%02d,000\n%s\n\n", secs%60, text)
-		case "vtt":
-			fmt.Fprintf(&body, "WEBVTT\n\n00:00:00.000 --> 00:00:%02d.000\n%s\n\n", secs%60, text)
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write(body.Bytes())
+	case "srt", "vtt", "diarized_json":
+		writeError(w, http.StatusBadRequest, "", "Currently only support response_format: `text`, `json` or `verbose_json`", "")
 	default:
 		validationError(w, "1 validation error: field \"response_format\": input should be 'json', 'text', 'srt', 'verbose_json', 'diarized_json' or 'vtt'", "response_format")
 	}
@@ -173,15 +171,15 @@ func (s *Server) streamAudio(w http.ResponseWriter, r *http.Request, f *audioFor
 		return b
 	}
 	for i, p := range pieces {
+		// vLLM dumps chunks with exclude_unset: finish_reason and
+		// stop_reason only on the last, no usage field.
 		b := append(head(), `,"choices":[{"delta":{"content":`...)
 		b = appendString(b, p)
-		b = append(b, `},"finish_reason":`...)
+		b = append(b, '}')
 		if i == len(pieces)-1 {
-			b = append(b, `"stop"`...)
-		} else {
-			b = append(b, "null"...)
+			b = append(b, `,"finish_reason":"stop","stop_reason":null`...)
 		}
-		b = append(b, `,"stop_reason":null}],"usage":null}`...)
+		b = append(b, "}]}"...)
 		if !es.send(b, true) {
 			return
 		}
@@ -194,7 +192,7 @@ func (s *Server) streamAudio(w http.ResponseWriter, r *http.Request, f *audioFor
 		b = strconv.AppendInt(b, int64(prompt+len(pieces)), 10)
 		b = append(b, `,"completion_tokens":`...)
 		b = strconv.AppendInt(b, int64(len(pieces)), 10)
-		b = append(b, `,"prompt_tokens_details":null}}`...)
+		b = append(b, "}}"...)
 		if !es.send(b, false) {
 			return
 		}
