@@ -271,3 +271,33 @@ func TestVllmtestFaults(t *testing.T) {
 		t.Fatalf("503: %v", err)
 	}
 }
+
+func TestVllmtestEmbeddingsAndTokenize(t *testing.T) {
+	_, c := newTestServer(t, vllmtest.WithModel("m"), vllmtest.WithMaxModelLen(4096))
+	ctx := ctxT(t)
+	f, err := c.Embeddings.Create(ctx, &vllm.EmbeddingRequest{Input: vllm.PromptTexts("hello world", "bye")})
+	if err != nil || len(f.Data) != 2 || len(f.Data[0].Embedding) == 0 {
+		t.Fatalf("float %+v %v", f, err)
+	}
+	b, err := c.Embeddings.Create(ctx, &vllm.EmbeddingRequest{Input: vllm.PromptTexts("hello world", "bye"), EncodingFormat: vllm.EncodingBase64})
+	if err != nil || b.Data[0].Base64 == "" || len(b.Data[0].Embedding) != len(f.Data[0].Embedding) {
+		t.Fatalf("base64 %+v %v", b, err)
+	}
+	for i, x := range f.Data[0].Embedding {
+		if d := x - b.Data[0].Embedding[i]; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("float and base64 differ at %d: %v vs %v", i, x, b.Data[0].Embedding[i])
+		}
+	}
+	tok, err := c.Tokenize(ctx, &vllm.TokenizeRequest{Prompt: "hello world", ReturnTokenStrs: vllm.Ptr(true)})
+	if err != nil || tok.Count != len(tok.Tokens) || tok.Count == 0 || tok.MaxModelLen != 4096 || strings.Join(tok.TokenStrs, "") == "" {
+		t.Fatalf("tokenize %+v %v", tok, err)
+	}
+	detok, err := c.Detokenize(ctx, &vllm.DetokenizeRequest{Tokens: tok.Tokens})
+	if err != nil || detok.Prompt != "hello world" {
+		t.Fatalf("detokenize %+v %v", detok, err)
+	}
+	chat, err := c.Tokenize(ctx, &vllm.TokenizeRequest{Messages: []vllm.Message{vllm.User("hello world")}, AddGenerationPrompt: vllm.Ptr(true)})
+	if err != nil || chat.Count <= tok.Count {
+		t.Fatalf("chat tokenize %+v %v", chat, err)
+	}
+}
