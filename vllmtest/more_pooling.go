@@ -161,18 +161,24 @@ func (s *Server) listResponse(prefix, model string, data any, texts []string) li
 	return listResponse{ID: prefix + s.nextID(), Object: "list", Created: nowUnix(), Model: model, Data: data, Usage: usageOf(texts)}
 }
 
+// beginPost checks the method, decodes the JSON body into req and checks the
+// model modelName() names; it answers the error and returns false on failure.
+func (s *Server) beginPost(w http.ResponseWriter, r *http.Request, req any, modelName func() string) (*model, bool) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w)
+		return nil, false
+	}
+	if !s.decodeBody(w, r, req) {
+		return nil, false
+	}
+	return s.checkModel(w, modelName())
+}
+
 // handlePooling answers /pooling: one vector per input, or one per token for
 // the token_embed and token_classify tasks.
 func (s *Server) handlePooling(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req poolingRequest
-	if !s.decodeBody(w, r, &req) {
-		return
-	}
-	m, ok := s.checkModel(w, req.Model)
+	m, ok := s.beginPost(w, r, &req, func() string { return req.Model })
 	if !ok {
 		return
 	}
@@ -225,15 +231,8 @@ type classification struct {
 // handleClassify answers /classify with two classes, "negative" and
 // "positive"; a text containing "good" is positive.
 func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req classifyRequest
-	if !s.decodeBody(w, r, &req) {
-		return
-	}
-	m, ok := s.checkModel(w, req.Model)
+	m, ok := s.beginPost(w, r, &req, func() string { return req.Model })
 	if !ok {
 		return
 	}
@@ -285,15 +284,8 @@ func firstSet(raws ...json.RawMessage) json.RawMessage {
 // handleScore answers /score and /v1/score: one text against many, or
 // pairwise lists of the same length, as vLLM pairs them.
 func (s *Server) handleScore(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req scoreRequest
-	if !s.decodeBody(w, r, &req) {
-		return
-	}
-	m, ok := s.checkModel(w, req.Model)
+	m, ok := s.beginPost(w, r, &req, func() string { return req.Model })
 	if !ok {
 		return
 	}
@@ -369,15 +361,8 @@ func documentText(raw json.RawMessage) (string, bool) {
 // handleRerank answers /rerank, /v1/rerank and /v2/rerank: the documents
 // sorted by relevance to the query, best first, cut to top_n when set.
 func (s *Server) handleRerank(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req rerankRequest
-	if !s.decodeBody(w, r, &req) {
-		return
-	}
-	m, ok := s.checkModel(w, req.Model)
+	m, ok := s.beginPost(w, r, &req, func() string { return req.Model })
 	if !ok {
 		return
 	}

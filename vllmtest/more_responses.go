@@ -147,15 +147,8 @@ func (s *Server) planResponse(req *responsesRequest, prompt string, afterTool bo
 
 func (s *Server) handleResponses(st *responsesState) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w)
-			return
-		}
 		var req responsesRequest
-		if !s.decodeBody(w, r, &req) {
-			return
-		}
-		m, ok := s.checkModel(w, req.Model)
+		m, ok := s.beginPost(w, r, &req, func() string { return req.Model })
 		if !ok {
 			return
 		}
