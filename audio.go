@@ -415,18 +415,15 @@ type audioChunk struct {
 	Usage *Usage `json:"usage"`
 }
 
-func decodeAudioEvent(ev sseEvent) (AudioEvent, bool, bool, error) {
-	if string(ev.data) == "[DONE]" {
-		return AudioEvent{}, true, true, nil
-	}
-	if ae := errorEventPayload(ev.data); ae != nil {
-		return AudioEvent{}, false, false, ae
+func decodeAudioEvent(_ string, data []byte) (AudioEvent, bool, error) {
+	if ae := errorEventPayload(data); ae != nil {
+		return AudioEvent{}, false, ae
 	}
 	var ch audioChunk
-	if err := json.Unmarshal(ev.data, &ch); err != nil {
-		return AudioEvent{}, false, false, newDecodeError("audio stream chunk", ev.data, err)
+	if err := json.Unmarshal(data, &ch); err != nil {
+		return AudioEvent{}, false, err
 	}
-	out := AudioEvent{Usage: ch.Usage, Raw: append(json.RawMessage(nil), ev.data...)}
+	out := AudioEvent{Usage: ch.Usage, Raw: append(json.RawMessage(nil), data...)}
 	for _, c := range ch.Choices {
 		out.Text += c.Delta.Content
 		if c.FinishReason != nil {
@@ -436,7 +433,7 @@ func decodeAudioEvent(ev sseEvent) (AudioEvent, bool, bool, error) {
 			out.StopReason = c.StopReason
 		}
 	}
-	return out, false, false, nil
+	return out, false, nil
 }
 
 // CollectText reads the rest of the stream and returns the whole text.
@@ -468,19 +465,10 @@ func (s *AudioService) stream(ctx context.Context, path, op string, req *AudioRe
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.c.send(ctx, r)
+	es, err := openEventStream(ctx, s.c, r, false, op+" stream chunk", decodeAudioEvent,
+		func(e AudioEvent) bool { return e.Text != "" }, func(e AudioEvent) *Usage { return e.Usage })
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		body, _ := readBody(resp, maxErrorBody)
-		resp.Body.Close()
-		return nil, &DecodeError{What: op + " stream", Offset: -1, Snippet: snippet(body), Err: errNotEventStream}
-	}
-	es := newEventStream(ctx, s.c, r, resp.Body, decodeAudioEvent,
-		func(e AudioEvent) bool { return e.Text != "" }, func(e AudioEvent) *Usage { return e.Usage })
 	return &AudioStream{es}, nil
 }
-
-// errNotEventStream reports a streaming request answered without SSE.
-var errNotEventStream = errors.New("the server did not answer with text/event-stream")

@@ -192,7 +192,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 	base := runtimeGoroutines()
-	big := io.LimitReader(zeroReader{}, 64<<20)
+	big := io.LimitReader(zeroReader{}, 8<<20)
 	_, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", big)})
 	var ae *vllm.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 413 {
@@ -200,7 +200,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", io.LimitReader(zeroReader{}, 64<<20))})
+	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", io.LimitReader(zeroReader{}, 8<<20))})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled: %v", err)
 	}
