@@ -1,8 +1,6 @@
 package vllm
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -83,18 +81,37 @@ func contentChoice(index int, text string) string {
 	return fmt.Sprintf(`{"index":%d,"delta":{"content":%s},"logprobs":null,"finish_reason":null}`, index, jsonString(text))
 }
 
-// jsonString encodes s as vLLM (pydantic) does: UTF-8 and <, >, & as they are.
-func jsonString(s string) string { return jsonCompact(s) }
-
-// jsonCompact encodes v without HTML escaping, as pydantic's JSON does.
-func jsonCompact(v any) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic(err)
+// jsonString encodes s as vLLM's pydantic models do: UTF-8 as it is, and
+// only the quote, the backslash and control characters escaped.
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			if c < 0x20 {
+				fmt.Fprintf(&b, `\u%04x`, c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	b.WriteByte('"')
+	return b.String()
 }
 
 // checkGoroutines fails the test if goroutines started during it are still
