@@ -217,6 +217,9 @@ func TestVllmtestOps(t *testing.T) {
 	if v, err := c.ServerVersion(ctx); err != nil || v != vllmtest.DefaultVersion {
 		t.Fatalf("version %q %v", v, err)
 	}
+	if info, err := c.TokenizerInfo(ctx); err != nil || info["tokenizer_class"] != "VllmtestTokenizer" {
+		t.Fatalf("tokenizer info %v %v", info, err)
+	}
 	if n, err := c.ServerLoad(ctx); err != nil || n != 0 {
 		t.Fatalf("load %d %v", n, err)
 	}
