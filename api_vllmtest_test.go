@@ -304,3 +304,35 @@ func TestVllmtestEmbeddingsAndTokenize(t *testing.T) {
 		t.Fatalf("chat tokenize %+v %v", chat, err)
 	}
 }
+
+// TestVllmtestRejections: the handlers reject what vLLM rejects, with its
+// error shapes.
+func TestVllmtestRejections(t *testing.T) {
+	srv, c := newTestServer(t)
+	ctx := ctxT(t)
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+	}{
+		{"POST", "/pooling", `{"model":"vllmtest-model"}`, 400},
+		{"POST", "/classify", `{"input":3}`, 400},
+		{"POST", "/score", `{"text_1":["a","b"],"text_2":["c"]}`, 400},
+		{"POST", "/rerank", `{"query":"q","documents":[]}`, 400},
+		{"POST", "/v1/responses", `{"input":""}`, 400},
+		{"POST", "/v1/responses/resp_x/cancel", ``, 404},
+		{"GET", "/pooling", ``, 405},
+		{"POST", "/v1/load_lora_adapter", `{"lora_name":"x"}`, 400},
+		{"POST", "/v1/audio/transcriptions", `{"file":"x"}`, 400},
+	} {
+		_, err := c.RawRoot(ctx, tc.method, tc.path, []byte(tc.body))
+		var ae *vllm.APIError
+		if !errors.As(err, &ae) || ae.StatusCode != tc.status || ae.Message == "" {
+			t.Errorf("%s %s: %v", tc.method, tc.path, err)
+		}
+	}
+	// Every rejection was recorded.
+	rec, _ := srv.LastRequest()
+	if rec.Path != "/v1/audio/transcriptions" {
+		t.Fatalf("last request %s", rec.Path)
+	}
+}
