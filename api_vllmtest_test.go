@@ -336,3 +336,32 @@ func TestVllmtestRejections(t *testing.T) {
 		t.Fatalf("last request %s", rec.Path)
 	}
 }
+
+// TestVllmtestNAndBeamSearch: n > 1 with beam search and logprobs, end to end.
+func TestVllmtestNAndBeamSearch(t *testing.T) {
+	srv, c := newTestServer(t)
+	req := &vllm.CompletionRequest{Model: vllmtest.DefaultModel, Prompt: vllm.PromptText("Once upon"), Logprobs: vllm.Ptr(2)}
+	req.N = vllm.Ptr(2)
+	req.UseBeamSearch = vllm.Ptr(true)
+	req.MaxTokens = vllm.Ptr(4)
+	resp, err := c.Completions.Create(ctxT(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Choices) != 2 || resp.Choices[1].Index != 1 || resp.Choices[0].Text == "" || resp.Choices[0].Logprobs == nil || len(resp.Choices[0].Logprobs.Tokens) == 0 {
+		t.Fatalf("choices %+v", resp.Choices)
+	}
+	rec, _ := srv.LastRequest()
+	if rec.JSON["use_beam_search"] != true || rec.JSON["n"] != float64(2) {
+		t.Fatalf("sent %s", rec.Body)
+	}
+	creq := &vllm.ChatRequest{Model: vllmtest.DefaultModel, Messages: []vllm.Message{vllm.User("hi")}, Logprobs: vllm.Ptr(true), TopLogprobs: vllm.Ptr(1)}
+	creq.N = vllm.Ptr(3)
+	cresp, err := c.Chat.Create(ctxT(t), creq)
+	if err != nil || len(cresp.Choices) != 3 {
+		t.Fatalf("chat n=3: %+v %v", cresp, err)
+	}
+	if lp := cresp.Choices[2].Logprobs; lp == nil || len(lp.Content) == 0 || len(lp.Content[0].TopLogprobs) != 1 {
+		t.Fatalf("chat logprobs %+v", lp)
+	}
+}
