@@ -292,10 +292,13 @@ type call struct {
 	ended    sync.Once
 	probed   atomic.Bool
 
-	// stream progress (touched only by the goroutine reading the stream)
+	// mu guards the stream progress and readErr: a stream may be closed
+	// (ending the call) from another goroutine than the one reading it.
+	mu             sync.Mutex
 	events, tokens int
 	firstToken     time.Duration
 	lastToken      time.Time
+	over           bool // the call was reported: later events are ignored
 
 	// response body capture (non-streaming calls with hooks)
 	body     []byte
@@ -335,7 +338,10 @@ func (cl *call) report(res *CallResult) {
 			res.Endpoint = cl.ep.name
 		}
 		res.Duration = time.Since(cl.info.Start)
+		cl.mu.Lock()
+		cl.over = true
 		res.Events, res.TokenEvents, res.TimeToFirstToken = cl.events, cl.tokens, cl.firstToken
+		cl.mu.Unlock()
 		for _, h := range cl.p.hooks {
 			if h.OnCallEnd != nil {
 				h.OnCallEnd(cl.ctx, &cl.info, res)
@@ -365,8 +371,12 @@ func (b *callBody) Read(p []byte) (int, error) {
 			cl.body = append(cl.body, p[:n]...)
 		}
 	}
-	if err != nil && err != io.EOF && cl.readErr == nil {
-		cl.readErr = err
+	if err != nil && err != io.EOF {
+		cl.mu.Lock()
+		if cl.readErr == nil {
+			cl.readErr = err
+		}
+		cl.mu.Unlock()
 	}
 	return n, err
 }
@@ -375,8 +385,10 @@ func (b *callBody) Close() error {
 	err := b.ReadCloser.Close()
 	cl := b.cl
 	cl.release()
-	if !cl.probed.Load() {
+	if !cl.probed.Load() && len(cl.p.hooks) > 0 {
+		cl.mu.Lock()
 		res := &CallResult{Err: cl.readErr}
+		cl.mu.Unlock()
 		if b.capture && !cl.overflow {
 			res.Body = cl.body
 			summarize(cl.body, res)
@@ -434,6 +446,13 @@ func (p *productionConfig) startStream(ctx context.Context, r *apiRequest) strea
 // event implements streamProbe.
 func (cl *call) event(token bool) {
 	now := time.Now()
+	cl.mu.Lock()
+	if cl.over {
+		// The stream reported its end ([DONE]) before handing out its
+		// last queued events: the call is over for the hooks.
+		cl.mu.Unlock()
+		return
+	}
 	cl.events++
 	ev := StreamProgress{Token: token, Events: cl.events, Elapsed: now.Sub(cl.info.Start)}
 	if token {
@@ -446,6 +465,7 @@ func (cl *call) event(token bool) {
 		cl.lastToken = now
 	}
 	ev.Tokens = cl.tokens
+	cl.mu.Unlock()
 	for _, h := range cl.p.hooks {
 		if h.OnStreamEvent != nil {
 			h.OnStreamEvent(cl.ctx, &cl.info, ev)
