@@ -2,7 +2,6 @@ package vllm
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -77,12 +76,13 @@ func (p *productionConfig) finish(cfg *config) error {
 // newRequestID returns 32 random hex digits. They identify a call in logs;
 // they need not be unpredictable.
 func newRequestID() string {
-	var b [16]byte
+	const digits = "0123456789abcdef"
+	var b [32]byte
 	u1, u2 := rand.Uint64(), rand.Uint64()
-	for i := 0; i < 8; i++ {
-		b[i], b[8+i] = byte(u1>>(8*i)), byte(u2>>(8*i))
+	for i := 0; i < 16; i++ {
+		b[i], b[16+i] = digits[u1>>(4*i)&15], digits[u2>>(4*i)&15]
 	}
-	return hex.EncodeToString(b[:])
+	return string(b[:])
 }
 
 // requestID returns the call's X-Request-Id: the one set by the request or
