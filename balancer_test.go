@@ -301,3 +301,22 @@ func TestAllEndpointsDown(t *testing.T) {
 		t.Fatalf("err %v, %d requests", err, srv.count())
 	}
 }
+
+// TestBreakerOpenedByOwnRetries: when a call's own failures open the only
+// breaker, the call returns its last failure, not "circuit open"; the next
+// call fails fast.
+func TestBreakerOpenedByOwnRetries(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := failThenOK(t, 500, 500, 500)
+	defer srv.Close()
+	c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Minute}))
+	defer c.Close()
+	_, err := c.Chat.Create(context.Background(), chatReq())
+	var ae *vllm.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 500 || srv.count() != 2 {
+		t.Fatalf("err %v, %d requests", err, srv.count())
+	}
+	if _, err := c.Chat.Create(context.Background(), chatReq()); !errors.Is(err, vllm.ErrCircuitOpen) || srv.count() != 2 {
+		t.Fatalf("second call: %v", err)
+	}
+}

@@ -159,6 +159,7 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 
 	var triedBuf [4]*endpoint
 	tried := triedBuf[:0]
+	var lastErr error
 	for attempt := 1; ; attempt++ {
 		cl.attempts = attempt
 		if p.rate != nil {
@@ -168,6 +169,11 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 		}
 		ep, trial, err := p.pick(tried)
 		if err != nil {
+			if lastErr != nil {
+				// The breakers opened on this call's own failures: the
+				// last of them says more than "circuit open".
+				err = lastErr
+			}
 			return nil, cl.fail(err)
 		}
 		info := &RequestInfo{
@@ -206,6 +212,7 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 		ep.outstanding.Add(-1)
 		cl.ep = nil // nothing outstanding left on it
 		cl.lastEndpoint = ep.name
+		lastErr = err
 
 		if attempt >= p.retry.MaxAttempts || ctx.Err() != nil || !p.retry.retryable(err) {
 			return nil, cl.fail(err)
