@@ -204,6 +204,9 @@ func (p *answerPrinter) reasoning(t string) {
 		}
 		io.WriteString(p.s.e.stdout, t)
 	default:
+		if !p.inReasoning {
+			p.s.think.begin()
+		}
 		p.s.think.WriteString(t)
 	}
 	p.inReasoning = true
@@ -217,6 +220,7 @@ func (p *answerPrinter) closeReasoning() {
 	if p.s.reasoning == "stdout" {
 		io.WriteString(p.s.e.stdout, "\n</think>\n")
 	} else {
+		p.s.think.end()
 		io.WriteString(p.s.e.stderr, "\n")
 	}
 }
