@@ -30,6 +30,22 @@ var expected = map[string][]string{
 	"error-handling": {`rejected before sending: field "model" is required`, `the server does not serve that model`,
 		`HTTP 503 \(ServiceUnavailableError\): server overloaded, retryable: true`, `could not reach the server; retryable: true`,
 		`(?s)deadline:.*timed out; retryable: true`},
+	"streaming-chat": {`(?m)^story: \S+`, `(?m)^finish reason: stop$`, `(?m)^usage: prompt=\d+ completion=\d+$`,
+		`(?m)^accumulated: [1-9]\d* characters of content$`, `(?m)^second turn: \S+`},
+	"streaming-completions": {`(?m)^text: \S+`, `(?m)^finish reason: (stop|length)$`, `(?m)^usage: prompt=\d+ completion=\d+$`, `(?m)^collected: [1-9]\d* characters$`},
+	"thinking": {`(?m)^reasoning: \S+`, `(?m)^answer: \S+`, `(?m)^streamed: 12 reasoning events, then [1-9]\d* content events$`,
+		`split: reasoning="15\*23 = 345, \+47 = 392" answer="The answer is 392\."`},
+	"tools-streaming": {`(?m)^complete call #0: get_weather\(\{"location": ".*"\}\) id=chatcmpl-tool-[0-9a-f]+$`, `(?m)^finish reason: tool_calls$`,
+		`(?m)^argument fragments received: [1-9]\d*$`, `(?m)^calls in the response: 1$`},
+	"timeouts-retries": {`(?m)^attempt 1 failed \(.*503.*overloaded.*\); retrying in `, `(?m)^attempt 2 failed `, `(?m)^answer after retries: \S+`,
+		`(?m)^timed out: true retryable: true$`, `(?m)^stream failed: kind=idle timeout timeout=true$`, `(?m)^deadline exceeded: true$`},
+	"image-base64":     {`(?m)^sent data:image/png;base64,… \(\d+ bytes of data URL\)$`, `(?m)^answer: \S+`, `(?m)^a text file as an image: vllm: invalid request: image `},
+	"image-url":        {`(?m)^image: https://`, `(?m)^answer: \S+`},
+	"images-multiple":  {`(?m)^sent 3 images$`, `(?m)^answer: \S+`},
+	"image-streaming":  {`(?m)^answer: \S+`},
+	"image-multi-turn": {`(?m)^turn 1 \(1 messages sent\): \S+`, `(?m)^turn 2 \(3 messages sent\): \S+`, `(?m)^turn 3 \(5 messages sent\): \S+`},
+	"batch": {`(?m)^progress: 1/6 done`, `(?m)^progress: 6/6 done, 1 failed$`, `(?m)^0 "Hello" +\S+`, `(?m)^3 "Good morning" +error: .*404`,
+		`(?m)^5 "Howdy" +\S+`, `(?m)^words in all answers: [1-9]\d*$`},
 }
 
 func TestExamples(t *testing.T) {

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/vllmgo/vllm"
+)
+
+// benchTarget sends benchmark requests as streams (spread over the base
+// URLs by the client) and times them.
+type benchTarget struct {
+	c     *vllm.Client
+	model string
+	chat  bool
+}
+
+// do streams one request and measures it: TTFT at the first chunk carrying
+// text (content or reasoning), ITL between successive such chunks, E2EL at
+// the end of the stream; token counts from the server's usage report.
+func (t *benchTarget) do(ctx context.Context, p *benchPrompt) benchResult {
+	c := t.c
+	var r benchResult
+	var last time.Time
+	var usage *vllm.Usage
+	chunks := 0
+	start := time.Now()
+	text := func(s string) {
+		if s == "" {
+			return
+		}
+		now := time.Now()
+		if last.IsZero() {
+			r.ttft = now.Sub(start)
+		} else {
+			r.itl = append(r.itl, now.Sub(last))
+		}
+		last = now
+		chunks++
+	}
+	var err error
+	if t.chat {
+		err = t.chatStream(ctx, c, p, text, &usage)
+	} else {
+		err = t.completionStream(ctx, c, p, text, &usage)
+	}
+	r.e2e = time.Since(start)
+	if err != nil {
+		r.err = oneLine(strings.TrimPrefix(err.Error(), "vllm: "))
+		return r
+	}
+	if chunks == 0 {
+		r.err = "the stream carried no text"
+		return r
+	}
+	r.ok = true
+	r.outputTokens = chunks
+	r.promptTokens = len(strings.Fields(p.prompt))
+	if usage != nil {
+		r.outputTokens, r.promptTokens = usage.CompletionTokens, usage.PromptTokens
+	}
+	return r
+}
+
+func (t *benchTarget) chatStream(ctx context.Context, c *vllm.Client, p *benchPrompt, text func(string), usage **vllm.Usage) error {
+	req := &vllm.ChatRequest{Model: t.model, Messages: []vllm.Message{vllm.User(p.prompt)}}
+	req.MaxTokens = vllm.Ptr(p.outputLen)
+	req.IgnoreEOS = vllm.Ptr(true)
+	st, err := c.Chat.Stream(ctx, req)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for ev, err := range st.Events() {
+		if err != nil {
+			return err
+		}
+		switch ev.Type {
+		case vllm.EventContent, vllm.EventReasoning:
+			text(ev.Text)
+		case vllm.EventUsage:
+			*usage = ev.Usage
+		}
+	}
+	return nil
+}
+
+func (t *benchTarget) completionStream(ctx context.Context, c *vllm.Client, p *benchPrompt, text func(string), usage **vllm.Usage) error {
+	req := &vllm.CompletionRequest{Model: t.model, Prompt: vllm.PromptText(p.prompt)}
+	req.MaxTokens = vllm.Ptr(p.outputLen)
+	req.IgnoreEOS = vllm.Ptr(true)
+	st, err := c.Completions.Stream(ctx, req)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for ev, err := range st.Events() {
+		if err != nil {
+			return err
+		}
+		switch ev.Type {
+		case vllm.EventContent:
+			text(ev.Text)
+		case vllm.EventUsage:
+			*usage = ev.Usage
+		}
+	}
+	return nil
+}
