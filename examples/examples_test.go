@@ -15,14 +15,15 @@ import (
 // order. Every directory holding a main.go must appear here.
 var expected = map[string][]string{
 	"quickstart": {`(?m)^server: http://127\.0\.0\.1:\d+/v1$`, `(?m)^model:  vllmtest-model$`, `(?m)^answer: \S+`, `(?m)^tokens: \d+ prompt \+ \d+ completion = \d+$`},
-	"basic-chat": {`(?m)^answer: \S+`, `(?m)^finish reason: stop$`, `(?m)^usage: prompt=\d+ completion=\d+ total=\d+$`, `(?m)^greedy answer: \S+`},
-	"multi-turn": {`(?m)^turn 1$`, `user:      My name is Alice\.`, `(?m)^turn 3$`, `(?m)^history: 7 messages$`},
+	"basic-chat": {`(?m)^answer: \S+`, `(?m)^finish reason: stop$`, `(?m)^usage: prompt=\d+ completion=\d+ total=\d+$`, `(?m)^greedy answer: \S+`, `(?m)^fluent answer: \S+`},
+	"multi-turn": {`(?m)^turn 1$`, `user:      My name is Alice\.`, `(?m)^turn 3$`, `(?m)^history: 7 messages$`, `(?m)^conversation: 5 messages$`},
 	"tools": {`(?m)^tool call: get_weather\(\{"location": ".+"\}\) id=chatcmpl-tool-[0-9a-f]+$|(?m)^tool call: get_weather\(\{.*"location".*\}\) id=chatcmpl-tool-[0-9a-f]+$`,
 		`(?m)^answer: Based on the tool results: \{"condition":"sunny",`},
 	"tools-multiple": {`(?m)^called web_search -> \["Result 1 for `, `(?m)^tools offered: web_search, calculator$`, `(?m)^forced call: calculator\(\{"expression": `},
 	"tools-parallel": {`(?m)^the model made 2 calls at once$`, `get_weather\(\{"location":"Paris"\}\) -> \{"location":"Paris","temperature":18\}`,
 		`get_time\(\{"location":"Paris"\}\) -> \{"location":"Paris","time":"14:05"\}`, `(?m)^answer: Based on the tool results: .*temperature.*; .*time`},
-	"tools-agent": {`(?m)^round 1: lookup_population\(\{"city": `, `(?m)^answer: Based on the tool results: \{"city":.*"population":2100000\}$`},
+	"tools-agent": {`(?m)^round 1: lookup_population\(\{"city": `, `(?m)^answer: Based on the tool results: \{"city":.*"population":2100000\}$`,
+		`(?m)^agent: 2 rounds, 1 tool calls: Based on the tool results: \{"city":.*"population":2100000\}$`},
 	"tools-errors": {`divide\(\{"a": 1, "b": 0\}\) -> \{"error":"division by zero","success":false\}`,
 		`malformed arguments: `, `sqrt\(\{"x": 2\}\) -> \{"error":"unknown tool sqrt","success":false\}`, `(?m)^answer: Based on the tool results: `},
 	"custom-headers": {`(?m)^sent X-Team: search$`, `(?m)^sent X-Tenant: acme$`, `(?m)^sent X-Request-Id: req-12345$`,
