@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"iter"
 	"strings"
 	"time"
 
@@ -63,48 +64,54 @@ func (t *benchTarget) do(ctx context.Context, p *benchPrompt) benchResult {
 	return r
 }
 
+// benchSampling returns the sampling settings of a benchmark request: exactly
+// outputLen tokens.
+func benchSampling(p *benchPrompt) vllm.SamplingParams {
+	return vllm.SamplingParams{MaxTokens: vllm.Ptr(p.outputLen), IgnoreEOS: vllm.Ptr(true)}
+}
+
 func (t *benchTarget) chatStream(ctx context.Context, c *vllm.Client, p *benchPrompt, text func(string), usage **vllm.Usage) error {
-	req := &vllm.ChatRequest{Model: t.model, Messages: []vllm.Message{vllm.User(p.prompt)}}
-	req.MaxTokens = vllm.Ptr(p.outputLen)
-	req.IgnoreEOS = vllm.Ptr(true)
+	req := &vllm.ChatRequest{Model: t.model, Messages: []vllm.Message{vllm.User(p.prompt)}, SamplingParams: benchSampling(p)}
 	st, err := c.Chat.Stream(ctx, req)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	for ev, err := range st.Events() {
-		if err != nil {
-			return err
-		}
-		switch ev.Type {
+	return eachEvent(st.Events(), func(typ vllm.EventType, s string, u *vllm.Usage) {
+		switch typ {
 		case vllm.EventContent, vllm.EventReasoning:
-			text(ev.Text)
+			text(s)
 		case vllm.EventUsage:
-			*usage = ev.Usage
+			*usage = u
 		}
-	}
-	return nil
+	}, func(ev vllm.ChatEvent) (vllm.EventType, string, *vllm.Usage) { return ev.Type, ev.Text, ev.Usage })
 }
 
 func (t *benchTarget) completionStream(ctx context.Context, c *vllm.Client, p *benchPrompt, text func(string), usage **vllm.Usage) error {
-	req := &vllm.CompletionRequest{Model: t.model, Prompt: vllm.PromptText(p.prompt)}
-	req.MaxTokens = vllm.Ptr(p.outputLen)
-	req.IgnoreEOS = vllm.Ptr(true)
+	req := &vllm.CompletionRequest{Model: t.model, Prompt: vllm.PromptText(p.prompt), SamplingParams: benchSampling(p)}
 	st, err := c.Completions.Stream(ctx, req)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	for ev, err := range st.Events() {
+	return eachEvent(st.Events(), func(typ vllm.EventType, s string, u *vllm.Usage) {
+		switch typ {
+		case vllm.EventContent:
+			text(s)
+		case vllm.EventUsage:
+			*usage = u
+		}
+	}, func(ev vllm.CompletionEvent) (vllm.EventType, string, *vllm.Usage) { return ev.Type, ev.Text, ev.Usage })
+}
+
+// eachEvent hands the type, text and usage of every event of a stream to
+// fn, and returns the stream's error.
+func eachEvent[E any](events iter.Seq2[E, error], fn func(vllm.EventType, string, *vllm.Usage), fields func(E) (vllm.EventType, string, *vllm.Usage)) error {
+	for ev, err := range events {
 		if err != nil {
 			return err
 		}
-		switch ev.Type {
-		case vllm.EventContent:
-			text(ev.Text)
-		case vllm.EventUsage:
-			*usage = ev.Usage
-		}
+		fn(fields(ev))
 	}
 	return nil
 }
