@@ -176,10 +176,10 @@ func TestBatchTruncatesTornLastLine(t *testing.T) {
 // requests are in flight, reruns the same command, and checks that the
 // output holds every item exactly once.
 func TestBatchResumesAfterKill9(t *testing.T) {
-	srv, _ := batchServer(t, 15*time.Millisecond)
+	srv, _ := batchServer(t, 20*time.Millisecond)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.jsonl")
-	const n = 120
+	const n = 200
 	var sb strings.Builder
 	for i := range n {
 		sb.WriteString(batchLine(fmt.Sprintf("req-%03d", i), fmt.Sprintf("prompt %d", i)) + "\n")
