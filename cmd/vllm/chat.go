@@ -155,7 +155,8 @@ func (s *chatSession) request(msg vllm.Message) *vllm.ChatRequest {
 
 // turn sends msg with the history, prints the answer as it arrives, and
 // appends the exchange to the history. On cancellation the partial answer is
-// kept in the history and context.Canceled returned.
+// kept in the history (the exchange is dropped when nothing had arrived) and
+// context.Canceled returned.
 func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error) {
 	req := s.request(msg)
 	out := &answerPrinter{s: s}
@@ -177,6 +178,9 @@ func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error
 		return "", err
 	}
 	if answer.Role == "" {
+		if out.text.Len() == 0 {
+			return "", err // cancelled before any answer: the turn is dropped
+		}
 		answer = vllm.Assistant(out.text.String())
 	}
 	s.history = append(s.history, msg, answer)
