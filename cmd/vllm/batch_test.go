@@ -239,3 +239,26 @@ func TestBatchResumesAfterKill9(t *testing.T) {
 		t.Errorf("rerun summary lacks %q: %s", want, stderr)
 	}
 }
+
+func TestBatchSpreadsOverBaseURLsAndRetriesElsewhere(t *testing.T) {
+	up, calls := batchServer(t, 0)
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close() // connection refused from now on
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	var sb strings.Builder
+	for i := range 10 {
+		sb.WriteString(batchLine(fmt.Sprintf("r%d", i), "x") + "\n")
+	}
+	os.WriteFile(in, []byte(sb.String()), 0o644)
+	out := filepath.Join(dir, "out.jsonl")
+	r := runCLI(t, "", nil, "batch", in, "-o", out, "--base-url", downURL+"/v1,"+up.URL+"/v1",
+		"--retries", "3", "--backoff", "1ms", "--concurrency", "2", "--progress-interval", "0")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := readOutput(t, out); len(got) != 10 || calls.Load() != 10 {
+		t.Fatalf("%d results after %d calls to the live server", len(got), calls.Load())
+	}
+}
