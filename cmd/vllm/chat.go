@@ -39,6 +39,7 @@ neither, on a terminal, it starts an interactive chat: answers stream as they
 are generated, the conversation is remembered, and these commands work:
   /reset        forget the conversation (the system prompt stays)
   /system TEXT  set the system prompt (empty TEXT removes it)
+  /image FILE   attach an image file to the next message
   /save FILE    write the conversation as JSON to FILE
   /help         list the commands
   /exit         leave (so do Ctrl-D and Ctrl-C at the prompt)
@@ -339,8 +340,16 @@ func (s *chatSession) command(line string) bool {
 			break
 		}
 		fmt.Fprintf(e.stderr, "[saved %d messages to %s]\n", len(s.history), arg)
+	case "/image":
+		part, err := imagePart(arg)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "error: "+oneLine(err.Error()))
+			break
+		}
+		s.images = append(s.images, part)
+		fmt.Fprintln(e.stderr, "[image attached to the next message]")
 	case "/help":
-		fmt.Fprintln(e.stderr, "/reset  /system TEXT  /save FILE  /exit   (Ctrl-C stops an answer)")
+		fmt.Fprintln(e.stderr, "/reset  /system TEXT  /image FILE  /save FILE  /exit   (Ctrl-C stops an answer)")
 	default:
 		fmt.Fprintf(e.stderr, "unknown command %s (try /help)\n", name)
 	}

@@ -130,12 +130,18 @@ func TestInteractiveChatCommandsAndEOF(t *testing.T) {
 	p.waitFor(t, "You said: hello", 1)
 	p.type_(t, "/save "+save+"\r")
 	p.waitFor(t, "[saved 2 messages to", 1)
+	png := filepath.Join(t.TempDir(), "dot.png")
+	os.WriteFile(png, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"), 0o644)
+	p.type_(t, "/image "+png+"\r")
+	p.waitFor(t, "[image attached to the next message]", 1)
 	p.type_(t, "/reset\r")
 	p.waitFor(t, "[conversation cleared]", 1)
 	p.type_(t, "again\r")
 	p.waitFor(t, "You said: again", 1)
-	if req, _ := srv.LastRequest(); len(req.Chat.Messages) != 2 || req.Chat.Messages[0].Text() != "Answer in French." {
-		t.Fatalf("after /reset the request was %s", req.Body)
+	req, _ := srv.LastRequest()
+	if len(req.Chat.Messages) != 2 || req.Chat.Messages[0].Text() != "Answer in French." ||
+		!strings.Contains(string(req.Chat.Messages[1].Content), `{"type":"image_url","image_url":{"url":"data:image/png;base64,`) {
+		t.Fatalf("after /image and /reset the request was %s", req.Body)
 	}
 	p.waitFor(t, "> ", 4)
 	p.type_(t, "\x04") // Ctrl-D at an empty line: EOF
