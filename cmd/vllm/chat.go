@@ -171,6 +171,9 @@ func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error
 		if err == nil {
 			out.reasoning(resp.Reasoning())
 			out.content(resp.Content())
+			for _, tc := range resp.ToolCalls() {
+				out.toolCall(tc)
+			}
 			answer = resp.AssistantMessage()
 		}
 	}
@@ -239,6 +242,13 @@ func (p *answerPrinter) content(t string) {
 	io.WriteString(p.s.e.stdout, t)
 	p.wroteAny = true
 	p.endsNL = strings.HasSuffix(t, "\n")
+}
+
+// toolCall shows a tool call the model made (tools come from --extra); the
+// CLI does not run tools.
+func (p *answerPrinter) toolCall(tc vllm.ToolCall) {
+	p.closeReasoning()
+	fmt.Fprintf(p.s.e.stderr, "[tool call %s(%s) id=%s]\n", tc.Name, tc.Arguments, tc.ID)
 }
 
 func (p *answerPrinter) end() {

@@ -31,6 +31,8 @@ func (s *chatSession) streamTurn(ctx context.Context, req *vllm.ChatRequest, out
 			out.reasoning(ev.Text)
 		case vllm.EventContent:
 			out.content(ev.Text)
+		case vllm.EventToolCallDone:
+			out.toolCall(ev.ToolCall.ToolCall())
 		}
 	}
 	return st.Response().AssistantMessage(), nil

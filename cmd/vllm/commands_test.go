@@ -232,3 +232,16 @@ func TestStreamingOneShot(t *testing.T) {
 		t.Fatalf("failing stream: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestChatShowsToolCalls(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	tools := `{"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]}`
+	for _, mode := range []string{"--no-stream", "--reasoning=hide"} {
+		srv.Enqueue(vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{ID: "call-1", Name: "get_weather", Arguments: `{"city":"Paris"}`}}})
+		r := runCLI(t, "", serverEnv(srv), "chat", mode, "--extra", tools, "Weather in Paris?")
+		if r.code != 0 || r.stdout != "" || r.stderr != "[tool call get_weather({\"city\":\"Paris\"}) id=call-1]\n" {
+			t.Fatalf("%s: exit %d %q %q", mode, r.code, r.stdout, r.stderr)
+		}
+	}
+}
