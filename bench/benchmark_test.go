@@ -114,6 +114,9 @@ func benchStreamRow(b *testing.B, row *Row, sc *Scenario) {
 func BenchmarkChat64(b *testing.B) {
 	benchSetup()
 	for _, row := range benchRows {
+		if row.StreamOnly {
+			continue
+		}
 		b.Run("client="+row.Name, func(b *testing.B) {
 			ctx := context.Background()
 			if _, err := Measure(ctx, row, benchChat); err != nil {

@@ -9,9 +9,14 @@ import (
 	"github.com/vllmgo/vllm"
 )
 
+// oursStreamsYet reports whether the library's Chat.Stream is merged here.
+const oursStreamsYet = false
+
 // errNoStream is returned until the library's Chat.Stream is merged here.
 var errNoStream = errors.New("vllm-go: Chat.Stream is not merged into this branch yet")
 
 func oursStream(context.Context, *vllm.Client, *vllm.ChatRequest) (Result, error) {
 	return Result{}, errNoStream
 }
+
+func oursExtraRows(string) []*Row { return nil }

@@ -89,7 +89,7 @@ func Run(ctx context.Context, rows []*Row, cfg ReportConfig) *Report {
 		}
 		if cfg.Chat != nil {
 			for _, row := range order {
-				if r.ChatErr[row.Name] != nil {
+				if row.StreamOnly || r.ChatErr[row.Name] != nil {
 					continue
 				}
 				wall, err := MeasureConcurrent(ctx, row, cfg.Chat, cfg.Workers, cfg.PerWorker)
@@ -228,6 +228,9 @@ func (r *Report) Markdown(w io.Writer) {
 		g, gok := r.ChatMedian(RowGoOpenAI)
 		for _, row := range r.Rows {
 			q, ok := r.ChatMedian(row)
+			if !ok && r.ChatErr[row] == nil {
+				continue // a row that reads streams only
+			}
 			if !ok {
 				msg := "not run"
 				if err := r.ChatErr[row]; err != nil {
