@@ -363,3 +363,21 @@ func TestMedianAndRotate(t *testing.T) {
 		t.Errorf("rotate by 4 = %v", got)
 	}
 }
+
+// TestLongLine100KiB: a 100 KiB SSE line (one tool-argument fragment) is
+// read exactly by every row. The 40 MiB probe is BenchmarkLongLine (too
+// heavy for the race-enabled test run).
+func TestLongLine100KiB(t *testing.T) {
+	sc := LongLineScenario(100 << 10)
+	srv := NewServer(sc)
+	defer srv.Close()
+	for _, row := range NewRows(srv.URL) {
+		if row.Name == RowOurs && !oursStreamsYet {
+			continue
+		}
+		if got := Probe(context.Background(), row, sc); got != "ok" {
+			t.Errorf("%s: %s", row.Name, got)
+		}
+		row.Close()
+	}
+}
