@@ -36,8 +36,15 @@ type ChatRequest struct {
 	ToolChoice        ToolChoice `json:"tool_choice,omitzero"`
 	ParallelToolCalls *bool      `json:"parallel_tool_calls,omitempty"`
 
-	// ReasoningEffort is "low", "medium" or "high" for models that take it.
+	// ReasoningEffort is "low", "medium" or "high" for models that take it
+	// (current vLLM also accepts "none", "minimal", "xhigh" and "max").
 	ReasoningEffort string `json:"reasoning_effort,omitempty"`
+	// IncludeReasoning (vLLM) set to false drops the reasoning from the
+	// response; the server's default is to include it.
+	IncludeReasoning *bool `json:"include_reasoning,omitempty"`
+	// ThinkingTokenBudget (newer vLLM) bounds the reasoning tokens; -1 means
+	// unlimited.
+	ThinkingTokenBudget *int `json:"thinking_token_budget,omitempty"`
 
 	// Chat template settings (vLLM).
 	ChatTemplate         string              `json:"chat_template,omitempty"`
@@ -149,6 +156,26 @@ type ChatResponse struct {
 }
 
 func (r *ChatResponse) setRaw(b json.RawMessage) { r.Raw = b }
+
+// UnmarshalJSON decodes a response; vLLM-only fields sent as null are left
+// nil rather than holding the text "null".
+func (r *ChatResponse) UnmarshalJSON(data []byte) error {
+	type plain ChatResponse
+	if err := json.Unmarshal(data, (*plain)(r)); err != nil {
+		return err
+	}
+	r.PromptLogprobs = nilIfNull(r.PromptLogprobs)
+	r.KVTransferParams = nilIfNull(r.KVTransferParams)
+	return nil
+}
+
+// nilIfNull returns nil for an absent or JSON null raw value.
+func nilIfNull(v json.RawMessage) json.RawMessage {
+	if len(v) == 0 || string(v) == "null" {
+		return nil
+	}
+	return v
+}
 
 // ChatChoice is one choice of a chat response (n > 1 gives several).
 type ChatChoice struct {

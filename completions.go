@@ -159,6 +159,20 @@ type CompletionResponse struct {
 
 func (r *CompletionResponse) setRaw(b json.RawMessage) { r.Raw = b }
 
+// UnmarshalJSON decodes a response; vLLM-only fields sent as null are left
+// nil rather than holding the text "null".
+func (r *CompletionResponse) UnmarshalJSON(data []byte) error {
+	type plain CompletionResponse
+	if err := json.Unmarshal(data, (*plain)(r)); err != nil {
+		return err
+	}
+	r.KVTransferParams = nilIfNull(r.KVTransferParams)
+	for i := range r.Choices {
+		r.Choices[i].PromptLogprobs = nilIfNull(r.Choices[i].PromptLogprobs)
+	}
+	return nil
+}
+
 // CompletionChoice is one choice of a completion response.
 type CompletionChoice struct {
 	Index        int                 `json:"index"`

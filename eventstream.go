@@ -1,125 +1,49 @@
 package vllm
 
-// A small Server-Sent Events reader and a generic event stream over it, used
-// by the audio and Responses streams. (The chat and completion streams have
-// their own decoder; this one favours simplicity over speed.)
+// A generic event stream over internal/sse, used by the audio and Responses
+// streams.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"iter"
 	"sync"
+
+	"github.com/vllmgo/vllm/internal/sse"
 )
 
 // maxSSEEvent bounds one event (all its data lines) of these streams.
 const maxSSEEvent = 16 << 20
 
 // sseEvent is one dispatched event: its event type ("" when the server sent
-// no event: line) and its data lines joined by "\n".
+// no event: line) and its data lines joined by "\n". data is valid until the
+// next event is read.
 type sseEvent struct {
 	typ  string
 	data []byte
 }
 
-// sseReader splits a text/event-stream body into events, per the WHATWG
-// rules: lines end in LF, CRLF or CR; "field: value" with one optional space
-// after the colon; comment lines start with ':'; a blank line dispatches; id
-// and retry are ignored; an event without data is not dispatched.
-type sseReader struct {
-	r       *bufio.Reader
-	max     int
-	typ     []byte
-	data    []byte
-	hasData bool
-	pendCR  bool // the last line ended in CR: skip an LF that follows
-}
+// sseReader adapts internal/sse's decoder: an event cut off by the end of
+// the body is an unexpected end, not an event.
+type sseReader struct{ d *sse.Decoder }
 
 func newSSEReader(r io.Reader, max int) *sseReader {
-	return &sseReader{r: bufio.NewReaderSize(r, 16<<10), max: max}
+	return &sseReader{d: sse.NewDecoder(r, max)}
 }
 
-var errSSETooLarge = errors.New("event larger than the limit")
-
-// readLine returns the next line without its terminator; io.EOF at the end
-// (a last line without terminator is returned first).
-func (s *sseReader) readLine() ([]byte, error) {
-	var line []byte
-	for {
-		b, err := s.r.ReadByte()
-		if err != nil {
-			if err == io.EOF && len(line) > 0 {
-				return line, nil
-			}
-			return nil, err
-		}
-		if s.pendCR {
-			s.pendCR = false
-			if b == '\n' {
-				continue
-			}
-		}
-		switch b {
-		case '\n':
-			return line, nil
-		case '\r':
-			s.pendCR = true
-			return line, nil
-		}
-		if len(line) >= s.max {
-			return nil, errSSETooLarge
-		}
-		line = append(line, b)
-	}
-}
-
-// next returns the next event, io.EOF at a clean end of the body (no partial
-// event pending), or io.ErrUnexpectedEOF when the body ends inside an event.
+// next returns the next event, io.EOF at a clean end of the body, or
+// io.ErrUnexpectedEOF when the body ends inside an event.
 func (s *sseReader) next() (sseEvent, error) {
-	for {
-		line, err := s.readLine()
-		if err != nil {
-			if err == io.EOF && (s.hasData || len(s.typ) > 0) {
-				return sseEvent{}, io.ErrUnexpectedEOF
-			}
-			return sseEvent{}, err
-		}
-		if len(line) == 0 {
-			if !s.hasData {
-				s.typ = s.typ[:0]
-				continue
-			}
-			ev := sseEvent{typ: string(s.typ), data: s.data}
-			s.typ, s.data, s.hasData = s.typ[:0], nil, false
-			return ev, nil
-		}
-		if line[0] == ':' {
-			continue
-		}
-		field, value := line, []byte(nil)
-		if i := bytes.IndexByte(line, ':'); i >= 0 {
-			field, value = line[:i], line[i+1:]
-			if len(value) > 0 && value[0] == ' ' {
-				value = value[1:]
-			}
-		}
-		switch string(field) {
-		case "event":
-			s.typ = append(s.typ[:0], value...)
-		case "data":
-			if s.hasData {
-				s.data = append(s.data, '\n')
-			}
-			if len(s.data)+len(value) > s.max {
-				return sseEvent{}, errSSETooLarge
-			}
-			s.data = append(s.data, value...)
-			s.hasData = true
-		}
+	ev, err := s.d.Next()
+	if err != nil {
+		return sseEvent{}, err
 	}
+	if ev.Unterminated {
+		return sseEvent{}, io.ErrUnexpectedEOF
+	}
+	return sseEvent{typ: string(ev.Type), data: ev.Data}, nil
 }
 
 // eventDecoder turns one SSE event into a stream event. It returns done for
@@ -202,7 +126,7 @@ func (s *eventStream[E]) readError(err error) error {
 		return nil
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		return &StreamError{Kind: KindUnexpectedEOF, Events: s.n, Err: io.ErrUnexpectedEOF}
-	case errors.Is(err, errSSETooLarge):
+	case errors.Is(err, sse.ErrTooLarge):
 		return &StreamError{Kind: KindTooLarge, Events: s.n, Err: err}
 	case errors.Is(err, ErrTimeout):
 		return &StreamError{Kind: KindIdleTimeout, Events: s.n, Err: err}

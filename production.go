@@ -128,10 +128,10 @@ func withHeaders(h http.Header) RequestOption {
 // alone after an event reached the caller.
 func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*http.Response, error) {
 	id, generated := p.requestID(c, r)
-	if generated {
-		r.opts = append(r.opts[:len(r.opts):len(r.opts)], WithRequestHeader(HeaderRequestID, id))
-	}
 	if p.plain {
+		if generated {
+			r.opts = append(r.opts[:len(r.opts):len(r.opts)], WithRequestHeader(HeaderRequestID, id))
+		}
 		return c.attempt(ctx, r)
 	}
 	cl := &call{p: p, ctx: ctx, info: CallInfo{
@@ -176,6 +176,9 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 		}
 		if r.newBody != nil {
 			info.Body = nil
+		}
+		if generated {
+			info.Header.Set(HeaderRequestID, id)
 		}
 		for _, h := range p.hooks {
 			if h.OnRequest != nil {

@@ -98,7 +98,8 @@ type StructuredOutputs struct {
 	JSONObject    *bool           `json:"json_object,omitempty"`
 	StructuralTag string          `json:"structural_tag,omitempty"`
 	// DisableFallback, DisableAnyWhitespace, DisableAdditionalProperties and
-	// WhitespacePattern tune the backend.
+	// WhitespacePattern tune the backend. DisableFallback exists only in
+	// some vLLM versions; newer ones reject it.
 	DisableFallback             *bool  `json:"disable_fallback,omitempty"`
 	DisableAnyWhitespace        *bool  `json:"disable_any_whitespace,omitempty"`
 	DisableAdditionalProperties *bool  `json:"disable_additional_properties,omitempty"`

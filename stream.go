@@ -1,0 +1,331 @@
+package vllm
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"strconv"
+)
+
+// EventType says what a stream event carries.
+type EventType uint8
+
+// The types of stream events.
+const (
+	// EventContent carries a piece of the answer in Text.
+	EventContent EventType = iota + 1
+	// EventReasoning carries a piece of the reasoning ("thinking") in
+	// Text, read from "reasoning" or, from older vLLM, "reasoning_content".
+	EventReasoning
+	// EventToolCallDelta carries a piece of a tool call in ToolCall: its
+	// Index, the ID, Type and Name known so far, and an Arguments fragment.
+	EventToolCallDelta
+	// EventToolCallDone carries a complete tool call in ToolCall, with the
+	// whole Arguments; it comes once per call, when the call's choice
+	// finishes (or at the end of the stream), in index order.
+	EventToolCallDone
+	// EventUsage carries token counts in Usage: the final usage, or with
+	// stream_options.continuous_usage_stats the usage so far, per chunk.
+	EventUsage
+	// EventFinish says a choice finished: FinishReason and (vLLM)
+	// StopReason.
+	EventFinish
+	// EventDone is the last event: the server sent "data: [DONE]".
+	EventDone
+)
+
+var eventTypeNames = [...]string{
+	EventContent:       "content",
+	EventReasoning:     "reasoning",
+	EventToolCallDelta: "tool_call_delta",
+	EventToolCallDone:  "tool_call_done",
+	EventUsage:         "usage",
+	EventFinish:        "finish",
+	EventDone:          "done",
+}
+
+// String names the event type.
+func (t EventType) String() string {
+	if int(t) < len(eventTypeNames) && eventTypeNames[t] != "" {
+		return eventTypeNames[t]
+	}
+	return "EventType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// StreamToolCall is a tool call as a stream reports it: a fragment
+// (EventToolCallDelta) or the complete call (EventToolCallDone).
+type StreamToolCall struct {
+	// Index is the call's position among the choice's tool calls.
+	Index int
+	// ID, Type and Name are the call's, as far as the server has sent
+	// them (vLLM sends them in the call's first delta only; the stream
+	// repeats them in every later event of the call).
+	ID, Type, Name string
+	// Arguments is the argument fragment of a delta, or the whole
+	// arguments (JSON text) of a completed call.
+	Arguments string
+}
+
+// ToolCall returns the call as a ToolCall (for a completed call).
+func (tc StreamToolCall) ToolCall() ToolCall {
+	return ToolCall{ID: tc.ID, Type: tc.Type, Name: tc.Name, Arguments: tc.Arguments}
+}
+
+// ChatEvent is one event of a chat stream. Which fields are set depends on
+// Type; one chunk sent by the server may yield several events (a delta with
+// reasoning and content, parallel tool calls, a finish reason, usage).
+type ChatEvent struct {
+	Type EventType
+	// Choice is the index of the choice (n > 1) the event belongs to; -1
+	// for events of the whole stream (EventUsage, EventDone).
+	Choice int
+	// Text is the content or reasoning fragment (EventContent,
+	// EventReasoning).
+	Text string
+	// ToolCall is set for EventToolCallDelta and EventToolCallDone.
+	ToolCall StreamToolCall
+	// Usage is set for EventUsage.
+	Usage *Usage
+	// FinishReason and StopReason are set for EventFinish.
+	FinishReason string
+	StopReason   *StopReason
+	// Raw is the JSON of the chunk the event came from, for fields not
+	// typed here. It borrows the stream's buffer: it is valid until the
+	// next call of Next (or the next iteration); copy it to keep it. It is
+	// nil for events not tied to a chunk (EventDone, and tool calls
+	// completed at the end of the stream).
+	Raw json.RawMessage
+}
+
+// queuedEvent is an event waiting to be handed out; its text stays a
+// borrowed byte slice until the caller asks for the event.
+type queuedEvent struct {
+	ev   ChatEvent
+	text []byte
+}
+
+// ChatStream is a streaming chat completion. Read it with Events, or with
+// Next, Event and Err; Close it when done (Events closes it for you).
+// Response returns what has been accumulated.
+//
+// A ChatStream is not safe for concurrent use, except that Close may be
+// called from another goroutine to abort a read in progress.
+type ChatStream struct {
+	r    eventReader
+	acc  chatAccumulator
+	cur  ChatEvent
+	have bool // cur is built for the current event
+}
+
+// accumulator folds chunks into a response and turns them into events.
+type accumulator interface {
+	apply(c *chunk, raw []byte, q *[]queuedEvent) error
+	finishAll(q *[]queuedEvent)
+	finalUsage() *Usage
+}
+
+// eventReader turns a stream's payloads into queued events.
+type eventReader struct {
+	core  streamCore
+	chunk chunk
+	acc   accumulator
+	what  string // "chat stream chunk", for errors
+	queue []queuedEvent
+	pos   int // queue[pos-1] is the current event
+}
+
+// defaultStreamOptions is sent when a stream request sets no StreamOptions.
+var defaultStreamOptions = &StreamOptions{IncludeUsage: Ptr(true)}
+
+// Stream sends a streaming chat completion request ("stream": true) and
+// returns the stream once the server has answered with its headers. Unless
+// req.StreamOptions is set, it asks for the usage at the end
+// (stream_options.include_usage). req is not modified.
+//
+// HTTP errors before the stream starts are returned here (*APIError,
+// *TransportError), as is a response that is not an event stream (see
+// docs/streaming.md); failures after that come from the stream as
+// *StreamError.
+func (s *ChatService) Stream(ctx context.Context, req *ChatRequest, opts ...RequestOption) (*ChatStream, error) {
+	if req == nil {
+		return nil, missing("request")
+	}
+	r := *req
+	if r.StreamOptions == nil {
+		r.StreamOptions = defaultStreamOptions
+	}
+	ar, err := s.request(&r, true, opts)
+	if err != nil {
+		return nil, err
+	}
+	st := &ChatStream{}
+	st.r.acc, st.r.what = &st.acc, "chat stream chunk"
+	rs, err := s.c.openStream(ctx, ar, &st.r.core)
+	if err != nil {
+		return nil, err
+	}
+	st.acc.splitThink = rs.splitThink
+	return st, nil
+}
+
+// Next advances to the next event and reports whether there is one. It
+// returns false at the end of the stream (after EventDone) or when it
+// failed; Err tells which.
+func (s *ChatStream) Next() bool {
+	s.have = false
+	return s.r.next()
+}
+
+func (r *eventReader) next() bool {
+	if r.pos < len(r.queue) {
+		r.pos++
+		r.core.event(r.queue[r.pos-1].ev.Type.token())
+		return true
+	}
+	for !r.core.ended {
+		r.queue, r.pos = r.queue[:0], 0
+		data, unterminated, kind := r.core.next()
+		switch kind {
+		case payloadEnd:
+			return false
+		case payloadDone:
+			r.acc.finishAll(&r.queue)
+			r.queue = append(r.queue, queuedEvent{ev: ChatEvent{Type: EventDone, Choice: -1}})
+			r.core.finish(r.acc.finalUsage())
+		case payloadChunk:
+			if !r.core.scan.parseChunk(data, &r.chunk) {
+				r.core.fail(r.core.malformed(r.what, data, unterminated))
+				return false
+			}
+			if r.chunk.isError {
+				r.core.fail(r.core.errorEvent(data))
+				return false
+			}
+			if err := r.acc.apply(&r.chunk, data, &r.queue); err != nil {
+				r.core.fail(r.core.decodeFailure(r.what, data, 0, err, unterminated))
+				return false
+			}
+		}
+		if len(r.queue) > 0 {
+			r.pos = 1
+			r.core.event(r.queue[0].ev.Type.token())
+			return true
+		}
+	}
+	return false
+}
+
+// current returns the current queued event, or nil before the first Next.
+func (r *eventReader) current() *queuedEvent {
+	if r.pos == 0 || r.pos > len(r.queue) {
+		return nil
+	}
+	return &r.queue[r.pos-1]
+}
+
+// token reports whether an event of type t carries generated text.
+func (t EventType) token() bool {
+	return t == EventContent || t == EventReasoning || t == EventToolCallDelta
+}
+
+// Event returns the current event (after Next returned true). Its Text (or
+// tool-call argument fragment) is a string made for the caller; TextBytes
+// gives the same bytes without making one.
+func (s *ChatStream) Event() ChatEvent {
+	q := s.r.current()
+	if s.have || q == nil {
+		return s.cur
+	}
+	s.cur = q.ev
+	switch q.ev.Type {
+	case EventContent, EventReasoning:
+		s.cur.Text = string(q.text)
+	case EventToolCallDelta:
+		s.cur.ToolCall.Arguments = string(q.text)
+	}
+	s.have = true
+	return s.cur
+}
+
+// Type returns the type of the current event, without building it.
+func (s *ChatStream) Type() EventType { return s.r.typ() }
+
+func (r *eventReader) typ() EventType {
+	if q := r.current(); q != nil {
+		return q.ev.Type
+	}
+	return 0
+}
+
+// TextBytes returns the text of the current event — the content or
+// reasoning fragment, or a tool call's argument fragment — as bytes that
+// borrow the stream's buffer: valid until the next call of Next, and not to
+// be modified. Reading events with Next, Type and TextBytes makes no
+// allocation per content chunk.
+func (s *ChatStream) TextBytes() []byte { return s.r.text() }
+
+func (r *eventReader) text() []byte {
+	if q := r.current(); q != nil {
+		return q.text
+	}
+	return nil
+}
+
+// Err returns the error that ended the stream, or nil when it ended with
+// "data: [DONE]". It is a *StreamError for failures of the stream itself,
+// and ErrStreamClosed when the caller closed it before its end.
+func (s *ChatStream) Err() error { return s.r.core.failure() }
+
+// Close releases the stream's connection. It is idempotent, and safe to
+// call from another goroutine to abort a Next in progress. Closing a stream
+// before its end abandons the connection (it cannot be reused).
+func (s *ChatStream) Close() error { return s.r.core.close() }
+
+// Events returns an iterator over the stream's events:
+//
+//	for ev, err := range stream.Events() {
+//		if err != nil { … }  // the stream failed; the loop ends
+//		…
+//	}
+//
+// A failure is yielded once, as the last element, with a zero event. The
+// stream is closed when the loop ends, including by break: breaking out
+// releases the connection at once.
+func (s *ChatStream) Events() iter.Seq2[ChatEvent, error] {
+	return func(yield func(ChatEvent, error) bool) {
+		defer s.Close()
+		for s.Next() {
+			if !yield(s.Event(), nil) {
+				return
+			}
+		}
+		if err := s.Err(); err != nil {
+			yield(ChatEvent{}, err)
+		}
+	}
+}
+
+// Response returns the response accumulated from the events read so far:
+// after the end of the stream, the same response a non-streaming request
+// would have returned (content, reasoning, tool calls with whole arguments,
+// finish and stop reasons, logprobs, usage). It makes a new value each time.
+func (s *ChatStream) Response() *ChatResponse { return s.acc.response() }
+
+// Collect reads the rest of the stream, closes it and returns the
+// accumulated response. On failure it returns what was accumulated so far
+// together with the error.
+func (s *ChatStream) Collect() (*ChatResponse, error) {
+	defer s.Close()
+	for s.Next() {
+	}
+	return s.Response(), s.Err()
+}
+
+// CollectContent reads the rest of the stream, closes it and returns the
+// content of the first choice (index 0).
+func (s *ChatStream) CollectContent() (string, error) {
+	defer s.Close()
+	for s.Next() {
+	}
+	return s.acc.content(0), s.Err()
+}

@@ -1,0 +1,263 @@
+package vllm
+
+// chunk is one decoded stream chunk (of chat or legacy completions). Its
+// byte slices borrow the payload or the scanner's arena and are valid until
+// the next chunk is decoded; its slices of choices and tool deltas are
+// reused from chunk to chunk.
+type chunk struct {
+	id, object, model   []byte
+	fingerprint, tier   []byte
+	created             int64
+	hasCreated          bool
+	choices             []chunkChoice
+	usage               []byte // raw usage object, nil when absent or null
+	promptTokenIDs      []byte // raw, nil when absent or null
+	promptLogprobs      []byte
+	kvTransferParams    []byte
+	isError             bool // an "error" member, or "object":"error"
+	hasID, hasModel     bool
+	hasFingerprint      bool
+	hasTier, hasObject  bool
+	hasChoices          bool
+	hasPromptTokenIDs   bool
+	hasPromptLogprobs   bool
+	hasKVTransferParams bool
+}
+
+// chunkChoice is one choice of a chunk: a chat delta or a completion text.
+type chunkChoice struct {
+	index     int
+	role      []byte
+	content   []byte
+	reasoning []byte
+	refusal   []byte
+	text      []byte // completions
+	tools     []toolDelta
+	logprobs  []byte // raw, nil when absent or null
+	finish    []byte
+	stop      []byte // raw, nil when absent or null
+	tokenIDs  []byte // raw
+	// completions: per-choice prompt data (vLLM)
+	promptTokenIDs, promptLogprobs []byte
+
+	hasRole, hasContent, hasReasoning, hasRefusal, hasText, hasFinish bool
+}
+
+// toolDelta is one element of a delta's tool_calls.
+type toolDelta struct {
+	index                         int
+	id, typ, name, args           []byte
+	hasIndex, hasID, hasType      bool
+	hasName, hasArgs, hasFunction bool
+}
+
+// Bounds of indexes taken from the wire, so that a hostile server cannot
+// make the client allocate huge tables.
+const (
+	maxChoiceIndex = 1 << 12
+	maxToolIndex   = 1 << 12
+)
+
+// parseChunk decodes payload into c. The scanner's error, if any, says
+// where the payload went wrong.
+func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
+	s.start(payload)
+	*c = chunk{choices: c.choices[:0]}
+	if !s.object() {
+		return false
+	}
+	for n := 0; ; {
+		k, ok := s.key(&n)
+		if !ok {
+			break
+		}
+		switch string(k) {
+		case "id":
+			c.id, c.hasID = s.strOrNull()
+		case "object":
+			c.object, c.hasObject = s.strOrNull()
+			if string(c.object) == "error" {
+				c.isError = true
+			}
+		case "model":
+			c.model, c.hasModel = s.strOrNull()
+		case "created":
+			if !s.null() {
+				c.created, c.hasCreated = s.int()
+			}
+		case "system_fingerprint":
+			c.fingerprint, c.hasFingerprint = s.strOrNull()
+		case "service_tier":
+			c.tier, c.hasTier = s.strOrNull()
+		case "choices":
+			if s.null() {
+				continue
+			}
+			c.hasChoices = true
+			if !s.array() {
+				return false
+			}
+			for m := 0; s.elem(&m); {
+				s.parseChoice(c)
+			}
+		case "usage":
+			c.usage = s.raw()
+		case "prompt_token_ids":
+			c.promptTokenIDs = s.raw()
+			c.hasPromptTokenIDs = c.promptTokenIDs != nil
+		case "prompt_logprobs":
+			c.promptLogprobs = s.raw()
+			c.hasPromptLogprobs = c.promptLogprobs != nil
+		case "kv_transfer_params":
+			c.kvTransferParams = s.raw()
+			c.hasKVTransferParams = c.kvTransferParams != nil
+		case "error":
+			if !s.null() {
+				c.isError = true
+				s.skip()
+			}
+		default:
+			s.skip()
+		}
+	}
+	return s.end()
+}
+
+func (c *chunk) nextChoice() *chunkChoice {
+	if len(c.choices) < cap(c.choices) {
+		c.choices = c.choices[:len(c.choices)+1]
+		ch := &c.choices[len(c.choices)-1]
+		*ch = chunkChoice{tools: ch.tools[:0]}
+		return ch
+	}
+	c.choices = append(c.choices, chunkChoice{})
+	return &c.choices[len(c.choices)-1]
+}
+
+func (s *jscan) parseChoice(c *chunk) {
+	ch := c.nextChoice()
+	if !s.object() {
+		return
+	}
+	for n := 0; ; {
+		k, ok := s.key(&n)
+		if !ok {
+			return
+		}
+		switch string(k) {
+		case "index":
+			ch.index, _ = s.index(maxChoiceIndex)
+		case "delta", "message":
+			if s.null() {
+				continue
+			}
+			s.parseDelta(ch)
+		case "text":
+			ch.text, ch.hasText = s.strOrNull()
+		case "logprobs":
+			ch.logprobs = s.raw()
+		case "finish_reason":
+			ch.finish, ch.hasFinish = s.strOrNull()
+		case "stop_reason":
+			ch.stop = s.raw()
+		case "token_ids":
+			ch.tokenIDs = s.raw()
+		case "prompt_token_ids":
+			ch.promptTokenIDs = s.raw()
+		case "prompt_logprobs":
+			ch.promptLogprobs = s.raw()
+		default:
+			s.skip()
+		}
+	}
+}
+
+func (s *jscan) parseDelta(ch *chunkChoice) {
+	if !s.object() {
+		return
+	}
+	for n := 0; ; {
+		k, ok := s.key(&n)
+		if !ok {
+			return
+		}
+		switch string(k) {
+		case "content":
+			ch.content, ch.hasContent = s.strOrNull()
+		case "reasoning":
+			// The current name wins over the old one when both are sent.
+			if v, ok := s.strOrNull(); ok {
+				ch.reasoning, ch.hasReasoning = v, true
+			}
+		case "reasoning_content":
+			if v, ok := s.strOrNull(); ok && !ch.hasReasoning {
+				ch.reasoning, ch.hasReasoning = v, true
+			}
+		case "role":
+			ch.role, ch.hasRole = s.strOrNull()
+		case "refusal":
+			ch.refusal, ch.hasRefusal = s.strOrNull()
+		case "tool_calls":
+			if s.null() || !s.array() {
+				continue
+			}
+			for m := 0; s.elem(&m); {
+				s.parseToolDelta(ch)
+			}
+		default:
+			s.skip()
+		}
+	}
+}
+
+func (s *jscan) parseToolDelta(ch *chunkChoice) {
+	var td *toolDelta
+	if len(ch.tools) < cap(ch.tools) {
+		ch.tools = ch.tools[:len(ch.tools)+1]
+		td = &ch.tools[len(ch.tools)-1]
+		*td = toolDelta{}
+	} else {
+		ch.tools = append(ch.tools, toolDelta{})
+		td = &ch.tools[len(ch.tools)-1]
+	}
+	if !s.object() {
+		return
+	}
+	for n := 0; ; {
+		k, ok := s.key(&n)
+		if !ok {
+			return
+		}
+		switch string(k) {
+		case "index":
+			if !s.null() {
+				td.index, td.hasIndex = s.index(maxToolIndex)
+			}
+		case "id":
+			td.id, td.hasID = s.strOrNull()
+		case "type":
+			td.typ, td.hasType = s.strOrNull()
+		case "function":
+			if s.null() || !s.object() {
+				continue
+			}
+			td.hasFunction = true
+			for m := 0; ; {
+				fk, ok := s.key(&m)
+				if !ok {
+					break
+				}
+				switch string(fk) {
+				case "name":
+					td.name, td.hasName = s.strOrNull()
+				case "arguments":
+					td.args, td.hasArgs = s.strOrNull()
+				default:
+					s.skip()
+				}
+			}
+		default:
+			s.skip()
+		}
+	}
+}

@@ -1,0 +1,244 @@
+package vllm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"iter"
+)
+
+// CompletionEvent is one event of a legacy completion stream: EventContent
+// (a text fragment in Text), EventFinish, EventUsage or EventDone.
+type CompletionEvent struct {
+	Type EventType
+	// Choice is the index of the choice (several prompts, or n > 1); -1
+	// for EventUsage and EventDone.
+	Choice int
+	// Text is the text fragment of an EventContent.
+	Text string
+	// Usage is set for EventUsage.
+	Usage *Usage
+	// FinishReason and StopReason are set for EventFinish.
+	FinishReason string
+	StopReason   *StopReason
+	// Raw is the chunk's JSON, borrowed until the next call of Next.
+	Raw json.RawMessage
+}
+
+// CompletionStream is a streaming legacy completion. It reads like a
+// ChatStream: Events, or Next, Event and Err; Close; Response.
+type CompletionStream struct {
+	r    eventReader
+	acc  completionAccumulator
+	cur  CompletionEvent
+	have bool
+}
+
+// Stream sends a streaming completion request ("stream": true). Unless
+// req.StreamOptions is set, it asks for the usage at the end. req is not
+// modified. Errors are reported as for ChatService.Stream.
+func (s *CompletionsService) Stream(ctx context.Context, req *CompletionRequest, opts ...RequestOption) (*CompletionStream, error) {
+	if req == nil {
+		return nil, missing("request")
+	}
+	r := *req
+	if r.StreamOptions == nil {
+		r.StreamOptions = defaultStreamOptions
+	}
+	ar, err := s.request(&r, true, opts)
+	if err != nil {
+		return nil, err
+	}
+	st := &CompletionStream{}
+	st.r.acc, st.r.what = &st.acc, "completion stream chunk"
+	if _, err := s.c.openStream(ctx, ar, &st.r.core); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Next advances to the next event; see ChatStream.Next.
+func (s *CompletionStream) Next() bool {
+	s.have = false
+	return s.r.next()
+}
+
+// Event returns the current event.
+func (s *CompletionStream) Event() CompletionEvent {
+	q := s.r.current()
+	if s.have || q == nil {
+		return s.cur
+	}
+	e := &q.ev
+	s.cur = CompletionEvent{Type: e.Type, Choice: e.Choice, Usage: e.Usage, FinishReason: e.FinishReason, StopReason: e.StopReason, Raw: e.Raw}
+	if e.Type == EventContent {
+		s.cur.Text = string(q.text)
+	}
+	s.have = true
+	return s.cur
+}
+
+// Type returns the type of the current event, without building it.
+func (s *CompletionStream) Type() EventType { return s.r.typ() }
+
+// TextBytes returns the current event's text fragment, borrowed until the
+// next call of Next (see ChatStream.TextBytes).
+func (s *CompletionStream) TextBytes() []byte { return s.r.text() }
+
+// Err returns the error that ended the stream; see ChatStream.Err.
+func (s *CompletionStream) Err() error { return s.r.core.failure() }
+
+// Close releases the stream's connection; see ChatStream.Close.
+func (s *CompletionStream) Close() error { return s.r.core.close() }
+
+// Events returns an iterator over the stream's events; see
+// ChatStream.Events.
+func (s *CompletionStream) Events() iter.Seq2[CompletionEvent, error] {
+	return func(yield func(CompletionEvent, error) bool) {
+		defer s.Close()
+		for s.Next() {
+			if !yield(s.Event(), nil) {
+				return
+			}
+		}
+		if err := s.Err(); err != nil {
+			yield(CompletionEvent{}, err)
+		}
+	}
+}
+
+// Response returns the response accumulated so far; after the end of the
+// stream, the one a non-streaming request would have returned.
+func (s *CompletionStream) Response() *CompletionResponse { return s.acc.response() }
+
+// Collect reads the rest of the stream, closes it and returns the
+// accumulated response (with the error, if the stream failed).
+func (s *CompletionStream) Collect() (*CompletionResponse, error) {
+	defer s.Close()
+	for s.Next() {
+	}
+	return s.Response(), s.Err()
+}
+
+// CollectText reads the rest of the stream, closes it and returns the text
+// of the first choice (index 0).
+func (s *CompletionStream) CollectText() (string, error) {
+	defer s.Close()
+	for s.Next() {
+	}
+	if len(s.acc.choices) > 0 {
+		return string(s.acc.choices[0].text), s.Err()
+	}
+	return "", s.Err()
+}
+
+// completionAccumulator builds the final response of a completion stream.
+type completionAccumulator struct {
+	id, model, fingerprint, tier string
+	created                      int64
+	choices                      []accCompletionChoice
+	usage                        *Usage
+	kvTransferParams             json.RawMessage
+}
+
+type accCompletionChoice struct {
+	seen           bool
+	text           []byte
+	logprobs       *CompletionLogprobs
+	finish         string
+	stop           *StopReason
+	tokenIDs       []int
+	promptTokenIDs []int
+	promptLogprobs json.RawMessage
+}
+
+func (a *completionAccumulator) finalUsage() *Usage { return a.usage }
+
+func (a *completionAccumulator) finishAll(*[]queuedEvent) {}
+
+func (a *completionAccumulator) apply(c *chunk, raw []byte, q *[]queuedEvent) error {
+	applyHeader(c, &a.id, &a.model, &a.fingerprint, &a.tier, &a.created)
+	if c.hasKVTransferParams {
+		a.kvTransferParams = bytes.Clone(c.kvTransferParams)
+	}
+	for i := range c.choices {
+		ch := &c.choices[i]
+		for len(a.choices) <= ch.index {
+			a.choices = append(a.choices, accCompletionChoice{})
+		}
+		ac := &a.choices[ch.index]
+		ac.seen = true
+		if ch.hasText && len(ch.text) > 0 {
+			ac.text = append(ac.text, ch.text...)
+			*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventContent, Choice: ch.index, Raw: raw}, text: ch.text})
+		}
+		if ch.logprobs != nil {
+			var lp CompletionLogprobs
+			if err := json.Unmarshal(ch.logprobs, &lp); err != nil {
+				return err
+			}
+			if ac.logprobs == nil {
+				ac.logprobs = &CompletionLogprobs{}
+			}
+			l := ac.logprobs
+			l.TextOffset = append(l.TextOffset, lp.TextOffset...)
+			l.TokenLogprobs = append(l.TokenLogprobs, lp.TokenLogprobs...)
+			l.Tokens = append(l.Tokens, lp.Tokens...)
+			l.TopLogprobs = append(l.TopLogprobs, lp.TopLogprobs...)
+		}
+		for _, f := range []struct {
+			raw []byte
+			dst *[]int
+		}{{ch.tokenIDs, &ac.tokenIDs}, {ch.promptTokenIDs, &ac.promptTokenIDs}} {
+			if f.raw != nil {
+				var ids []int
+				if err := json.Unmarshal(f.raw, &ids); err != nil {
+					return err
+				}
+				*f.dst = append(*f.dst, ids...)
+			}
+		}
+		if ch.promptLogprobs != nil {
+			ac.promptLogprobs = bytes.Clone(ch.promptLogprobs)
+		}
+		if ch.stop != nil {
+			sr := new(StopReason)
+			if err := sr.UnmarshalJSON(ch.stop); err != nil {
+				return err
+			}
+			ac.stop = sr
+		}
+		if ch.hasFinish {
+			ac.finish = finishReason(ch.finish)
+			*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventFinish, Choice: ch.index, FinishReason: ac.finish, StopReason: ac.stop, Raw: raw}})
+		}
+	}
+	if c.usage != nil {
+		u, err := decodeUsage(c.usage)
+		if err != nil {
+			return err
+		}
+		a.usage = u
+		*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventUsage, Choice: -1, Usage: u, Raw: raw}})
+	}
+	return nil
+}
+
+func (a *completionAccumulator) response() *CompletionResponse {
+	r := &CompletionResponse{
+		ID: a.id, Object: "text_completion", Created: a.created, Model: a.model, Usage: a.usage,
+		SystemFingerprint: a.fingerprint, ServiceTier: a.tier, KVTransferParams: a.kvTransferParams,
+		Choices: make([]CompletionChoice, 0, len(a.choices)),
+	}
+	for i := range a.choices {
+		ac := &a.choices[i]
+		if !ac.seen {
+			continue
+		}
+		r.Choices = append(r.Choices, CompletionChoice{
+			Index: i, Text: string(ac.text), Logprobs: ac.logprobs, FinishReason: ac.finish, StopReason: ac.stop,
+			TokenIDs: ac.tokenIDs, PromptTokenIDs: ac.promptTokenIDs, PromptLogprobs: ac.promptLogprobs,
+		})
+	}
+	return r
+}

@@ -1,0 +1,326 @@
+package vllm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vllmgo/vllm/internal/sse"
+)
+
+// ErrStreamClosed is the error of a stream that its caller closed before it
+// ended (Close, or leaving an Events loop early); it is also what the
+// production layer's stream probe is told in that case.
+var ErrStreamClosed = errors.New("vllm: stream closed before its end")
+
+// drainTimeout bounds the wait for the end of the response after
+// "data: [DONE]": reading it lets the connection be reused.
+const drainTimeout = time.Second
+
+// drainLimit bounds the bytes read after "data: [DONE]".
+const drainLimit = 64 << 10
+
+// streamCore is what chat and completion streams share: the HTTP response,
+// the SSE decoder, the idle timer, the end-of-stream bookkeeping and the
+// production probe. Its fields are set when the stream opens; afterwards
+// only the goroutine reading the stream changes them, except for the
+// atomics, which Close may set from any goroutine.
+type streamCore struct {
+	c      *Client
+	ar     *apiRequest
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	body   io.ReadCloser
+	dec    sse.Decoder
+	scan   jscan
+	idle   time.Duration
+	timer  *time.Timer // idle timer, stopped between reads; nil when disabled
+	probe  streamProbe
+
+	idleFired atomic.Bool
+	closed    atomic.Bool
+	endOnce   sync.Once
+
+	ended    bool  // no more payloads will be read
+	draining bool  // reading the rest of the response after [DONE]
+	err      error // why the stream failed, nil after [DONE]
+	payloads int   // data payloads read
+}
+
+// payloadKind says what streamCore.next found.
+type payloadKind int
+
+const (
+	payloadEnd   payloadKind = iota // the stream ended; err says why
+	payloadChunk                    // a JSON chunk
+	payloadDone                     // data: [DONE]
+)
+
+// openStream sends ar (a streaming request) and prepares s to read the
+// response. Errors before the stream starts (HTTP errors, a response that is
+// not an event stream) are returned here.
+func (c *Client) openStream(ctx context.Context, ar *apiRequest, s *streamCore) (streamRequestSettings, error) {
+	idle, maxEvent, rs := c.cfg.stream.resolve(ar.opts)
+	sctx, cancel := context.WithCancelCause(ctx)
+	resp, err := c.send(sctx, ar)
+	if err != nil {
+		cancel(nil)
+		return rs, err
+	}
+	if err := checkEventStream(resp); err != nil {
+		resp.Body.Close()
+		cancel(nil)
+		return rs, err
+	}
+	s.c, s.ar, s.ctx, s.cancel, s.body, s.idle = c, ar, sctx, cancel, resp.Body, idle
+	if idle > 0 {
+		s.timer = time.AfterFunc(time.Hour, s.onIdle)
+		s.timer.Stop()
+	}
+	s.dec.Reset(s, maxEvent)
+	s.probe = c.cfg.prod.startStream(sctx, ar)
+	return rs, nil
+}
+
+// checkEventStream accepts a response announced as text/event-stream (or
+// without a content type). Any other content type is read as an error body:
+// a vLLM error object gives an *APIError with the response's status;
+// anything else a *StreamError of KindMalformed quoting the body.
+func checkEventStream(resp *http.Response) error {
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "text/event-stream" {
+		return nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	ae := &APIError{StatusCode: resp.StatusCode, Body: body, RequestID: resp.Header.Get("X-Request-Id")}
+	if ae.parseBody(body) {
+		return ae
+	}
+	return &StreamError{Kind: KindMalformed, Err: &DecodeError{
+		What: "stream response", Offset: -1, Snippet: snippet(body),
+		Err: fmt.Errorf("content type %q is not text/event-stream (did the server ignore \"stream\": true?)", ct),
+	}}
+}
+
+// Read reads the response body for the SSE decoder, running the idle timer
+// only while the read waits.
+func (s *streamCore) Read(p []byte) (int, error) {
+	if s.timer == nil || s.draining {
+		return s.body.Read(p)
+	}
+	s.timer.Reset(s.idle)
+	n, err := s.body.Read(p)
+	s.timer.Stop()
+	return n, err
+}
+
+func (s *streamCore) onIdle() {
+	s.idleFired.Store(true)
+	s.cancel(fmt.Errorf("%w: no data from the server for %v (stream idle timeout)", ErrTimeout, s.idle))
+}
+
+// next returns the next data payload, borrowed until the next call.
+func (s *streamCore) next() (data []byte, unterminated bool, kind payloadKind) {
+	for !s.ended {
+		ev, err := s.dec.Next()
+		if err != nil {
+			s.fail(s.readError(err))
+			break
+		}
+		if len(ev.Type) > 0 && string(ev.Type) != "message" {
+			if string(ev.Type) == "error" {
+				s.payloads++
+				s.fail(s.errorEvent(ev.Data))
+				break
+			}
+			continue // an event type nobody listens to
+		}
+		if len(ev.Data) == 0 {
+			continue
+		}
+		s.payloads++
+		if string(ev.Data) == "[DONE]" {
+			return nil, false, payloadDone
+		}
+		return ev.Data, ev.Unterminated, payloadChunk
+	}
+	return nil, false, payloadEnd
+}
+
+// readError classifies a failure to read the next event.
+func (s *streamCore) readError(err error) error {
+	if s.closed.Load() {
+		return ErrStreamClosed
+	}
+	var tl *sse.TooLargeError
+	switch {
+	case err == io.EOF:
+		return &StreamError{Kind: KindUnexpectedEOF, Events: s.payloads, Err: io.ErrUnexpectedEOF}
+	case errors.As(err, &tl):
+		return &StreamError{Kind: KindTooLarge, Events: s.payloads,
+			Err: fmt.Errorf("an event exceeds %d bytes (see WithMaxEventSize)", tl.Limit)}
+	case s.idleFired.Load():
+		return &StreamError{Kind: KindIdleTimeout, Events: s.payloads, Err: context.Cause(s.ctx)}
+	}
+	if cause := context.Cause(s.ctx); cause != nil {
+		err = cause // the caller's cancellation or deadline
+	}
+	return &StreamError{Kind: KindTransport, Events: s.payloads, Err: &TransportError{
+		Op: "read stream", Method: s.ar.method, URL: redactURL(s.c.url(s.ar)), Err: err,
+	}}
+}
+
+// errorEvent turns an error object sent inside the stream into a
+// *StreamError of KindErrorEvent.
+func (s *streamCore) errorEvent(data []byte) error {
+	ae := &APIError{Body: append([]byte(nil), data...)}
+	ae.parseBody(data)
+	if n, ok := httpStatus(ae.Code); ok {
+		ae.StatusCode = n
+	}
+	return &StreamError{Kind: KindErrorEvent, API: ae, Events: s.payloads}
+}
+
+// httpStatus reads an error code that is an HTTP status.
+func httpStatus(code string) (int, bool) {
+	if len(code) != 3 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range []byte(code) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n >= 100
+}
+
+// malformed describes a payload that failed to decode: KindMalformed, or
+// KindUnexpectedEOF when the stream ended inside it.
+func (s *streamCore) malformed(what string, data []byte, unterminated bool) error {
+	off := 0
+	var err error = errors.New("invalid JSON")
+	if s.scan.err != nil {
+		off, err = s.scan.err.off, s.scan.err
+	}
+	return s.decodeFailure(what, data, off, err, unterminated)
+}
+
+func (s *streamCore) decodeFailure(what string, data []byte, off int, err error, unterminated bool) error {
+	start := max(0, min(off-snippetLen/2, len(data)))
+	de := &DecodeError{What: what, Offset: int64(off), Snippet: snippet(data[start:]), Err: err}
+	kind := KindMalformed
+	if unterminated {
+		kind = KindUnexpectedEOF
+	}
+	return &StreamError{Kind: kind, Events: s.payloads, Err: de}
+}
+
+// fail ends the stream with err and releases the connection.
+func (s *streamCore) fail(err error) {
+	if s.ended {
+		return
+	}
+	s.ended, s.err = true, err
+	s.endProbe(nil, err)
+	s.release(err)
+}
+
+// finish ends the stream after [DONE]: it reads the rest of the response
+// (briefly) so that the connection can be reused, then releases it.
+func (s *streamCore) finish(usage *Usage) {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	s.draining = true
+	t := time.AfterFunc(drainTimeout, func() { s.cancel(errors.New("vllm: response did not end after [DONE]")) })
+	_ = s.dec.Drain(drainLimit)
+	t.Stop()
+	s.endProbe(usage, nil)
+	s.release(nil)
+}
+
+func (s *streamCore) release(cause error) {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.body.Close()
+	if cause == nil {
+		cause = context.Canceled
+	}
+	s.cancel(cause)
+}
+
+func (s *streamCore) endProbe(usage *Usage, err error) {
+	if s.probe != nil {
+		s.endOnce.Do(func() { s.probe.end(usage, err) })
+	}
+}
+
+// close is Close of the streams: idempotent, safe to call from another
+// goroutine while the stream is being read (the read then ends).
+func (s *streamCore) close() error {
+	if s.closed.Swap(true) || s.body == nil {
+		return nil
+	}
+	s.endProbe(nil, ErrStreamClosed)
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.cancel(ErrStreamClosed)
+	s.body.Close()
+	return nil
+}
+
+// event reports an event handed to the caller to the production probe.
+func (s *streamCore) event(token bool) {
+	if s.probe != nil {
+		s.probe.event(token)
+	}
+}
+
+// failure returns the stream's error for Err: nil after [DONE]; for a
+// stream the caller closed early, ErrStreamClosed.
+func (s *streamCore) failure() error {
+	if s.err == nil && !s.ended && s.closed.Load() {
+		return ErrStreamClosed
+	}
+	return s.err
+}
+
+// internString returns b as a string, reusing cur when equal (no allocation).
+func internString(cur string, b []byte) string {
+	if string(b) == cur {
+		return cur
+	}
+	return string(b)
+}
+
+// finishReason returns the finish reason without allocating for the
+// common ones.
+func finishReason(b []byte) string {
+	switch string(b) {
+	case FinishStop:
+		return FinishStop
+	case FinishLength:
+		return FinishLength
+	case FinishToolCalls:
+		return FinishToolCalls
+	case FinishAbort:
+		return FinishAbort
+	case FinishError:
+		return FinishError
+	}
+	return string(b)
+}
