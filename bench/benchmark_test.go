@@ -80,9 +80,6 @@ func benchStreamRow(b *testing.B, row *Row, sc *Scenario) {
 	if reason, ok := Unsupported(row.Name, sc.Name); ok {
 		b.Skip(reason)
 	}
-	if row.Name == RowOurs && !oursStreamsYet {
-		b.Skip("Chat.Stream is not merged into this branch yet")
-	}
 	ctx := context.Background()
 	if _, err := Measure(ctx, row, sc); err != nil {
 		b.Fatal(err)
@@ -152,9 +149,6 @@ func BenchmarkLongLine(b *testing.B) {
 	for _, row := range NewRows(srv.URL) {
 		b.Run("client="+row.Name, func(b *testing.B) {
 			defer row.Close()
-			if row.Name == RowOurs && !oursStreamsYet {
-				b.Skip("Chat.Stream is not merged into this branch yet")
-			}
 			got := Probe(context.Background(), row, sc)
 			if row.Name == RowOpenAIGo {
 				if got != "fails: bufio.Scanner: token too long" {

@@ -1,5 +1,3 @@
-//go:build vllmstream
-
 package bench
 
 import (
@@ -9,9 +7,6 @@ import (
 
 	"github.com/vllmgo/vllm"
 )
-
-// oursStreamsYet reports whether the library's Chat.Stream is merged here.
-const oursStreamsYet = true
 
 // oursStream reads a chat stream with this module's client the way a caller
 // keeping the text would: the Events iterator, every content and reasoning
