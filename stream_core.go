@@ -45,7 +45,11 @@ type streamCore struct {
 
 	idleFired atomic.Bool
 	closed    atomic.Bool
-	endOnce   sync.Once
+	// busy is set while the reading goroutine is inside Next (tracked only
+	// when a probe listens), so that a concurrent Close leaves the probe's
+	// end to the reader instead of racing with its events.
+	busy    atomic.Bool
+	endOnce sync.Once
 
 	ended    bool  // no more payloads will be read
 	draining bool  // reading the rest of the response after [DONE]
@@ -73,18 +77,21 @@ func (c *Client) openStream(ctx context.Context, ar *apiRequest, s *streamCore) 
 		cancel(nil)
 		return rs, err
 	}
+	probe := c.cfg.prod.startStream(sctx, ar)
 	if err := checkEventStream(resp); err != nil {
+		if probe != nil {
+			probe.end(nil, err)
+		}
 		resp.Body.Close()
 		cancel(nil)
 		return rs, err
 	}
-	s.c, s.ar, s.ctx, s.cancel, s.body, s.idle = c, ar, sctx, cancel, resp.Body, idle
+	s.c, s.ar, s.ctx, s.cancel, s.body, s.idle, s.probe = c, ar, sctx, cancel, resp.Body, idle, probe
 	if idle > 0 {
 		s.timer = time.AfterFunc(time.Hour, s.onIdle)
 		s.timer.Stop()
 	}
 	s.dec.Reset(s, maxEvent)
-	s.probe = c.cfg.prod.startStream(sctx, ar)
 	return rs, nil
 }
 
@@ -274,13 +281,39 @@ func (s *streamCore) close() error {
 	if s.closed.Swap(true) || s.body == nil {
 		return nil
 	}
-	s.endProbe(nil, ErrStreamClosed)
+	if s.probe != nil && !s.busy.Load() {
+		s.endProbe(nil, ErrStreamClosed)
+	}
 	if s.timer != nil {
 		s.timer.Stop()
 	}
 	s.cancel(ErrStreamClosed)
 	s.body.Close()
 	return nil
+}
+
+// enter and leave bracket a Next; they report the end of a stream closed
+// by another goroutine.
+func (s *streamCore) enter() bool {
+	if s.probe == nil {
+		return !s.closed.Load()
+	}
+	s.busy.Store(true)
+	if s.closed.Load() {
+		s.leave()
+		return false
+	}
+	return true
+}
+
+func (s *streamCore) leave() {
+	if s.probe == nil {
+		return
+	}
+	s.busy.Store(false)
+	if s.closed.Load() {
+		s.endProbe(nil, ErrStreamClosed)
+	}
 }
 
 // event reports an event handed to the caller to the production probe.
