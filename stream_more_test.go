@@ -317,9 +317,10 @@ func TestStreamFortyMiBToolArguments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large")
 	}
-	args := `{"blob":"` + strings.Repeat("0123456789abcdef", 40<<16) + `"}`
+	blob := strings.Repeat("0123456789abcdef", 40<<16) // 40 MiB
+	args := `{"blob":"` + blob + `"}`
 	body := "data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"id":"t","type":"function","index":0,"function":{"name":"store"}}]},"logprobs":null,"finish_reason":null}`) + "\n\n" +
-		"data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":`+jsonString(args)+`}}]},"logprobs":null,"finish_reason":null}`) + "\n\n" +
+		"data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"blob\":\"`+blob+`\"}"}}]},"logprobs":null,"finish_reason":null}`) + "\n\n" +
 		"data: " + vllmChunk(`{"index":0,"delta":{},"logprobs":null,"finish_reason":"tool_calls","stop_reason":null}`) + "\n\ndata: [DONE]\n\n"
 	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })
 	resp, err := openChat(t, c).Collect()
