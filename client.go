@@ -2,6 +2,7 @@ package vllm
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -168,7 +169,7 @@ func newHTTPClient(idlePerHost int) *http.Client {
 		// the server (or a proxy) buffer a stream.
 		DisableCompression: true,
 	}
-	return &http.Client{Transport: tr}
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
 }
 
 // New returns a Client for the server at baseURL (e.g.
@@ -236,9 +237,9 @@ func redactURL(s string) string {
 
 // FromEnv returns a Client configured from the environment: VLLM_BASE_URL
 // (default DefaultBaseURL), VLLM_API_KEY and VLLM_TIMEOUT (in seconds,
-// fractions allowed). Options given here are applied after the environment and
-// override it. An unparsable VLLM_TIMEOUT or VLLM_BASE_URL is an error naming
-// the variable and its value.
+// fractions allowed; 0 disables the timeout). Options given here are applied
+// after the environment and override it. An unparsable VLLM_TIMEOUT or
+// VLLM_BASE_URL is an error naming the variable and its value.
 func FromEnv(opts ...Option) (*Client, error) {
 	var envOpts []Option
 	if key := os.Getenv(EnvAPIKey); key != "" {
@@ -246,7 +247,7 @@ func FromEnv(opts ...Option) (*Client, error) {
 	}
 	if t := strings.TrimSpace(os.Getenv(EnvTimeout)); t != "" {
 		secs, err := strconv.ParseFloat(t, 64)
-		if err != nil || secs < 0 || secs > 1e9 {
+		if err != nil || math.IsNaN(secs) || secs < 0 || secs > 1e9 {
 			return nil, &ParamError{Field: EnvTimeout, Reason: fmt.Sprintf("%q is not a number of seconds", t)}
 		}
 		envOpts = append(envOpts, WithTimeout(time.Duration(secs*float64(time.Second))))
@@ -272,8 +273,12 @@ func (c *Client) Timeout() time.Duration { return c.cfg.timeout }
 // HTTPClient returns the *http.Client the Client sends requests with.
 func (c *Client) HTTPClient() *http.Client { return c.cfg.http }
 
-// String describes the client without revealing its API key.
-func (c *Client) String() string {
+// String describes the client without revealing its API key. It has a value
+// receiver so that a Client value, too, prints this way.
+func (c Client) String() string {
+	if c.cfg == nil {
+		return "vllm.Client{}"
+	}
 	key := "none"
 	if c.cfg.apiKey != "" {
 		key = "[REDACTED]"
@@ -282,11 +287,11 @@ func (c *Client) String() string {
 }
 
 // GoString is String, so that %#v does not reveal the API key either.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
 
 // Format prints the client as String for every verb (%v, %+v, %#v, %s), so the
 // API key never leaks through fmt.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
 // Ptr returns a pointer to v. It makes optional fields easy to set:
 // Temperature: vllm.Ptr(0.0) sends an explicit 0 where nil sends nothing.

@@ -3,6 +3,8 @@ package vllm
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,8 +64,8 @@ const snippetLen = 256
 type APIError struct {
 	// StatusCode is the HTTP status, e.g. 400, 404, 429, 503.
 	StatusCode int
-	// Message is the server's error message, or a bounded excerpt of a
-	// non-JSON body.
+	// Message is the server's error message (at most 4 KiB of it), or a
+	// 256-byte excerpt of a body that is not a JSON error.
 	Message string
 	// Type is vLLM's error type, e.g. "BadRequestError", "NotFoundError".
 	Type string
@@ -146,36 +148,81 @@ type errorObject struct {
 }
 
 type errorEnvelope struct {
-	Error  *errorObject    `json:"error"`
+	// Error is vLLM's error object, or a plain string from some proxies.
+	Error  json.RawMessage `json:"error"`
 	Object string          `json:"object"`
 	Detail json.RawMessage `json:"detail"`
 	errorObject
 }
 
-// parseErrorBody fills e's Message, Type, Param and Code from an error body of
-// any shape vLLM (or a proxy, or FastAPI) is known to send. It reports whether
-// the body was a recognised JSON error.
+// parseBody fills e's Message, Type, Param and Code from an error body of any
+// shape vLLM (or a proxy, or FastAPI) is known to send: the nested
+// {"error":{…}}, the flat {"object":"error",…}, {"error":"text"}, and
+// FastAPI's {"detail":…}. Any other body gives a bounded excerpt as Message.
+// It reports whether the body was a recognised JSON error.
 func (e *APIError) parseBody(body []byte) bool {
 	var env errorEnvelope
 	if err := json.Unmarshal(body, &env); err == nil {
-		obj := env.Error
-		if obj == nil && (env.Object == "error" || len(env.errorObject.Message) > 0) {
+		var obj *errorObject
+		inner := bytes.TrimSpace(env.Error)
+		switch {
+		case len(inner) > 0 && inner[0] == '{':
+			var o errorObject
+			if json.Unmarshal(inner, &o) == nil {
+				obj = &o
+			}
+		case len(inner) > 0 && inner[0] == '"':
+			e.Message = excerpt([]byte(rawText(inner)), messageLen)
+			return true
+		case env.Object == "error" || len(env.errorObject.Message) > 0:
 			obj = &env.errorObject
 		}
 		if obj != nil {
-			e.Message = rawText(obj.Message)
+			e.Message = excerpt([]byte(rawText(obj.Message)), messageLen)
 			e.Type = obj.Type
 			e.Param = rawText(obj.Param)
 			e.Code = rawText(obj.Code)
 			return true
 		}
-		if len(env.Detail) > 0 { // FastAPI: {"detail": "Not Found"} or a validation list
-			e.Message = rawText(env.Detail)
+		if len(env.Detail) > 0 && string(env.Detail) != "null" {
+			e.Message = detailText(env.Detail)
 			return true
 		}
 	}
 	e.Message = snippet(body)
 	return false
+}
+
+// detailText renders FastAPI's detail: a string, or a list of validation
+// errors {"loc":[…],"msg":…} as "body.field: msg; …".
+func detailText(d json.RawMessage) string {
+	var items []struct {
+		Loc []json.RawMessage `json:"loc"`
+		Msg string            `json:"msg"`
+	}
+	if json.Unmarshal(d, &items) == nil && len(items) > 0 {
+		var b strings.Builder
+		for i, it := range items {
+			if it.Msg == "" {
+				return snippet(d)
+			}
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			for j, l := range it.Loc {
+				if j > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(rawText(l))
+			}
+			if len(it.Loc) > 0 {
+				b.WriteString(": ")
+			}
+			b.WriteString(it.Msg)
+		}
+		return excerpt([]byte(b.String()), messageLen)
+	}
+	return excerpt([]byte(rawText(d)), messageLen)
 }
 
 // rawText renders a JSON value as text: strings unquoted, null as empty,
@@ -199,10 +246,17 @@ func rawText(v json.RawMessage) string {
 }
 
 // snippet returns a bounded, printable excerpt of b for error messages.
-func snippet(b []byte) string {
+func snippet(b []byte) string { return excerpt(b, snippetLen) }
+
+// messageLen bounds a server's error message kept in an APIError.
+const messageLen = 4096
+
+// excerpt returns b trimmed, made valid UTF-8 and cut to at most n bytes
+// (marked with "…").
+func excerpt(b []byte, n int) string {
 	b = bytes.TrimSpace(b)
-	if len(b) > snippetLen {
-		cut := snippetLen
+	if len(b) > n {
+		cut := n
 		for cut > 0 && !utf8.RuneStart(b[cut]) {
 			cut--
 		}
@@ -215,9 +269,9 @@ func snippet(b []byte) string {
 // because a field is missing or invalid. Field names the field as it appears
 // in the JSON body (e.g. "model", "messages[2].tool_call_id").
 type ParamError struct {
-	Field   string
-	Reason  string
-	Missing bool
+	Field   string // the JSON field (or option), e.g. "messages[2].tool_call_id"
+	Reason  string // what is wrong with it
+	Missing bool   // the field is required and was left empty
 }
 
 // Error names the field and what is wrong with it.
@@ -267,6 +321,18 @@ func (e *TransportError) Is(target error) bool {
 
 // Timeout reports whether the failure was a timeout (net.Error convention).
 func (e *TransportError) Timeout() bool { return isTimeout(e.Err) }
+
+// isCertificateError reports a TLS certificate that failed verification.
+func isCertificateError(err error) bool {
+	var (
+		unknownAuth x509.UnknownAuthorityError
+		hostname    x509.HostnameError
+		invalidCert x509.CertificateInvalidError
+		verify      *tls.CertificateVerificationError
+	)
+	return errors.As(err, &unknownAuth) || errors.As(err, &hostname) ||
+		errors.As(err, &invalidCert) || errors.As(err, &verify)
+}
 
 func isTimeout(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrTimeout) {
@@ -424,7 +490,8 @@ func (e *StreamError) Is(target error) bool {
 
 // IsRetryable reports whether a request that failed with err may succeed if
 // sent again: timeouts, connection failures before a response, and HTTP 408,
-// 429, 500, 502, 503 and 504. Caller mistakes (*ParamError), other HTTP
+// 429, 500, 502, 503 and 504. Caller mistakes (*ParamError), TLS
+// certificates that fail verification, other HTTP
 // statuses (400, 401, 403, 404, 422, …), decoding failures and cancellation by
 // the caller are not retryable. A *StreamError is retryable only when the
 // stream failed in transport or timed out; the library itself never retries a
@@ -457,6 +524,9 @@ func IsRetryable(err error) bool {
 	}
 	if isTimeout(err) {
 		return true
+	}
+	if isCertificateError(err) {
+		return false // the same certificate fails again
 	}
 	var te *TransportError
 	if errors.As(err, &te) {

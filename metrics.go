@@ -305,22 +305,21 @@ func ParseMetrics(text []byte) (map[string]*MetricFamily, error) {
 			continue
 		}
 		if line[0] == '#' {
-			fields := strings.SplitN(string(line[1:]), " ", 4)
-			if len(fields) >= 3 && fields[0] == "" {
-				fields = fields[1:]
-			}
-			if len(fields) < 2 || (fields[0] != "TYPE" && fields[0] != "HELP") {
+			kw, rest, _ := strings.Cut(strings.TrimLeft(string(line[1:]), " \t"), " ")
+			name, text, _ := strings.Cut(strings.TrimLeft(rest, " \t"), " ")
+			if (kw != "TYPE" && kw != "HELP") || name == "" {
 				continue // a comment
 			}
-			f := family(fields[1])
-			rest := ""
-			if len(fields) > 2 {
-				rest = strings.Join(fields[2:], " ")
-			}
-			if fields[0] == "TYPE" {
-				f.Type = strings.TrimSpace(rest)
+			f := family(name)
+			if kw == "TYPE" {
+				f.Type = strings.TrimSpace(text)
+				switch f.Type {
+				case "counter", "gauge", "histogram", "summary", "untyped":
+				default:
+					f.Type = "untyped"
+				}
 			} else {
-				f.Help = rest
+				f.Help = text
 			}
 			continue
 		}

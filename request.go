@@ -33,6 +33,20 @@ func WithRequestHeader(name, value string) RequestOption {
 	}
 }
 
+// checkHeader rejects a per-request header that net/http would refuse, as
+// the caller's mistake rather than a transport failure.
+func checkHeader(name string, values []string) error {
+	if name == "" || strings.ContainsAny(name, " :\r\n\t") {
+		return invalid("WithRequestHeader", "invalid header name %q", name)
+	}
+	for _, v := range values {
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return invalid("WithRequestHeader", "invalid value for header %q", name)
+		}
+	}
+	return nil
+}
+
 // WithRequestTimeout overrides the client's timeout (WithTimeout) for this
 // request; zero disables it.
 func WithRequestTimeout(d time.Duration) RequestOption {
@@ -106,6 +120,11 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 			o(&rc)
 		}
 	}
+	for name, vs := range rc.headers {
+		if err := checkHeader(name, vs); err != nil {
+			return nil, err
+		}
+	}
 	timeout := c.cfg.timeout
 	if rc.timeout != nil {
 		timeout = *rc.timeout
@@ -151,6 +170,8 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 	}
 	if resp.StatusCode >= 400 {
 		apiErr := readAPIError(resp, req)
+		// Drain a bounded rest so that the connection can be reused.
+		_, _ = io.CopyN(io.Discard, resp.Body, maxErrorDrain)
 		resp.Body.Close()
 		release()
 		return nil, apiErr
@@ -254,6 +275,10 @@ func readAPIError(resp *http.Response, req *http.Request) *APIError {
 	}
 	return e
 }
+
+// maxErrorDrain bounds how much of an error body beyond maxErrorBody is read
+// and discarded to keep the connection for reuse.
+const maxErrorDrain = 256 << 10
 
 // maxResponseBody bounds a non-streaming response body.
 const maxResponseBody = 256 << 20

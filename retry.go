@@ -134,6 +134,9 @@ func retryAfter(err error, now time.Time) (time.Duration, bool) {
 	return parseRetryAfter(ae.RetryAfter, now)
 }
 
+// maxRetryAfter bounds a parsed Retry-After.
+const maxRetryAfter = 24 * time.Hour
+
 // parseRetryAfter parses a Retry-After value: delay-seconds or an HTTP date
 // (a date in the past means no wait).
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
@@ -142,13 +145,10 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if secs < 0 {
 			return 0, false
 		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second, true
+		return time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		return min(max(t.Sub(now), 0), maxRetryAfter), true
 	}
 	return 0, false
 }

@@ -189,11 +189,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	prompt := renderPrompt(req.Messages, true)
 	promptTokens := countTokens(prompt)
-	if mt := req.maxTokens(); mt > 0 && promptTokens+mt > m.maxModelLen {
-		writeError(w, http.StatusBadRequest, TypeBadRequest,
-			"This model's maximum context length is "+strconv.Itoa(m.maxModelLen)+" tokens. However, you requested "+
-				strconv.Itoa(promptTokens+mt)+" tokens ("+strconv.Itoa(promptTokens)+" in the messages, "+
-				strconv.Itoa(mt)+" in the completion). Please reduce the length of the messages or completion.", "")
+	if !checkContext(w, m, promptTokens, req.maxTokens()) {
 		return
 	}
 
@@ -222,6 +218,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 			g.plans[i] = s.defaultChatPlan(&req, prompt, i)
 		}
 	}
+	for i := range g.plans {
+		adjustForToolChoice(&g.plans[i], choice, reply != nil && reply.FinishReason != "")
+	}
 	if reply != nil {
 		g.promptOverride, g.completionOverride = reply.PromptTokens, reply.CompletionTokens
 		if g.promptOverride > 0 {
@@ -233,6 +232,26 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.respond(w, r)
+}
+
+// checkContext answers 400 with vLLM's messages when the prompt, or the
+// prompt and max_tokens, do not fit the model's context; it reports whether
+// they fit.
+func checkContext(w http.ResponseWriter, m *model, promptTokens, maxTokens int) bool {
+	L, N := strconv.Itoa(m.maxModelLen), strconv.Itoa(promptTokens)
+	if promptTokens >= m.maxModelLen {
+		writeError(w, http.StatusBadRequest, TypeBadRequest, "This model's maximum context length is "+L+
+			" tokens. However, your request has "+N+" input tokens. Please reduce the length of the input messages.", "")
+		return false
+	}
+	if maxTokens > 0 && promptTokens+maxTokens > m.maxModelLen {
+		mt := strconv.Itoa(maxTokens)
+		writeError(w, http.StatusBadRequest, TypeBadRequest, "'max_tokens' or 'max_completion_tokens' is too large: "+mt+
+			". This model's maximum context length is "+L+" tokens and your request has "+N+" input tokens ("+
+			mt+" > "+L+" - "+N+").", "")
+		return false
+	}
+	return true
 }
 
 // replyFor returns the scripted reply of a request: the handler's, or the
@@ -278,6 +297,22 @@ func (s *Server) defaultChatPlan(req *ChatRequest, prompt string, choice int) ch
 	}
 	p.content = generateText(seed, 0, n)
 	return p
+}
+
+// adjustForToolChoice applies vLLM's rules for a choice that calls tools: a
+// named tool choice finishes with "stop" (not "tool_calls"), and a named or
+// required tool choice has content "" rather than null.
+func adjustForToolChoice(p *choicePlan, choice string, explicitFinish bool) {
+	if len(p.calls) == 0 {
+		return
+	}
+	named := strings.HasPrefix(choice, "function:")
+	if named || choice == "required" {
+		p.hasContent = true
+	}
+	if named && !explicitFinish && p.finish == "tool_calls" {
+		p.finish = "stop"
+	}
 }
 
 // reasoningWanted reports whether the request leaves thinking on.
@@ -331,6 +366,24 @@ func appendUsage(b []byte, prompt, completion int, details bool) []byte {
 	return append(b, '}')
 }
 
+// appendFingerprint appends the system fingerprint, or null.
+func appendFingerprint(b []byte, fp string) []byte {
+	if fp == "" {
+		return append(b, "null"...)
+	}
+	return appendString(b, fp)
+}
+
+// appendChunkFingerprint appends ,"system_fingerprint":fp to a stream chunk
+// when a fingerprint is configured.
+func appendChunkFingerprint(b []byte, fp string) []byte {
+	if fp == "" {
+		return b
+	}
+	b = append(b, `,"system_fingerprint":`...)
+	return appendString(b, fp)
+}
+
 // appendStopReason appends null, a string or an integer.
 func appendStopReason(b []byte, v any) []byte {
 	switch v := v.(type) {
@@ -375,20 +428,24 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 		} else {
 			b = append(b, "null"...)
 		}
-		b = append(b, `,"refusal":null,"annotations":null,"audio":null,"function_call":null,"tool_calls":[`...)
-		for j, c := range p.calls {
-			if j > 0 {
-				b = append(b, ',')
+		b = append(b, `,"refusal":null,"annotations":null,"audio":null,"function_call":null`...)
+		if len(p.calls) > 0 {
+			b = append(b, `,"tool_calls":[`...)
+			for j, c := range p.calls {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"id":`...)
+				b = appendString(b, c.id)
+				b = append(b, `,"type":"function","function":{"name":`...)
+				b = appendString(b, c.name)
+				b = append(b, `,"arguments":`...)
+				b = appendString(b, c.args)
+				b = append(b, "}}"...)
 			}
-			b = append(b, `{"id":`...)
-			b = appendString(b, c.id)
-			b = append(b, `,"type":"function","function":{"name":`...)
-			b = appendString(b, c.name)
-			b = append(b, `,"arguments":`...)
-			b = appendString(b, c.args)
-			b = append(b, "}}"...)
+			b = append(b, ']')
 		}
-		b = append(b, `],"`...)
+		b = append(b, `,"`...)
 		b = append(b, rf...)
 		b = append(b, `":`...)
 		if len(p.reasoning) > 0 {
@@ -406,11 +463,13 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 		b = appendString(b, p.finish)
 		b = append(b, `,"stop_reason":`...)
 		b = appendStopReason(b, p.stopReason)
-		b = append(b, `,"token_ids":null}`...)
+		b = append(b, `,"token_ids":null,"routed_experts":null}`...)
 	}
-	b = append(b, `],"service_tier":null,"system_fingerprint":null,"usage":`...)
+	b = append(b, `],"service_tier":null,"system_fingerprint":`...)
+	b = appendFingerprint(b, g.s.cfg.fingerprint)
+	b = append(b, `,"usage":`...)
 	b = appendUsage(b, g.promptTokens, g.completionTokens(), true)
-	b = append(b, `,"prompt_logprobs":null,"prompt_token_ids":null,"kv_transfer_params":null}`...)
+	b = append(b, `,"prompt_logprobs":null,"prompt_token_ids":null,"kv_transfer_params":null,"metrics":null}`...)
 	g.s.respond(w, r, b)
 }
 
@@ -507,11 +566,15 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 		b = appendString(b, g.model)
 		b = append(b, `,"choices":[{"index":`...)
 	}
-	tail := func() {
+	fp := g.s.cfg.fingerprint
+	tail := func(terminal bool) {
 		b = append(b, ']')
 		if continuous {
 			b = append(b, `,"usage":`...)
 			b = appendUsage(b, g.promptTokens, completion, false)
+		}
+		if terminal && !includeUsage {
+			b = appendChunkFingerprint(b, fp)
 		}
 		b = append(b, '}')
 	}
@@ -520,7 +583,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 		head()
 		b = strconv.AppendInt(b, int64(i), 10)
 		b = append(b, `,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}`...)
-		tail()
+		tail(false)
 		if !es.send(b, false) {
 			return
 		}
@@ -623,7 +686,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 			} else {
 				b = append(b, `,"finish_reason":null}`...)
 			}
-			tail()
+			tail(last)
 			if !es.send(b, isToken) {
 				return
 			}
@@ -638,6 +701,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 		b = appendString(b, g.model)
 		b = append(b, `,"choices":[],"usage":`...)
 		b = appendUsage(b, g.promptTokens, g.completionTokens(), false)
+		b = appendChunkFingerprint(b, fp)
 		b = append(b, '}')
 		if !es.send(b, false) {
 			return

@@ -236,10 +236,6 @@ func appendCompletionLogprobs(b []byte, pieces []string, off, pos, top int) []by
 	return append(b, "]}"...)
 }
 
-func (g *completionGen) fingerprint() string {
-	return "vllm-" + g.s.cfg.version + "-vllmtest"
-}
-
 func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 	n := 0
 	for i := range g.plans {
@@ -278,7 +274,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 		b = append(b, `,"token_ids":null,"prompt_logprobs":null,"prompt_token_ids":null,"routed_experts":null}`...)
 	}
 	b = append(b, `],"service_tier":null,"system_fingerprint":`...)
-	b = appendString(b, g.fingerprint())
+	b = appendFingerprint(b, g.s.cfg.fingerprint)
 	b = append(b, `,"usage":`...)
 	b = appendUsage(b, g.promptTokens, g.completionTokens(), true)
 	b = append(b, `,"kv_transfer_params":null,"metrics":null}`...)
@@ -337,11 +333,13 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 			} else {
 				b = append(b, `null,"stop_reason":null`...)
 			}
-			b = append(b, `}],"usage":`...)
+			b = append(b, `,"prompt_token_ids":null,"token_ids":null}]`...)
 			if continuous {
+				b = append(b, `,"usage":`...)
 				b = appendUsage(b, g.promptTokens, completion, false)
-			} else {
-				b = append(b, "null"...)
+			}
+			if last && !includeUsage {
+				b = appendChunkFingerprint(b, g.s.cfg.fingerprint)
 			}
 			b = append(b, '}')
 			if !es.send(b, isToken) {
@@ -358,6 +356,7 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 		b = appendString(b, g.model)
 		b = append(b, `,"choices":[],"usage":`...)
 		b = appendUsage(b, g.promptTokens, g.completionTokens(), false)
+		b = appendChunkFingerprint(b, g.s.cfg.fingerprint)
 		b = append(b, '}')
 		if !es.send(b, false) {
 			return

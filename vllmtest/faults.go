@@ -24,7 +24,7 @@ const (
 	// FaultDrop closes the connection without finishing the response: a
 	// stream after After events (or after Bytes bytes of body when Bytes is
 	// positive); another response after Bytes bytes of body (0: before the
-	// headers).
+	// headers). A negative After drops any request before the headers.
 	FaultDrop
 	// FaultTruncate cuts a JSON payload in half: the body of a non-streaming
 	// response (sent complete, with a matching Content-Length), or the event
@@ -51,7 +51,8 @@ const (
 	// body; then it goes on normally.
 	FaultStall
 	// FaultReset resets the TCP connection (RST, through SO_LINGER 0): in a
-	// stream after After events, otherwise before any response.
+	// stream after After events (before the headers when After is
+	// negative), otherwise before any response.
 	FaultReset
 )
 
@@ -75,8 +76,10 @@ func (k FaultKind) String() string {
 type Fault struct {
 	// Kind selects the fault.
 	Kind FaultKind
-	// Path restricts the fault to requests whose path ends with it, e.g.
-	// "/chat/completions"; empty matches every request.
+	// Path restricts the fault to requests for that path, given with or
+	// without the "/v1" prefix ("/chat/completions" matches
+	// "/v1/chat/completions"; "/health" matches "/health"); empty matches
+	// every request.
 	Path string
 
 	// Status, Type, Message and Param make the error of FaultStatus and
@@ -108,7 +111,7 @@ type Fault struct {
 }
 
 func (f *Fault) matches(path string) bool {
-	return f.Path == "" || strings.HasSuffix(path, f.Path)
+	return f.Path == "" || path == f.Path || path == "/v1"+f.Path
 }
 
 func (f *Fault) status() int {
@@ -166,12 +169,12 @@ func (f *Fault) beforeHeaders(w http.ResponseWriter, x *exchange) bool {
 			return true
 		}
 	case FaultReset:
-		if !stream {
+		if !stream || f.After < 0 {
 			resetConn(w)
 			return true
 		}
 	case FaultDrop:
-		if !stream && f.Bytes <= 0 {
+		if !stream && f.Bytes <= 0 || f.After < 0 {
 			panic(http.ErrAbortHandler)
 		}
 	}

@@ -166,12 +166,13 @@ func (s *Server) lookupModel(name string) (*model, bool) {
 	return nil, false
 }
 
-// checkModel answers 404 with vLLM's message when name is not served and
-// returns false; it returns the model otherwise.
+// checkModel answers 404 with vLLM's message (type NotFoundError, param
+// null) when name is not served and returns false; it returns the model
+// otherwise.
 func (s *Server) checkModel(w http.ResponseWriter, name string) (*model, bool) {
 	m, ok := s.lookupModel(name)
 	if !ok {
-		writeError(w, http.StatusNotFound, TypeNotFound, "The model `"+name+"` does not exist.", "model")
+		writeError(w, http.StatusNotFound, TypeNotFound, "The model `"+name+"` does not exist.", "")
 		return nil, false
 	}
 	return m, true

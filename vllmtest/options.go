@@ -43,6 +43,7 @@ type config struct {
 	version        string
 	maxModelLen    int
 	maxBody        int64
+	fingerprint    string
 }
 
 func defaultConfig() config {
@@ -155,4 +156,13 @@ func WithFault(f Fault) Option {
 // WithVersion sets the version reported by /version (default DefaultVersion).
 func WithVersion(v string) Option {
 	return func(c *config) { c.version = v }
+}
+
+// WithSystemFingerprint makes responses carry system_fingerprint fp, as
+// vLLM does when it is set ("vllm-<version>-<hash>"): in every non-streaming
+// response, and in a stream on the final chunk (the usage chunk when usage is
+// requested, else each choice's finish chunk). Without it the field is null
+// and absent from streams.
+func WithSystemFingerprint(fp string) Option {
+	return func(c *config) { c.fingerprint = fp }
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -121,27 +120,22 @@ func runBatch(ctx context.Context, e *env, args []string) error {
 	if cfg.errs == "" {
 		cfg.errs = strings.TrimSuffix(cfg.out, ".jsonl") + ".errors.jsonl"
 	}
-	opts, err := f.g.clientOptions(vllm.WithMaxConnsPerHost(cfg.concurrency))
+	c, err := f.g.client(
+		vllm.WithMaxConnsPerHost(cfg.concurrency),
+		vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: cfg.retries + 1, BaseDelay: cfg.backoff, MaxDelay: 30 * time.Second}),
+	)
 	if err != nil {
 		return err
 	}
-	var clients []*vllm.Client
-	for _, u := range f.g.baseURLs() {
-		c, err := vllm.New(u, opts...)
-		if err != nil {
-			return err
-		}
-		clients = append(clients, c)
-	}
-	b := &batchRun{e: e, cfg: cfg, clients: clients}
+	defer c.Close()
+	b := &batchRun{e: e, cfg: cfg, c: c}
 	return b.run(ctx)
 }
 
 type batchRun struct {
-	e       *env
-	cfg     batchConfig
-	clients []*vllm.Client
-	next    atomic.Uint64 // round-robin over clients
+	e   *env
+	cfg batchConfig
+	c   *vllm.Client
 
 	out     *os.File
 	outMu   sync.Mutex
@@ -275,21 +269,10 @@ func (b *batchRun) reportBad(line int, customID, reason string) {
 	b.errFile.Write(append(rec, '\n'))
 }
 
-// runItem sends one request, retrying retryable failures on the next base
-// URL, and appends its result.
+// runItem sends one request (the client retries retryable failures, on
+// another base URL when there are several) and appends its result.
 func (b *batchRun) runItem(ctx context.Context, it batchItem) {
-	var body []byte
-	var err error
-	for attempt := 0; ; attempt++ {
-		c := b.clients[int(b.next.Add(1)-1)%len(b.clients)]
-		body, err = sendBatchRequest(ctx, c, &it.in)
-		if err == nil || !vllm.IsRetryable(err) || attempt >= b.cfg.retries || ctx.Err() != nil {
-			break
-		}
-		if !sleepCtx(ctx, backoffDelay(b.cfg.backoff, attempt)) {
-			break
-		}
-	}
+	body, err := sendBatchRequest(ctx, b.c, &it.in)
 	out := batchOutput{ID: "vllm-" + randomHex(16), CustomID: it.in.CustomID}
 	var ae *vllm.APIError
 	switch {
@@ -429,16 +412,6 @@ func (b *batchRun) startProgress(start time.Time) (stop func()) {
 		d := int(b.done.Load()) + b.already
 		return d, b.total, fmt.Sprintf("%d http errors, %d bad lines", b.httpErrors.Load(), b.badLines.Load())
 	})
-}
-
-// backoffDelay is the wait before retry attempt+1: base doubled per attempt,
-// with full jitter, capped at 30 s.
-func backoffDelay(base time.Duration, attempt int) time.Duration {
-	d := base << min(attempt, 10)
-	if d > 30*time.Second || d <= 0 {
-		d = 30 * time.Second
-	}
-	return time.Duration(rand.Int64N(int64(d)) + 1)
 }
 
 // sleepCtx waits d or until ctx is done; it reports whether d elapsed.

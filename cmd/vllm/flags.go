@@ -98,13 +98,19 @@ func (g *globals) clientOptions(extra ...vllm.Option) ([]vllm.Option, error) {
 	return append(opts, extra...), nil
 }
 
-// client returns a client for the first base URL.
+// client returns a client for the base URL; with several (comma-separated)
+// the first is the base URL and the others are replicas (WithEndpoints):
+// calls are spread over them and a retry goes to another one.
 func (g *globals) client(extra ...vllm.Option) (*vllm.Client, error) {
 	opts, err := g.clientOptions(extra...)
 	if err != nil {
 		return nil, err
 	}
-	return vllm.New(g.baseURLs()[0], opts...)
+	urls := g.baseURLs()
+	if len(urls) > 1 {
+		opts = append(opts, vllm.WithEndpoints(urls[1:]...))
+	}
+	return vllm.New(urls[0], opts...)
 }
 
 // resolveModel returns the model to use: --model, VLLM_MODEL, or the only
@@ -113,9 +119,9 @@ func (g *globals) resolveModel(ctx context.Context, c *vllm.Client) (string, err
 	if g.model != "" {
 		return g.model, nil
 	}
-	m, err := onlyModel(ctx, c)
+	m, err := c.Models.Default(ctx)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("no --model given (nor VLLM_MODEL): %w", err)
 	}
 	g.model = m
 	return m, nil
@@ -177,6 +183,15 @@ func (f *cmdFlags) parse(e *env, args []string) ([]string, error) {
 	}
 	f.g.resolve(e.getenv)
 	return pos, nil
+}
+
+// parseNoArgs is parse for commands that take no positional argument.
+func (f *cmdFlags) parseNoArgs(e *env, args []string) error {
+	pos, err := f.parse(e, args)
+	if err == nil && len(pos) > 0 {
+		err = usagef("unexpected argument %q", pos[0])
+	}
+	return err
 }
 
 // consumedDashDash reports whether Parse stopped at a "--" terminator.

@@ -80,11 +80,17 @@ func main() {
 	relay := make(chan os.Signal, 2)
 	e.signals = relay
 	go func() {
+		interrupted := false
 		for s := range sig {
 			if takenSignals.Load() {
 				relay <- s
 				continue
 			}
+			if interrupted {
+				// A second interrupt: stop waiting for a clean end.
+				os.Exit(130)
+			}
+			interrupted = true
 			cancel()
 		}
 	}()

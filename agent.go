@@ -1,0 +1,295 @@
+package vllm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+)
+
+// DefaultMaxRounds is the round limit of an Agent whose MaxRounds is not set.
+const DefaultMaxRounds = 10
+
+// ErrRoundLimit matches a *RoundLimitError.
+var ErrRoundLimit = errors.New("vllm: agent round limit reached")
+
+// AgentTool is a tool an Agent can run: its definition, sent to the model,
+// and the Go function that answers a call of it.
+type AgentTool struct {
+	// Def is the tool's definition (name, description, parameters schema).
+	Def Tool
+	// Run answers a call. Its result is sent to the model as the tool
+	// message's content: a string as it is, anything else as JSON. An error
+	// is sent as "error: <message>", for the model to read and react to.
+	Run func(ctx context.Context, call ToolCall) (any, error)
+}
+
+// Func makes an AgentTool of a Go function whose arguments are a struct (or
+// map) type: the parameters schema is derived from Args (see JSONSchemaFor:
+// json tags name the fields, `description:"…"` and `enum:"…"` tags add to
+// them), and each call's arguments are decoded into an Args before fn runs.
+// Arguments that do not decode are reported to the model as a tool error.
+func Func[Args, Result any](name, description string, fn func(ctx context.Context, args Args) (Result, error)) (AgentTool, error) {
+	def, err := ToolFor[Args](name, description)
+	if err != nil {
+		return AgentTool{}, err
+	}
+	if fn == nil {
+		return AgentTool{}, missing("tools[" + name + "] function")
+	}
+	return AgentTool{Def: def, Run: func(ctx context.Context, call ToolCall) (any, error) {
+		var args Args
+		if err := call.DecodeArguments(&args); err != nil {
+			return nil, err
+		}
+		return fn(ctx, args)
+	}}, nil
+}
+
+// MustFunc is Func panicking on error, for tools declared at package level.
+func MustFunc[Args, Result any](name, description string, fn func(ctx context.Context, args Args) (Result, error)) AgentTool {
+	t, err := Func(name, description, fn)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Agent runs the tool-use loop: it sends the conversation with its tools,
+// runs the tools the model calls, appends their results and sends again,
+// until the model answers without calling a tool or MaxRounds model calls
+// have been made.
+//
+// An Agent is safe for concurrent use once configured: each Run keeps its
+// own history.
+type Agent struct {
+	// Client sends the requests.
+	Client *Client
+	// Request is the template of every request: Model (required), sampling
+	// settings, tool choice, extra fields. Its Messages are ignored (Run
+	// takes the conversation); its Tools are sent along with the agent's.
+	Request ChatRequest
+	// Tools are the tools the agent runs.
+	Tools []AgentTool
+	// MaxRounds is the number of model calls after which Run gives up with
+	// a *RoundLimitError (default DefaultMaxRounds).
+	MaxRounds int
+	// Parallel runs the calls of one model turn concurrently; their
+	// results are appended in the order of the calls either way.
+	Parallel bool
+	// KeepReasoning sends the model's reasoning back in the history (see
+	// ChatResponse.AssistantMessageWithReasoning).
+	KeepReasoning bool
+	// OnToolResult, when set, is called after each tool call ran (from the
+	// goroutine that ran it when Parallel is set).
+	OnToolResult func(call ToolCall, result string, err error)
+	// RequestOptions apply to every request the agent sends.
+	RequestOptions []RequestOption
+}
+
+// NewAgent returns an Agent for model with the given tools.
+func NewAgent(c *Client, model string, tools ...AgentTool) *Agent {
+	return &Agent{Client: c, Request: ChatRequest{Model: model}, Tools: tools}
+}
+
+// AgentResult is the outcome of an agent run.
+type AgentResult struct {
+	// Response is the model's final response.
+	Response *ChatResponse
+	// Messages is the whole conversation: the input, every assistant turn,
+	// every tool result, and the final answer.
+	Messages []Message
+	// Rounds is the number of model calls made; ToolCalls the number of
+	// tool calls run.
+	Rounds, ToolCalls int
+}
+
+// Content returns the final answer's content.
+func (r *AgentResult) Content() string { return r.Response.Content() }
+
+// RoundLimitError is an agent run that reached its round limit while the
+// model still called tools. Messages is the conversation so far (the last
+// tool results included): pass it to Run again to go on.
+type RoundLimitError struct {
+	// Limit is the round limit that was reached (Agent.MaxRounds).
+	Limit int
+	// Messages is the conversation so far.
+	Messages []Message
+}
+
+// Error names the limit.
+func (e *RoundLimitError) Error() string {
+	return "vllm: agent stopped after " + strconv.Itoa(e.Limit) + " rounds (MaxRounds " + strconv.Itoa(e.Limit) +
+		") while the model still called tools"
+}
+
+// Is matches ErrRoundLimit.
+func (e *RoundLimitError) Is(target error) bool { return target == ErrRoundLimit }
+
+// Run runs the loop on the conversation messages (left unmodified) and returns
+// the final answer with the whole conversation. A failed request ends the run
+// with its error; a failing tool does not (its error goes to the model).
+func (a *Agent) Run(ctx context.Context, messages []Message) (*AgentResult, error) {
+	return a.run(ctx, messages, func(ctx context.Context, req *ChatRequest) (*ChatResponse, error) {
+		return a.Client.Chat.Create(ctx, req, a.RequestOptions...)
+	})
+}
+
+// run is the loop, with send making one model call.
+func (a *Agent) run(ctx context.Context, messages []Message, send func(context.Context, *ChatRequest) (*ChatResponse, error)) (*AgentResult, error) {
+	if a.Client == nil {
+		return nil, missing("agent client")
+	}
+	byName, err := a.toolIndex()
+	if err != nil {
+		return nil, err
+	}
+	limit := a.MaxRounds
+	if limit <= 0 {
+		limit = DefaultMaxRounds
+	}
+	req := a.Request
+	req.Tools = make([]Tool, 0, len(a.Request.Tools)+len(a.Tools))
+	req.Tools = append(req.Tools, a.Request.Tools...)
+	for _, t := range a.Tools {
+		req.Tools = append(req.Tools, t.Def)
+	}
+	res := &AgentResult{Messages: append([]Message(nil), messages...)}
+	for res.Rounds < limit {
+		req.Messages = res.Messages
+		resp, err := send(ctx, &req)
+		if err != nil {
+			return nil, err
+		}
+		res.Rounds++
+		msg := resp.AssistantMessage()
+		if a.KeepReasoning {
+			msg = resp.AssistantMessageWithReasoning()
+		}
+		res.Messages = append(res.Messages, msg)
+		calls := resp.ToolCalls()
+		if len(calls) == 0 {
+			res.Response = resp
+			return res, nil
+		}
+		results, err := a.runTools(ctx, byName, calls)
+		if err != nil {
+			return nil, err
+		}
+		res.ToolCalls += len(calls)
+		res.Messages = append(res.Messages, results...)
+	}
+	return nil, &RoundLimitError{Limit: limit, Messages: res.Messages}
+}
+
+// toolIndex maps tool names to tools, rejecting unnamed or duplicate tools.
+func (a *Agent) toolIndex() (map[string]*AgentTool, error) {
+	byName := make(map[string]*AgentTool, len(a.Tools))
+	for i := range a.Tools {
+		t := &a.Tools[i]
+		name := t.Def.Function.Name
+		switch {
+		case name == "":
+			return nil, missing("tools[" + strconv.Itoa(i) + "].function.name")
+		case t.Run == nil:
+			return nil, missing("tools[" + name + "] function")
+		case byName[name] != nil:
+			return nil, invalid("tools["+strconv.Itoa(i)+"].function.name", "%q is given twice", name)
+		}
+		byName[name] = t
+	}
+	return byName, nil
+}
+
+// runTools runs the calls of one model turn and returns their tool messages
+// in call order. It fails only when ctx ends.
+func (a *Agent) runTools(ctx context.Context, byName map[string]*AgentTool, calls []ToolCall) ([]Message, error) {
+	out := make([]Message, len(calls))
+	one := func(i int) {
+		out[i] = a.runTool(ctx, byName, calls[i])
+	}
+	if a.Parallel && len(calls) > 1 {
+		var wg sync.WaitGroup
+		for i := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				one(i)
+			}()
+		}
+		wg.Wait()
+	} else {
+		for i := range calls {
+			if ctx.Err() != nil {
+				break
+			}
+			one(i)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	return out, nil
+}
+
+// runTool runs one call and returns its tool message: the result, or the
+// error (unknown tool, bad arguments, the tool's error, a panic) as text.
+func (a *Agent) runTool(ctx context.Context, byName map[string]*AgentTool, call ToolCall) Message {
+	result, err := func() (result any, err error) {
+		t := byName[call.Name]
+		if t == nil {
+			return nil, fmt.Errorf("unknown tool %q", call.Name)
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("tool %q panicked: %v", call.Name, p)
+			}
+		}()
+		return t.Run(ctx, call)
+	}()
+	id := call.ID
+	if id == "" {
+		id = "call-" + call.Name // a server that sent no id; the message still needs one
+	}
+	var msg Message
+	if err != nil {
+		msg, _ = ToolResult(id, err)
+	} else if msg, err = ToolResult(id, result); err != nil {
+		msg, _ = ToolResult(id, err)
+	}
+	if a.OnToolResult != nil {
+		a.OnToolResult(call, msg.Content, err)
+	}
+	return msg
+}
+
+// RunStream is Run with every model call streamed (Chat.Stream): onEvent
+// receives each event of each round as it arrives — content, reasoning,
+// tool-call deltas and the assembled calls, usage, the end of each round
+// (EventDone) — while the loop runs the tools between rounds as Run does.
+// onEvent runs on the calling goroutine; nil ignores the events.
+func (a *Agent) RunStream(ctx context.Context, messages []Message, onEvent func(ChatEvent)) (*AgentResult, error) {
+	return a.run(ctx, messages, func(ctx context.Context, req *ChatRequest) (*ChatResponse, error) {
+		return streamTurn(ctx, a.Client, req, a.RequestOptions, onEvent)
+	})
+}
+
+// streamTurn streams one model call, forwarding its events, and returns
+// the accumulated response.
+func streamTurn(ctx context.Context, c *Client, req *ChatRequest, opts []RequestOption, onEvent func(ChatEvent)) (*ChatResponse, error) {
+	s, err := c.Chat.Stream(ctx, req, opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	for s.Next() {
+		if onEvent != nil {
+			onEvent(s.Event())
+		}
+	}
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	return s.Response(), nil
+}

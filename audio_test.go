@@ -1,0 +1,259 @@
+package vllm_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vllmgo/vllm"
+)
+
+var boundaryRE = regexp.MustCompile(`vllm-go-[0-9a-f]{30}`)
+
+// TestTranscribeMultipartGolden checks the exact multipart bytes sent.
+func TestTranscribeMultipartGolden(t *testing.T) {
+	s, c := newStub(t, reply{Body: `{"text":"Hello world.","usage":{"type":"duration","seconds":3}}`})
+	tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{
+		File: vllm.AudioFromBytes("clip.wav", []byte("RIFF\x00\x01wave")), Model: "openai/whisper-large-v3",
+		Language: "en", Prompt: "A greeting.", ResponseFormat: vllm.AudioJSON, Temperature: vllm.Ptr(0.0),
+		TimestampGranularities: []string{"segment"}, Extra: map[string]string{"vllm_xargs": `{"k":1}`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := s.got()
+	m := boundaryRE.FindString(req.ContentType)
+	if req.Path != "/v1/audio/transcriptions" || req.ContentType != "multipart/form-data; boundary="+m || m == "" {
+		t.Fatalf("sent %s with %q", req.Path, req.ContentType)
+	}
+	body := strings.ReplaceAll(string(req.Body), m, "B")
+	field := func(name, value string) string {
+		return "--B\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n"
+	}
+	want := field("model", "openai/whisper-large-v3") + field("language", "en") + field("prompt", "A greeting.") +
+		field("response_format", "json") + field("temperature", "0") + field("timestamp_granularities[]", "segment") +
+		field("vllm_xargs", `{"k":1}`) +
+		"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF\x00\x01wave\r\n--B--\r\n"
+	if body != want {
+		t.Fatalf("body\n got %q\nwant %q", body, want)
+	}
+	if tr.Text != "Hello world." || tr.Usage == nil || tr.Usage.Seconds != 3 || tr.Usage.Type != "duration" || len(tr.Raw) == 0 {
+		t.Fatalf("transcription %+v", tr)
+	}
+}
+
+func TestTranslateVerboseAndText(t *testing.T) {
+	verbose := `{"duration":"3.52","language":"en","text":"Hello.","segments":[{"id":0,"avg_logprob":-0.2,"compression_ratio":1.1,"end":3.5,"no_speech_prob":null,"seek":0,"start":0.0,"temperature":0.0,"text":"Hello.","tokens":[50364,2425]}],"words":null}`
+	s, c := newStub(t, reply{Body: verbose})
+	tr, err := c.Audio.Translate(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.mp3", []byte("ID3")), ResponseFormat: vllm.AudioVerboseJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.got(); got.Path != "/v1/audio/translations" || !strings.Contains(string(got.Body), "Content-Type: audio/mpeg") {
+		t.Fatalf("sent %s %q", got.Path, got.Body)
+	}
+	if tr.Duration != 3.52 || tr.Language != "en" || len(tr.Segments) != 1 || tr.Segments[0].End != 3.5 || tr.Segments[0].NoSpeechProb != nil || len(tr.Segments[0].Tokens) != 2 {
+		t.Fatalf("verbose %+v", tr)
+	}
+	_, c = newStub(t, reply{ContentType: "text/plain; charset=utf-8", Body: "1\n00:00:00,000 --> 00:00:03,500\nHello.\n"})
+	tr, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: vllm.AudioSRT})
+	if err != nil || tr.Text != "1\n00:00:00,000 --> 00:00:03,500\nHello.\n" {
+		t.Fatalf("srt %q %v", tr.Text, err)
+	}
+}
+
+func TestAudioFromFileAndErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "speech.flac")
+	if err := os.WriteFile(path, []byte("fLaC-data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, c := newStub(t, reply{Body: `{"text":"ok","usage":{"type":"duration","seconds":1}}`})
+	if _, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromFile(path)}); err != nil {
+		t.Fatal(err)
+	}
+	if b := string(s.got().Body); !strings.Contains(b, `filename="speech.flac"`) || !strings.Contains(b, "Content-Type: audio/flac\r\n\r\nfLaC-data\r\n") {
+		t.Fatalf("body %q", b)
+	}
+	n := s.count()
+	_, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromFile(filepath.Join(t.TempDir(), "missing.wav"))})
+	var pe *vllm.ParamError
+	if !errors.As(err, &pe) || pe.Field != "file" {
+		t.Fatalf("missing file: %v", err)
+	}
+	for _, req := range []*vllm.AudioRequest{nil, {}, {File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: "mp3"}, {File: vllm.AudioFromBytes("a.wav", nil), Temperature: vllm.Ptr(1.5)}} {
+		if _, err := c.Audio.Transcribe(ctxT(t), req); !errors.Is(err, vllm.ErrInvalidParameter) {
+			t.Fatalf("%+v: %v", req, err)
+		}
+	}
+	if s.count() != n {
+		t.Fatal("an invalid request was sent")
+	}
+	s.mu.Lock()
+	s.rep = reply{Status: 400, Body: vllmError400}
+	s.mu.Unlock()
+	_, err = c.Audio.Translate(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)})
+	var ae *vllm.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 400 {
+		t.Fatalf("err = %v", err)
+	}
+	s.mu.Lock()
+	s.rep = reply{Body: `{"text":`}
+	s.mu.Unlock()
+	if _, err = c.Audio.Translate(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)}); !errors.Is(err, vllm.ErrInvalidResponse) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// gateReader yields first, then blocks until gate is closed (or a second
+// passes), then yields rest.
+type gateReader struct {
+	first, rest []byte
+	gate        chan struct{}
+	stage       int
+	timedOut    bool
+}
+
+func (g *gateReader) Read(p []byte) (int, error) {
+	switch g.stage {
+	case 0:
+		g.stage = 1
+		return copy(p, g.first), nil
+	case 1:
+		select {
+		case <-g.gate:
+		case <-time.After(time.Second):
+			g.timedOut = true
+		}
+		g.stage = 2
+		return copy(p, g.rest), nil
+	}
+	return 0, io.EOF
+}
+
+// TestAudioUploadStreams proves the upload is streamed: the reader only
+// yields its second half after the server has received the first.
+func TestAudioUploadStreams(t *testing.T) {
+	gate := make(chan struct{})
+	gotc := make(chan []byte, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		mr := multipart.NewReader(r.Body, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				break
+			}
+			if p.FormName() != "file" {
+				continue
+			}
+			buf := make([]byte, 5)
+			if _, err := io.ReadFull(p, buf); err == nil && string(buf) == "first" {
+				close(gate)
+			}
+			rest, _ := io.ReadAll(p)
+			gotc <- append(buf, rest...)
+		}
+		io.WriteString(w, `{"text":"ok","usage":{"type":"duration","seconds":1}}`)
+	}))
+	defer srv.Close()
+	c, _ := vllm.New(srv.URL + "/v1")
+	g := &gateReader{first: []byte("first"), rest: []byte("-second"), gate: gate}
+	if _, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", g)}); err != nil {
+		t.Fatal(err)
+	}
+	got := <-gotc
+	if g.timedOut || string(got) != "first-second" {
+		t.Fatalf("the upload was buffered (timed out %v), server got %q", g.timedOut, got)
+	}
+}
+
+// TestAudioUploadNoLeak: the server rejects the upload without reading it;
+// the goroutine feeding the pipe must end and the client must keep working.
+func TestAudioUploadNoLeak(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(413)
+		io.WriteString(w, `{"error":{"message":"too large","type":"BadRequestError","param":null,"code":413}}`)
+	}))
+	defer srv.Close()
+	c, _ := vllm.New(srv.URL + "/v1")
+	base := runtimeGoroutines()
+	big := io.LimitReader(zeroReader{}, 8<<20)
+	_, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", big)})
+	var ae *vllm.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 413 {
+		t.Fatalf("err = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", io.LimitReader(zeroReader{}, 8<<20))})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled: %v", err)
+	}
+	if err := c.Health(ctxT(t)); err != nil {
+		t.Fatalf("client unusable after the failed upload: %v", err)
+	}
+	c.HTTPClient().CloseIdleConnections()
+	waitGoroutines(t, base)
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestAudioRetry: a replayable upload is sent again whole after a 503; a
+// reader cannot be, and says so.
+func TestAudioRetry(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	var calls int
+	count := func() int { mu.Lock(); defer mu.Unlock(); return calls }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		if calls%2 == 1 {
+			w.WriteHeader(503)
+			io.WriteString(w, `{"error":{"message":"busy","type":"ServiceUnavailableError","param":null,"code":503}}`)
+			return
+		}
+		bodies = append(bodies, boundaryRE.ReplaceAllString(string(b), "B"))
+		io.WriteString(w, `{"text":"ok","usage":{"type":"duration","seconds":1}}`)
+	}))
+	defer srv.Close()
+	c, err := vllm.New(srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", []byte("abc"))})
+	mu.Lock()
+	first := bodies[0]
+	mu.Unlock()
+	if err != nil || tr.Text != "ok" || count() != 2 || !strings.Contains(first, "\r\n\r\nabc\r\n--B--") {
+		t.Fatalf("bytes: %v %+v calls %d body %q", err, tr, count(), first)
+	}
+	_, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", strings.NewReader("abc"))})
+	var pe *vllm.ParamError
+	if !errors.As(err, &pe) || pe.Field != "file" || !strings.Contains(err.Error(), "cannot be sent again") || count() != 3 {
+		t.Fatalf("reader: %v (calls %d)", err, count())
+	}
+}

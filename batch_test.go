@@ -1,0 +1,216 @@
+package vllm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/vllmtest"
+)
+
+func TestBatchOrderErrorsAndProgress(t *testing.T) {
+	defer checkLeaks(t)()
+	inputs := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	var progress []vllm.BatchProgress
+	results := vllm.RunBatch(context.Background(), inputs, func(ctx context.Context, i int) (string, error) {
+		time.Sleep(time.Duration(10-i) * time.Millisecond) // later items finish first
+		if i%3 == 0 {
+			return "", fmt.Errorf("item %d failed", i)
+		}
+		return "v" + strconv.Itoa(i), nil
+	}, &vllm.BatchOptions{Concurrency: 4, OnProgress: func(p vllm.BatchProgress) { progress = append(progress, p) }})
+	if len(results) != 10 {
+		t.Fatalf("%d results", len(results))
+	}
+	for i, r := range results {
+		if r.Index != i {
+			t.Fatalf("result %d has index %d", i, r.Index)
+		}
+		if i%3 == 0 {
+			if r.Err == nil || r.Err.Error() != fmt.Sprintf("item %d failed", i) || errors.Is(r.Err, vllm.ErrBatchStopped) {
+				t.Fatalf("item %d: %v", i, r.Err)
+			}
+		} else if r.Err != nil || r.Value != "v"+strconv.Itoa(i) {
+			t.Fatalf("item %d: %q %v", i, r.Value, r.Err)
+		}
+	}
+	if len(progress) != 10 {
+		t.Fatalf("%d progress calls", len(progress))
+	}
+	seen := map[int]bool{}
+	for k, p := range progress {
+		seen[p.Index] = true
+		if p.Done != k+1 || p.Total != 10 || (p.Err != nil) != (p.Index%3 == 0) {
+			t.Fatalf("progress %d: %+v", k, p)
+		}
+	}
+	if last := progress[9]; last.Failed != 4 || len(seen) != 10 {
+		t.Fatalf("last progress %+v, %d items seen", last, len(seen))
+	}
+}
+
+func TestStreamBatchCompletionOrder(t *testing.T) {
+	defer checkLeaks(t)()
+	gates := []chan struct{}{make(chan struct{}), make(chan struct{}), make(chan struct{})}
+	var order []int
+	close(gates[2])
+	for r := range vllm.StreamBatch(context.Background(), []int{0, 1, 2}, func(ctx context.Context, i int) (int, error) {
+		<-gates[i]
+		return i * 10, nil
+	}, &vllm.BatchOptions{Concurrency: 3}) {
+		order = append(order, r.Index)
+		if r.Value != r.Index*10 || r.Err != nil {
+			t.Fatalf("result %+v", r)
+		}
+		if r.Index > 0 {
+			close(gates[r.Index-1]) // release the next item only now
+		}
+	}
+	if fmt.Sprint(order) != "[2 1 0]" {
+		t.Fatalf("order %v", order)
+	}
+}
+
+func TestBatchConcurrencyBound(t *testing.T) {
+	defer checkLeaks(t)()
+	var cur, peak atomic.Int32
+	inputs := make([]int, 12)
+	vllm.RunBatch(context.Background(), inputs, func(ctx context.Context, _ int) (int, error) {
+		v := cur.Add(1)
+		for p := peak.Load(); v > p && !peak.CompareAndSwap(p, v); p = peak.Load() {
+		}
+		time.Sleep(5 * time.Millisecond)
+		cur.Add(-1)
+		return 0, nil
+	}, &vllm.BatchOptions{Concurrency: 3})
+	if p := peak.Load(); p > 3 || p < 1 {
+		t.Fatalf("peak concurrency %d, limit 3", p)
+	}
+	// Empty input: nothing runs, no result.
+	if r := vllm.RunBatch(context.Background(), []int(nil), func(context.Context, int) (int, error) { panic("ran") }, nil); len(r) != 0 {
+		t.Fatal(r)
+	}
+}
+
+func TestBatchStopOnError(t *testing.T) {
+	defer checkLeaks(t)()
+	boom := errors.New("boom")
+	var ran atomic.Int32
+	results := vllm.RunBatch(context.Background(), []int{0, 1, 2, 3, 4}, func(ctx context.Context, i int) (int, error) {
+		ran.Add(1)
+		if i == 1 {
+			return 0, boom
+		}
+		return i, nil
+	}, &vllm.BatchOptions{Concurrency: 1, StopOnError: true})
+	if ran.Load() != 2 || results[0].Err != nil || !errors.Is(results[1].Err, boom) {
+		t.Fatalf("ran %d, results %+v", ran.Load(), results)
+	}
+	for _, r := range results[2:] {
+		if !errors.Is(r.Err, vllm.ErrBatchStopped) || errors.Is(r.Err, boom) || !contains(r.Err.Error(), "item 1 failed: boom") {
+			t.Fatalf("item %d: %v", r.Index, r.Err)
+		}
+	}
+}
+
+// TestBatchCancelOnVLLMTest cancels a batch of slow requests: running ones
+// end with the cancellation, the rest never start, no goroutine is left, and
+// the client still works.
+func TestBatchCancelOnVLLMTest(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	defer c.Close()
+	srv.FailNext(4, vllmtest.Fault{Kind: vllmtest.FaultNone, HeaderDelay: 5 * time.Second})
+	reqs := make([]*vllm.ChatRequest, 10)
+	for i := range reqs {
+		reqs[i] = chatReq()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	waitStarted := make(chan struct{})
+	go func() {
+		waitFor(t, "4 requests at the server", func() bool { return len(srv.Requests()) == 4 })
+		cancel()
+		close(waitStarted)
+	}()
+	start := time.Now()
+	results := c.Chat.CreateBatch(ctx, reqs, &vllm.BatchOptions{Concurrency: 4})
+	<-waitStarted
+	if time.Since(start) > 4*time.Second {
+		t.Fatal("the batch waited for the slow responses")
+	}
+	var cancelled, skipped int
+	for _, r := range results {
+		switch {
+		case errors.Is(r.Err, vllm.ErrBatchStopped) && errors.Is(r.Err, context.Canceled):
+			skipped++
+		case errors.Is(r.Err, context.Canceled):
+			cancelled++
+		default:
+			t.Fatalf("item %d: %v", r.Index, r.Err)
+		}
+	}
+	if cancelled != 4 || skipped != 6 || len(srv.Requests()) != 4 {
+		t.Fatalf("cancelled %d, skipped %d, requests %d", cancelled, skipped, len(srv.Requests()))
+	}
+	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+		t.Fatalf("client after cancelled batch: %v", err)
+	}
+}
+
+func TestStreamBatchBreak(t *testing.T) {
+	defer checkLeaks(t)()
+	var started, finished atomic.Int32
+	n := 0
+	for r := range vllm.StreamBatch(context.Background(), make([]int, 20), func(ctx context.Context, _ int) (int, error) {
+		started.Add(1)
+		defer finished.Add(1)
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(time.Millisecond):
+			return 1, nil
+		}
+	}, &vllm.BatchOptions{Concurrency: 2}) {
+		n++
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		break
+	}
+	// The loop's exit waited for every running item.
+	if n != 1 || started.Load() != finished.Load() || started.Load() >= 20 {
+		t.Fatalf("yielded %d, started %d, finished %d", n, started.Load(), finished.Load())
+	}
+}
+
+// Three requests run two at a time; the results come back in input order.
+func ExampleRunBatch() {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
+		return &vllmtest.Reply{Content: "echo: " + r.Chat.Messages[0].Text()}
+	}))
+	defer srv.Close()
+	c, _ := vllm.New(srv.URL)
+
+	prompts := []string{"one", "two", "three"}
+	results := vllm.RunBatch(context.Background(), prompts, func(ctx context.Context, p string) (string, error) {
+		resp, err := c.Chat.Create(ctx, &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User(p)}})
+		if err != nil {
+			return "", err
+		}
+		return resp.Content(), nil
+	}, &vllm.BatchOptions{Concurrency: 2})
+	for _, r := range results {
+		fmt.Println(r.Index, r.Value, r.Err)
+	}
+	// Output:
+	// 0 echo: one <nil>
+	// 1 echo: two <nil>
+	// 2 echo: three <nil>
+}

@@ -1,0 +1,140 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// The benchmarks run only under -bench: the scenarios are rendered on first
+// use. Compare runs with benchstat:
+//
+//	go test -run '^$' -bench . -count 10 | tee new.txt
+//	benchstat old.txt new.txt
+//
+// Sub-benchmark names are scenario=…/client=… so that benchstat can put
+// the clients side by side: benchstat -col /client new.txt
+
+// Sizes of the benchmark scenarios.
+const (
+	streamChunks   = 20000 // content and reasoning scenarios
+	toolCalls      = 4
+	toolFragments  = 5000 // per call
+	chatChars      = 2000 // content of the non-streaming response
+	chatConcurrent = 64
+)
+
+var (
+	benchOnce   sync.Once
+	benchServer *Server
+	benchRows   []*Row
+	benchStream []*Scenario
+	benchChat   *Scenario
+)
+
+func benchSetup() {
+	benchOnce.Do(func() {
+		benchStream = []*Scenario{
+			ContentScenario(streamChunks),
+			ReasoningScenario(streamChunks, "reasoning"),
+			ReasoningScenario(streamChunks, "reasoning_content"),
+			ToolCallsScenario(toolCalls, toolFragments),
+		}
+		benchChat = ChatScenario(chatChars)
+		benchServer = NewServer(append(benchStream, benchChat)...)
+		benchRows = NewRows(benchServer.URL)
+	})
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchServer != nil {
+		for _, r := range benchRows {
+			r.Close()
+		}
+		benchServer.Close()
+	}
+	os.Exit(code)
+}
+
+// BenchmarkStream reads each streaming scenario with each client, one
+// request per iteration, verifying every result exactly. Besides ns/op and
+// allocs/op it reports ns/event and allocs/event, an event being one chunk
+// that carries generated text (allocations are counted in the whole process,
+// so the in-process server's few per request are included, as the floor
+// row shows).
+func BenchmarkStream(b *testing.B) {
+	benchSetup()
+	for _, sc := range benchStream {
+		b.Run("scenario="+sc.Name, func(b *testing.B) {
+			for _, row := range benchRows {
+				b.Run("client="+row.Name, func(b *testing.B) { benchStreamRow(b, row, sc) })
+			}
+		})
+	}
+}
+
+func benchStreamRow(b *testing.B, row *Row, sc *Scenario) {
+	if reason, ok := Unsupported(row.Name, sc.Name); ok {
+		b.Skip(reason)
+	}
+	if row.Name == RowOurs && !oursStreamsYet {
+		b.Skip("Chat.Stream is not merged into this branch yet")
+	}
+	ctx := context.Background()
+	if _, err := Measure(ctx, row, sc); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(sc.Body)))
+	b.ReportAllocs()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	n := 0
+	for b.Loop() {
+		res, err := row.Do(ctx, sc)
+		if err == nil {
+			err = sc.Verify(res)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	runtime.ReadMemStats(&m1)
+	events := float64(n * sc.Deltas)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/event")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/events, "allocs/event")
+}
+
+// BenchmarkChat64 sends non-streaming chat requests from 64 concurrent
+// goroutines per client, verifying every response; it reports requests per
+// second besides ns/op (wall time divided by requests).
+func BenchmarkChat64(b *testing.B) {
+	benchSetup()
+	for _, row := range benchRows {
+		b.Run("client="+row.Name, func(b *testing.B) {
+			ctx := context.Background()
+			if _, err := Measure(ctx, row, benchChat); err != nil {
+				b.Fatal(err)
+			}
+			procs := runtime.GOMAXPROCS(0)
+			b.SetParallelism((chatConcurrent + procs - 1) / procs)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					res, err := row.Do(ctx, benchChat)
+					if err == nil {
+						err = benchChat.Verify(res)
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+}

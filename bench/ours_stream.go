@@ -1,0 +1,43 @@
+//go:build vllmstream
+
+package bench
+
+import (
+	"context"
+	"strings"
+
+	"github.com/vllmgo/vllm"
+)
+
+// oursStream reads a chat stream with this module's client the way a caller
+// keeping the text would: every content and reasoning delta appended to a
+// builder, tool calls taken whole from the tool-call-done events.
+func oursStream(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest) (Result, error) {
+	s, err := c.Chat.Stream(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	defer s.Close()
+	var res Result
+	var content, reasoning strings.Builder
+	for ev, err := range s.Events() {
+		if err != nil {
+			return res, err
+		}
+		switch ev.Type {
+		case vllm.EventContent:
+			content.WriteString(ev.Text)
+		case vllm.EventReasoning:
+			reasoning.WriteString(ev.Text)
+		case vllm.EventToolCallDone:
+			tc := ev.ToolCall
+			res.ToolCalls = append(res.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
+		case vllm.EventUsage:
+			res.Usage = Usage{ev.Usage.PromptTokens, ev.Usage.CompletionTokens, ev.Usage.TotalTokens}
+		case vllm.EventFinish:
+			res.FinishReason = ev.FinishReason
+		}
+	}
+	res.Content, res.Reasoning = content.String(), reasoning.String()
+	return res, nil
+}

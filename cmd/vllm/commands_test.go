@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vllmgo/vllm/vllmtest"
+)
+
+func serverEnv(srv *vllmtest.Server) map[string]string {
+	return map[string]string{"VLLM_BASE_URL": srv.URL}
+}
+
+func TestModelsAndHealth(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("base-a"), vllmtest.WithLoRA("sql-lora", "base-a", "/adapters/sql"), vllmtest.WithMaxModelLen(4096))
+	defer srv.Close()
+	r := runCLI(t, "", serverEnv(srv), "models")
+	if r.code != 0 || r.stdout != "base-a\tmax_model_len=4096\nsql-lora\tparent=base-a\n" {
+		t.Fatalf("models: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, "", serverEnv(srv), "models", "--json")
+	var ml struct{ Data []map[string]any }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &ml) != nil || len(ml.Data) != 2 {
+		t.Fatalf("models --json: %s", r.stdout)
+	}
+	r = runCLI(t, "", serverEnv(srv), "health")
+	if r.code != 0 || r.stdout != "ok "+srv.URL+" (vLLM "+vllmtest.DefaultVersion+")\n" {
+		t.Fatalf("health: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	srv.Close()
+	r = runCLI(t, "", serverEnv(srv), "health")
+	if r.code != exitFailure || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("health of a closed server: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestChatOneShotSendsFlagsAndPrintsAnswer(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m1"), vllmtest.WithReasoning(3))
+	defer srv.Close()
+	srv.Enqueue(vllmtest.Reply{Content: "Paris.", Reasoning: "The capital of France"})
+	r := runCLI(t, "", serverEnv(srv), "chat", "--system", "Be brief.", "--temperature", "0", "--top-k", "-1",
+		"--max-tokens", "50", "--stop", "END", "--stop", "STOP", "--seed", "7",
+		"--extra", `{"chat_template_kwargs":{"enable_thinking":true}}`, "--no-stream", "Capital", "of", "France?")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if r.stdout != "Paris.\n" || r.stderr != "The capital of France\n" {
+		t.Fatalf("stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	req, _ := srv.LastRequest()
+	want := `{"model":"m1","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Capital of France?"}],` +
+		`"temperature":0,"max_tokens":50,"stop":["END","STOP"],"seed":7,"top_k":-1,"chat_template_kwargs":{"enable_thinking":true}}`
+	if string(req.Body) != want {
+		t.Fatalf("body\n got %s\nwant %s", req.Body, want)
+	}
+
+	// The prompt from stdin, the model chosen because the server has one,
+	// reasoning hidden.
+	srv.Enqueue(vllmtest.Reply{Content: "4", Reasoning: "2+2"})
+	r = runCLI(t, "What is 2+2?\n", serverEnv(srv), "chat", "--reasoning", "hide", "--no-stream")
+	if r.code != 0 || r.stdout != "4\n" || r.stderr != "" {
+		t.Fatalf("stdin prompt: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if req, _ := srv.LastRequest(); req.Chat.Messages[0].Text() != "What is 2+2?" || req.Chat.Model != "m1" {
+		t.Fatalf("request %s", req.Body)
+	}
+
+	// --json prints the server's response as received.
+	srv.Enqueue(vllmtest.Reply{Content: "hi"})
+	r = runCLI(t, "", serverEnv(srv), "chat", "--json", "hello")
+	var resp struct {
+		Object  string
+		Choices []struct{ Message struct{ Content string } }
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &resp) != nil || resp.Object != "chat.completion" || resp.Choices[0].Message.Content != "hi" {
+		t.Fatalf("--json: %q %q", r.stdout, r.stderr)
+	}
+}
+
+func TestChatErrorsAreOneLine(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("a"), vllmtest.WithModel("b"))
+	defer srv.Close()
+	r := runCLI(t, "", serverEnv(srv), "chat", "hi")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "no --model given") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("several models: exit %d %q", r.code, r.stderr)
+	}
+	r = runCLI(t, "", serverEnv(srv), "chat", "--model", "zzz", "--no-stream", "hi")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "404") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("unknown model: exit %d %q", r.code, r.stderr)
+	}
+	keyed := vllmtest.NewServer(vllmtest.WithAPIKey("right"))
+	defer keyed.Close()
+	r = runCLI(t, "", map[string]string{"VLLM_BASE_URL": keyed.URL, "VLLM_API_KEY": "wrong-key-123", "VLLM_MODEL": "m"}, "chat", "hi")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "401") || strings.Contains(r.stderr, "wrong-key-123") {
+		t.Fatalf("bad key: exit %d %q", r.code, r.stderr)
+	}
+	r = runCLI(t, "", map[string]string{"VLLM_BASE_URL": keyed.URL, "VLLM_MODEL": "vllmtest-model"}, "--api-key", "right", "chat", "--no-stream", "hi")
+	if r.code != 0 {
+		t.Fatalf("right key: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestCompleteOneShot(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	srv.Enqueue(vllmtest.Reply{Content: " upon a time"})
+	r := runCLI(t, "", serverEnv(srv), "complete", "--max-tokens", "5", "--echo", "--no-stream", "Once")
+	if r.code != 0 || r.stdout != "Once upon a time\n" {
+		t.Fatalf("exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	req, _ := srv.LastRequest()
+	if want := `{"model":"vllmtest-model","prompt":"Once","max_tokens":5}`; string(req.Body) != want {
+		t.Fatalf("body %s", req.Body)
+	}
+}
+
+func TestChatSavesAndImages(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	png := filepath.Join(dir, "dot.png")
+	// A 1x1 PNG.
+	os.WriteFile(png, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"), 0o644)
+	r := runCLI(t, "", serverEnv(srv), "chat", "--no-stream", "--image", png, "What is this?")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	req, _ := srv.LastRequest()
+	if !strings.Contains(string(req.Body), `"content":[{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo`) {
+		t.Fatalf("body %s", req.Body)
+	}
+	notImage := filepath.Join(dir, "x.txt")
+	os.WriteFile(notImage, []byte("hello"), 0o644)
+	if r := runCLI(t, "", serverEnv(srv), "chat", "--image", notImage, "hi"); r.code != exitUsage {
+		t.Fatalf("text file as image: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestMockServesUntilInterrupted(t *testing.T) {
+	cmd := exec.Command(binPath, "mock", "--addr", "127.0.0.1:0", "--model", "mock-model", "--reasoning", "2")
+	cmd.Env = []string{}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	first, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(first, "http://127.0.0.1:") || !strings.HasSuffix(first, "/v1\n") {
+		t.Fatalf("first line %q, %v", first, err)
+	}
+	base := strings.TrimSpace(first)
+	r := runCLI(t, "", map[string]string{"VLLM_BASE_URL": base}, "models")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "mock-model\t") {
+		t.Fatalf("models from mock: %q %q", r.stdout, r.stderr)
+	}
+	r = runCLI(t, "", map[string]string{"VLLM_BASE_URL": base}, "chat", "--no-stream", "hi")
+	if r.code != 0 || r.stdout == "" || r.stderr == "" { // stderr: the reasoning
+		t.Fatalf("chat with mock: %q %q", r.stdout, r.stderr)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("mock exited with %v after Ctrl-C", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("mock did not stop on Ctrl-C")
+	}
+}

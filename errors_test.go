@@ -1,0 +1,369 @@
+package vllm
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestAPIErrorBodies(t *testing.T) {
+	longHTML := "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>" +
+		strings.Repeat("<!-- padding to exceed the snippet -->", 20) + "<hr><center>nginx</center></body></html>"
+	fixture := func(name string) string {
+		b, err := os.ReadFile("testdata/fixtures/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, tc := range []struct {
+		name                 string
+		status               int
+		body                 string
+		msg, typ, param, cod string
+	}{
+		{"nested (current vLLM)", 404, `{"error":{"message":"The model ` + "`nope`" + ` does not exist.","type":"NotFoundError","param":"model","code":404}}`,
+			"The model `nope` does not exist.", "NotFoundError", "model", "404"},
+		{"flat (older vLLM)", 400, `{"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","param":null,"code":400}`,
+			"This model's maximum context length is 4096 tokens.", "BadRequestError", "", "400"},
+		{"simulator 429 fixture", 429, fixture("llmd-sim-error-429.json"),
+			"Simulated error triggered by X-Return-Error header (code 429)", "RateLimitError", "", "429"},
+		{"simulator 404 fixture", 404, fixture("llmd-sim-error-404-model.json"),
+			"The model `nope` does not exist.", "NotFoundError", "", "404"},
+		{"FastAPI detail string", 404, `{"detail":"Not Found"}`, "Not Found", "", "", ""},
+		{"FastAPI validation list", 422, `{"detail":[{"type":"missing","loc":["body","messages"],"msg":"Field required","input":{}},{"type":"float_type","loc":["body","temperature"],"msg":"Input should be a valid number"}]}`,
+			"body.messages: Field required; body.temperature: Input should be a valid number", "", "", ""},
+		{"string error (proxies)", 401, `{"error":"Unauthorized"}`, "Unauthorized", "", "", ""},
+		{"string code", 401, `{"error":{"message":"bad key","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`,
+			"bad key", "invalid_request_error", "", "invalid_api_key"},
+		{"HTML proxy page", 502, longHTML, snippet([]byte(longHTML)), "", "", ""},
+		{"plain text", 503, "upstream connect error or disconnect/reset before headers", "upstream connect error or disconnect/reset before headers", "", "", ""},
+		{"empty body", 500, "", "Internal Server Error", "", "", ""},
+		{"JSON without error fields", 500, `{"status":"bad"}`, `{"status":"bad"}`, "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := newWireServer(t, tc.status, tc.body)
+			ws.header.Set("X-Request-Id", "req-abc")
+			ws.header.Set("Retry-After", "3")
+			if !strings.HasPrefix(tc.body, "{") {
+				ws.header.Set("Content-Type", "text/html")
+			}
+			_, err := ws.client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
+			var ae *APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("err = %T %v", err, err)
+			}
+			if ae.StatusCode != tc.status || ae.Message != tc.msg || ae.Type != tc.typ || ae.Param != tc.param || ae.Code != tc.cod {
+				t.Fatalf("got status %d message %q type %q param %q code %q", ae.StatusCode, ae.Message, ae.Type, ae.Param, ae.Code)
+			}
+			if string(ae.Body) != tc.body || ae.RequestID != "req-abc" || ae.RetryAfter != "3" {
+				t.Fatalf("body %q request id %q retry-after %q", ae.Body, ae.RequestID, ae.RetryAfter)
+			}
+			if len(ae.Message) > messageLen+len("…") {
+				t.Fatalf("message not bounded: %d bytes", len(ae.Message))
+			}
+		})
+	}
+}
+
+func TestAPIErrorMessageAndSentinels(t *testing.T) {
+	e := &APIError{StatusCode: 404, Message: "The model `x` does not exist.", Type: "NotFoundError", Param: "model", RequestID: "r1"}
+	if got, want := e.Error(), "vllm: HTTP 404 Not Found (NotFoundError): The model `x` does not exist. [param model] [request r1]"; got != want {
+		t.Fatalf("Error()\n got %s\nwant %s", got, want)
+	}
+	wrapped := fmt.Errorf("calling: %w", e)
+	if !errors.Is(wrapped, ErrModelNotFound) || errors.Is(wrapped, ErrUnauthorized) || errors.Is(wrapped, ErrRateLimited) {
+		t.Fatal("404 model sentinels")
+	}
+	if errors.Is(&APIError{StatusCode: 404, Message: "Not Found"}, ErrModelNotFound) {
+		t.Fatal("a 404 of an unknown route is not a missing model")
+	}
+	for _, s := range []int{401, 403} {
+		if !errors.Is(&APIError{StatusCode: s}, ErrUnauthorized) {
+			t.Fatalf("%d is not ErrUnauthorized", s)
+		}
+	}
+	if !errors.Is(&APIError{StatusCode: 429}, ErrRateLimited) {
+		t.Fatal("429 is not ErrRateLimited")
+	}
+	if got := (&APIError{StatusCode: 599}).Error(); got != "vllm: HTTP 599" {
+		t.Fatalf("unknown status: %q", got)
+	}
+}
+
+func TestAPIErrorBodyBounded(t *testing.T) {
+	big := `{"error":{"message":"` + strings.Repeat("x", 100<<10) + `"}}`
+	ws := newWireServer(t, 400, big)
+	_, err := ws.client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
+	var ae *APIError
+	if !errors.As(err, &ae) || len(ae.Body) != maxErrorBody {
+		t.Fatalf("body of %d bytes kept: %v", len(ae.Body), err)
+	}
+	if len(ae.Message) > snippetLen+len("…") {
+		t.Fatalf("message of %d bytes", len(ae.Message))
+	}
+	// A long message in a complete JSON body is kept up to messageLen.
+	ws = newWireServer(t, 400, `{"error":{"message":"`+strings.Repeat("y", 10000)+`","type":"BadRequestError","code":400}}`)
+	_, err = ws.client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
+	if !errors.As(err, &ae) || len(ae.Message) != messageLen+len("…") || ae.Type != "BadRequestError" {
+		t.Fatalf("long message: %d bytes, type %q", len(ae.Message), ae.Type)
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestIsRetryable(t *testing.T) {
+	transport := func(err error) error {
+		return &TransportError{Op: "send", Method: "POST", URL: "http://h/v1/x", Err: err}
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"408", &APIError{StatusCode: 408}, true},
+		{"429", &APIError{StatusCode: 429}, true},
+		{"500", &APIError{StatusCode: 500}, true},
+		{"502", &APIError{StatusCode: 502}, true},
+		{"503", &APIError{StatusCode: 503}, true},
+		{"504", &APIError{StatusCode: 504}, true},
+		{"400", &APIError{StatusCode: 400}, false},
+		{"401", &APIError{StatusCode: 401}, false},
+		{"403", &APIError{StatusCode: 403}, false},
+		{"404", &APIError{StatusCode: 404}, false},
+		{"422", &APIError{StatusCode: 422}, false},
+		{"wrapped 503", fmt.Errorf("x: %w", &APIError{StatusCode: 503}), true},
+		{"param error", missing("model"), false},
+		{"decode error", newDecodeError("x", []byte("<html>"), errors.New("bad")), false},
+		{"connection reset", transport(&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), true},
+		{"connection refused", transport(&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), true},
+		{"EOF before response", transport(io.EOF), true},
+		{"client timeout", transport(fmt.Errorf("%w: no response within 1s", ErrTimeout)), true},
+		{"caller deadline", transport(context.DeadlineExceeded), true},
+		{"network timeout", transport(timeoutErr{}), true},
+		{"caller cancel", transport(context.Canceled), false},
+		{"bare ECONNRESET", syscall.ECONNRESET, true},
+		{"bad certificate", transport(&tlsVerifyErr{}), false},
+		{"unknown authority", transport(&url.Error{Op: "Post", URL: "u", Err: x509.UnknownAuthorityError{}}), false},
+		{"hostname mismatch", transport(x509.HostnameError{Host: "h", Certificate: &x509.Certificate{}}), false},
+		{"other error", errors.New("boom"), false},
+		{"stream transport", &StreamError{Kind: KindTransport, Err: io.ErrUnexpectedEOF}, true},
+		{"stream idle", &StreamError{Kind: KindIdleTimeout, Err: ErrTimeout}, true},
+		{"stream EOF", &StreamError{Kind: KindUnexpectedEOF}, true},
+		{"stream malformed", &StreamError{Kind: KindMalformed}, false},
+		{"stream too large", &StreamError{Kind: KindTooLarge}, false},
+		{"stream error event 503", &StreamError{Kind: KindErrorEvent, API: &APIError{StatusCode: 503}}, true},
+		{"stream error event 400", &StreamError{Kind: KindErrorEvent, API: &APIError{StatusCode: 400}}, false},
+	} {
+		if got := IsRetryable(tc.err); got != tc.want {
+			t.Errorf("%s: IsRetryable(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
+	}
+}
+
+// tlsVerifyErr stands for *tls.CertificateVerificationError, which wraps an
+// x509 error.
+type tlsVerifyErr struct{}
+
+func (*tlsVerifyErr) Error() string { return "tls: failed to verify certificate" }
+func (*tlsVerifyErr) Unwrap() error {
+	return x509.CertificateInvalidError{Reason: x509.Expired}
+}
+
+func TestErrorKindsMatchSentinels(t *testing.T) {
+	te := &TransportError{Op: "send", Method: "POST", URL: "u", Err: fmt.Errorf("%w: x", ErrTimeout)}
+	if !errors.Is(te, ErrTimeout) || !te.Timeout() {
+		t.Fatal("transport timeout")
+	}
+	if errors.Is(&TransportError{Err: io.EOF}, ErrTimeout) {
+		t.Fatal("EOF is not a timeout")
+	}
+	de := newDecodeError("chat completion response", []byte(`{"id": oops}`), fmt.Errorf("x"))
+	if !errors.Is(de, ErrInvalidResponse) {
+		t.Fatal("decode error sentinel")
+	}
+	pe := missing("model")
+	if !errors.Is(pe, ErrMissingParameter) || !errors.Is(pe, ErrInvalidParameter) {
+		t.Fatal("missing param sentinels")
+	}
+	if errors.Is(invalid("top_p", "bad"), ErrMissingParameter) {
+		t.Fatal("invalid is not missing")
+	}
+	se := &StreamError{Kind: KindErrorEvent, API: &APIError{StatusCode: 429, Message: "slow down"}, Events: 3}
+	var ae *APIError
+	if !errors.Is(se, ErrStream) || !errors.As(se, &ae) || !errors.Is(se, ErrRateLimited) || errors.Is(se, ErrTimeout) {
+		t.Fatal("stream error event sentinels")
+	}
+	if got := se.Error(); got != "vllm: stream failed after 3 events: error event: HTTP 429 Too Many Requests: slow down" {
+		t.Fatalf("stream error text %q", got)
+	}
+	idle := &StreamError{Kind: KindIdleTimeout, Err: ErrTimeout}
+	if !errors.Is(idle, ErrTimeout) || !errors.Is(idle, ErrStream) {
+		t.Fatal("idle timeout sentinels")
+	}
+	if StreamErrorKind(99).String() != "stream error 99" || KindTooLarge.String() != "event too large" {
+		t.Fatal("kind names")
+	}
+}
+
+func TestDecodeErrorOnBadBodies(t *testing.T) {
+	html := "<html><body>Welcome to the proxy login page</body></html>"
+	for _, tc := range []struct {
+		body, contains string
+	}{
+		{html, "Welcome to the proxy"},
+		{`{"id":"x","choices":[{"index":0,"message":{"role":"assist`, "unexpected end of JSON input"},
+		{`{"id":"x","choices":"not a list"}`, "at byte"},
+	} {
+		ws := newWireServer(t, 200, tc.body)
+		_, err := ws.client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
+		var de *DecodeError
+		if !errors.As(err, &de) || !errors.Is(err, ErrInvalidResponse) || IsRetryable(err) {
+			t.Fatalf("%q: err %T %v", tc.body, err, err)
+		}
+		if !strings.Contains(err.Error(), tc.contains) || de.What != "chat completion response" {
+			t.Fatalf("%q: %v", tc.body, err)
+		}
+	}
+}
+
+// TestTransportFailures exercises real network failures end to end.
+func TestTransportFailures(t *testing.T) {
+	ctx := context.Background()
+	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
+	noGoroutineLeaks(t)
+
+	t.Run("connection refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		c, _ := New("http://"+addr+"/v1", WithAPIKey("sk-very-secret"))
+		_, err = c.Chat.Create(ctx, req)
+		var te *TransportError
+		if !errors.As(err, &te) || !IsRetryable(err) || !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("err %T %v", err, err)
+		}
+		if strings.Contains(err.Error(), "sk-very-secret") || !strings.Contains(err.Error(), addr) {
+			t.Fatalf("error text %q", err)
+		}
+	})
+
+	t.Run("connection closed before response", func(t *testing.T) {
+		srv := newHijackServer(t)
+		c, _ := New(srv + "/v1")
+		_, err := c.Chat.Create(ctx, req)
+		var te *TransportError
+		if !errors.As(err, &te) || !IsRetryable(err) || te.Op != "send" {
+			t.Fatalf("err %T %v", err, err)
+		}
+	})
+
+	t.Run("client timeout waiting for headers", func(t *testing.T) {
+		release := make(chan struct{})
+		ws := newSlowServer(t, release, false)
+		defer close(release)
+		c, _ := New(ws+"/v1", WithTimeout(50*time.Millisecond))
+		_, err := c.Chat.Create(ctx, req)
+		var te *TransportError
+		if !errors.As(err, &te) || !errors.Is(err, ErrTimeout) || !IsRetryable(err) || !strings.Contains(err.Error(), "no response within 50ms") {
+			t.Fatalf("err %T %v", err, err)
+		}
+	})
+
+	t.Run("per-request timeout overrides the client's", func(t *testing.T) {
+		release := make(chan struct{})
+		ws := newSlowServer(t, release, false)
+		defer close(release)
+		c, _ := New(ws+"/v1", WithTimeout(time.Hour))
+		_, err := c.Chat.Create(ctx, req, WithRequestTimeout(30*time.Millisecond))
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("err %v", err)
+		}
+	})
+
+	t.Run("timeout while reading the body", func(t *testing.T) {
+		release := make(chan struct{})
+		ws := newSlowServer(t, release, true)
+		defer close(release)
+		c, _ := New(ws+"/v1", WithTimeout(80*time.Millisecond))
+		_, err := c.Chat.Create(ctx, req)
+		var te *TransportError
+		if !errors.As(err, &te) || te.Op != "read response" || !errors.Is(err, ErrTimeout) {
+			t.Fatalf("err %T %v", err, err)
+		}
+	})
+
+	t.Run("caller cancels", func(t *testing.T) {
+		release := make(chan struct{})
+		ws := newSlowServer(t, release, false)
+		defer close(release)
+		c, _ := New(ws + "/v1")
+		cctx, cancel := context.WithCancel(ctx)
+		time.AfterFunc(20*time.Millisecond, cancel)
+		_, err := c.Chat.Create(cctx, req)
+		if !errors.Is(err, context.Canceled) || IsRetryable(err) || errors.Is(err, ErrTimeout) {
+			t.Fatalf("err %v", err)
+		}
+	})
+
+	t.Run("caller deadline", func(t *testing.T) {
+		release := make(chan struct{})
+		ws := newSlowServer(t, release, false)
+		defer close(release)
+		c, _ := New(ws + "/v1")
+		dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		defer cancel()
+		_, err := c.Chat.Create(dctx, req)
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+// TestErrorResponseKeepsConnection: a large error body is drained, so the
+// next request reuses the connection.
+func TestErrorResponseKeepsConnection(t *testing.T) {
+	var conns atomic.Int32
+	ws := newWireServer(t, 500, `{"error":{"message":"`+strings.Repeat("z", 100<<10)+`"}}`, func(s *http.Server) {
+		s.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		}
+	})
+	c := ws.client(t)
+	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
+	for i := 0; i < 3; i++ {
+		if _, err := c.Chat.Create(context.Background(), req); err == nil {
+			t.Fatal("no error")
+		}
+	}
+	ws.mu.Lock()
+	ws.status, ws.body = 200, []byte(minimalChat)
+	ws.mu.Unlock()
+	if _, err := c.Chat.Create(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections for 4 sequential requests", n)
+	}
+}

@@ -1,0 +1,51 @@
+// Basic chat: a system prompt, sampling settings, stop sequences, and the
+// token usage of the answer.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+)
+
+func main() {
+	env := exampleenv.Start(nil)
+	defer env.Close()
+	ctx := context.Background()
+
+	req := &vllm.ChatRequest{
+		Model: env.Model,
+		Messages: []vllm.Message{
+			vllm.System("You are a helpful coding assistant."),
+			vllm.User("Write a haiku about Go's garbage collector."),
+		},
+	}
+	// Sampling settings are pointers: nil is "not sent", so that zero values
+	// such as temperature 0 or top_k -1 can be sent on purpose.
+	req.Temperature = vllm.Ptr(0.7)
+	req.TopP = vllm.Ptr(0.9)
+	req.TopK = vllm.Ptr(50) // a vLLM extension
+	req.MaxTokens = vllm.Ptr(128)
+	req.Stop = []string{"\n\n\n", "END"}
+
+	resp, err := env.Client.Chat.Create(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("answer:", resp.Content())
+	fmt.Println("finish reason:", resp.FinishReason())
+	if u := resp.Usage; u != nil {
+		fmt.Printf("usage: prompt=%d completion=%d total=%d\n", u.PromptTokens, u.CompletionTokens, u.TotalTokens)
+	}
+
+	// Deterministic output: temperature 0 is sent as an explicit 0.
+	req.Temperature = vllm.Ptr(0.0)
+	again, err := env.Client.Chat.Create(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("greedy answer:", again.Content())
+}

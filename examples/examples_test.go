@@ -1,0 +1,88 @@
+// Package examples_test builds every example once and runs each against its
+// embedded vllmtest server (VLLM_BASE_URL unset), checking its output.
+package examples_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// expected lists, for every example, patterns its output must match, in
+// order. Every directory holding a main.go must appear here.
+var expected = map[string][]string{
+	"quickstart": {`(?m)^server: http://127\.0\.0\.1:\d+/v1$`, `(?m)^model:  vllmtest-model$`, `(?m)^answer: \S+`, `(?m)^tokens: \d+ prompt \+ \d+ completion = \d+$`},
+	"basic-chat": {`(?m)^answer: \S+`, `(?m)^finish reason: stop$`, `(?m)^usage: prompt=\d+ completion=\d+ total=\d+$`, `(?m)^greedy answer: \S+`},
+	"multi-turn": {`(?m)^turn 1$`, `user:      My name is Alice\.`, `(?m)^turn 3$`, `(?m)^history: 7 messages$`},
+	"tools": {`(?m)^tool call: get_weather\(\{"location": ".+"\}\) id=chatcmpl-tool-[0-9a-f]+$|(?m)^tool call: get_weather\(\{.*"location".*\}\) id=chatcmpl-tool-[0-9a-f]+$`,
+		`(?m)^answer: Based on the tool results: \{"condition":"sunny",`},
+	"tools-multiple": {`(?m)^called web_search -> \["Result 1 for `, `(?m)^tools offered: web_search, calculator$`, `(?m)^forced call: calculator\(\{"expression": `},
+	"tools-parallel": {`(?m)^the model made 2 calls at once$`, `get_weather\(\{"location":"Paris"\}\) -> \{"location":"Paris","temperature":18\}`,
+		`get_time\(\{"location":"Paris"\}\) -> \{"location":"Paris","time":"14:05"\}`, `(?m)^answer: Based on the tool results: .*temperature.*; .*time`},
+	"tools-agent": {`(?m)^round 1: lookup_population\(\{"city": `, `(?m)^answer: Based on the tool results: \{"city":.*"population":2100000\}$`},
+	"tools-errors": {`divide\(\{"a": 1, "b": 0\}\) -> \{"error":"division by zero","success":false\}`,
+		`malformed arguments: `, `sqrt\(\{"x": 2\}\) -> \{"error":"unknown tool sqrt","success":false\}`, `(?m)^answer: Based on the tool results: `},
+	"custom-headers": {`(?m)^sent X-Team: search$`, `(?m)^sent X-Tenant: acme$`, `(?m)^sent X-Request-Id: req-12345$`,
+		`(?m)^sent User-Agent: my-service/1\.2$`, `(?m)^sent body fields: request_id=req-12345 custom_field=custom_value$`},
+	"error-handling": {`rejected before sending: field "model" is required`, `the server does not serve that model`,
+		`HTTP 503 \(ServiceUnavailableError\): server overloaded, retryable: true`, `could not reach the server; retryable: true`,
+		`(?s)deadline:.*timed out; retryable: true`},
+}
+
+func TestExamples(t *testing.T) {
+	dirs, err := filepath.Glob("*/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+string(os.PathSeparator), "./...")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./examples/...: %v\n%s", err, out)
+	}
+	seen := map[string]bool{}
+	for _, m := range dirs {
+		name := filepath.Dir(m)
+		seen[name] = true
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			patterns, ok := expected[name]
+			if !ok {
+				t.Fatalf("examples/%s has no expected output in examples_test.go", name)
+			}
+			cmd := exec.Command(filepath.Join(bin, name))
+			cmd.Env = cleanEnv()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			rest := string(out)
+			for _, p := range patterns {
+				loc := regexp.MustCompile(p).FindStringIndex(rest)
+				if loc == nil {
+					t.Fatalf("output lacks %s (in order):\n%s", p, out)
+				}
+				rest = rest[loc[1]:]
+			}
+		})
+	}
+	for name := range expected {
+		if !seen[name] {
+			t.Errorf("expected output listed for missing example %s", name)
+		}
+	}
+}
+
+// cleanEnv is the environment without the VLLM_ variables, so that every
+// example runs on its embedded server.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "VLLM_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}

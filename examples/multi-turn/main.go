@@ -1,0 +1,34 @@
+// Multi-turn chat: keep the history and append each answer with
+// AssistantMessage before the next question.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+)
+
+func main() {
+	env := exampleenv.Start(nil)
+	defer env.Close()
+	ctx := context.Background()
+
+	history := []vllm.Message{vllm.System("You are a helpful assistant.")}
+	for i, question := range []string{
+		"My name is Alice.",
+		"What is my name?",
+		"Spell it backwards.",
+	} {
+		history = append(history, vllm.User(question))
+		resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{Model: env.Model, Messages: history})
+		if err != nil {
+			log.Fatal(err)
+		}
+		history = append(history, resp.AssistantMessage())
+		fmt.Printf("turn %d\n  user:      %s\n  assistant: %s\n", i+1, question, resp.Content())
+	}
+	fmt.Printf("history: %d messages\n", len(history))
+}

@@ -1,0 +1,81 @@
+// Parallel tool calls: the model calls several tools in one answer; they run
+// concurrently and every result goes back in one request.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"sync"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+)
+
+func mustTool(name, desc, schema string) vllm.Tool {
+	t, err := vllm.NewTool(name, desc, schema)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return t
+}
+
+func execute(call vllm.ToolCall) any {
+	args, err := call.ArgumentsMap()
+	if err != nil {
+		return err // sent back to the model as "error: ..."
+	}
+	switch call.Name {
+	case "get_weather":
+		return map[string]any{"location": args["location"], "temperature": 18}
+	case "get_time":
+		return map[string]any{"location": args["location"], "time": "14:05"}
+	}
+	return fmt.Errorf("unknown tool %q", call.Name)
+}
+
+func main() {
+	env := exampleenv.Start(nil)
+	defer env.Close()
+	ctx := context.Background()
+
+	schema := `{"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}`
+	req := &vllm.ChatRequest{
+		Model:             env.Model,
+		Messages:          []vllm.Message{vllm.User("Use get_weather and get_time for Paris.")},
+		Tools:             []vllm.Tool{mustTool("get_weather", "Weather in a city", schema), mustTool("get_time", "Local time in a city", schema)},
+		ParallelToolCalls: vllm.Ptr(true),
+	}
+	resp, err := env.Client.Chat.Create(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	calls := resp.ToolCalls()
+	fmt.Printf("the model made %d calls at once\n", len(calls))
+
+	results := make([]vllm.Message, len(calls))
+	var wg sync.WaitGroup
+	for i, call := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg, err := vllm.ToolResult(call.ID, execute(call))
+			if err != nil {
+				log.Fatal(err)
+			}
+			results[i] = msg
+		}()
+	}
+	wg.Wait()
+	for i, call := range calls {
+		fmt.Printf("  %s(%s) -> %s\n", call.Name, call.Arguments, results[i].Content)
+	}
+
+	req.Messages = append(req.Messages, resp.AssistantMessage())
+	req.Messages = append(req.Messages, results...)
+	final, err := env.Client.Chat.Create(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("answer:", final.Content())
+}

@@ -1,0 +1,67 @@
+// Tool calling: offer a tool, run the call the model makes, send the result
+// back, and print the final answer.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+)
+
+// weatherArgs are the arguments of get_weather. The tool's JSON schema is
+// derived from this type (ToolFor), and the call's arguments decode into it.
+type weatherArgs struct {
+	Location string `json:"location" description:"City name, e.g. Paris"`
+	Unit     string `json:"unit,omitempty" enum:"celsius,fahrenheit"`
+}
+
+func getWeather(a weatherArgs) map[string]any {
+	return map[string]any{"location": a.Location, "temperature": 22, "unit": "celsius", "condition": "sunny"}
+}
+
+func main() {
+	env := exampleenv.Start(nil)
+	defer env.Close()
+	ctx := context.Background()
+
+	weather, err := vllm.ToolFor[weatherArgs]("get_weather", "Get the current weather for a location")
+	if err != nil {
+		log.Fatal(err)
+	}
+	req := &vllm.ChatRequest{
+		Model:      env.Model,
+		Messages:   []vllm.Message{vllm.User("What is the weather like in Paris?")},
+		Tools:      []vllm.Tool{weather},
+		ToolChoice: vllm.ToolChoiceAuto,
+	}
+	resp, err := env.Client.Chat.Create(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	call, ok := resp.FirstToolCall()
+	if !ok {
+		fmt.Println("the model answered directly:", resp.Content())
+		return
+	}
+	fmt.Println("tool schema:", string(weather.Function.Parameters))
+	fmt.Printf("tool call: %s(%s) id=%s\n", call.Name, call.Arguments, call.ID)
+
+	var args weatherArgs
+	if err := call.DecodeArguments(&args); err != nil {
+		log.Fatal(err) // names the tool and shows the malformed arguments
+	}
+	result, err := vllm.ToolResult(call.ID, getWeather(args))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The assistant message carries the tool calls; the tool message answers them.
+	req.Messages = append(req.Messages, resp.AssistantMessage(), result)
+	final, err := env.Client.Chat.Create(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("answer:", final.Content())
+}

@@ -1,0 +1,236 @@
+package vllm_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vllmgo/vllm"
+)
+
+func TestMiddlewareOrderAndHeaders(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := failThenOK(t, 503)
+	defer srv.Close()
+	var mu sync.Mutex
+	var trace []string
+	mw := func(name string) vllm.Middleware {
+		return func(next vllm.RoundTrip) vllm.RoundTrip {
+			return func(ctx context.Context, req *vllm.RequestInfo) (*http.Response, error) {
+				mu.Lock()
+				trace = append(trace, name+" in "+req.Call.Op)
+				mu.Unlock()
+				req.Header.Set("X-Trace-"+name, name)
+				if id := req.Header.Get("X-Request-Id"); len(id) != 32 || id != req.Call.RequestID {
+					t.Errorf("attempt header X-Request-Id %q, call %q", id, req.Call.RequestID)
+				}
+				resp, err := next(ctx, req)
+				mu.Lock()
+				trace = append(trace, name+" out "+http.StatusText(statusOfErr(resp, err)))
+				mu.Unlock()
+				return resp, err
+			}
+		}
+	}
+	c := newClient(t, srv.URL+"/v1", fastRetry(1), vllm.WithMiddleware(mw("a"), mw("b")),
+		vllm.WithHeader("X-Client", "c"))
+	defer c.Close()
+	if _, err := c.Chat.Create(context.Background(), chatReq(), vllm.WithRequestHeader("X-Req", "r")); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"a in chat completion", "b in chat completion", "b out Service Unavailable", "a out Service Unavailable",
+		"a in chat completion", "b in chat completion", "b out OK", "a out OK",
+	}
+	if strings.Join(trace, "|") != strings.Join(want, "|") {
+		t.Fatalf("trace\n got %q\nwant %q", trace, want)
+	}
+	for _, r := range srv.requests() {
+		if r.Header.Get("X-Trace-a") != "a" || r.Header.Get("X-Trace-b") != "b" || r.Header.Get("X-Client") != "c" || r.Header.Get("X-Req") != "r" {
+			t.Fatalf("headers %v", r.Header)
+		}
+	}
+}
+
+func statusOfErr(resp *http.Response, err error) int {
+	if resp != nil {
+		return resp.StatusCode
+	}
+	var ae *vllm.APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode
+	}
+	return 0
+}
+
+func TestMiddlewareShortCircuit(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+	defer srv.Close()
+	deny := errors.New("denied by policy")
+	c := newClient(t, srv.URL+"/v1", vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip {
+		return func(ctx context.Context, req *vllm.RequestInfo) (*http.Response, error) { return nil, deny }
+	}))
+	defer c.Close()
+	if _, err := c.Chat.Create(context.Background(), chatReq()); !errors.Is(err, deny) || srv.count() != 0 {
+		t.Fatalf("err %v, %d requests", err, srv.count())
+	}
+	// A RequestInfo not made by the library is refused, not a panic.
+	var rt vllm.RoundTrip
+	c2 := newClient(t, srv.URL+"/v1", vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip { rt = next; return next }))
+	defer c2.Close()
+	if _, err := rt(context.Background(), &vllm.RequestInfo{}); err == nil {
+		t.Fatal("want an error")
+	}
+}
+
+func TestHooksCallLifecycle(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := failThenOK(t, 500)
+	defer srv.Close()
+	type key struct{}
+	var events []string
+	var result vllm.CallResult
+	var info vllm.CallInfo
+	c := newClient(t, srv.URL+"/v1", fastRetry(1), vllm.WithHooks(vllm.Hooks{
+		OnCallStart: func(ctx context.Context, call *vllm.CallInfo) context.Context {
+			events = append(events, "start")
+			return context.WithValue(ctx, key{}, "span")
+		},
+		OnRequest: func(ctx context.Context, req *vllm.RequestInfo) {
+			events = append(events, "request "+ctx.Value(key{}).(string))
+		},
+		OnResponse: func(ctx context.Context, req *vllm.RequestInfo, res vllm.AttemptResult) {
+			events = append(events, "response "+http.StatusText(res.StatusCode))
+		},
+		OnRetry: func(ctx context.Context, req *vllm.RequestInfo, err error, wait time.Duration) {
+			events = append(events, "retry")
+		},
+		OnCallEnd: func(ctx context.Context, call *vllm.CallInfo, res *vllm.CallResult) {
+			events = append(events, "end "+ctx.Value(key{}).(string))
+			result, info = *res, *call
+			result.Body = append([]byte(nil), res.Body...)
+		},
+	}))
+	defer c.Close()
+	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+		t.Fatal(err)
+	}
+	want := "start|request span|response Internal Server Error|retry|request span|response OK|end span"
+	if got := strings.Join(events, "|"); got != want {
+		t.Fatalf("events\n got %s\nwant %s", got, want)
+	}
+	if info.Op != "chat completion" || info.Method != "POST" || info.Path != "/v1/chat/completions" || info.Model != "m" ||
+		info.Stream || len(info.RequestID) != 32 || info.Start.IsZero() {
+		t.Fatalf("info %+v", info)
+	}
+	if result.Attempts != 2 || result.StatusCode != 200 || result.Err != nil || result.Endpoint != srv.URL+"/v1" ||
+		result.Usage == nil || result.Usage.TotalTokens != 11 || result.ResponseModel == "" || result.ResponseID == "" ||
+		len(result.FinishReasons) != 1 || !bytes.Equal(result.Body, chatFixture) || result.Duration <= 0 {
+		t.Fatalf("result %+v", result)
+	}
+
+	// A call that fails ends with its error.
+	srv2 := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) })
+	defer srv2.Close()
+	var ended []error
+	c2 := newClient(t, srv2.URL+"/v1", vllm.WithHooks(vllm.Hooks{OnCallEnd: func(_ context.Context, _ *vllm.CallInfo, res *vllm.CallResult) {
+		ended = append(ended, res.Err)
+	}}))
+	defer c2.Close()
+	_, err := c2.Chat.Create(context.Background(), chatReq())
+	if len(ended) != 1 || ended[0] != err {
+		t.Fatalf("ended %v, err %v", ended, err)
+	}
+}
+
+func TestLoggingRedactsAndReports(t *testing.T) {
+	defer checkLeaks(t)()
+	const key = "sk-very-secret-key-123"
+	srv := failThenOK(t, 503)
+	defer srv.Close()
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	base := strings.Replace(srv.URL, "http://", "http://user:"+key+"@", 1) + "/v1"
+	c := newClient(t, base, vllm.WithAPIKey(key), vllm.WithLogger(logger), fastRetry(1),
+		vllm.WithHeader("X-Api-Key", key))
+	defer c.Close()
+	req := chatReq()
+	req.Messages = []vllm.Message{vllm.User(strings.Repeat("long prompt ", 400))}
+	if _, err := c.Chat.Create(context.Background(), req, vllm.WithRequestHeader("Proxy-Authorization", "Basic "+key)); err != nil {
+		t.Fatal(err)
+	}
+	// A failing call is logged too.
+	srv2 := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 400) })
+	defer srv2.Close()
+	c2 := newClient(t, srv2.URL+"/v1", vllm.WithAPIKey(key), vllm.WithLogger(logger))
+	defer c2.Close()
+	if _, err := c2.Chat.Create(context.Background(), chatReq()); err == nil {
+		t.Fatal("want an error")
+	}
+	out := buf.String()
+	if strings.Contains(out, key) {
+		t.Fatalf("the API key leaked into the log:\n%s", out)
+	}
+	if !contains(out, `"msg":"vllm attempt"`, `"msg":"vllm retry"`, `"msg":"vllm call"`, `"msg":"vllm response"`,
+		`"Authorization":"[REDACTED]"`, `"X-Api-Key":"[REDACTED]"`, `"Proxy-Authorization":"[REDACTED]"`,
+		`"path":"/v1/chat/completions"`, `"model":"m"`, `"status":200`, `"attempts":2`,
+		`"prompt_tokens":`, `"completion_tokens":`, `"latency":`, `"request_id":"`, `…(truncated)`,
+		`"level":"WARN"`, `"status":400`, `Hello there sim`) {
+		t.Fatalf("log lacks fields:\n%s", out)
+	}
+	// At Info, no bodies are logged.
+	buf.Reset()
+	c3 := newClient(t, srv.URL+"/v1", vllm.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	defer c3.Close()
+	if _, err := c3.Chat.Create(context.Background(), chatReq()); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); strings.Contains(out, "Hello there sim") || strings.Contains(out, `"content"`) || !strings.Contains(out, "vllm call") {
+		t.Fatalf("info log:\n%s", out)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 400) })
+	defer srv.Close()
+	ctx := context.Background()
+
+	// Generated, sent, and kept in the error.
+	c := newClient(t, srv.URL+"/v1")
+	defer c.Close()
+	_, err := c.Chat.Create(ctx, chatReq())
+	var ae *vllm.APIError
+	sent := srv.requests()[0].Header.Get("X-Request-Id")
+	if !errors.As(err, &ae) || len(sent) != 32 || ae.RequestID != sent {
+		t.Fatalf("sent %q, error has %q", sent, ae.RequestID)
+	}
+	// Two calls get two ids.
+	c.Chat.Create(ctx, chatReq())
+	if srv.requests()[1].Header.Get("X-Request-Id") == sent {
+		t.Fatal("request id reused")
+	}
+	// The caller's id wins, per request or per client.
+	_, err = c.Chat.Create(ctx, chatReq(), vllm.WithRequestHeader("X-Request-Id", "mine"))
+	if errors.As(err, &ae); ae.RequestID != "mine" || srv.requests()[2].Header.Values("X-Request-Id")[0] != "mine" || len(srv.requests()[2].Header.Values("X-Request-Id")) != 1 {
+		t.Fatalf("caller id: %v", srv.requests()[2].Header)
+	}
+	// A custom generator, and none at all.
+	c2 := newClient(t, srv.URL+"/v1", vllm.WithRequestIDFunc(func() string { return "gen-1" }))
+	defer c2.Close()
+	c2.Chat.Create(ctx, chatReq())
+	c3 := newClient(t, srv.URL+"/v1", vllm.WithRequestIDFunc(nil))
+	defer c3.Close()
+	c3.Chat.Create(ctx, chatReq())
+	reqs := srv.requests()
+	if reqs[3].Header.Get("X-Request-Id") != "gen-1" || reqs[4].Header.Get("X-Request-Id") != "" {
+		t.Fatalf("custom %q, none %q", reqs[3].Header.Get("X-Request-Id"), reqs[4].Header.Get("X-Request-Id"))
+	}
+}

@@ -1,0 +1,252 @@
+package vllm_test
+
+// The reliability suite: every fault vllmtest can inflict, against every kind
+// of call, with the exact typed error (or success) each must produce, a bound
+// on how long it may take, a goroutine-leak check and a check that the
+// client's connection pool still works afterwards. docs/reliability.md lists
+// the matrix and what each cell guarantees.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/vllmtest"
+)
+
+// relWant is the content every scripted reply of the suite carries.
+const relWant = "alpha beta gamma delta"
+
+// relOp is one kind of call: it sends one request and returns the generated
+// text.
+type relOp struct {
+	name   string
+	stream bool
+	run    func(ctx context.Context, c *vllm.Client) (string, error)
+}
+
+var relCreateOps = []relOp{
+	{name: "chat-create", run: func(ctx context.Context, c *vllm.Client) (string, error) {
+		resp, err := c.Chat.Create(ctx, &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("go")}})
+		if err != nil {
+			return "", err
+		}
+		return resp.Content(), nil
+	}},
+	{name: "completion-create", run: func(ctx context.Context, c *vllm.Client) (string, error) {
+		resp, err := c.Completions.Create(ctx, &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("go")})
+		if err != nil {
+			return "", err
+		}
+		return resp.Text(), nil
+	}},
+}
+
+// relCase is one row of the matrix: a fault, the client settings it runs
+// with, and what the call must return.
+type relCase struct {
+	name  string
+	fault vllmtest.Fault
+	// timeout is the client's WithTimeout (default 5s).
+	timeout time.Duration
+	// bound is how long the call may take at most (default 2s).
+	bound time.Duration
+	// check verifies the outcome of the faulted call.
+	check func(t *testing.T, content string, err error)
+}
+
+// relSuccess expects the scripted content.
+func relSuccess(t *testing.T, content string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("want success, got %v", err)
+	}
+	if content != relWant {
+		t.Fatalf("content %q, want %q", content, relWant)
+	}
+}
+
+// relAPIError expects an *APIError with the given status and type.
+func relAPIError(status int, typ, msg string, retryable bool) func(*testing.T, string, error) {
+	return func(t *testing.T, _ string, err error) {
+		t.Helper()
+		var ae *vllm.APIError
+		if !errors.As(err, &ae) {
+			t.Fatalf("want *APIError, got %T %v", err, err)
+		}
+		if ae.StatusCode != status || ae.Type != typ || !strings.Contains(ae.Message, msg) {
+			t.Fatalf("APIError status %d type %q message %q; want %d %q %q", ae.StatusCode, ae.Type, ae.Message, status, typ, msg)
+		}
+		if vllm.IsRetryable(err) != retryable {
+			t.Fatalf("IsRetryable = %v, want %v", !retryable, retryable)
+		}
+	}
+}
+
+// relTransport expects a *TransportError whose cause matches target (nil:
+// any cause).
+func relTransport(target error) func(*testing.T, string, error) {
+	return func(t *testing.T, _ string, err error) {
+		t.Helper()
+		var te *vllm.TransportError
+		if !errors.As(err, &te) {
+			t.Fatalf("want *TransportError, got %T %v", err, err)
+		}
+		if target != nil && !errors.Is(err, target) {
+			t.Fatalf("want errors.Is(err, %v), got %v", target, err)
+		}
+		if !vllm.IsRetryable(err) {
+			t.Fatalf("transport failure %v should be retryable", err)
+		}
+	}
+}
+
+// relDecode expects a *DecodeError.
+func relDecode(t *testing.T, _ string, err error) {
+	t.Helper()
+	var de *vllm.DecodeError
+	if !errors.As(err, &de) || !errors.Is(err, vllm.ErrInvalidResponse) {
+		t.Fatalf("want *DecodeError, got %T %v", err, err)
+	}
+	if vllm.IsRetryable(err) {
+		t.Fatalf("decode error should not be retryable: %v", err)
+	}
+}
+
+// relCreateCases are the faults and their outcomes for non-streaming calls.
+var relCreateCases = []relCase{
+	{name: "timing", fault: vllmtest.Fault{HeaderDelay: 20 * time.Millisecond, TTFT: 20 * time.Millisecond, ITL: time.Millisecond},
+		check: relSuccess},
+	{name: "status-429", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 429, Message: "too many", RetryAfter: "1"},
+		check: func(t *testing.T, c string, err error) {
+			relAPIError(429, "RateLimitError", "too many", true)(t, c, err)
+			var ae *vllm.APIError
+			errors.As(err, &ae)
+			if ae.RetryAfter != "1" || !errors.Is(err, vllm.ErrRateLimited) {
+				t.Fatalf("Retry-After %q, ErrRateLimited %v", ae.RetryAfter, errors.Is(err, vllm.ErrRateLimited))
+			}
+		}},
+	{name: "status-500", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 500, Message: "engine died"},
+		check: relAPIError(500, "InternalServerError", "engine died", true)},
+	{name: "status-503", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "overloaded"},
+		check: relAPIError(503, "ServiceUnavailableError", "overloaded", true)},
+	{name: "status-400-param", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 400, Message: "bad top_k", Param: "top_k"},
+		check: func(t *testing.T, c string, err error) {
+			relAPIError(400, "BadRequestError", "bad top_k", false)(t, c, err)
+			var ae *vllm.APIError
+			errors.As(err, &ae)
+			if ae.Param != "top_k" || ae.Code != "400" {
+				t.Fatalf("param %q code %q", ae.Param, ae.Code)
+			}
+		}},
+	{name: "status-502-html", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 502, Body: []byte("<html><body>Bad Gateway</body></html>")},
+		check: relAPIError(502, "", "Bad Gateway", true)},
+	{name: "header-delay-timeout", fault: vllmtest.Fault{HeaderDelay: 2 * time.Second}, timeout: 100 * time.Millisecond,
+		check: relTransport(vllm.ErrTimeout)},
+	{name: "drop-before-headers", fault: vllmtest.Fault{Kind: vllmtest.FaultDrop},
+		check: relTransport(nil)},
+	{name: "drop-mid-body", fault: vllmtest.Fault{Kind: vllmtest.FaultDrop, Bytes: 20},
+		check: relTransport(io.ErrUnexpectedEOF)},
+	{name: "truncate", fault: vllmtest.Fault{Kind: vllmtest.FaultTruncate}, check: relDecode},
+	{name: "garbage", fault: vllmtest.Fault{Kind: vllmtest.FaultGarbage}, check: relDecode},
+	{name: "huge", fault: vllmtest.Fault{Kind: vllmtest.FaultHugeEvent, Bytes: 1 << 20},
+		check: func(t *testing.T, content string, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.Repeat("x", 1<<20) + relWant; content != want {
+				t.Fatalf("content of %d bytes, want %d", len(content), len(want))
+			}
+		}},
+	{name: "stall-timeout", fault: vllmtest.Fault{Kind: vllmtest.FaultStall, Bytes: 10, Duration: 2 * time.Second}, timeout: 100 * time.Millisecond,
+		check: relTransport(vllm.ErrTimeout)},
+	{name: "stall-survived", fault: vllmtest.Fault{Kind: vllmtest.FaultStall, Bytes: 10, Duration: 30 * time.Millisecond},
+		check: relSuccess},
+	{name: "reset", fault: vllmtest.Fault{Kind: vllmtest.FaultReset}, check: relTransport(syscall.ECONNRESET)},
+	{name: "no-done", fault: vllmtest.Fault{Kind: vllmtest.FaultNoDone}, check: relSuccess},
+	{name: "error-event", fault: vllmtest.Fault{Kind: vllmtest.FaultErrorEvent, Status: 500, Message: "boom"},
+		check: relAPIError(500, "InternalServerError", "boom", true)},
+}
+
+func TestReliabilityCreate(t *testing.T) {
+	for _, op := range relCreateOps {
+		for _, tc := range relCreateCases {
+			t.Run(op.name+"/"+tc.name, func(t *testing.T) { relRun(t, op, tc) })
+		}
+	}
+}
+
+// relRun runs one cell of the matrix, with extra client options.
+func relRun(t *testing.T, op relOp, tc relCase, opts ...vllm.Option) {
+	leaks := relLeakCheck(t)
+	defer leaks()
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(*vllmtest.Request) *vllmtest.Reply {
+		return &vllmtest.Reply{Content: relWant}
+	}))
+	defer srv.Close()
+	timeout := tc.timeout
+	if timeout == 0 {
+		timeout = 5 * time.Second
+	}
+	c, err := vllm.New(srv.URL, append([]vllm.Option{vllm.WithTimeout(timeout), vllm.WithAPIKey("sk-reliability-secret")}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.HTTPClient().CloseIdleConnections()
+
+	srv.Fail(tc.fault)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	content, err := op.run(ctx, c)
+	elapsed := time.Since(start)
+	tc.check(t, content, err)
+	bound := tc.bound
+	if bound == 0 {
+		bound = 2 * time.Second
+	}
+	if elapsed > bound {
+		t.Errorf("call took %v, more than its bound %v", elapsed, bound)
+	}
+	if err != nil && strings.Contains(err.Error(), "sk-reliability-secret") {
+		t.Errorf("API key in error: %v", err)
+	}
+
+	// The pool is still usable: the next call on the same client succeeds.
+	content, err = op.run(ctx, c)
+	if err != nil || content != relWant {
+		t.Fatalf("call after the fault: %q, %v", content, err)
+	}
+}
+
+// relLeakCheck records the number of goroutines and returns a function that
+// fails the test if more are running after a grace period. The server and
+// the client's idle connections must be closed before it runs.
+func relLeakCheck(t *testing.T) func() {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	return func() {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= before {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("goroutine leak: %d before, %d after\n%s", before, n, buf)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
