@@ -11,9 +11,9 @@ import (
 	"github.com/vllmgo/vllm"
 )
 
-// exampleServer stands in for a vLLM server: it answers every request with
+// streamExampleServer stands in for a vLLM server: it answers every request with
 // the event stream body, as vLLM frames it.
-func exampleServer(body string) *httptest.Server {
+func streamExampleServer(body string) *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = w.Write([]byte(body))
@@ -37,7 +37,7 @@ data: [DONE]
 `
 
 func ExampleChatService_Stream() {
-	srv := exampleServer(exampleChatStream)
+	srv := streamExampleServer(exampleChatStream)
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 
@@ -75,7 +75,7 @@ func ExampleChatService_Stream() {
 }
 
 func ExampleChatStream_Next() {
-	srv := exampleServer(exampleChatStream)
+	srv := streamExampleServer(exampleChatStream)
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 
@@ -115,7 +115,7 @@ data: {"id":"chatcmpl-2","object":"chat.completion.chunk","created":1,"model":"m
 data: [DONE]
 
 `
-	srv := exampleServer(body)
+	srv := streamExampleServer(body)
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 	stream, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{
@@ -144,7 +144,7 @@ data: {"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices
 data: [DONE]
 
 `
-	srv := exampleServer(body)
+	srv := streamExampleServer(body)
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 	stream, err := c.Completions.Stream(context.Background(), &vllm.CompletionRequest{

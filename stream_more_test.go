@@ -448,3 +448,42 @@ func TestCompletionStreamCollectEqualsCreate(t *testing.T) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
 	}
 }
+
+func TestBuilderStream(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+r.Header.Get("X-Trace"))
+		mu.Unlock()
+		s := startSSE(w)
+		if strings.HasSuffix(r.URL.Path, "/chat/completions") {
+			s.data(vllmChunk(contentChoice(0, "<think>hm</think>Hi")))
+		} else {
+			s.data(`{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"Once","logprobs":null,"finish_reason":null}]}`)
+		}
+		s.data("[DONE]")
+	})
+	ctx := context.Background()
+	st, err := c.Chat.New().Model("m").User("hi").Options(WithRequestHeader("X-Trace", "1"), WithThinkSplit(false)).Stream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := st.Collect()
+	if err != nil || resp.Content() != "Hi" || resp.Reasoning() != "hm" {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	cs, err := c.Completions.New().Model("m").Prompt("x").Stream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, err := cs.CollectText(); err != nil || text != "Once" {
+		t.Fatalf("%q %v", text, err)
+	}
+	if !reflect.DeepEqual(got, []string{"/v1/chat/completions 1", "/v1/completions "}) {
+		t.Fatalf("%q", got)
+	}
+	if _, err := c.Chat.New().User("hi").Stream(ctx); !errors.Is(err, ErrMissingParameter) {
+		t.Fatalf("missing model: %v", err)
+	}
+}
