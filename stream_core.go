@@ -51,15 +51,15 @@ type streamCore struct {
 	busy    atomic.Bool
 	endOnce sync.Once
 
-	ended    bool  // no more payloads will be read
+	ended bool // no more payloads will be read
 	// endPending: the stream reached [DONE] and released its connection,
 	// but the probe hears of the end only when the caller gets EventDone
 	// (or closes the stream), so that it sees every event first.
 	endPending bool
 	doneUsage  *Usage
-	draining bool  // reading the rest of the response after [DONE]
-	err      error // why the stream failed, nil after [DONE]
-	payloads int   // data payloads read
+	draining   bool  // reading the rest of the response after [DONE]
+	err        error // why the stream failed, nil after [DONE]
+	payloads   int   // data payloads read
 }
 
 // payloadKind says what streamCore.next found.
