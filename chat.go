@@ -29,12 +29,12 @@ type ChatRequest struct {
 	// Logprobs asks for the sampled tokens' log probabilities; TopLogprobs
 	// for that many alternatives per token.
 	Logprobs    *bool `json:"logprobs,omitempty"`
-	TopLogprobs *int  `json:"top_logprobs,omitempty"`
+	TopLogprobs *int  `json:"top_logprobs,omitempty"` // alternatives per token (with Logprobs)
 
 	// Tools the model may call, and whether/which it must.
 	Tools             []Tool     `json:"tools,omitzero"`
-	ToolChoice        ToolChoice `json:"tool_choice,omitzero"`
-	ParallelToolCalls *bool      `json:"parallel_tool_calls,omitempty"`
+	ToolChoice        ToolChoice `json:"tool_choice,omitzero"`          // auto, none, required or a named function
+	ParallelToolCalls *bool      `json:"parallel_tool_calls,omitempty"` // allow several calls in one turn (server default true)
 
 	// ReasoningEffort is "low", "medium" or "high" for models that take it
 	// (current vLLM also accepts "none", "minimal", "xhigh" and "max").
@@ -48,15 +48,18 @@ type ChatRequest struct {
 
 	// Chat template settings (vLLM).
 	ChatTemplate         string              `json:"chat_template,omitempty"`
-	ChatTemplateKwargs   map[string]any      `json:"chat_template_kwargs,omitempty"`
-	AddGenerationPrompt  *bool               `json:"add_generation_prompt,omitempty"`
-	ContinueFinalMessage *bool               `json:"continue_final_message,omitempty"`
-	Echo                 *bool               `json:"echo,omitempty"`
-	Documents            []map[string]string `json:"documents,omitzero"`
-	MMProcessorKwargs    map[string]any      `json:"mm_processor_kwargs,omitempty"`
+	ChatTemplateKwargs   map[string]any      `json:"chat_template_kwargs,omitempty"`   // arguments for the template, e.g. enable_thinking
+	AddGenerationPrompt  *bool               `json:"add_generation_prompt,omitempty"`  // add the assistant prompt (server default true)
+	ContinueFinalMessage *bool               `json:"continue_final_message,omitempty"` // continue the last message instead of a new one
+	Echo                 *bool               `json:"echo,omitempty"`                   // repeat the last message in the response
+	Documents            []map[string]string `json:"documents,omitzero"`               // documents for RAG templates ({"title", "text"})
+	MMProcessorKwargs    map[string]any      `json:"mm_processor_kwargs,omitempty"`    // arguments for the multi-modal processor
 
 	// Extra holds fields sent at the top level of the body beyond the typed
-	// ones. An Extra key that names a typed field replaces that field's value.
+	// ones. An Extra key that names a typed field replaces that field's
+	// value in place (Extra wins; a nil value sends null); other keys follow
+	// the typed fields in sorted order. "stream" is rejected: the method
+	// (Create or Stream) sets it.
 	Extra map[string]any `json:"-"`
 }
 
@@ -74,7 +77,14 @@ func (r *ChatRequest) MarshalJSON() ([]byte, error) {
 	return r.marshal(false)
 }
 
+// marshal encodes the body of Create (stream false) or Stream. vLLM refuses
+// stream_options without stream, so Create leaves it out.
 func (r *ChatRequest) marshal(stream bool) ([]byte, error) {
+	if !stream && r.StreamOptions != nil {
+		cp := *r
+		cp.StreamOptions = nil
+		r = &cp
+	}
 	return marshalWithExtra(chatWire{(*chatRequestAlias)(r), stream}, r.Extra)
 }
 
@@ -101,13 +111,64 @@ func (r *ChatRequest) Validate() error {
 				return missing(field + ".tool_call_id")
 			}
 		}
+		for j := range m.Parts {
+			if err := m.Parts[j].validate(field + ".content[" + strconv.Itoa(j) + "]"); err != nil {
+				return err
+			}
+		}
 	}
 	for i, t := range r.Tools {
 		if t.Function.Name == "" {
 			return missing("tools[" + strconv.Itoa(i) + "].function.name")
 		}
 	}
+	if err := r.validateChoices(); err != nil {
+		return err
+	}
+	if err := checkExtra(r.Extra); err != nil {
+		return err
+	}
 	return r.SamplingParams.validate()
+}
+
+// validateChoices checks top_logprobs and tool_choice against the fields
+// they depend on, as vLLM's request validators do.
+func (r *ChatRequest) validateChoices() error {
+	if n := r.TopLogprobs; n != nil {
+		if *n < -1 {
+			return invalid("top_logprobs", "must be -1 or at least 0, got %d", *n)
+		}
+		if (*n == -1 || *n > 0) && (r.Logprobs == nil || !*r.Logprobs) {
+			return invalid("top_logprobs", "needs logprobs set to true")
+		}
+	}
+	switch r.ToolChoice.mode {
+	case "required", "function":
+		if len(r.Tools) == 0 {
+			return invalid("tool_choice", "%q needs tools", r.ToolChoice.String())
+		}
+	}
+	if r.ToolChoice.mode == "function" {
+		name := r.ToolChoice.function
+		if name == "" {
+			return missing("tool_choice.function.name")
+		}
+		for _, t := range r.Tools {
+			if t.Function.Name == name {
+				return nil
+			}
+		}
+		return invalid("tool_choice.function.name", "%q is not among the tools", name)
+	}
+	return nil
+}
+
+// checkExtra rejects Extra keys that the methods set themselves.
+func checkExtra(extra map[string]any) error {
+	if _, ok := extra["stream"]; ok {
+		return invalid("Extra[stream]", "is set by the method: call Create or Stream")
+	}
+	return nil
 }
 
 // validate checks ranges the server would reject.
@@ -135,20 +196,20 @@ func (p *SamplingParams) validate() error {
 
 // ChatResponse is a response of /v1/chat/completions.
 type ChatResponse struct {
-	ID      string       `json:"id"`
-	Object  string       `json:"object"`
-	Created int64        `json:"created"`
-	Model   string       `json:"model"`
-	Choices []ChatChoice `json:"choices"`
-	Usage   *Usage       `json:"usage"`
+	ID      string       `json:"id"`      // "chatcmpl-…"
+	Object  string       `json:"object"`  // "chat.completion"
+	Created int64        `json:"created"` // Unix seconds
+	Model   string       `json:"model"`   // the model that answered
+	Choices []ChatChoice `json:"choices"` // one per n
+	Usage   *Usage       `json:"usage"`   // token counts
 
-	SystemFingerprint string `json:"system_fingerprint,omitempty"`
-	ServiceTier       string `json:"service_tier,omitempty"`
+	SystemFingerprint string `json:"system_fingerprint,omitempty"` // e.g. "vllm-0.12.0-…"
+	ServiceTier       string `json:"service_tier,omitempty"`       // OpenAI service tier (null from vLLM)
 	// vLLM-only fields, raw: per-prompt-token logprobs, the prompt's token
 	// ids, and disaggregated-serving transfer parameters.
 	PromptLogprobs   json.RawMessage `json:"prompt_logprobs,omitempty"`
-	PromptTokenIDs   []int           `json:"prompt_token_ids,omitempty"`
-	KVTransferParams json.RawMessage `json:"kv_transfer_params,omitempty"`
+	PromptTokenIDs   []int           `json:"prompt_token_ids,omitempty"`   // the prompt's token ids, when requested
+	KVTransferParams json.RawMessage `json:"kv_transfer_params,omitempty"` // disaggregated-serving parameters, raw
 
 	// Raw is the response body exactly as received; fields not typed here
 	// are read from it.
@@ -179,10 +240,10 @@ func nilIfNull(v json.RawMessage) json.RawMessage {
 
 // ChatChoice is one choice of a chat response (n > 1 gives several).
 type ChatChoice struct {
-	Index        int           `json:"index"`
-	Message      Message       `json:"message"`
-	Logprobs     *ChatLogprobs `json:"logprobs"`
-	FinishReason string        `json:"finish_reason"`
+	Index        int           `json:"index"`         // position among the choices
+	Message      Message       `json:"message"`       // the assistant message
+	Logprobs     *ChatLogprobs `json:"logprobs"`      // when requested
+	FinishReason string        `json:"finish_reason"` // "stop", "length", "tool_calls", "abort", …
 	// StopReason (vLLM) is the stop string or token that ended generation.
 	StopReason *StopReason `json:"stop_reason"`
 	// TokenIDs are the generated token ids, when requested (vLLM).

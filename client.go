@@ -237,9 +237,9 @@ func redactURL(s string) string {
 
 // FromEnv returns a Client configured from the environment: VLLM_BASE_URL
 // (default DefaultBaseURL), VLLM_API_KEY and VLLM_TIMEOUT (in seconds,
-// fractions allowed). Options given here are applied after the environment and
-// override it. An unparsable VLLM_TIMEOUT or VLLM_BASE_URL is an error naming
-// the variable and its value.
+// fractions allowed; 0 disables the timeout). Options given here are applied
+// after the environment and override it. An unparsable VLLM_TIMEOUT or
+// VLLM_BASE_URL is an error naming the variable and its value.
 func FromEnv(opts ...Option) (*Client, error) {
 	var envOpts []Option
 	if key := os.Getenv(EnvAPIKey); key != "" {

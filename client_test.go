@@ -2,6 +2,7 @@ package vllm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -235,7 +236,7 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 }
 
 func TestConcurrentRequests(t *testing.T) {
-	checkLeaks(t)
+	noGoroutineLeaks(t)
 	ws := newWireServer(t, 200, minimalChat)
 	c := ws.client(t, WithAPIKey("k"))
 	var wg sync.WaitGroup
@@ -316,5 +317,105 @@ func TestValidationNamesTheField(t *testing.T) {
 	ok := &ChatRequest{Model: "m", Messages: msgs, SamplingParams: SamplingParams{TopP: Ptr(1.0), TopK: Ptr(-1), MinP: Ptr(0.0), Temperature: Ptr(0.0), N: Ptr(1), MaxTokens: Ptr(0)}}
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestValidateContentPartsAndStream(t *testing.T) {
+	for _, tc := range []struct {
+		parts []ContentPart
+		field string
+	}{
+		{[]ContentPart{{Type: PartImageURL}}, "messages[0].content[0].image_url"},
+		{[]ContentPart{TextPart("x"), {Type: PartImageURL, ImageURL: &ImageURL{}}}, "messages[0].content[1].image_url.url"},
+		{[]ContentPart{{Type: PartInputAudio, InputAudio: &InputAudio{Data: "AAAA"}}}, "messages[0].content[0].input_audio.format"},
+		{[]ContentPart{{Type: PartAudioURL}}, "messages[0].content[0].audio_url"},
+		{[]ContentPart{{Type: PartVideoURL, VideoURL: &MediaURL{}}}, "messages[0].content[0].video_url.url"},
+		{[]ContentPart{{Text: "no type"}}, "messages[0].content[0].type"},
+	} {
+		req := &ChatRequest{Model: "m", Messages: []Message{UserParts(tc.parts...)}}
+		var pe *ParamError
+		if err := req.Validate(); !errors.As(err, &pe) || pe.Field != tc.field {
+			t.Errorf("want field %q, got %v", tc.field, err)
+		}
+	}
+	ok := &ChatRequest{Model: "m", Messages: []Message{UserParts(TextPart(""), ImageURLPart("https://x/y.png"),
+		AudioURLPart("https://x/a.wav"), VideoURLPart("https://x/v.mp4"), RawPart(json.RawMessage(`{"type":"image_embeds","image_embeds":"AAAA"}`)))}}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// The stream flag belongs to the method, not to Extra.
+	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}, Extra: map[string]any{"stream": true}}
+	var pe *ParamError
+	if err := req.Validate(); !errors.As(err, &pe) || pe.Field != "Extra[stream]" {
+		t.Errorf("Extra stream: %v", err)
+	}
+	creq := &CompletionRequest{Model: "m", Prompt: PromptText("x"), Extra: map[string]any{"stream": false}}
+	if err := creq.Validate(); !errors.As(err, &pe) || pe.Field != "Extra[stream]" {
+		t.Errorf("completion Extra stream: %v", err)
+	}
+}
+
+func TestRawPart(t *testing.T) {
+	raw := `{"type":"image_embeds","image_embeds":"AAAA","uuid":"u1"}`
+	m := UserParts(TextPart("look"), RawPart(json.RawMessage(raw)))
+	want := `{"role":"user","content":[{"type":"text","text":"look"},` + raw + `]}`
+	if got := string(mustJSON(t, m)); got != want {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+	// A part of a type not modelled here survives a round trip.
+	in := `{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_embeds","image_embeds":{"image_embeds":"AAAA"},"uuid":"x"}]}`
+	var back Message
+	if err := json.Unmarshal([]byte(in), &back); err != nil || string(mustJSON(t, back)) != in {
+		t.Fatalf("round trip: %s %v", mustJSON(t, back), err)
+	}
+	var pe *ParamError
+	bad := &ChatRequest{Model: "m", Messages: []Message{UserParts(RawPart(json.RawMessage(`[1]`)))}}
+	if err := bad.Validate(); !errors.As(err, &pe) || pe.Field != "messages[0].content[0]" {
+		t.Fatalf("raw part that is not an object: %v", err)
+	}
+}
+
+func TestPromptNullIsUnset(t *testing.T) {
+	var p Prompt
+	if err := json.Unmarshal([]byte(`null`), &p); err != nil || !p.IsZero() {
+		t.Fatalf("null prompt: %+v %v", p, err)
+	}
+}
+
+func TestValidateLogprobsAndToolChoice(t *testing.T) {
+	tool, _ := NewTool("f", "", nil)
+	msgs := []Message{User("x")}
+	for _, tc := range []struct {
+		req   ChatRequest
+		field string
+	}{
+		{ChatRequest{TopLogprobs: Ptr(3)}, "top_logprobs"},
+		{ChatRequest{TopLogprobs: Ptr(-1), Logprobs: Ptr(false)}, "top_logprobs"},
+		{ChatRequest{TopLogprobs: Ptr(-2), Logprobs: Ptr(true)}, "top_logprobs"},
+		{ChatRequest{ToolChoice: ToolChoiceRequired}, "tool_choice"},
+		{ChatRequest{ToolChoice: ToolChoiceFunction("f")}, "tool_choice"},
+		{ChatRequest{ToolChoice: ToolChoiceFunction("g"), Tools: []Tool{tool}}, "tool_choice.function.name"},
+		{ChatRequest{ToolChoice: ToolChoiceFunction(""), Tools: []Tool{tool}}, "tool_choice.function.name"},
+	} {
+		r := tc.req
+		r.Model, r.Messages = "m", msgs
+		var pe *ParamError
+		if err := r.Validate(); !errors.As(err, &pe) || pe.Field != tc.field {
+			t.Errorf("want field %q, got %v", tc.field, err)
+		}
+	}
+	for _, r := range []ChatRequest{
+		{TopLogprobs: Ptr(0)},
+		{TopLogprobs: Ptr(-1), Logprobs: Ptr(true)},
+		{TopLogprobs: Ptr(5), Logprobs: Ptr(true)},
+		{ToolChoice: ToolChoiceNone},
+		{ToolChoice: ToolChoiceAuto},
+		{ToolChoice: ToolChoiceFunction("f"), Tools: []Tool{tool}},
+		{ToolChoice: ToolChoiceRequired, Tools: []Tool{tool}},
+	} {
+		r.Model, r.Messages = "m", msgs
+		if err := r.Validate(); err != nil {
+			t.Errorf("%+v: %v", r, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package vllm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -59,8 +60,12 @@ func (p Prompt) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p.texts)
 }
 
-// UnmarshalJSON decodes any of the four forms.
+// UnmarshalJSON decodes any of the four forms; null is no prompt.
 func (p *Prompt) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		*p = Prompt{}
+		return nil
+	}
 	var s string
 	if json.Unmarshal(data, &s) == nil {
 		*p = PromptText(s)
@@ -93,7 +98,9 @@ type CompletionRequest struct {
 
 	SamplingParams
 
-	// Suffix is text to follow the completion.
+	// Suffix is text to follow the completion (fill in the middle). vLLM
+	// declares the field but answers 400 "suffix is not currently
+	// supported"; it is here for servers that take it.
 	Suffix *string `json:"suffix,omitempty"`
 	// Logprobs asks for the log probabilities of that many top tokens.
 	Logprobs *int `json:"logprobs,omitempty"`
@@ -103,7 +110,10 @@ type CompletionRequest struct {
 	BestOf *int `json:"best_of,omitempty"`
 
 	// Extra holds fields sent at the top level of the body beyond the typed
-	// ones. An Extra key that names a typed field replaces that field's value.
+	// ones. An Extra key that names a typed field replaces that field's
+	// value in place (Extra wins; a nil value sends null); other keys follow
+	// the typed fields in sorted order. "stream" is rejected: the method
+	// (Create or Stream) sets it.
 	Extra map[string]any `json:"-"`
 }
 
@@ -117,7 +127,14 @@ type completionWire struct {
 // MarshalJSON encodes the request body, merging Extra.
 func (r *CompletionRequest) MarshalJSON() ([]byte, error) { return r.marshal(false) }
 
+// marshal encodes the body of Create (stream false) or Stream; Create leaves
+// stream_options out, as vLLM refuses it without stream.
 func (r *CompletionRequest) marshal(stream bool) ([]byte, error) {
+	if !stream && r.StreamOptions != nil {
+		cp := *r
+		cp.StreamOptions = nil
+		r = &cp
+	}
 	return marshalWithExtra(completionWire{(*completionRequestAlias)(r), stream}, r.Extra)
 }
 
@@ -136,20 +153,23 @@ func (r *CompletionRequest) Validate() error {
 	if r.Logprobs != nil && *r.Logprobs < 0 {
 		return invalid("logprobs", "must not be negative, got %d", *r.Logprobs)
 	}
+	if err := checkExtra(r.Extra); err != nil {
+		return err
+	}
 	return r.SamplingParams.validate()
 }
 
 // CompletionResponse is a response of /v1/completions.
 type CompletionResponse struct {
-	ID      string             `json:"id"`
-	Object  string             `json:"object"`
-	Created int64              `json:"created"`
-	Model   string             `json:"model"`
-	Choices []CompletionChoice `json:"choices"`
-	Usage   *Usage             `json:"usage"`
+	ID      string             `json:"id"`      // "cmpl-…"
+	Object  string             `json:"object"`  // "text_completion"
+	Created int64              `json:"created"` // Unix seconds
+	Model   string             `json:"model"`   // the model that answered
+	Choices []CompletionChoice `json:"choices"` // one per prompt and n
+	Usage   *Usage             `json:"usage"`   // token counts
 
-	SystemFingerprint string `json:"system_fingerprint,omitempty"`
-	ServiceTier       string `json:"service_tier,omitempty"`
+	SystemFingerprint string `json:"system_fingerprint,omitempty"` // e.g. "vllm-0.25.1-…"
+	ServiceTier       string `json:"service_tier,omitempty"`       // OpenAI service tier (null from vLLM)
 	// KVTransferParams (vLLM), raw.
 	KVTransferParams json.RawMessage `json:"kv_transfer_params,omitempty"`
 
@@ -175,16 +195,16 @@ func (r *CompletionResponse) UnmarshalJSON(data []byte) error {
 
 // CompletionChoice is one choice of a completion response.
 type CompletionChoice struct {
-	Index        int                 `json:"index"`
-	Text         string              `json:"text"`
-	Logprobs     *CompletionLogprobs `json:"logprobs"`
-	FinishReason string              `json:"finish_reason"`
+	Index        int                 `json:"index"`         // position among the choices
+	Text         string              `json:"text"`          // the generated text (with the prompt when Echo)
+	Logprobs     *CompletionLogprobs `json:"logprobs"`      // when requested
+	FinishReason string              `json:"finish_reason"` // "stop", "length", "abort", …
 	// StopReason (vLLM) is the stop string or token that ended generation.
 	StopReason *StopReason `json:"stop_reason"`
 	// vLLM-only fields, when requested.
 	TokenIDs       []int           `json:"token_ids,omitempty"`
-	PromptTokenIDs []int           `json:"prompt_token_ids,omitempty"`
-	PromptLogprobs json.RawMessage `json:"prompt_logprobs,omitempty"`
+	PromptTokenIDs []int           `json:"prompt_token_ids,omitempty"` // the prompt's token ids
+	PromptLogprobs json.RawMessage `json:"prompt_logprobs,omitempty"`  // per prompt token, raw
 }
 
 // Text returns the first choice's text, or "".

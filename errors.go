@@ -269,9 +269,9 @@ func excerpt(b []byte, n int) string {
 // because a field is missing or invalid. Field names the field as it appears
 // in the JSON body (e.g. "model", "messages[2].tool_call_id").
 type ParamError struct {
-	Field   string
-	Reason  string
-	Missing bool
+	Field   string // the JSON field (or option), e.g. "messages[2].tool_call_id"
+	Reason  string // what is wrong with it
+	Missing bool   // the field is required and was left empty
 }
 
 // Error names the field and what is wrong with it.

@@ -247,7 +247,7 @@ func TestDecodeErrorOnBadBodies(t *testing.T) {
 func TestTransportFailures(t *testing.T) {
 	ctx := context.Background()
 	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
-	checkLeaks(t)
+	noGoroutineLeaks(t)
 
 	t.Run("connection refused", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

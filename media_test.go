@@ -293,5 +293,5 @@ func TestMultimodalMessageWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "chat-multimodal.json", ws.last(t).Body)
+	checkGolden(t, "chat-multimodal.json", ws.last(t).Body)
 }

@@ -165,20 +165,100 @@ const (
 
 // ContentPart is one part of a multi-part message: text, an image, audio or
 // video. Build parts with TextPart, ImageURLPart, ImagePart, ImageFilePart,
-// InputAudioPart, AudioURLPart and VideoURLPart.
+// InputAudioPart, AudioURLPart, VideoURLPart, or RawPart for any other part
+// type vLLM accepts (image_embeds, prompt_embeds, …).
 type ContentPart struct {
 	// Type is one of the Part* constants (or another type vLLM accepts).
 	Type       string      `json:"type"`
-	Text       string      `json:"text,omitempty"`
-	ImageURL   *ImageURL   `json:"image_url,omitempty"`
-	InputAudio *InputAudio `json:"input_audio,omitempty"`
-	AudioURL   *MediaURL   `json:"audio_url,omitempty"`
-	VideoURL   *MediaURL   `json:"video_url,omitempty"`
+	Text       string      `json:"text,omitempty"`        // for PartText
+	ImageURL   *ImageURL   `json:"image_url,omitempty"`   // for PartImageURL
+	InputAudio *InputAudio `json:"input_audio,omitempty"` // for PartInputAudio
+	AudioURL   *MediaURL   `json:"audio_url,omitempty"`   // for PartAudioURL
+	VideoURL   *MediaURL   `json:"video_url,omitempty"`   // for PartVideoURL
+	// Raw, when set, is sent as the whole part instead of the fields
+	// above. Parts of types this package does not model decode into Raw.
+	Raw json.RawMessage `json:"-"`
+}
+
+// RawPart returns a part sent exactly as raw, a JSON object such as
+// {"type":"image_embeds","image_embeds":"…"}.
+func RawPart(raw json.RawMessage) ContentPart { return ContentPart{Raw: raw} }
+
+type contentPartFields ContentPart
+
+// MarshalJSON encodes the part, or its Raw form when set.
+func (p ContentPart) MarshalJSON() ([]byte, error) {
+	if p.Raw != nil {
+		return p.Raw, nil
+	}
+	return json.Marshal(contentPartFields(p))
+}
+
+// UnmarshalJSON decodes a part; one of a type not modelled here keeps its
+// JSON in Raw, so that it is sent back unchanged.
+func (p *ContentPart) UnmarshalJSON(data []byte) error {
+	var f contentPartFields
+	if err := json.Unmarshal(data, &f); err != nil {
+		return err
+	}
+	*p = ContentPart(f)
+	switch p.Type {
+	case PartText, PartImageURL, PartInputAudio, PartAudioURL, PartVideoURL:
+	default:
+		p.Raw = append(json.RawMessage(nil), data...)
+	}
+	return nil
+}
+
+// validate checks that the part carries what its type needs; field names the
+// part, e.g. "messages[0].content[1]".
+func (p *ContentPart) validate(field string) error {
+	if p.Raw != nil {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(p.Raw, &obj); err != nil {
+			return invalid(field, "is not a JSON object: %v", err)
+		}
+		return nil
+	}
+	url := func(name string, u *MediaURL) error {
+		if u == nil {
+			return missing(field + "." + name)
+		}
+		if u.URL == "" {
+			return missing(field + "." + name + ".url")
+		}
+		return nil
+	}
+	switch p.Type {
+	case "":
+		return missing(field + ".type")
+	case PartImageURL:
+		if p.ImageURL == nil {
+			return missing(field + ".image_url")
+		}
+		if p.ImageURL.URL == "" {
+			return missing(field + ".image_url.url")
+		}
+	case PartInputAudio:
+		switch {
+		case p.InputAudio == nil:
+			return missing(field + ".input_audio")
+		case p.InputAudio.Data == "":
+			return missing(field + ".input_audio.data")
+		case p.InputAudio.Format == "":
+			return missing(field + ".input_audio.format")
+		}
+	case PartAudioURL:
+		return url("audio_url", p.AudioURL)
+	case PartVideoURL:
+		return url("video_url", p.VideoURL)
+	}
+	return nil
 }
 
 // ImageURL is an image given by URL: http(s) or a data URL.
 type ImageURL struct {
-	URL string `json:"url"`
+	URL string `json:"url"` // http(s) URL or data URL
 	// Detail is "auto", "low" or "high"; empty sends nothing.
 	Detail string `json:"detail,omitempty"`
 }
@@ -193,7 +273,7 @@ type InputAudio struct {
 
 // MediaURL is audio or video given by URL (http(s) or a data URL).
 type MediaURL struct {
-	URL string `json:"url"`
+	URL string `json:"url"` // http(s) URL or data URL
 }
 
 // TextPart returns a text content part.

@@ -62,7 +62,7 @@ func assertAllSet(t *testing.T, v any, skip ...string) {
 	walk = func(rv reflect.Value) {
 		for i := 0; i < rv.NumField(); i++ {
 			f := rv.Type().Field(i)
-			if !f.IsExported() || contains(skip, f.Name) {
+			if !f.IsExported() || hasString(skip, f.Name) {
 				continue
 			}
 			if f.Anonymous {
@@ -77,7 +77,7 @@ func assertAllSet(t *testing.T, v any, skip ...string) {
 	walk(rv)
 }
 
-func contains(ss []string, s string) bool {
+func hasString(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {
 			return true
@@ -98,7 +98,14 @@ func TestChatRequestAllFieldsWire(t *testing.T) {
 	if got.Method != "POST" || got.Path != "/v1/chat/completions" || got.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("request %s %s %q", got.Method, got.Path, got.Header.Get("Content-Type"))
 	}
-	golden(t, "chat-all-fields.json", got.Body)
+	checkGolden(t, "chat-all-fields.json", got.Body)
+	// The body of a stream: the same fields, stream_options kept, and
+	// "stream": true.
+	b, err := req.marshal(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "chat-all-fields-stream.json", b)
 }
 
 func TestCompletionRequestAllFieldsWire(t *testing.T) {
@@ -117,7 +124,12 @@ func TestCompletionRequestAllFieldsWire(t *testing.T) {
 	if got.Path != "/v1/completions" {
 		t.Fatalf("path %s", got.Path)
 	}
-	golden(t, "completion-all-fields.json", got.Body)
+	checkGolden(t, "completion-all-fields.json", got.Body)
+	b, err := req.marshal(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "completion-all-fields-stream.json", b)
 }
 
 // TestChatBuilderMatchesRequest: the builder sends exactly the bytes of the
@@ -239,7 +251,7 @@ func TestRequestMeaningfulZeros(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "chat-meaningful-zeros.json", ws.last(t).Body)
+	checkGolden(t, "chat-meaningful-zeros.json", ws.last(t).Body)
 }
 
 func TestRequestExtraCollision(t *testing.T) {
@@ -319,5 +331,41 @@ func TestToolChoiceForms(t *testing.T) {
 	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
 	if b := mustJSON(t, req); strings.Contains(string(b), "tool_choice") {
 		t.Errorf("zero tool choice sent: %s", b)
+	}
+}
+
+// TestStreamOptionsOnlyInStreams: vLLM refuses stream_options without
+// stream, so Create leaves it out while the stream body keeps it.
+func TestStreamOptionsOnlyInStreams(t *testing.T) {
+	ws := newWireServer(t, 200, minimalChat)
+	c := ws.client(t)
+	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
+	req.StreamOptions = &StreamOptions{IncludeUsage: Ptr(true)}
+	if _, err := c.Chat.Create(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(ws.last(t).Body); got != `{"model":"m","messages":[{"role":"user","content":"x"}]}` {
+		t.Fatalf("Create body %s", got)
+	}
+	if req.StreamOptions == nil {
+		t.Fatal("Create changed the caller's request")
+	}
+	b, err := req.marshal(true)
+	if err != nil || string(b) != `{"model":"m","messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":true},"stream":true}` {
+		t.Fatalf("stream body %s %v", b, err)
+	}
+	creq := &CompletionRequest{Model: "m", Prompt: PromptText("x")}
+	creq.StreamOptions = &StreamOptions{IncludeUsage: Ptr(true)}
+	ws.mu.Lock()
+	ws.body = []byte(minimalCompletion)
+	ws.mu.Unlock()
+	if _, err := c.Completions.Create(context.Background(), creq); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(ws.last(t).Body); got != `{"model":"m","prompt":"x"}` {
+		t.Fatalf("completion Create body %s", got)
+	}
+	if b, _ := creq.marshal(true); !strings.Contains(string(b), `"stream_options":{"include_usage":true},"stream":true`) {
+		t.Fatalf("completion stream body %s", b)
 	}
 }

@@ -237,7 +237,7 @@ func TestAssistantMessageRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "chat-second-turn.json", ws.last(t).Body)
+	checkGolden(t, "chat-second-turn.json", ws.last(t).Body)
 
 	// An empty response still yields a valid assistant message.
 	var empty ChatResponse

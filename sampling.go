@@ -13,55 +13,56 @@ import (
 // empty (non-nil) Stop list — can be sent explicitly: use Ptr.
 type SamplingParams struct {
 	// OpenAI sampling fields.
-	Temperature      *float64           `json:"temperature,omitempty"`
-	TopP             *float64           `json:"top_p,omitempty"`
-	MaxTokens        *int               `json:"max_tokens,omitempty"`
-	N                *int               `json:"n,omitempty"`
-	Stop             []string           `json:"stop,omitzero"`
-	Seed             *int64             `json:"seed,omitempty"`
-	PresencePenalty  *float64           `json:"presence_penalty,omitempty"`
-	FrequencyPenalty *float64           `json:"frequency_penalty,omitempty"`
-	LogitBias        map[string]float64 `json:"logit_bias,omitempty"`
-	User             string             `json:"user,omitempty"`
-	// StreamOptions applies to streams only; Stream methods set
+	Temperature      *float64           `json:"temperature,omitempty"`       // sampling temperature; 0 is greedy
+	TopP             *float64           `json:"top_p,omitempty"`             // nucleus sampling mass, in (0, 1]
+	MaxTokens        *int               `json:"max_tokens,omitempty"`        // limit of generated tokens
+	N                *int               `json:"n,omitempty"`                 // number of choices to generate
+	Stop             []string           `json:"stop,omitzero"`               // stop strings; an empty non-nil list is sent as []
+	Seed             *int64             `json:"seed,omitempty"`              // seed for reproducible sampling
+	PresencePenalty  *float64           `json:"presence_penalty,omitempty"`  // penalty for tokens already present, in [-2, 2]
+	FrequencyPenalty *float64           `json:"frequency_penalty,omitempty"` // penalty by token frequency, in [-2, 2]
+	LogitBias        map[string]float64 `json:"logit_bias,omitempty"`        // token id (as a string) → bias
+	User             string             `json:"user,omitempty"`              // end-user id (accepted and ignored by vLLM)
+	// StreamOptions applies to streams only: Create leaves it out (vLLM
+	// refuses it without "stream": true), and Stream methods set
 	// include_usage when it is nil.
 	StreamOptions *StreamOptions `json:"stream_options,omitempty"`
 
 	// vLLM sampling extensions.
-	TopK                       *int     `json:"top_k,omitempty"` // -1 or 0 disables
-	MinP                       *float64 `json:"min_p,omitempty"`
-	RepetitionPenalty          *float64 `json:"repetition_penalty,omitempty"`
-	LengthPenalty              *float64 `json:"length_penalty,omitempty"`
-	MinTokens                  *int     `json:"min_tokens,omitempty"`
-	StopTokenIDs               []int    `json:"stop_token_ids,omitzero"`
-	IgnoreEOS                  *bool    `json:"ignore_eos,omitempty"`
-	SkipSpecialTokens          *bool    `json:"skip_special_tokens,omitempty"`
-	SpacesBetweenSpecialTokens *bool    `json:"spaces_between_special_tokens,omitempty"`
-	IncludeStopStrInOutput     *bool    `json:"include_stop_str_in_output,omitempty"`
-	TruncatePromptTokens       *int     `json:"truncate_prompt_tokens,omitempty"`
-	PromptLogprobs             *int     `json:"prompt_logprobs,omitempty"`
-	AllowedTokenIDs            []int    `json:"allowed_token_ids,omitzero"`
-	BadWords                   []string `json:"bad_words,omitzero"`
-	UseBeamSearch              *bool    `json:"use_beam_search,omitempty"`
-	AddSpecialTokens           *bool    `json:"add_special_tokens,omitempty"`
+	TopK                       *int     `json:"top_k,omitempty"`                         // -1 or 0 disables
+	MinP                       *float64 `json:"min_p,omitempty"`                         // minimum probability relative to the top token, in [0, 1]
+	RepetitionPenalty          *float64 `json:"repetition_penalty,omitempty"`            // 1 is neutral; > 1 discourages repeats
+	LengthPenalty              *float64 `json:"length_penalty,omitempty"`                // beam-search length penalty
+	MinTokens                  *int     `json:"min_tokens,omitempty"`                    // tokens to generate before stops apply
+	StopTokenIDs               []int    `json:"stop_token_ids,omitzero"`                 // token ids that stop generation
+	IgnoreEOS                  *bool    `json:"ignore_eos,omitempty"`                    // keep generating past end-of-sequence
+	SkipSpecialTokens          *bool    `json:"skip_special_tokens,omitempty"`           // drop special tokens from the text (server default true)
+	SpacesBetweenSpecialTokens *bool    `json:"spaces_between_special_tokens,omitempty"` // spaces between special tokens in the text
+	IncludeStopStrInOutput     *bool    `json:"include_stop_str_in_output,omitempty"`    // keep the stop string in the text
+	TruncatePromptTokens       *int     `json:"truncate_prompt_tokens,omitempty"`        // keep only the last N prompt tokens (-1: up to the model limit)
+	PromptLogprobs             *int     `json:"prompt_logprobs,omitempty"`               // top logprobs per prompt token
+	AllowedTokenIDs            []int    `json:"allowed_token_ids,omitzero"`              // only these tokens may be generated
+	BadWords                   []string `json:"bad_words,omitzero"`                      // words never generated
+	UseBeamSearch              *bool    `json:"use_beam_search,omitempty"`               // beam search instead of sampling
+	AddSpecialTokens           *bool    `json:"add_special_tokens,omitempty"`            // add special tokens (e.g. BOS) to the prompt
 
 	// Structured outputs: the current form, and the older guided_* fields
 	// that vLLM versions before structured_outputs accept.
-	ResponseFormat        *ResponseFormat    `json:"response_format,omitempty"`
-	StructuredOutputs     *StructuredOutputs `json:"structured_outputs,omitempty"`
-	GuidedJSON            json.RawMessage    `json:"guided_json,omitempty"`
-	GuidedRegex           string             `json:"guided_regex,omitempty"`
-	GuidedChoice          []string           `json:"guided_choice,omitzero"`
-	GuidedGrammar         string             `json:"guided_grammar,omitempty"`
-	GuidedDecodingBackend string             `json:"guided_decoding_backend,omitempty"`
+	ResponseFormat        *ResponseFormat    `json:"response_format,omitempty"`         // OpenAI response_format
+	StructuredOutputs     *StructuredOutputs `json:"structured_outputs,omitempty"`      // vLLM structured outputs (current form)
+	GuidedJSON            json.RawMessage    `json:"guided_json,omitempty"`             // JSON schema (older vLLM)
+	GuidedRegex           string             `json:"guided_regex,omitempty"`            // regular expression (older vLLM)
+	GuidedChoice          []string           `json:"guided_choice,omitzero"`            // allowed outputs (older vLLM)
+	GuidedGrammar         string             `json:"guided_grammar,omitempty"`          // EBNF grammar (older vLLM)
+	GuidedDecodingBackend string             `json:"guided_decoding_backend,omitempty"` // structured-output backend (older vLLM)
 
 	// Serving fields.
-	Priority               *int            `json:"priority,omitempty"`
-	RequestID              string          `json:"request_id,omitempty"`
-	CacheSalt              string          `json:"cache_salt,omitempty"`
-	KVTransferParams       json.RawMessage `json:"kv_transfer_params,omitempty"`
-	ReturnTokensAsTokenIDs *bool           `json:"return_tokens_as_token_ids,omitempty"`
-	ReturnTokenIDs         *bool           `json:"return_token_ids,omitempty"`
+	Priority               *int            `json:"priority,omitempty"`                   // lower runs first (priority scheduling only)
+	RequestID              string          `json:"request_id,omitempty"`                 // the request id vLLM uses internally
+	CacheSalt              string          `json:"cache_salt,omitempty"`                 // isolates the prefix cache between tenants
+	KVTransferParams       json.RawMessage `json:"kv_transfer_params,omitempty"`         // disaggregated-serving transfer parameters
+	ReturnTokensAsTokenIDs *bool           `json:"return_tokens_as_token_ids,omitempty"` // logprob tokens as "token_id:N"
+	ReturnTokenIDs         *bool           `json:"return_token_ids,omitempty"`           // return the generated (and prompt) token ids
 }
 
 // StreamOptions are the stream_options of a streaming request.
@@ -76,27 +77,27 @@ type StreamOptions struct {
 // {"type":"json_object"}, {"type":"json_schema","json_schema":{…}}, or vLLM's
 // {"type":"structural_tag",…} (give its other fields through Extra).
 type ResponseFormat struct {
-	Type       string          `json:"type"`
-	JSONSchema *JSONSchemaSpec `json:"json_schema,omitempty"`
+	Type       string          `json:"type"`                  // "text", "json_object", "json_schema" or "structural_tag"
+	JSONSchema *JSONSchemaSpec `json:"json_schema,omitempty"` // for "json_schema"
 }
 
 // JSONSchemaSpec names a JSON schema for response_format.
 type JSONSchemaSpec struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description,omitempty"`
-	Schema      json.RawMessage `json:"schema,omitempty"`
-	Strict      *bool           `json:"strict,omitempty"`
+	Name        string          `json:"name"`                  // schema name
+	Description string          `json:"description,omitempty"` // what the output is
+	Schema      json.RawMessage `json:"schema,omitempty"`      // the JSON schema (see JSONSchemaFor)
+	Strict      *bool           `json:"strict,omitempty"`      // follow the schema exactly
 }
 
 // StructuredOutputs constrains the output (vLLM's structured_outputs object):
 // set one of JSON, Regex, Choice, Grammar or StructuralTag.
 type StructuredOutputs struct {
-	JSON          json.RawMessage `json:"json,omitempty"`
-	Regex         string          `json:"regex,omitempty"`
-	Choice        []string        `json:"choice,omitzero"`
-	Grammar       string          `json:"grammar,omitempty"`
-	JSONObject    *bool           `json:"json_object,omitempty"`
-	StructuralTag string          `json:"structural_tag,omitempty"`
+	JSON          json.RawMessage `json:"json,omitempty"`           // JSON schema (an object, or a string)
+	Regex         string          `json:"regex,omitempty"`          // regular expression
+	Choice        []string        `json:"choice,omitzero"`          // one of these strings
+	Grammar       string          `json:"grammar,omitempty"`        // EBNF grammar
+	JSONObject    *bool           `json:"json_object,omitempty"`    // any JSON object
+	StructuralTag string          `json:"structural_tag,omitempty"` // structural tag (JSON text)
 	// DisableFallback, DisableAnyWhitespace, DisableAdditionalProperties and
 	// WhitespacePattern tune the backend. DisableFallback exists only in
 	// some vLLM versions; newer ones reject it.

@@ -41,32 +41,20 @@ func TestSplitThink(t *testing.T) {
 }
 
 func TestThinkSplitterStartInThink(t *testing.T) {
-	sp := ThinkSplitter{StartInThink: true}
-	var r, c strings.Builder
-	for _, f := range []string{"\nOkay", ", the user", " wants 4.\n", "</th", "ink>\n", "\n", "Four", "."} {
-		rr, cc := sp.Split(f)
-		r.WriteString(rr)
-		c.WriteString(cc)
-	}
-	rr, cc := sp.Flush()
-	r.WriteString(rr)
-	c.WriteString(cc)
-	if r.String() != "Okay, the user wants 4." || c.String() != "Four." {
-		t.Fatalf("got (%q, %q)", r.String(), c.String())
-	}
-	// A leading <think> is accepted even when the template opened the block.
-	sp = ThinkSplitter{StartInThink: true}
-	r1, c1 := sp.Split("<think>\nx</think>y")
-	r2, c2 := sp.Flush()
-	if r1+r2 != "x" || c1+c2 != "y" {
-		t.Fatalf("got (%q, %q)", r1+r2, c1+c2)
-	}
-	// Without a tag at all, StartInThink makes everything reasoning.
-	sp = ThinkSplitter{StartInThink: true}
-	r1, c1 = sp.Split("  all reasoning ")
-	r2, c2 = sp.Flush()
-	if r1+r2 != "all reasoning" || c1+c2 != "" {
-		t.Fatalf("got (%q, %q)", r1+r2, c1+c2)
+	in := ThinkSplitter{StartInThink: true}
+	for _, tc := range []struct {
+		parts              []string
+		reasoning, content string
+	}{
+		{[]string{"\nOkay", ", the user", " wants 4.\n", "</th", "ink>\n", "\n", "Four", "."}, "Okay, the user wants 4.", "Four."},
+		// A leading <think> is accepted even when the template opened the block.
+		{[]string{"<think>\nx</think>y"}, "x", "y"},
+		// Without a tag at all, everything is reasoning.
+		{[]string{"  all reasoning "}, "all reasoning", ""},
+	} {
+		if r, c := feedAll(in, tc.parts); r != tc.reasoning || c != tc.content {
+			t.Errorf("%q: got (%q, %q), want (%q, %q)", tc.parts, r, c, tc.reasoning, tc.content)
+		}
 	}
 }
 
@@ -119,7 +107,11 @@ func TestThinkSplitterAllocations(t *testing.T) {
 // splitAll feeds parts to a splitter configured as SplitThink would be for
 // the whole text, and joins what comes out.
 func splitAll(whole string, parts []string) (string, string) {
-	sp := ThinkSplitter{StartInThink: opensInsideThink(whole)}
+	return feedAll(ThinkSplitter{StartInThink: opensInsideThink(whole)}, parts)
+}
+
+// feedAll feeds parts to sp, flushes it, and joins what comes out.
+func feedAll(sp ThinkSplitter, parts []string) (string, string) {
 	var r, c strings.Builder
 	for _, p := range parts {
 		rr, cc := sp.Split(p)

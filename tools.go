@@ -10,13 +10,13 @@ import (
 type Tool struct {
 	// Type is "function".
 	Type     string      `json:"type"`
-	Function FunctionDef `json:"function"`
+	Function FunctionDef `json:"function"` // the function's name, description and parameters
 }
 
 // FunctionDef describes a function tool.
 type FunctionDef struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
+	Name        string `json:"name"`                  // the name the model calls
+	Description string `json:"description,omitempty"` // what the function does, for the model
 	// Parameters is the JSON schema of the arguments object.
 	Parameters json.RawMessage `json:"parameters,omitempty"`
 	// Strict asks for arguments that follow the schema exactly.
@@ -169,7 +169,7 @@ type ToolArgumentsError struct {
 	Tool, ID string
 	// Arguments is a bounded excerpt of the offending text.
 	Arguments string
-	Err       error
+	Err       error // the JSON decoding error
 }
 
 // Error names the tool and shows the offending arguments.

@@ -17,9 +17,9 @@ const (
 
 // Usage is the token accounting of a request.
 type Usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
+	PromptTokens     int `json:"prompt_tokens"`     // tokens of the prompt
+	CompletionTokens int `json:"completion_tokens"` // tokens generated
+	TotalTokens      int `json:"total_tokens"`      // prompt + completion
 	// PromptTokensDetails is sent by vLLM when prefix-cache details are
 	// enabled (null otherwise).
 	PromptTokensDetails *PromptTokensDetails `json:"prompt_tokens_details,omitempty"`
@@ -29,12 +29,12 @@ type Usage struct {
 
 // PromptTokensDetails details the prompt tokens.
 type PromptTokensDetails struct {
-	CachedTokens int `json:"cached_tokens"`
+	CachedTokens int `json:"cached_tokens"` // prompt tokens served from the prefix cache
 }
 
 // CompletionTokensDetails details the completion tokens.
 type CompletionTokensDetails struct {
-	ReasoningTokens int `json:"reasoning_tokens,omitempty"`
+	ReasoningTokens int `json:"reasoning_tokens,omitempty"` // generated tokens spent on reasoning
 }
 
 // StopReason is vLLM's stop_reason: what ended generation when it stopped on
@@ -85,30 +85,30 @@ func (s *StopReason) UnmarshalJSON(data []byte) error {
 
 // ChatLogprobs are the log probabilities of a chat choice's tokens.
 type ChatLogprobs struct {
-	Content []TokenLogprob `json:"content"`
-	Refusal []TokenLogprob `json:"refusal,omitempty"`
+	Content []TokenLogprob `json:"content"`           // one per generated token
+	Refusal []TokenLogprob `json:"refusal,omitempty"` // for a refusal
 }
 
 // TokenLogprob is one sampled token with its log probability and the most
 // likely alternatives.
 type TokenLogprob struct {
-	Token       string       `json:"token"`
-	Logprob     float64      `json:"logprob"`
-	Bytes       []int        `json:"bytes,omitempty"`
-	TopLogprobs []TopLogprob `json:"top_logprobs,omitempty"`
+	Token       string       `json:"token"`                  // the sampled token
+	Logprob     float64      `json:"logprob"`                // its log probability (-9999 when not finite)
+	Bytes       []int        `json:"bytes,omitempty"`        // its UTF-8 bytes
+	TopLogprobs []TopLogprob `json:"top_logprobs,omitempty"` // the most likely alternatives
 }
 
 // TopLogprob is one alternative token.
 type TopLogprob struct {
-	Token   string  `json:"token"`
-	Logprob float64 `json:"logprob"`
-	Bytes   []int   `json:"bytes,omitempty"`
+	Token   string  `json:"token"`           // an alternative token
+	Logprob float64 `json:"logprob"`         // its log probability
+	Bytes   []int   `json:"bytes,omitempty"` // its UTF-8 bytes
 }
 
 // CompletionLogprobs are the log probabilities of a legacy completion choice.
 type CompletionLogprobs struct {
-	TextOffset    []int                `json:"text_offset"`
-	TokenLogprobs []*float64           `json:"token_logprobs"`
-	Tokens        []string             `json:"tokens"`
-	TopLogprobs   []map[string]float64 `json:"top_logprobs"`
+	TextOffset    []int                `json:"text_offset"`    // offset of each token in the text
+	TokenLogprobs []*float64           `json:"token_logprobs"` // per token; null for the first prompt token with echo
+	Tokens        []string             `json:"tokens"`         // the tokens
+	TopLogprobs   []map[string]float64 `json:"top_logprobs"`   // per token: alternative → logprob
 }

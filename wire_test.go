@@ -15,14 +15,14 @@ import (
 	"time"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
-// golden compares got with testdata/golden/name, or rewrites the file with
+// checkGolden compares got with testdata/golden/name, or rewrites the file with
 // -update. The files hold the exact bytes sent, plus a final newline.
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden", name)
-	if *update {
+	if *updateGolden {
 		if err := os.WriteFile(path, append(append([]byte(nil), got...), '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -38,8 +38,8 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// recorded is one request as the server saw it.
-type recorded struct {
+// wireRequest is one request as the server saw it.
+type wireRequest struct {
 	Method, Path string
 	Header       http.Header
 	Body         []byte
@@ -50,7 +50,7 @@ type recorded struct {
 type wireServer struct {
 	*httptest.Server
 	mu     sync.Mutex
-	reqs   []recorded
+	reqs   []wireRequest
 	status int
 	body   []byte
 	header http.Header
@@ -62,7 +62,7 @@ func newWireServer(t *testing.T, status int, body string, configure ...func(*htt
 	ws.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		ws.mu.Lock()
-		ws.reqs = append(ws.reqs, recorded{r.Method, r.URL.Path, r.Header.Clone(), b})
+		ws.reqs = append(ws.reqs, wireRequest{r.Method, r.URL.Path, r.Header.Clone(), b})
 		status, body := ws.status, ws.body
 		for k, v := range ws.header {
 			w.Header()[k] = v
@@ -82,7 +82,7 @@ func newWireServer(t *testing.T, status int, body string, configure ...func(*htt
 	return ws
 }
 
-func (ws *wireServer) last(t *testing.T) recorded {
+func (ws *wireServer) last(t *testing.T) wireRequest {
 	t.Helper()
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
@@ -123,9 +123,9 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
-// checkLeaks fails the test when goroutines started during it are still
+// noGoroutineLeaks fails the test when goroutines started during it are still
 // running once its cleanups (servers closed) have run.
-func checkLeaks(t *testing.T) {
+func noGoroutineLeaks(t *testing.T) {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
