@@ -15,7 +15,7 @@ type chatAccumulator struct {
 	promptTokenIDs               []int
 	promptLogprobs               json.RawMessage
 	kvTransferParams             json.RawMessage
-	splitThink                   bool
+	splitThink, startInThink     bool
 }
 
 // accChoice is the state of one choice.
@@ -28,7 +28,7 @@ type accChoice struct {
 	finish                      string
 	stop                        *StopReason
 	tokenIDs                    []int
-	think                       thinkSplitter
+	think                       *streamThink // with WithThinkSplit
 }
 
 // accTool is the state of one tool call.
@@ -120,9 +120,7 @@ func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEv
 	}
 	if ch.hasContent && len(ch.content) > 0 {
 		if a.splitThink {
-			ac.think.feed(ch.content, false, func(text []byte, reasoning bool) {
-				ac.addText(ch.index, text, reasoning, raw, q)
-			})
+			a.splitter(ac).split(ac, ch.index, string(ch.content), raw, q)
 		} else {
 			ac.content = append(ac.content, ch.content...)
 			*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventContent, Choice: ch.index, Raw: raw}, text: ch.content})
@@ -161,9 +159,7 @@ func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEv
 	}
 	if ch.hasFinish {
 		if a.splitThink {
-			ac.think.feed(nil, true, func(text []byte, reasoning bool) {
-				ac.addText(ch.index, text, reasoning, raw, q)
-			})
+			a.splitter(ac).flush(ac, ch.index, raw, q)
 		}
 		ac.finish = finishReason(ch.finish)
 		ac.doneTools(ch.index, raw, q)
@@ -172,19 +168,51 @@ func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEv
 	return nil
 }
 
-// addText records text split out by the think splitter.
-func (ac *accChoice) addText(choice int, text []byte, reasoning bool, raw []byte, q *[]queuedEvent) {
-	if len(text) == 0 {
-		return
+// streamThink adapts a ThinkSplitter to a choice of a stream.
+type streamThink struct{ ThinkSplitter }
+
+func (a *chatAccumulator) splitter(ac *accChoice) *streamThink {
+	if ac.think == nil {
+		ac.think = &streamThink{ThinkSplitter{StartInThink: a.startInThink}}
 	}
-	typ := EventContent
-	if reasoning {
-		typ = EventReasoning
-		ac.reasoning = append(ac.reasoning, text...)
+	return ac.think
+}
+
+// split feeds a content fragment and queues what it yields, in the order
+// the text came: reasoning first when the fragment began inside a think
+// block.
+func (t *streamThink) split(ac *accChoice, choice int, text string, raw []byte, q *[]queuedEvent) {
+	inside := t.inside || (!t.begun && t.StartInThink)
+	reasoning, content := t.Split(text)
+	t.emit(ac, choice, reasoning, content, inside, raw, q)
+}
+
+// flush releases what the splitter held back, once the choice has ended.
+func (t *streamThink) flush(ac *accChoice, choice int, raw []byte, q *[]queuedEvent) {
+	inside := t.inside
+	reasoning, content := t.Flush()
+	t.emit(ac, choice, reasoning, content, inside, raw, q)
+}
+
+func (t *streamThink) emit(ac *accChoice, choice int, reasoning, content string, reasoningFirst bool, raw []byte, q *[]queuedEvent) {
+	add := func(typ EventType, s string) {
+		if s == "" {
+			return
+		}
+		if typ == EventReasoning {
+			ac.reasoning = append(ac.reasoning, s...)
+		} else {
+			ac.content = append(ac.content, s...)
+		}
+		*q = append(*q, queuedEvent{ev: ChatEvent{Type: typ, Choice: choice, Raw: raw}, str: s, hasStr: true})
+	}
+	if reasoningFirst {
+		add(EventReasoning, reasoning)
+		add(EventContent, content)
 	} else {
-		ac.content = append(ac.content, text...)
+		add(EventContent, content)
+		add(EventReasoning, reasoning)
 	}
-	*q = append(*q, queuedEvent{ev: ChatEvent{Type: typ, Choice: choice, Raw: raw}, text: text})
 }
 
 func internRole(cur string, b []byte) string {
@@ -274,9 +302,7 @@ func (a *chatAccumulator) finishAll(q *[]queuedEvent) {
 			continue
 		}
 		if a.splitThink {
-			ac.think.feed(nil, true, func(text []byte, reasoning bool) {
-				ac.addText(i, text, reasoning, nil, q)
-			})
+			a.splitter(ac).flush(ac, i, nil, q)
 		}
 		ac.doneTools(i, nil, q)
 	}

@@ -102,6 +102,17 @@ type ChatEvent struct {
 type queuedEvent struct {
 	ev   ChatEvent
 	text []byte
+	// str, when set, is the text as a string already (think splitting).
+	str    string
+	hasStr bool
+}
+
+// textString returns the event's text as a string.
+func (q *queuedEvent) textString() string {
+	if q.hasStr {
+		return q.str
+	}
+	return string(q.text)
 }
 
 // ChatStream is a streaming chat completion. Read it with Events, or with
@@ -164,7 +175,7 @@ func (s *ChatService) Stream(ctx context.Context, req *ChatRequest, opts ...Requ
 	if err != nil {
 		return nil, err
 	}
-	st.acc.splitThink = rs.splitThink
+	st.acc.splitThink, st.acc.startInThink = rs.splitThink, rs.startInThink
 	return st, nil
 }
 
@@ -177,9 +188,18 @@ func (s *ChatStream) Next() bool {
 }
 
 func (r *eventReader) next() bool {
+	if !r.core.enter() {
+		return false
+	}
+	ok := r.advance()
+	r.core.leave()
+	return ok
+}
+
+func (r *eventReader) advance() bool {
 	if r.pos < len(r.queue) {
 		r.pos++
-		r.core.event(r.queue[r.pos-1].ev.Type.token())
+		r.handOut()
 		return true
 	}
 	for !r.core.ended {
@@ -191,7 +211,7 @@ func (r *eventReader) next() bool {
 		case payloadDone:
 			r.acc.finishAll(&r.queue)
 			r.queue = append(r.queue, queuedEvent{ev: ChatEvent{Type: EventDone, Choice: -1}})
-			r.core.finish(r.acc.finalUsage())
+			r.core.finishLater(r.acc.finalUsage())
 		case payloadChunk:
 			if !r.core.scan.parseChunk(data, &r.chunk) {
 				r.core.fail(r.core.malformed(r.what, data, unterminated))
@@ -208,11 +228,21 @@ func (r *eventReader) next() bool {
 		}
 		if len(r.queue) > 0 {
 			r.pos = 1
-			r.core.event(r.queue[0].ev.Type.token())
+			r.handOut()
 			return true
 		}
 	}
 	return false
+}
+
+// handOut reports the current event to the probe, and the end of the
+// stream with its last event.
+func (r *eventReader) handOut() {
+	t := r.queue[r.pos-1].ev.Type
+	r.core.event(t.token())
+	if t == EventDone {
+		r.core.reportDone()
+	}
 }
 
 // current returns the current queued event, or nil before the first Next.
@@ -239,9 +269,9 @@ func (s *ChatStream) Event() ChatEvent {
 	s.cur = q.ev
 	switch q.ev.Type {
 	case EventContent, EventReasoning:
-		s.cur.Text = string(q.text)
+		s.cur.Text = q.textString()
 	case EventToolCallDelta:
-		s.cur.ToolCall.Arguments = string(q.text)
+		s.cur.ToolCall.Arguments = q.textString()
 	}
 	s.have = true
 	return s.cur
@@ -265,10 +295,14 @@ func (r *eventReader) typ() EventType {
 func (s *ChatStream) TextBytes() []byte { return s.r.text() }
 
 func (r *eventReader) text() []byte {
-	if q := r.current(); q != nil {
-		return q.text
+	q := r.current()
+	switch {
+	case q == nil:
+		return nil
+	case q.hasStr:
+		return []byte(q.str)
 	}
-	return nil
+	return q.text
 }
 
 // Err returns the error that ended the stream, or nil when it ended with

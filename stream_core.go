@@ -45,12 +45,21 @@ type streamCore struct {
 
 	idleFired atomic.Bool
 	closed    atomic.Bool
-	endOnce   sync.Once
+	// busy is set while the reading goroutine is inside Next (tracked only
+	// when a probe listens), so that a concurrent Close leaves the probe's
+	// end to the reader instead of racing with its events.
+	busy    atomic.Bool
+	endOnce sync.Once
 
-	ended    bool  // no more payloads will be read
-	draining bool  // reading the rest of the response after [DONE]
-	err      error // why the stream failed, nil after [DONE]
-	payloads int   // data payloads read
+	ended bool // no more payloads will be read
+	// endPending: the stream reached [DONE] and released its connection,
+	// but the probe hears of the end only when the caller gets EventDone
+	// (or closes the stream), so that it sees every event first.
+	endPending bool
+	doneUsage  *Usage
+	draining   bool  // reading the rest of the response after [DONE]
+	err        error // why the stream failed, nil after [DONE]
+	payloads   int   // data payloads read
 }
 
 // payloadKind says what streamCore.next found.
@@ -73,18 +82,21 @@ func (c *Client) openStream(ctx context.Context, ar *apiRequest, s *streamCore) 
 		cancel(nil)
 		return rs, err
 	}
+	probe := c.cfg.prod.startStream(sctx, ar)
 	if err := checkEventStream(resp); err != nil {
+		if probe != nil {
+			probe.end(nil, err)
+		}
 		resp.Body.Close()
 		cancel(nil)
 		return rs, err
 	}
-	s.c, s.ar, s.ctx, s.cancel, s.body, s.idle = c, ar, sctx, cancel, resp.Body, idle
+	s.c, s.ar, s.ctx, s.cancel, s.body, s.idle, s.probe = c, ar, sctx, cancel, resp.Body, idle, probe
 	if idle > 0 {
 		s.timer = time.AfterFunc(time.Hour, s.onIdle)
 		s.timer.Stop()
 	}
 	s.dec.Reset(s, maxEvent)
-	s.probe = c.cfg.prod.startStream(sctx, ar)
 	return rs, nil
 }
 
@@ -237,18 +249,47 @@ func (s *streamCore) fail(err error) {
 }
 
 // finish ends the stream after [DONE]: it reads the rest of the response
-// (briefly) so that the connection can be reused, then releases it.
+// (briefly) so that the connection can be reused, then releases it and
+// reports the end to the probe.
 func (s *streamCore) finish(usage *Usage) {
+	if s.finishLater(usage) {
+		s.reportDone()
+	}
+}
+
+// finishLater is finish leaving the probe's report to reportDone, for
+// streams that still hand out queued events. It reports whether it ended
+// the stream.
+func (s *streamCore) finishLater(usage *Usage) bool {
 	if s.ended {
-		return
+		return false
 	}
 	s.ended = true
 	s.draining = true
 	t := time.AfterFunc(drainTimeout, func() { s.cancel(errors.New("vllm: response did not end after [DONE]")) })
 	_ = s.dec.Drain(drainLimit)
 	t.Stop()
-	s.endProbe(usage, nil)
+	s.endPending, s.doneUsage = true, usage
 	s.release(nil)
+	return true
+}
+
+// reportDone tells the probe that the stream ended with [DONE].
+func (s *streamCore) reportDone() {
+	if s.endPending {
+		s.endPending = false
+		s.endProbe(s.doneUsage, nil)
+	}
+}
+
+// closedEnd reports the end of a stream its caller closed: a success when
+// it had reached [DONE], ErrStreamClosed otherwise.
+func (s *streamCore) closedEnd() {
+	if s.endPending {
+		s.reportDone()
+		return
+	}
+	s.endProbe(nil, ErrStreamClosed)
 }
 
 func (s *streamCore) release(cause error) {
@@ -274,13 +315,39 @@ func (s *streamCore) close() error {
 	if s.closed.Swap(true) || s.body == nil {
 		return nil
 	}
-	s.endProbe(nil, ErrStreamClosed)
+	if s.probe != nil && !s.busy.Load() {
+		s.closedEnd()
+	}
 	if s.timer != nil {
 		s.timer.Stop()
 	}
 	s.cancel(ErrStreamClosed)
 	s.body.Close()
 	return nil
+}
+
+// enter and leave bracket a Next; they report the end of a stream closed
+// by another goroutine.
+func (s *streamCore) enter() bool {
+	if s.probe == nil {
+		return !s.closed.Load()
+	}
+	s.busy.Store(true)
+	if s.closed.Load() {
+		s.leave()
+		return false
+	}
+	return true
+}
+
+func (s *streamCore) leave() {
+	if s.probe == nil {
+		return
+	}
+	s.busy.Store(false)
+	if s.closed.Load() {
+		s.closedEnd()
+	}
 }
 
 // event reports an event handed to the caller to the production probe.

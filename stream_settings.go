@@ -24,8 +24,9 @@ type streamSettings struct {
 
 // streamRequestSettings are the per-request stream settings.
 type streamRequestSettings struct {
-	idleTimeout *time.Duration
-	splitThink  bool
+	idleTimeout  *time.Duration
+	splitThink   bool
+	startInThink bool
 }
 
 // WithStreamIdleTimeout bounds how long a stream may wait for its next bytes
@@ -66,12 +67,19 @@ func WithRequestIdleTimeout(d time.Duration) RequestOption {
 	return func(rc *requestConfig) { rc.stream.idleTimeout = &d }
 }
 
-// WithThinkSplit makes a chat stream move text between <think> and
-// </think> in the content into reasoning events, for servers that run
-// without a reasoning parser. Tags split across chunks are recognised. It
-// has no effect on other requests.
-func WithThinkSplit() RequestOption {
-	return func(rc *requestConfig) { rc.stream.splitThink = true }
+// WithThinkSplit makes a chat stream move the text a model writes between
+// <think> and </think> in its content into EventReasoning events (and the
+// accumulated reasoning), for servers that run without a reasoning parser.
+// It uses a ThinkSplitter per choice, so tags split across chunks are
+// recognised, and the accumulated response equals what SplitThink gives for
+// the whole content. startInThink is ThinkSplitter.StartInThink: set it when
+// the chat template opens the think block in the prompt (DeepSeek-R1, Qwen3
+// thinking templates), so that the output starts as reasoning. It has no
+// effect on requests other than chat streams.
+func WithThinkSplit(startInThink bool) RequestOption {
+	return func(rc *requestConfig) {
+		rc.stream.splitThink, rc.stream.startInThink = true, startInThink
+	}
 }
 
 // resolve returns the effective settings of one stream.

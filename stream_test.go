@@ -26,11 +26,16 @@ func sseServer(t *testing.T, body string) *Client {
 
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/fixtures/" + name)
+	b, err := readFixture(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return b
+}
+
+func readFixture(name string) (string, error) {
+	b, err := os.ReadFile("testdata/fixtures/" + name)
+	return string(b), err
 }
 
 func chatReq() *ChatRequest {

@@ -23,8 +23,13 @@ type eventStream struct {
 	bytes  int // body bytes written
 	tokens int // token-carrying events written
 	dead   bool
-	buf    []byte
-	prefix []byte // the first event's data up to its choices, for hugeEvent
+	// flushEach sends every event as soon as it is written. Without pacing
+	// or a fault, events are written back to back and leave in batches as
+	// the response buffer fills, which is what a client sees from a fast
+	// server anyway; every stream still ends flushed.
+	flushEach bool
+	buf       []byte
+	prefix    []byte // the first event's data up to its choices, for hugeEvent
 }
 
 // newEventStream starts an SSE response: it sends the headers vLLM sends.
@@ -40,6 +45,7 @@ func (s *Server) newEventStream(w http.ResponseWriter, r *http.Request) *eventSt
 			es.itl = x.fault.ITL
 		}
 	}
+	es.flushEach = es.ttft > 0 || es.itl > 0 || es.fault != nil
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
@@ -105,6 +111,9 @@ func (es *eventStream) write(b []byte) bool {
 		return false
 	}
 	es.bytes += len(b)
+	if !es.flushEach {
+		return true
+	}
 	if err := es.rc.Flush(); err != nil {
 		es.dead = true
 		return false
@@ -148,9 +157,15 @@ func (es *eventStream) strike(f *Fault, data []byte) bool {
 // chunk data (same id, model, choice 0).
 func (es *eventStream) hugeEvent(size int) []byte {
 	b := append([]byte("data: "), es.prefix...)
-	b = append(b, `"choices":[{"index":0,"delta":{"content":"`...)
-	b = append(b, strings.Repeat("x", size)...)
-	b = append(b, `"},"logprobs":null,"finish_reason":null}]}`...)
+	if bytes.Contains(es.prefix, []byte(`"object":"text_completion"`)) {
+		b = append(b, `"choices":[{"index":0,"text":"`...)
+		b = append(b, strings.Repeat("x", size)...)
+		b = append(b, `","logprobs":null,"finish_reason":null,"stop_reason":null,"prompt_token_ids":null,"token_ids":null}]}`...)
+	} else {
+		b = append(b, `"choices":[{"index":0,"delta":{"content":"`...)
+		b = append(b, strings.Repeat("x", size)...)
+		b = append(b, `"},"logprobs":null,"finish_reason":null}]}`...)
+	}
 	return append(b, "\n\n"...)
 }
 
@@ -171,6 +186,9 @@ func (es *eventStream) done() {
 	if es.fault != nil && es.fault.Kind == FaultNoDone {
 		return
 	}
+	// Unpaced, "[DONE]" stays buffered and leaves with the end of the body
+	// when the handler returns; paced, it is flushed on its own first, as
+	// vLLM's server sends it.
 	es.write([]byte("data: [DONE]\n\n"))
 }
 

@@ -1,0 +1,501 @@
+package vllm
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// streamErr reads s to its end and returns its events' texts and error.
+func drainStream(t *testing.T, s *ChatStream) (string, error) {
+	t.Helper()
+	var text strings.Builder
+	for ev, err := range s.Events() {
+		if err != nil {
+			if ev.Type != 0 {
+				t.Errorf("error yielded with an event: %+v", ev)
+			}
+			return text.String(), err
+		}
+		text.WriteString(ev.Text)
+	}
+	return text.String(), nil
+}
+
+func openChat(t *testing.T, c *Client, opts ...RequestOption) *ChatStream {
+	t.Helper()
+	s, err := c.Chat.Stream(context.Background(), chatReq(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestStreamErrorEvent(t *testing.T) {
+	tests := []struct {
+		name, payload string
+		status        int
+		typ, msg      string
+	}{
+		// Current vLLM: json.dumps of ErrorResponse(error=ErrorInfo(…)).
+		{"nested", `{"error": {"message": "Internal server error", "type": "InternalServerError", "param": null, "code": 500}}`, 500, "InternalServerError", "Internal server error"},
+		// Older vLLM: the flat ErrorResponse inside "error".
+		{"nested with object", `{"error": {"object": "error", "message": "context too long \u2014 trimmed", "type": "BadRequestError", "param": null, "code": 400}}`, 400, "BadRequestError", "context too long — trimmed"},
+		// A flat error object at the top level.
+		{"flat", `{"object":"error","message":"boom","type":"BadRequestError","param":"n","code":400}`, 400, "BadRequestError", "boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkGoroutines(t)
+			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+				s := startSSE(w)
+				s.data(vllmChunk(contentChoice(0, "partial ")))
+				s.data(tt.payload)
+				s.data("[DONE]")
+			})
+			st := openChat(t, c)
+			text, err := drainStream(t, st)
+			var se *StreamError
+			if !errors.As(err, &se) || se.Kind != KindErrorEvent || se.API == nil {
+				t.Fatalf("err = %#v", err)
+			}
+			if se.API.StatusCode != tt.status || se.API.Type != tt.typ || se.API.Message != tt.msg || se.Events != 2 {
+				t.Fatalf("api error %+v, events %d", se.API, se.Events)
+			}
+			var ae *APIError
+			if !errors.As(err, &ae) || !errors.Is(err, ErrStream) || text != "partial " {
+				t.Fatalf("errors.As APIError %v, text %q", ae, text)
+			}
+			if got := st.Response().Content(); got != "partial " {
+				t.Fatalf("accumulated %q", got)
+			}
+			if !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("message %q", err)
+			}
+		})
+	}
+}
+
+func TestStreamErrorEventType(t *testing.T) {
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		startSSE(w).raw("event: error\ndata: {\"error\":{\"message\":\"overloaded\",\"type\":\"ServiceUnavailableError\",\"code\":503}}\n\n")
+	})
+	_, err := drainStream(t, openChat(t, c))
+	var se *StreamError
+	if !errors.As(err, &se) || se.Kind != KindErrorEvent || se.API.StatusCode != 503 || !IsRetryable(err) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStreamEOFWithoutDone(t *testing.T) {
+	checkGoroutines(t)
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		s.data(vllmChunk(contentChoice(0, "Hello")))
+		s.data(vllmChunk(`{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop","stop_reason":null}`))
+	})
+	st := openChat(t, c)
+	text, err := drainStream(t, st)
+	var se *StreamError
+	if !errors.As(err, &se) || se.Kind != KindUnexpectedEOF || !errors.Is(err, io.ErrUnexpectedEOF) || se.Events != 2 {
+		t.Fatalf("err = %#v", err)
+	}
+	if text != "Hello" || st.Response().FinishReason() != "stop" {
+		t.Fatalf("text %q", text)
+	}
+	r, err := st.Collect()
+	if err == nil || r.Content() != "Hello" {
+		t.Fatal("Collect after a failure must keep failing")
+	}
+}
+
+func TestStreamTruncatedPayload(t *testing.T) {
+	// The connection ends in the middle of a JSON payload.
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		s.data(vllmChunk(contentChoice(0, "Hi")))
+		s.raw(`data: {"id":"chatcmpl-abc","choices":[{"index":0,"delta":{"content":"wor`)
+	})
+	_, err := drainStream(t, openChat(t, c))
+	var se *StreamError
+	var de *DecodeError
+	if !errors.As(err, &se) || se.Kind != KindUnexpectedEOF || !errors.As(err, &de) {
+		t.Fatalf("err = %#v", err)
+	}
+	if de.Offset != 66 || !strings.HasSuffix(de.Snippet, `"content":"wor`) || !errors.Is(err, ErrInvalidResponse) {
+		t.Fatalf("decode error %+v", de)
+	}
+}
+
+func TestStreamMalformedPayload(t *testing.T) {
+	long := strings.Repeat("x", 1000)
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		s.data(vllmChunk(contentChoice(0, "Hi")))
+		s.data(`{"id":"` + long + `","choices":[{"index":0,"delta":{"content":"a"} "finish_reason":null}]}`)
+		s.data("[DONE]")
+	})
+	_, err := drainStream(t, openChat(t, c))
+	var se *StreamError
+	var de *DecodeError
+	if !errors.As(err, &se) || se.Kind != KindMalformed || !errors.As(err, &de) {
+		t.Fatalf("err = %#v", err)
+	}
+	wantOff := int64(len(`{"id":"`+long+`","choices":[{"index":0,"delta":{"content":"a"}`) + 1)
+	if de.Offset != wantOff || len(de.Snippet) > snippetLen+len("…") || !strings.HasPrefix(de.Snippet, "xxx") ||
+		!strings.Contains(de.Snippet, `{"content":"a"} "finish_reason"`) {
+		t.Fatalf("offset %d (want %d), snippet %q", de.Offset, wantOff, de.Snippet)
+	}
+	if !strings.Contains(err.Error(), "invalid character '\"' after object key:value pair") {
+		t.Fatalf("message: %v", err)
+	}
+}
+
+func TestStreamMalformedShapes(t *testing.T) {
+	for _, payload := range []string{
+		`[1,2]`,
+		`{"choices":[{"index":-1,"delta":{}}]}`,
+		`{"choices":[{"index":99999999,"delta":{}}]}`,
+		`{"choices":[{"index":0,"delta":{"content":5}}]}`,
+		`{"choices":[{"index":0,"delta":{"tool_calls":[{"index":"0"}]}}]}`,
+		`{"choices":[{"index":0,"logprobs":{"content":"x"}}]}`,
+		`{"usage":{"prompt_tokens":"many"}}`,
+		`{"choices":[]} trailing`,
+		`"just a string"`,
+	} {
+		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			s := startSSE(w)
+			s.data(payload)
+			s.data("[DONE]")
+		})
+		_, err := drainStream(t, openChat(t, c))
+		var se *StreamError
+		var de *DecodeError
+		if !errors.As(err, &se) || se.Kind != KindMalformed || !errors.As(err, &de) {
+			t.Fatalf("%s: err = %v", payload, err)
+		}
+	}
+}
+
+func TestStreamHTTPErrorBeforeStream(t *testing.T) {
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"error":{"message":"The model ` + "`m`" + ` does not exist.","type":"NotFoundError","param":"model","code":404}}`))
+	})
+	s, err := c.Chat.Stream(context.Background(), chatReq())
+	var ae *APIError
+	if s != nil || !errors.As(err, &ae) || ae.StatusCode != 404 || ae.Type != "NotFoundError" || !errors.Is(err, ErrModelNotFound) {
+		t.Fatalf("stream %v, err %v", s, err)
+	}
+}
+
+func TestStreamNotEventStream(t *testing.T) {
+	tests := []struct {
+		name, ctype, body string
+		api               bool
+	}{
+		{"json error", "application/json", `{"error":{"message":"stream not supported","type":"BadRequestError","code":400}}`, true},
+		{"json completion", "application/json", fixtureText("llmd-sim-chat.json"), false},
+		{"html", "text/html", "<html><body>Gateway login</body></html>", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkGoroutines(t)
+			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.ctype)
+				w.Write([]byte(tt.body))
+			})
+			s, err := c.Chat.Stream(context.Background(), chatReq())
+			if s != nil {
+				t.Fatal("got a stream")
+			}
+			var ae *APIError
+			var se *StreamError
+			var de *DecodeError
+			switch {
+			case tt.api:
+				if !errors.As(err, &ae) || ae.StatusCode != 200 || ae.Message != "stream not supported" {
+					t.Fatalf("err = %v", err)
+				}
+			default:
+				if !errors.As(err, &se) || se.Kind != KindMalformed || !errors.As(err, &de) ||
+					!strings.Contains(err.Error(), tt.ctype) || !strings.HasPrefix(de.Snippet, tt.body[:10]) {
+					t.Fatalf("err = %v", err)
+				}
+			}
+		})
+	}
+}
+
+func fixtureText(name string) string {
+	b, err := readFixture(name)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func TestStreamIdleTimeout(t *testing.T) {
+	checkGoroutines(t)
+	release := make(chan struct{})
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		s.data(vllmChunk(contentChoice(0, "one")))
+		select { // then stall, as a hung server does
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}, WithStreamIdleTimeout(time.Hour))
+	defer close(release)
+
+	// The per-request idle timeout overrides the client's.
+	st := openChat(t, c, WithRequestIdleTimeout(80*time.Millisecond))
+	start := time.Now()
+	text, err := drainStream(t, st)
+	var se *StreamError
+	if !errors.As(err, &se) || se.Kind != KindIdleTimeout || !errors.Is(err, ErrTimeout) || text != "one" {
+		t.Fatalf("err = %#v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("idle timeout took %v", d)
+	}
+	if !IsRetryable(err) || !strings.Contains(err.Error(), "idle") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestStreamIdleTimeoutOnlyWhileWaiting checks that the idle clock does not
+// run while the caller handles an event.
+func TestStreamIdleTimeoutOnlyWhileWaiting(t *testing.T) {
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		for range 3 {
+			s.data(vllmChunk(contentChoice(0, "x")))
+		}
+		s.data("[DONE]")
+	}, WithStreamIdleTimeout(60*time.Millisecond))
+	st := openChat(t, c)
+	n := 0
+	for _, err := range st.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		time.Sleep(120 * time.Millisecond) // a slow consumer
+	}
+	if n != 4 {
+		t.Fatalf("%d events", n)
+	}
+}
+
+// TestStreamNotCutByRequestTimeout: WithTimeout covers only the wait for
+// the headers of a stream; a generation that keeps sending runs longer.
+func TestStreamNotCutByRequestTimeout(t *testing.T) {
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		for range 12 {
+			s.data(vllmChunk(contentChoice(0, "x")))
+			time.Sleep(25 * time.Millisecond)
+		}
+		s.data("[DONE]")
+	}, WithTimeout(100*time.Millisecond), WithStreamIdleTimeout(time.Second))
+	start := time.Now()
+	text, err := drainStream(t, openChat(t, c))
+	if err != nil || text != strings.Repeat("x", 12) {
+		t.Fatalf("text %q, err %v", text, err)
+	}
+	if time.Since(start) < 250*time.Millisecond {
+		t.Fatal("the stream did not outlast the request timeout; the test proves nothing")
+	}
+}
+
+// TestStreamHeaderTimeout: the request timeout does apply to the headers.
+func TestStreamHeaderTimeout(t *testing.T) {
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}, WithTimeout(50*time.Millisecond))
+	_, err := c.Chat.Stream(context.Background(), chatReq())
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStreamContextCancelledMidEvent(t *testing.T) {
+	checkGoroutines(t)
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		s.data(vllmChunk(contentChoice(0, "one")))
+		s.raw(`data: {"id":"chatcmpl-abc","choi`) // half an event, then nothing
+		<-r.Context().Done()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := c.Chat.Stream(ctx, chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got error
+	for ev, err := range st.Events() {
+		if err != nil {
+			got = err
+			break
+		}
+		if ev.Type == EventContent {
+			time.AfterFunc(30*time.Millisecond, cancel)
+		}
+	}
+	var se *StreamError
+	var te *TransportError
+	if !errors.As(got, &se) || se.Kind != KindTransport || !errors.Is(got, context.Canceled) || !errors.As(got, &te) {
+		t.Fatalf("err = %#v", got)
+	}
+	if IsRetryable(got) && errors.Is(got, ErrTimeout) {
+		t.Fatalf("a cancellation is not a timeout: %v", got)
+	}
+}
+
+func TestStreamDeadlineMidStream(t *testing.T) {
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		s.data(vllmChunk(contentChoice(0, "one")))
+		<-r.Context().Done()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	st, err := c.Chat.Stream(ctx, chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = drainStream(t, st)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStreamTooLarge(t *testing.T) {
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		s.data(vllmChunk(contentChoice(0, "small")))
+		s.data(vllmChunk(contentChoice(0, strings.Repeat("y", 4096))))
+		s.data("[DONE]")
+	}, WithMaxEventSize(1024))
+	text, err := drainStream(t, openChat(t, c))
+	var se *StreamError
+	if !errors.As(err, &se) || se.Kind != KindTooLarge || text != "small" || !strings.Contains(err.Error(), "1024") {
+		t.Fatalf("text %q err %v", text, err)
+	}
+	if _, err := New("http://x/v1", WithMaxEventSize(0)); !errors.Is(err, ErrInvalidParameter) {
+		t.Fatalf("WithMaxEventSize(0): %v", err)
+	}
+	if _, err := New("http://x/v1", WithStreamIdleTimeout(-1)); !errors.Is(err, ErrInvalidParameter) {
+		t.Fatalf("WithStreamIdleTimeout(-1): %v", err)
+	}
+}
+
+// TestStreamBreakReleasesConnection: leaving the loop early closes the
+// stream at once (the server sees the client go away), leaves no goroutine
+// behind, and the client keeps working.
+func TestStreamBreakReleasesConnection(t *testing.T) {
+	checkGoroutines(t)
+	gone := make(chan struct{})
+	var once sync.Once
+	srv, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Test") == "short" {
+			s := startSSE(w)
+			s.data(vllmChunk(contentChoice(0, "ok")))
+			s.data("[DONE]")
+			return
+		}
+		s := startSSE(w)
+		for i := 0; ; i++ {
+			select {
+			case <-r.Context().Done():
+				once.Do(func() { close(gone) })
+				return
+			default:
+			}
+			s.data(vllmChunk(contentChoice(0, "tok ")))
+			time.Sleep(time.Millisecond)
+		}
+	})
+	st := openChat(t, c)
+	n := 0
+	for ev, err := range st.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == EventContent {
+			n++
+		}
+		if n == 5 {
+			break
+		}
+	}
+	select {
+	case <-gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server still streams after the loop was left")
+	}
+	if err := st.Err(); !errors.Is(err, ErrStreamClosed) {
+		t.Fatalf("Err after break = %v", err)
+	}
+	if st.Next() {
+		t.Fatal("Next after Close")
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+	// The client still works, and a stream read to its end leaves its
+	// connection for the next request.
+	before := srv.conns.Load()
+	for range 3 {
+		s2 := openChat(t, c, WithRequestHeader("X-Test", "short"))
+		if text, err := s2.CollectContent(); err != nil || text != "ok" {
+			t.Fatalf("after break: %q %v", text, err)
+		}
+	}
+	if got := srv.conns.Load() - before; got != 1 {
+		t.Fatalf("%d new connections for 3 sequential streams, want 1 (reuse)", got)
+	}
+}
+
+// TestStreamCloseFromAnotherGoroutine aborts a Next blocked on a silent
+// server.
+func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
+	checkGoroutines(t)
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		s.data(vllmChunk(contentChoice(0, "one")))
+		<-r.Context().Done()
+	}, WithStreamIdleTimeout(0))
+	st := openChat(t, c)
+	if !st.Next() || st.Event().Text != "one" {
+		t.Fatal("first event")
+	}
+	time.AfterFunc(50*time.Millisecond, func() { st.Close() })
+	if st.Next() {
+		t.Fatal("Next returned an event")
+	}
+	if !errors.Is(st.Err(), ErrStreamClosed) {
+		t.Fatalf("Err = %v", st.Err())
+	}
+}
+
+func TestStreamRequestValidation(t *testing.T) {
+	c, _ := New("http://127.0.0.1:1/v1")
+	if _, err := c.Chat.Stream(context.Background(), nil); !errors.Is(err, ErrMissingParameter) {
+		t.Fatalf("nil request: %v", err)
+	}
+	if _, err := c.Chat.Stream(context.Background(), &ChatRequest{Messages: []Message{User("x")}}); !errors.Is(err, ErrMissingParameter) {
+		t.Fatalf("no model: %v", err)
+	}
+	if _, err := c.Completions.Stream(context.Background(), nil); !errors.Is(err, ErrMissingParameter) {
+		t.Fatalf("nil completion request: %v", err)
+	}
+}

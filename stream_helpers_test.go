@@ -1,0 +1,146 @@
+package vllm
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// streamTestServer is an httptest server whose handler the test writes, and
+// which counts the TCP connections it accepted (to check connection reuse).
+type streamTestServer struct {
+	*httptest.Server
+	conns atomic.Int64
+}
+
+func newStreamServer(t *testing.T, h http.HandlerFunc, opts ...Option) (*streamTestServer, *Client) {
+	t.Helper()
+	s := &streamTestServer{}
+	// Reading the request body first lets the server notice (through
+	// r.Context()) when the client goes away.
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		h(w, r)
+	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	c, err := New(s.URL+"/v1", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeIdle(c) })
+	return s, c
+}
+
+// sseResponse starts an event-stream response as vLLM does.
+type sseResponse struct {
+	w http.ResponseWriter
+	f http.Flusher
+}
+
+func startSSE(w http.ResponseWriter) *sseResponse {
+	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	f := w.(http.Flusher)
+	f.Flush()
+	return &sseResponse{w: w, f: f}
+}
+
+// data sends one event "data: <payload>\n\n" and flushes it.
+func (s *sseResponse) data(payload string) {
+	fmt.Fprintf(s.w, "data: %s\n\n", payload)
+	s.f.Flush()
+}
+
+// raw sends bytes as they are.
+func (s *sseResponse) raw(b string) {
+	_, _ = s.w.Write([]byte(b))
+	s.f.Flush()
+}
+
+// vllmChunk renders a chat chunk as vLLM does, with the given choice JSON.
+func vllmChunk(choices ...string) string {
+	return `{"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1744513664,"model":"m","choices":[` +
+		strings.Join(choices, ",") + `]}`
+}
+
+// contentChoice renders a choice with a content delta.
+func contentChoice(index int, text string) string {
+	return fmt.Sprintf(`{"index":%d,"delta":{"content":%s},"logprobs":null,"finish_reason":null}`, index, jsonString(text))
+}
+
+// jsonString encodes s as vLLM's pydantic models do: UTF-8 as it is, and
+// only the quote, the backslash and control characters escaped.
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			if c < 0x20 {
+				fmt.Fprintf(&b, `\u%04x`, c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// checkGoroutines fails the test if goroutines started during it are still
+// running at its end (after the servers closed and idle connections were
+// dropped). Call it first; it registers a cleanup that runs last.
+func checkGoroutines(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= before {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Fatalf("%d goroutines left behind (before %d):\n%s", n-before, before, buf)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// closeIdle drops the client's idle connections (for goroutine checks).
+func closeIdle(c *Client) {
+	if tr, ok := c.HTTPClient().Transport.(*http.Transport); ok {
+		tr.CloseIdleConnections()
+	}
+}
