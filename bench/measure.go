@@ -11,6 +11,10 @@ import (
 // Sample is one verified measurement of one row on one scenario.
 type Sample struct {
 	Wall time.Duration
+	// CPU is the CPU time (user and system) the whole process used during
+	// the run: the client, the in-process server and the garbage collector.
+	// Unlike Wall it hardly grows when other programs load the machine.
+	CPU time.Duration
 	// Allocs is the number of heap allocations during the run, in the
 	// whole process (the in-process server's few allocations included).
 	Allocs uint64
@@ -23,9 +27,11 @@ func Measure(ctx context.Context, row *Row, sc *Scenario) (Sample, error) {
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
+	cpu0 := processCPU()
 	start := time.Now()
 	res, err := row.Do(ctx, sc)
 	wall := time.Since(start)
+	cpu := processCPU() - cpu0
 	runtime.ReadMemStats(&m1)
 	if err != nil {
 		return Sample{}, err
@@ -33,7 +39,7 @@ func Measure(ctx context.Context, row *Row, sc *Scenario) (Sample, error) {
 	if err := sc.Verify(res); err != nil {
 		return Sample{}, err
 	}
-	return Sample{Wall: wall, Allocs: m1.Mallocs - m0.Mallocs}, nil
+	return Sample{Wall: wall, CPU: cpu, Allocs: m1.Mallocs - m0.Mallocs}, nil
 }
 
 // MeasureConcurrent sends workers × perWorker requests for sc with row,

@@ -80,7 +80,7 @@ type responseObject struct {
 	IncompleteDetails json.RawMessage `json:"incomplete_details"`
 }
 
-// inputText returns the text of a Responses input (a string or items) and
+// responsesInput returns the text of a Responses input (a string or items) and
 // whether its last item is a function call output.
 func responsesInput(raw json.RawMessage) (string, bool, bool) {
 	var s string
