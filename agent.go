@@ -263,3 +263,33 @@ func (a *Agent) runTool(ctx context.Context, byName map[string]*AgentTool, call 
 	}
 	return msg
 }
+
+// RunStream is Run with every model call streamed (Chat.Stream): onEvent
+// receives each event of each round as it arrives — content, reasoning,
+// tool-call deltas and the assembled calls, usage, the end of each round
+// (EventDone) — while the loop runs the tools between rounds as Run does.
+// onEvent runs on the calling goroutine; nil ignores the events.
+func (a *Agent) RunStream(ctx context.Context, messages []Message, onEvent func(ChatEvent)) (*AgentResult, error) {
+	return a.run(ctx, messages, func(ctx context.Context, req *ChatRequest) (*ChatResponse, error) {
+		return streamTurn(ctx, a.Client, req, a.RequestOptions, onEvent)
+	})
+}
+
+// streamTurn streams one model call, forwarding its events, and returns
+// the accumulated response.
+func streamTurn(ctx context.Context, c *Client, req *ChatRequest, opts []RequestOption, onEvent func(ChatEvent)) (*ChatResponse, error) {
+	s, err := c.Chat.Stream(ctx, req, opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	for s.Next() {
+		if onEvent != nil {
+			onEvent(s.Event())
+		}
+	}
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	return s.Response(), nil
+}

@@ -89,10 +89,9 @@ func FuzzStreamEvents(f *testing.F) {
 	f.Add([]byte(`{"error":{"message":"x","type":"InternalServerError","param":null,"code":500}}`))
 	f.Add([]byte(`[DONE]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ev := sseEvent{typ: "message", data: data}
-		_, _, _, _ = decodeAudioEvent(ev)
+		_, _, _ = decodeAudioEvent("", data)
 		rs := &ResponseStream{}
-		_, _, _, _ = rs.decode(ev)
+		_, _, _ = rs.decode("response.output_text.delta", data)
 		var tr Transcription
 		_ = json.Unmarshal(data, &tr)
 		if ae := errorEventPayload(data); ae != nil && ae.StatusCode != 0 && (ae.StatusCode < 100 || ae.StatusCode > 599) {

@@ -497,6 +497,8 @@ func TestParamErrors(t *testing.T) {
 	add("score text_1", "text_1", err)
 	_, err = c.Score(ctx, &vllm.ScoreRequest{Text1: vllm.PromptTexts("a", "b"), Text2: vllm.PromptTexts("x")})
 	add("score pairs", "text_2", err)
+	_, err = c.Score(ctx, &vllm.ScoreRequest{Text1: vllm.PromptText("q"), Extra: map[string]any{"queries": "q"}})
+	add("score text_2 with unrelated extra", "text_2", err)
 	_, err = c.Rerank(ctx, &vllm.RerankRequest{Documents: []string{"d"}})
 	add("rerank query", "query", err)
 	_, err = c.RerankV2(ctx, &vllm.RerankRequest{Query: "q"})
@@ -559,3 +561,15 @@ func TestFloat16Specials(t *testing.T) {
 }
 
 const responseTextJSON = `{"id":"resp_abc","object":"response","created_at":1745000000,"model":"m","status":"completed","output":[{"id":"msg_1","type":"message","role":"assistant","status":"completed","content":[{"type":"output_text","text":"Hello!","annotations":[],"logprobs":null}]}],"usage":{"input_tokens":5,"input_tokens_details":{"cached_tokens":0},"output_tokens":3,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":8},"error":null,"incomplete_details":null}`
+
+// TestScoreNewerFieldNames sends the queries/documents form through Extra.
+func TestScoreNewerFieldNames(t *testing.T) {
+	s, c := newStub(t, reply{Body: `{"id":"score-1","object":"list","created":1,"model":"m","data":[{"index":0,"object":"score","score":0.5}],"usage":{"prompt_tokens":2,"total_tokens":2,"completion_tokens":0,"prompt_tokens_details":null}}`})
+	_, err := c.Score(ctxT(t), &vllm.ScoreRequest{Extra: map[string]any{"queries": "q", "documents": []string{"d"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(s.got().Body); got != `{"documents":["d"],"queries":"q"}` {
+		t.Fatalf("body %s", got)
+	}
+}

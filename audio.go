@@ -23,7 +23,10 @@ import (
 // Use it through Client.Audio.
 type AudioService struct{ c *Client }
 
-// Audio response formats (AudioRequest.ResponseFormat).
+// Audio response formats (AudioRequest.ResponseFormat). vLLM serves json,
+// text (answered with the same JSON object as json) and verbose_json, and
+// rejects srt and vtt with a 400; those are for other OpenAI-compatible
+// servers, whose plain-text answers land in Transcription.Text.
 const (
 	AudioJSON        = "json"
 	AudioText        = "text"
@@ -61,8 +64,11 @@ func AudioFromBytes(name string, data []byte) *AudioFile {
 	}}
 }
 
-// AudioFromReader uploads what r yields, under the file name name. A reader
-// can be read only once, so a request with it is never retried.
+// AudioFromReader uploads what r yields, under the file name name, streaming
+// it. A reader can be read only once: when the client is configured to retry
+// and the first attempt fails, the retry fails with a *ParamError for
+// "file" (the first attempt's failure is reported to the retry hooks). Use
+// AudioFromFile or AudioFromBytes for uploads that may be retried.
 func AudioFromReader(name string, r io.Reader) *AudioFile {
 	return &AudioFile{name: name, once: true, open: func() (io.Reader, func() error, error) {
 		return r, func() error { return nil }, nil
@@ -70,7 +76,7 @@ func AudioFromReader(name string, r io.Reader) *AudioFile {
 }
 
 // errReaderUsed reports a second attempt to send an AudioFromReader upload.
-var errReaderUsed = errors.New("the audio reader was already sent and cannot be replayed")
+var errReaderUsed = errors.New("was read by an earlier attempt and cannot be sent again (a retry after a failure: use AudioFromFile or AudioFromBytes for uploads that may be retried)")
 
 // AudioRequest is a transcription or translation request, sent as
 // multipart/form-data.
@@ -409,18 +415,15 @@ type audioChunk struct {
 	Usage *Usage `json:"usage"`
 }
 
-func decodeAudioEvent(ev sseEvent) (AudioEvent, bool, bool, error) {
-	if string(ev.data) == "[DONE]" {
-		return AudioEvent{}, true, true, nil
-	}
-	if ae := errorEventPayload(ev.data); ae != nil {
-		return AudioEvent{}, false, false, ae
+func decodeAudioEvent(_ string, data []byte) (AudioEvent, bool, error) {
+	if ae := errorEventPayload(data); ae != nil {
+		return AudioEvent{}, false, ae
 	}
 	var ch audioChunk
-	if err := json.Unmarshal(ev.data, &ch); err != nil {
-		return AudioEvent{}, false, false, newDecodeError("audio stream chunk", ev.data, err)
+	if err := json.Unmarshal(data, &ch); err != nil {
+		return AudioEvent{}, false, err
 	}
-	out := AudioEvent{Usage: ch.Usage, Raw: append(json.RawMessage(nil), ev.data...)}
+	out := AudioEvent{Usage: ch.Usage, Raw: append(json.RawMessage(nil), data...)}
 	for _, c := range ch.Choices {
 		out.Text += c.Delta.Content
 		if c.FinishReason != nil {
@@ -430,7 +433,7 @@ func decodeAudioEvent(ev sseEvent) (AudioEvent, bool, bool, error) {
 			out.StopReason = c.StopReason
 		}
 	}
-	return out, false, false, nil
+	return out, false, nil
 }
 
 // CollectText reads the rest of the stream and returns the whole text.
@@ -462,19 +465,10 @@ func (s *AudioService) stream(ctx context.Context, path, op string, req *AudioRe
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.c.send(ctx, r)
+	es, err := openEventStream(ctx, s.c, r, false, op+" stream chunk", decodeAudioEvent,
+		func(e AudioEvent) bool { return e.Text != "" }, func(e AudioEvent) *Usage { return e.Usage })
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		body, _ := readBody(resp, maxErrorBody)
-		resp.Body.Close()
-		return nil, &DecodeError{What: op + " stream", Offset: -1, Snippet: snippet(body), Err: errNotEventStream}
-	}
-	es := newEventStream(ctx, s.c, r, resp.Body, decodeAudioEvent,
-		func(e AudioEvent) bool { return e.Text != "" }, func(e AudioEvent) *Usage { return e.Usage })
 	return &AudioStream{es}, nil
 }
-
-// errNotEventStream reports a streaming request answered without SSE.
-var errNotEventStream = errors.New("the server did not answer with text/event-stream")

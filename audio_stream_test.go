@@ -8,11 +8,15 @@ import (
 	"github.com/vllmgo/vllm"
 )
 
-const transcriptionSSE = `data: {"id":"trsc-1","object":"transcription.chunk","created":1745000000,"model":"openai/whisper-large-v3","choices":[{"delta":{"content":" Hello"},"finish_reason":null,"stop_reason":null}],"usage":null}
+// transcriptionSSE is a stream as vLLM writes it: chunks dumped with
+// exclude_unset (no finish_reason before the last, no usage), the last text
+// chunk with finish_reason and stop_reason, the usage chunk with
+// exclude_none, then [DONE].
+const transcriptionSSE = `data: {"id":"transcribe-6f1c","object":"transcription.chunk","created":1745000000,"model":"openai/whisper-large-v3","choices":[{"delta":{"content":" Hello"}}]}
 
-data: {"id":"trsc-1","object":"transcription.chunk","created":1745000000,"model":"openai/whisper-large-v3","choices":[{"delta":{"content":" world."},"finish_reason":"stop","stop_reason":null}],"usage":null}
+data: {"id":"transcribe-6f1c","object":"transcription.chunk","created":1745000000,"model":"openai/whisper-large-v3","choices":[{"delta":{"content":" world."},"finish_reason":"stop","stop_reason":null}]}
 
-data: {"id":"trsc-1","object":"transcription.chunk","created":1745000000,"model":"openai/whisper-large-v3","choices":[],"usage":{"prompt_tokens":12,"total_tokens":16,"completion_tokens":4,"prompt_tokens_details":null}}
+data: {"id":"transcribe-6f1c","object":"transcription.chunk","created":1745000000,"model":"openai/whisper-large-v3","choices":[],"usage":{"prompt_tokens":12,"total_tokens":16,"completion_tokens":4}}
 
 data: [DONE]
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,7 +192,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 	base := runtimeGoroutines()
-	big := io.LimitReader(zeroReader{}, 64<<20)
+	big := io.LimitReader(zeroReader{}, 8<<20)
 	_, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", big)})
 	var ae *vllm.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 413 {
@@ -199,7 +200,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", io.LimitReader(zeroReader{}, 64<<20))})
+	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", io.LimitReader(zeroReader{}, 8<<20))})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled: %v", err)
 	}
@@ -215,4 +216,44 @@ type zeroReader struct{}
 func (zeroReader) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// TestAudioRetry: a replayable upload is sent again whole after a 503; a
+// reader cannot be, and says so.
+func TestAudioRetry(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	var calls int
+	count := func() int { mu.Lock(); defer mu.Unlock(); return calls }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		if calls%2 == 1 {
+			w.WriteHeader(503)
+			io.WriteString(w, `{"error":{"message":"busy","type":"ServiceUnavailableError","param":null,"code":503}}`)
+			return
+		}
+		bodies = append(bodies, boundaryRE.ReplaceAllString(string(b), "B"))
+		io.WriteString(w, `{"text":"ok","usage":{"type":"duration","seconds":1}}`)
+	}))
+	defer srv.Close()
+	c, err := vllm.New(srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", []byte("abc"))})
+	mu.Lock()
+	first := bodies[0]
+	mu.Unlock()
+	if err != nil || tr.Text != "ok" || count() != 2 || !strings.Contains(first, "\r\n\r\nabc\r\n--B--") {
+		t.Fatalf("bytes: %v %+v calls %d body %q", err, tr, count(), first)
+	}
+	_, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", strings.NewReader("abc"))})
+	var pe *vllm.ParamError
+	if !errors.As(err, &pe) || pe.Field != "file" || !strings.Contains(err.Error(), "cannot be sent again") || count() != 3 {
+		t.Fatalf("reader: %v (calls %d)", err, count())
+	}
 }

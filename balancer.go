@@ -248,6 +248,11 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// healthTimeout bounds one health check: an endpoint that does not answer
+// within it is unhealthy. It does not depend on the interval, so that a short
+// interval does not make a busy server look dead.
+const healthTimeout = 5 * time.Second
+
 // healthChecker runs the active health checks of a client's endpoints.
 type healthChecker struct {
 	cancel context.CancelFunc
@@ -263,7 +268,7 @@ func startHealthChecks(cfg *config, eps []*endpoint, every time.Duration) *healt
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			checkAll(ctx, cfg, eps, min(every, 10*time.Second))
+			checkAll(ctx, cfg, eps, healthTimeout)
 			select {
 			case <-ctx.Done():
 				return

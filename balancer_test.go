@@ -22,7 +22,7 @@ func TestCircuitBreaker(t *testing.T) {
 		fail(w, 500)
 	})
 	defer srv.Close()
-	c := newClient(t, srv.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: 80 * time.Millisecond}))
+	c := newClient(t, srv.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: 300 * time.Millisecond}))
 	defer c.Close()
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
@@ -42,7 +42,7 @@ func TestCircuitBreaker(t *testing.T) {
 		t.Fatalf("open breaker let a request through: %d", srv.count())
 	}
 	// After the cool-down a trial goes through; its failure opens again.
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(350 * time.Millisecond)
 	if st := c.Endpoints()[0].State; st != vllm.BreakerHalfOpen {
 		t.Fatalf("state %v", st)
 	}
@@ -54,7 +54,7 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	// The next trial succeeds and closes the breaker.
 	healthy.Store(true)
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(350 * time.Millisecond)
 	if _, err := c.Chat.Create(ctx, chatReq()); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 	good := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
 	defer good.Close()
 	c := newClient(t, bad.URL+"/v1", vllm.WithEndpoints(good.URL+"/v1"), fastRetry(1),
-		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: 80 * time.Millisecond}))
+		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: 300 * time.Millisecond}))
 	defer c.Close()
 	// Every call succeeds: a failure on the bad endpoint is retried on the
 	// good one.
@@ -183,7 +183,7 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 	}
 	// After the cool-down it is re-admitted on trial.
 	down.Store(false)
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(350 * time.Millisecond)
 	for i := 0; i < 4; i++ {
 		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 			t.Fatal(err)
@@ -299,5 +299,24 @@ func TestAllEndpointsDown(t *testing.T) {
 	_, err := c.Chat.Create(context.Background(), chatReq())
 	if !errors.Is(err, vllm.ErrCircuitOpen) || srv.count() != 0 {
 		t.Fatalf("err %v, %d requests", err, srv.count())
+	}
+}
+
+// TestBreakerOpenedByOwnRetries: when a call's own failures open the only
+// breaker, the call returns its last failure, not "circuit open"; the next
+// call fails fast.
+func TestBreakerOpenedByOwnRetries(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := failThenOK(t, 500, 500, 500)
+	defer srv.Close()
+	c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Minute}))
+	defer c.Close()
+	_, err := c.Chat.Create(context.Background(), chatReq())
+	var ae *vllm.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 500 || srv.count() != 2 {
+		t.Fatalf("err %v, %d requests", err, srv.count())
+	}
+	if _, err := c.Chat.Create(context.Background(), chatReq()); !errors.Is(err, vllm.ErrCircuitOpen) || srv.count() != 2 {
+		t.Fatalf("second call: %v", err)
 	}
 }

@@ -48,11 +48,30 @@ func (cv *Conversation) Send(ctx context.Context, text string, opts ...RequestOp
 
 // SendMessage is Send with any message (multi-part content, say).
 func (cv *Conversation) SendMessage(ctx context.Context, m Message, opts ...RequestOption) (*ChatResponse, error) {
+	return cv.turn(ctx, m, opts, nil, false)
+}
+
+// Stream is Send with the answer streamed: onEvent receives each event as
+// it arrives (nil ignores them), and the accumulated response is added to
+// the history once the stream is complete. A stream that fails leaves the
+// history as it was.
+func (cv *Conversation) Stream(ctx context.Context, text string, onEvent func(ChatEvent), opts ...RequestOption) (*ChatResponse, error) {
+	return cv.turn(ctx, User(text), opts, onEvent, true)
+}
+
+// turn runs one turn: a request (or an agent run), streamed or not.
+func (cv *Conversation) turn(ctx context.Context, m Message, opts []RequestOption, onEvent func(ChatEvent), stream bool) (*ChatResponse, error) {
 	cv.mu.Lock()
 	defer cv.mu.Unlock()
 	history := append(cv.messages[:len(cv.messages):len(cv.messages)], m)
 	if cv.Agent != nil {
-		res, err := cv.Agent.Run(ctx, history)
+		run := cv.Agent.Run
+		if stream {
+			run = func(ctx context.Context, msgs []Message) (*AgentResult, error) {
+				return cv.Agent.RunStream(ctx, msgs, onEvent)
+			}
+		}
+		res, err := run(ctx, history)
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +80,13 @@ func (cv *Conversation) SendMessage(ctx context.Context, m Message, opts ...Requ
 	}
 	req := cv.Request
 	req.Messages = history
-	resp, err := cv.Client.Chat.Create(ctx, &req, opts...)
+	var resp *ChatResponse
+	var err error
+	if stream {
+		resp, err = streamTurn(ctx, cv.Client, &req, opts, onEvent)
+	} else {
+		resp, err = cv.Client.Chat.Create(ctx, &req, opts...)
+	}
 	if err != nil {
 		return nil, err
 	}

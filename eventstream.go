@@ -1,203 +1,141 @@
 package vllm
 
-// A generic event stream over internal/sse, used by the audio and Responses
-// streams.
+// A generic event stream over the streaming layer's streamCore, used by the
+// audio and Responses streams.
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"iter"
-	"sync"
-
-	"github.com/vllmgo/vllm/internal/sse"
 )
 
-// maxSSEEvent bounds one event (all its data lines) of these streams.
-const maxSSEEvent = 16 << 20
+// eventDecoder turns one event's payload (and its event type, for streams
+// with event: lines) into a stream event. It returns done for the event that
+// ends the stream, an *APIError for an error the server sent inside the
+// stream, and any other error for a payload it cannot decode.
+type eventDecoder[E any] func(typ string, data []byte) (out E, done bool, err error)
 
-// sseEvent is one dispatched event: its event type ("" when the server sent
-// no event: line) and its data lines joined by "\n". data is valid until the
-// next event is read.
-type sseEvent struct {
-	typ  string
-	data []byte
-}
-
-// sseReader adapts internal/sse's decoder: an event cut off by the end of
-// the body is an unexpected end, not an event.
-type sseReader struct{ d *sse.Decoder }
-
-func newSSEReader(r io.Reader, max int) *sseReader {
-	return &sseReader{d: sse.NewDecoder(r, max)}
-}
-
-// next returns the next event, io.EOF at a clean end of the body, or
-// io.ErrUnexpectedEOF when the body ends inside an event.
-func (s *sseReader) next() (sseEvent, error) {
-	ev, err := s.d.Next()
-	if err != nil {
-		return sseEvent{}, err
-	}
-	if ev.Unterminated {
-		return sseEvent{}, io.ErrUnexpectedEOF
-	}
-	return sseEvent{typ: string(ev.Type), data: ev.Data}, nil
-}
-
-// eventDecoder turns one SSE event into a stream event. It returns done for
-// the event that ends the stream (which is not handed to the caller when
-// skip is also set), and an error for an error event or a bad payload.
-type eventDecoder[E any] func(ev sseEvent) (out E, skip, done bool, err error)
-
-// eventStream is a stream of events of type E read from an SSE response.
+// eventStream is a stream of events of type E, read by the streaming layer's
+// streamCore (idle timeout, maximum event size, draining, the production
+// probe, Close from any goroutine).
 type eventStream[E any] struct {
-	body   io.ReadCloser
-	rd     *sseReader
+	core streamCore
+	// typed streams (the Responses API) name each event with an event:
+	// line and end with a terminal event; untyped ones (audio) are data
+	// payloads ending with [DONE].
+	typed  bool
+	what   string
 	decode eventDecoder[E]
-	// final reports whether the stream may end at EOF without a terminal
-	// event (it reached one).
-	finished bool
-	token    func(E) bool
-	usage    func(E) *Usage
-	probe    streamProbe
-	lastUse  *Usage
-
+	token  func(E) bool
+	usage  func(E) *Usage
+	last   *Usage
 	cur    E
-	err    error
-	n      int
-	closed sync.Once
-	ended  bool
 }
 
-func newEventStream[E any](ctx context.Context, c *Client, r *apiRequest, body io.ReadCloser, dec eventDecoder[E], token func(E) bool, usage func(E) *Usage) *eventStream[E] {
-	return &eventStream[E]{
-		body: body, rd: newSSEReader(body, maxSSEEvent), decode: dec,
-		token: token, usage: usage, probe: c.cfg.prod.startStream(ctx, r),
+// openEventStream sends r (a streaming request) and returns the stream once
+// the response headers have arrived.
+func openEventStream[E any](ctx context.Context, c *Client, r *apiRequest, typed bool, what string, dec eventDecoder[E], token func(E) bool, usage func(E) *Usage) (*eventStream[E], error) {
+	es := &eventStream[E]{typed: typed, what: what, decode: dec, token: token, usage: usage}
+	if _, err := c.openStream(ctx, r, &es.core); err != nil {
+		return nil, err
 	}
+	return es, nil
+}
+
+// payload returns the next event's type and data, or false when the stream
+// ended (Err says why).
+func (s *eventStream[E]) payload() (typ string, data []byte, unterminated, ok bool) {
+	if !s.typed {
+		data, unterminated, kind := s.core.next()
+		switch kind {
+		case payloadDone:
+			s.core.finish(s.last)
+			return "", nil, false, false
+		case payloadEnd:
+			return "", nil, false, false
+		}
+		return "", data, unterminated, true
+	}
+	for !s.core.ended {
+		ev, err := s.core.dec.Next()
+		if err != nil {
+			s.core.fail(s.core.readError(err))
+			break
+		}
+		if len(ev.Data) == 0 {
+			continue
+		}
+		s.core.payloads++
+		if string(ev.Data) == "[DONE]" {
+			s.core.finish(s.last)
+			break
+		}
+		return string(ev.Type), ev.Data, ev.Unterminated, true
+	}
+	return "", nil, false, false
 }
 
 // Next advances to the next event and reports whether there is one; after it
 // returns false, Err tells why the stream ended (nil for a complete stream).
 func (s *eventStream[E]) Next() bool {
-	if s.ended {
+	if s.core.closed.Load() {
 		return false
 	}
-	for {
-		ev, err := s.rd.next()
-		if err != nil {
-			s.fail(s.readError(err))
-			return false
-		}
-		out, skip, done, err := s.decode(ev)
-		if err != nil {
-			s.fail(err)
-			return false
-		}
-		if done {
-			s.finished = true
-		}
-		if !skip {
-			s.n++
-			s.cur = out
-			if u := s.usage(out); u != nil {
-				s.lastUse = u
-			}
-			if s.probe != nil {
-				s.probe.event(s.token(out))
-			}
-			if done {
-				s.finish(nil)
-			}
-			return true
-		}
-		if done {
-			s.finish(nil)
-			return false
-		}
+	typ, data, unterminated, ok := s.payload()
+	if !ok {
+		return false
 	}
-}
-
-// readError classifies a failure to read the next event.
-func (s *eventStream[E]) readError(err error) error {
-	switch {
-	case err == io.EOF && s.finished:
-		return nil
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return &StreamError{Kind: KindUnexpectedEOF, Events: s.n, Err: io.ErrUnexpectedEOF}
-	case errors.Is(err, sse.ErrTooLarge):
-		return &StreamError{Kind: KindTooLarge, Events: s.n, Err: err}
-	case errors.Is(err, ErrTimeout):
-		return &StreamError{Kind: KindIdleTimeout, Events: s.n, Err: err}
-	}
-	return &StreamError{Kind: KindTransport, Events: s.n, Err: err}
-}
-
-func (s *eventStream[E]) fail(err error) {
-	var se *StreamError
-	if err != nil && !errors.As(err, &se) {
-		kind := KindMalformed
+	out, done, err := s.decode(typ, data)
+	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			kind = KindErrorEvent
-			err = &StreamError{Kind: kind, API: ae, Events: s.n}
+			s.core.fail(&StreamError{Kind: KindErrorEvent, API: ae, Events: s.core.payloads})
 		} else {
-			err = &StreamError{Kind: kind, Events: s.n, Err: err}
+			de := newDecodeError(s.what, data, err)
+			kind := KindMalformed
+			if unterminated {
+				kind = KindUnexpectedEOF
+			}
+			s.core.fail(&StreamError{Kind: kind, Events: s.core.payloads, Err: de})
 		}
+		return false
 	}
-	s.finish(err)
-}
-
-func (s *eventStream[E]) finish(err error) {
-	if s.ended {
-		return
+	s.cur = out
+	if u := s.usage(out); u != nil {
+		s.last = u
 	}
-	s.ended = true
-	s.err = err
-	if s.probe != nil {
-		s.probe.end(s.lastUse, err)
+	s.core.event(s.token(out))
+	if done {
+		s.core.finish(s.last)
 	}
-	s.close()
-}
-
-func (s *eventStream[E]) close() error {
-	var err error
-	s.closed.Do(func() { err = s.body.Close() })
-	return err
+	return true
 }
 
 // Event returns the event Next advanced to.
 func (s *eventStream[E]) Event() E { return s.cur }
 
-// Err returns the error that ended the stream, or nil.
-func (s *eventStream[E]) Err() error { return s.err }
+// Err returns the error that ended the stream: nil for a complete stream,
+// ErrStreamClosed for one closed before its end.
+func (s *eventStream[E]) Err() error { return s.core.failure() }
 
-// Close stops the stream and releases its connection. It is safe to call
-// more than once and concurrently with nothing else.
-func (s *eventStream[E]) Close() error {
-	if !s.ended {
-		s.ended = true
-		if s.probe != nil {
-			s.probe.end(s.lastUse, context.Canceled)
-		}
-	}
-	return s.close()
-}
+// Close stops the stream and releases its connection. It is idempotent and
+// may be called from another goroutine while the stream is being read.
+func (s *eventStream[E]) Close() error { return s.core.close() }
 
 // Events returns the events as an iterator; a failure is yielded last with
-// a zero event. Breaking out of the loop closes the stream.
+// a zero event. Leaving the loop early closes the stream.
 func (s *eventStream[E]) Events() iter.Seq2[E, error] {
 	return func(yield func(E, error) bool) {
-		defer s.Close()
 		for s.Next() {
 			if !yield(s.cur, nil) {
+				s.Close()
 				return
 			}
 		}
-		if s.err != nil {
+		if err := s.core.failure(); err != nil {
 			var zero E
-			yield(zero, s.err)
+			yield(zero, err)
 		}
 	}
 }

@@ -16,13 +16,7 @@ import (
 
 func TestMiddlewareOrderAndHeaders(t *testing.T) {
 	defer checkLeaks(t)()
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if n == 0 {
-			fail(w, 503)
-			return
-		}
-		okChat(w)
-	})
+	srv := failThenOK(t, 503)
 	defer srv.Close()
 	var mu sync.Mutex
 	var trace []string
@@ -98,13 +92,7 @@ func TestMiddlewareShortCircuit(t *testing.T) {
 
 func TestHooksCallLifecycle(t *testing.T) {
 	defer checkLeaks(t)()
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if n == 0 {
-			fail(w, 500)
-			return
-		}
-		okChat(w)
-	})
+	srv := failThenOK(t, 500)
 	defer srv.Close()
 	type key struct{}
 	var events []string
@@ -165,13 +153,7 @@ func TestHooksCallLifecycle(t *testing.T) {
 func TestLoggingRedactsAndReports(t *testing.T) {
 	defer checkLeaks(t)()
 	const key = "sk-very-secret-key-123"
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if n == 0 {
-			fail(w, 503)
-			return
-		}
-		okChat(w)
-	})
+	srv := failThenOK(t, 503)
 	defer srv.Close()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -83,6 +83,18 @@ func fail(w http.ResponseWriter, status int) {
 	fmt.Fprintf(w, `{"error":{"message":"failure %d","type":"InternalServerError","param":null,"code":%d}}`, status, status)
 }
 
+// failThenOK answers the first requests with the given error statuses and
+// every later one with the chat fixture.
+func failThenOK(t *testing.T, statuses ...int) *scriptServer {
+	return newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n < len(statuses) {
+			fail(w, statuses[n])
+			return
+		}
+		okChat(w)
+	})
+}
+
 func chatReq() *vllm.ChatRequest {
 	return &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}}
 }

@@ -66,7 +66,7 @@ func TestReplicasOnVLLMTest(t *testing.T) {
 	fb := vllmtest.NewServer(vllmtest.WithModel("m"))
 	defer fb.Close()
 	c := newClient(t, a.URL, vllm.WithEndpoints(b.URL), vllm.WithFallback(fb.URL), fastRetry(2),
-		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: 150 * time.Millisecond}))
+		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: 400 * time.Millisecond}))
 	defer c.Close()
 	ctx := context.Background()
 	for i := 0; i < 4; i++ {
@@ -101,7 +101,7 @@ func TestReplicasOnVLLMTest(t *testing.T) {
 	// the fallback is left alone.
 	a.ClearFaults()
 	b.ClearFaults()
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(450 * time.Millisecond)
 	for i := 0; i < 4; i++ {
 		if _, err := c.Chat.Create(ctx, chatReq()); err != nil {
 			t.Fatal(err)

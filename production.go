@@ -2,7 +2,6 @@ package vllm
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -77,12 +76,13 @@ func (p *productionConfig) finish(cfg *config) error {
 // newRequestID returns 32 random hex digits. They identify a call in logs;
 // they need not be unpredictable.
 func newRequestID() string {
-	var b [16]byte
+	const digits = "0123456789abcdef"
+	var b [32]byte
 	u1, u2 := rand.Uint64(), rand.Uint64()
-	for i := 0; i < 8; i++ {
-		b[i], b[8+i] = byte(u1>>(8*i)), byte(u2>>(8*i))
+	for i := 0; i < 16; i++ {
+		b[i], b[16+i] = digits[u1>>(4*i)&15], digits[u2>>(4*i)&15]
 	}
-	return hex.EncodeToString(b[:])
+	return string(b[:])
 }
 
 // requestID returns the call's X-Request-Id: the one set by the request or
@@ -159,6 +159,7 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 
 	var triedBuf [4]*endpoint
 	tried := triedBuf[:0]
+	var lastErr error
 	for attempt := 1; ; attempt++ {
 		cl.attempts = attempt
 		if p.rate != nil {
@@ -168,6 +169,11 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 		}
 		ep, trial, err := p.pick(tried)
 		if err != nil {
+			if lastErr != nil {
+				// The breakers opened on this call's own failures: the
+				// last of them says more than "circuit open".
+				err = lastErr
+			}
 			return nil, cl.fail(err)
 		}
 		info := &RequestInfo{
@@ -206,6 +212,7 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 		ep.outstanding.Add(-1)
 		cl.ep = nil // nothing outstanding left on it
 		cl.lastEndpoint = ep.name
+		lastErr = err
 
 		if attempt >= p.retry.MaxAttempts || ctx.Err() != nil || !p.retry.retryable(err) {
 			return nil, cl.fail(err)
@@ -292,10 +299,13 @@ type call struct {
 	ended    sync.Once
 	probed   atomic.Bool
 
-	// stream progress (touched only by the goroutine reading the stream)
+	// mu guards the stream progress and readErr: a stream may be closed
+	// (ending the call) from another goroutine than the one reading it.
+	mu             sync.Mutex
 	events, tokens int
 	firstToken     time.Duration
 	lastToken      time.Time
+	over           bool // the call was reported: later events are ignored
 
 	// response body capture (non-streaming calls with hooks)
 	body     []byte
@@ -335,7 +345,10 @@ func (cl *call) report(res *CallResult) {
 			res.Endpoint = cl.ep.name
 		}
 		res.Duration = time.Since(cl.info.Start)
+		cl.mu.Lock()
+		cl.over = true
 		res.Events, res.TokenEvents, res.TimeToFirstToken = cl.events, cl.tokens, cl.firstToken
+		cl.mu.Unlock()
 		for _, h := range cl.p.hooks {
 			if h.OnCallEnd != nil {
 				h.OnCallEnd(cl.ctx, &cl.info, res)
@@ -365,8 +378,12 @@ func (b *callBody) Read(p []byte) (int, error) {
 			cl.body = append(cl.body, p[:n]...)
 		}
 	}
-	if err != nil && err != io.EOF && cl.readErr == nil {
-		cl.readErr = err
+	if err != nil && err != io.EOF {
+		cl.mu.Lock()
+		if cl.readErr == nil {
+			cl.readErr = err
+		}
+		cl.mu.Unlock()
 	}
 	return n, err
 }
@@ -375,8 +392,10 @@ func (b *callBody) Close() error {
 	err := b.ReadCloser.Close()
 	cl := b.cl
 	cl.release()
-	if !cl.probed.Load() {
+	if !cl.probed.Load() && len(cl.p.hooks) > 0 {
+		cl.mu.Lock()
 		res := &CallResult{Err: cl.readErr}
+		cl.mu.Unlock()
 		if b.capture && !cl.overflow {
 			res.Body = cl.body
 			summarize(cl.body, res)
@@ -434,6 +453,13 @@ func (p *productionConfig) startStream(ctx context.Context, r *apiRequest) strea
 // event implements streamProbe.
 func (cl *call) event(token bool) {
 	now := time.Now()
+	cl.mu.Lock()
+	if cl.over {
+		// The stream reported its end ([DONE]) before handing out its
+		// last queued events: the call is over for the hooks.
+		cl.mu.Unlock()
+		return
+	}
 	cl.events++
 	ev := StreamProgress{Token: token, Events: cl.events, Elapsed: now.Sub(cl.info.Start)}
 	if token {
@@ -446,6 +472,7 @@ func (cl *call) event(token bool) {
 		cl.lastToken = now
 	}
 	ev.Tokens = cl.tokens
+	cl.mu.Unlock()
 	for _, h := range cl.p.hooks {
 		if h.OnStreamEvent != nil {
 			h.OnStreamEvent(cl.ctx, &cl.info, ev)

@@ -226,3 +226,28 @@ func TestStartStreamWithoutListeners(t *testing.T) {
 		t.Fatal("a probe without listeners")
 	}
 }
+
+func TestSummarize(t *testing.T) {
+	var res CallResult
+	summarize([]byte(`{"id":"chatcmpl-1","model":"m","choices":[{"finish_reason":"stop"},{"finish_reason":"length"},{"finish_reason":null}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`), &res)
+	if res.ResponseID != "chatcmpl-1" || res.ResponseModel != "m" || len(res.FinishReasons) != 2 || res.FinishReasons[1] != "length" || res.Usage.TotalTokens != 7 {
+		t.Fatalf("%+v", res)
+	}
+	var none CallResult
+	for _, b := range []string{"", "[1]", "<html>", `{"usage":"x"}`} {
+		summarize([]byte(b), &none)
+	}
+	if none.Usage != nil || none.ResponseID != "" {
+		t.Fatalf("%+v", none)
+	}
+}
+
+func FuzzSummarize(f *testing.F) {
+	f.Add([]byte(`{"id":"x","model":"m","choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":1}}`))
+	f.Add([]byte(`{"choices":null,"usage":null}`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var res CallResult
+		summarize(b, &res)
+	})
+}

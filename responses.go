@@ -361,34 +361,31 @@ func (s *ResponseStream) CollectText() (string, error) {
 	return b.String(), nil
 }
 
-func (s *ResponseStream) decode(ev sseEvent) (ResponseEvent, bool, bool, error) {
-	if string(ev.data) == "[DONE]" {
-		return ResponseEvent{}, true, true, nil
-	}
+func (s *ResponseStream) decode(typ string, data []byte) (ResponseEvent, bool, error) {
 	var out ResponseEvent
-	if err := json.Unmarshal(ev.data, &out); err != nil {
-		return out, false, false, newDecodeError("response stream event", ev.data, err)
+	if err := json.Unmarshal(data, &out); err != nil {
+		return out, false, err
 	}
 	if out.Type == "" {
-		out.Type = ev.typ
+		out.Type = typ
 	}
-	out.Raw = append(json.RawMessage(nil), ev.data...)
+	out.Raw = append(json.RawMessage(nil), data...)
 	switch out.Type {
 	case ResponseErrorEvent:
-		if ae := errorEventPayload(ev.data); ae != nil {
-			return out, false, false, ae
+		if ae := errorEventPayload(data); ae != nil {
+			return out, false, ae
 		}
 	case ResponseFailed:
 		ae := &APIError{Body: out.Raw, Type: "response.failed", Message: "response failed"}
 		if out.Response != nil && len(out.Response.Error) > 0 {
 			ae.parseBody(out.Response.Error)
 		}
-		return out, false, false, ae
+		return out, false, ae
 	case ResponseCompleted, ResponseIncomplete:
 		s.final = out.Response
-		return out, false, true, nil
+		return out, true, nil
 	}
-	return out, false, false, nil
+	return out, false, nil
 }
 
 // Stream sends the request with "stream": true and returns the events as
@@ -402,17 +399,8 @@ func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opt
 		return nil, err
 	}
 	r.stream = true
-	resp, err := s.c.send(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		body, _ := readBody(resp, maxErrorBody)
-		resp.Body.Close()
-		return nil, &DecodeError{What: "response stream", Offset: -1, Snippet: snippet(body), Err: errNotEventStream}
-	}
 	rs := &ResponseStream{}
-	rs.eventStream = newEventStream(ctx, s.c, r, resp.Body, rs.decode,
+	es, err := openEventStream(ctx, s.c, r, true, "response stream event", rs.decode,
 		func(e ResponseEvent) bool { return strings.HasSuffix(e.Type, ".delta") && e.Delta != "" },
 		func(e ResponseEvent) *Usage {
 			if e.Response == nil || e.Response.Usage == nil {
@@ -421,5 +409,9 @@ func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opt
 			u := e.Response.Usage
 			return &Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens}
 		})
+	if err != nil {
+		return nil, err
+	}
+	rs.eventStream = es
 	return rs, nil
 }

@@ -2,8 +2,12 @@ package vllm_test
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vllmgo/vllm"
 )
@@ -211,4 +215,55 @@ func TestResponsesStreamBreakNoLeak(t *testing.T) {
 	}
 	c.HTTPClient().CloseIdleConnections()
 	waitGoroutines(t, base)
+}
+
+// TestEventStreamsIdleTimeoutAndMaxSize: the audio and Responses streams
+// honour the client's stream settings (idle timeout, maximum event size).
+func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		if r.URL.Path == "/v1/responses" {
+			io.WriteString(w, "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0}\n\n")
+		} else {
+			io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n")
+		}
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	base := runtimeGoroutines()
+	c, _ := vllm.New(srv.URL+"/v1", vllm.WithStreamIdleTimeout(time.Hour))
+	st, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"}, vllm.WithRequestIdleTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.CollectText()
+	var se *vllm.StreamError
+	if !errors.As(err, &se) || se.Kind != vllm.KindIdleTimeout || !errors.Is(err, vllm.ErrTimeout) || se.Events != 1 {
+		t.Fatalf("responses: %v", err)
+	}
+	as, err := c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)}, vllm.WithRequestIdleTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := as.CollectText()
+	if text != "hi" || !errors.As(err, &se) || se.Kind != vllm.KindIdleTimeout {
+		t.Fatalf("audio: %q %v", text, err)
+	}
+	c.HTTPClient().CloseIdleConnections()
+	waitGoroutines(t, base)
+
+	small, _ := vllm.New(srv.URL+"/v1", vllm.WithMaxEventSize(16))
+	st, err = small.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CollectText(); !errors.As(err, &se) || se.Kind != vllm.KindTooLarge {
+		t.Fatalf("too large: %v", err)
+	}
 }

@@ -14,16 +14,7 @@ import (
 
 func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 	defer checkLeaks(t)()
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		switch n {
-		case 0:
-			fail(w, 503)
-		case 1:
-			fail(w, 502)
-		default:
-			okChat(w)
-		}
-	})
+	srv := failThenOK(t, 503, 502)
 	defer srv.Close()
 	var retries, responses atomic.Int32
 	c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithHooks(vllm.Hooks{

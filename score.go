@@ -67,9 +67,9 @@ func (c *Client) Score(ctx context.Context, req *ScoreRequest, opts ...RequestOp
 	switch {
 	case req == nil:
 		return nil, missing("request")
-	case req.Text1.Len() == 0 && req.Extra == nil:
+	case req.Text1.Len() == 0 && !hasAny(req.Extra, "queries", "data_1"):
 		return nil, missing("text_1")
-	case req.Text2.Len() == 0 && req.Extra == nil:
+	case req.Text2.Len() == 0 && !hasAny(req.Extra, "documents", "items", "data_2"):
 		return nil, missing("text_2")
 	case req.Text1.Len() > 1 && req.Text2.Len() != req.Text1.Len():
 		return nil, invalid("text_2", "must have as many texts as text_1 (%d) when text_1 has several, got %d", req.Text1.Len(), req.Text2.Len())
@@ -79,6 +79,16 @@ func (c *Client) Score(ctx context.Context, req *ScoreRequest, opts ...RequestOp
 		return nil, err
 	}
 	return &resp, nil
+}
+
+// hasAny reports whether m has one of keys.
+func hasAny(m map[string]any, keys ...string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // RerankRequest is a request to the rerank routes (/rerank, /v1/rerank,

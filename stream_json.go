@@ -1,6 +1,7 @@
 package vllm
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode"
 	"unicode/utf16"
@@ -76,6 +77,13 @@ func quoteChar(c byte) string {
 }
 
 func (s *jscan) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return
+	}
+	s.wsSlow()
+}
+
+func (s *jscan) wsSlow() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -197,8 +205,12 @@ func (s *jscan) str() ([]byte, bool) {
 		return nil, s.failChar("looking for beginning of string")
 	}
 	begin := s.i + 1
-	j := begin
 	b := s.b
+	j := begin + plainPrefix(b[begin:])
+	if j < len(b) && b[j] == '"' {
+		s.i = j + 1
+		return b[begin:j:j], true
+	}
 	var esc, high bool
 	for {
 		if j >= len(b) {
@@ -206,7 +218,7 @@ func (s *jscan) str() ([]byte, bool) {
 			return nil, s.fail("")
 		}
 		c := b[j]
-		if c >= 0x20 && c < 0x80 && c != '"' && c != '\\' {
+		if plainByte[c] {
 			j++
 			continue
 		}
@@ -254,6 +266,39 @@ func (s *jscan) str() ([]byte, bool) {
 		}
 	}
 }
+
+// plainPrefix returns the length of the run of plain bytes (see plainByte)
+// at the start of b, eight bytes at a time where it can.
+func plainPrefix(b []byte) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	n := 0
+	for len(b)-n >= 8 {
+		x := binary.LittleEndian.Uint64(b[n:])
+		q := x ^ ('"' * ones)
+		bs := x ^ ('\\' * ones)
+		// A byte below 0x20, a quote, a backslash or a byte >= 0x80.
+		if ((x-0x20*ones)|(q-ones)|(bs-ones)|x)&highs != 0 {
+			break
+		}
+		n += 8
+	}
+	for n < len(b) && plainByte[b[n]] {
+		n++
+	}
+	return n
+}
+
+// plainByte marks the bytes a string body holds as they are: printable
+// ASCII other than the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
@@ -341,10 +386,21 @@ func (s *jscan) int() (int64, bool) {
 	if !s.number() {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(string(s.b[begin:s.i]), 10, 64)
-	if err != nil {
-		s.i = begin
-		return 0, s.fail("cannot read number " + strconv.Quote(string(s.b[begin:min(len(s.b), begin+32)])) + " as an integer")
+	num := s.b[begin:s.i]
+	neg := num[0] == '-'
+	if neg {
+		num = num[1:]
+	}
+	var v int64
+	for _, c := range num {
+		if c < '0' || c > '9' || v > (1<<63-1-9)/10 {
+			s.i = begin
+			return 0, s.fail("cannot read number " + strconv.Quote(string(s.b[begin:min(len(s.b), begin+32)])) + " as an integer")
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
 	}
 	return v, true
 }

@@ -167,6 +167,9 @@ func (i *Instrumentation) Options() []vllm.Option {
 type callState struct {
 	span      trace.Span
 	lastChunk time.Duration
+	// chunkAttrs are the attributes of the chunk metrics, made once per
+	// call rather than per event.
+	chunkAttrs metric.MeasurementOption
 }
 
 type stateKey struct{}
@@ -189,14 +192,18 @@ func (i *Instrumentation) Hooks() vllm.Hooks {
 			}
 			ctx, span := i.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient),
 				trace.WithTimestamp(call.Start), trace.WithAttributes(attrs...))
-			return context.WithValue(ctx, stateKey{}, &callState{span: span})
+			st := &callState{span: span}
+			if call.Stream {
+				st.chunkAttrs = metric.WithAttributeSet(attribute.NewSet(i.baseAttrs(call, "", "")...))
+			}
+			return context.WithValue(ctx, stateKey{}, st)
 		},
 		OnStreamEvent: func(ctx context.Context, call *vllm.CallInfo, ev vllm.StreamProgress) {
 			st, _ := ctx.Value(stateKey{}).(*callState)
-			if st == nil {
+			if st == nil || st.chunkAttrs == nil {
 				return
 			}
-			attrs := metric.WithAttributeSet(attribute.NewSet(i.baseAttrs(call, "", "")...))
+			attrs := st.chunkAttrs
 			if ev.Events == 1 {
 				i.firstChnk.Record(ctx, ev.Elapsed.Seconds(), attrs)
 				st.span.SetAttributes(attrFirstChunk.Float64(ev.Elapsed.Seconds()))

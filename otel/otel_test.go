@@ -214,3 +214,47 @@ func TestStreamMetrics(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+// TestStreamEndToEnd streams a chat completion from vllmtest through an
+// instrumented client.
+func TestStreamEndToEnd(t *testing.T) {
+	h := newHarness(t)
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithTTFT(20*time.Millisecond))
+	defer srv.Close()
+	srv.Enqueue(vllmtest.Reply{Content: "a b c d", PromptTokens: 4, CompletionTokens: 5})
+	c, err := vllm.New(srv.URL, h.inst.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Collect(); err != nil {
+		t.Fatal(err)
+	}
+	ms := h.metrics(t)
+	first := ms[vllmotel.MetricTimeToFirstChunk].Data.(metricdata.Histogram[float64])
+	per := ms[vllmotel.MetricTimePerChunk].Data.(metricdata.Histogram[float64])
+	if len(first.DataPoints) != 1 || first.DataPoints[0].Count != 1 || first.DataPoints[0].Sum < 0.02 {
+		t.Fatalf("first chunk %+v", first.DataPoints)
+	}
+	if len(per.DataPoints) != 1 || per.DataPoints[0].Count < 3 {
+		t.Fatalf("per chunk %+v", per.DataPoints)
+	}
+	tok := ms[vllmotel.MetricTokenUsage].Data.(metricdata.Histogram[int64])
+	var sum int64
+	for _, dp := range tok.DataPoints {
+		sum += dp.Sum
+	}
+	if sum != 9 {
+		t.Fatalf("token usage sum %d, want 4+5", sum)
+	}
+	spans := h.spans.Ended()
+	callSpan := spans[len(spans)-1]
+	if callSpan.Name() != "chat m" || spanAttr(callSpan, "gen_ai.response.time_to_first_chunk") == "<none>" ||
+		spanAttr(callSpan, "gen_ai.usage.output_tokens") != "5" || callSpan.Status().Code == codes.Error {
+		t.Fatalf("span %q %v", callSpan.Name(), callSpan.Attributes())
+	}
+}

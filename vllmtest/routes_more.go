@@ -37,4 +37,30 @@ import "net/http"
 //
 // Recording, the API key check (paths under /v1) and request-level faults
 // (status, header delay, reset, drop) happen before any route runs.
-func (s *Server) registerMoreRoutes(mux *http.ServeMux) {}
+func (s *Server) registerMoreRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("/pooling", s.handlePooling)
+	mux.HandleFunc("/classify", s.handleClassify)
+	mux.HandleFunc("/score", s.handleScore)
+	mux.HandleFunc("/v1/score", s.handleScore)
+	mux.HandleFunc("/rerank", s.handleRerank)
+	mux.HandleFunc("/v1/rerank", s.handleRerank)
+	mux.HandleFunc("/v2/rerank", s.handleRerank)
+
+	mux.HandleFunc("/v1/audio/transcriptions", s.handleTranscription)
+	mux.HandleFunc("/v1/audio/translations", s.handleTranslation)
+
+	rs := &responsesState{store: map[string]*responseObject{}}
+	mux.HandleFunc("/v1/responses", s.handleResponses(rs))
+	mux.HandleFunc("/v1/responses/", s.handleResponseByID(rs))
+
+	ops := &opsState{adapters: map[string]string{}}
+	mux.HandleFunc("/metrics", s.handleMetrics)
+	mux.HandleFunc("/load", s.handleLoad)
+	mux.HandleFunc("/v1/load_lora_adapter", s.handleLoadLoRA(ops))
+	mux.HandleFunc("/v1/unload_lora_adapter", s.handleUnloadLoRA(ops))
+	mux.HandleFunc("/sleep", s.devHandler(ops, func(*http.Request) { ops.sleeping = true }))
+	mux.HandleFunc("/wake_up", s.devHandler(ops, func(*http.Request) { ops.sleeping = false }))
+	mux.HandleFunc("/is_sleeping", s.handleIsSleeping(ops))
+	mux.HandleFunc("/reset_prefix_cache", s.devHandler(ops, func(*http.Request) { ops.resets++ }))
+	mux.HandleFunc("/reset_mm_cache", s.devHandler(ops, func(*http.Request) { ops.resets++ }))
+}

@@ -1,0 +1,303 @@
+package vllm_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/vllmtest"
+)
+
+// These tests run the client against vllmtest's handlers for the routes
+// beyond chat and completions, end to end.
+
+func newTestServer(t *testing.T, opts ...vllmtest.Option) (*vllmtest.Server, *vllm.Client) {
+	t.Helper()
+	srv := vllmtest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	c, err := vllm.New(srv.URL, vllm.WithAPIKey("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+func TestVllmtestPoolingFamily(t *testing.T) {
+	_, c := newTestServer(t, vllmtest.WithModel("m"))
+	ctx := ctxT(t)
+
+	p, err := c.Pooling(ctx, &vllm.PoolingRequest{Input: vllm.PromptTexts("a b", "c"), Task: "token_embed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := p.Data[0].Matrix()
+	if err != nil || len(rows) != 2 || len(rows[0]) != 8 || p.Model != "m" || p.Usage.PromptTokens != 3 {
+		t.Fatalf("pooling %+v rows %v %v", p, rows, err)
+	}
+	p, err = c.Pooling(ctx, &vllm.PoolingRequest{Input: vllm.PromptText("a"), EncodingFormat: "base64", Dimensions: vllm.Ptr(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := p.Data[0].Vector()
+	var norm float32
+	for _, x := range v {
+		norm += x * x
+	}
+	if err != nil || len(v) != 4 || norm < 0.99 || norm > 1.01 {
+		t.Fatalf("vector %v %v", v, err)
+	}
+
+	cl, err := c.Classify(ctx, &vllm.ClassifyRequest{Input: vllm.PromptTexts("a good day", "rain")})
+	if err != nil || cl.Data[0].Label != "positive" || cl.Data[1].Label != "negative" || cl.Data[0].NumClasses != 2 {
+		t.Fatalf("classify %+v %v", cl, err)
+	}
+
+	sc, err := c.Score(ctx, &vllm.ScoreRequest{Text1: vllm.PromptText("capital of France"), Text2: vllm.PromptTexts("Paris is the capital of France", "Berlin")})
+	if err != nil || sc.Scores()[0] != 1 || sc.Scores()[1] != 0 {
+		t.Fatalf("score %+v %v", sc, err)
+	}
+
+	for _, rerank := range []func() (*vllm.RerankResponse, error){
+		func() (*vllm.RerankResponse, error) {
+			return c.Rerank(ctx, &vllm.RerankRequest{Query: "capital France", Documents: []string{"Berlin", "Paris, capital of France"}, TopN: 1})
+		},
+		func() (*vllm.RerankResponse, error) {
+			return c.RerankV1(ctx, &vllm.RerankRequest{Query: "capital France", Documents: []string{"Berlin", "Paris, capital of France"}, TopN: 1})
+		},
+		func() (*vllm.RerankResponse, error) {
+			return c.RerankV2(ctx, &vllm.RerankRequest{Query: "capital France", Documents: []string{"Berlin", "Paris, capital of France"}, TopN: 1})
+		},
+	} {
+		rr, err := rerank()
+		if err != nil || len(rr.Results) != 1 || rr.Results[0].Index != 1 || rr.Results[0].RelevanceScore != 1 || rr.Results[0].Document.Text != "Paris, capital of France" {
+			t.Fatalf("rerank %+v %v", rr, err)
+		}
+	}
+
+	_, err = c.Rerank(ctx, &vllm.RerankRequest{Model: "nope", Query: "q", Documents: []string{"d"}})
+	if !errors.Is(err, vllm.ErrModelNotFound) {
+		t.Fatalf("unknown model: %v", err)
+	}
+	if err := c.Models.Explain(ctx, "nope", err); !strings.Contains(err.Error(), "served: m") {
+		t.Fatalf("explain: %v", err)
+	}
+}
+
+func TestVllmtestAudio(t *testing.T) {
+	srv, c := newTestServer(t)
+	ctx := ctxT(t)
+	tr, err := c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en"})
+	if err != nil || tr.Text == "" || tr.Usage == nil || tr.Usage.Seconds != 2 {
+		t.Fatalf("transcribe %+v %v", tr, err)
+	}
+	rec, _ := srv.LastRequest()
+	if rec.Path != "/v1/audio/transcriptions" || !strings.HasPrefix(rec.Header.Get("Content-Type"), "multipart/form-data; boundary=") {
+		t.Fatalf("recorded %s %s", rec.Path, rec.Header.Get("Content-Type"))
+	}
+	verbose, err := c.Audio.Translate(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en", ResponseFormat: vllm.AudioVerboseJSON})
+	if err != nil || verbose.Text != tr.Text || verbose.Duration != 2 || len(verbose.Segments) != 1 || verbose.Language != "en" {
+		t.Fatalf("verbose %+v %v", verbose, err)
+	}
+	// vLLM answers "text" with JSON too, and rejects srt and vtt.
+	txt, err := c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en", ResponseFormat: vllm.AudioText})
+	if err != nil || txt.Text != tr.Text {
+		t.Fatalf("text %q %v", txt.Text, err)
+	}
+	var ae *vllm.APIError
+	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: vllm.AudioSRT})
+	if !errors.As(err, &ae) || ae.StatusCode != 400 || !strings.Contains(ae.Message, "verbose_json") {
+		t.Fatalf("srt: %v", err)
+	}
+	tl, err := c.Audio.Translate(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en"})
+	if err != nil || tl.Text != tr.Text || tl.Usage != nil {
+		t.Fatalf("translation %+v %v", tl, err)
+	}
+	st, err := c.Audio.TranscribeStream(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := st.CollectText()
+	if err != nil || text != tr.Text {
+		t.Fatalf("stream %q vs %q: %v", text, tr.Text, err)
+	}
+	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil), Model: "whisper"})
+	if !errors.Is(err, vllm.ErrModelNotFound) {
+		t.Fatalf("unknown model: %v", err)
+	}
+}
+
+func TestVllmtestResponses(t *testing.T) {
+	_, c := newTestServer(t, vllmtest.WithReasoning(4))
+	ctx := ctxT(t)
+	r, err := c.Responses.Create(ctx, &vllm.ResponseRequest{Input: "hello", MaxOutputTokens: vllm.Ptr(5)})
+	if err != nil || r.Status != "completed" || r.ReasoningText() == "" || r.OutputText() == "" || r.Usage.OutputTokensDetails.ReasoningTokens != 4 || r.Usage.OutputTokens != 9 {
+		t.Fatalf("create %+v %v", r, err)
+	}
+	got, err := c.Responses.Get(ctx, r.ID)
+	if err != nil || got.OutputText() != r.OutputText() {
+		t.Fatalf("get %+v %v", got, err)
+	}
+	var ae *vllm.APIError
+	if _, err := c.Responses.Cancel(ctx, r.ID); !errors.As(err, &ae) || ae.StatusCode != 400 {
+		t.Fatalf("cancelled a completed response: %v", err)
+	}
+	bg, err := c.Responses.Create(ctx, &vllm.ResponseRequest{Input: "later", Background: vllm.Ptr(true)})
+	if err != nil || bg.Status != "queued" {
+		t.Fatalf("background %+v %v", bg, err)
+	}
+	if cr, err := c.Responses.Cancel(ctx, bg.ID); err != nil || cr.Status != "cancelled" {
+		t.Fatalf("cancel %+v %v", cr, err)
+	}
+	if _, err := c.Responses.Get(ctx, "resp_missing"); !errors.As(err, &ae) || ae.StatusCode != 404 {
+		t.Fatalf("missing: %v", err)
+	}
+
+	// Streamed: reasoning, then the text; the collected text is the final
+	// response's.
+	st, err := c.Responses.Stream(ctx, &vllm.ResponseRequest{Input: "hello", MaxOutputTokens: vllm.Ptr(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasoning strings.Builder
+	var text strings.Builder
+	for ev, err := range st.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Type {
+		case vllm.ResponseReasoningTextDelta:
+			reasoning.WriteString(ev.Delta)
+		case vllm.ResponseOutputTextDelta:
+			text.WriteString(ev.Delta)
+		}
+	}
+	if final := st.Response(); final == nil || text.String() != final.OutputText() || reasoning.String() != final.ReasoningText() || text.String() != r.OutputText() {
+		t.Fatalf("stream text %q reasoning %q final %+v", text.String(), reasoning.String(), st.Response())
+	}
+
+	// A function call, streamed.
+	tool, _ := vllm.NewTool("get_weather", "", `{"type":"object","properties":{"city":{"type":"string"}}}`)
+	st, err = c.Responses.Stream(ctx, &vllm.ResponseRequest{Input: "weather?", Tools: []vllm.ResponseTool{vllm.ResponseFunctionTool(tool)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args strings.Builder
+	for ev, err := range st.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == vllm.ResponseFunctionArgsDelta {
+			args.WriteString(ev.Delta)
+		}
+	}
+	calls := st.Response().FunctionCalls()
+	var a struct{ City string }
+	if len(calls) != 1 || calls[0].Name != "get_weather" || calls[0].Arguments != args.String() || calls[0].DecodeArguments(&a) != nil || a.City == "" {
+		t.Fatalf("calls %+v args %q", calls, args.String())
+	}
+}
+
+func TestVllmtestOps(t *testing.T) {
+	_, c := newTestServer(t, vllmtest.WithModel("base"), vllmtest.WithLoRA("sql", "base", "/a/sql"))
+	ctx := ctxT(t)
+	if _, err := c.Chat.Create(ctx, &vllm.ChatRequest{Model: "base", Messages: []vllm.Message{vllm.User("hi")}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Metrics(ctx)
+	if err != nil || m.RequestsFinished["stop"] != 1 || m.PromptTokens == 0 || m.TimeToFirstToken == nil || m.TimeToFirstToken.Count != 1 || m.E2ELatency == nil {
+		t.Fatalf("metrics %+v %v", m, err)
+	}
+	if err := c.Health(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.ServerVersion(ctx); err != nil || v != vllmtest.DefaultVersion {
+		t.Fatalf("version %q %v", v, err)
+	}
+	if n, err := c.ServerLoad(ctx); err != nil || n != 0 {
+		t.Fatalf("load %d %v", n, err)
+	}
+	if d, err := c.Models.Default(ctx); err != nil || d != "base" {
+		t.Fatalf("default %q %v", d, err)
+	}
+	msg, err := c.LoRA.Load(ctx, &vllm.LoadLoRARequest{Name: "math", Path: "/a/math"})
+	if err != nil || msg != "Success: LoRA adapter 'math' added successfully." {
+		t.Fatalf("load %q %v", msg, err)
+	}
+	var ae *vllm.APIError
+	if _, err := c.LoRA.Load(ctx, &vllm.LoadLoRARequest{Name: "math", Path: "/a/math"}); !errors.As(err, &ae) || ae.StatusCode != 400 {
+		t.Fatalf("load twice: %v", err)
+	}
+	if msg, err := c.LoRA.Unload(ctx, "math"); err != nil || msg != "Success: LoRA adapter 'math' removed successfully." {
+		t.Fatalf("unload %q %v", msg, err)
+	}
+	if _, err := c.LoRA.Unload(ctx, "math"); !errors.As(err, &ae) || ae.StatusCode != 404 {
+		t.Fatalf("unload twice: %v", err)
+	}
+	if err := c.Dev.Sleep(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := c.Dev.IsSleeping(ctx); err != nil || !s {
+		t.Fatalf("sleeping %v %v", s, err)
+	}
+	if err := c.Dev.WakeUp(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := c.Dev.IsSleeping(ctx); err != nil || s {
+		t.Fatalf("awake %v %v", s, err)
+	}
+	if err := c.Dev.ResetPrefixCache(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Dev.ResetMMCache(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVllmtestFaults: the handlers go through the server's fault injection.
+func TestVllmtestFaults(t *testing.T) {
+	srv, c := newTestServer(t)
+	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultTruncate})
+	_, err := c.Rerank(ctxT(t), &vllm.RerankRequest{Query: "q", Documents: []string{"d"}})
+	if !errors.Is(err, vllm.ErrInvalidResponse) {
+		t.Fatalf("truncated: %v", err)
+	}
+	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "sleeping"})
+	var ae *vllm.APIError
+	if _, err := c.Metrics(ctxT(t)); !errors.As(err, &ae) || ae.StatusCode != 503 {
+		t.Fatalf("503: %v", err)
+	}
+}
+
+func TestVllmtestEmbeddingsAndTokenize(t *testing.T) {
+	_, c := newTestServer(t, vllmtest.WithModel("m"), vllmtest.WithMaxModelLen(4096))
+	ctx := ctxT(t)
+	f, err := c.Embeddings.Create(ctx, &vllm.EmbeddingRequest{Input: vllm.PromptTexts("hello world", "bye")})
+	if err != nil || len(f.Data) != 2 || len(f.Data[0].Embedding) == 0 {
+		t.Fatalf("float %+v %v", f, err)
+	}
+	b, err := c.Embeddings.Create(ctx, &vllm.EmbeddingRequest{Input: vllm.PromptTexts("hello world", "bye"), EncodingFormat: vllm.EncodingBase64})
+	if err != nil || b.Data[0].Base64 == "" || len(b.Data[0].Embedding) != len(f.Data[0].Embedding) {
+		t.Fatalf("base64 %+v %v", b, err)
+	}
+	for i, x := range f.Data[0].Embedding {
+		if d := x - b.Data[0].Embedding[i]; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("float and base64 differ at %d: %v vs %v", i, x, b.Data[0].Embedding[i])
+		}
+	}
+	tok, err := c.Tokenize(ctx, &vllm.TokenizeRequest{Prompt: "hello world", ReturnTokenStrs: vllm.Ptr(true)})
+	if err != nil || tok.Count != len(tok.Tokens) || tok.Count == 0 || tok.MaxModelLen != 4096 || strings.Join(tok.TokenStrs, "") == "" {
+		t.Fatalf("tokenize %+v %v", tok, err)
+	}
+	detok, err := c.Detokenize(ctx, &vllm.DetokenizeRequest{Tokens: tok.Tokens})
+	if err != nil || detok.Prompt != "hello world" {
+		t.Fatalf("detokenize %+v %v", detok, err)
+	}
+	chat, err := c.Tokenize(ctx, &vllm.TokenizeRequest{Messages: []vllm.Message{vllm.User("hello world")}, AddGenerationPrompt: vllm.Ptr(true)})
+	if err != nil || chat.Count <= tok.Count {
+		t.Fatalf("chat tokenize %+v %v", chat, err)
+	}
+}

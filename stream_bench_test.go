@@ -1,0 +1,142 @@
+package vllm
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// renderContentStream renders n content chunks of 1–8 characters (quotes,
+// backslashes, newlines, multi-byte UTF-8) as vLLM sends them, and returns
+// the stream and the full text.
+func renderContentStream(n int) (string, string) {
+	r := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"a", "b", "c", " ", "\"", "\\", "\n", "é", "✓", "😀", "x", "y"}
+	var b, text strings.Builder
+	b.WriteString("data: " + vllmChunk(`{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}`) + "\n\n")
+	for range n {
+		var tok strings.Builder
+		for range r.IntN(8) + 1 {
+			tok.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		text.WriteString(tok.String())
+		b.WriteString("data: " + vllmChunk(contentChoice(0, tok.String())) + "\n\n")
+	}
+	b.WriteString("data: " + vllmChunk(`{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":"stop","stop_reason":null}`) + "\n\n")
+	b.WriteString(`data: {"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1744513664,"model":"m","choices":[],"usage":{"prompt_tokens":10,"total_tokens":20,"completion_tokens":10,"prompt_tokens_details":null}}` + "\n\n")
+	b.WriteString("data: [DONE]\n\n")
+	return b.String(), text.String()
+}
+
+// memStream returns a chat stream reading body from memory, without HTTP.
+func memStream(c *Client, body io.Reader) *ChatStream {
+	st := &ChatStream{}
+	st.r.acc, st.r.what = &st.acc, "chat stream chunk"
+	s := &st.r.core
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	s.c, s.ar, s.body = c, &apiRequest{method: http.MethodPost, path: "/chat/completions"}, io.NopCloser(body)
+	s.dec.Reset(s, 0)
+	return st
+}
+
+func TestMemStreamMatchesText(t *testing.T) {
+	body, text := renderContentStream(2000)
+	c, _ := New("http://127.0.0.1:1/v1")
+	got, err := memStream(c, strings.NewReader(body)).CollectContent()
+	if err != nil || got != text {
+		t.Fatalf("err %v, equal %v", err, got == text)
+	}
+}
+
+// TestContentChunkAllocations pins the allocation budget of the hot path:
+// no allocation per content chunk through Next and TextBytes, one (the
+// string) through Event.
+func TestContentChunkAllocations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are checked in the full run")
+	}
+	const n = 5000
+	body, _ := renderContentStream(n)
+	c, _ := New("http://127.0.0.1:1/v1")
+	r := strings.NewReader(body)
+	run := func(event bool) float64 {
+		return testing.AllocsPerRun(5, func() {
+			r.Reset(body)
+			st := memStream(c, r)
+			for st.Next() {
+				if event {
+					_ = st.Event()
+				} else {
+					_ = st.TextBytes()
+				}
+			}
+			if st.Err() != nil {
+				t.Fatal(st.Err())
+			}
+		}) / n
+	}
+	if a := run(false); a > 0.05 {
+		t.Errorf("Next+TextBytes: %.3f allocations per content chunk, want ~0", a)
+	}
+	if a := run(true); a > 1.05 {
+		t.Errorf("Next+Event: %.3f allocations per content chunk, want ~1", a)
+	}
+}
+
+func benchContent(b *testing.B, keep bool) {
+	const n = 20000
+	body, _ := renderContentStream(n)
+	c, _ := New("http://127.0.0.1:1/v1")
+	r := strings.NewReader(body)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset(body)
+		st := memStream(c, r)
+		for st.Next() {
+			if keep {
+				_ = st.Event()
+			} else {
+				_ = st.TextBytes()
+			}
+		}
+		if st.Err() != nil {
+			b.Fatal(st.Err())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/chunk")
+}
+
+// BenchmarkChatStreamContentView reads 20 000 content chunks through the
+// borrowed view (Next, TextBytes).
+func BenchmarkChatStreamContentView(b *testing.B) { benchContent(b, false) }
+
+// BenchmarkChatStreamContentEvent reads them as ChatEvent values (Text kept).
+func BenchmarkChatStreamContentEvent(b *testing.B) { benchContent(b, true) }
+
+// BenchmarkChatStreamHTTP reads 20 000 content chunks over loopback HTTP.
+func BenchmarkChatStreamHTTP(b *testing.B) {
+	body, _ := renderContentStream(20000)
+	_, c := newStreamServer(&testing.T{}, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.Copy(w, bytes.NewReader([]byte(body)))
+	})
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		st, err := c.Chat.Stream(context.Background(), chatReq())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for st.Next() {
+			_ = st.Event()
+		}
+		if st.Err() != nil {
+			b.Fatal(st.Err())
+		}
+	}
+}

@@ -1,0 +1,376 @@
+package vllm
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The hand-written chunk decoder is checked against encoding/json: for any
+// payload, it must accept exactly the valid JSON whose known fields have the
+// expected types, and read the same values.
+
+// refValues extracts, with encoding/json, the values parseChunk reads.
+type refValues struct {
+	ID, Model                           *string
+	Created                             *int64
+	Choices                             []refChoiceValues
+	HasUsage, IsError                   bool
+	PromptTokenIDs, KV, PromptLogprobs  bool
+	Fingerprint, Tier, Object           *string
+	typesOK                             bool
+	choiceIndexes, toolIndexesInRange   bool
+	refusalSeen, logprobsSeen, textSeen bool
+}
+
+type refChoiceValues struct {
+	Index                              int
+	Content, Reasoning, Role, Text     *string
+	Finish                             *string
+	Tools                              []refToolValues
+	HasLogprobs, HasStop, HasTokenIDs  bool
+	HasRefusal                         bool
+	ReasoningFromOld, ReasoningFromNew bool
+}
+
+type refToolValues struct {
+	Index          *int
+	ID, Type, Name *string
+	Args           *string
+}
+
+// strField reads m[k] as an optional string; ok is false when the value has
+// another type.
+func strField(m map[string]any, k string) (*string, bool) {
+	v, present := m[k]
+	if !present || v == nil {
+		return nil, true
+	}
+	s, ok := v.(string)
+	return &s, ok
+}
+
+func intField(m map[string]any, k string, limit int64) (*int64, bool) {
+	v, present := m[k]
+	if !present || v == nil {
+		return nil, true
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return nil, false
+	}
+	i, err := n.Int64()
+	if err != nil || (limit > 0 && (i < 0 || i > limit)) {
+		return nil, false
+	}
+	return &i, true
+}
+
+// reference decodes payload with encoding/json. valid reports whether it is
+// JSON; the values' typesOK whether parseChunk should accept it.
+func referenceChunk(payload []byte) (refValues, bool) {
+	var top any
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&top); err != nil || dec.More() {
+		return refValues{}, false
+	}
+	if _, err := dec.Token(); err == nil {
+		return refValues{}, false // trailing data
+	}
+	if !json.Valid(payload) {
+		return refValues{}, false
+	}
+	r := refValues{typesOK: true}
+	m, ok := top.(map[string]any)
+	if !ok {
+		r.typesOK = false
+		return r, true
+	}
+	check := func(ok bool) {
+		if !ok {
+			r.typesOK = false
+		}
+	}
+	var ok1 bool
+	r.ID, ok1 = strField(m, "id")
+	check(ok1)
+	r.Model, ok1 = strField(m, "model")
+	check(ok1)
+	r.Object, ok1 = strField(m, "object")
+	check(ok1)
+	r.Fingerprint, ok1 = strField(m, "system_fingerprint")
+	check(ok1)
+	r.Tier, ok1 = strField(m, "service_tier")
+	check(ok1)
+	r.Created, ok1 = intField(m, "created", 0)
+	check(ok1)
+	r.HasUsage = m["usage"] != nil
+	r.IsError = m["error"] != nil || (r.Object != nil && *r.Object == "error")
+	if cs, present := m["choices"]; present && cs != nil {
+		arr, ok := cs.([]any)
+		check(ok)
+		for _, c := range arr {
+			cm, ok := c.(map[string]any)
+			if !ok {
+				r.typesOK = false
+				continue
+			}
+			var rc refChoiceValues
+			idx, ok := intField(cm, "index", maxChoiceIndex)
+			check(ok)
+			if idx != nil {
+				rc.Index = int(*idx)
+			}
+			rc.Text, ok = strField(cm, "text")
+			check(ok)
+			rc.Finish, ok = strField(cm, "finish_reason")
+			check(ok)
+			rc.HasLogprobs, rc.HasStop, rc.HasTokenIDs = cm["logprobs"] != nil, cm["stop_reason"] != nil, cm["token_ids"] != nil
+			for _, dk := range []string{"delta", "message"} {
+				d, present := cm[dk]
+				if !present || d == nil {
+					continue
+				}
+				dm, ok := d.(map[string]any)
+				if !ok {
+					r.typesOK = false
+					continue
+				}
+				rc.Content, ok = strField(dm, "content")
+				check(ok)
+				rc.Role, ok = strField(dm, "role")
+				check(ok)
+				_, ok = strField(dm, "refusal")
+				check(ok)
+				newR, ok := strField(dm, "reasoning")
+				check(ok)
+				oldR, ok := strField(dm, "reasoning_content")
+				check(ok)
+				rc.Reasoning = newR
+				if rc.Reasoning == nil {
+					rc.Reasoning = oldR
+				}
+				if tcs, present := dm["tool_calls"]; present && tcs != nil {
+					arr, ok := tcs.([]any)
+					check(ok)
+					for _, tc := range arr {
+						tm, ok := tc.(map[string]any)
+						if !ok {
+							r.typesOK = false
+							continue
+						}
+						var rt refToolValues
+						ti, ok := intField(tm, "index", maxToolIndex)
+						check(ok)
+						if ti != nil {
+							v := int(*ti)
+							rt.Index = &v
+						}
+						rt.ID, ok = strField(tm, "id")
+						check(ok)
+						rt.Type, ok = strField(tm, "type")
+						check(ok)
+						if f, present := tm["function"]; present && f != nil {
+							fm, ok := f.(map[string]any)
+							check(ok)
+							if ok {
+								rt.Name, ok = strField(fm, "name")
+								check(ok)
+								rt.Args, ok = strField(fm, "arguments")
+								check(ok)
+							}
+						}
+						rc.Tools = append(rc.Tools, rt)
+					}
+				}
+			}
+			r.Choices = append(r.Choices, rc)
+		}
+	}
+	return r, true
+}
+
+// duplicateKeys reports whether some object of payload repeats a key:
+// encoding/json and parseChunk then legitimately differ in which one wins
+// for nested objects the reference flattens.
+func duplicateKeys(payload []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	type frame struct {
+		obj  bool
+		keys map[string]bool
+		key  bool // the next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		isKey := top != nil && top.obj && top.key
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				if top != nil && top.obj {
+					top.key = true
+				}
+				stack = append(stack, &frame{obj: true, keys: map[string]bool{}, key: true})
+			case '[':
+				if top != nil && top.obj {
+					top.key = true
+				}
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if isKey {
+				if top.keys[t] {
+					return true
+				}
+				top.keys[t] = true
+				top.key = false
+			} else if top != nil && top.obj {
+				top.key = true
+			}
+		default:
+			if top != nil && top.obj {
+				top.key = true
+			}
+		}
+	}
+}
+
+func eqStr(a *string, b []byte, has bool) bool {
+	if a == nil {
+		return !has
+	}
+	return has && *a == string(b)
+}
+
+func checkChunkAgainstReference(t *testing.T, payload []byte) {
+	var s jscan
+	var c chunk
+	ok := s.parseChunk(payload, &c)
+	ref, valid := referenceChunk(payload)
+	if ok && !valid {
+		t.Fatalf("accepted invalid JSON %q", payload)
+	}
+	if !valid {
+		if s.err == nil || s.err.off < 0 || s.err.off > len(payload) {
+			t.Fatalf("rejection without a usable error: %+v", s.err)
+		}
+		return
+	}
+	if duplicateKeys(payload) {
+		return
+	}
+	if ok != ref.typesOK {
+		t.Fatalf("parseChunk ok=%v (err %v), reference types ok=%v, for %q", ok, s.err, ref.typesOK, payload)
+	}
+	if !ok {
+		return
+	}
+	if !eqStr(ref.ID, c.id, c.hasID) || !eqStr(ref.Model, c.model, c.hasModel) || !eqStr(ref.Object, c.object, c.hasObject) ||
+		!eqStr(ref.Fingerprint, c.fingerprint, c.hasFingerprint) || !eqStr(ref.Tier, c.tier, c.hasTier) {
+		t.Fatalf("header differs for %q: %+v", payload, c)
+	}
+	if (ref.Created == nil) == c.hasCreated || (ref.Created != nil && *ref.Created != c.created) {
+		t.Fatalf("created differs for %q", payload)
+	}
+	if ref.HasUsage != (c.usage != nil) || ref.IsError != c.isError || len(ref.Choices) != len(c.choices) {
+		t.Fatalf("usage/error/choices differ for %q", payload)
+	}
+	for i, rc := range ref.Choices {
+		cc := &c.choices[i]
+		if rc.Index != cc.index || !eqStr(rc.Content, cc.content, cc.hasContent) || !eqStr(rc.Reasoning, cc.reasoning, cc.hasReasoning) ||
+			!eqStr(rc.Role, cc.role, cc.hasRole) || !eqStr(rc.Text, cc.text, cc.hasText) || !eqStr(rc.Finish, cc.finish, cc.hasFinish) ||
+			rc.HasLogprobs != (cc.logprobs != nil) || rc.HasStop != (cc.stop != nil) || rc.HasTokenIDs != (cc.tokenIDs != nil) ||
+			len(rc.Tools) != len(cc.tools) {
+			t.Fatalf("choice %d differs for %q:\n ref %+v\n got %+v", i, payload, rc, cc)
+		}
+		for k, rt := range rc.Tools {
+			ct := &cc.tools[k]
+			if (rt.Index == nil) == ct.hasIndex || (rt.Index != nil && *rt.Index != ct.index) ||
+				!eqStr(rt.ID, ct.id, ct.hasID) || !eqStr(rt.Type, ct.typ, ct.hasType) ||
+				!eqStr(rt.Name, ct.name, ct.hasName) || !eqStr(rt.Args, ct.args, ct.hasArgs) {
+				t.Fatalf("tool %d of choice %d differs for %q", k, i, payload)
+			}
+		}
+	}
+}
+
+var chunkSeeds = []string{
+	vllmChunkSeed(`{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}`),
+	vllmChunkSeed(`{"index":0,"delta":{"content":"a\"b\\c\nd\u00e9\ud83d\ude00 \ud800 x\u2028"},"logprobs":null,"finish_reason":null}`),
+	vllmChunkSeed(`{"index":1,"delta":{"reasoning_content":"think","reasoning":"new"},"logprobs":{"content":[{"token":"a","logprob":-0.5,"bytes":[97],"top_logprobs":[]}]},"finish_reason":null}`),
+	vllmChunkSeed(`{"index":0,"delta":{"tool_calls":[{"id":"chatcmpl-tool-1","type":"function","index":0,"function":{"name":"f"}},{"index":1,"function":{"arguments":"{\"a\":1}"}}]},"logprobs":null,"finish_reason":null}`),
+	vllmChunkSeed(`{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":"stop","stop_reason":151645,"token_ids":[1,2]}`),
+	`{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"total_tokens":2,"completion_tokens":1,"prompt_tokens_details":null}}`,
+	`{"error": {"message": "boom", "type": "BadRequestError", "param": null, "code": 400}}`,
+	`{"object":"error","message":"m","type":"t","param":null,"code":400}`,
+	`{"id":"cmpl-1","object":"text_completion","created":2,"model":"m","choices":[{"index":0,"text":" hi","logprobs":null,"finish_reason":null,"stop_reason":null,"prompt_token_ids":null}]}`,
+	` { "id" : "spaced" , "choices" : [ { "index" : 0 , "delta" : { "content" : "x" } } ] } `,
+	`{"choices":[{"delta":{"content":"\xff\xfe invalid utf8 \xc3"}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"function":{"name":null,"arguments":"\""},"id":"t","type":"function","index":0}]}}]}`,
+	`{"a":[1,-2.5e+3,true,false,null,{"b":[]},"s"],"choices":null,"usage":null}`,
+	`{"choices":[{"index":0,"delta":{"content":5}}]}`,
+	`{"choices":[{"index":1e2}]}`,
+	`{"created":-0,"choices":[{"index":00}]}`,
+	`{"x":"\u00"}`,
+	`{"x":"	"}`,
+	`{"choices":[{"index":0,"delta":{"content":"a"}}],}`,
+	`[]`,
+	`{"id":"\u0041\u00e9"}`,
+	`{"Content":"case","choices":[{"Delta":{"CONTENT":"x"}}]}`,
+}
+
+func vllmChunkSeed(choice string) string {
+	return `{"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1744513664,"model":"m","choices":[` + choice + `]}`
+}
+
+func TestChunkDecoderSeeds(t *testing.T) {
+	for _, s := range chunkSeeds {
+		checkChunkAgainstReference(t, []byte(s))
+	}
+	// Every prefix of a valid chunk is rejected with an offset in range.
+	p := chunkSeeds[1]
+	for i := range len(p) {
+		checkChunkAgainstReference(t, []byte(p[:i]))
+	}
+}
+
+func TestChunkDecoderStrings(t *testing.T) {
+	// Strings decode exactly as encoding/json decodes them.
+	for _, in := range []string{
+		`"plain ascii"`, `"\"\\\/\b\f\n\r\t"`, `"\u0000\u001f\u00e9\u4e2d"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ude00"`,
+		`"\ud83dx"`, `"\ud83d\u0041"`, "\"\xff\"", "\"\xe2\x82\"", "\"é✓😀\"", `"` + strings.Repeat("abcdefgh", 9) + `\n"`,
+		"\"\xed\xa0\x80\"", // an encoded surrogate is invalid UTF-8
+	} {
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		var s jscan
+		s.start([]byte(in))
+		got, ok := s.str()
+		if !ok || string(got) != want {
+			t.Fatalf("%q: got %q (%v), want %q", in, got, s.err, want)
+		}
+	}
+}
+
+func FuzzChunkDecoder(f *testing.F) {
+	for _, s := range chunkSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		checkChunkAgainstReference(t, payload)
+	})
+}
