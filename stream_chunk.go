@@ -123,15 +123,22 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 	return s.end()
 }
 
-func (c *chunk) nextChoice() *chunkChoice {
-	if len(c.choices) < cap(c.choices) {
-		c.choices = c.choices[:len(c.choices)+1]
-		ch := &c.choices[len(c.choices)-1]
-		*ch = chunkChoice{tools: ch.tools[:0]}
-		return ch
+// nextElem extends *s by one element, reusing its capacity (and what the
+// reused element holds, for the caller to reset), and returns the element.
+func nextElem[T any](s *[]T) *T {
+	if len(*s) < cap(*s) {
+		*s = (*s)[:len(*s)+1]
+	} else {
+		var zero T
+		*s = append(*s, zero)
 	}
-	c.choices = append(c.choices, chunkChoice{})
-	return &c.choices[len(c.choices)-1]
+	return &(*s)[len(*s)-1]
+}
+
+func (c *chunk) nextChoice() *chunkChoice {
+	ch := nextElem(&c.choices)
+	*ch = chunkChoice{tools: ch.tools[:0]}
+	return ch
 }
 
 func (s *jscan) parseChoice(c *chunk) {
@@ -211,15 +218,8 @@ func (s *jscan) parseDelta(ch *chunkChoice) {
 }
 
 func (s *jscan) parseToolDelta(ch *chunkChoice) {
-	var td *toolDelta
-	if len(ch.tools) < cap(ch.tools) {
-		ch.tools = ch.tools[:len(ch.tools)+1]
-		td = &ch.tools[len(ch.tools)-1]
-		*td = toolDelta{}
-	} else {
-		ch.tools = append(ch.tools, toolDelta{})
-		td = &ch.tools[len(ch.tools)-1]
-	}
+	td := nextElem(&ch.tools)
+	*td = toolDelta{}
 	if !s.object() {
 		return
 	}
