@@ -22,6 +22,10 @@ type jscan struct {
 	arena []byte
 	// stack is the container stack of skip.
 	stack []byte
+	// memo lets parseChunk skip a header identical to the last one;
+	// noMemo turns it off (tests compare both ways).
+	memo   headerMemo
+	noMemo bool
 }
 
 // jsonError is a syntax error at a byte offset of the scanned input.
