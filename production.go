@@ -448,9 +448,7 @@ func (p *productionConfig) startStream(ctx context.Context, r *apiRequest) strea
 	return r.call
 }
 
-// event implements streamProbe. A stream reports its end at "data: [DONE]",
-// before it hands out the events queued with it (finish, done): those still
-// reach OnStreamEvent, after OnCallEnd, and are not counted in CallResult.
+// event implements streamProbe.
 func (cl *call) event(token bool) {
 	now := time.Now()
 	cl.mu.Lock()
