@@ -153,6 +153,9 @@ type Hooks struct {
 	// OnRetry is called when a failed attempt will be retried after wait.
 	OnRetry func(ctx context.Context, req *RequestInfo, err error, wait time.Duration)
 	// OnStreamEvent is called for each event a stream hands to the caller.
+	// A stream ends (OnCallEnd) when "data: [DONE]" arrives; the events
+	// queued with it (finish, done), which carry no text, are handed out
+	// and reported after that.
 	OnStreamEvent func(ctx context.Context, call *CallInfo, ev StreamProgress)
 	// OnCallEnd is called once when the call ends (see CallResult).
 	OnCallEnd func(ctx context.Context, call *CallInfo, res *CallResult)

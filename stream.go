@@ -199,7 +199,7 @@ func (r *eventReader) next() bool {
 func (r *eventReader) advance() bool {
 	if r.pos < len(r.queue) {
 		r.pos++
-		r.core.event(r.queue[r.pos-1].ev.Type.token())
+		r.handOut()
 		return true
 	}
 	for !r.core.ended {
@@ -211,7 +211,7 @@ func (r *eventReader) advance() bool {
 		case payloadDone:
 			r.acc.finishAll(&r.queue)
 			r.queue = append(r.queue, queuedEvent{ev: ChatEvent{Type: EventDone, Choice: -1}})
-			r.core.finish(r.acc.finalUsage())
+			r.core.finishLater(r.acc.finalUsage())
 		case payloadChunk:
 			if !r.core.scan.parseChunk(data, &r.chunk) {
 				r.core.fail(r.core.malformed(r.what, data, unterminated))
@@ -228,11 +228,21 @@ func (r *eventReader) advance() bool {
 		}
 		if len(r.queue) > 0 {
 			r.pos = 1
-			r.core.event(r.queue[0].ev.Type.token())
+			r.handOut()
 			return true
 		}
 	}
 	return false
+}
+
+// handOut reports the current event to the probe, and the end of the
+// stream with its last event.
+func (r *eventReader) handOut() {
+	t := r.queue[r.pos-1].ev.Type
+	r.core.event(t.token())
+	if t == EventDone {
+		r.core.reportDone()
+	}
 }
 
 // current returns the current queued event, or nil before the first Next.

@@ -59,12 +59,12 @@ func TestContentChunkAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts are checked in the full run")
 	}
-	const n = 5000
+	const n = 2000
 	body, _ := renderContentStream(n)
 	c, _ := New("http://127.0.0.1:1/v1")
 	r := strings.NewReader(body)
 	run := func(event bool) float64 {
-		return testing.AllocsPerRun(5, func() {
+		return testing.AllocsPerRun(3, func() {
 			r.Reset(body)
 			st := memStream(c, r)
 			for st.Next() {

@@ -51,10 +51,15 @@ type streamCore struct {
 	busy    atomic.Bool
 	endOnce sync.Once
 
-	ended    bool  // no more payloads will be read
-	draining bool  // reading the rest of the response after [DONE]
-	err      error // why the stream failed, nil after [DONE]
-	payloads int   // data payloads read
+	ended bool // no more payloads will be read
+	// endPending: the stream reached [DONE] and released its connection,
+	// but the probe hears of the end only when the caller gets EventDone
+	// (or closes the stream), so that it sees every event first.
+	endPending bool
+	doneUsage  *Usage
+	draining   bool  // reading the rest of the response after [DONE]
+	err        error // why the stream failed, nil after [DONE]
+	payloads   int   // data payloads read
 }
 
 // payloadKind says what streamCore.next found.
@@ -244,18 +249,47 @@ func (s *streamCore) fail(err error) {
 }
 
 // finish ends the stream after [DONE]: it reads the rest of the response
-// (briefly) so that the connection can be reused, then releases it.
+// (briefly) so that the connection can be reused, then releases it and
+// reports the end to the probe.
 func (s *streamCore) finish(usage *Usage) {
+	if s.finishLater(usage) {
+		s.reportDone()
+	}
+}
+
+// finishLater is finish leaving the probe's report to reportDone, for
+// streams that still hand out queued events. It reports whether it ended
+// the stream.
+func (s *streamCore) finishLater(usage *Usage) bool {
 	if s.ended {
-		return
+		return false
 	}
 	s.ended = true
 	s.draining = true
 	t := time.AfterFunc(drainTimeout, func() { s.cancel(errors.New("vllm: response did not end after [DONE]")) })
 	_ = s.dec.Drain(drainLimit)
 	t.Stop()
-	s.endProbe(usage, nil)
+	s.endPending, s.doneUsage = true, usage
 	s.release(nil)
+	return true
+}
+
+// reportDone tells the probe that the stream ended with [DONE].
+func (s *streamCore) reportDone() {
+	if s.endPending {
+		s.endPending = false
+		s.endProbe(s.doneUsage, nil)
+	}
+}
+
+// closedEnd reports the end of a stream its caller closed: a success when
+// it had reached [DONE], ErrStreamClosed otherwise.
+func (s *streamCore) closedEnd() {
+	if s.endPending {
+		s.reportDone()
+		return
+	}
+	s.endProbe(nil, ErrStreamClosed)
 }
 
 func (s *streamCore) release(cause error) {
@@ -282,7 +316,7 @@ func (s *streamCore) close() error {
 		return nil
 	}
 	if s.probe != nil && !s.busy.Load() {
-		s.endProbe(nil, ErrStreamClosed)
+		s.closedEnd()
 	}
 	if s.timer != nil {
 		s.timer.Stop()
@@ -312,7 +346,7 @@ func (s *streamCore) leave() {
 	}
 	s.busy.Store(false)
 	if s.closed.Load() {
-		s.endProbe(nil, ErrStreamClosed)
+		s.closedEnd()
 	}
 }
 

@@ -213,15 +213,12 @@ func (s *jscan) str() ([]byte, bool) {
 	}
 	var esc, high bool
 	for {
+		j += plainPrefix(b[j:])
 		if j >= len(b) {
 			s.i = j
 			return nil, s.fail("")
 		}
 		c := b[j]
-		if plainByte[c] {
-			j++
-			continue
-		}
 		switch {
 		case c == '"':
 			s.i = j + 1
@@ -332,6 +329,11 @@ func u4(b []byte) rune {
 // appendUnescaped appends the decoded form of a validated string body.
 func appendUnescaped(dst, src []byte) []byte {
 	for i := 0; i < len(src); {
+		if n := plainPrefix(src[i:]); n > 0 {
+			dst = append(dst, src[i:i+n]...)
+			i += n
+			continue
+		}
 		c := src[i]
 		switch {
 		case c == '\\':

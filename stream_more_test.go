@@ -317,9 +317,10 @@ func TestStreamFortyMiBToolArguments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large")
 	}
-	args := `{"blob":"` + strings.Repeat("0123456789abcdef", 40<<16) + `"}`
+	blob := strings.Repeat("0123456789abcdef", 40<<16) // 40 MiB
+	args := `{"blob":"` + blob + `"}`
 	body := "data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"id":"t","type":"function","index":0,"function":{"name":"store"}}]},"logprobs":null,"finish_reason":null}`) + "\n\n" +
-		"data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":`+jsonString(args)+`}}]},"logprobs":null,"finish_reason":null}`) + "\n\n" +
+		"data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"blob\":\"`+blob+`\"}"}}]},"logprobs":null,"finish_reason":null}`) + "\n\n" +
 		"data: " + vllmChunk(`{"index":0,"delta":{},"logprobs":null,"finish_reason":"tool_calls","stop_reason":null}`) + "\n\ndata: [DONE]\n\n"
 	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })
 	resp, err := openChat(t, c).Collect()
@@ -445,5 +446,44 @@ func TestCompletionStreamCollectEqualsCreate(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+func TestBuilderStream(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+r.Header.Get("X-Trace"))
+		mu.Unlock()
+		s := startSSE(w)
+		if strings.HasSuffix(r.URL.Path, "/chat/completions") {
+			s.data(vllmChunk(contentChoice(0, "<think>hm</think>Hi")))
+		} else {
+			s.data(`{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"Once","logprobs":null,"finish_reason":null}]}`)
+		}
+		s.data("[DONE]")
+	})
+	ctx := context.Background()
+	st, err := c.Chat.New().Model("m").User("hi").Options(WithRequestHeader("X-Trace", "1"), WithThinkSplit(false)).Stream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := st.Collect()
+	if err != nil || resp.Content() != "Hi" || resp.Reasoning() != "hm" {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	cs, err := c.Completions.New().Model("m").Prompt("x").Stream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, err := cs.CollectText(); err != nil || text != "Once" {
+		t.Fatalf("%q %v", text, err)
+	}
+	if !reflect.DeepEqual(got, []string{"/v1/chat/completions 1", "/v1/completions "}) {
+		t.Fatalf("%q", got)
+	}
+	if _, err := c.Chat.New().User("hi").Stream(ctx); !errors.Is(err, ErrMissingParameter) {
+		t.Fatalf("missing model: %v", err)
 	}
 }
