@@ -96,6 +96,7 @@ var relStreamCases = []relCase{
 			}
 		}},
 	{name: "stall-idle-timeout", fault: vllmtest.Fault{Kind: vllmtest.FaultStall, After: 2, Duration: 30 * time.Second},
+		opts: []vllm.Option{vllm.WithStreamIdleTimeout(time.Second)},
 		check: func(t *testing.T, c string, err error) {
 			relStreamError(vllm.KindIdleTimeout, vllm.ErrTimeout)(t, c, err)
 		}},
@@ -111,7 +112,7 @@ func TestReliabilityStream(t *testing.T) {
 	for _, op := range relStreamOps {
 		for _, tc := range relStreamCases {
 			t.Run(op.name+"/"+tc.name, func(t *testing.T) {
-				relRun(t, op, tc, vllm.WithStreamIdleTimeout(150*time.Millisecond))
+				relRun(t, op, tc)
 			})
 		}
 	}

@@ -58,6 +58,8 @@ type relCase struct {
 	// that a loaded machine passes, yet far below the 30s stalls and delays
 	// that a missing timeout would wait out).
 	bound time.Duration
+	// opts are extra client options for this cell.
+	opts []vllm.Option
 	// check verifies the outcome of the faulted call.
 	check func(t *testing.T, content string, err error)
 }
@@ -195,7 +197,8 @@ func relRun(t *testing.T, op relOp, tc relCase, opts ...vllm.Option) {
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	c, err := vllm.New(srv.URL, append([]vllm.Option{vllm.WithTimeout(timeout), vllm.WithAPIKey("sk-reliability-secret")}, opts...)...)
+	opts = append([]vllm.Option{vllm.WithTimeout(timeout), vllm.WithAPIKey("sk-reliability-secret")}, append(tc.opts, opts...)...)
+	c, err := vllm.New(srv.URL, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,15 +58,36 @@ const (
 	maxToolIndex   = 1 << 12
 )
 
+// headerMemo remembers the bytes of the last chunk up to the value of its
+// "choices" member. vLLM repeats the same id, object, created and model in
+// every chunk, so most chunks start with exactly these bytes; for them the
+// scanner skips to the choices, since the same bytes decode to the same
+// header that the accumulator already holds.
+type headerMemo struct {
+	prefix []byte
+	keys   int // object members up to and including "choices"
+	ok     bool
+}
+
 // parseChunk decodes payload into c. The scanner's error, if any, says
-// where the payload went wrong.
+// where the payload went wrong. A chunk whose header repeats the previous
+// one's bytes leaves c's header fields unset (see headerMemo).
 func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 	s.start(payload)
 	*c = chunk{choices: c.choices[:0]}
-	if !s.object() {
+	n := 0
+	// plain: only header members (or members without effect) so far, so
+	// the bytes up to "choices" may serve as the memo.
+	plain := true
+	if m := &s.memo; m.ok && !s.noMemo && len(payload) > len(m.prefix) && string(payload[:len(m.prefix)]) == string(m.prefix) {
+		s.i, n, plain = len(m.prefix), m.keys, false
+		if !s.parseChoices(c) {
+			return false
+		}
+	} else if !s.object() {
 		return false
 	}
-	for n := 0; ; {
+	for {
 		k, ok := s.key(&n)
 		if !ok {
 			break
@@ -77,7 +98,7 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 		case "object":
 			c.object, c.hasObject = s.strOrNull()
 			if string(c.object) == "error" {
-				c.isError = true
+				c.isError, plain = true, false
 			}
 		case "model":
 			c.model, c.hasModel = s.strOrNull()
@@ -90,28 +111,27 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 		case "service_tier":
 			c.tier, c.hasTier = s.strOrNull()
 		case "choices":
-			if s.null() {
-				continue
+			if plain && s.err == nil {
+				s.memo.prefix = append(s.memo.prefix[:0], payload[:s.i]...)
+				s.memo.keys, s.memo.ok = n, true
 			}
-			c.hasChoices = true
-			if !s.array() {
+			plain = false
+			if !s.parseChoices(c) {
 				return false
 			}
-			for m := 0; s.elem(&m); {
-				s.parseChoice(c)
-			}
 		case "usage":
-			c.usage = s.raw()
+			c.usage, plain = s.raw(), false
 		case "prompt_token_ids":
-			c.promptTokenIDs = s.raw()
+			c.promptTokenIDs, plain = s.raw(), false
 			c.hasPromptTokenIDs = c.promptTokenIDs != nil
 		case "prompt_logprobs":
-			c.promptLogprobs = s.raw()
+			c.promptLogprobs, plain = s.raw(), false
 			c.hasPromptLogprobs = c.promptLogprobs != nil
 		case "kv_transfer_params":
-			c.kvTransferParams = s.raw()
+			c.kvTransferParams, plain = s.raw(), false
 			c.hasKVTransferParams = c.kvTransferParams != nil
 		case "error":
+			plain = false
 			if !s.null() {
 				c.isError = true
 				s.skip()
@@ -123,15 +143,37 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 	return s.end()
 }
 
-func (c *chunk) nextChoice() *chunkChoice {
-	if len(c.choices) < cap(c.choices) {
-		c.choices = c.choices[:len(c.choices)+1]
-		ch := &c.choices[len(c.choices)-1]
-		*ch = chunkChoice{tools: ch.tools[:0]}
-		return ch
+// parseChoices reads the value of "choices": null or an array of choices.
+func (s *jscan) parseChoices(c *chunk) bool {
+	if s.null() {
+		return true
 	}
-	c.choices = append(c.choices, chunkChoice{})
-	return &c.choices[len(c.choices)-1]
+	c.hasChoices = true
+	if !s.array() {
+		return false
+	}
+	for m := 0; s.elem(&m); {
+		s.parseChoice(c)
+	}
+	return s.err == nil
+}
+
+// nextElem extends *s by one element, reusing its capacity (and what the
+// reused element holds, for the caller to reset), and returns the element.
+func nextElem[T any](s *[]T) *T {
+	if len(*s) < cap(*s) {
+		*s = (*s)[:len(*s)+1]
+	} else {
+		var zero T
+		*s = append(*s, zero)
+	}
+	return &(*s)[len(*s)-1]
+}
+
+func (c *chunk) nextChoice() *chunkChoice {
+	ch := nextElem(&c.choices)
+	*ch = chunkChoice{tools: ch.tools[:0]}
+	return ch
 }
 
 func (s *jscan) parseChoice(c *chunk) {
@@ -211,15 +253,8 @@ func (s *jscan) parseDelta(ch *chunkChoice) {
 }
 
 func (s *jscan) parseToolDelta(ch *chunkChoice) {
-	var td *toolDelta
-	if len(ch.tools) < cap(ch.tools) {
-		ch.tools = ch.tools[:len(ch.tools)+1]
-		td = &ch.tools[len(ch.tools)-1]
-		*td = toolDelta{}
-	} else {
-		ch.tools = append(ch.tools, toolDelta{})
-		td = &ch.tools[len(ch.tools)-1]
-	}
+	td := nextElem(&ch.tools)
+	*td = toolDelta{}
 	if !s.object() {
 		return
 	}

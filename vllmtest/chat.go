@@ -296,6 +296,7 @@ func (s *Server) defaultChatPlan(req *ChatRequest, prompt string, choice int) ch
 		p.finish = "length"
 	}
 	p.content = generateText(seed, 0, n)
+	applyStop(&p, stopStrings(req.Stop))
 	return p
 }
 

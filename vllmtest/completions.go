@@ -156,6 +156,7 @@ func (s *Server) defaultCompletionPlan(req *CompletionRequest, prompt string, ch
 		n = limit
 	}
 	p.content = generateText(prompt+"/"+strconv.Itoa(choice), 0, n)
+	applyStop(&p, stopStrings(req.Stop))
 	return p
 }
 

@@ -14,7 +14,7 @@ import "net/http"
 //   - s.decodeBody(w, r, &v) bool — decodes the JSON body into v, answering
 //     400 with vLLM's validation error body and returning false on failure.
 //   - s.checkModel(w, name) (*model, bool) — answers 404 "The model `x` does
-//     not exist." (type NotFoundError, param "model") for an unknown model;
+//     not exist." (type NotFoundError, param null) for an unknown model;
 //     "" means the default model.
 //   - s.lookupModel(name) — the same check without answering.
 //   - writeError(w, status, typ, message, param) — vLLM's error body
