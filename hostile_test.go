@@ -106,6 +106,44 @@ func checkDecodeOutcome(t *testing.T, body []byte, err error) {
 	}
 }
 
+// decodeStreams runs the stream decoders on body sent as an event stream. A
+// failure must be a *StreamError; the accumulated response must be readable.
+func decodeStreams(t *testing.T, body []byte) {
+	c, err := vllm.New("http://vllm.invalid/v1", vllm.WithMaxEventSize(1<<16),
+		vllm.WithHTTPClient(&http.Client{Transport: bodyTransport{body, "text/event-stream"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	check := func(err error) {
+		t.Helper()
+		var se *vllm.StreamError
+		if err != nil && !errors.As(err, &se) {
+			t.Fatalf("body %q: stream error %T %v is not a *StreamError", body, err, err)
+		}
+		if err != nil && !utf8.ValidString(err.Error()) {
+			t.Fatalf("error message is not valid UTF-8: %q", err.Error())
+		}
+	}
+	cs, err := c.Chat.Stream(ctx, &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
+	check(err)
+	if err == nil {
+		for ev, err := range cs.Events() {
+			check(err)
+			_ = ev.Text
+		}
+		_ = cs.Response().Content()
+		cs.Close()
+	}
+	ps, err := c.Completions.Stream(ctx, &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("x")})
+	check(err)
+	if err == nil {
+		_, err = ps.CollectText()
+		check(err)
+		ps.Close()
+	}
+}
+
 // FuzzResponseBody feeds arbitrary bytes as a response body to the
 // decoders: they must return a result or a *DecodeError, never panic.
 func FuzzResponseBody(f *testing.F) {
@@ -114,6 +152,7 @@ func FuzzResponseBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		decodeAll(t, body)
+		decodeStreams(t, body)
 	})
 }
 
@@ -137,7 +176,7 @@ func TestInvalidUTF8PassedThroughOrReported(t *testing.T) {
 // TestEndlessBodyCutByTimeout: a non-streaming body that never ends (a byte
 // every few milliseconds) is cut by the request timeout.
 func TestEndlessBodyCutByTimeout(t *testing.T) {
-	defer relLeakCheck(t)()
+	defer checkLeaks(t)()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"choices":[{"message":{"content":"`)
@@ -165,5 +204,34 @@ func TestEndlessBodyCutByTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("took %v", d)
+	}
+}
+
+// TestEndlessEventCutBySizeBound: a stream whose event never ends (bytes
+// keep coming, no blank line) is cut by the event size bound, and fast.
+func TestEndlessEventCutBySizeBound(t *testing.T) {
+	defer checkLeaks(t)()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, `data: {"choices":[{"index":0,"delta":{"content":"`)
+		chunk := []byte(strings.Repeat("x", 4096))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c, _ := vllm.New(srv.URL+"/v1", vllm.WithMaxEventSize(256<<10))
+	defer c.HTTPClient().CloseIdleConnections()
+	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.CollectContent()
+	var se *vllm.StreamError
+	if !errors.As(err, &se) || se.Kind != vllm.KindTooLarge {
+		t.Fatalf("want KindTooLarge, got %T %v", err, err)
 	}
 }

@@ -2,13 +2,16 @@ package vllm_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/vllmtest"
 )
 
 func TestRawSendsBodyAndReturnsBytes(t *testing.T) {
@@ -59,4 +62,27 @@ func TestRawSendsBodyAndReturnsBytes(t *testing.T) {
 	if _, err := c.Raw(ctx, "GET", "health", nil); !errors.As(err, &pe) || pe.Field != "path" {
 		t.Fatalf("relative path: %v", err)
 	}
+}
+
+// Raw sends a body the typed services do not model (here, a line of a batch
+// file) through the client's request path and returns the answer as received.
+func ExampleClient_Raw() {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	srv.Enqueue(vllmtest.Reply{Content: "Hi!"})
+	c, _ := vllm.New(srv.URL)
+
+	body := []byte(`{"model":"m","messages":[{"role":"user","content":"Hello"}],"max_tokens":5}`)
+	out, err := c.Raw(context.Background(), "POST", "/chat/completions", body)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var resp vllm.ChatResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Content())
+	// Output: Hi!
 }

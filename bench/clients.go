@@ -22,6 +22,9 @@ import (
 type Row struct {
 	Name string
 	Do   func(ctx context.Context, sc *Scenario) (Result, error)
+	// StreamOnly marks a row that reads streams only (a way of reading a
+	// stream, not a client of its own).
+	StreamOnly bool
 
 	transport *http.Transport
 }
@@ -35,12 +38,17 @@ const (
 	RowOpenAIGo = "openai-go"
 	RowGoOpenAI = "go-openai"
 	RowOurs     = "vllm-go"
+	// RowOursBorrowed reads each event's text as borrowed bytes
+	// (Next, Type, TextBytes); RowOursCollect calls Collect.
+	RowOursBorrowed = "vllm-go borrowed"
+	RowOursCollect  = "vllm-go Collect"
 )
 
 // NewRows returns every row, each with its own transport configured by
 // NewTransport, talking to the server at baseURL (ending in /v1).
 func NewRows(baseURL string) []*Row {
-	return []*Row{NewFloorRow(baseURL), NewOpenAIGoRow(baseURL), NewGoOpenAIRow(baseURL), NewOursRow(baseURL)}
+	rows := []*Row{NewFloorRow(baseURL), NewOpenAIGoRow(baseURL), NewGoOpenAIRow(baseURL), NewOursRow(baseURL)}
+	return append(rows, oursExtraRows(baseURL)...)
 }
 
 const (
@@ -281,22 +289,27 @@ func NewOursRow(baseURL string) *Row {
 		if err != nil {
 			return Result{}, err
 		}
-		var res Result
-		if len(resp.Choices) > 0 {
-			c := resp.Choices[0]
-			res.Content = c.Message.Content
-			res.Reasoning = c.Message.Reasoning
-			res.FinishReason = c.FinishReason
-			for _, tc := range c.Message.ToolCalls {
-				res.ToolCalls = append(res.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
-			}
-		}
-		if u := resp.Usage; u != nil {
-			res.Usage = Usage{u.PromptTokens, u.CompletionTokens, u.TotalTokens}
-		}
-		return res, nil
+		return oursResult(resp), nil
 	}
 	return &Row{Name: RowOurs, Do: do, transport: tr}
+}
+
+// oursResult reads the first choice of a response of this module.
+func oursResult(resp *vllm.ChatResponse) Result {
+	var res Result
+	if len(resp.Choices) > 0 {
+		c := resp.Choices[0]
+		res.Content = c.Message.Content
+		res.Reasoning = c.Message.Reasoning
+		res.FinishReason = c.FinishReason
+		for _, tc := range c.Message.ToolCalls {
+			res.ToolCalls = append(res.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
+		}
+	}
+	if u := resp.Usage; u != nil {
+		res.Usage = Usage{u.PromptTokens, u.CompletionTokens, u.TotalTokens}
+	}
+	return res
 }
 
 // Unsupported reports the scenarios a row cannot get right by design, with

@@ -11,6 +11,10 @@ import (
 // Sample is one verified measurement of one row on one scenario.
 type Sample struct {
 	Wall time.Duration
+	// CPU is the CPU time (user and system) the whole process used during
+	// the run: the client, the in-process server and the garbage collector.
+	// Unlike Wall it hardly grows when other programs load the machine.
+	CPU time.Duration
 	// Allocs is the number of heap allocations during the run, in the
 	// whole process (the in-process server's few allocations included).
 	Allocs uint64
@@ -23,9 +27,11 @@ func Measure(ctx context.Context, row *Row, sc *Scenario) (Sample, error) {
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
+	cpu0 := processCPU()
 	start := time.Now()
 	res, err := row.Do(ctx, sc)
 	wall := time.Since(start)
+	cpu := processCPU() - cpu0
 	runtime.ReadMemStats(&m1)
 	if err != nil {
 		return Sample{}, err
@@ -33,13 +39,13 @@ func Measure(ctx context.Context, row *Row, sc *Scenario) (Sample, error) {
 	if err := sc.Verify(res); err != nil {
 		return Sample{}, err
 	}
-	return Sample{Wall: wall, Allocs: m1.Mallocs - m0.Mallocs}, nil
+	return Sample{Wall: wall, CPU: cpu, Allocs: m1.Mallocs - m0.Mallocs}, nil
 }
 
 // MeasureConcurrent sends workers × perWorker requests for sc with row,
-// workers at a time, verifies every result and returns the wall time of the
-// whole batch.
-func MeasureConcurrent(ctx context.Context, row *Row, sc *Scenario, workers, perWorker int) (time.Duration, error) {
+// workers at a time, verifies every result and returns the wall and CPU
+// time of the whole batch (Allocs is not counted).
+func MeasureConcurrent(ctx context.Context, row *Row, sc *Scenario, workers, perWorker int) (Sample, error) {
 	runtime.GC()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -66,11 +72,12 @@ func MeasureConcurrent(ctx context.Context, row *Row, sc *Scenario, workers, per
 			}
 		}()
 	}
+	cpu0 := processCPU()
 	t0 := time.Now()
 	close(start)
 	wg.Wait()
 	wall := time.Since(t0)
-	return wall, firstErr
+	return Sample{Wall: wall, CPU: processCPU() - cpu0}, firstErr
 }
 
 // Probe runs row once on sc and reports whether the result was exact:

@@ -1,17 +1,17 @@
-//go:build vllmstream
-
 package bench
 
 import (
 	"context"
+	"net/http"
 	"strings"
 
 	"github.com/vllmgo/vllm"
 )
 
 // oursStream reads a chat stream with this module's client the way a caller
-// keeping the text would: every content and reasoning delta appended to a
-// builder, tool calls taken whole from the tool-call-done events.
+// keeping the text would: the Events iterator, every content and reasoning
+// delta appended to a builder, tool calls taken whole from the
+// tool-call-done events.
 func oursStream(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest) (Result, error) {
 	s, err := c.Chat.Stream(ctx, req)
 	if err != nil {
@@ -40,4 +40,67 @@ func oursStream(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest) (Res
 	}
 	res.Content, res.Reasoning = content.String(), reasoning.String()
 	return res, nil
+}
+
+// oursExtraRows are the other ways of reading a stream with this module:
+// a borrowed view of each event's text (Next, Type, TextBytes), and Collect
+// (the accumulated response). They read streams only.
+func oursExtraRows(baseURL string) []*Row {
+	borrowed := func(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest) (Result, error) {
+		s, err := c.Chat.Stream(ctx, req)
+		if err != nil {
+			return Result{}, err
+		}
+		defer s.Close()
+		var res Result
+		var content, reasoning []byte
+		for s.Next() {
+			switch s.Type() {
+			case vllm.EventContent:
+				content = append(content, s.TextBytes()...)
+			case vllm.EventReasoning:
+				reasoning = append(reasoning, s.TextBytes()...)
+			case vllm.EventToolCallDone:
+				tc := s.Event().ToolCall
+				res.ToolCalls = append(res.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
+			case vllm.EventUsage:
+				u := s.Event().Usage
+				res.Usage = Usage{u.PromptTokens, u.CompletionTokens, u.TotalTokens}
+			case vllm.EventFinish:
+				res.FinishReason = s.Event().FinishReason
+			}
+		}
+		if err := s.Err(); err != nil {
+			return res, err
+		}
+		res.Content, res.Reasoning = string(content), string(reasoning)
+		return res, nil
+	}
+	collect := func(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest) (Result, error) {
+		s, err := c.Chat.Stream(ctx, req)
+		if err != nil {
+			return Result{}, err
+		}
+		resp, err := s.Collect()
+		if err != nil {
+			return Result{}, err
+		}
+		return oursResult(resp), nil
+	}
+	return []*Row{
+		oursRow(baseURL, RowOursBorrowed, borrowed),
+		oursRow(baseURL, RowOursCollect, collect),
+	}
+}
+
+func oursRow(baseURL, name string, read func(context.Context, *vllm.Client, *vllm.ChatRequest) (Result, error)) *Row {
+	tr := NewTransport()
+	client, err := vllm.New(baseURL, vllm.WithAPIKey(apiKey), vllm.WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		panic(err) // the base URL comes from our own server
+	}
+	do := func(ctx context.Context, sc *Scenario) (Result, error) {
+		return read(ctx, client, &vllm.ChatRequest{Model: sc.Name, Messages: []vllm.Message{vllm.User(userPrompt)}})
+	}
+	return &Row{Name: name, Do: do, StreamOnly: true, transport: tr}
 }

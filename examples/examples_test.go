@@ -14,15 +14,16 @@ import (
 // expected lists, for every example, patterns its output must match, in
 // order. Every directory holding a main.go must appear here.
 var expected = map[string][]string{
-	"quickstart": {`(?m)^server: http://127\.0\.0\.1:\d+/v1$`, `(?m)^model:  vllmtest-model$`, `(?m)^answer: \S+`, `(?m)^tokens: \d+ prompt \+ \d+ completion = \d+$`},
-	"basic-chat": {`(?m)^answer: \S+`, `(?m)^finish reason: stop$`, `(?m)^usage: prompt=\d+ completion=\d+ total=\d+$`, `(?m)^greedy answer: \S+`},
-	"multi-turn": {`(?m)^turn 1$`, `user:      My name is Alice\.`, `(?m)^turn 3$`, `(?m)^history: 7 messages$`},
+	"quickstart": {`(?m)^server:    http://127\.0\.0\.1:\d+/v1$`, `(?m)^model:     vllmtest-model$`, `(?m)^answer:    \S+`, `(?m)^tokens:    [1-9]\d*$`},
+	"basic-chat": {`(?m)^answer: \S+`, `(?m)^finish reason: stop$`, `(?m)^usage: prompt=\d+ completion=\d+ total=\d+$`, `(?m)^greedy answer: \S+`, `(?m)^fluent answer: \S+`},
+	"multi-turn": {`(?m)^turn 1$`, `user:      My name is Alice\.`, `(?m)^turn 3$`, `(?m)^history: 7 messages$`, `(?m)^conversation: 5 messages$`},
 	"tools": {`(?m)^tool call: get_weather\(\{"location": ".+"\}\) id=chatcmpl-tool-[0-9a-f]+$|(?m)^tool call: get_weather\(\{.*"location".*\}\) id=chatcmpl-tool-[0-9a-f]+$`,
 		`(?m)^answer: Based on the tool results: \{"condition":"sunny",`},
 	"tools-multiple": {`(?m)^called web_search -> \["Result 1 for `, `(?m)^tools offered: web_search, calculator$`, `(?m)^forced call: calculator\(\{"expression": `},
 	"tools-parallel": {`(?m)^the model made 2 calls at once$`, `get_weather\(\{"location":"Paris"\}\) -> \{"location":"Paris","temperature":18\}`,
 		`get_time\(\{"location":"Paris"\}\) -> \{"location":"Paris","time":"14:05"\}`, `(?m)^answer: Based on the tool results: .*temperature.*; .*time`},
-	"tools-agent": {`(?m)^round 1: lookup_population\(\{"city": `, `(?m)^answer: Based on the tool results: \{"city":.*"population":2100000\}$`},
+	"tools-agent": {`(?m)^round 1: lookup_population\(\{"city": `, `(?m)^answer: Based on the tool results: \{"city":.*"population":2100000\}$`,
+		`(?m)^agent: 2 rounds, 1 tool calls: Based on the tool results: \{"city":.*"population":2100000\}$`},
 	"tools-errors": {`divide\(\{"a": 1, "b": 0\}\) -> \{"error":"division by zero","success":false\}`,
 		`malformed arguments: `, `sqrt\(\{"x": 2\}\) -> \{"error":"unknown tool sqrt","success":false\}`, `(?m)^answer: Based on the tool results: `},
 	"custom-headers": {`(?m)^sent X-Team: search$`, `(?m)^sent X-Tenant: acme$`, `(?m)^sent X-Request-Id: req-12345$`,
@@ -30,6 +31,22 @@ var expected = map[string][]string{
 	"error-handling": {`rejected before sending: field "model" is required`, `the server does not serve that model`,
 		`HTTP 503 \(ServiceUnavailableError\): server overloaded, retryable: true`, `could not reach the server; retryable: true`,
 		`(?s)deadline:.*timed out; retryable: true`},
+	"streaming-chat": {`(?m)^story: \S+`, `(?m)^finish reason: stop$`, `(?m)^usage: prompt=\d+ completion=\d+$`,
+		`(?m)^accumulated: [1-9]\d* characters of content$`, `(?m)^second turn: \S+`},
+	"streaming-completions": {`(?m)^text: \S+`, `(?m)^finish reason: (stop|length)$`, `(?m)^usage: prompt=\d+ completion=\d+$`, `(?m)^collected: [1-9]\d* characters$`},
+	"thinking": {`(?m)^reasoning: \S+`, `(?m)^answer: \S+`, `(?m)^streamed: 12 reasoning events, then [1-9]\d* content events$`,
+		`split: reasoning="15\*23 = 345, \+47 = 392" answer="The answer is 392\."`},
+	"tools-streaming": {`(?m)^complete call #0: get_weather\(\{"location": ".*"\}\) id=chatcmpl-tool-[0-9a-f]+$`, `(?m)^finish reason: tool_calls$`,
+		`(?m)^argument fragments received: [1-9]\d*$`, `(?m)^calls in the response: 1$`},
+	"timeouts-retries": {`(?m)^attempt 1 failed \(.*503.*overloaded.*\); retrying in `, `(?m)^attempt 2 failed `, `(?m)^answer after retries: \S+`,
+		`(?m)^timed out: true retryable: true$`, `(?m)^stream failed: kind=idle timeout timeout=true$`, `(?m)^deadline exceeded: true$`},
+	"image-base64":     {`(?m)^sent data:image/png;base64,… \(\d+ bytes of data URL\)$`, `(?m)^answer: \S+`, `(?m)^a text file as an image: vllm: invalid request: image `},
+	"image-url":        {`(?m)^image: https://`, `(?m)^answer: \S+`},
+	"images-multiple":  {`(?m)^sent 3 images$`, `(?m)^answer: \S+`},
+	"image-streaming":  {`(?m)^answer: \S+`},
+	"image-multi-turn": {`(?m)^turn 1 \(1 messages sent\): \S+`, `(?m)^turn 2 \(3 messages sent\): \S+`, `(?m)^turn 3 \(5 messages sent\): \S+`},
+	"batch": {`(?m)^progress: 1/6 done`, `(?m)^progress: 6/6 done, 1 failed$`, `(?m)^0 "Hello" +\S+`, `(?m)^3 "Good morning" +error: .*404`,
+		`(?m)^5 "Howdy" +\S+`, `(?m)^words in all answers: [1-9]\d*$`},
 }
 
 func TestExamples(t *testing.T) {

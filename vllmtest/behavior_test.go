@@ -551,3 +551,32 @@ func TestVersionAndUnknownRoute(t *testing.T) {
 		t.Fatalf("unknown route %d %s", resp.StatusCode, b)
 	}
 }
+
+func TestStopStringEndsGeneration(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithTokens(8))
+	defer srv.Close()
+	_, full := post(t, srv, "/completions", `{"prompt":"stop test","max_tokens":8}`)
+	var r struct {
+		Choices []struct {
+			Text         string  `json:"text"`
+			FinishReason string  `json:"finish_reason"`
+			StopReason   *string `json:"stop_reason"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal([]byte(full), &r); err != nil {
+		t.Fatal(err)
+	}
+	text := r.Choices[0].Text
+	words := strings.Fields(text)
+	stop := " " + words[3]
+	cut := strings.Index(text, stop)
+	body, _ := json.Marshal(map[string]any{"prompt": "stop test", "max_tokens": 8, "stop": []string{"zzz", stop}})
+	_, got := post(t, srv, "/completions", string(body))
+	if err := json.Unmarshal([]byte(got), &r); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Choices[0]
+	if c.Text != text[:cut] || c.FinishReason != "stop" || c.StopReason == nil || *c.StopReason != stop {
+		t.Fatalf("text %q finish %q stop_reason %v; full text %q, stop %q", c.Text, c.FinishReason, c.StopReason, text, stop)
+	}
+}

@@ -296,6 +296,7 @@ func (s *Server) defaultChatPlan(req *ChatRequest, prompt string, choice int) ch
 		p.finish = "length"
 	}
 	p.content = generateText(seed, 0, n)
+	applyStop(&p, stopStrings(req.Stop))
 	return p
 }
 
@@ -366,6 +367,20 @@ func appendUsage(b []byte, prompt, completion int, details bool) []byte {
 	return append(b, '}')
 }
 
+// appendHead appends the fields every response and chunk starts with:
+// {"id":…,"object":…,"created":…,"model":…,"choices":[
+func appendHead(b []byte, id, object string, created int64, model string) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"object":"`...)
+	b = append(b, object...)
+	b = append(b, `","created":`...)
+	b = strconv.AppendInt(b, created, 10)
+	b = append(b, `,"model":`...)
+	b = appendString(b, model)
+	return append(b, `,"choices":[`...)
+}
+
 // appendFingerprint appends the system fingerprint, or null.
 func appendFingerprint(b []byte, fp string) []byte {
 	if fp == "" {
@@ -407,14 +422,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rf := g.s.cfg.reasoningField
-	b := make([]byte, 0, 512)
-	b = append(b, `{"id":`...)
-	b = appendString(b, g.id)
-	b = append(b, `,"object":"chat.completion","created":`...)
-	b = strconv.AppendInt(b, g.created, 10)
-	b = append(b, `,"model":`...)
-	b = appendString(b, g.model)
-	b = append(b, `,"choices":[`...)
+	b := appendHead(make([]byte, 0, 512), g.id, "chat.completion", g.created, g.model)
 	for i := range g.plans {
 		p := &g.plans[i]
 		if i > 0 {
@@ -558,13 +566,8 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 	completion := 0
 	var b []byte
 	head := func() {
-		b = append(b[:0], `{"id":`...)
-		b = appendString(b, g.id)
-		b = append(b, `,"object":"chat.completion.chunk","created":`...)
-		b = strconv.AppendInt(b, g.created, 10)
-		b = append(b, `,"model":`...)
-		b = appendString(b, g.model)
-		b = append(b, `,"choices":[{"index":`...)
+		b = appendHead(b[:0], g.id, "chat.completion.chunk", g.created, g.model)
+		b = append(b, `{"index":`...)
 	}
 	fp := g.s.cfg.fingerprint
 	tail := func(terminal bool) {
@@ -693,13 +696,8 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if includeUsage {
-		b = append(b[:0], `{"id":`...)
-		b = appendString(b, g.id)
-		b = append(b, `,"object":"chat.completion.chunk","created":`...)
-		b = strconv.AppendInt(b, g.created, 10)
-		b = append(b, `,"model":`...)
-		b = appendString(b, g.model)
-		b = append(b, `,"choices":[],"usage":`...)
+		b = appendHead(b[:0], g.id, "chat.completion.chunk", g.created, g.model)
+		b = append(b, `],"usage":`...)
 		b = appendUsage(b, g.promptTokens, g.completionTokens(), false)
 		b = appendChunkFingerprint(b, fp)
 		b = append(b, '}')

@@ -156,6 +156,7 @@ func (s *Server) defaultCompletionPlan(req *CompletionRequest, prompt string, ch
 		n = limit
 	}
 	p.content = generateText(prompt+"/"+strconv.Itoa(choice), 0, n)
+	applyStop(&p, stopStrings(req.Stop))
 	return p
 }
 
@@ -244,14 +245,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 	if !g.s.paceWhole(r, n) {
 		return
 	}
-	b := make([]byte, 0, 512)
-	b = append(b, `{"id":`...)
-	b = appendString(b, g.id)
-	b = append(b, `,"object":"text_completion","created":`...)
-	b = strconv.AppendInt(b, g.created, 10)
-	b = append(b, `,"model":`...)
-	b = appendString(b, g.model)
-	b = append(b, `,"choices":[`...)
+	b := appendHead(make([]byte, 0, 512), g.id, "text_completion", g.created, g.model)
 	for i := range g.plans {
 		p := &g.plans[i]
 		if i > 0 {
@@ -306,13 +300,8 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 			k[i]++
 			last := !isToken || (k[i] == len(p.content) && p.finish == "length")
 			completion++
-			b = append(b[:0], `{"id":`...)
-			b = appendString(b, g.id)
-			b = append(b, `,"object":"text_completion","created":`...)
-			b = strconv.AppendInt(b, g.created, 10)
-			b = append(b, `,"model":`...)
-			b = appendString(b, g.model)
-			b = append(b, `,"choices":[{"index":`...)
+			b = appendHead(b[:0], g.id, "text_completion", g.created, g.model)
+			b = append(b, `{"index":`...)
 			b = strconv.AppendInt(b, int64(i), 10)
 			b = append(b, `,"text":`...)
 			b = appendString(b, piece)
@@ -348,13 +337,8 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if includeUsage {
-		b = append(b[:0], `{"id":`...)
-		b = appendString(b, g.id)
-		b = append(b, `,"object":"text_completion","created":`...)
-		b = strconv.AppendInt(b, g.created, 10)
-		b = append(b, `,"model":`...)
-		b = appendString(b, g.model)
-		b = append(b, `,"choices":[],"usage":`...)
+		b = appendHead(b[:0], g.id, "text_completion", g.created, g.model)
+		b = append(b, `],"usage":`...)
 		b = appendUsage(b, g.promptTokens, g.completionTokens(), false)
 		b = appendChunkFingerprint(b, g.s.cfg.fingerprint)
 		b = append(b, '}')

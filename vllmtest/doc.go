@@ -14,8 +14,11 @@
 // What the server answers is scriptable per request, in three ways:
 //
 //   - the default generator derives a deterministic answer from the prompt:
-//     a configurable number of tokens (WithTokens), reasoning when enabled
-//     (WithReasoning), and a tool call when tools are offered;
+//     a configurable number of tokens (WithTokens), cut short by max_tokens
+//     (finish_reason "length") or by a stop string (finish_reason "stop",
+//     stop_reason naming it), reasoning when enabled (WithReasoning), and a
+//     tool call when tools are offered (arguments built from the tool's
+//     parameter schema);
 //   - canned replies queued with Server.Enqueue are served in order;
 //   - a handler (WithHandler) sees each decoded request and returns its Reply.
 //

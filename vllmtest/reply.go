@@ -238,3 +238,54 @@ func argumentsFor(params json.RawMessage, seed string) string {
 	}
 	return string(append(b, '}'))
 }
+
+// stopStrings decodes a request's stop field: a string or a list of them.
+func stopStrings(raw json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		if one == "" {
+			return nil
+		}
+		return []string{one}
+	}
+	var list []string
+	_ = json.Unmarshal(raw, &list)
+	return list
+}
+
+// applyStop ends the generated content at the earliest stop string, as vLLM
+// does: the stop string itself is left out, finish_reason is "stop" and
+// stop_reason names the string.
+func applyStop(p *choicePlan, stops []string) {
+	if len(stops) == 0 || len(p.content) == 0 {
+		return
+	}
+	text := strings.Join(p.content, "")
+	cut, which := -1, ""
+	for _, st := range stops {
+		if st == "" {
+			continue
+		}
+		if i := strings.Index(text, st); i >= 0 && (cut < 0 || i < cut) {
+			cut, which = i, st
+		}
+	}
+	if cut < 0 {
+		return
+	}
+	var kept []string
+	n := 0
+	for _, piece := range p.content {
+		if n+len(piece) > cut {
+			if rest := piece[:cut-n]; rest != "" {
+				kept = append(kept, rest)
+			}
+			break
+		}
+		kept = append(kept, piece)
+		n += len(piece)
+	}
+	p.content = kept
+	p.finish = "stop"
+	p.stopReason = which
+}

@@ -14,7 +14,7 @@ import "net/http"
 //   - s.decodeBody(w, r, &v) bool — decodes the JSON body into v, answering
 //     400 with vLLM's validation error body and returning false on failure.
 //   - s.checkModel(w, name) (*model, bool) — answers 404 "The model `x` does
-//     not exist." (type NotFoundError, param "model") for an unknown model;
+//     not exist." (type NotFoundError, param null) for an unknown model;
 //     "" means the default model.
 //   - s.lookupModel(name) — the same check without answering.
 //   - writeError(w, status, typ, message, param) — vLLM's error body
@@ -56,6 +56,7 @@ func (s *Server) registerMoreRoutes(mux *http.ServeMux) {
 	ops := &opsState{adapters: map[string]string{}}
 	mux.HandleFunc("/metrics", s.handleMetrics)
 	mux.HandleFunc("/load", s.handleLoad)
+	mux.HandleFunc("/tokenizer_info", s.handleTokenizerInfo)
 	mux.HandleFunc("/v1/load_lora_adapter", s.handleLoadLoRA(ops))
 	mux.HandleFunc("/v1/unload_lora_adapter", s.handleUnloadLoRA(ops))
 	mux.HandleFunc("/sleep", s.devHandler(ops, func(*http.Request) { ops.sleeping = true }))

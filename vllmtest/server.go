@@ -74,11 +74,10 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	s.listener = ln
 	s.URL = "http://" + ln.Addr().String() + "/v1"
 	s.http = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ConnState:         s.connState,
-		BaseContext:       func(net.Listener) context.Context { return s.ctx },
-		ErrorLog:          nil,
+		Handler:     s,
+		ConnState:   s.connState,
+		BaseContext: func(net.Listener) context.Context { return s.ctx },
+		ErrorLog:    nil,
 	}
 	go func() { _ = s.http.Serve(ln) }()
 	return s, nil

@@ -133,3 +133,40 @@ func replaceNumberAfter(s, key, with string) string {
 	}
 	return s[:j] + with + s[k:]
 }
+
+func TestAPIKeyRules(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithAPIKey("k1"), vllmtest.WithAPIKey("k2"))
+	defer srv.Close()
+	status := func(method, path, auth string) int {
+		req, _ := http.NewRequest(method, srv.RootURL()+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	cases := []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"GET", "/v1/models", "", 401},
+		{"GET", "/v1/models", "Bearer k1", 200},
+		{"GET", "/v1/models", "bearer k2", 200}, // the scheme is case-insensitive
+		{"GET", "/v1/models", "Basic k1", 401},
+		{"GET", "/v1/models", "Bearer k3", 401},
+		{"GET", "/v1/models", "Bearer  k1", 401}, // the key is what follows the first space
+		{"OPTIONS", "/v1/models", "", 405},       // OPTIONS is never checked
+		{"GET", "/health", "", 200},
+		{"GET", "/version", "", 200},
+		{"POST", "/tokenize", "", 400}, // open, and the empty body is rejected
+	}
+	for _, c := range cases {
+		if got := status(c.method, c.path, c.auth); got != c.want {
+			t.Errorf("%s %s %q: %d, want %d", c.method, c.path, c.auth, got, c.want)
+		}
+	}
+}

@@ -29,7 +29,7 @@ type eventStream struct {
 	// server anyway; every stream still ends flushed.
 	flushEach bool
 	buf       []byte
-	prefix []byte // the first event's data up to its choices, for hugeEvent
+	prefix    []byte // the first event's data up to its choices, for hugeEvent
 }
 
 // newEventStream starts an SSE response: it sends the headers vLLM sends.
@@ -184,11 +184,12 @@ func (es *eventStream) done() {
 		}
 	}
 	if es.fault != nil && es.fault.Kind == FaultNoDone {
-		_ = es.rc.Flush()
 		return
 	}
+	// Unpaced, "[DONE]" stays buffered and leaves with the end of the body
+	// when the handler returns; paced, it is flushed on its own first, as
+	// vLLM's server sends it.
 	es.write([]byte("data: [DONE]\n\n"))
-	_ = es.rc.Flush()
 }
 
 // streamErrorJSON renders the error event vLLM sends inside a stream. vLLM

@@ -39,6 +39,7 @@ neither, on a terminal, it starts an interactive chat: answers stream as they
 are generated, the conversation is remembered, and these commands work:
   /reset        forget the conversation (the system prompt stays)
   /system TEXT  set the system prompt (empty TEXT removes it)
+  /image FILE   attach an image file to the next message
   /save FILE    write the conversation as JSON to FILE
   /help         list the commands
   /exit         leave (so do Ctrl-D and Ctrl-C at the prompt)
@@ -155,7 +156,8 @@ func (s *chatSession) request(msg vllm.Message) *vllm.ChatRequest {
 
 // turn sends msg with the history, prints the answer as it arrives, and
 // appends the exchange to the history. On cancellation the partial answer is
-// kept in the history and context.Canceled returned.
+// kept in the history (the exchange is dropped when nothing had arrived) and
+// context.Canceled returned.
 func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error) {
 	req := s.request(msg)
 	out := &answerPrinter{s: s}
@@ -169,6 +171,9 @@ func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error
 		if err == nil {
 			out.reasoning(resp.Reasoning())
 			out.content(resp.Content())
+			for _, tc := range resp.ToolCalls() {
+				out.toolCall(tc)
+			}
 			answer = resp.AssistantMessage()
 		}
 	}
@@ -177,6 +182,9 @@ func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error
 		return "", err
 	}
 	if answer.Role == "" {
+		if out.text.Len() == 0 {
+			return "", err // cancelled before any answer: the turn is dropped
+		}
 		answer = vllm.Assistant(out.text.String())
 	}
 	s.history = append(s.history, msg, answer)
@@ -204,6 +212,9 @@ func (p *answerPrinter) reasoning(t string) {
 		}
 		io.WriteString(p.s.e.stdout, t)
 	default:
+		if !p.inReasoning {
+			p.s.think.begin()
+		}
 		p.s.think.WriteString(t)
 	}
 	p.inReasoning = true
@@ -217,6 +228,7 @@ func (p *answerPrinter) closeReasoning() {
 	if p.s.reasoning == "stdout" {
 		io.WriteString(p.s.e.stdout, "\n</think>\n")
 	} else {
+		p.s.think.end()
 		io.WriteString(p.s.e.stderr, "\n")
 	}
 }
@@ -230,6 +242,13 @@ func (p *answerPrinter) content(t string) {
 	io.WriteString(p.s.e.stdout, t)
 	p.wroteAny = true
 	p.endsNL = strings.HasSuffix(t, "\n")
+}
+
+// toolCall shows a tool call the model made (tools come from --extra); the
+// CLI does not run tools.
+func (p *answerPrinter) toolCall(tc vllm.ToolCall) {
+	p.closeReasoning()
+	fmt.Fprintf(p.s.e.stderr, "[tool call %s(%s) id=%s]\n", tc.Name, tc.Arguments, tc.ID)
 }
 
 func (p *answerPrinter) end() {
@@ -331,8 +350,16 @@ func (s *chatSession) command(line string) bool {
 			break
 		}
 		fmt.Fprintf(e.stderr, "[saved %d messages to %s]\n", len(s.history), arg)
+	case "/image":
+		part, err := imagePart(arg)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "error: "+oneLine(err.Error()))
+			break
+		}
+		s.images = append(s.images, part)
+		fmt.Fprintln(e.stderr, "[image attached to the next message]")
 	case "/help":
-		fmt.Fprintln(e.stderr, "/reset  /system TEXT  /save FILE  /exit   (Ctrl-C stops an answer)")
+		fmt.Fprintln(e.stderr, "/reset  /system TEXT  /image FILE  /save FILE  /exit   (Ctrl-C stops an answer)")
 	default:
 		fmt.Fprintf(e.stderr, "unknown command %s (try /help)\n", name)
 	}

@@ -6,14 +6,34 @@ import (
 	"github.com/vllmgo/vllm"
 )
 
-// streamTurn generates the answer to req, printing it as it arrives.
-// (Until the library streams, it prints the whole answer at once.)
+// streamTurn streams the answer to req, printing reasoning and content as
+// they arrive. When ctx is cancelled (Ctrl-C) the stream is closed at once,
+// which releases its connection, and context.Canceled is returned; the
+// caller keeps what was printed.
 func (s *chatSession) streamTurn(ctx context.Context, req *vllm.ChatRequest, out *answerPrinter) (vllm.Message, error) {
-	resp, err := s.c.Chat.Create(ctx, req)
+	st, err := s.c.Chat.Stream(ctx, req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return vllm.Message{}, context.Canceled
+		}
 		return vllm.Message{}, err
 	}
-	out.reasoning(resp.Reasoning())
-	out.content(resp.Content())
-	return resp.AssistantMessage(), nil
+	defer st.Close()
+	for ev, err := range st.Events() {
+		if err != nil {
+			if ctx.Err() != nil {
+				return vllm.Message{}, context.Canceled
+			}
+			return vllm.Message{}, err
+		}
+		switch ev.Type {
+		case vllm.EventReasoning:
+			out.reasoning(ev.Text)
+		case vllm.EventContent:
+			out.content(ev.Text)
+		case vllm.EventToolCallDone:
+			out.toolCall(ev.ToolCall.ToolCall())
+		}
+	}
+	return st.Response().AssistantMessage(), nil
 }

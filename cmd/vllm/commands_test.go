@@ -178,3 +178,70 @@ func TestMockServesUntilInterrupted(t *testing.T) {
 		t.Fatal("mock did not stop on Ctrl-C")
 	}
 }
+
+func TestTokenizeAndEmbed(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	r := runCLI(t, "", serverEnv(srv), "tokenize", "Hello world")
+	ids := strings.Fields(r.stdout)
+	if r.code != 0 || len(ids) != 2 || !strings.Contains(r.stderr, "2 tokens (max_model_len 8192)") {
+		t.Fatalf("tokenize: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, "", serverEnv(srv), "tokenize", "--strings", "Hello world")
+	if r.code != 0 || r.stdout != ids[0]+"\t\"Hello\"\n"+ids[1]+"\t\" world\"\n" {
+		t.Fatalf("tokenize --strings: %q %q", r.stdout, r.stderr)
+	}
+	r = runCLI(t, "first line\nsecond line\n", serverEnv(srv), "embed")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 2 {
+		t.Fatalf("embed: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	var v0, v1 []float32
+	if json.Unmarshal([]byte(lines[0]), &v0) != nil || json.Unmarshal([]byte(lines[1]), &v1) != nil || len(v0) == 0 || len(v0) != len(v1) {
+		t.Fatalf("embed output: %q", r.stdout)
+	}
+	req, _ := srv.LastRequest()
+	if req.JSON["input"] == nil || len(req.JSON["input"].([]any)) != 2 {
+		t.Fatalf("embed request %s", req.Body)
+	}
+}
+
+func TestStreamingOneShot(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	srv.Enqueue(vllmtest.Reply{Content: "Streamed answer.", Reasoning: "thinking", Deltas: []string{"Stream", "ed ", "answer."}})
+	r := runCLI(t, "", serverEnv(srv), "chat", "--reasoning", "stdout", "Hi")
+	if r.code != 0 || r.stdout != "<think>\nthinking\n</think>\nStreamed answer.\n" {
+		t.Fatalf("chat: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if req, _ := srv.LastRequest(); req.JSON["stream"] != true {
+		t.Fatalf("chat did not stream: %s", req.Body)
+	}
+	srv.Enqueue(vllmtest.Reply{Content: " there", Deltas: []string{" the", "re"}})
+	r = runCLI(t, "", serverEnv(srv), "complete", "Hello")
+	if r.code != 0 || r.stdout != " there\n" {
+		t.Fatalf("complete: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if req, _ := srv.LastRequest(); req.JSON["stream"] != true {
+		t.Fatalf("complete did not stream: %s", req.Body)
+	}
+	// A stream that fails midway is an error, after what arrived was shown.
+	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultErrorEvent, After: 2, Status: 500, Message: "engine died"})
+	r = runCLI(t, "", serverEnv(srv), "chat", "Hi")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "engine died") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("failing stream: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestChatShowsToolCalls(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	tools := `{"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]}`
+	for _, mode := range []string{"--no-stream", "--reasoning=hide"} {
+		srv.Enqueue(vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{ID: "call-1", Name: "get_weather", Arguments: `{"city":"Paris"}`}}})
+		r := runCLI(t, "", serverEnv(srv), "chat", mode, "--extra", tools, "Weather in Paris?")
+		if r.code != 0 || r.stdout != "" || r.stderr != "[tool call get_weather({\"city\":\"Paris\"}) id=call-1]\n" {
+			t.Fatalf("%s: exit %d %q %q", mode, r.code, r.stdout, r.stderr)
+		}
+	}
+}

@@ -18,7 +18,7 @@ func runComplete(ctx context.Context, e *env, args []string) error {
 		`Sends PROMPT (or stdin) to /v1/completions and prints the generated text,
 streamed as it arrives unless --no-stream or --json is given.`,
 		`  vllm complete --max-tokens 20 "Once upon a time"
-  cat prefix.txt | vllm complete --temperature 0 --stop "\n\n"
+  cat prefix.txt | vllm complete --temperature 0 --stop "###"
   vllm complete --json "def fib(n):" | jq .choices[0].text`)
 	var smp sampling
 	smp.register(f.FlagSet)

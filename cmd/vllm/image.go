@@ -1,24 +1,15 @@
 package main
 
 import (
-	"encoding/base64"
-	"fmt"
-	"net/http"
-	"os"
-	"strings"
-
 	"github.com/vllmgo/vllm"
 )
 
-// imagePart reads an image file into a base64 data-URL content part.
+// imagePart reads an image file into a base64 data-URL content part; a file
+// that is not an image of a known type is a usage error.
 func imagePart(path string) (vllm.ContentPart, error) {
-	b, err := os.ReadFile(path)
+	part, err := vllm.ImageFilePart(path)
 	if err != nil {
-		return vllm.ContentPart{}, fmt.Errorf("--image: %w", err)
+		return vllm.ContentPart{}, usagef("--image %s: %v", path, err)
 	}
-	mime := http.DetectContentType(b)
-	if !strings.HasPrefix(mime, "image/") {
-		return vllm.ContentPart{}, usagef("--image %s: not an image (detected %s)", path, mime)
-	}
-	return vllm.ImageURLPart("data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(b)), nil
+	return part, nil
 }

@@ -36,7 +36,7 @@ const mockExamples = `  vllm mock
   vllm mock --addr 127.0.0.1:9000 --model Qwen/Qwen3-8B --tokens-per-second 50
   vllm mock --reasoning 20 --ttft 300ms
   vllm mock --fault status --fault-status 503 --fault-path /chat/completions
-  VLLM_BASE_URL=$(vllm mock & sleep 1) ...   # or read the first line of its output`
+  vllm mock --addr 127.0.0.1:9000 &   # then: VLLM_BASE_URL=http://127.0.0.1:9000/v1 vllm chat hi`
 
 func runMock(ctx context.Context, e *env, args []string) error {
 	f := newFlags("mock", "vllm mock [flags]", mockAbout, mockExamples)

@@ -21,7 +21,8 @@ const (
 	ansiReset = "\x1b[0m"
 )
 
-// styled writes text in a style when the writer is a terminal.
+// styled writes text in a style when the writer is a terminal: begin
+// switches the style on, end off, and the text between is written as it is.
 type styled struct {
 	w     io.Writer
 	on    bool
@@ -32,13 +33,16 @@ func newStyled(w io.Writer, style string) *styled {
 	return &styled{w: w, on: isTerminal(w), style: style}
 }
 
-func (s *styled) WriteString(text string) {
-	if text == "" {
-		return
-	}
+func (s *styled) begin() {
 	if s.on {
-		io.WriteString(s.w, s.style+text+ansiReset)
-		return
+		io.WriteString(s.w, s.style)
 	}
-	io.WriteString(s.w, text)
 }
+
+func (s *styled) end() {
+	if s.on {
+		io.WriteString(s.w, ansiReset)
+	}
+}
+
+func (s *styled) WriteString(text string) { io.WriteString(s.w, text) }

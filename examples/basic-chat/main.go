@@ -48,4 +48,15 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Println("greedy answer:", again.Content())
+
+	// The same request in the fluent form, over the same ChatRequest.
+	fluent, err := env.Client.Chat.New().Model(env.Model).
+		System("You are a helpful coding assistant.").
+		User("Write a haiku about Go's garbage collector.").
+		Temperature(0.7).TopP(0.9).TopK(50).MaxTokens(128).
+		Send(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("fluent answer:", fluent.Content())
 }

@@ -31,4 +31,13 @@ func main() {
 		fmt.Printf("turn %d\n  user:      %s\n  assistant: %s\n", i+1, question, resp.Content())
 	}
 	fmt.Printf("history: %d messages\n", len(history))
+
+	// vllm.Conversation keeps the history for you.
+	cv := vllm.NewConversation(env.Client, env.Model, "You are a helpful assistant.")
+	for _, question := range []string{"My name is Bob.", "What is my name?"} {
+		if _, err := cv.Send(ctx, question); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Printf("conversation: %d messages\n", len(cv.Messages()))
 }

@@ -66,4 +66,21 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Println("answer:", answer)
+
+	// The library's Agent runs the same loop: tools are Go functions whose
+	// argument type gives the schema; tool errors go back to the model.
+	type popArgs struct {
+		City string `json:"city" description:"the city"`
+	}
+	population := vllm.MustFunc("lookup_population", "Population of a city",
+		func(_ context.Context, a popArgs) (map[string]any, error) {
+			return map[string]any{"city": a.City, "population": 2_100_000}, nil
+		})
+	agent := vllm.NewAgent(env.Client, env.Model, population)
+	agent.MaxRounds = 5
+	res, err := agent.Run(context.Background(), []vllm.Message{vllm.User("How many people live in Paris?")})
+	if err != nil {
+		log.Fatal(err) // a *vllm.RoundLimitError when MaxRounds is reached
+	}
+	fmt.Printf("agent: %d rounds, %d tool calls: %s\n", res.Rounds, res.ToolCalls, res.Content())
 }

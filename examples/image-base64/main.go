@@ -1,0 +1,45 @@
+// An image sent inline as a base64 data URL, its type detected from its
+// bytes (not its name).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"image/color"
+	"log"
+	"os"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+)
+
+func main() {
+	path := flag.String("image", "", "image file to send (default: a generated PNG)")
+	flag.Parse()
+	env := exampleenv.Start(nil)
+	defer env.Close()
+
+	var img vllm.ContentPart
+	var err error
+	if *path != "" {
+		img, err = vllm.ImageFilePart(*path) // read once, streamed into base64
+	} else {
+		img, err = vllm.ImagePart(exampleenv.SampleImage(color.RGBA{R: 200, A: 255}))
+	}
+	if err != nil {
+		log.Fatal(err) // e.g. not an image: the type is never guessed
+	}
+	resp, err := env.Client.Chat.Create(context.Background(), &vllm.ChatRequest{
+		Model:    env.Model, // a vision model, e.g. Qwen/Qwen2.5-VL-7B-Instruct
+		Messages: []vllm.Message{vllm.UserParts(vllm.TextPart("Describe this image."), img)},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("sent %s… (%d bytes of data URL)\n", img.ImageURL.URL[:22], len(img.ImageURL.URL))
+	fmt.Println("answer:", resp.Content())
+
+	_, err = vllm.ImagePart([]byte("plain text, not an image"))
+	fmt.Fprintln(os.Stdout, "a text file as an image:", err)
+}

@@ -1,0 +1,36 @@
+// A conversation about an image: the image stays in the history, so later
+// questions can refer to it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"log"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+)
+
+func main() {
+	env := exampleenv.Start(nil)
+	defer env.Close()
+	ctx := context.Background()
+
+	img, err := vllm.ImagePart(exampleenv.SampleImage(color.RGBA{R: 250, G: 200, A: 255}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	history := []vllm.Message{vllm.UserParts(vllm.TextPart("What's in this screenshot?"), img)}
+	for i, next := range []string{"What color is the background?", "Is there a line across it?", ""} {
+		resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{Model: env.Model, Messages: history})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("turn %d (%d messages sent): %s\n", i+1, len(history), resp.Content())
+		if next == "" {
+			break
+		}
+		history = append(history, resp.AssistantMessage(), vllm.User(next))
+	}
+}

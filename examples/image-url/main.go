@@ -1,0 +1,32 @@
+// An image given by URL: the server fetches it. The detail hint ("low",
+// "high", "auto") is optional.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+)
+
+const imageURL = "https://upload.wikimedia.org/wikipedia/commons/4/47/PNG_transparency_demonstration_1.png"
+
+func main() {
+	env := exampleenv.Start(nil)
+	defer env.Close()
+
+	resp, err := env.Client.Chat.Create(context.Background(), &vllm.ChatRequest{
+		Model: env.Model,
+		Messages: []vllm.Message{vllm.UserParts(
+			vllm.TextPart("Describe this image in detail."),
+			vllm.ImageURLPart(imageURL, "high"),
+		)},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("image:", imageURL)
+	fmt.Println("answer:", resp.Content())
+}

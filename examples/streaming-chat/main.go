@@ -1,0 +1,63 @@
+// Streaming chat: print the answer as it is generated, with the reasoning
+// apart, then the usage and the accumulated response.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+)
+
+func main() {
+	env := exampleenv.Start(nil)
+	defer env.Close()
+	ctx := context.Background()
+
+	s, err := env.Client.Chat.Stream(ctx, &vllm.ChatRequest{
+		Model:    env.Model,
+		Messages: []vllm.Message{vllm.User("Write a short story about a robot learning to paint.")},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close() // idempotent; releases the connection if we stop early
+
+	fmt.Print("story: ")
+	for ev, err := range s.Events() {
+		if err != nil {
+			// A stream that fails midway — an error event, a connection
+			// that ends without [DONE] — is an error here, never a
+			// quiet end.
+			log.Fatal(err)
+		}
+		switch ev.Type {
+		case vllm.EventReasoning:
+			fmt.Fprint(os.Stderr, ev.Text)
+		case vllm.EventContent:
+			fmt.Print(ev.Text)
+		case vllm.EventFinish:
+			fmt.Printf("\nfinish reason: %s\n", ev.FinishReason)
+		case vllm.EventUsage:
+			fmt.Printf("usage: prompt=%d completion=%d\n", ev.Usage.PromptTokens, ev.Usage.CompletionTokens)
+		}
+	}
+	// Everything the stream carried, accumulated into a ChatResponse.
+	final := s.Response()
+	fmt.Printf("accumulated: %d characters of content\n", len(final.Content()))
+
+	// Multi-turn streaming: the accumulated answer goes into the history.
+	history := []vllm.Message{vllm.User("Name a color."), final.AssistantMessage(), vllm.User("Another one?")}
+	s2, err := env.Client.Chat.Stream(ctx, &vllm.ChatRequest{Model: env.Model, Messages: history})
+	if err != nil {
+		log.Fatal(err)
+	}
+	text, err := s2.CollectContent()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("second turn:", text)
+}

@@ -1,0 +1,62 @@
+// Thinking mode: ask a reasoning model to think (Qwen3's enable_thinking
+// chat template switch), and read its reasoning apart from its answer —
+// whole, streamed, and split out of the content for servers that run without
+// a reasoning parser.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+	"github.com/vllmgo/vllm/vllmtest"
+)
+
+func main() {
+	// The embedded server thinks for 12 tokens before it answers.
+	env := exampleenv.Start([]vllmtest.Option{vllmtest.WithReasoning(12)})
+	defer env.Close()
+	ctx := context.Background()
+
+	req := &vllm.ChatRequest{
+		Model:              env.Model,
+		Messages:           []vllm.Message{vllm.User("Solve: what is 15 * 23 + 47?")},
+		ChatTemplateKwargs: map[string]any{"enable_thinking": true},
+	}
+	req.MaxTokens = vllm.Ptr(4096) // room for the reasoning and the answer
+
+	resp, err := env.Client.Chat.Create(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Reasoning is read from "reasoning" or, from older vLLM, "reasoning_content".
+	fmt.Println("reasoning:", resp.Reasoning())
+	fmt.Println("answer:", resp.Content())
+
+	// Streamed: reasoning deltas come first, then content deltas.
+	s, err := env.Client.Chat.Stream(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	var reasoningEvents, contentEvents int
+	for ev, err := range s.Events() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch ev.Type {
+		case vllm.EventReasoning:
+			reasoningEvents++
+		case vllm.EventContent:
+			contentEvents++
+		}
+	}
+	fmt.Printf("streamed: %d reasoning events, then %d content events\n", reasoningEvents, contentEvents)
+
+	// A server without --reasoning-parser leaves <think>…</think> in the
+	// content; SplitThink moves it out.
+	reasoning, answer := vllm.SplitThink("<think>15*23 = 345, +47 = 392</think>The answer is 392.")
+	fmt.Printf("split: reasoning=%q answer=%q\n", reasoning, answer)
+}

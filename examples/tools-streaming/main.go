@@ -1,0 +1,58 @@
+// Streaming tool calls: watch the arguments arrive in fragments, then get
+// each call whole when it is complete.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/examples/internal/exampleenv"
+)
+
+type weatherArgs struct {
+	Location string `json:"location" description:"City name"`
+}
+
+func main() {
+	env := exampleenv.Start(nil)
+	defer env.Close()
+	ctx := context.Background()
+
+	weather, err := vllm.ToolFor[weatherArgs]("get_weather", "Get the weather for a location")
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := env.Client.Chat.Stream(ctx, &vllm.ChatRequest{
+		Model:    env.Model,
+		Messages: []vllm.Message{vllm.User("What's the weather in Tokyo?")},
+		Tools:    []vllm.Tool{weather},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	fragments := 0
+	for ev, err := range s.Events() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch ev.Type {
+		case vllm.EventToolCallDelta:
+			fragments++
+		case vllm.EventToolCallDone:
+			call := ev.ToolCall.ToolCall()
+			var args weatherArgs
+			if err := call.DecodeArguments(&args); err != nil {
+				log.Fatal(err)
+			}
+			fmt.Printf("complete call #%d: %s(%s) id=%s\n", ev.ToolCall.Index, call.Name, call.Arguments, call.ID)
+		case vllm.EventFinish:
+			fmt.Println("finish reason:", ev.FinishReason)
+		}
+	}
+	fmt.Printf("argument fragments received: %d\n", fragments)
+	// The accumulated response holds the assembled calls too.
+	fmt.Println("calls in the response:", len(s.Response().ToolCalls()))
+}
