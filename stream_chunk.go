@@ -69,11 +69,115 @@ type headerMemo struct {
 	ok     bool
 }
 
+// chunkTemplate is a chunk whose only effect was one text: a content,
+// reasoning or completion text delta, or a tool call's argument fragment.
+// Most chunks of a stream are the previous one of their kind with another
+// text: the same bytes before the string and after it. Such a chunk is
+// decoded by reading just its string — the bytes around it are those of the
+// template, which decoded to nothing else (and a header the accumulator
+// already holds).
+type chunkTemplate struct {
+	prefix, suffix []byte // the bytes before the string's opening quote, and after its closing one
+	kind           byte   // 'c' content, 'r' reasoning, 't' text, 'a' tool arguments
+	choice, tool   int
+}
+
+// maxTemplates is how many templates a stream keeps: enough for parallel
+// tool calls whose fragments interleave.
+const maxTemplates = 4
+
+// textStr reads a string that a template may vary, noting where it is.
+func (s *jscan) textStr() ([]byte, bool) {
+	s.texts++
+	s.ws()
+	begin := s.i
+	v, ok := s.strOrNull()
+	if ok {
+		s.spanStart, s.spanEnd = begin, s.i
+	}
+	return v, ok
+}
+
+// fromTemplate decodes payload with a template, if one fits.
+func (s *jscan) fromTemplate(payload []byte, c *chunk) bool {
+	for i := range s.ntemplates {
+		t := &s.templates[i]
+		if len(payload) < len(t.prefix)+len(t.suffix)+2 ||
+			string(payload[:len(t.prefix)]) != string(t.prefix) ||
+			string(payload[len(payload)-len(t.suffix):]) != string(t.suffix) {
+			continue
+		}
+		s.start(payload)
+		s.i = len(t.prefix)
+		v, ok := s.str()
+		if !ok || s.i != len(payload)-len(t.suffix) {
+			continue // not one string between the two: decode it all
+		}
+		*c = chunk{choices: c.choices[:0], hasChoices: true}
+		ch := c.nextChoice()
+		ch.index = t.choice
+		switch t.kind {
+		case 'c':
+			ch.content, ch.hasContent = v, true
+		case 'r':
+			ch.reasoning, ch.hasReasoning = v, true
+		case 't':
+			ch.text, ch.hasText = v, true
+		default:
+			td := nextElem(&ch.tools)
+			*td = toolDelta{index: t.tool, hasIndex: true, hasFunction: true, args: v, hasArgs: true}
+		}
+		return true
+	}
+	return false
+}
+
+// recordTemplate keeps the chunk just decoded as a template when its only
+// effect was one text.
+func (s *jscan) recordTemplate(payload []byte, c *chunk) {
+	if s.texts != 1 || s.spanStart < 0 || c.isError || c.usage != nil || c.hasPromptTokenIDs || c.hasPromptLogprobs ||
+		c.hasKVTransferParams || len(c.choices) != 1 {
+		return
+	}
+	ch := &c.choices[0]
+	if ch.hasRole || ch.hasRefusal || ch.logprobs != nil || ch.hasFinish || ch.stop != nil || ch.tokenIDs != nil ||
+		ch.promptTokenIDs != nil || ch.promptLogprobs != nil {
+		return
+	}
+	t := chunkTemplate{choice: ch.index}
+	switch {
+	case ch.hasContent && !ch.hasReasoning && !ch.hasText && len(ch.tools) == 0:
+		t.kind = 'c'
+	case ch.hasReasoning && !ch.hasContent && !ch.hasText && len(ch.tools) == 0:
+		t.kind = 'r'
+	case ch.hasText && !ch.hasContent && !ch.hasReasoning && len(ch.tools) == 0:
+		t.kind = 't'
+	case len(ch.tools) == 1 && !ch.hasContent && !ch.hasReasoning && !ch.hasText:
+		td := &ch.tools[0]
+		if !td.hasIndex || !td.hasFunction || !td.hasArgs || td.hasID || td.hasType || td.hasName {
+			return
+		}
+		t.kind, t.tool = 'a', td.index
+	default:
+		return
+	}
+	slot := &s.templates[s.nextTemplate]
+	s.nextTemplate = (s.nextTemplate + 1) % maxTemplates
+	s.ntemplates = min(s.ntemplates+1, maxTemplates)
+	t.prefix = append(slot.prefix[:0], payload[:s.spanStart]...)
+	t.suffix = append(slot.suffix[:0], payload[s.spanEnd:]...)
+	*slot = t
+}
+
 // parseChunk decodes payload into c. The scanner's error, if any, says
 // where the payload went wrong. A chunk whose header repeats the previous
 // one's bytes leaves c's header fields unset (see headerMemo).
 func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
+	if !s.noMemo && s.fromTemplate(payload, c) {
+		return true
+	}
 	s.start(payload)
+	s.texts, s.spanStart = 0, -1
 	*c = chunk{choices: c.choices[:0]}
 	n := 0
 	// plain: only header members (or members without effect) so far, so
@@ -140,7 +244,13 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 			s.skip()
 		}
 	}
-	return s.end()
+	if !s.end() {
+		return false
+	}
+	if !s.noMemo {
+		s.recordTemplate(payload, c)
+	}
+	return true
 }
 
 // parseChoices reads the value of "choices": null or an array of choices.
@@ -195,7 +305,7 @@ func (s *jscan) parseChoice(c *chunk) {
 			}
 			s.parseDelta(ch)
 		case "text":
-			ch.text, ch.hasText = s.strOrNull()
+			ch.text, ch.hasText = s.textStr()
 		case "logprobs":
 			ch.logprobs = s.raw()
 		case "finish_reason":
@@ -225,14 +335,14 @@ func (s *jscan) parseDelta(ch *chunkChoice) {
 		}
 		switch string(k) {
 		case "content":
-			ch.content, ch.hasContent = s.strOrNull()
+			ch.content, ch.hasContent = s.textStr()
 		case "reasoning":
 			// The current name wins over the old one when both are sent.
-			if v, ok := s.strOrNull(); ok {
+			if v, ok := s.textStr(); ok {
 				ch.reasoning, ch.hasReasoning = v, true
 			}
 		case "reasoning_content":
-			if v, ok := s.strOrNull(); ok && !ch.hasReasoning {
+			if v, ok := s.textStr(); ok && !ch.hasReasoning {
 				ch.reasoning, ch.hasReasoning = v, true
 			}
 		case "role":
@@ -286,7 +396,7 @@ func (s *jscan) parseToolDelta(ch *chunkChoice) {
 				case "name":
 					td.name, td.hasName = s.strOrNull()
 				case "arguments":
-					td.args, td.hasArgs = s.strOrNull()
+					td.args, td.hasArgs = s.textStr()
 				default:
 					s.skip()
 				}

@@ -26,6 +26,14 @@ type jscan struct {
 	// noMemo turns it off (tests compare both ways).
 	memo   headerMemo
 	noMemo bool
+	// Templates of text chunks (see chunkTemplate); texts counts the
+	// strings a template may vary in the chunk being decoded, the last of
+	// which is at b[spanStart:spanEnd].
+	templates          [maxTemplates]chunkTemplate
+	ntemplates         int
+	nextTemplate       int
+	texts              int
+	spanStart, spanEnd int
 }
 
 // jsonError is a syntax error at a byte offset of the scanned input.

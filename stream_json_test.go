@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -435,6 +437,19 @@ func TestChunkMemo(t *testing.T) {
 		{`{"usage":null,"choices":[]}`, `{"usage":null,"choices":[{"index":1}]}`},
 		{`{"error":null,"choices":[]}`, `{"error":null,"choices":[{"index":1}]}`},
 		{`{"object":"error","choices":[]}`, `{"object":"error","choices":[]}`},
+		// Templates: one string between the same bytes, or not.
+		{base, vllmChunkSeed(contentChoiceSeed(`a\"b\u00e9\\`))},
+		{base, vllmChunkSeed(contentChoiceSeed(`a","index":5,"x":"b`))},
+		{base, vllmChunkSeed(contentChoiceSeed(`a"},"logprobs":null,"finish_reason":"stop"}]} {"x":"`))},
+		{base, vllmChunkSeed(contentChoiceSeed(`unterminated`)) + `"`},
+		{vllmChunkSeed(`{"index":0,"delta":{"tool_calls":[{"index":2,"function":{"arguments":"{"}}]},"logprobs":null,"finish_reason":null}`),
+			vllmChunkSeed(`{"index":0,"delta":{"tool_calls":[{"index":2,"function":{"arguments":"\"k\": 1"}}]},"logprobs":null,"finish_reason":null}`)},
+		{vllmChunkSeed(`{"index":1,"delta":{"reasoning":"r"},"logprobs":null,"finish_reason":null}`),
+			vllmChunkSeed(`{"index":1,"delta":{"reasoning":"s"},"logprobs":null,"finish_reason":null}`)},
+		{`{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"a","logprobs":null,"finish_reason":null}]}`,
+			`{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"b","logprobs":null,"finish_reason":null}]}`},
+		{vllmChunkSeed(`{"index":0,"delta":{"content":"a","reasoning":null},"logprobs":null,"finish_reason":null}`),
+			vllmChunkSeed(`{"index":0,"delta":{"content":"b","reasoning":null},"logprobs":null,"finish_reason":null}`)},
 	}
 	for _, p := range pairs {
 		checkMemo(t, []byte(p[0]), []byte(p[1]))
@@ -461,4 +476,33 @@ func FuzzChunkMemo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		checkMemo(t, a, b)
 	})
+}
+
+// TestTemplatesDoNotChangeStreams reads generated streams with and without
+// the decoder's memos: the events and the responses are the same.
+func TestTemplatesDoNotChangeStreams(t *testing.T) {
+	c, _ := New("http://127.0.0.1:1/v1")
+	for i := range 150 {
+		r := rand.New(rand.NewPCG(uint64(i), 99))
+		sh := genShapeN(r, i)
+		body := sh.renderStream(r)
+		var digests [2][]ChatEvent
+		var resps [2]*ChatResponse
+		for k, noMemo := range []bool{false, true} {
+			st := memStream(c, strings.NewReader(body))
+			st.r.core.scan.noMemo = noMemo
+			for st.Next() {
+				ev := st.Event()
+				ev.Raw = nil
+				digests[k] = append(digests[k], ev)
+			}
+			if err := st.Err(); err != nil {
+				t.Fatal(err)
+			}
+			resps[k] = st.Response()
+		}
+		if !reflect.DeepEqual(digests[0], digests[1]) || !reflect.DeepEqual(resps[0], resps[1]) {
+			t.Fatalf("shape %d differs with memos", i)
+		}
+	}
 }

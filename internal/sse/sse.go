@@ -169,6 +169,9 @@ func (d *Decoder) Comments() int { return d.comments }
 func (d *Decoder) Next() (Event, error) {
 	d.nData, d.borrowed = 0, false
 	d.data, d.evType = d.data[:0], d.evType[:0]
+	if ev, ok := d.quick(); ok {
+		return ev, nil
+	}
 	for {
 		start, end, err := d.readLine()
 		if err != nil {
@@ -189,6 +192,25 @@ func (d *Decoder) Next() (Event, error) {
 			return Event{}, err
 		}
 	}
+}
+
+// quick decodes the common event, "data: <payload>\n\n" held whole in
+// the buffer with no CR in it, without the general line machinery; it
+// reports false for anything else.
+func (d *Decoder) quick() (Event, bool) {
+	const prefix = "data: "
+	if !d.started || d.skipLF || d.w-d.r < len(prefix)+2 || string(d.buf[d.r:d.r+len(prefix)]) != prefix {
+		return Event{}, false
+	}
+	start := d.r + len(prefix)
+	b := d.buf[start:d.w]
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 || i+1 >= len(b) || b[i+1] != '\n' || i > d.max || bytes.IndexByte(b[:i], '\r') >= 0 {
+		return Event{}, false
+	}
+	d.r = start + i + 2
+	d.scan = d.r
+	return Event{Type: d.evType, Data: b[:i:i], ID: d.id}, true
 }
 
 func (d *Decoder) dispatch(unterminated bool) Event {
