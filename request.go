@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -222,10 +223,10 @@ func (c *Client) transportError(op string, r *apiRequest, err, cause error) erro
 	case cause != nil && !errors.Is(cause, context.Canceled):
 		err = cause // the caller's deadline: context.DeadlineExceeded
 	default:
-		var ue interface{ Unwrap() error }
-		if errors.As(err, &ue) && strings.HasPrefix(err.Error(), r.method+" ") {
+		var ue *url.Error
+		if errors.As(err, &ue) && ue.Err != nil {
 			// *url.Error repeats method and URL; keep only its cause.
-			err = ue.Unwrap()
+			err = ue.Err
 		}
 	}
 	return &TransportError{Op: op, Method: r.method, URL: redactURL(c.url(r)), Err: err}
