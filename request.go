@@ -68,7 +68,11 @@ type apiRequest struct {
 	body []byte
 	// newBody, when set, produces a fresh body for each attempt (multipart
 	// uploads streamed from a reader); it is used instead of body.
-	newBody     func() (io.Reader, error)
+	newBody func() (io.Reader, error)
+	// once marks a body that can be sent only once (an upload streamed from
+	// a one-shot reader): the production layer does not retry the request
+	// and returns the first attempt's error.
+	once        bool
 	contentType string
 	// stream marks a response read incrementally: the timeout covers only
 	// the wait for the headers.
