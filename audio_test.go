@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -192,7 +193,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
-	base := runtimeGoroutines()
+	base := runtime.NumGoroutine()
 	big := io.LimitReader(zeroReader{}, 8<<20)
 	_, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", big)})
 	var ae *vllm.APIError
@@ -209,7 +210,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 		t.Fatalf("client unusable after the failed upload: %v", err)
 	}
 	c.HTTPClient().CloseIdleConnections()
-	waitGoroutines(t, base)
+	vllm.WaitGoroutines(t, base)
 }
 
 type zeroReader struct{}

@@ -62,7 +62,7 @@ func loadRequest(id string, events int) *vllm.ChatRequest {
 // to close it, however slow the machine.)
 func TestLoadConcurrentStreams(t *testing.T) {
 	streams, events := loadSize()
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := loadServer()
 	defer srv.Close()
 	c, err := vllm.New(srv.URL)
@@ -119,7 +119,7 @@ func loadOne(c *vllm.Client, id string, events int) error {
 // are unaffected, nothing leaks and the client still works.
 func TestLoadWithCancellations(t *testing.T) {
 	streams, events := loadSize()
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := loadServer()
 	defer srv.Close()
 	c, err := vllm.New(srv.URL)
@@ -215,7 +215,7 @@ func loadCancel(c *vllm.Client, id string, k, events int) error {
 // closes the body would throw the connection away; the client must drain the
 // end of the body so that the connection is reused.
 func TestStreamReusesConnectionWhenEndArrivesLate(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
