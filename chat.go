@@ -324,7 +324,20 @@ func (r *ChatResponse) AssistantMessage() Message {
 // versions) — for models such as Kimi K2 and gpt-oss whose templates expect
 // their earlier reasoning in the history.
 func (r *ChatResponse) AssistantMessageWithReasoning() Message {
-	c := r.first()
+	return r.first().AssistantMessageWithReasoning()
+}
+
+// AssistantMessage is ChatResponse.AssistantMessage for this choice, for
+// picking one of several (n > 1).
+func (c *ChatChoice) AssistantMessage() Message {
+	m := c.AssistantMessageWithReasoning()
+	m.Reasoning = ""
+	return m
+}
+
+// AssistantMessageWithReasoning is ChatResponse.AssistantMessageWithReasoning
+// for this choice. A nil choice gives an empty assistant message.
+func (c *ChatChoice) AssistantMessageWithReasoning() Message {
 	if c == nil {
 		return Message{Role: RoleAssistant}
 	}

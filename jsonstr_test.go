@@ -25,17 +25,8 @@ func FuzzUnquoteJSON(f *testing.F) {
 		if lit[0] != '"' {
 			return
 		}
-		got, ok := unquoteJSON(lit)
-		if !ok || got != want {
-			t.Fatalf("unquoteJSON(%q) = %q, %v; encoding/json gives %q", lit, got, ok, want)
+		if got := unquoteJSON(lit); got != want {
+			t.Fatalf("unquoteJSON(%q) = %q; encoding/json gives %q", lit, got, want)
 		}
 	})
-}
-
-func TestUnquoteJSONRejects(t *testing.T) {
-	for _, s := range []string{``, `"`, `x`, `"a`, `"\x"`, `"\u12"`, `"\u12zz"`, "\"\x01\"", `"a"b"`, `"\`} {
-		if _, ok := unquoteJSON([]byte(s)); ok {
-			t.Errorf("%q accepted", s)
-		}
-	}
 }

@@ -89,7 +89,8 @@ func TestLoadConcurrentStreams(t *testing.T) {
 		}
 	}
 	if n := srv.Connections(); n > streams {
-		t.Fatalf("server saw %d TCP connections for %d concurrent streams: connections are churned", n, streams)
+		t.Fatalf("server saw %d TCP connections (%d still open) for %d concurrent streams: connections are churned",
+			n, srv.OpenConnections(), streams)
 	}
 	if n := len(srv.Requests()); n != 2*streams {
 		t.Fatalf("server saw %d requests, want %d", n, 2*streams)

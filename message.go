@@ -178,11 +178,7 @@ func (c *messageContent) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || b[0] == 'n':
 		return nil
 	case b[0] == '"':
-		s, ok := unquoteJSON(b)
-		if !ok {
-			return json.Unmarshal(b, &c.text)
-		}
-		c.text, c.set = s, true
+		c.text, c.set = unquoteJSON(b), true
 		return nil
 	case b[0] == '[':
 		c.set = true

@@ -193,7 +193,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	g := &chatGen{s: s, req: &req, model: req.Model, prompt: prompt, promptTokens: promptTokens}
+	g := &chatGen{generation: generation{s: s, model: req.Model, promptTokens: promptTokens}, req: &req}
 	if g.model == "" {
 		g.model = m.name
 	}
@@ -222,9 +222,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		adjustForToolChoice(&g.plans[i], choice, reply != nil && reply.FinishReason != "")
 	}
 	if reply != nil {
-		g.promptOverride, g.completionOverride = reply.PromptTokens, reply.CompletionTokens
-		if g.promptOverride > 0 {
-			g.promptTokens = g.promptOverride
+		g.completionOverride = reply.CompletionTokens
+		if reply.PromptTokens > 0 {
+			g.promptTokens = reply.PromptTokens
 		}
 	}
 	if req.Stream {
@@ -332,24 +332,8 @@ func reasoningWanted(req *ChatRequest) bool {
 
 // chatGen renders one chat completion.
 type chatGen struct {
-	s                                  *Server
-	req                                *ChatRequest
-	id, model, prompt                  string
-	created                            int64
-	promptTokens                       int
-	promptOverride, completionOverride int
-	plans                              []choicePlan
-}
-
-func (g *chatGen) completionTokens() int {
-	if g.completionOverride > 0 {
-		return g.completionOverride
-	}
-	n := 0
-	for i := range g.plans {
-		n += g.plans[i].tokens()
-	}
-	return n
+	generation
+	req *ChatRequest
 }
 
 // appendUsage appends vLLM's usage object: prompt, total, completion tokens
@@ -414,11 +398,7 @@ func appendStopReason(b []byte, v any) []byte {
 
 // respond writes the non-streaming response.
 func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
-	n := 0
-	for i := range g.plans {
-		n = max(n, g.plans[i].tokens())
-	}
-	if !g.s.paceWhole(r, n) {
+	if !g.s.paceWhole(r, g.longest()) {
 		return
 	}
 	rf := g.s.cfg.reasoningField

@@ -99,7 +99,7 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	g := &completionGen{s: s, req: &req, model: req.Model, created: time.Now().Unix()}
+	g := &completionGen{generation: generation{s: s, model: req.Model, created: time.Now().Unix()}, req: &req}
 	if g.model == "" {
 		g.model = m.name
 	}
@@ -162,24 +162,8 @@ func (s *Server) defaultCompletionPlan(req *CompletionRequest, prompt string, ch
 
 // completionGen renders one legacy completion.
 type completionGen struct {
-	s                  *Server
-	req                *CompletionRequest
-	id, model          string
-	created            int64
-	promptTokens       int
-	completionOverride int
-	plans              []choicePlan
-}
-
-func (g *completionGen) completionTokens() int {
-	if g.completionOverride > 0 {
-		return g.completionOverride
-	}
-	n := 0
-	for i := range g.plans {
-		n += g.plans[i].tokens()
-	}
-	return n
+	generation
+	req *CompletionRequest
 }
 
 func (g *completionGen) logprobs() int {
@@ -238,11 +222,7 @@ func appendCompletionLogprobs(b []byte, pieces []string, off, pos, top int) []by
 }
 
 func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
-	n := 0
-	for i := range g.plans {
-		n = max(n, g.plans[i].tokens())
-	}
-	if !g.s.paceWhole(r, n) {
+	if !g.s.paceWhole(r, g.longest()) {
 		return
 	}
 	b := appendHead(make([]byte, 0, 512), g.id, "text_completion", g.created, g.model)

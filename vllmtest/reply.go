@@ -71,6 +71,40 @@ type callPlan struct {
 	frags          []string
 }
 
+// generation is the state chat and completion responses share: one plan
+// per choice and the token accounting.
+type generation struct {
+	s                  *Server
+	id, model          string
+	created            int64
+	promptTokens       int
+	completionOverride int
+	plans              []choicePlan
+}
+
+// completionTokens returns the usage's completion tokens: the scripted
+// count, or the sum over the choices.
+func (g *generation) completionTokens() int {
+	if g.completionOverride > 0 {
+		return g.completionOverride
+	}
+	n := 0
+	for i := range g.plans {
+		n += g.plans[i].tokens()
+	}
+	return n
+}
+
+// longest returns the token count of the longest choice, which sets how
+// long a paced non-streaming generation takes.
+func (g *generation) longest() int {
+	n := 0
+	for i := range g.plans {
+		n = max(n, g.plans[i].tokens())
+	}
+	return n
+}
+
 // tokens returns the number of generated tokens: one per piece, plus the
 // end-of-sequence token when generation stopped on its own.
 func (p *choicePlan) tokens() int {

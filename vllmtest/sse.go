@@ -186,9 +186,14 @@ func (es *eventStream) done() {
 	if es.fault != nil && es.fault.Kind == FaultNoDone {
 		return
 	}
-	// Unpaced, "[DONE]" stays buffered and leaves with the end of the body
-	// when the handler returns; paced, it is flushed on its own first, as
-	// vLLM's server sends it.
+	// Unpaced, the events are flushed first and "[DONE]" stays buffered, so
+	// that it leaves in one write with the end of the chunked body when the
+	// handler returns: a client that drains the body after [DONE] finds the
+	// end at once, however busy the machine. Paced, "[DONE]" is flushed on
+	// its own, as vLLM's server sends it.
+	if !es.flushEach {
+		_ = es.rc.Flush()
+	}
 	es.write([]byte("data: [DONE]\n\n"))
 }
 
