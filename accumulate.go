@@ -90,23 +90,30 @@ func (a *chatAccumulator) apply(c *chunk, raw []byte, q *[]queuedEvent) error {
 			return err
 		}
 	}
-	if c.usage != nil {
-		u, err := decodeUsage(c.usage)
-		if err != nil {
-			return err
-		}
-		a.usage = u
-		*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventUsage, Choice: -1, Usage: u, Raw: raw}})
+	return applyUsage(c, raw, &a.usage, q)
+}
+
+// applyUsage records the chunk's usage, if any, and queues its event.
+func applyUsage(c *chunk, raw []byte, usage **Usage, q *[]queuedEvent) error {
+	if c.usage == nil {
+		return nil
 	}
+	u := new(Usage)
+	if err := json.Unmarshal(c.usage, u); err != nil {
+		return err
+	}
+	*usage = u
+	*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventUsage, Choice: -1, Usage: u, Raw: raw}})
 	return nil
 }
 
-func decodeUsage(raw []byte) (*Usage, error) {
-	u := new(Usage)
-	if err := json.Unmarshal(raw, u); err != nil {
+// decodeStopReason decodes a non-null stop_reason.
+func decodeStopReason(raw []byte) (*StopReason, error) {
+	sr := new(StopReason)
+	if err := sr.UnmarshalJSON(raw); err != nil {
 		return nil, err
 	}
-	return u, nil
+	return sr, nil
 }
 
 func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEvent) error {
@@ -151,8 +158,8 @@ func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEv
 		ac.tokenIDs = append(ac.tokenIDs, ids...)
 	}
 	if ch.stop != nil {
-		sr := new(StopReason)
-		if err := sr.UnmarshalJSON(ch.stop); err != nil {
+		sr, err := decodeStopReason(ch.stop)
+		if err != nil {
 			return err
 		}
 		ac.stop = sr

@@ -217,6 +217,9 @@ func TestVllmtestOps(t *testing.T) {
 	if v, err := c.ServerVersion(ctx); err != nil || v != vllmtest.DefaultVersion {
 		t.Fatalf("version %q %v", v, err)
 	}
+	if info, err := c.TokenizerInfo(ctx); err != nil || info["tokenizer_class"] != "VllmtestTokenizer" {
+		t.Fatalf("tokenizer info %v %v", info, err)
+	}
 	if n, err := c.ServerLoad(ctx); err != nil || n != 0 {
 		t.Fatalf("load %d %v", n, err)
 	}
@@ -299,5 +302,66 @@ func TestVllmtestEmbeddingsAndTokenize(t *testing.T) {
 	chat, err := c.Tokenize(ctx, &vllm.TokenizeRequest{Messages: []vllm.Message{vllm.User("hello world")}, AddGenerationPrompt: vllm.Ptr(true)})
 	if err != nil || chat.Count <= tok.Count {
 		t.Fatalf("chat tokenize %+v %v", chat, err)
+	}
+}
+
+// TestVllmtestRejections: the handlers reject what vLLM rejects, with its
+// error shapes.
+func TestVllmtestRejections(t *testing.T) {
+	srv, c := newTestServer(t)
+	ctx := ctxT(t)
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+	}{
+		{"POST", "/pooling", `{"model":"vllmtest-model"}`, 400},
+		{"POST", "/classify", `{"input":3}`, 400},
+		{"POST", "/score", `{"text_1":["a","b"],"text_2":["c"]}`, 400},
+		{"POST", "/rerank", `{"query":"q","documents":[]}`, 400},
+		{"POST", "/v1/responses", `{"input":""}`, 400},
+		{"POST", "/v1/responses/resp_x/cancel", ``, 404},
+		{"GET", "/pooling", ``, 405},
+		{"POST", "/v1/load_lora_adapter", `{"lora_name":"x"}`, 400},
+		{"POST", "/v1/audio/transcriptions", `{"file":"x"}`, 400},
+	} {
+		_, err := c.RawRoot(ctx, tc.method, tc.path, []byte(tc.body))
+		var ae *vllm.APIError
+		if !errors.As(err, &ae) || ae.StatusCode != tc.status || ae.Message == "" {
+			t.Errorf("%s %s: %v", tc.method, tc.path, err)
+		}
+	}
+	// Every rejection was recorded.
+	rec, _ := srv.LastRequest()
+	if rec.Path != "/v1/audio/transcriptions" {
+		t.Fatalf("last request %s", rec.Path)
+	}
+}
+
+// TestVllmtestNAndBeamSearch: n > 1 with beam search and logprobs, end to end.
+func TestVllmtestNAndBeamSearch(t *testing.T) {
+	srv, c := newTestServer(t)
+	req := &vllm.CompletionRequest{Model: vllmtest.DefaultModel, Prompt: vllm.PromptText("Once upon"), Logprobs: vllm.Ptr(2)}
+	req.N = vllm.Ptr(2)
+	req.UseBeamSearch = vllm.Ptr(true)
+	req.MaxTokens = vllm.Ptr(4)
+	resp, err := c.Completions.Create(ctxT(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Choices) != 2 || resp.Choices[1].Index != 1 || resp.Choices[0].Text == "" || resp.Choices[0].Logprobs == nil || len(resp.Choices[0].Logprobs.Tokens) == 0 {
+		t.Fatalf("choices %+v", resp.Choices)
+	}
+	rec, _ := srv.LastRequest()
+	if rec.JSON["use_beam_search"] != true || rec.JSON["n"] != float64(2) {
+		t.Fatalf("sent %s", rec.Body)
+	}
+	creq := &vllm.ChatRequest{Model: vllmtest.DefaultModel, Messages: []vllm.Message{vllm.User("hi")}, Logprobs: vllm.Ptr(true), TopLogprobs: vllm.Ptr(1)}
+	creq.N = vllm.Ptr(3)
+	cresp, err := c.Chat.Create(ctxT(t), creq)
+	if err != nil || len(cresp.Choices) != 3 {
+		t.Fatalf("chat n=3: %+v %v", cresp, err)
+	}
+	if lp := cresp.Choices[2].Logprobs; lp == nil || len(lp.Content) == 0 || len(lp.Content[0].TopLogprobs) != 1 {
+		t.Fatalf("chat logprobs %+v", lp)
 	}
 }

@@ -206,7 +206,9 @@ type ChatResponse struct {
 	SystemFingerprint string `json:"system_fingerprint,omitempty"` // e.g. "vllm-0.12.0-…"
 	ServiceTier       string `json:"service_tier,omitempty"`       // OpenAI service tier (null from vLLM)
 	// vLLM-only fields, raw: per-prompt-token logprobs, the prompt's token
-	// ids, and disaggregated-serving transfer parameters.
+	// ids, and disaggregated-serving transfer parameters. Sent as null, the
+	// raw ones are nil in a response from Create (a plain json.Unmarshal
+	// keeps the literal null).
 	PromptLogprobs   json.RawMessage `json:"prompt_logprobs,omitempty"`
 	PromptTokenIDs   []int           `json:"prompt_token_ids,omitempty"`   // the prompt's token ids, when requested
 	KVTransferParams json.RawMessage `json:"kv_transfer_params,omitempty"` // disaggregated-serving parameters, raw
@@ -216,18 +218,11 @@ type ChatResponse struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-func (r *ChatResponse) setRaw(b json.RawMessage) { r.Raw = b }
-
-// UnmarshalJSON decodes a response; vLLM-only fields sent as null are left
-// nil rather than holding the text "null".
-func (r *ChatResponse) UnmarshalJSON(data []byte) error {
-	type plain ChatResponse
-	if err := json.Unmarshal(data, (*plain)(r)); err != nil {
-		return err
-	}
+// setRaw keeps the body and leaves vLLM-only fields sent as null nil.
+func (r *ChatResponse) setRaw(b json.RawMessage) {
+	r.Raw = b
 	r.PromptLogprobs = nilIfNull(r.PromptLogprobs)
 	r.KVTransferParams = nilIfNull(r.KVTransferParams)
-	return nil
 }
 
 // nilIfNull returns nil for an absent or JSON null raw value.
@@ -329,7 +324,20 @@ func (r *ChatResponse) AssistantMessage() Message {
 // versions) — for models such as Kimi K2 and gpt-oss whose templates expect
 // their earlier reasoning in the history.
 func (r *ChatResponse) AssistantMessageWithReasoning() Message {
-	c := r.first()
+	return r.first().AssistantMessageWithReasoning()
+}
+
+// AssistantMessage is ChatResponse.AssistantMessage for this choice, for
+// picking one of several (n > 1).
+func (c *ChatChoice) AssistantMessage() Message {
+	m := c.AssistantMessageWithReasoning()
+	m.Reasoning = ""
+	return m
+}
+
+// AssistantMessageWithReasoning is ChatResponse.AssistantMessageWithReasoning
+// for this choice. A nil choice gives an empty assistant message.
+func (c *ChatChoice) AssistantMessageWithReasoning() Message {
 	if c == nil {
 		return Message{Role: RoleAssistant}
 	}
@@ -345,11 +353,48 @@ func (s *ChatService) Create(ctx context.Context, req *ChatRequest, opts ...Requ
 	if err != nil {
 		return nil, err
 	}
-	var resp ChatResponse
-	if err := s.c.doJSON(ctx, ar, &resp); err != nil {
+	var w chatResponseIn
+	if err := s.c.doJSON(ctx, ar, &w); err != nil {
 		return nil, err
 	}
-	return &resp, nil
+	return w.response(), nil
+}
+
+// chatResponseIn decodes a chat response in one pass: its choices and
+// messages are wire types without UnmarshalJSON methods of their own, so
+// encoding/json does not scan them again (a json.Unmarshal into
+// ChatResponse gives the same result, more slowly).
+type chatResponseIn struct {
+	chatResponseFields
+	Choices []chatChoiceIn `json:"choices"`
+	raw     json.RawMessage
+}
+
+type chatResponseFields ChatResponse
+
+type chatChoiceIn struct {
+	chatChoiceFields
+	Message *messageIn `json:"message"`
+}
+
+type chatChoiceFields ChatChoice
+
+func (w *chatResponseIn) setRaw(b json.RawMessage) { w.raw = b }
+
+func (w *chatResponseIn) response() *ChatResponse {
+	r := ChatResponse(w.chatResponseFields)
+	if w.Choices != nil {
+		r.Choices = make([]ChatChoice, len(w.Choices))
+		for i := range w.Choices {
+			c := &w.Choices[i]
+			r.Choices[i] = ChatChoice(c.chatChoiceFields)
+			if c.Message != nil {
+				r.Choices[i].Message = c.Message.message()
+			}
+		}
+	}
+	r.setRaw(w.raw)
+	return &r
 }
 
 // request validates and encodes req into the API request for Create or Stream.

@@ -170,27 +170,21 @@ type CompletionResponse struct {
 
 	SystemFingerprint string `json:"system_fingerprint,omitempty"` // e.g. "vllm-0.25.1-…"
 	ServiceTier       string `json:"service_tier,omitempty"`       // OpenAI service tier (null from vLLM)
-	// KVTransferParams (vLLM), raw.
+	// KVTransferParams (vLLM), raw; nil when sent as null (in a response
+	// from Create).
 	KVTransferParams json.RawMessage `json:"kv_transfer_params,omitempty"`
 
 	// Raw is the response body exactly as received.
 	Raw json.RawMessage `json:"-"`
 }
 
-func (r *CompletionResponse) setRaw(b json.RawMessage) { r.Raw = b }
-
-// UnmarshalJSON decodes a response; vLLM-only fields sent as null are left
-// nil rather than holding the text "null".
-func (r *CompletionResponse) UnmarshalJSON(data []byte) error {
-	type plain CompletionResponse
-	if err := json.Unmarshal(data, (*plain)(r)); err != nil {
-		return err
-	}
+// setRaw keeps the body and leaves vLLM-only fields sent as null nil.
+func (r *CompletionResponse) setRaw(b json.RawMessage) {
+	r.Raw = b
 	r.KVTransferParams = nilIfNull(r.KVTransferParams)
 	for i := range r.Choices {
 		r.Choices[i].PromptLogprobs = nilIfNull(r.Choices[i].PromptLogprobs)
 	}
-	return nil
 }
 
 // CompletionChoice is one choice of a completion response.

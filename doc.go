@@ -17,6 +17,26 @@
 //	})
 //	fmt.Println(resp.Content())
 //
+// The same request in the fluent form (ChatService.New) sets the same
+// ChatRequest step by step:
+//
+//	resp, err := c.Chat.New().Model("Qwen/Qwen3-8B").
+//		System("Be brief.").User("Hello").
+//		Temperature(0.7).TopK(50).Extra("min_tokens", 4).Send(ctx)
+//
+// Fields left unset are not sent; zero values that mean something
+// (Temperature 0, TopK -1, an empty Stop list) are sent when set. Extra keys
+// that name a typed field replace its value.
+//
+// Messages carry text or parts: images, audio and video from URLs, or from
+// bytes and files as base64 data URLs whose type is detected from the content
+// (ImagePart, ImageFilePart, InputAudioPart, …). Tools are described by raw
+// JSON schema (NewTool) or derived from a Go type (ToolFor, JSONSchemaFor);
+// a response's AssistantMessage goes back into the history with its tool
+// calls, and ToolResult answers a call. For servers without a reasoning
+// parser, SplitThink and ThinkSplitter move <think>…</think> out of the
+// content.
+//
 // Every failure is a typed error: *APIError for an HTTP error answered by the
 // server, *ParamError for a request rejected before it was sent,
 // *TransportError for a failure to reach the server, *DecodeError for a body

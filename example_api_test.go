@@ -415,3 +415,67 @@ func ExampleChoiceConstraint() {
 	// {"model":"m","prompt":"Is the sky blue?","structured_outputs":{"choice":["yes","no"]}}
 	// {"model":"m","prompt":"Is the sky blue?","guided_choice":["yes","no"]}
 }
+
+// Cancel a background response, then read it back.
+func ExampleResponsesService_Cancel() {
+	c, done := exampleServer()
+	defer done()
+	ctx := context.Background()
+	resp, err := c.Responses.Cancel(ctx, "resp_abc")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.ID, resp.Status)
+	resp, err = c.Responses.Get(ctx, "resp_abc")
+	fmt.Println(resp.OutputText(), err)
+	// Output:
+	// resp_abc cancelled
+	// Hello! <nil>
+}
+
+// Read the number of requests the server is working on.
+func ExampleClient_ServerLoad() {
+	c, done := exampleServer()
+	defer done()
+	n, err := c.ServerLoad(context.Background())
+	fmt.Println(n, err)
+	// Output: 3 <nil>
+}
+
+// Read the tokenizer's configuration.
+func ExampleClient_TokenizerInfo() {
+	c, done := exampleServer()
+	defer done()
+	info, err := c.TokenizerInfo(context.Background())
+	fmt.Println(info["tokenizer_class"], err)
+	// Output: Qwen2TokenizerFast <nil>
+}
+
+// Translate speech into English text.
+func ExampleAudioService_Translate() {
+	c, done := exampleServer()
+	defer done()
+	tr, err := c.Audio.Translate(context.Background(), &vllm.AudioRequest{
+		File: vllm.AudioFromBytes("bonjour.wav", []byte("RIFF")), Language: "fr",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tr.Text)
+	// Output: Hello world.
+}
+
+// Rerank through the Cohere-compatible path.
+func ExampleClient_RerankV2() {
+	c, done := exampleServer()
+	defer done()
+	resp, err := c.RerankV2(context.Background(), &vllm.RerankRequest{Query: "q", Documents: []string{"d"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Results[0].Document.Text, resp.Results[0].RelevanceScore)
+	// Output: d 0.25
+}

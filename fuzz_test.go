@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 )
@@ -30,8 +31,18 @@ func FuzzDecodeChatResponse(f *testing.F) {
 	f.Add([]byte(`{"choices":null,"usage":null,"prompt_logprobs":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var resp ChatResponse
-		if err := json.Unmarshal(data, &resp); err != nil {
+		err := json.Unmarshal(data, &resp)
+		// Create's one-pass decoder agrees with json.Unmarshal.
+		var w chatResponseIn
+		if errFast := json.Unmarshal(data, &w); (errFast == nil) != (err == nil) {
+			t.Fatalf("json.Unmarshal: %v; Create's decoder: %v", err, errFast)
+		}
+		if err != nil {
 			return
+		}
+		resp.setRaw(nil)
+		if fast := w.response(); !reflect.DeepEqual(*fast, resp) {
+			t.Fatalf("Create's decoder\n got %+v\nwant %+v", *fast, resp)
 		}
 		_ = resp.Content()
 		_, _ = resp.Text()

@@ -1,8 +1,8 @@
 package vllm
 
 import (
-	"bytes"
 	"encoding/json"
+	"reflect"
 )
 
 // Message roles.
@@ -81,19 +81,18 @@ func (m *Message) HasContent() bool {
 	return m.Content != "" || len(m.Parts) > 0
 }
 
-// messageWire is the JSON form of a Message.
+// messageWire is the encoding form of a Message. Content is a string, the
+// parts, or nil for null, encoded in place (not as pre-encoded bytes that
+// encoding/json would scan again).
 type messageWire struct {
-	Role             string          `json:"role"`
-	Content          json.RawMessage `json:"content,omitempty"`
-	Name             string          `json:"name,omitempty"`
-	Reasoning        string          `json:"reasoning,omitempty"`
-	ReasoningContent string          `json:"reasoning_content,omitempty"`
-	Refusal          string          `json:"refusal,omitempty"`
-	ToolCalls        []ToolCall      `json:"tool_calls,omitempty"`
-	ToolCallID       string          `json:"tool_call_id,omitempty"`
+	Role       string     `json:"role"`
+	Content    any        `json:"content"`
+	Name       string     `json:"name,omitempty"`
+	Reasoning  string     `json:"reasoning,omitempty"`
+	Refusal    string     `json:"refusal,omitempty"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
 }
-
-var jsonNull = json.RawMessage("null")
 
 // MarshalJSON encodes the message in the chat API's form.
 func (m Message) MarshalJSON() ([]byte, error) {
@@ -107,51 +106,85 @@ func (m Message) MarshalJSON() ([]byte, error) {
 	}
 	switch {
 	case m.Parts != nil:
-		b, err := json.Marshal(m.Parts)
-		if err != nil {
-			return nil, err
-		}
-		w.Content = b
+		w.Content = m.Parts
 	case m.Content == "" && (len(m.ToolCalls) > 0 || m.contentNull):
-		w.Content = jsonNull
+		w.Content = nil // null
 	default:
-		b, err := json.Marshal(m.Content)
-		if err != nil {
-			return nil, err
-		}
-		w.Content = b
+		w.Content = m.Content
 	}
 	return json.Marshal(&w)
 }
 
 // UnmarshalJSON decodes a message: content as a string, null or a list of
-// parts, and reasoning from "reasoning" or "reasoning_content".
+// parts, and reasoning from "reasoning" or "reasoning_content". A null
+// message leaves m as it is, as encoding/json does for other types.
 func (m *Message) UnmarshalJSON(data []byte) error {
-	var w messageWire
+	if string(data) == "null" {
+		return nil
+	}
+	var w messageIn
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	*m = Message{
-		Role:       w.Role,
-		Name:       w.Name,
-		Reasoning:  w.Reasoning,
-		Refusal:    w.Refusal,
-		ToolCalls:  w.ToolCalls,
-		ToolCallID: w.ToolCallID,
+	*m = w.message()
+	return nil
+}
+
+// messageIn is the decoding form of a Message. Response decoding uses it
+// directly inside its own wire types, so that a message's bytes are not
+// scanned again by a nested json.Unmarshal.
+type messageIn struct {
+	Role             string         `json:"role"`
+	Content          messageContent `json:"content"`
+	Name             string         `json:"name"`
+	Reasoning        string         `json:"reasoning"`
+	ReasoningContent string         `json:"reasoning_content"`
+	Refusal          string         `json:"refusal"`
+	ToolCalls        []ToolCall     `json:"tool_calls"`
+	ToolCallID       string         `json:"tool_call_id"`
+}
+
+func (w *messageIn) message() Message {
+	m := Message{
+		Role:        w.Role,
+		Content:     w.Content.text,
+		Parts:       w.Content.parts,
+		Name:        w.Name,
+		Reasoning:   w.Reasoning,
+		Refusal:     w.Refusal,
+		ToolCalls:   w.ToolCalls,
+		ToolCallID:  w.ToolCallID,
+		contentNull: !w.Content.set,
 	}
 	if m.Reasoning == "" {
 		m.Reasoning = w.ReasoningContent
 	}
-	c := bytes.TrimSpace(w.Content)
+	return m
+}
+
+// messageContent decodes a message's content: a string, a list of parts,
+// or null (absent and null leave set false).
+type messageContent struct {
+	text  string
+	parts []ContentPart
+	set   bool
+}
+
+// UnmarshalJSON decodes a string in one pass over the bytes the enclosing
+// decoder has validated (see unquoteJSON).
+func (c *messageContent) UnmarshalJSON(b []byte) error {
+	*c = messageContent{}
 	switch {
-	case len(c) == 0 || bytes.Equal(c, jsonNull):
-		m.contentNull = true
-	case c[0] == '[':
-		return json.Unmarshal(c, &m.Parts)
-	default:
-		return json.Unmarshal(c, &m.Content)
+	case len(b) == 0 || b[0] == 'n':
+		return nil
+	case b[0] == '"':
+		c.text, c.set = unquoteJSON(b), true
+		return nil
+	case b[0] == '[':
+		c.set = true
+		return json.Unmarshal(b, &c.parts)
 	}
-	return nil
+	return &json.UnmarshalTypeError{Value: "content " + string(b[:min(len(b), 16)]), Type: reflect.TypeFor[string]()}
 }
 
 // Content part types.

@@ -152,7 +152,8 @@ type Hooks struct {
 	OnResponse func(ctx context.Context, req *RequestInfo, res AttemptResult)
 	// OnRetry is called when a failed attempt will be retried after wait.
 	OnRetry func(ctx context.Context, req *RequestInfo, err error, wait time.Duration)
-	// OnStreamEvent is called for each event a stream hands to the caller.
+	// OnStreamEvent is called for each event a stream hands to the caller,
+	// before OnCallEnd.
 	OnStreamEvent func(ctx context.Context, call *CallInfo, ev StreamProgress)
 	// OnCallEnd is called once when the call ends (see CallResult).
 	OnCallEnd func(ctx context.Context, call *CallInfo, res *CallResult)

@@ -305,7 +305,6 @@ type call struct {
 	events, tokens int
 	firstToken     time.Duration
 	lastToken      time.Time
-	over           bool // the call was reported: later events are ignored
 
 	// response body capture (non-streaming calls with hooks)
 	body     []byte
@@ -346,7 +345,6 @@ func (cl *call) report(res *CallResult) {
 		}
 		res.Duration = time.Since(cl.info.Start)
 		cl.mu.Lock()
-		cl.over = true
 		res.Events, res.TokenEvents, res.TimeToFirstToken = cl.events, cl.tokens, cl.firstToken
 		cl.mu.Unlock()
 		for _, h := range cl.p.hooks {
@@ -454,12 +452,6 @@ func (p *productionConfig) startStream(ctx context.Context, r *apiRequest) strea
 func (cl *call) event(token bool) {
 	now := time.Now()
 	cl.mu.Lock()
-	if cl.over {
-		// The stream reported its end ([DONE]) before handing out its
-		// last queued events: the call is over for the hooks.
-		cl.mu.Unlock()
-		return
-	}
 	cl.events++
 	ev := StreamProgress{Token: token, Events: cl.events, Elapsed: now.Sub(cl.info.Start)}
 	if token {

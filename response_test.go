@@ -120,6 +120,13 @@ func TestChatResponseOldReasoningFieldAndStopReasons(t *testing.T) {
 	if len(c0.Message.ToolCalls) != 0 || resp.HasToolCalls() {
 		t.Fatal("empty tool_calls list read as calls")
 	}
+	// Any choice can go back into the history.
+	if got := string(mustJSON(t, resp.Choices[1].AssistantMessage())); got != `{"role":"assistant","content":"Four"}` {
+		t.Fatalf("second choice: %s", got)
+	}
+	if got := string(mustJSON(t, resp.Choices[1].AssistantMessageWithReasoning())); got != `{"role":"assistant","content":"Four","reasoning":"Simple sum."}` {
+		t.Fatalf("second choice with reasoning: %s", got)
+	}
 }
 
 func TestChatResponseLogprobs(t *testing.T) {

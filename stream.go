@@ -326,16 +326,29 @@ func (s *ChatStream) Close() error { return s.r.core.close() }
 // stream is closed when the loop ends, including by break: breaking out
 // releases the connection at once.
 func (s *ChatStream) Events() iter.Seq2[ChatEvent, error] {
-	return func(yield func(ChatEvent, error) bool) {
-		defer s.Close()
-		for s.Next() {
-			if !yield(s.Event(), nil) {
+	return events(s.Next, s.Event, s.Err, s.Close)
+}
+
+// events is the iterator of a stream read with next, event and err.
+func events[E any](next func() bool, event func() E, errf func() error, closef func() error) iter.Seq2[E, error] {
+	return func(yield func(E, error) bool) {
+		defer closef()
+		for next() {
+			if !yield(event(), nil) {
 				return
 			}
 		}
-		if err := s.Err(); err != nil {
-			yield(ChatEvent{}, err)
+		if err := errf(); err != nil {
+			var zero E
+			yield(zero, err)
 		}
+	}
+}
+
+// readAll reads a stream to its end and closes it.
+func readAll(next func() bool, closef func() error) {
+	defer closef()
+	for next() {
 	}
 }
 
@@ -349,17 +362,13 @@ func (s *ChatStream) Response() *ChatResponse { return s.acc.response() }
 // accumulated response. On failure it returns what was accumulated so far
 // together with the error.
 func (s *ChatStream) Collect() (*ChatResponse, error) {
-	defer s.Close()
-	for s.Next() {
-	}
+	readAll(s.Next, s.Close)
 	return s.Response(), s.Err()
 }
 
 // CollectContent reads the rest of the stream, closes it and returns the
 // content of the first choice (index 0).
 func (s *ChatStream) CollectContent() (string, error) {
-	defer s.Close()
-	for s.Next() {
-	}
+	readAll(s.Next, s.Close)
 	return s.acc.content(0), s.Err()
 }

@@ -58,15 +58,140 @@ const (
 	maxToolIndex   = 1 << 12
 )
 
+// headerMemo remembers the bytes of the last chunk up to the value of its
+// "choices" member. vLLM repeats the same id, object, created and model in
+// every chunk, so most chunks start with exactly these bytes; for them the
+// scanner skips to the choices, since the same bytes decode to the same
+// header that the accumulator already holds.
+type headerMemo struct {
+	prefix []byte
+	keys   int // object members up to and including "choices"
+	ok     bool
+}
+
+// chunkTemplate is a chunk whose only effect was one text: a content,
+// reasoning or completion text delta, or a tool call's argument fragment.
+// Most chunks of a stream are the previous one of their kind with another
+// text: the same bytes before the string and after it. Such a chunk is
+// decoded by reading just its string — the bytes around it are those of the
+// template, which decoded to nothing else (and a header the accumulator
+// already holds).
+type chunkTemplate struct {
+	prefix, suffix []byte // the bytes before the string's opening quote, and after its closing one
+	kind           byte   // 'c' content, 'r' reasoning, 't' text, 'a' tool arguments
+	choice, tool   int
+}
+
+// maxTemplates is how many templates a stream keeps: enough for parallel
+// tool calls whose fragments interleave.
+const maxTemplates = 4
+
+// textStr reads a string that a template may vary, noting where it is.
+func (s *jscan) textStr() ([]byte, bool) {
+	s.texts++
+	s.ws()
+	begin := s.i
+	v, ok := s.strOrNull()
+	if ok {
+		s.spanStart, s.spanEnd = begin, s.i
+	}
+	return v, ok
+}
+
+// fromTemplate decodes payload with a template, if one fits.
+func (s *jscan) fromTemplate(payload []byte, c *chunk) bool {
+	for i := range s.ntemplates {
+		t := &s.templates[i]
+		if len(payload) < len(t.prefix)+len(t.suffix)+2 ||
+			string(payload[:len(t.prefix)]) != string(t.prefix) ||
+			string(payload[len(payload)-len(t.suffix):]) != string(t.suffix) {
+			continue
+		}
+		s.start(payload)
+		s.i = len(t.prefix)
+		v, ok := s.str()
+		if !ok || s.i != len(payload)-len(t.suffix) {
+			continue // not one string between the two: decode it all
+		}
+		*c = chunk{choices: c.choices[:0], hasChoices: true}
+		ch := c.nextChoice()
+		ch.index = t.choice
+		switch t.kind {
+		case 'c':
+			ch.content, ch.hasContent = v, true
+		case 'r':
+			ch.reasoning, ch.hasReasoning = v, true
+		case 't':
+			ch.text, ch.hasText = v, true
+		default:
+			td := nextElem(&ch.tools)
+			*td = toolDelta{index: t.tool, hasIndex: true, hasFunction: true, args: v, hasArgs: true}
+		}
+		return true
+	}
+	return false
+}
+
+// recordTemplate keeps the chunk just decoded as a template when its only
+// effect was one text.
+func (s *jscan) recordTemplate(payload []byte, c *chunk) {
+	if s.texts != 1 || s.spanStart < 0 || c.isError || c.usage != nil || c.hasPromptTokenIDs || c.hasPromptLogprobs ||
+		c.hasKVTransferParams || len(c.choices) != 1 {
+		return
+	}
+	ch := &c.choices[0]
+	if ch.hasRole || ch.hasRefusal || ch.logprobs != nil || ch.hasFinish || ch.stop != nil || ch.tokenIDs != nil ||
+		ch.promptTokenIDs != nil || ch.promptLogprobs != nil {
+		return
+	}
+	t := chunkTemplate{choice: ch.index}
+	switch {
+	case ch.hasContent && !ch.hasReasoning && !ch.hasText && len(ch.tools) == 0:
+		t.kind = 'c'
+	case ch.hasReasoning && !ch.hasContent && !ch.hasText && len(ch.tools) == 0:
+		t.kind = 'r'
+	case ch.hasText && !ch.hasContent && !ch.hasReasoning && len(ch.tools) == 0:
+		t.kind = 't'
+	case len(ch.tools) == 1 && !ch.hasContent && !ch.hasReasoning && !ch.hasText:
+		td := &ch.tools[0]
+		if !td.hasIndex || !td.hasFunction || !td.hasArgs || td.hasID || td.hasType || td.hasName {
+			return
+		}
+		t.kind, t.tool = 'a', td.index
+	default:
+		return
+	}
+	slot := &s.templates[s.nextTemplate]
+	s.nextTemplate = (s.nextTemplate + 1) % maxTemplates
+	s.ntemplates = min(s.ntemplates+1, maxTemplates)
+	t.prefix = append(slot.prefix[:0], payload[:s.spanStart]...)
+	t.suffix = append(slot.suffix[:0], payload[s.spanEnd:]...)
+	*slot = t
+}
+
 // parseChunk decodes payload into c. The scanner's error, if any, says
-// where the payload went wrong.
+// where the payload went wrong. A chunk whose header repeats the previous
+// one's bytes leaves c's header fields unset (see headerMemo).
 func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
+	if !s.noMemo && s.fromTemplate(payload, c) {
+		return true
+	}
 	s.start(payload)
+	s.texts, s.spanStart = 0, -1
 	*c = chunk{choices: c.choices[:0]}
-	if !s.object() {
+	n := 0
+	// plain: only header members (or members without effect) so far, so
+	// the bytes up to "choices" may serve as the memo.
+	plain := true
+	if m := &s.memo; m.ok && !s.noMemo && len(payload) > len(m.prefix) && string(payload[:len(m.prefix)]) == string(m.prefix) {
+		s.i, n, plain = len(m.prefix), m.keys, false
+		if !s.parseChoices(c) {
+			return false
+		}
+	} else if !s.object() {
 		return false
 	}
-	for n := 0; ; {
+	for {
 		k, ok := s.key(&n)
 		if !ok {
 			break
@@ -77,7 +202,7 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 		case "object":
 			c.object, c.hasObject = s.strOrNull()
 			if string(c.object) == "error" {
-				c.isError = true
+				c.isError, plain = true, false
 			}
 		case "model":
 			c.model, c.hasModel = s.strOrNull()
@@ -90,28 +215,27 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 		case "service_tier":
 			c.tier, c.hasTier = s.strOrNull()
 		case "choices":
-			if s.null() {
-				continue
+			if plain && s.err == nil {
+				s.memo.prefix = append(s.memo.prefix[:0], payload[:s.i]...)
+				s.memo.keys, s.memo.ok = n, true
 			}
-			c.hasChoices = true
-			if !s.array() {
+			plain = false
+			if !s.parseChoices(c) {
 				return false
 			}
-			for m := 0; s.elem(&m); {
-				s.parseChoice(c)
-			}
 		case "usage":
-			c.usage = s.raw()
+			c.usage, plain = s.raw(), false
 		case "prompt_token_ids":
-			c.promptTokenIDs = s.raw()
+			c.promptTokenIDs, plain = s.raw(), false
 			c.hasPromptTokenIDs = c.promptTokenIDs != nil
 		case "prompt_logprobs":
-			c.promptLogprobs = s.raw()
+			c.promptLogprobs, plain = s.raw(), false
 			c.hasPromptLogprobs = c.promptLogprobs != nil
 		case "kv_transfer_params":
-			c.kvTransferParams = s.raw()
+			c.kvTransferParams, plain = s.raw(), false
 			c.hasKVTransferParams = c.kvTransferParams != nil
 		case "error":
+			plain = false
 			if !s.null() {
 				c.isError = true
 				s.skip()
@@ -120,18 +244,46 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 			s.skip()
 		}
 	}
-	return s.end()
+	if !s.end() {
+		return false
+	}
+	if !s.noMemo {
+		s.recordTemplate(payload, c)
+	}
+	return true
+}
+
+// parseChoices reads the value of "choices": null or an array of choices.
+func (s *jscan) parseChoices(c *chunk) bool {
+	if s.null() {
+		return true
+	}
+	c.hasChoices = true
+	if !s.array() {
+		return false
+	}
+	for m := 0; s.elem(&m); {
+		s.parseChoice(c)
+	}
+	return s.err == nil
+}
+
+// nextElem extends *s by one element, reusing its capacity (and what the
+// reused element holds, for the caller to reset), and returns the element.
+func nextElem[T any](s *[]T) *T {
+	if len(*s) < cap(*s) {
+		*s = (*s)[:len(*s)+1]
+	} else {
+		var zero T
+		*s = append(*s, zero)
+	}
+	return &(*s)[len(*s)-1]
 }
 
 func (c *chunk) nextChoice() *chunkChoice {
-	if len(c.choices) < cap(c.choices) {
-		c.choices = c.choices[:len(c.choices)+1]
-		ch := &c.choices[len(c.choices)-1]
-		*ch = chunkChoice{tools: ch.tools[:0]}
-		return ch
-	}
-	c.choices = append(c.choices, chunkChoice{})
-	return &c.choices[len(c.choices)-1]
+	ch := nextElem(&c.choices)
+	*ch = chunkChoice{tools: ch.tools[:0]}
+	return ch
 }
 
 func (s *jscan) parseChoice(c *chunk) {
@@ -153,7 +305,7 @@ func (s *jscan) parseChoice(c *chunk) {
 			}
 			s.parseDelta(ch)
 		case "text":
-			ch.text, ch.hasText = s.strOrNull()
+			ch.text, ch.hasText = s.textStr()
 		case "logprobs":
 			ch.logprobs = s.raw()
 		case "finish_reason":
@@ -183,14 +335,14 @@ func (s *jscan) parseDelta(ch *chunkChoice) {
 		}
 		switch string(k) {
 		case "content":
-			ch.content, ch.hasContent = s.strOrNull()
+			ch.content, ch.hasContent = s.textStr()
 		case "reasoning":
 			// The current name wins over the old one when both are sent.
-			if v, ok := s.strOrNull(); ok {
+			if v, ok := s.textStr(); ok {
 				ch.reasoning, ch.hasReasoning = v, true
 			}
 		case "reasoning_content":
-			if v, ok := s.strOrNull(); ok && !ch.hasReasoning {
+			if v, ok := s.textStr(); ok && !ch.hasReasoning {
 				ch.reasoning, ch.hasReasoning = v, true
 			}
 		case "role":
@@ -211,15 +363,8 @@ func (s *jscan) parseDelta(ch *chunkChoice) {
 }
 
 func (s *jscan) parseToolDelta(ch *chunkChoice) {
-	var td *toolDelta
-	if len(ch.tools) < cap(ch.tools) {
-		ch.tools = ch.tools[:len(ch.tools)+1]
-		td = &ch.tools[len(ch.tools)-1]
-		*td = toolDelta{}
-	} else {
-		ch.tools = append(ch.tools, toolDelta{})
-		td = &ch.tools[len(ch.tools)-1]
-	}
+	td := nextElem(&ch.tools)
+	*td = toolDelta{}
 	if !s.object() {
 		return
 	}
@@ -251,7 +396,7 @@ func (s *jscan) parseToolDelta(ch *chunkChoice) {
 				case "name":
 					td.name, td.hasName = s.strOrNull()
 				case "arguments":
-					td.args, td.hasArgs = s.strOrNull()
+					td.args, td.hasArgs = s.textStr()
 				default:
 					s.skip()
 				}

@@ -94,17 +94,7 @@ func (s *CompletionStream) Close() error { return s.r.core.close() }
 // Events returns an iterator over the stream's events; see
 // ChatStream.Events.
 func (s *CompletionStream) Events() iter.Seq2[CompletionEvent, error] {
-	return func(yield func(CompletionEvent, error) bool) {
-		defer s.Close()
-		for s.Next() {
-			if !yield(s.Event(), nil) {
-				return
-			}
-		}
-		if err := s.Err(); err != nil {
-			yield(CompletionEvent{}, err)
-		}
-	}
+	return events(s.Next, s.Event, s.Err, s.Close)
 }
 
 // Response returns the response accumulated so far; after the end of the
@@ -114,18 +104,14 @@ func (s *CompletionStream) Response() *CompletionResponse { return s.acc.respons
 // Collect reads the rest of the stream, closes it and returns the
 // accumulated response (with the error, if the stream failed).
 func (s *CompletionStream) Collect() (*CompletionResponse, error) {
-	defer s.Close()
-	for s.Next() {
-	}
+	readAll(s.Next, s.Close)
 	return s.Response(), s.Err()
 }
 
 // CollectText reads the rest of the stream, closes it and returns the text
 // of the first choice (index 0).
 func (s *CompletionStream) CollectText() (string, error) {
-	defer s.Close()
-	for s.Next() {
-	}
+	readAll(s.Next, s.Close)
 	if len(s.acc.choices) > 0 {
 		return string(s.acc.choices[0].text), s.Err()
 	}
@@ -202,8 +188,8 @@ func (a *completionAccumulator) apply(c *chunk, raw []byte, q *[]queuedEvent) er
 			ac.promptLogprobs = bytes.Clone(ch.promptLogprobs)
 		}
 		if ch.stop != nil {
-			sr := new(StopReason)
-			if err := sr.UnmarshalJSON(ch.stop); err != nil {
+			sr, err := decodeStopReason(ch.stop)
+			if err != nil {
 				return err
 			}
 			ac.stop = sr
@@ -213,15 +199,7 @@ func (a *completionAccumulator) apply(c *chunk, raw []byte, q *[]queuedEvent) er
 			*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventFinish, Choice: ch.index, FinishReason: ac.finish, StopReason: ac.stop, Raw: raw}})
 		}
 	}
-	if c.usage != nil {
-		u, err := decodeUsage(c.usage)
-		if err != nil {
-			return err
-		}
-		a.usage = u
-		*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventUsage, Choice: -1, Usage: u, Raw: raw}})
-	}
-	return nil
+	return applyUsage(c, raw, &a.usage, q)
 }
 
 func (a *completionAccumulator) response() *CompletionResponse {

@@ -296,6 +296,9 @@ func (s *streamCore) release(cause error) {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	// Nothing borrowed from the decoder outlives the Next that ends the
+	// stream: its buffer can serve the next stream.
+	s.dec.Release()
 	s.body.Close()
 	if cause == nil {
 		cause = context.Canceled

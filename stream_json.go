@@ -22,6 +22,18 @@ type jscan struct {
 	arena []byte
 	// stack is the container stack of skip.
 	stack []byte
+	// memo lets parseChunk skip a header identical to the last one;
+	// noMemo turns it off (tests compare both ways).
+	memo   headerMemo
+	noMemo bool
+	// Templates of text chunks (see chunkTemplate); texts counts the
+	// strings a template may vary in the chunk being decoded, the last of
+	// which is at b[spanStart:spanEnd].
+	templates          [maxTemplates]chunkTemplate
+	ntemplates         int
+	nextTemplate       int
+	texts              int
+	spanStart, spanEnd int
 }
 
 // jsonError is a syntax error at a byte offset of the scanned input.
@@ -155,9 +167,17 @@ func (s *jscan) key(n *int) ([]byte, bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
 		return nil, s.failChar("looking for beginning of object key string")
 	}
-	k, ok := s.str()
-	if !ok {
-		return nil, false
+	// Keys are short and plain: take them without the general string path
+	// when possible.
+	var k []byte
+	begin := s.i + 1
+	if j := begin + plainPrefix(s.b[begin:]); j < len(s.b) && s.b[j] == '"' {
+		k, s.i = s.b[begin:j], j+1
+	} else {
+		var ok bool
+		if k, ok = s.str(); !ok {
+			return nil, false
+		}
 	}
 	s.ws()
 	if s.i >= len(s.b) || s.b[s.i] != ':' {

@@ -3,6 +3,9 @@ package vllm
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -373,4 +376,133 @@ func FuzzChunkDecoder(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		checkChunkAgainstReference(t, payload)
 	})
+}
+
+// chunkDigest renders what a chunk holds, header and body apart.
+func chunkDigest(c *chunk) (header, body string) {
+	header = fmt.Sprintf("%q %v %q %v %q %v %d %v %q %v %q %v", c.id, c.hasID, c.object, c.hasObject, c.model, c.hasModel,
+		c.created, c.hasCreated, c.fingerprint, c.hasFingerprint, c.tier, c.hasTier)
+	var b strings.Builder
+	fmt.Fprintf(&b, "choices %v usage %q error %v ptids %q plp %q kv %q\n", c.hasChoices, c.usage, c.isError, c.promptTokenIDs, c.promptLogprobs, c.kvTransferParams)
+	for _, ch := range c.choices {
+		fmt.Fprintf(&b, "%d %q%v %q%v %q%v %q%v %q%v %q%v lp %q stop %q ids %q\n", ch.index, ch.role, ch.hasRole, ch.content, ch.hasContent,
+			ch.reasoning, ch.hasReasoning, ch.refusal, ch.hasRefusal, ch.text, ch.hasText, ch.finish, ch.hasFinish, ch.logprobs, ch.stop, ch.tokenIDs)
+		for _, td := range ch.tools {
+			fmt.Fprintf(&b, "  %+v\n", td)
+		}
+	}
+	return header, b.String()
+}
+
+// checkMemo parses a then b with one scanner (so b may hit the header memo
+// a left) and b with a fresh one: both must agree on b, and a memo hit must
+// stand for a header equal to a's.
+func checkMemo(t *testing.T, a, b []byte) {
+	var s jscan
+	var ca, cb chunk
+	s.parseChunk(a, &ca)
+	headerA, _ := chunkDigest(&ca)
+	okB := s.parseChunk(b, &cb)
+	var f jscan
+	var fb chunk
+	okF := f.parseChunk(b, &fb)
+	if okB != okF {
+		t.Fatalf("after %q: memo scanner ok=%v, fresh ok=%v (%v) for %q", a, okB, okF, f.err, b)
+	}
+	if !okB {
+		return
+	}
+	hb, bb := chunkDigest(&cb)
+	hf, bf := chunkDigest(&fb)
+	if bb != bf {
+		t.Fatalf("after %q, %q:\nmemo  %s\nfresh %s", a, b, bb, bf)
+	}
+	if hb != hf {
+		// A memo hit: b's header was skipped, and must equal a's.
+		if hf != headerA {
+			t.Fatalf("memo hit with a different header:\n a %s\n b %s", headerA, hf)
+		}
+	}
+}
+
+func TestChunkMemo(t *testing.T) {
+	base := vllmChunkSeed(contentChoiceSeed("x"))
+	pairs := [][2]string{
+		{base, vllmChunkSeed(contentChoiceSeed("y"))},
+		{base, strings.Replace(base, `"model":"m"`, `"model":"n"`, 1)},
+		{base, strings.Replace(base, `"choices":[`, `"choices" :[`, 1)},
+		{base, `{"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1744513664,"model":"m","choices":null,"usage":{"prompt_tokens":1}}`},
+		{base, `{"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1744513664,"model":"m","choices":[{"index":0`},
+		{base, `{"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1744513664,"model":"m","choices":[]}`},
+		{`{"usage":null,"choices":[]}`, `{"usage":null,"choices":[{"index":1}]}`},
+		{`{"error":null,"choices":[]}`, `{"error":null,"choices":[{"index":1}]}`},
+		{`{"object":"error","choices":[]}`, `{"object":"error","choices":[]}`},
+		// Templates: one string between the same bytes, or not.
+		{base, vllmChunkSeed(contentChoiceSeed(`a\"b\u00e9\\`))},
+		{base, vllmChunkSeed(contentChoiceSeed(`a","index":5,"x":"b`))},
+		{base, vllmChunkSeed(contentChoiceSeed(`a"},"logprobs":null,"finish_reason":"stop"}]} {"x":"`))},
+		{base, vllmChunkSeed(contentChoiceSeed(`unterminated`)) + `"`},
+		{vllmChunkSeed(`{"index":0,"delta":{"tool_calls":[{"index":2,"function":{"arguments":"{"}}]},"logprobs":null,"finish_reason":null}`),
+			vllmChunkSeed(`{"index":0,"delta":{"tool_calls":[{"index":2,"function":{"arguments":"\"k\": 1"}}]},"logprobs":null,"finish_reason":null}`)},
+		{vllmChunkSeed(`{"index":1,"delta":{"reasoning":"r"},"logprobs":null,"finish_reason":null}`),
+			vllmChunkSeed(`{"index":1,"delta":{"reasoning":"s"},"logprobs":null,"finish_reason":null}`)},
+		{`{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"a","logprobs":null,"finish_reason":null}]}`,
+			`{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"b","logprobs":null,"finish_reason":null}]}`},
+		{vllmChunkSeed(`{"index":0,"delta":{"content":"a","reasoning":null},"logprobs":null,"finish_reason":null}`),
+			vllmChunkSeed(`{"index":0,"delta":{"content":"b","reasoning":null},"logprobs":null,"finish_reason":null}`)},
+	}
+	for _, p := range pairs {
+		checkMemo(t, []byte(p[0]), []byte(p[1]))
+	}
+	// Memo hits really happen on vLLM's chunks.
+	var s jscan
+	var c chunk
+	s.parseChunk([]byte(pairs[0][0]), &c)
+	s.parseChunk([]byte(pairs[0][1]), &c)
+	if c.hasID || string(c.choices[0].content) != "y" {
+		t.Fatal("no memo hit on identical headers")
+	}
+}
+
+func contentChoiceSeed(text string) string {
+	return `{"index":0,"delta":{"content":"` + text + `"},"logprobs":null,"finish_reason":null}`
+}
+
+func FuzzChunkMemo(f *testing.F) {
+	for i, a := range chunkSeeds {
+		f.Add([]byte(a), []byte(chunkSeeds[(i+1)%len(chunkSeeds)]))
+		f.Add([]byte(a), []byte(a))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		checkMemo(t, a, b)
+	})
+}
+
+// TestTemplatesDoNotChangeStreams reads generated streams with and without
+// the decoder's memos: the events and the responses are the same.
+func TestTemplatesDoNotChangeStreams(t *testing.T) {
+	c, _ := New("http://127.0.0.1:1/v1")
+	for i := range 150 {
+		r := rand.New(rand.NewPCG(uint64(i), 99))
+		sh := genShapeN(r, i)
+		body := sh.renderStream(r)
+		var digests [2][]ChatEvent
+		var resps [2]*ChatResponse
+		for k, noMemo := range []bool{false, true} {
+			st := memStream(c, strings.NewReader(body))
+			st.r.core.scan.noMemo = noMemo
+			for st.Next() {
+				ev := st.Event()
+				ev.Raw = nil
+				digests[k] = append(digests[k], ev)
+			}
+			if err := st.Err(); err != nil {
+				t.Fatal(err)
+			}
+			resps[k] = st.Response()
+		}
+		if !reflect.DeepEqual(digests[0], digests[1]) || !reflect.DeepEqual(resps[0], resps[1]) {
+			t.Fatalf("shape %d differs with memos", i)
+		}
+	}
 }

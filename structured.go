@@ -204,8 +204,9 @@ func lessVersion(a, b [3]int) bool {
 }
 
 // DecodeJSON decodes the first choice's content, a JSON answer to a
-// structured-output request, into v. Surrounding whitespace and a Markdown
-// code fence are tolerated. No content is ErrNoContent; an answer that is not
+// structured-output request, into v. Surrounding whitespace, a Markdown
+// code fence and a leading <think>…</think> block (a server without a
+// reasoning parser) are tolerated. No content is ErrNoContent; an answer that is not
 // valid JSON for v is a *DecodeError, which notes when generation was cut by
 // the token limit (finish_reason "length").
 func (r *ChatResponse) DecodeJSON(v any) error {
@@ -229,6 +230,11 @@ func (r *CompletionResponse) DecodeJSON(v any) error {
 var errTruncated = errors.New("the answer was cut by the token limit (finish_reason \"length\")")
 
 func decodeStructured(text, finish string, v any) error {
+	if strings.Contains(text, thinkCloseTag) {
+		// A server without a reasoning parser leaves the thinking in the
+		// content: the answer follows it.
+		_, text = SplitThink(text)
+	}
 	b := bytes.TrimSpace([]byte(text))
 	if bytes.HasPrefix(b, []byte("```")) {
 		if nl := bytes.IndexByte(b, '\n'); nl >= 0 {

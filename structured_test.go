@@ -58,6 +58,10 @@ func TestDecodeJSONEdgeCases(t *testing.T) {
 	if err := mk(&fenced, "stop").DecodeJSON(&w); err != nil || w.City != "Rome" {
 		t.Fatalf("fenced: %+v %v", w, err)
 	}
+	thinking := "<think>\nThe user wants JSON.\n</think>\n\n{\"city\":\"Lima\",\"temp_c\":18}"
+	if err := mk(&thinking, "stop").DecodeJSON(&w); err != nil || w.City != "Lima" {
+		t.Fatalf("think block: %+v %v", w, err)
+	}
 	cut := `{"city":"Ro`
 	err := mk(&cut, "length").DecodeJSON(&w)
 	if !errors.Is(err, vllm.ErrInvalidResponse) || !strings.Contains(err.Error(), "token limit") {

@@ -94,7 +94,7 @@ func (t ToolChoice) MarshalJSON() ([]byte, error) {
 		return json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": t.function}})
 	}
 	if t.mode == "" {
-		return jsonNull, nil
+		return []byte("null"), nil
 	}
 	return json.Marshal(t.mode)
 }

@@ -320,7 +320,7 @@ func TestMeasureAndReport(t *testing.T) {
 	for _, want := range []string{
 		"| content | floor |", "| tools | go-openai |", "| go-openai | ",
 		fmt.Sprintf("line-100KiB (%d-byte line)", longestLine(probe.Body)), "| floor | ok |",
-		"content stream ≤ 3× the floor: cannot be judged",
+		"content stream at most 3× the floor: wall time cannot be judged",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

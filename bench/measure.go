@@ -43,9 +43,9 @@ func Measure(ctx context.Context, row *Row, sc *Scenario) (Sample, error) {
 }
 
 // MeasureConcurrent sends workers × perWorker requests for sc with row,
-// workers at a time, verifies every result and returns the wall time of the
-// whole batch.
-func MeasureConcurrent(ctx context.Context, row *Row, sc *Scenario, workers, perWorker int) (time.Duration, error) {
+// workers at a time, verifies every result and returns the wall and CPU
+// time of the whole batch (Allocs is not counted).
+func MeasureConcurrent(ctx context.Context, row *Row, sc *Scenario, workers, perWorker int) (Sample, error) {
 	runtime.GC()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -72,11 +72,12 @@ func MeasureConcurrent(ctx context.Context, row *Row, sc *Scenario, workers, per
 			}
 		}()
 	}
+	cpu0 := processCPU()
 	t0 := time.Now()
 	close(start)
 	wg.Wait()
 	wall := time.Since(t0)
-	return wall, firstErr
+	return Sample{Wall: wall, CPU: processCPU() - cpu0}, firstErr
 }
 
 // Probe runs row once on sc and reports whether the result was exact:

@@ -27,7 +27,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vllmgo/vllm"
 	"go.opentelemetry.io/otel"
@@ -165,8 +164,7 @@ func (i *Instrumentation) Options() []vllm.Option {
 
 // callState is what the instrumentation keeps for one call, in its context.
 type callState struct {
-	span      trace.Span
-	lastChunk time.Duration
+	span trace.Span
 	// chunkAttrs are the attributes of the chunk metrics, made once per
 	// call rather than per event.
 	chunkAttrs metric.MeasurementOption
@@ -199,18 +197,18 @@ func (i *Instrumentation) Hooks() vllm.Hooks {
 			return context.WithValue(ctx, stateKey{}, st)
 		},
 		OnStreamEvent: func(ctx context.Context, call *vllm.CallInfo, ev vllm.StreamProgress) {
+			// Output chunks are the events that carry generated text;
+			// the others (finish, usage, done) carry no output.
 			st, _ := ctx.Value(stateKey{}).(*callState)
-			if st == nil || st.chunkAttrs == nil {
+			if st == nil || st.chunkAttrs == nil || !ev.Token {
 				return
 			}
-			attrs := st.chunkAttrs
-			if ev.Events == 1 {
-				i.firstChnk.Record(ctx, ev.Elapsed.Seconds(), attrs)
+			if ev.Tokens == 1 {
+				i.firstChnk.Record(ctx, ev.Elapsed.Seconds(), st.chunkAttrs)
 				st.span.SetAttributes(attrFirstChunk.Float64(ev.Elapsed.Seconds()))
 			} else {
-				i.perChunk.Record(ctx, (ev.Elapsed - st.lastChunk).Seconds(), attrs)
+				i.perChunk.Record(ctx, ev.Gap.Seconds(), st.chunkAttrs)
 			}
-			st.lastChunk = ev.Elapsed
 		},
 		OnCallEnd: func(ctx context.Context, call *vllm.CallInfo, res *vllm.CallResult) {
 			st, _ := ctx.Value(stateKey{}).(*callState)

@@ -192,11 +192,17 @@ func TestStreamMetrics(t *testing.T) {
 	start := time.Now().Add(-time.Second)
 	call := &vllm.CallInfo{Op: "chat completion", Method: "POST", Path: "/v1/chat/completions", Model: "m", Stream: true, Start: start}
 	ctx := hooks.OnCallStart(context.Background(), call)
-	for i, el := range []time.Duration{100 * time.Millisecond, 150 * time.Millisecond, 400 * time.Millisecond} {
-		hooks.OnStreamEvent(ctx, call, vllm.StreamProgress{Token: i > 0, Events: i + 1, Tokens: max(i, 0), Elapsed: el})
+	for _, ev := range []vllm.StreamProgress{
+		{Token: false, Events: 1, Tokens: 0, Elapsed: 50 * time.Millisecond},
+		{Token: true, Events: 2, Tokens: 1, Elapsed: 100 * time.Millisecond},
+		{Token: true, Events: 3, Tokens: 2, Elapsed: 150 * time.Millisecond, Gap: 50 * time.Millisecond},
+		{Token: true, Events: 4, Tokens: 3, Elapsed: 400 * time.Millisecond, Gap: 250 * time.Millisecond},
+		{Token: false, Events: 5, Tokens: 3, Elapsed: 410 * time.Millisecond},
+	} {
+		hooks.OnStreamEvent(ctx, call, ev)
 	}
 	hooks.OnCallEnd(ctx, call, &vllm.CallResult{Attempts: 1, StatusCode: 200, Endpoint: "http://h:8000/v1", Duration: time.Second,
-		Usage: &vllm.Usage{PromptTokens: 5, CompletionTokens: 2}, Events: 3, TokenEvents: 2, TimeToFirstToken: 150 * time.Millisecond})
+		Usage: &vllm.Usage{PromptTokens: 5, CompletionTokens: 3}, Events: 5, TokenEvents: 3, TimeToFirstToken: 100 * time.Millisecond})
 	ms := h.metrics(t)
 	first := ms[vllmotel.MetricTimeToFirstChunk].Data.(metricdata.Histogram[float64])
 	per := ms[vllmotel.MetricTimePerChunk].Data.(metricdata.Histogram[float64])
@@ -208,7 +214,7 @@ func TestStreamMetrics(t *testing.T) {
 	}
 	spans := h.spans.Ended()
 	if len(spans) != 1 || spanAttr(spans[0], "gen_ai.response.time_to_first_chunk") != "0.1" || spanAttr(spans[0], "server.port") != "8000" ||
-		spanAttr(spans[0], "vllm.stream.events") != "3" || !spans[0].EndTime().Equal(start.Add(time.Second)) {
+		spanAttr(spans[0], "vllm.stream.events") != "5" || !spans[0].EndTime().Equal(start.Add(time.Second)) {
 		t.Fatalf("span %v end %v", spans[0].Attributes(), spans[0].EndTime())
 	}
 }

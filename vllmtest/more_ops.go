@@ -191,3 +191,17 @@ func (s *Server) handleIsSleeping(st *opsState) http.HandlerFunc {
 		s.respond(w, r, b)
 	}
 }
+
+// handleTokenizerInfo answers /tokenizer_info (which vLLM serves only with
+// --enable-tokenizer-info-endpoint) with the toy tokenizer's configuration.
+func (s *Server) handleTokenizerInfo(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w)
+		return
+	}
+	b, _ := marshal(struct {
+		TokenizerClass string `json:"tokenizer_class"`
+		ModelMaxLength int    `json:"model_max_length"`
+	}{"VllmtestTokenizer", s.cfg.maxModelLen})
+	s.respond(w, r, b)
+}

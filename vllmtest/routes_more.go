@@ -56,6 +56,7 @@ func (s *Server) registerMoreRoutes(mux *http.ServeMux) {
 	ops := &opsState{adapters: map[string]string{}}
 	mux.HandleFunc("/metrics", s.handleMetrics)
 	mux.HandleFunc("/load", s.handleLoad)
+	mux.HandleFunc("/tokenizer_info", s.handleTokenizerInfo)
 	mux.HandleFunc("/v1/load_lora_adapter", s.handleLoadLoRA(ops))
 	mux.HandleFunc("/v1/unload_lora_adapter", s.handleUnloadLoRA(ops))
 	mux.HandleFunc("/sleep", s.devHandler(ops, func(*http.Request) { ops.sleeping = true }))

@@ -409,7 +409,8 @@ func countInput(path string, done map[string]bool) (total, already int) {
 func (b *batchRun) startProgress(start time.Time) (stop func()) {
 	bar := newProgress(b.e.stderr, "batch", b.cfg.progressEvery)
 	return bar.start(func() (done, total int, extra string) {
-		d := int(b.done.Load()) + b.already
+		// Every input line counts once handled: written, bad, or given up.
+		d := int(b.done.Load()+b.badLines.Load()+b.unfinish.Load()) + b.already
 		return d, b.total, fmt.Sprintf("%d http errors, %d bad lines", b.httpErrors.Load(), b.badLines.Load())
 	})
 }

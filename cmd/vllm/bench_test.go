@@ -13,18 +13,20 @@ import (
 
 // TestBenchMeasuresConfiguredLatencies runs the benchmark against a server
 // told to wait ttft before the first token and itl between tokens, and
-// checks that the measured figures agree. Tolerance: TTFT and TPOT/ITL may
-// not be below the configured values by more than 2 ms (timer granularity)
-// and not above by more than 80 ms for TTFT and 15 ms for the per-token
-// figures (scheduling noise on a loaded machine under -race).
+// checks that the measured figures agree. Tolerance: no figure may be below
+// the configured value by more than 2 ms (timer granularity); above it, TTFT
+// may be late by 150 ms, ITL and TPOT by 40 ms and E2EL by 250 ms, which
+// absorbs scheduling delays on a loaded 2-core machine under -race while
+// still telling the metrics apart (a TTFT measured at the end of the stream
+// would be 250 ms late, an ITL that included the TTFT 150 ms).
 func TestBenchMeasuresConfiguredLatencies(t *testing.T) {
-	const ttft, itl = 120 * time.Millisecond, 25 * time.Millisecond
+	const ttft, itl = 200 * time.Millisecond, 50 * time.Millisecond
 	srv := vllmtest.NewServer(vllmtest.WithTTFT(ttft), vllmtest.WithITL(itl))
 	defer srv.Close()
 	out := filepath.Join(t.TempDir(), "bench.json")
 	for _, endpoint := range []string{"completions", "chat"} {
 		r := runCLI(t, "", serverEnv(srv), "bench", "--endpoint", endpoint, "--num-prompts", "8", "--max-concurrency", "4",
-			"--input-len", "20", "--output-len", "10", "--warmup", "1", "--json", out)
+			"--input-len", "20", "--output-len", "6", "--warmup", "1", "--json", out)
 		if r.code != 0 {
 			t.Fatalf("%s: exit %d: %s", endpoint, r.code, r.stderr)
 		}
@@ -43,7 +45,7 @@ func TestBenchMeasuresConfiguredLatencies(t *testing.T) {
 		}
 		// Prompt tokens come from the server's usage: 20 words are 20
 		// tokens, plus the chat template's for chat.
-		if rep.Completed != 8 || rep.Failed != 0 || rep.TotalOutputTokens != 80 ||
+		if rep.Completed != 8 || rep.Failed != 0 || rep.TotalOutputTokens != 48 ||
 			(endpoint == "completions" && rep.TotalInputTokens != 8*20) || rep.TotalInputTokens < 8*20 {
 			t.Fatalf("%s: counts %+v", endpoint, rep)
 		}
@@ -54,13 +56,12 @@ func TestBenchMeasuresConfiguredLatencies(t *testing.T) {
 				t.Errorf("%s: %s = %.1f ms, want %v (within [%.0f, %.0f] ms)", endpoint, name, got, want, lo, hi)
 			}
 		}
-		within("mean TTFT", rep.TTFT.Mean, ttft, 80*time.Millisecond)
-		within("median TTFT", rep.TTFT.Median, ttft, 80*time.Millisecond)
-		within("median ITL", rep.ITL.Median, itl, 15*time.Millisecond)
-		within("mean TPOT", rep.TPOT.Mean, itl, 15*time.Millisecond)
-		// E2EL = TTFT + 9 gaps.
-		within("median E2EL", rep.E2EL.Median, ttft+9*itl, 150*time.Millisecond)
-		// One request is 9 gaps: 8 requests give 72 ITL samples.
+		within("mean TTFT", rep.TTFT.Mean, ttft, 150*time.Millisecond)
+		within("median TTFT", rep.TTFT.Median, ttft, 150*time.Millisecond)
+		within("median ITL", rep.ITL.Median, itl, 40*time.Millisecond)
+		within("mean TPOT", rep.TPOT.Mean, itl, 40*time.Millisecond)
+		// E2EL = TTFT + 5 gaps.
+		within("median E2EL", rep.E2EL.Median, ttft+5*itl, 250*time.Millisecond)
 		if rep.RequestThroughput <= 0 || rep.OutputThroughput <= 0 {
 			t.Errorf("%s: throughput %+v", endpoint, rep)
 		}
@@ -76,7 +77,7 @@ func TestBenchMeasuresConfiguredLatencies(t *testing.T) {
 		t.Errorf("server saw %d requests, want 18", n)
 	}
 	req, _ := srv.LastRequest()
-	if req.JSON["ignore_eos"] != true || req.JSON["max_tokens"] != float64(10) || req.JSON["stream"] != true {
+	if req.JSON["ignore_eos"] != true || req.JSON["max_tokens"] != float64(6) || req.JSON["stream"] != true {
 		t.Errorf("bench request %s", req.Body)
 	}
 }

@@ -1,5 +1,6 @@
-// Quickstart: one chat completion. Runs against VLLM_BASE_URL, or against an
-// embedded vLLM-dialect test server when it is unset:
+// Quickstart: one chat completion — the README's quick start. It runs
+// against VLLM_BASE_URL, or against an embedded vLLM-dialect test server when
+// that is unset:
 //
 //	go run ./examples/quickstart
 package main
@@ -19,14 +20,16 @@ func main() {
 
 	resp, err := env.Client.Chat.Create(context.Background(), &vllm.ChatRequest{
 		Model:    env.Model,
-		Messages: []vllm.Message{vllm.System("Be brief."), vllm.User("Say hello to a Go programmer.")},
+		Messages: []vllm.Message{vllm.System("Be brief."), vllm.User("What is the capital of France?")},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("server:", env.Client.BaseURL())
-	fmt.Println("model: ", resp.Model)
-	fmt.Println("answer:", resp.Content())
-	fmt.Printf("tokens: %d prompt + %d completion = %d\n",
-		resp.Usage.PromptTokens, resp.Usage.CompletionTokens, resp.Usage.TotalTokens)
+	fmt.Println("server:   ", env.Client.BaseURL())
+	fmt.Println("model:    ", resp.Model)
+	fmt.Println("answer:   ", resp.Content())
+	if r := resp.Reasoning(); r != "" {
+		fmt.Println("reasoning:", r)
+	}
+	fmt.Println("tokens:   ", resp.Usage.TotalTokens)
 }

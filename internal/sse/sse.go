@@ -21,6 +21,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -115,13 +116,40 @@ func (d *Decoder) reset(rd io.Reader, maxEventSize, bufSize int) {
 	}
 	buf := d.buf
 	if cap(buf) != bufSize {
-		buf = make([]byte, bufSize)
+		if bufSize == initialBufSize {
+			buf = *bufPool.Get().(*[]byte)
+		} else {
+			buf = make([]byte, bufSize)
+		}
 	}
 	data, evType, id := d.data[:0], d.evType[:0], d.id[:0]
 	if cap(data) > bufSize {
 		data = nil
 	}
 	*d = Decoder{rd: rd, buf: buf[:cap(buf)], max: maxEventSize, data: data, evType: evType, id: id}
+}
+
+// bufPool holds read buffers of the initial size, so that a program reading
+// many short streams does not allocate (and clear) one per stream.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, initialBufSize)
+	return &b
+}}
+
+// errReleased is the error of a decoder used after Release.
+var errReleased = errors.New("sse: decoder used after Release")
+
+// Release gives the decoder's read buffer back to a shared pool, for reuse
+// by other decoders. Every slice the decoder handed out becomes invalid, and
+// the decoder fails until Reset.
+func (d *Decoder) Release() {
+	if cap(d.buf) == initialBufSize {
+		b := d.buf[:cap(d.buf)]
+		bufPool.Put(&b)
+	}
+	d.buf, d.r, d.w, d.scan = nil, 0, 0, 0
+	d.nData, d.borrowed = 0, false
+	d.err = errReleased
 }
 
 // MaxEventSize returns the decoder's bound on an event's data.
@@ -141,6 +169,9 @@ func (d *Decoder) Comments() int { return d.comments }
 func (d *Decoder) Next() (Event, error) {
 	d.nData, d.borrowed = 0, false
 	d.data, d.evType = d.data[:0], d.evType[:0]
+	if ev, ok := d.quick(); ok {
+		return ev, nil
+	}
 	for {
 		start, end, err := d.readLine()
 		if err != nil {
@@ -161,6 +192,25 @@ func (d *Decoder) Next() (Event, error) {
 			return Event{}, err
 		}
 	}
+}
+
+// quick decodes the common event, "data: <payload>\n\n" held whole in
+// the buffer with no CR in it, without the general line machinery; it
+// reports false for anything else.
+func (d *Decoder) quick() (Event, bool) {
+	const prefix = "data: "
+	if !d.started || d.skipLF || d.w-d.r < len(prefix)+2 || string(d.buf[d.r:d.r+len(prefix)]) != prefix {
+		return Event{}, false
+	}
+	start := d.r + len(prefix)
+	b := d.buf[start:d.w]
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 || i+1 >= len(b) || b[i+1] != '\n' || i > d.max || bytes.IndexByte(b[:i], '\r') >= 0 {
+		return Event{}, false
+	}
+	d.r = start + i + 2
+	d.scan = d.r
+	return Event{Type: d.evType, Data: b[:i:i], ID: d.id}, true
 }
 
 func (d *Decoder) dispatch(unterminated bool) Event {

@@ -394,3 +394,31 @@ func BenchmarkDecoder(b *testing.B) {
 		}
 	}
 }
+
+func TestRelease(t *testing.T) {
+	d := NewDecoder(strings.NewReader("data: a\n\ndata: b\n\n"), 0)
+	if e, err := d.Next(); err != nil || string(e.Data) != "a" {
+		t.Fatal(e, err)
+	}
+	d.Release()
+	if _, err := d.Next(); err == nil || err == io.EOF {
+		t.Fatalf("Next after Release: %v", err)
+	}
+	if err := d.Drain(10); err == nil {
+		t.Fatal("Drain after Release succeeded")
+	}
+	d.Reset(strings.NewReader("data: c\n\n"), 0)
+	if e, err := d.Next(); err != nil || string(e.Data) != "c" {
+		t.Fatal(e, err)
+	}
+	// A decoder grown for a long line does not give its big buffer back.
+	d.Reset(strings.NewReader("data: "+strings.Repeat("x", 100<<10)+"\n\n"), 0)
+	if _, err := d.Next(); err != nil {
+		t.Fatal(err)
+	}
+	d.Release()
+	b := bufPool.Get().(*[]byte)
+	if cap(*b) != initialBufSize {
+		t.Fatalf("pool holds a %d-byte buffer", cap(*b))
+	}
+}
