@@ -388,64 +388,6 @@ func u4(b []byte) rune {
 	return r
 }
 
-// appendUnescaped appends the decoded form of a validated JSON string body
-// (without its quotes): escapes decoded, invalid UTF-8 replaced by U+FFFD,
-// as encoding/json does. str decodes as it validates instead; this is for
-// bodies validated elsewhere (unquoteJSON).
-func appendUnescaped(dst, src []byte) []byte {
-	for i := 0; i < len(src); {
-		if n := plainPrefix(src[i:]); n > 0 {
-			dst = append(dst, src[i:i+n]...)
-			i += n
-			continue
-		}
-		c := src[i]
-		switch {
-		case c == '\\':
-			switch src[i+1] {
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'u':
-				r := u4(src[i:])
-				i += 6
-				if utf16.IsSurrogate(r) {
-					if dec := utf16.DecodeRune(r, u4(src[i:])); dec != unicode.ReplacementChar {
-						r = dec
-						i += 6
-					} else {
-						r = unicode.ReplacementChar
-					}
-				}
-				dst = utf8.AppendRune(dst, r)
-				continue
-			default: // '"', '\\', '/'
-				dst = append(dst, src[i+1])
-			}
-			i += 2
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-			i++
-		default:
-			r, size := utf8.DecodeRune(src[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = utf8.AppendRune(dst, utf8.RuneError)
-			} else {
-				dst = append(dst, src[i:i+size]...)
-			}
-			i += size
-		}
-	}
-	return dst
-}
-
 // int reads an integer number.
 func (s *jscan) int() (int64, bool) {
 	s.ws()
