@@ -232,6 +232,7 @@ func (r *eventReader) advance() bool {
 			return true
 		}
 	}
+	r.queue, r.pos = r.queue[:0], 0
 	return false
 }
 
@@ -258,12 +259,16 @@ func (t EventType) token() bool {
 	return t == EventContent || t == EventReasoning || t == EventToolCallDelta
 }
 
-// Event returns the current event (after Next returned true). Its Text (or
-// tool-call argument fragment) is a string made for the caller; TextBytes
-// gives the same bytes without making one.
+// Event returns the current event (after Next returned true), or a zero
+// event when there is none (before the first Next, or after the end). Its
+// Text (or tool-call argument fragment) is a string made for the caller;
+// TextBytes gives the same bytes without making one.
 func (s *ChatStream) Event() ChatEvent {
 	q := s.r.current()
-	if s.have || q == nil {
+	switch {
+	case q == nil:
+		return ChatEvent{}
+	case s.have:
 		return s.cur
 	}
 	s.cur = q.ev

@@ -140,3 +140,58 @@ func BenchmarkChatStreamHTTP(b *testing.B) {
 		}
 	}
 }
+
+// renderToolStream renders four parallel tool calls whose argument
+// fragments (1–8 characters) interleave, as vLLM sends each delta.
+func renderToolStream(fragmentsPerCall int) string {
+	r := rand.New(rand.NewPCG(3, 4))
+	var b strings.Builder
+	for k := range 4 {
+		b.WriteString("data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"id":"chatcmpl-tool-`+strings.Repeat(string(rune('a'+k)), 32)+
+			`","type":"function","index":`+itoa(k)+`,"function":{"name":"f`+itoa(k)+`"}}]},"logprobs":null,"finish_reason":null}`) + "\n\n")
+	}
+	left := [4]int{fragmentsPerCall, fragmentsPerCall, fragmentsPerCall, fragmentsPerCall}
+	// Pieces of JSON string bodies (escapes included).
+	pieces := []string{`{\"`, `a`, `\": \"`, `\\\"`, `x`, `é`, `\n`, `, `, `1`, `}`}
+	for left[0]+left[1]+left[2]+left[3] > 0 {
+		k := r.IntN(4)
+		if left[k] == 0 {
+			continue
+		}
+		left[k]--
+		var frag strings.Builder
+		for range r.IntN(4) + 1 {
+			frag.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		b.WriteString("data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"index":`+itoa(k)+`,"function":{"arguments":"`+frag.String()+`"}}]},"logprobs":null,"finish_reason":null}`) + "\n\n")
+	}
+	b.WriteString("data: " + vllmChunk(`{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":"tool_calls","stop_reason":null}`) + "\n\n")
+	b.WriteString("data: [DONE]\n\n")
+	return b.String()
+}
+
+// BenchmarkChatStreamToolCalls reads 4 × 5 000 interleaved argument
+// fragments, keeping the completed calls.
+func BenchmarkChatStreamToolCalls(b *testing.B) {
+	const n = 5000
+	body := renderToolStream(n)
+	c, _ := New("http://127.0.0.1:1/v1")
+	r := strings.NewReader(body)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset(body)
+		st := memStream(c, r)
+		calls := 0
+		for st.Next() {
+			if st.Type() == EventToolCallDone {
+				calls++
+				_ = st.Event()
+			}
+		}
+		if st.Err() != nil || calls != 4 {
+			b.Fatal(st.Err(), calls)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(4*n), "ns/chunk")
+}

@@ -63,10 +63,13 @@ func (s *CompletionStream) Next() bool {
 	return s.r.next()
 }
 
-// Event returns the current event.
+// Event returns the current event, or a zero event when there is none.
 func (s *CompletionStream) Event() CompletionEvent {
 	q := s.r.current()
-	if s.have || q == nil {
+	switch {
+	case q == nil:
+		return CompletionEvent{}
+	case s.have:
 		return s.cur
 	}
 	e := &q.ev

@@ -231,7 +231,14 @@ func (s *jscan) str() ([]byte, bool) {
 		s.i = j + 1
 		return b[begin:j:j], true
 	}
-	var esc, high bool
+	// The slow path decodes as it validates, in one pass: plain runs and
+	// valid UTF-8 are copied, escapes decoded, invalid UTF-8 replaced by
+	// U+FFFD, as encoding/json does. Until the first escape or invalid
+	// byte, nothing is copied (the string is then returned as it is).
+	at := len(s.arena)
+	out := s.arena
+	copying := false
+	copied := begin // b[begin:copied] is in out (when copying)
 	for {
 		j += plainPrefix(b[j:])
 		if j >= len(b) {
@@ -242,21 +249,37 @@ func (s *jscan) str() ([]byte, bool) {
 		switch {
 		case c == '"':
 			s.i = j + 1
-			raw := b[begin:j]
-			if !esc && (!high || utf8.Valid(raw)) {
-				return raw, true
+			if !copying {
+				return b[begin:j:j], true
 			}
-			at := len(s.arena)
-			s.arena = appendUnescaped(s.arena, raw)
-			return s.arena[at:len(s.arena):len(s.arena)], true
+			out = append(out, b[copied:j]...)
+			s.arena = out
+			return out[at:len(out):len(out)], true
 		case c == '\\':
-			esc = true
 			if j+1 >= len(b) {
 				s.i = j + 1
 				return nil, s.fail("")
 			}
-			switch b[j+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			out = append(out, b[copied:j]...)
+			copying = true
+			switch e := b[j+1]; e {
+			case '"', '\\', '/':
+				out = append(out, e)
+				j += 2
+			case 'b':
+				out = append(out, '\b')
+				j += 2
+			case 'f':
+				out = append(out, '\f')
+				j += 2
+			case 'n':
+				out = append(out, '\n')
+				j += 2
+			case 'r':
+				out = append(out, '\r')
+				j += 2
+			case 't':
+				out = append(out, '\t')
 				j += 2
 			case 'u':
 				for k := 2; k < 6; k++ {
@@ -269,17 +292,36 @@ func (s *jscan) str() ([]byte, bool) {
 						return nil, s.failChar("in \\u hexadecimal character escape")
 					}
 				}
+				r := u4(b[j:])
 				j += 6
+				if utf16.IsSurrogate(r) {
+					if dec := utf16.DecodeRune(r, u4(b[j:])); dec != unicode.ReplacementChar {
+						r = dec
+						j += 6
+					} else {
+						r = unicode.ReplacementChar
+					}
+				}
+				out = utf8.AppendRune(out, r)
 			default:
 				s.i = j + 1
 				return nil, s.failChar("in string escape code")
 			}
+			copied = j
 		case c < 0x20:
 			s.i = j
 			return nil, s.failChar("in string literal")
 		default: // >= 0x80
-			high = true
-			j++
+			r, size := utf8.DecodeRune(b[j:])
+			if r == utf8.RuneError && size == 1 {
+				copying = true
+				out = append(out, b[copied:j]...)
+				out = utf8.AppendRune(out, utf8.RuneError)
+				j++
+				copied = j
+				continue
+			}
+			j += size
 		}
 	}
 }
@@ -344,61 +386,6 @@ func u4(b []byte) rune {
 		r = r<<4 | hexVal(c)
 	}
 	return r
-}
-
-// appendUnescaped appends the decoded form of a validated string body.
-func appendUnescaped(dst, src []byte) []byte {
-	for i := 0; i < len(src); {
-		if n := plainPrefix(src[i:]); n > 0 {
-			dst = append(dst, src[i:i+n]...)
-			i += n
-			continue
-		}
-		c := src[i]
-		switch {
-		case c == '\\':
-			switch src[i+1] {
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'u':
-				r := u4(src[i:])
-				i += 6
-				if utf16.IsSurrogate(r) {
-					if dec := utf16.DecodeRune(r, u4(src[i:])); dec != unicode.ReplacementChar {
-						r = dec
-						i += 6
-					} else {
-						r = unicode.ReplacementChar
-					}
-				}
-				dst = utf8.AppendRune(dst, r)
-				continue
-			default: // '"', '\\', '/'
-				dst = append(dst, src[i+1])
-			}
-			i += 2
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-			i++
-		default:
-			r, size := utf8.DecodeRune(src[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = utf8.AppendRune(dst, utf8.RuneError)
-			} else {
-				dst = append(dst, src[i:i+size]...)
-			}
-			i += size
-		}
-	}
-	return dst
 }
 
 // int reads an integer number.

@@ -506,3 +506,27 @@ func TestTemplatesDoNotChangeStreams(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJSONString checks the string decoder alone against encoding/json:
+// the same strings accepted, decoded to the same bytes.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{`"a\"b"`, `"\ud83d\ude00"`, "\"\xff\xe2\x82\"", `"\ud83d\u0041x"`, `"é\\n\t"`, `"abcdefghijklmnopq\u00e9rs"`, `"\u12G4"`, "\"\x01\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var want string
+		errJ := json.Unmarshal(in, &want)
+		var s jscan
+		s.start(in)
+		got, ok := s.str()
+		if ok {
+			ok = s.end()
+		}
+		if (errJ == nil) != ok {
+			t.Fatalf("%q: encoding/json error %v, ours ok=%v (%v)", in, errJ, ok, s.err)
+		}
+		if ok && string(got) != want {
+			t.Fatalf("%q: got %q, want %q", in, got, want)
+		}
+	})
+}

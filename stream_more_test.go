@@ -487,3 +487,22 @@ func TestBuilderStream(t *testing.T) {
 		t.Fatalf("missing model: %v", err)
 	}
 }
+
+func TestEventAfterEnd(t *testing.T) {
+	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := startSSE(w)
+		s.data(vllmChunk(contentChoice(0, "x")))
+		s.data("[DONE]")
+	})
+	st := openChat(t, c)
+	if st.Event().Type != 0 || st.Type() != 0 || st.TextBytes() != nil {
+		t.Fatal("an event before Next")
+	}
+	for st.Next() {
+		_ = st.Event()
+	}
+	if ev := st.Event(); ev.Type != 0 || st.Type() != 0 {
+		t.Fatalf("an event after the end: %+v", ev)
+	}
+	st.Close()
+}

@@ -48,7 +48,7 @@ func WithStreamIdleTimeout(d time.Duration) Option {
 
 // WithMaxEventSize bounds the size of one server-sent event of a stream
 // (DefaultMaxEventSize when not set). A larger event fails the stream with a
-// *StreamError of KindTooLarge; the client never buffers more than about
+// *StreamError of KindTooLarge; the event decoder never buffers more than about
 // twice this size for a stream.
 func WithMaxEventSize(n int) Option {
 	return func(c *config) error {

@@ -10,7 +10,9 @@ import (
 )
 
 // ChatRequest is the decoded body of a chat completion request, as the
-// server read it. Fields it does not model are in Request.JSON.
+// server read it. Each field is the body field of the same JSON name; a
+// pointer is nil when the field was absent. Fields it does not model are in
+// Request.JSON.
 type ChatRequest struct {
 	Model               string          `json:"model"`
 	Messages            []ChatMessage   `json:"messages"`
@@ -34,7 +36,8 @@ type ChatRequest struct {
 	ReasoningEffort     string          `json:"reasoning_effort"`
 }
 
-// ChatMessage is one message of a chat request.
+// ChatMessage is one message of a chat request; Content is kept raw (a
+// string, a list of parts, or null): Text extracts its text.
 type ChatMessage struct {
 	Role       string          `json:"role"`
 	Content    json.RawMessage `json:"content"`

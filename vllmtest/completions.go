@@ -10,6 +10,8 @@ import (
 )
 
 // CompletionRequest is the decoded body of a legacy completion request.
+// Each field is the body field of the same JSON name; Prompt is kept raw (a
+// string, strings, token ids or lists of them): Prompts decodes it.
 type CompletionRequest struct {
 	Model         string          `json:"model"`
 	Prompt        json.RawMessage `json:"prompt"`
