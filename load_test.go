@@ -57,7 +57,10 @@ func loadRequest(id string, events int) *vllm.ChatRequest {
 // events against one server; every stream's content is exact and no stream
 // fails. A first round of as many concurrent short streams opens the
 // connections; the long round must reuse them: the server must have seen no
-// more TCP connections than the concurrency. (The short round comes first so
+// more TCP connections than the concurrency, give or take a few: net/http
+// may dial for a waiting request and keep that connection even when an idle
+// one served the request first, while churn would show as a new connection
+// for most of the second round's streams. (The short round comes first so
 // that no connection sits idle long enough for the transport's idle timeout
 // to close it, however slow the machine.)
 func TestLoadConcurrentStreams(t *testing.T) {
@@ -88,7 +91,7 @@ func TestLoadConcurrentStreams(t *testing.T) {
 			t.Fatalf("round %d: %d of %d streams failed", round, f, streams)
 		}
 	}
-	if n := srv.Connections(); n > streams {
+	if n := srv.Connections(); n > streams+streams/20 {
 		t.Fatalf("server saw %d TCP connections (%d still open) for %d concurrent streams: connections are churned",
 			n, srv.OpenConnections(), streams)
 	}
