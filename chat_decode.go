@@ -41,6 +41,8 @@ func plainKey(k []byte) bool {
 func (w *chatResponseIn) decodeFast(body []byte) bool {
 	var s jscan
 	s.start(body)
+	// Unescaped strings are hardly ever longer than the body: one arena.
+	s.arena = make([]byte, 0, len(body))
 	if !s.fastChatResponse(w) || !s.end() {
 		*w = chatResponseIn{}
 		return false
