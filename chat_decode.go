@@ -57,9 +57,27 @@ func (s *jscan) strField(dst *string) bool {
 	}
 	v, ok := s.str()
 	if ok {
-		*dst = string(v)
+		*dst = knownString(v)
 	}
 	return ok
+}
+
+// knownString is string(v), without an allocation for the values most
+// fields of a response repeat.
+func knownString(v []byte) string {
+	switch string(v) {
+	case "chat.completion":
+		return "chat.completion"
+	case RoleAssistant:
+		return RoleAssistant
+	case "stop":
+		return "stop"
+	case "length":
+		return "length"
+	case "tool_calls":
+		return "tool_calls"
+	}
+	return string(v)
 }
 
 // intField reads an integer or null into an int.
@@ -96,8 +114,13 @@ func (s *jscan) intsField(dst *[]int) bool {
 	return s.err == nil
 }
 
-// rawField reads any value as raw bytes (copied, as json.RawMessage does).
+// rawField reads any value as raw bytes (copied, as json.RawMessage does);
+// null gives nil, which is what ChatResponse.setRaw makes of it.
 func (s *jscan) rawField(dst *[]byte) bool {
+	if s.null() {
+		*dst = nil
+		return true
+	}
 	s.ws()
 	begin := s.i
 	if !s.skip() {
