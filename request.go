@@ -306,8 +306,10 @@ func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any) error {
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return newDecodeError(r.op+" response", body, err)
+	if f, ok := out.(fastDecoder); !ok || !f.decodeFast(body) {
+		if err := json.Unmarshal(body, out); err != nil {
+			return newDecodeError(r.op+" response", body, err)
+		}
 	}
 	if k, ok := out.(rawKeeper); ok {
 		k.setRaw(body)

@@ -1,0 +1,345 @@
+package vllm
+
+// Fast decoding of a whole chat response. encoding/json validates a body in
+// one pass and decodes it in a second, with reflection; for the common
+// response (plain string content, no logprobs) decodeFast reads the body
+// once with the stream scanner (jscan) into the same wire types. Anything it
+// does not read exactly as encoding/json would (a key in other case or
+// repeated, a value of an unexpected type, content parts, logprobs,
+// token details, a syntax error) makes it give up; doJSON then runs
+// json.Unmarshal on a fresh value, so results and errors are those of
+// encoding/json in every case.
+
+// fastDecoder is implemented by response types with a fast path; false
+// means "not decoded, use encoding/json" and leaves the value zero.
+type fastDecoder interface{ decodeFast(body []byte) bool }
+
+// fieldSet records the members seen in one object, to give up on a
+// repeated one (encoding/json merges repeated objects into the same value).
+type fieldSet uint32
+
+func (f *fieldSet) first(bit uint) bool {
+	if *f&(1<<bit) != 0 {
+		return false
+	}
+	*f |= 1 << bit
+	return true
+}
+
+// plainKey reports whether an unknown key cannot name a known field: keys
+// are matched by encoding/json case-insensitively (with Unicode folding),
+// and every known key is lower-case ASCII.
+func plainKey(k []byte) bool {
+	for _, c := range k {
+		if c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *chatResponseIn) decodeFast(body []byte) bool {
+	var s jscan
+	s.start(body)
+	// Unescaped strings are hardly ever longer than the body: one arena.
+	s.arena = make([]byte, 0, len(body))
+	if !s.fastChatResponse(w) || !s.end() {
+		*w = chatResponseIn{}
+		return false
+	}
+	return true
+}
+
+// strField reads a string or null (which leaves *dst as it is).
+func (s *jscan) strField(dst *string) bool {
+	if s.null() {
+		return true
+	}
+	v, ok := s.str()
+	if ok {
+		*dst = knownString(v)
+	}
+	return ok
+}
+
+// knownString is string(v), without an allocation for the values most
+// fields of a response repeat.
+func knownString(v []byte) string {
+	switch string(v) {
+	case "chat.completion":
+		return "chat.completion"
+	case RoleAssistant:
+		return RoleAssistant
+	case "stop":
+		return "stop"
+	case "length":
+		return "length"
+	case "tool_calls":
+		return "tool_calls"
+	}
+	return string(v)
+}
+
+// intField reads an integer or null into an int.
+func (s *jscan) intField(dst *int) bool {
+	if s.null() {
+		return true
+	}
+	v, ok := s.int()
+	if !ok || int64(int(v)) != v {
+		return false
+	}
+	*dst = int(v)
+	return true
+}
+
+// intsField reads a list of integers or null.
+func (s *jscan) intsField(dst *[]int) bool {
+	if s.null() {
+		*dst = nil
+		return true
+	}
+	if !s.array() {
+		return false
+	}
+	out := []int{}
+	for n := 0; s.elem(&n); {
+		var v int
+		if s.null() || !s.intField(&v) {
+			return false
+		}
+		out = append(out, v)
+	}
+	*dst = out
+	return s.err == nil
+}
+
+// rawField reads any value as raw bytes (copied, as json.RawMessage does);
+// null gives nil, which is what ChatResponse.setRaw makes of it.
+func (s *jscan) rawField(dst *[]byte) bool {
+	if s.null() {
+		*dst = nil
+		return true
+	}
+	s.ws()
+	begin := s.i
+	if !s.skip() {
+		return false
+	}
+	*dst = append([]byte(nil), s.b[begin:s.i]...)
+	return true
+}
+
+// unknown skips the value of a key no field has.
+func (s *jscan) unknown(k []byte) bool { return plainKey(k) && s.skip() }
+
+func (s *jscan) fastChatResponse(w *chatResponseIn) bool {
+	if !s.object() {
+		return false
+	}
+	var seen fieldSet
+	for n := 0; ; {
+		k, ok := s.key(&n)
+		if !ok {
+			return s.err == nil
+		}
+		switch string(k) {
+		case "id":
+			ok = seen.first(0) && s.strField(&w.ID)
+		case "object":
+			ok = seen.first(1) && s.strField(&w.Object)
+		case "created":
+			ok = seen.first(2)
+			if ok && !s.null() {
+				w.Created, ok = s.int()
+			}
+		case "model":
+			ok = seen.first(3) && s.strField(&w.Model)
+		case "choices":
+			ok = seen.first(4) && s.fastChoices(w)
+		case "usage":
+			ok = seen.first(5) && s.fastUsage(&w.Usage)
+		case "system_fingerprint":
+			ok = seen.first(6) && s.strField(&w.SystemFingerprint)
+		case "service_tier":
+			ok = seen.first(7) && s.strField(&w.ServiceTier)
+		case "prompt_logprobs":
+			ok = seen.first(8) && s.rawField((*[]byte)(&w.PromptLogprobs))
+		case "prompt_token_ids":
+			ok = seen.first(9) && s.intsField(&w.PromptTokenIDs)
+		case "kv_transfer_params":
+			ok = seen.first(10) && s.rawField((*[]byte)(&w.KVTransferParams))
+		default:
+			ok = s.unknown(k)
+		}
+		if !ok {
+			return false
+		}
+	}
+}
+
+func (s *jscan) fastChoices(w *chatResponseIn) bool {
+	if s.null() {
+		w.Choices = nil
+		return true
+	}
+	if !s.array() {
+		return false
+	}
+	w.Choices = make([]chatChoiceIn, 0, 1)
+	for n := 0; s.elem(&n); {
+		w.Choices = append(w.Choices, chatChoiceIn{})
+		if !s.fastChoice(&w.Choices[len(w.Choices)-1]) {
+			return false
+		}
+	}
+	return s.err == nil
+}
+
+func (s *jscan) fastChoice(c *chatChoiceIn) bool {
+	if !s.object() {
+		return false
+	}
+	var seen fieldSet
+	for n := 0; ; {
+		k, ok := s.key(&n)
+		if !ok {
+			return s.err == nil
+		}
+		switch string(k) {
+		case "index":
+			ok = seen.first(0) && s.intField(&c.Index)
+		case "message":
+			ok = seen.first(1)
+			if ok && !s.null() {
+				c.Message = new(messageIn)
+				ok = s.fastMessage(c.Message)
+			}
+		case "logprobs":
+			ok = seen.first(2) && s.null() // logprobs: encoding/json
+		case "finish_reason":
+			ok = seen.first(3) && s.strField(&c.FinishReason)
+		case "stop_reason":
+			ok = seen.first(4)
+			if ok && !s.null() {
+				s.ws()
+				begin := s.i
+				if ok = s.skip(); ok {
+					var err error
+					c.StopReason, err = decodeStopReason(s.b[begin:s.i])
+					ok = err == nil
+				}
+			}
+		case "token_ids":
+			ok = seen.first(5) && s.intsField(&c.TokenIDs)
+		default:
+			ok = s.unknown(k)
+		}
+		if !ok {
+			return false
+		}
+	}
+}
+
+func (s *jscan) fastMessage(m *messageIn) bool {
+	if !s.object() {
+		return false
+	}
+	var seen fieldSet
+	for n := 0; ; {
+		k, ok := s.key(&n)
+		if !ok {
+			return s.err == nil
+		}
+		switch string(k) {
+		case "role":
+			ok = seen.first(0) && s.strField(&m.Role)
+		case "content":
+			ok = seen.first(1)
+			if ok && !s.null() {
+				var v []byte
+				if v, ok = s.str(); ok { // content parts: encoding/json
+					m.Content = messageContent{text: string(v), set: true}
+				}
+			}
+		case "name":
+			ok = seen.first(2) && s.strField(&m.Name)
+		case "reasoning":
+			ok = seen.first(3) && s.strField(&m.Reasoning)
+		case "reasoning_content":
+			ok = seen.first(4) && s.strField(&m.ReasoningContent)
+		case "refusal":
+			ok = seen.first(5) && s.strField(&m.Refusal)
+		case "tool_calls":
+			ok = seen.first(6) && s.fastToolCalls(&m.ToolCalls)
+		case "tool_call_id":
+			ok = seen.first(7) && s.strField(&m.ToolCallID)
+		default:
+			ok = s.unknown(k)
+		}
+		if !ok {
+			return false
+		}
+	}
+}
+
+// fastToolCalls reads the list; each call goes through ToolCall.UnmarshalJSON
+// as encoding/json would call it.
+func (s *jscan) fastToolCalls(dst *[]ToolCall) bool {
+	if s.null() {
+		*dst = nil
+		return true
+	}
+	if !s.array() {
+		return false
+	}
+	out := []ToolCall{}
+	for n := 0; s.elem(&n); {
+		s.ws()
+		begin := s.i
+		if !s.skip() {
+			return false
+		}
+		var tc ToolCall
+		if tc.UnmarshalJSON(s.b[begin:s.i]) != nil {
+			return false
+		}
+		out = append(out, tc)
+	}
+	*dst = out
+	return s.err == nil
+}
+
+func (s *jscan) fastUsage(dst **Usage) bool {
+	if s.null() {
+		*dst = nil
+		return true
+	}
+	if !s.object() {
+		return false
+	}
+	u := new(Usage)
+	var seen fieldSet
+	for n := 0; ; {
+		k, ok := s.key(&n)
+		if !ok {
+			*dst = u
+			return s.err == nil
+		}
+		switch string(k) {
+		case "prompt_tokens":
+			ok = seen.first(0) && s.intField(&u.PromptTokens)
+		case "completion_tokens":
+			ok = seen.first(1) && s.intField(&u.CompletionTokens)
+		case "total_tokens":
+			ok = seen.first(2) && s.intField(&u.TotalTokens)
+		case "prompt_tokens_details", "completion_tokens_details":
+			ok = s.null() // details: encoding/json
+		default:
+			ok = s.unknown(k)
+		}
+		if !ok {
+			return false
+		}
+	}
+}
