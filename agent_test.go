@@ -51,7 +51,7 @@ func toolMessages(r vllmtest.Request) []string {
 }
 
 func TestAgentRunsTools(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		last := r.Chat.Messages[len(r.Chat.Messages)-1]
 		if last.Role == "user" {
@@ -142,7 +142,7 @@ func TestAgentRunsTools(t *testing.T) {
 }
 
 func TestAgentRoundLimit(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{Name: "get_weather", Arguments: `{"city": "Oslo"}`}}}
 	}))
@@ -162,7 +162,7 @@ func TestAgentRoundLimit(t *testing.T) {
 }
 
 func TestAgentParallelAndPanics(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		if len(r.Chat.Messages) == 1 {
 			return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{
@@ -213,7 +213,7 @@ func TestAgentParallelAndPanics(t *testing.T) {
 }
 
 func TestAgentCancelled(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{ID: "x", Name: "slow", Arguments: `{}`}}}
 	}))
@@ -233,7 +233,7 @@ func TestAgentCancelled(t *testing.T) {
 }
 
 func TestConversation(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		var users []string
 		for _, m := range r.Chat.Messages {

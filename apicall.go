@@ -50,6 +50,16 @@ func (c *Client) callJSON(ctx context.Context, rt route, model string, in any, e
 	return c.doJSON(ctx, r, out)
 }
 
+// callFor is callJSON decoding into a new T, for the many calls that return
+// their response as it is.
+func callFor[T any](ctx context.Context, c *Client, rt route, model string, in any, extra map[string]any, opts []RequestOption) (*T, error) {
+	var out T
+	if err := c.callJSON(ctx, rt, model, in, extra, &out, opts); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // doRaw sends r and returns the whole response body with its Content-Type.
 func (c *Client) doRaw(ctx context.Context, r *apiRequest) ([]byte, string, error) {
 	resp, err := c.send(ctx, r)

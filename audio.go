@@ -65,10 +65,10 @@ func AudioFromBytes(name string, data []byte) *AudioFile {
 }
 
 // AudioFromReader uploads what r yields, under the file name name, streaming
-// it. A reader can be read only once: when the client is configured to retry
-// and the first attempt fails, the retry fails with a *ParamError for
-// "file" (the first attempt's failure is reported to the retry hooks). Use
-// AudioFromFile or AudioFromBytes for uploads that may be retried.
+// it. A reader can be read only once, so such an upload is never retried:
+// when its attempt fails, the caller gets that failure even if the client is
+// configured to retry. Use AudioFromFile or AudioFromBytes for uploads that
+// may be retried.
 func AudioFromReader(name string, r io.Reader) *AudioFile {
 	return &AudioFile{name: name, once: true, open: func() (io.Reader, func() error, error) {
 		return r, func() error { return nil }, nil
@@ -216,6 +216,7 @@ func (s *AudioService) multipartRequest(path, op string, req *AudioRequest, stre
 	r := post(path, op, false).newRequest(req.Model, opts)
 	r.contentType = "multipart/form-data; boundary=" + boundary
 	r.stream = stream
+	r.once = file.once
 	r.newBody = func() (io.Reader, error) {
 		if file.once && file.used.Swap(true) {
 			return nil, &ParamError{Field: "file", Reason: errReaderUsed.Error()}

@@ -11,12 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/vllmtest"
 )
 
 var boundaryRE = regexp.MustCompile(`vllm-go-[0-9a-f]{30}`)
@@ -191,7 +193,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
-	base := runtimeGoroutines()
+	base := runtime.NumGoroutine()
 	big := io.LimitReader(zeroReader{}, 8<<20)
 	_, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", big)})
 	var ae *vllm.APIError
@@ -208,7 +210,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 		t.Fatalf("client unusable after the failed upload: %v", err)
 	}
 	c.HTTPClient().CloseIdleConnections()
-	waitGoroutines(t, base)
+	vllm.WaitGoroutines(t, base)
 }
 
 type zeroReader struct{}
@@ -251,9 +253,85 @@ func TestAudioRetry(t *testing.T) {
 	if err != nil || tr.Text != "ok" || count() != 2 || !strings.Contains(first, "\r\n\r\nabc\r\n--B--") {
 		t.Fatalf("bytes: %v %+v calls %d body %q", err, tr, count(), first)
 	}
+	// A reader is not retried: the caller gets the 503 itself.
 	_, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", strings.NewReader("abc"))})
-	var pe *vllm.ParamError
-	if !errors.As(err, &pe) || pe.Field != "file" || !strings.Contains(err.Error(), "cannot be sent again") || count() != 3 {
+	var ae *vllm.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 503 || count() != 3 {
 		t.Fatalf("reader: %v (calls %d)", err, count())
+	}
+
+	// A middleware that sends an attempt twice cannot replay the reader
+	// either, and is told why.
+	twice := func(next vllm.RoundTrip) vllm.RoundTrip {
+		return func(ctx context.Context, info *vllm.RequestInfo) (*http.Response, error) {
+			if resp, err := next(ctx, info); err == nil {
+				return resp, nil
+			}
+			return next(ctx, info)
+		}
+	}
+	c2, err := vllm.New(srv.URL+"/v1", vllm.WithMiddleware(twice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", []byte("abc"))}); err != nil || count() != 4 {
+		t.Fatalf("bytes through the middleware: %v (calls %d)", err, count()) // call 4 succeeds
+	}
+	_, err = c2.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", strings.NewReader("abc"))})
+	var pe *vllm.ParamError
+	if !errors.As(err, &pe) || pe.Field != "file" || !strings.Contains(err.Error(), "cannot be sent again") || count() != 5 {
+		t.Fatalf("reader sent twice by a middleware: %v (calls %d)", err, count())
+	}
+}
+
+// TestAudioRetryOnVLLMTest: with retries on, a file or bytes upload is sent
+// again after a 503 and succeeds; a reader upload cannot be replayed, so it
+// is not retried and the caller gets the server's 503, not a complaint about
+// the reader.
+func TestAudioRetryOnVLLMTest(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	c, err := vllm.New(srv.URL, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "clip.wav")
+	if err := os.WriteFile(path, []byte("RIFFwave-data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	busy := vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Path: "/audio/transcriptions"}
+	for name, file := range map[string]func() *vllm.AudioFile{
+		"file":  func() *vllm.AudioFile { return vllm.AudioFromFile(path) },
+		"bytes": func() *vllm.AudioFile { return vllm.AudioFromBytes("clip.wav", []byte("RIFFwave-data")) },
+	} {
+		srv.FailNext(1, busy)
+		before := len(srv.Requests())
+		tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: file()})
+		if err != nil || tr.Text == "" {
+			t.Fatalf("%s: %v %+v", name, err, tr)
+		}
+		if n := len(srv.Requests()) - before; n != 2 {
+			t.Fatalf("%s: %d requests, want 2 (503 then success)", name, n)
+		}
+	}
+
+	srv.FailNext(1, busy)
+	before := len(srv.Requests())
+	_, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("clip.wav", strings.NewReader("RIFFwave-data"))})
+	var ae *vllm.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 503 {
+		t.Fatalf("reader: got %T %v, want the 503 *APIError", err, err)
+	}
+	var pe *vllm.ParamError
+	if errors.As(err, &pe) {
+		t.Fatalf("reader: a *ParamError hides the first attempt's failure: %v", err)
+	}
+	if n := len(srv.Requests()) - before; n != 1 {
+		t.Fatalf("reader: %d requests, want 1 (not replayable, not retried)", n)
+	}
+	// The reader upload works when nothing fails.
+	tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("clip.wav", strings.NewReader("RIFFwave-data"))})
+	if err != nil || tr.Text == "" {
+		t.Fatalf("reader without faults: %v %+v", err, tr)
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestCircuitBreaker(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var healthy atomic.Bool
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if healthy.Load() {
@@ -22,7 +22,9 @@ func TestCircuitBreaker(t *testing.T) {
 		fail(w, 500)
 	})
 	defer srv.Close()
-	c := newClient(t, srv.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: 300 * time.Millisecond}))
+	// The cool-down is long enough for the "still open" checks to hold on
+	// a loaded machine; its end is awaited by polling, not by sleeping.
+	c := newClient(t, srv.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
 	defer c.Close()
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
@@ -42,10 +44,7 @@ func TestCircuitBreaker(t *testing.T) {
 		t.Fatalf("open breaker let a request through: %d", srv.count())
 	}
 	// After the cool-down a trial goes through; its failure opens again.
-	time.Sleep(350 * time.Millisecond)
-	if st := c.Endpoints()[0].State; st != vllm.BreakerHalfOpen {
-		t.Fatalf("state %v", st)
-	}
+	waitFor(t, "half-open after the cool-down", func() bool { return c.Endpoints()[0].State == vllm.BreakerHalfOpen })
 	if _, err := c.Chat.Create(ctx, chatReq()); errors.Is(err, vllm.ErrCircuitOpen) || err == nil {
 		t.Fatalf("trial: %v", err)
 	}
@@ -54,7 +53,7 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	// The next trial succeeds and closes the breaker.
 	healthy.Store(true)
-	time.Sleep(350 * time.Millisecond)
+	waitFor(t, "half-open again", func() bool { return c.Endpoints()[0].State == vllm.BreakerHalfOpen })
 	if _, err := c.Chat.Create(ctx, chatReq()); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +74,7 @@ func TestCircuitBreaker(t *testing.T) {
 }
 
 func TestRoundRobin(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var srvs []*scriptServer
 	var urls []string
 	for i := 0; i < 3; i++ {
@@ -102,7 +101,7 @@ func TestRoundRobin(t *testing.T) {
 }
 
 func TestLeastOutstanding(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	release := make(chan struct{})
 	slow := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		<-release
@@ -152,7 +151,7 @@ func TestLeastOutstanding(t *testing.T) {
 }
 
 func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var down atomic.Bool
 	down.Store(true)
 	bad := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
@@ -166,7 +165,7 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 	good := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
 	defer good.Close()
 	c := newClient(t, bad.URL+"/v1", vllm.WithEndpoints(good.URL+"/v1"), fastRetry(1),
-		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: 300 * time.Millisecond}))
+		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
 	defer c.Close()
 	// Every call succeeds: a failure on the bad endpoint is retried on the
 	// good one.
@@ -183,7 +182,7 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 	}
 	// After the cool-down it is re-admitted on trial.
 	down.Store(false)
-	time.Sleep(350 * time.Millisecond)
+	waitFor(t, "the cool-down to end", func() bool { return c.Endpoints()[0].State == vllm.BreakerHalfOpen })
 	for i := 0; i < 4; i++ {
 		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 			t.Fatal(err)
@@ -195,7 +194,7 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 }
 
 func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var primaryDown atomic.Bool
 	primary := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if primaryDown.Load() {
@@ -235,7 +234,7 @@ func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
 }
 
 func TestHealthChecks(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var aHealthy atomic.Bool
 	handler := func(healthy *atomic.Bool) func(w http.ResponseWriter, r *http.Request, n int) {
 		return func(w http.ResponseWriter, r *http.Request, n int) {
@@ -286,7 +285,7 @@ func TestHealthChecks(t *testing.T) {
 }
 
 func TestAllEndpointsDown(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if r.URL.Path == "/health" {
 			w.WriteHeader(500)
@@ -306,7 +305,7 @@ func TestAllEndpointsDown(t *testing.T) {
 // breaker, the call returns its last failure, not "circuit open"; the next
 // call fails fast.
 func TestBreakerOpenedByOwnRetries(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := failThenOK(t, 500, 500, 500)
 	defer srv.Close()
 	c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Minute}))

@@ -14,7 +14,7 @@ import (
 )
 
 func TestBatchOrderErrorsAndProgress(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	inputs := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	var progress []vllm.BatchProgress
 	results := vllm.RunBatch(context.Background(), inputs, func(ctx context.Context, i int) (string, error) {
@@ -55,7 +55,7 @@ func TestBatchOrderErrorsAndProgress(t *testing.T) {
 }
 
 func TestStreamBatchCompletionOrder(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	gates := []chan struct{}{make(chan struct{}), make(chan struct{}), make(chan struct{})}
 	var order []int
 	close(gates[2])
@@ -77,7 +77,7 @@ func TestStreamBatchCompletionOrder(t *testing.T) {
 }
 
 func TestBatchConcurrencyBound(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var cur, peak atomic.Int32
 	inputs := make([]int, 12)
 	vllm.RunBatch(context.Background(), inputs, func(ctx context.Context, _ int) (int, error) {
@@ -98,7 +98,7 @@ func TestBatchConcurrencyBound(t *testing.T) {
 }
 
 func TestBatchStopOnError(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	boom := errors.New("boom")
 	var ran atomic.Int32
 	results := vllm.RunBatch(context.Background(), []int{0, 1, 2, 3, 4}, func(ctx context.Context, i int) (int, error) {
@@ -122,7 +122,7 @@ func TestBatchStopOnError(t *testing.T) {
 // end with the cancellation, the rest never start, no goroutine is left, and
 // the client still works.
 func TestBatchCancelOnVLLMTest(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
 	defer srv.Close()
 	c := newClient(t, srv.URL)
@@ -165,7 +165,7 @@ func TestBatchCancelOnVLLMTest(t *testing.T) {
 }
 
 func TestStreamBatchBreak(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var started, finished atomic.Int32
 	n := 0
 	for r := range vllm.StreamBatch(context.Background(), make([]int, 20), func(ctx context.Context, _ int) (int, error) {

@@ -265,6 +265,16 @@ func TestTransportFailures(t *testing.T) {
 		if strings.Contains(err.Error(), "sk-very-secret") || !strings.Contains(err.Error(), addr) {
 			t.Fatalf("error text %q", err)
 		}
+		// Method and URL are said once: the *url.Error wrapper, which
+		// repeats them as `Post "http://…"`, is dropped.
+		want := "vllm: send POST http://" + addr + "/v1/chat/completions: dial tcp " + addr + ": connect: connection refused"
+		if err.Error() != want {
+			t.Fatalf("error text\n got %q\nwant %q", err, want)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			t.Fatalf("*url.Error kept in the chain: %v", ue)
+		}
 	})
 
 	t.Run("connection closed before response", func(t *testing.T) {

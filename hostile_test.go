@@ -176,7 +176,7 @@ func TestInvalidUTF8PassedThroughOrReported(t *testing.T) {
 // TestEndlessBodyCutByTimeout: a non-streaming body that never ends (a byte
 // every few milliseconds) is cut by the request timeout.
 func TestEndlessBodyCutByTimeout(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"choices":[{"message":{"content":"`)
@@ -210,7 +210,7 @@ func TestEndlessBodyCutByTimeout(t *testing.T) {
 // TestEndlessEventCutBySizeBound: a stream whose event never ends (bytes
 // keep coming, no blank line) is cut by the event size bound, and fast.
 func TestEndlessEventCutBySizeBound(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, `data: {"choices":[{"index":0,"delta":{"content":"`)

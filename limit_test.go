@@ -13,7 +13,7 @@ import (
 )
 
 func TestMaxInFlight(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	release := make(chan struct{})
 	var cur, peak atomic.Int32
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
@@ -67,7 +67,7 @@ func TestMaxInFlight(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
 	defer srv.Close()
 	// One request per second, bursts of 2: two calls pass, the third waits

@@ -57,12 +57,15 @@ func loadRequest(id string, events int) *vllm.ChatRequest {
 // events against one server; every stream's content is exact and no stream
 // fails. A first round of as many concurrent short streams opens the
 // connections; the long round must reuse them: the server must have seen no
-// more TCP connections than the concurrency. (The short round comes first so
+// more TCP connections than the concurrency, give or take a few: net/http
+// may dial for a waiting request and keep that connection even when an idle
+// one served the request first, while churn would show as a new connection
+// for most of the second round's streams. (The short round comes first so
 // that no connection sits idle long enough for the transport's idle timeout
 // to close it, however slow the machine.)
 func TestLoadConcurrentStreams(t *testing.T) {
 	streams, events := loadSize()
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := loadServer()
 	defer srv.Close()
 	c, err := vllm.New(srv.URL)
@@ -88,7 +91,7 @@ func TestLoadConcurrentStreams(t *testing.T) {
 			t.Fatalf("round %d: %d of %d streams failed", round, f, streams)
 		}
 	}
-	if n := srv.Connections(); n > streams {
+	if n := srv.Connections(); n > streams+streams/20 {
 		t.Fatalf("server saw %d TCP connections (%d still open) for %d concurrent streams: connections are churned",
 			n, srv.OpenConnections(), streams)
 	}
@@ -119,7 +122,7 @@ func loadOne(c *vllm.Client, id string, events int) error {
 // are unaffected, nothing leaks and the client still works.
 func TestLoadWithCancellations(t *testing.T) {
 	streams, events := loadSize()
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := loadServer()
 	defer srv.Close()
 	c, err := vllm.New(srv.URL)
@@ -215,7 +218,7 @@ func loadCancel(c *vllm.Client, id string, k, events int) error {
 // closes the body would throw the connection away; the client must drain the
 // end of the body so that the connection is reused.
 func TestStreamReusesConnectionWhenEndArrivesLate(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")

@@ -15,7 +15,7 @@ import (
 )
 
 func TestMiddlewareOrderAndHeaders(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := failThenOK(t, 503)
 	defer srv.Close()
 	var mu sync.Mutex
@@ -70,7 +70,7 @@ func statusOfErr(resp *http.Response, err error) int {
 }
 
 func TestMiddlewareShortCircuit(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
 	defer srv.Close()
 	deny := errors.New("denied by policy")
@@ -91,7 +91,7 @@ func TestMiddlewareShortCircuit(t *testing.T) {
 }
 
 func TestHooksCallLifecycle(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := failThenOK(t, 500)
 	defer srv.Close()
 	type key struct{}
@@ -151,7 +151,7 @@ func TestHooksCallLifecycle(t *testing.T) {
 }
 
 func TestLoggingRedactsAndReports(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	const key = "sk-very-secret-key-123"
 	srv := failThenOK(t, 503)
 	defer srv.Close()
@@ -198,7 +198,7 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 400) })
 	defer srv.Close()
 	ctx := context.Background()

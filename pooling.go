@@ -115,11 +115,7 @@ func (c *Client) Pooling(ctx context.Context, req *PoolingRequest, opts ...Reque
 			return nil, err
 		}
 	}
-	var resp PoolingResponse
-	if err := c.callJSON(ctx, post("/pooling", "pooling", true), req.Model, req, req.Extra, &resp, opts); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return callFor[PoolingResponse](ctx, c, post("/pooling", "pooling", true), req.Model, req, req.Extra, opts)
 }
 
 // ClassifyRequest is a request to POST /classify. Set Input or Messages.
@@ -177,9 +173,5 @@ func (c *Client) Classify(ctx context.Context, req *ClassifyRequest, opts ...Req
 	if err := validatePoolingInput(req.Input, req.Messages); err != nil {
 		return nil, err
 	}
-	var resp ClassifyResponse
-	if err := c.callJSON(ctx, post("/classify", "classify", true), req.Model, req, req.Extra, &resp, opts); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return callFor[ClassifyResponse](ctx, c, post("/classify", "classify", true), req.Model, req, req.Extra, opts)
 }

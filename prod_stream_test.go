@@ -43,7 +43,7 @@ func (r *streamRecorder) hooks() vllm.Hooks {
 }
 
 func TestStreamHooksOnVLLMTest(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithTTFT(30*time.Millisecond))
 	defer srv.Close()
 	srv.Enqueue(vllmtest.Reply{Content: "one two three four", PromptTokens: 9, CompletionTokens: 5})
@@ -100,7 +100,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 }
 
 func TestStreamFailureNotRetried(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
 	defer srv.Close()
 	srv.Enqueue(vllmtest.Reply{Content: "a b c d e f"})
@@ -130,7 +130,7 @@ func TestStreamFailureNotRetried(t *testing.T) {
 // TestStreamClosedConcurrently closes a stream from another goroutine
 // while it is being read: the call ends once, nothing races or leaks.
 func TestStreamClosedConcurrently(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithITL(5*time.Millisecond))
 	defer srv.Close()
 	srv.Enqueue(vllmtest.Reply{Content: strings.Repeat("word ", 200)})
@@ -162,7 +162,7 @@ func TestStreamClosedConcurrently(t *testing.T) {
 }
 
 func TestAgentRunStream(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		last := r.Chat.Messages[len(r.Chat.Messages)-1]
 		if last.Role == "tool" {

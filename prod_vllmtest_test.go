@@ -17,7 +17,7 @@ import (
 // overloaded 503 with Retry-After, a reset connection, and a connection
 // dropped before the headers; the fourth attempt succeeds.
 func TestRetryFaultsOnVLLMTest(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithAPIKey("k"))
 	defer srv.Close()
 	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, RetryAfter: "0"})
@@ -58,7 +58,7 @@ func TestRetryFaultsOnVLLMTest(t *testing.T) {
 // TestReplicasOnVLLMTest spreads calls over two test servers, ejects the one
 // that fails, falls back when both primaries are down, and re-admits.
 func TestReplicasOnVLLMTest(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	a := vllmtest.NewServer(vllmtest.WithModel("m"))
 	defer a.Close()
 	b := vllmtest.NewServer(vllmtest.WithModel("m"))
@@ -66,7 +66,7 @@ func TestReplicasOnVLLMTest(t *testing.T) {
 	fb := vllmtest.NewServer(vllmtest.WithModel("m"))
 	defer fb.Close()
 	c := newClient(t, a.URL, vllm.WithEndpoints(b.URL), vllm.WithFallback(fb.URL), fastRetry(2),
-		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: 400 * time.Millisecond}))
+		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: 2 * time.Second}))
 	defer c.Close()
 	ctx := context.Background()
 	for i := 0; i < 4; i++ {
@@ -101,7 +101,10 @@ func TestReplicasOnVLLMTest(t *testing.T) {
 	// the fallback is left alone.
 	a.ClearFaults()
 	b.ClearFaults()
-	time.Sleep(450 * time.Millisecond)
+	waitFor(t, "the cool-downs to end", func() bool {
+		eps := c.Endpoints()
+		return eps[0].State != vllm.BreakerOpen && eps[1].State != vllm.BreakerOpen
+	})
 	for i := 0; i < 4; i++ {
 		if _, err := c.Chat.Create(ctx, chatReq()); err != nil {
 			t.Fatal(err)
@@ -118,7 +121,7 @@ func TestReplicasOnVLLMTest(t *testing.T) {
 }
 
 func TestHealthChecksOnVLLMTest(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	a := vllmtest.NewServer(vllmtest.WithModel("m"))
 	defer a.Close()
 	b := vllmtest.NewServer(vllmtest.WithModel("m"))
@@ -146,7 +149,7 @@ func TestHealthChecksOnVLLMTest(t *testing.T) {
 }
 
 func TestLoggingOnVLLMTest(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	const key = "sk-log-secret-0123456789"
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithAPIKey(key))
 	defer srv.Close()

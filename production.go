@@ -214,7 +214,7 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 		cl.lastEndpoint = ep.name
 		lastErr = err
 
-		if attempt >= p.retry.MaxAttempts || ctx.Err() != nil || !p.retry.retryable(err) {
+		if attempt >= p.retry.MaxAttempts || r.once || ctx.Err() != nil || !p.retry.retryable(err) {
 			return nil, cl.fail(err)
 		}
 		wait, ok := p.retry.delay(attempt, err, time.Now())

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -67,7 +68,11 @@ type apiRequest struct {
 	body []byte
 	// newBody, when set, produces a fresh body for each attempt (multipart
 	// uploads streamed from a reader); it is used instead of body.
-	newBody     func() (io.Reader, error)
+	newBody func() (io.Reader, error)
+	// once marks a body that can be sent only once (an upload streamed from
+	// a one-shot reader): the production layer does not retry the request
+	// and returns the first attempt's error.
+	once        bool
 	contentType string
 	// stream marks a response read incrementally: the timeout covers only
 	// the wait for the headers.
@@ -222,10 +227,10 @@ func (c *Client) transportError(op string, r *apiRequest, err, cause error) erro
 	case cause != nil && !errors.Is(cause, context.Canceled):
 		err = cause // the caller's deadline: context.DeadlineExceeded
 	default:
-		var ue interface{ Unwrap() error }
-		if errors.As(err, &ue) && strings.HasPrefix(err.Error(), r.method+" ") {
+		var ue *url.Error
+		if errors.As(err, &ue) && ue.Err != nil {
 			// *url.Error repeats method and URL; keep only its cause.
-			err = ue.Unwrap()
+			err = ue.Err
 		}
 	}
 	return &TransportError{Op: op, Method: r.method, URL: redactURL(c.url(r)), Err: err}

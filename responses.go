@@ -261,11 +261,7 @@ func (s *ResponsesService) Create(ctx context.Context, req *ResponseRequest, opt
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	var resp Response
-	if err := s.c.callJSON(ctx, post("/responses", "response", false), req.Model, responseWire{req, false}, req.Extra, &resp, opts); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return callFor[Response](ctx, s.c, post("/responses", "response", false), req.Model, responseWire{req, false}, req.Extra, opts)
 }
 
 // Get retrieves a stored response (GET /v1/responses/{id}).
@@ -273,11 +269,7 @@ func (s *ResponsesService) Get(ctx context.Context, id string, opts ...RequestOp
 	if id == "" {
 		return nil, missing("response_id")
 	}
-	var resp Response
-	if err := s.c.callJSON(ctx, get("/responses/"+url.PathEscape(id), "get response", false), "", nil, nil, &resp, opts); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return callFor[Response](ctx, s.c, get("/responses/"+url.PathEscape(id), "get response", false), "", nil, nil, opts)
 }
 
 // Cancel cancels a background response (POST /v1/responses/{id}/cancel)
@@ -286,11 +278,7 @@ func (s *ResponsesService) Cancel(ctx context.Context, id string, opts ...Reques
 	if id == "" {
 		return nil, missing("response_id")
 	}
-	var resp Response
-	if err := s.c.callJSON(ctx, post("/responses/"+url.PathEscape(id)+"/cancel", "cancel response", false), "", nil, nil, &resp, opts); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return callFor[Response](ctx, s.c, post("/responses/"+url.PathEscape(id)+"/cancel", "cancel response", false), "", nil, nil, opts)
 }
 
 // Responses stream event types (ResponseEvent.Type) this library names;

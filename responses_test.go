@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -189,7 +190,7 @@ func TestResponsesStreamFailures(t *testing.T) {
 // nothing is left running and the client still works.
 func TestResponsesStreamBreakNoLeak(t *testing.T) {
 	s, c := newStub(t, reply{ContentType: "text/event-stream", Body: textStream})
-	base := runtimeGoroutines()
+	base := runtime.NumGoroutine()
 	for i := 0; i < 3; i++ {
 		st, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
 		if err != nil {
@@ -214,7 +215,7 @@ func TestResponsesStreamBreakNoLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.HTTPClient().CloseIdleConnections()
-	waitGoroutines(t, base)
+	vllm.WaitGoroutines(t, base)
 }
 
 // TestEventStreamsIdleTimeoutAndMaxSize: the audio and Responses streams
@@ -236,7 +237,7 @@ func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	base := runtimeGoroutines()
+	base := runtime.NumGoroutine()
 	c, _ := vllm.New(srv.URL+"/v1", vllm.WithStreamIdleTimeout(time.Hour))
 	st, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"}, vllm.WithRequestIdleTimeout(50*time.Millisecond))
 	if err != nil {
@@ -256,7 +257,7 @@ func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
 		t.Fatalf("audio: %q %v", text, err)
 	}
 	c.HTTPClient().CloseIdleConnections()
-	waitGoroutines(t, base)
+	vllm.WaitGoroutines(t, base)
 
 	small, _ := vllm.New(srv.URL+"/v1", vllm.WithMaxEventSize(16))
 	st, err = small.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})

@@ -13,7 +13,7 @@ import (
 )
 
 func TestRetryReplaysBodyAndRequestID(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := failThenOK(t, 503, 502)
 	defer srv.Close()
 	var retries, responses atomic.Int32
@@ -54,7 +54,7 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 }
 
 func TestRetryGivesUpWithLastError(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("X-Request-Id", "srv-1")
 		fail(w, 500)
@@ -73,7 +73,7 @@ func TestRetryGivesUpWithLastError(t *testing.T) {
 }
 
 func TestRetryOnlyRetryable(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	for _, status := range []int{400, 401, 404, 422} {
 		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, status) })
 		c := newClient(t, srv.URL+"/v1", fastRetry(3))
@@ -96,7 +96,7 @@ func TestRetryOnlyRetryable(t *testing.T) {
 }
 
 func TestRetryTransportFailureGoesOn(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	// The first attempt's connection is cut before any response.
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if n == 0 {
@@ -119,7 +119,7 @@ func TestRetryTransportFailureGoesOn(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	var retryAfter atomic.Value
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if n == 0 {
@@ -156,7 +156,7 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestRetryAfterWaitIsHonoured(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if n == 0 {
 			w.Header().Set("Retry-After", "1")
@@ -166,14 +166,16 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 		okChat(w)
 	})
 	defer srv.Close()
+	// The caller cancels as the 1s wait starts (from the OnRetry hook, so
+	// that a slow first attempt cannot be cancelled instead): the call ends
+	// with the cancellation, naming the last failure, without a second
+	// attempt.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var wait time.Duration
 	c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
-		vllm.WithHooks(vllm.Hooks{OnRetry: func(_ context.Context, _ *vllm.RequestInfo, _ error, d time.Duration) { wait = d }}))
+		vllm.WithHooks(vllm.Hooks{OnRetry: func(_ context.Context, _ *vllm.RequestInfo, _ error, d time.Duration) { wait = d; cancel() }}))
 	defer c.Close()
-	// The caller cancels during the 1s wait: the call ends with the
-	// cancellation, naming the last failure, without a second attempt.
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
 	_, err := c.Chat.Create(ctx, chatReq())
 	var te *vllm.TransportError
 	if !errors.As(err, &te) || te.Op != "wait to retry" || !errors.Is(err, context.Canceled) || vllm.IsRetryable(err) {
@@ -185,15 +187,17 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 }
 
 func TestRetryDeadlineWins(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		w.Header().Set("Retry-After", "2")
+		w.Header().Set("Retry-After", "30")
 		fail(w, 503)
 	})
 	defer srv.Close()
-	c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 5, MaxDelay: 5 * time.Second}))
+	c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 5, MaxDelay: time.Minute}))
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// The deadline leaves the first attempt plenty of time, but not the 30s
+	// wait.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
 	_, err := c.Chat.Create(ctx, chatReq())
@@ -206,7 +210,7 @@ func TestRetryDeadlineWins(t *testing.T) {
 }
 
 func TestRetryMaxElapsed(t *testing.T) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		time.Sleep(30 * time.Millisecond)
 		fail(w, 503)

@@ -74,11 +74,7 @@ func (c *Client) Score(ctx context.Context, req *ScoreRequest, opts ...RequestOp
 	case req.Text1.Len() > 1 && req.Text2.Len() != req.Text1.Len():
 		return nil, invalid("text_2", "must have as many texts as text_1 (%d) when text_1 has several, got %d", req.Text1.Len(), req.Text2.Len())
 	}
-	var resp ScoreResponse
-	if err := c.callJSON(ctx, post("/score", "score", true), req.Model, req, req.Extra, &resp, opts); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return callFor[ScoreResponse](ctx, c, post("/score", "score", true), req.Model, req, req.Extra, opts)
 }
 
 // hasAny reports whether m has one of keys.
@@ -168,9 +164,5 @@ func (c *Client) rerank(ctx context.Context, path string, req *RerankRequest, op
 	case req.TopN < 0:
 		return nil, invalid("top_n", "must not be negative, got %d", req.TopN)
 	}
-	var resp RerankResponse
-	if err := c.callJSON(ctx, post(path, "rerank", true), req.Model, req, req.Extra, &resp, opts); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return callFor[RerankResponse](ctx, c, post(path, "rerank", true), req.Model, req, req.Extra, opts)
 }

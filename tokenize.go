@@ -70,11 +70,7 @@ func (c *Client) Tokenize(ctx context.Context, req *TokenizeRequest, opts ...Req
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	var resp TokenizeResponse
-	if err := c.callJSON(ctx, post("/tokenize", "tokenize", true), req.Model, req, req.Extra, &resp, opts); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return callFor[TokenizeResponse](ctx, c, post("/tokenize", "tokenize", true), req.Model, req, req.Extra, opts)
 }
 
 // DetokenizeRequest is a request to POST /detokenize.
@@ -98,11 +94,7 @@ func (c *Client) Detokenize(ctx context.Context, req *DetokenizeRequest, opts ..
 	if req == nil || req.Tokens == nil {
 		return nil, missing("tokens")
 	}
-	var resp DetokenizeResponse
-	if err := c.callJSON(ctx, post("/detokenize", "detokenize", true), req.Model, req, req.Extra, &resp, opts); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return callFor[DetokenizeResponse](ctx, c, post("/detokenize", "detokenize", true), req.Model, req, req.Extra, opts)
 }
 
 // TokenizerInfo returns the tokenizer's configuration (GET /tokenizer_info),
