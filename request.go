@@ -326,13 +326,23 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	if size < 0 || size > limit {
 		size = 4096
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+1))
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, err
+	// One byte beyond Content-Length lets the EOF be read without growing
+	// (bytes.Buffer.ReadFrom would reallocate for its 512-byte minimum read).
+	buf := make([]byte, 0, size+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := resp.Body.Read(buf[len(buf):min(int64(cap(buf)), limit+1)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, fmt.Errorf("response body larger than %d bytes", limit)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if n > limit {
-		return nil, fmt.Errorf("response body larger than %d bytes", limit)
-	}
-	return buf.Bytes(), nil
 }
