@@ -499,3 +499,45 @@ func TestStreamRequestValidation(t *testing.T) {
 		t.Fatalf("nil completion request: %v", err)
 	}
 }
+
+// A response rejected because it is not an event stream must reach the
+// hooks as the call's error, not as a success.
+func TestStreamNotEventStreamHooksSeeError(t *testing.T) {
+	tests := []struct {
+		name, ctype, body string
+		completion        bool
+	}{
+		{"chat json error", "application/json", `{"error":{"message":"stream not supported","type":"BadRequestError","code":400}}`, false},
+		{"chat html", "text/html", "<html><body>Gateway login</body></html>", false},
+		{"completion html", "text/html", "<html><body>Gateway login</body></html>", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var ends []error
+			hooks := Hooks{OnCallEnd: func(_ context.Context, _ *CallInfo, res *CallResult) {
+				mu.Lock()
+				ends = append(ends, res.Err)
+				mu.Unlock()
+			}}
+			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.ctype)
+				w.Write([]byte(tt.body))
+			}, WithHooks(hooks))
+			var err error
+			if tt.completion {
+				_, err = c.Completions.Stream(context.Background(), &CompletionRequest{Model: "m", Prompt: PromptText("x")})
+			} else {
+				_, err = c.Chat.Stream(context.Background(), chatReq())
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(ends) != 1 || ends[0] == nil || ends[0].Error() != err.Error() {
+				t.Fatalf("OnCallEnd errors %v, call error %v", ends, err)
+			}
+		})
+	}
+}
