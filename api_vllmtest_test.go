@@ -365,3 +365,65 @@ func TestVllmtestNAndBeamSearch(t *testing.T) {
 		t.Fatalf("chat logprobs %+v", lp)
 	}
 }
+
+// Adapters loaded at run time are listed by /v1/models after the served
+// models, in load order (root = adapter path, parent = the base model, no
+// max_model_len), can be named by requests, and disappear once unloaded.
+func TestVllmtestRuntimeLoRAListed(t *testing.T) {
+	vllm.NoGoroutineLeaks(t)
+	srv := vllmtest.NewServer(vllmtest.WithModel("base"), vllmtest.WithLoRA("sql", "base", "/adapters/sql"))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	defer c.Close()
+	ctx := t.Context()
+	ids := func() []string {
+		t.Helper()
+		l, err := c.Models.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range l.Data {
+			out = append(out, m.ID)
+		}
+		return out
+	}
+	for _, name := range []string{"math", "code"} {
+		if _, err := c.LoRA.Load(ctx, &vllm.LoadLoRARequest{Name: name, Path: "/a/" + name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := c.Models.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); strings.Join(got, ",") != "base,sql,math,code" {
+		t.Fatalf("models %v", got)
+	}
+	m := l.Data[2]
+	if m.Root != "/a/math" || m.Parent != "base" || m.MaxModelLen != 0 || !m.IsAdapter() || m.OwnedBy != "vllm" ||
+		!strings.Contains(string(m.Permission), `"object":"model_permission"`) {
+		t.Fatalf("adapter card %+v", m)
+	}
+	if _, err := c.Chat.Create(ctx, &vllm.ChatRequest{Model: "math", Messages: []vllm.Message{vllm.User("hi")}}); err != nil {
+		t.Fatalf("chat with a loaded adapter: %v", err)
+	}
+	// Loading in place keeps the adapter's position and takes the new path.
+	inplace := true
+	if _, err := c.LoRA.Load(ctx, &vllm.LoadLoRARequest{Name: "math", Path: "/b/math", LoadInplace: &inplace}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := c.Models.List(ctx); err != nil || len(l.Data) != 4 || l.Data[2].Root != "/b/math" {
+		t.Fatalf("after in-place load: %+v %v", l, err)
+	}
+	if _, err := c.LoRA.Unload(ctx, "math"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); strings.Join(got, ",") != "base,sql,code" {
+		t.Fatalf("models after unload %v", got)
+	}
+	var ae *vllm.APIError
+	if _, err := c.Chat.Create(ctx, &vllm.ChatRequest{Model: "math", Messages: []vllm.Message{vllm.User("hi")}}); !errors.As(err, &ae) || ae.StatusCode != 404 {
+		t.Fatalf("chat with an unloaded adapter: %v", err)
+	}
+}

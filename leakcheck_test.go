@@ -8,8 +8,7 @@ import (
 )
 
 // The goroutine-leak check shared by the tests of this package and (through
-// export_test.go) of package vllm_test. stream_helpers_test.go and
-// reliability_test.go still carry their own copies.
+// export_test.go) of package vllm_test.
 
 // leakGrace is how long goroutines may take to wind down after a test. It is
 // generous so that a loaded machine does not report a leak; a leak-free test

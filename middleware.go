@@ -114,9 +114,10 @@ type CallResult struct {
 	// StatusCode is the HTTP status of the last attempt, 0 when none arrived.
 	StatusCode int
 	// Err is the call's error; nil on success. For a stream it is the
-	// stream's failure, if any. The production layer sees the exchange,
-	// not the decoding: a 200 response whose body the library then fails
-	// to decode is reported with a nil Err.
+	// stream's failure, if any. A response whose JSON body the library
+	// fails to decode is reported with that *DecodeError; checks made
+	// after the call ended (base64 embeddings, audio transcriptions) are
+	// not seen here.
 	Err error
 	// Duration is the time from the start of the call to its end.
 	Duration time.Duration

@@ -234,3 +234,36 @@ func TestRequestID(t *testing.T) {
 		t.Fatalf("custom %q, none %q", reqs[3].Header.Get("X-Request-Id"), reqs[4].Header.Get("X-Request-Id"))
 	}
 }
+
+// A 200 response whose body does not decode ends the call with the same
+// *DecodeError the caller gets.
+func TestHooksSeeDecodeError(t *testing.T) {
+	vllm.NoGoroutineLeaks(t)
+	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"id":"x","choices":[{"index":"zero"}]}`))
+	})
+	defer srv.Close()
+	var mu sync.Mutex
+	var ended []error
+	c := newClient(t, srv.URL+"/v1", vllm.WithHooks(vllm.Hooks{OnCallEnd: func(_ context.Context, _ *vllm.CallInfo, res *vllm.CallResult) {
+		mu.Lock()
+		ended = append(ended, res.Err)
+		mu.Unlock()
+	}}))
+	defer c.Close()
+	_, err := c.Chat.Create(context.Background(), chatReq())
+	var de *vllm.DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("err = %v", err)
+	}
+	_, err2 := c.Completions.Create(context.Background(), &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("x")})
+	if !errors.As(err2, &de) {
+		t.Fatalf("completion err = %v", err2)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ended) != 2 || ended[0] != err || ended[1] != err2 {
+		t.Fatalf("ended %v, errs %v, %v", ended, err, err2)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -111,14 +110,6 @@ func newClient(t *testing.T, base string, opts ...vllm.Option) *vllm.Client {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// checkLeaks is the defer form of vllm.NoGoroutineLeaks, kept for
-// reliability_test.go: defer checkLeaks(t)().
-func checkLeaks(t *testing.T) func() {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	return func() { vllm.WaitGoroutines(t, before) }
 }
 
 // waitFor polls cond until it holds. The deadline is generous because the

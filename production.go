@@ -403,6 +403,19 @@ func (b *callBody) Close() error {
 	return err
 }
 
+// failed records err as the call's error for the hooks, unless a read error
+// came first; cl may be nil (nobody observes calls).
+func (cl *call) failed(err error) {
+	if cl == nil {
+		return
+	}
+	cl.mu.Lock()
+	if cl.readErr == nil {
+		cl.readErr = err
+	}
+	cl.mu.Unlock()
+}
+
 // summarize reads usage, id, model and finish reasons from a JSON response.
 func summarize(body []byte, res *CallResult) {
 	var s struct {

@@ -188,7 +188,7 @@ func TestReliabilityCreate(t *testing.T) {
 
 // relRun runs one cell of the matrix, with extra client options.
 func relRun(t *testing.T, op relOp, tc relCase, opts ...vllm.Option) {
-	defer checkLeaks(t)()
+	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(*vllmtest.Request) *vllmtest.Reply {
 		return &vllmtest.Reply{Content: relWant}
 	}))

@@ -308,7 +308,9 @@ func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any) error {
 	}
 	if f, ok := out.(fastDecoder); !ok || !f.decodeFast(body) {
 		if err := json.Unmarshal(body, out); err != nil {
-			return newDecodeError(r.op+" response", body, err)
+			de := newDecodeError(r.op+" response", body, err)
+			r.call.failed(de) // the hooks hear of it when the body is closed
+			return de
 		}
 	}
 	if k, ok := out.(rawKeeper); ok {

@@ -51,7 +51,7 @@ func TestStreamErrorEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkGoroutines(t)
+			noGoroutineLeaks(t)
 			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				s.data(vllmChunk(contentChoice(0, "partial ")))
@@ -93,7 +93,7 @@ func TestStreamErrorEventType(t *testing.T) {
 }
 
 func TestStreamEOFWithoutDone(t *testing.T) {
-	checkGoroutines(t)
+	noGoroutineLeaks(t)
 	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
 		s.data(vllmChunk(contentChoice(0, "Hello")))
@@ -206,7 +206,7 @@ func TestStreamNotEventStream(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkGoroutines(t)
+			noGoroutineLeaks(t)
 			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", tt.ctype)
 				w.Write([]byte(tt.body))
@@ -242,7 +242,7 @@ func fixtureText(name string) string {
 }
 
 func TestStreamIdleTimeout(t *testing.T) {
-	checkGoroutines(t)
+	noGoroutineLeaks(t)
 	release := make(chan struct{})
 	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
@@ -327,7 +327,7 @@ func TestStreamHeaderTimeout(t *testing.T) {
 }
 
 func TestStreamContextCancelledMidEvent(t *testing.T) {
-	checkGoroutines(t)
+	noGoroutineLeaks(t)
 	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
 		s.data(vllmChunk(contentChoice(0, "one")))
@@ -402,7 +402,7 @@ func TestStreamTooLarge(t *testing.T) {
 // stream at once (the server sees the client go away), leaves no goroutine
 // behind, and the client keeps working.
 func TestStreamBreakReleasesConnection(t *testing.T) {
-	checkGoroutines(t)
+	noGoroutineLeaks(t)
 	gone := make(chan struct{})
 	var once sync.Once
 	srv, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -468,7 +468,7 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 // TestStreamCloseFromAnotherGoroutine aborts a Next blocked on a silent
 // server.
 func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
-	checkGoroutines(t)
+	noGoroutineLeaks(t)
 	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
 		s.data(vllmChunk(contentChoice(0, "one")))

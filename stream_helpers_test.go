@@ -6,11 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // streamTestServer is an httptest server whose handler the test writes, and
@@ -112,30 +110,6 @@ func jsonString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// checkGoroutines fails the test if goroutines started during it are still
-// running at its end (after the servers closed and idle connections were
-// dropped). Call it first; it registers a cleanup that runs last.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Fatalf("%d goroutines left behind (before %d):\n%s", n-before, before, buf)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
 }
 
 // closeIdle drops the client's idle connections (for goroutine checks).

@@ -155,6 +155,19 @@ func pyType(kind string) string {
 // lookupModel returns the served model (or LoRA adapter) named name; an
 // empty name means the default (first) model, as in vLLM.
 func (s *Server) lookupModel(name string) (*model, bool) {
+	if m, ok := s.lookupStatic(name); ok {
+		return m, true
+	}
+	for _, m := range s.runtimeAdapters() {
+		if m.name == name {
+			return &m, true
+		}
+	}
+	return nil, false
+}
+
+// lookupStatic is lookupModel without the adapters loaded at run time.
+func (s *Server) lookupStatic(name string) (*model, bool) {
 	if name == "" {
 		return &s.cfg.models[0], true
 	}

@@ -21,7 +21,7 @@ func nowUnix() int64 { return time.Now().Unix() }
 
 type opsState struct {
 	mu       sync.Mutex
-	adapters map[string]string // loaded at run time: name → path
+	adapters []model // LoRA adapters loaded at run time, in load order
 	sleeping bool
 	resets   int
 }
@@ -122,17 +122,22 @@ func (s *Server) handleLoadLoRA(st *opsState) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "InvalidUserInput", "Both 'lora_name' and 'lora_path' must be provided.", "")
 			return
 		}
+		_, static := s.lookupStatic(req.Name)
 		st.mu.Lock()
-		_, loaded := st.adapters[req.Name]
-		if _, static := s.lookupModel(req.Name); static && req.Name != "" {
-			loaded = true
-		}
-		if loaded && !req.LoadInplace {
+		i := st.adapter(req.Name)
+		if (static || i >= 0) && !req.LoadInplace {
 			st.mu.Unlock()
 			writeError(w, http.StatusBadRequest, "InvalidUserInput", "The lora adapter '"+req.Name+"' has already been loaded. If you want to load the adapter in place, set 'load_inplace' to True.", "")
 			return
 		}
-		st.adapters[req.Name] = req.Path
+		// vLLM names the first served model as the parent of an adapter
+		// loaded at run time.
+		m := model{name: req.Name, root: req.Path, parent: s.cfg.models[0].name, maxModelLen: s.cfg.maxModelLen}
+		if i >= 0 {
+			st.adapters[i] = m
+		} else {
+			st.adapters = append(st.adapters, m)
+		}
 		st.mu.Unlock()
 		plainOK(w, "Success: LoRA adapter '"+req.Name+"' added successfully.")
 	}
@@ -153,8 +158,11 @@ func (s *Server) handleUnloadLoRA(st *opsState) http.HandlerFunc {
 			return
 		}
 		st.mu.Lock()
-		_, ok := st.adapters[req.Name]
-		delete(st.adapters, req.Name)
+		i := st.adapter(req.Name)
+		ok := i >= 0
+		if ok {
+			st.adapters = append(st.adapters[:i], st.adapters[i+1:]...)
+		}
 		st.mu.Unlock()
 		if !ok {
 			writeError(w, http.StatusNotFound, TypeNotFound, "The lora adapter '"+req.Name+"' cannot be found.", "")
@@ -162,6 +170,27 @@ func (s *Server) handleUnloadLoRA(st *opsState) http.HandlerFunc {
 		}
 		plainOK(w, "Success: LoRA adapter '"+req.Name+"' removed successfully.")
 	}
+}
+
+// adapter returns the index of the run-time adapter named name, or -1.
+// st.mu must be held.
+func (st *opsState) adapter(name string) int {
+	for i := range st.adapters {
+		if st.adapters[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// runtimeAdapters returns a copy of the adapters loaded at run time.
+func (s *Server) runtimeAdapters() []model {
+	if s.ops == nil {
+		return nil
+	}
+	s.ops.mu.Lock()
+	defer s.ops.mu.Unlock()
+	return append([]model(nil), s.ops.adapters...)
 }
 
 // devHandler answers a development endpoint: POST, empty 200 body.

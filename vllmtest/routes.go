@@ -42,7 +42,8 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 	s.respond(w, r, append(b, '}'))
 }
 
-// handleModels lists the served models and LoRA adapters in vLLM's shape.
+// handleModels lists the served models and LoRA adapters (static, then
+// loaded at run time) in vLLM's shape.
 func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		methodNotAllowed(w)
@@ -50,7 +51,8 @@ func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
 	}
 	created := time.Now().Unix()
 	b := []byte(`{"object":"list","data":[`)
-	for i, m := range s.cfg.models {
+	// Adapters loaded at run time follow the served models, as in vLLM.
+	for i, m := range append(s.cfg.models[:len(s.cfg.models):len(s.cfg.models)], s.runtimeAdapters()...) {
 		if i > 0 {
 			b = append(b, ',')
 		}

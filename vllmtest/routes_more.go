@@ -53,7 +53,8 @@ func (s *Server) registerMoreRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("/v1/responses", s.handleResponses(rs))
 	mux.HandleFunc("/v1/responses/", s.handleResponseByID(rs))
 
-	ops := &opsState{adapters: map[string]string{}}
+	ops := &opsState{}
+	s.ops = ops // /v1/models lists its adapters, requests may name them
 	mux.HandleFunc("/metrics", s.handleMetrics)
 	mux.HandleFunc("/load", s.handleLoad)
 	mux.HandleFunc("/tokenizer_info", s.handleTokenizerInfo)

@@ -37,6 +37,8 @@ type Server struct {
 	openConns atomic.Int64 // TCP connections currently open
 	seq       atomic.Uint64
 
+	ops *opsState // run-time state of the operations routes (LoRA adapters)
+
 	mu       sync.Mutex
 	requests []Request
 	queue    []Reply
