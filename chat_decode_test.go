@@ -107,6 +107,7 @@ func TestChatDecodeFastOnCaptures(t *testing.T) {
 }
 
 func FuzzChatDecodeFast(f *testing.F) {
+	addFiles(f, "testdata/responses/chat-*.json", "testdata/fixtures/*chat*.json")
 	f.Add([]byte(vllmChatBody))
 	f.Add([]byte(`{"choices":[{"message":{"tool_calls":[{"id":"t","function":{"name":"f","arguments":"{}"}}]},"stop_reason":7}],"usage":{"total_tokens":1}}`))
 	f.Add([]byte(`{"id":"\ud83d\ude80\u0000","prompt_token_ids":[1,-0],"x":[{"y":null}]}`))
