@@ -490,7 +490,9 @@ func TestCloseEndsStalledHandlers(t *testing.T) {
 	start := time.Now()
 	srv.Close()
 	<-done
-	if d := time.Since(start); d > 2*time.Second {
+	// The handler stalls for an hour: anything near that means Close waited
+	// for it. The bound leaves room for a loaded CI machine.
+	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("Close took %v", d)
 	}
 }
