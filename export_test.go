@@ -4,4 +4,9 @@ package vllm
 var (
 	NoGoroutineLeaks = noGoroutineLeaks
 	WaitGoroutines   = waitGoroutines
+	NewMemServer     = newMemServer
+	InMemory         = inMemory
 )
+
+// MemServer is memServer, for package vllm_test.
+type MemServer = memServer
