@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -43,170 +44,181 @@ func (r *streamRecorder) hooks() vllm.Hooks {
 }
 
 func TestStreamHooksOnVLLMTest(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithTTFT(30*time.Millisecond))
-	defer srv.Close()
-	srv.Enqueue(vllmtest.Reply{Content: "one two three four", PromptTokens: 9, CompletionTokens: 5})
-	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503})
-	var rec streamRecorder
-	var logs bytes.Buffer
-	c := newClient(t, srv.URL, fastRetry(1), vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1),
-		vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	defer c.Close()
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events, texts int
-	for ev, err := range s.Events() {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithTTFT(30*time.Millisecond))
+		defer srv.Close()
+		srv.Enqueue(vllmtest.Reply{Content: "one two three four", PromptTokens: 9, CompletionTokens: 5})
+		srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, RetryAfter: "1"})
+		var rec streamRecorder
+		var logs bytes.Buffer
+		c := newClient(t, srv.URL, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, MaxDelay: time.Minute}), vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1),
+			vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		defer c.Close()
+		s, err := c.Chat.Stream(context.Background(), chatReq())
 		if err != nil {
 			t.Fatal(err)
 		}
-		events++
-		if ev.Type == vllm.EventContent && ev.Text != "" {
-			texts++
+		var events, texts int
+		for ev, err := range s.Events() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			events++
+			if ev.Type == vllm.EventContent && ev.Text != "" {
+				texts++
+			}
 		}
-	}
-	if len(rec.ends) != 1 {
-		t.Fatalf("%d call ends", len(rec.ends))
-	}
-	res := rec.ends[0]
-	// The 503 before the stream began was retried; the stream was not.
-	if len(rec.attempts) != 2 || rec.attempts[0] != 503 || rec.attempts[1] != 200 || res.Attempts != 2 {
-		t.Fatalf("attempts %v, result %+v", rec.attempts, res)
-	}
-	if res.Err != nil || res.Usage == nil || res.Usage.PromptTokens != 9 || res.Usage.CompletionTokens != 5 ||
-		res.Events != events || len(rec.progress) != events || res.TokenEvents != texts {
-		t.Fatalf("result %+v: %d events, %d text events seen by the caller", res, events, texts)
-	}
-	// The first text event came after the server's time to first token.
-	if res.TimeToFirstToken < 30*time.Millisecond || res.TimeToFirstToken > res.Duration {
-		t.Fatalf("ttft %v, duration %v", res.TimeToFirstToken, res.Duration)
-	}
-	last := rec.progress[len(rec.progress)-1]
-	if last.Events != events || last.Tokens != res.TokenEvents {
-		t.Fatalf("last progress %+v", last)
-	}
-	if out := logs.String(); !contains(out, "stream=true", "ttft=", "prompt_tokens=9", "attempts=2", "msg=\"vllm retry\"") {
-		t.Fatalf("log:\n%s", out)
-	}
-	// The stream's in-flight slot was released: another call goes through.
-	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-		t.Fatal(err)
-	}
-	if ep := c.Endpoints()[0]; ep.Outstanding != 0 {
-		t.Fatalf("outstanding %d", ep.Outstanding)
-	}
+		if len(rec.ends) != 1 {
+			t.Fatalf("%d call ends", len(rec.ends))
+		}
+		res := rec.ends[0]
+		// The 503 before the stream began was retried; the stream was not.
+		if len(rec.attempts) != 2 || rec.attempts[0] != 503 || rec.attempts[1] != 200 || res.Attempts != 2 {
+			t.Fatalf("attempts %v, result %+v", rec.attempts, res)
+		}
+		if res.Err != nil || res.Usage == nil || res.Usage.PromptTokens != 9 || res.Usage.CompletionTokens != 5 ||
+			res.Events != events || len(rec.progress) != events || res.TokenEvents != texts {
+			t.Fatalf("result %+v: %d events, %d text events seen by the caller", res, events, texts)
+		}
+		// The first text event came after the Retry-After wait and the
+		// server's time to first token; the rest came at once.
+		if res.TimeToFirstToken != time.Second+30*time.Millisecond || res.Duration != res.TimeToFirstToken {
+			t.Fatalf("ttft %v, duration %v", res.TimeToFirstToken, res.Duration)
+		}
+		last := rec.progress[len(rec.progress)-1]
+		if last.Events != events || last.Tokens != res.TokenEvents {
+			t.Fatalf("last progress %+v", last)
+		}
+		if out := logs.String(); !contains(out, "stream=true", "ttft=", "prompt_tokens=9", "attempts=2", "msg=\"vllm retry\"") {
+			t.Fatalf("log:\n%s", out)
+		}
+		// The stream's in-flight slot was released: another call goes through.
+		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+			t.Fatal(err)
+		}
+		if ep := c.Endpoints()[0]; ep.Outstanding != 0 {
+			t.Fatalf("outstanding %d", ep.Outstanding)
+		}
+	})
 }
 
 func TestStreamFailureNotRetried(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	srv.Enqueue(vllmtest.Reply{Content: "a b c d e f"})
-	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultDrop, After: 2})
-	var rec streamRecorder
-	c := newClient(t, srv.URL, fastRetry(3), vllm.WithHooks(rec.hooks()))
-	defer c.Close()
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := 0
-	for s.Next() {
-		seen++
-	}
-	err = s.Err()
-	s.Close()
-	var se *vllm.StreamError
-	if !errors.As(err, &se) || len(srv.Requests()) != 1 {
-		t.Fatalf("err %v, %d requests", err, len(srv.Requests()))
-	}
-	if len(rec.ends) != 1 || !errors.Is(rec.ends[0].Err, vllm.ErrStream) || rec.ends[0].Events != seen || seen == 0 {
-		t.Fatalf("ends %+v", rec.ends)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
+		defer srv.Close()
+		srv.Enqueue(vllmtest.Reply{Content: "a b c d e f"})
+		srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultDrop, After: 2})
+		var rec streamRecorder
+		c := newClient(t, srv.URL, fastRetry(3), vllm.WithHooks(rec.hooks()))
+		defer c.Close()
+		s, err := c.Chat.Stream(context.Background(), chatReq())
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for s.Next() {
+			seen++
+		}
+		err = s.Err()
+		s.Close()
+		var se *vllm.StreamError
+		if !errors.As(err, &se) || len(srv.Requests()) != 1 {
+			t.Fatalf("err %v, %d requests", err, len(srv.Requests()))
+		}
+		if len(rec.ends) != 1 || !errors.Is(rec.ends[0].Err, vllm.ErrStream) || rec.ends[0].Events != seen || seen == 0 {
+			t.Fatalf("ends %+v", rec.ends)
+		}
+	})
 }
 
 // TestStreamClosedConcurrently closes a stream from another goroutine
 // while it is being read: the call ends once, nothing races or leaks.
 func TestStreamClosedConcurrently(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithITL(5*time.Millisecond))
-	defer srv.Close()
-	srv.Enqueue(vllmtest.Reply{Content: strings.Repeat("word ", 200)})
-	var rec streamRecorder
-	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1))
-	defer c.Close()
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for s.Next() {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithITL(5*time.Millisecond))
+		defer srv.Close()
+		srv.Enqueue(vllmtest.Reply{Content: strings.Repeat("word ", 200)})
+		var rec streamRecorder
+		c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1))
+		defer c.Close()
+		s, err := c.Chat.Stream(context.Background(), chatReq())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-	time.Sleep(30 * time.Millisecond)
-	s.Close()
-	<-done
-	rec.mu.Lock()
-	ends := append([]vllm.CallResult(nil), rec.ends...)
-	rec.mu.Unlock()
-	if len(ends) != 1 || ends[0].Err == nil || ends[0].Events == 0 {
-		t.Fatalf("ends %+v", ends)
-	}
-	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-		t.Fatal(err)
-	}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for s.Next() {
+			}
+		}()
+		// The first token comes at once, one every 5ms after it: by 32ms
+		// the reader has seen 7.
+		time.Sleep(32 * time.Millisecond)
+		s.Close()
+		<-done
+		rec.mu.Lock()
+		ends := append([]vllm.CallResult(nil), rec.ends...)
+		rec.mu.Unlock()
+		if len(ends) != 1 || ends[0].Err == nil || ends[0].TokenEvents != 7 || ends[0].Duration != 32*time.Millisecond {
+			t.Fatalf("ends %+v", ends)
+		}
+		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestAgentRunStream(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
-		last := r.Chat.Messages[len(r.Chat.Messages)-1]
-		if last.Role == "tool" {
-			return &vllmtest.Reply{Content: "It is " + last.Text()}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
+			last := r.Chat.Messages[len(r.Chat.Messages)-1]
+			if last.Role == "tool" {
+				return &vllmtest.Reply{Content: "It is " + last.Text()}
+			}
+			return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"city": "Lima"}`}}}
+		}))
+		defer srv.Close()
+		c := newClient(t, srv.URL)
+		defer c.Close()
+		var content strings.Builder
+		var done, toolDone int
+		res, err := vllm.NewAgent(c, "m", weatherTool(t)).RunStream(context.Background(), []vllm.Message{vllm.User("Lima?")}, func(ev vllm.ChatEvent) {
+			switch ev.Type {
+			case vllm.EventContent:
+				content.WriteString(ev.Text)
+			case vllm.EventToolCallDone:
+				toolDone++
+			case vllm.EventDone:
+				done++
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"city": "Lima"}`}}}
-	}))
-	defer srv.Close()
-	c := newClient(t, srv.URL)
-	defer c.Close()
-	var content strings.Builder
-	var done, toolDone int
-	res, err := vllm.NewAgent(c, "m", weatherTool(t)).RunStream(context.Background(), []vllm.Message{vllm.User("Lima?")}, func(ev vllm.ChatEvent) {
-		switch ev.Type {
-		case vllm.EventContent:
-			content.WriteString(ev.Text)
-		case vllm.EventToolCallDone:
-			toolDone++
-		case vllm.EventDone:
-			done++
+		want := `It is {"city":"Lima","celsius":21.5}`
+		if res.Content() != want || content.String() != want || done != 2 || toolDone != 1 || res.Rounds != 2 {
+			t.Fatalf("content %q / streamed %q, done %d, tool done %d, rounds %d", res.Content(), content.String(), done, toolDone, res.Rounds)
+		}
+		reqs := srv.Requests()
+		if len(reqs) != 2 || !reqs[0].Chat.Stream || toolMessages(reqs[1])[0] != `c1={"city":"Lima","celsius":21.5}` {
+			t.Fatalf("requests %d: %s", len(reqs), reqs[len(reqs)-1].Body)
+		}
+
+		// A conversation streams its turns and keeps the history.
+		cv := vllm.NewConversation(c, "m", "")
+		cv.Agent = vllm.NewAgent(c, "m", weatherTool(t))
+		var n int
+		if r, err := cv.Stream(context.Background(), "Lima?", func(vllm.ChatEvent) { n++ }); err != nil || r.Content() != want || n == 0 || len(cv.Messages()) != 4 {
+			t.Fatalf("%v %v %d %d", r, err, n, len(cv.Messages()))
+		}
+		plain := vllm.NewConversation(c, "m", "sys")
+		srv.Enqueue()
+		if r, err := plain.Stream(context.Background(), "Lima?", nil); err != nil || r.HasToolCalls() == false || len(plain.Messages()) != 3 {
+			t.Fatalf("plain stream: %v %v %d", r, err, len(plain.Messages()))
 		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `It is {"city":"Lima","celsius":21.5}`
-	if res.Content() != want || content.String() != want || done != 2 || toolDone != 1 || res.Rounds != 2 {
-		t.Fatalf("content %q / streamed %q, done %d, tool done %d, rounds %d", res.Content(), content.String(), done, toolDone, res.Rounds)
-	}
-	reqs := srv.Requests()
-	if len(reqs) != 2 || !reqs[0].Chat.Stream || toolMessages(reqs[1])[0] != `c1={"city":"Lima","celsius":21.5}` {
-		t.Fatalf("requests %d: %s", len(reqs), reqs[len(reqs)-1].Body)
-	}
-
-	// A conversation streams its turns and keeps the history.
-	cv := vllm.NewConversation(c, "m", "")
-	cv.Agent = vllm.NewAgent(c, "m", weatherTool(t))
-	var n int
-	if r, err := cv.Stream(context.Background(), "Lima?", func(vllm.ChatEvent) { n++ }); err != nil || r.Content() != want || n == 0 || len(cv.Messages()) != 4 {
-		t.Fatalf("%v %v %d %d", r, err, n, len(cv.Messages()))
-	}
-	plain := vllm.NewConversation(c, "m", "sys")
-	srv.Enqueue()
-	if r, err := plain.Stream(context.Background(), "Lima?", nil); err != nil || r.HasToolCalls() == false || len(plain.Messages()) != 3 {
-		t.Fatalf("plain stream: %v %v %d", r, err, len(plain.Messages()))
-	}
 }
