@@ -114,20 +114,6 @@ func newClient(t *testing.T, base string, opts ...vllm.Option) *vllm.Client {
 	return c
 }
 
-// waitFor polls cond until it holds. The deadline is generous because the
-// condition usually depends on background work (health checks) that a
-// loaded machine may delay; a passing test returns within milliseconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // contains reports whether s contains every one of subs.
 func contains(s string, subs ...string) bool {
 	for _, sub := range subs {
