@@ -198,9 +198,10 @@ func ReadResult(path string) (*Result, error) {
 	return r, nil
 }
 
-// WriteFile writes the result as JSON to path.
+// WriteFile writes the result to path as vLLM writes its result files
+// (MarshalJSON's output, which json.Marshal would compact).
 func (r *Result) WriteFile(path string) error {
-	b, err := json.Marshal(r)
+	b, err := r.MarshalJSON()
 	if err != nil {
 		return err
 	}
