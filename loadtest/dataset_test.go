@@ -47,7 +47,6 @@ func TestRandomLengthsAndPrefix(t *testing.T) {
 	}
 }
 
-
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
