@@ -68,7 +68,6 @@ func (s *eventStream[E]) payload() (typ string, data []byte, unterminated, ok bo
 		if len(ev.Data) == 0 {
 			continue
 		}
-		s.core.payloads++
 		if string(ev.Data) == "[DONE]" {
 			s.core.finish(s.last)
 			break
@@ -82,7 +81,7 @@ func (s *eventStream[E]) payload() (typ string, data []byte, unterminated, ok bo
 // returns false, failure tells why the stream ended (nil for a complete
 // stream).
 func (s *eventStream[E]) next() bool {
-	if s.core.closed.Load() {
+	if s.core.closed.Load() || s.core.cancelled() {
 		return false
 	}
 	typ, data, unterminated, ok := s.payload()
@@ -93,14 +92,14 @@ func (s *eventStream[E]) next() bool {
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			s.core.fail(&StreamError{Kind: KindErrorEvent, API: ae, Events: s.core.payloads})
+			s.core.fail(&StreamError{Kind: KindErrorEvent, API: ae, Events: s.core.delivered})
 		} else {
 			de := newDecodeError(s.what, data, err)
 			kind := KindMalformed
 			if unterminated {
 				kind = KindUnexpectedEOF
 			}
-			s.core.fail(&StreamError{Kind: kind, Events: s.core.payloads, Err: de})
+			s.core.fail(&StreamError{Kind: kind, Events: s.core.delivered, Err: de})
 		}
 		return false
 	}
