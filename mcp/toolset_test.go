@@ -53,8 +53,8 @@ func TestAgentRunsMCPToolOnVLLMTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Content() != "the tool said: 2100000 people" || res.ToolCalls != 1 {
-		t.Fatalf("answer %q after %d calls", res.Content(), res.ToolCalls)
+	if res.Text() != "the tool said: 2100000 people" || res.ToolCalls != 1 {
+		t.Fatalf("answer %q after %d calls", res.Text(), res.ToolCalls)
 	}
 	if string(got) != `{"city":"Paris"}` { // the model's arguments, compacted by the SDK's encoder
 		t.Errorf("the MCP server got arguments %s", got)

@@ -95,5 +95,5 @@ func main() {
 	if res.ToolCalls == 0 {
 		fmt.Println("the model answered without calling a tool")
 	}
-	fmt.Printf("answer after %d tool calls: %s\n", res.ToolCalls, res.Content())
+	fmt.Printf("answer after %d tool calls: %s\n", res.ToolCalls, res.Text())
 }
