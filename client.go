@@ -57,9 +57,12 @@ type config struct {
 	userAgent string
 	http      *http.Client
 	ownHTTP   bool // the http.Client was created by us
+	// maxResponse bounds a non-streaming response body (WithMaxResponseSize).
+	maxResponse int64
 
 	prod   productionConfig
 	stream streamSettings
+	wire   wireConstants // computed by New from the fields above
 }
 
 // Option configures a Client. Options are applied in order; an option given an
@@ -131,6 +134,27 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
+// DefaultMaxResponseSize is the default bound of a non-streaming response
+// body: 256 MiB.
+const DefaultMaxResponseSize = 256 << 20
+
+// WithMaxResponseSize bounds a non-streaming response body to n bytes
+// (default DefaultMaxResponseSize). A larger body fails the call with a
+// *ResponseTooLargeError, which is not retried: the same request would get
+// the same body. An announced Content-Length over the bound fails before
+// anything is read; otherwise the body is read into one buffer that never
+// grows past the bound. Streams are bounded per event instead
+// (WithMaxEventSize).
+func WithMaxResponseSize(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return invalid("WithMaxResponseSize", "must be positive, got %d", n)
+		}
+		c.maxResponse = n
+		return nil
+	}
+}
+
 // WithMaxConnsPerHost tunes the default transport for n concurrent requests to
 // one host: up to n idle connections are kept for reuse. The default is 512.
 // It has no effect together with WithHTTPClient.
@@ -183,6 +207,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		userAgent: "vllm-go/" + Version,
 		http:      newHTTPClient(defaultIdlePerHost),
 		ownHTTP:   true,
+
+		maxResponse: DefaultMaxResponseSize,
 	}
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
@@ -204,6 +230,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	cfg.wire = newWireConstants(cfg)
 	if err := cfg.prod.finish(cfg); err != nil {
 		return nil, err
 	}

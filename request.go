@@ -78,6 +78,16 @@ type apiRequest struct {
 	// the wait for the headers.
 	stream bool
 	opts   []RequestOption
+	// rc is opts resolved once per call by resolve (resolved says it was);
+	// every later step reads rc instead of applying opts again.
+	rc       requestConfig
+	resolved bool
+	// requestID is the X-Request-Id the library generated for this call
+	// (empty when the caller set one or none is generated).
+	requestID string
+	// attemptHeader holds the headers of one attempt set by hooks and
+	// middleware (RequestInfo.Header); they replace any of the same name.
+	attemptHeader http.Header
 
 	// ep is the endpoint (replica) this request goes to, chosen by the
 	// production layer; nil means the client's base URL.
@@ -87,17 +97,74 @@ type apiRequest struct {
 	call *call
 }
 
+// resolve applies the request's options once and checks them, so that a
+// bad option fails before any slot, rate limit or hook is taken. It is
+// idempotent: the stream path resolves before send, send resolves again.
+func (r *apiRequest) resolve() error {
+	if r.resolved {
+		return nil
+	}
+	for _, o := range r.opts {
+		if o != nil {
+			o(&r.rc)
+		}
+	}
+	for name, vs := range r.rc.headers {
+		if err := checkHeader(name, vs); err != nil {
+			return err
+		}
+	}
+	r.resolved = true
+	return nil
+}
+
 // url returns the absolute URL of the request.
 func (c *Client) url(r *apiRequest) string {
-	base, root := c.cfg.baseURL, c.cfg.rootURL
 	if r.ep != nil {
-		base, root = r.ep.base, r.ep.root
+		return r.ep.url(r)
 	}
 	if r.root {
-		base = root
+		return c.cfg.wire.root + r.path
 	}
-	return base.String() + r.path
+	return c.cfg.wire.base + r.path
 }
+
+// wireConstants are the parts of every request computed once per client:
+// the base URLs as strings and the header values that never change. The
+// header slices are shared by all requests; they have len == cap, so an
+// append by anyone downstream copies instead of writing into them.
+type wireConstants struct {
+	base, root string
+	auth       []string // "Bearer <key>", nil without a key
+	userAgent  []string
+	acceptJSON []string
+	acceptSSE  []string
+	// timeoutErr is the cause of a request cut by the client's timeout.
+	timeoutErr error
+}
+
+func newWireConstants(cfg *config) wireConstants {
+	w := wireConstants{
+		base:       cfg.baseURL.String(),
+		root:       cfg.rootURL.String(),
+		userAgent:  []string{cfg.userAgent},
+		acceptJSON: []string{"application/json"},
+		acceptSSE:  []string{"text/event-stream"},
+		timeoutErr: timeoutError(cfg.timeout),
+	}
+	if cfg.apiKey != "" {
+		w.auth = []string{"Bearer " + cfg.apiKey}
+	}
+	return w
+}
+
+func timeoutError(d time.Duration) error {
+	return fmt.Errorf("%w: no response within %v", ErrTimeout, d)
+}
+
+// contentTypeJSON is the Content-Type header of JSON bodies, shared (len ==
+// cap) by every request.
+var contentTypeJSON = []string{"application/json"}
 
 // jsonRequest builds a POST of v as JSON.
 func jsonRequest(op, path string, v any, opts []RequestOption) (*apiRequest, error) {
@@ -119,34 +186,38 @@ func (c *Client) send(ctx context.Context, r *apiRequest) (*http.Response, error
 // attempt sends r exactly once. It is the innermost step of send, below the
 // production layer (retries, limits, middleware).
 func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, error) {
-	var rc requestConfig
-	for _, o := range r.opts {
-		if o != nil {
-			o(&rc)
-		}
+	if err := r.resolve(); err != nil {
+		return nil, err
 	}
-	for name, vs := range rc.headers {
-		if err := checkHeader(name, vs); err != nil {
-			return nil, err
-		}
-	}
-	timeout := c.cfg.timeout
-	if rc.timeout != nil {
-		timeout = *rc.timeout
+	timeout, timeoutErr := c.cfg.timeout, c.cfg.wire.timeoutErr
+	if r.rc.timeout != nil && *r.rc.timeout != timeout {
+		timeout, timeoutErr = *r.rc.timeout, timeoutError(*r.rc.timeout)
 	}
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	var timer *time.Timer
-	if timeout > 0 {
-		timer = time.AfterFunc(timeout, func() {
-			cancel(fmt.Errorf("%w: no response within %v", ErrTimeout, timeout))
-		})
-	}
-	release := func() {
-		if timer != nil {
-			timer.Stop()
+	var release func()
+	if timeout > 0 && !r.stream {
+		// The timeout covers the whole exchange: a deadline on the context.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, timeoutErr)
+		release = cancel
+	} else {
+		// A stream's timeout covers only the wait for the headers, so it is
+		// a timer stopped once they arrive.
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		var timer *time.Timer
+		if timeout > 0 {
+			timer = time.AfterFunc(timeout, func() { cancel(timeoutErr) })
 		}
-		cancel(context.Canceled)
+		release = func() {
+			if timer != nil {
+				timer.Stop()
+			}
+			cancel(context.Canceled)
+		}
+		if timer != nil {
+			defer timer.Stop() // the headers are in (or the attempt failed)
+		}
 	}
 
 	var body io.Reader
@@ -158,6 +229,8 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 		}
 		body = b
 	} else if r.body != nil {
+		// NewRequestWithContext sets ContentLength and GetBody (for
+		// redirects) from a *bytes.Reader.
 		body = bytes.NewReader(r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, c.url(r), body)
@@ -165,7 +238,7 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 		release()
 		return nil, &ParamError{Field: "request", Reason: err.Error()}
 	}
-	c.setHeaders(req, r, &rc)
+	c.setHeaders(req, r)
 
 	resp, err := c.cfg.http.Do(req)
 	if err != nil {
@@ -181,39 +254,148 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 		release()
 		return nil, apiErr
 	}
-	if r.stream && timer != nil {
-		// The timeout covered the wait for headers; a stream's progress is
-		// bounded by its idle timeout from here on.
-		timer.Stop()
+	if r.stream {
+		// The timer of the headers is stopped on return; the stream's
+		// progress is bounded by its idle timeout from here on.
+		resp.Body = &releasingBody{ReadCloser: resp.Body, release: release, ctx: ctx}
+		return resp, nil
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release, ctx: ctx}
+	// A non-streaming body is read within the attempt, so that a failure
+	// to read it is the attempt's failure: retried like any other.
+	data, err := readBody(resp, c.cfg.maxResponse)
+	cause := context.Cause(ctx)
+	resp.Body.Close()
+	release()
+	if err != nil {
+		var tl *ResponseTooLargeError
+		if errors.As(err, &tl) {
+			tl.Method, tl.URL = r.method, redactURL(c.url(r))
+			return nil, tl
+		}
+		return nil, c.transportError("read response", r, err, cause)
+	}
+	if ae := okStatusError(resp, req, data); ae != nil {
+		return nil, ae
+	}
+	resp.Body = &wholeBody{data: data}
 	return resp, nil
 }
 
-func (c *Client) setHeaders(req *http.Request, r *apiRequest, rc *requestConfig) {
+// wholeBody is a non-streaming response body read whole by the attempt.
+type wholeBody struct {
+	data []byte
+	off  int
+}
+
+func (b *wholeBody) Read(p []byte) (int, error) {
+	if b.off >= len(b.data) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.data[b.off:])
+	b.off += n
+	return n, nil
+}
+
+func (b *wholeBody) Close() error { return nil }
+
+// responseBytes returns the body of a non-streaming response. The attempt
+// has read it whole already, unless a middleware replaced it.
+func (c *Client) responseBytes(resp *http.Response, r *apiRequest) ([]byte, error) {
+	rc := resp.Body
+	cb, _ := rc.(*callBody)
+	if cb != nil {
+		rc = cb.ReadCloser
+	}
+	if wb, ok := rc.(*wholeBody); ok && wb.off == 0 {
+		wb.off = len(wb.data)
+		if cb != nil {
+			cb.captured(wb.data)
+		}
+		return wb.data, nil
+	}
+	data, err := readBody(resp, c.cfg.maxResponse)
+	if err != nil {
+		var tl *ResponseTooLargeError
+		if errors.As(err, &tl) {
+			tl.Method, tl.URL = r.method, redactURL(c.url(r))
+			return nil, tl
+		}
+		return nil, c.transportError("read response", r, err, nil)
+	}
+	return data, nil
+}
+
+// okStatusError returns the *APIError of a success response whose body is
+// an error object: vLLM's routers answer 200 with {"error":{…}} when a model
+// does not serve the API, and proxies do so with the flat
+// {"object":"error",…}. A success object that merely has an "error" member
+// (a Responses API object, "object": "response") is not one. StatusCode is
+// the body's code when that is an HTTP error status, the response's status
+// otherwise.
+func okStatusError(resp *http.Response, req *http.Request, body []byte) *APIError {
+	if !bytes.Contains(body, []byte(`"error"`)) {
+		return nil // cheap test first: most bodies never have the word
+	}
+	var probe struct {
+		Error  json.RawMessage `json:"error"`
+		Object *string         `json:"object"`
+	}
+	if json.Unmarshal(body, &probe) != nil {
+		return nil
+	}
+	inner := bytes.TrimSpace(probe.Error)
+	switch {
+	case probe.Object != nil && *probe.Object == "error":
+	case probe.Object == nil && len(inner) > 0 && inner[0] == '{':
+	default:
+		return nil
+	}
+	ae := &APIError{StatusCode: resp.StatusCode, Body: bytes.Clone(body[:min(len(body), maxErrorBody)]),
+		RequestID: resp.Header.Get("X-Request-Id")}
+	if ae.RequestID == "" {
+		ae.RequestID = req.Header.Get("X-Request-Id")
+	}
+	if !ae.parseBody(body) {
+		return nil
+	}
+	if n, ok := httpStatus(ae.Code); ok && n >= 400 {
+		ae.StatusCode = n
+	}
+	return ae
+}
+
+// setHeaders sets the headers of one attempt, from the least to the most
+// specific: the library's, the client's (WithHeader), the request's
+// (WithRequestHeader), the generated request id, the attempt's (hooks and
+// middleware). Constant values are shared slices from wireConstants.
+func (c *Client) setHeaders(req *http.Request, r *apiRequest) {
 	h := req.Header
-	if r.contentType != "" {
+	w := &c.cfg.wire
+	if r.contentType == "application/json" {
+		h["Content-Type"] = contentTypeJSON
+	} else if r.contentType != "" {
 		h.Set("Content-Type", r.contentType)
 	}
 	if r.stream {
-		h.Set("Accept", "text/event-stream")
+		h["Accept"] = w.acceptSSE
 	} else {
-		h.Set("Accept", "application/json")
+		h["Accept"] = w.acceptJSON
 	}
-	h.Set("User-Agent", c.cfg.userAgent)
-	if c.cfg.apiKey != "" {
-		h.Set("Authorization", "Bearer "+c.cfg.apiKey)
+	h["User-Agent"] = w.userAgent
+	if w.auth != nil {
+		h["Authorization"] = w.auth
 	}
 	for k, vs := range c.cfg.headers {
-		h[k] = append([]string(nil), vs...)
+		h[k] = vs[:len(vs):len(vs)]
 	}
-	for k, vs := range rc.headers {
-		h[k] = append([]string(nil), vs...)
+	for k, vs := range r.rc.headers {
+		h[k] = vs[:len(vs):len(vs)]
 	}
-	if r.newBody == nil && r.body != nil {
-		body := r.body
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		req.ContentLength = int64(len(body))
+	if r.requestID != "" {
+		h[HeaderRequestID] = []string{r.requestID}
+	}
+	for k, vs := range r.attemptHeader {
+		h[k] = vs[:len(vs):len(vs)]
 	}
 }
 
@@ -285,9 +467,6 @@ func readAPIError(resp *http.Response, req *http.Request) *APIError {
 // and discarded to keep the connection for reuse.
 const maxErrorDrain = 256 << 10
 
-// maxResponseBody bounds a non-streaming response body.
-const maxResponseBody = 256 << 20
-
 // rawKeeper is implemented by responses that keep their raw JSON.
 type rawKeeper interface{ setRaw(json.RawMessage) }
 
@@ -299,9 +478,9 @@ func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := readBody(resp, maxResponseBody)
+	body, err := c.responseBytes(resp, r)
 	if err != nil {
-		return c.transportError("read response", r, err, nil)
+		return err
 	}
 	if out == nil {
 		return nil
@@ -319,24 +498,42 @@ func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any) error {
 	return nil
 }
 
-// readBody reads a whole response body, sized from Content-Length when known,
-// failing beyond limit bytes.
+// readBody reads a whole response body, failing with a
+// *ResponseTooLargeError beyond limit bytes. With a Content-Length it reads
+// into one buffer of that size (and fails at once when the length is over the
+// limit); without, it grows its buffer by doubling, never past the limit.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	size := resp.ContentLength
-	if size < 0 || size > limit {
-		size = 4096
+	if size > limit {
+		return nil, &ResponseTooLargeError{Limit: limit, ContentLength: size}
 	}
-	// One byte beyond Content-Length lets the EOF be read without growing
-	// (bytes.Buffer.ReadFrom would reallocate for its 512-byte minimum read).
+	if size < 0 {
+		size = min(4096, limit)
+	}
+	// One byte beyond Content-Length lets the EOF be read without growing.
 	buf := make([]byte, 0, size+1)
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			if int64(len(buf)) >= limit {
+				// Full at the limit: anything more is too much.
+				var one [1]byte
+				n, err := io.ReadFull(resp.Body, one[:])
+				if n > 0 {
+					return nil, &ResponseTooLargeError{Limit: limit, ContentLength: resp.ContentLength}
+				}
+				if err == io.EOF {
+					return buf, nil
+				}
+				return nil, err
+			}
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit))
+			copy(grown, buf)
+			buf = grown
 		}
-		n, err := resp.Body.Read(buf[len(buf):min(int64(cap(buf)), limit+1)])
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {
-			return nil, fmt.Errorf("response body larger than %d bytes", limit)
+			return nil, &ResponseTooLargeError{Limit: limit, ContentLength: resp.ContentLength}
 		}
 		if err == io.EOF {
 			return buf, nil

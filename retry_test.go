@@ -39,8 +39,8 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 		if d := time.Since(start); d != waited {
 			t.Errorf("call took %v, waits add up to %v", d, waited)
 		}
-		if resp.Content() != "Hello there sim" {
-			t.Fatalf("content %q", resp.Content())
+		if resp.Text() != "Hello there sim" {
+			t.Fatalf("content %q", resp.Text())
 		}
 		reqs := srv.requests()
 		if len(reqs) != 3 || retries.Load() != 2 || responses.Load() != 3 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,12 +9,11 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/vllmgo/vllm"
 )
 
-func init() {
-	register(&command{name: "chat", summary: "chat with a model: one-shot, from stdin, or interactive", run: runChat})
-}
+func init() { register(newChatCmd) }
 
 // chatSession holds the state of a chat: settings and history.
 type chatSession struct {
@@ -57,36 +55,56 @@ const chatExamples = `  vllm chat "Why is the sky blue?"
   vllm chat --json "Hi" | jq .usage
   vllm chat                      # interactive, on a terminal`
 
-func runChat(ctx context.Context, e *env, args []string) error {
-	f := newFlags("chat", "vllm chat [flags] [PROMPT]", chatAbout, chatExamples)
+func newChatCmd(e *env) *cobra.Command {
 	s := &chatSession{e: e}
-	s.sampling.register(f.FlagSet)
-	f.StringVar(&s.system, "system", "", "system prompt")
+	var g globals
 	var images []string
-	f.Var(listFlag{&images}, "image", "attach an image file to the (first) prompt (repeatable)")
-	f.StringVar(&s.reasoning, "reasoning", "stderr", "where reasoning goes: stderr (dimmed on a terminal), stdout, or hide")
-	asJSON := f.Bool("json", false, "print the full JSON response (one-shot only)")
-	noStream := f.Bool("no-stream", false, "wait for the whole answer instead of streaming it")
-	pos, err := f.parse(e, args)
-	if err != nil {
-		return err
+	var asJSON, noStream bool
+	cmd := &cobra.Command{
+		Use:     "chat [flags] [PROMPT]",
+		Short:   "chat with a model: one-shot, from stdin, or interactive",
+		Long:    chatAbout,
+		Example: chatExamples,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			return s.run(cmd.Context(), &g, images, pos, asJSON, noStream)
+		},
 	}
+	fs := cmd.Flags()
+	g.register(fs, flagsModel)
+	s.sampling.register(fs)
+	fs.StringVar(&s.system, "system", "", "system prompt")
+	fs.Var(listFlag{&images}, "image", "attach an image file to the (first) prompt (repeatable)")
+	fs.StringVar(&s.reasoning, "reasoning", "stderr", "where reasoning goes: stderr (dimmed on a terminal), stdout, or hide")
+	fs.BoolVar(&asJSON, "json", false, "print the full JSON response on stdout (one-shot only)")
+	fs.BoolVar(&noStream, "no-stream", false, "wait for the whole answer instead of streaming it")
+	return cmd
+}
+
+func (s *chatSession) run(ctx context.Context, g *globals, images, pos []string, asJSON, noStream bool) error {
+	e := s.e
 	switch s.reasoning {
 	case "stderr", "stdout", "hide":
 	default:
 		return usagef("--reasoning must be stderr, stdout or hide, got %q", s.reasoning)
 	}
+	if err := s.sampling.check(); err != nil {
+		return err
+	}
+	var err error
 	if s.extra, err = s.sampling.apply(&vllm.SamplingParams{}); err != nil {
+		return err
+	}
+	if err := checkOneChoice(s.extra, asJSON); err != nil {
 		return err
 	}
 	for _, path := range images {
 		part, err := imagePart(path)
 		if err != nil {
-			return err
+			return usagef("--image %v", err)
 		}
 		s.images = append(s.images, part)
 	}
-	s.stream = !*noStream && !*asJSON
+	s.stream = !noStream && !asJSON
 	s.think = newStyled(e.stderr, ansiDim)
 
 	prompt := strings.Join(pos, " ")
@@ -105,29 +123,29 @@ func runChat(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	if interactive && *asJSON {
+	if interactive && asJSON {
 		return usagef("--json needs a prompt (it is for one-shot use)")
 	}
 
-	if s.c, err = f.g.client(); err != nil {
+	if s.c, err = g.client(); err != nil {
 		return err
 	}
-	if s.model, err = f.g.resolveModel(ctx, s.c); err != nil {
+	if s.model, err = g.resolveModel(ctx, s.c); err != nil {
 		return err
 	}
 	if interactive {
 		return s.repl(ctx)
 	}
-	if *asJSON {
+	if asJSON {
 		resp, err := s.c.Chat.Create(ctx, s.request(s.userMessage(prompt)))
 		if err != nil {
-			return err
+			return explainServerError(s.c, err)
 		}
 		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
 		return nil
 	}
 	_, err = s.turn(ctx, s.userMessage(prompt))
-	return err
+	return explainServerError(s.c, err)
 }
 
 // userMessage builds the user message for prompt, with the --image files
@@ -170,7 +188,7 @@ func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error
 		resp, err = s.c.Chat.Create(ctx, req)
 		if err == nil {
 			out.reasoning(resp.Reasoning())
-			out.content(resp.Content())
+			out.content(resp.Text())
 			for _, tc := range resp.ToolCalls() {
 				out.toolCall(tc)
 			}
@@ -214,6 +232,12 @@ func (p *answerPrinter) reasoning(t string) {
 	default:
 		if !p.inReasoning {
 			p.s.think.begin()
+			if !p.s.think.on {
+				// Without the dim style (stderr redirected, or NO_COLOR),
+				// marker lines keep reasoning and answer apart even when
+				// both go to one file (2>&1).
+				io.WriteString(p.s.e.stderr, "<think>\n")
+			}
 		}
 		p.s.think.WriteString(t)
 	}
@@ -230,6 +254,9 @@ func (p *answerPrinter) closeReasoning() {
 	} else {
 		p.s.think.end()
 		io.WriteString(p.s.e.stderr, "\n")
+		if !p.s.think.on {
+			io.WriteString(p.s.e.stderr, "</think>\n")
+		}
 	}
 }
 
@@ -258,123 +285,16 @@ func (p *answerPrinter) end() {
 	}
 }
 
-// repl runs the interactive chat until EOF, /exit, or Ctrl-C at the prompt.
-func (s *chatSession) repl(ctx context.Context) error {
-	e := s.e
-	takenSignals.Store(true)
-	defer takenSignals.Store(false)
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(e.stdin)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	fmt.Fprintf(e.stderr, "Chatting with %s. /help for commands, Ctrl-D to leave.\n", s.model)
-	for {
-		fmt.Fprint(e.stderr, "> ")
-		var line string
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				fmt.Fprintln(e.stderr)
-				return nil
-			}
-			line = l
-		case <-e.signals:
-			fmt.Fprintln(e.stderr)
-			return nil
-		case <-ctx.Done():
-			return nil
-		}
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		if strings.HasPrefix(line, "/") {
-			if quit := s.command(line); quit {
-				return nil
-			}
-			continue
-		}
-		genCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() {
-			_, err := s.turn(genCtx, s.userMessage(line))
-			done <- err
-		}()
-		var err error
-		select {
-		case err = <-done:
-		case <-e.signals:
-			cancel()
-			err = <-done
-		}
-		cancel()
-		switch {
-		case errors.Is(err, context.Canceled):
-			fmt.Fprintln(e.stderr, "[interrupted]")
-		case err != nil:
-			fmt.Fprintln(e.stderr, "error: "+oneLine(strings.TrimPrefix(err.Error(), "vllm: ")))
-		}
-	}
-}
-
-// command runs a /command; it reports whether the chat should end.
-func (s *chatSession) command(line string) bool {
-	e := s.e
-	name, arg, _ := strings.Cut(line, " ")
-	arg = strings.TrimSpace(arg)
-	switch name {
-	case "/exit", "/quit":
-		return true
-	case "/reset":
-		s.history = nil
-		fmt.Fprintln(e.stderr, "[conversation cleared]")
-	case "/system":
-		s.system = arg
-		if arg == "" {
-			fmt.Fprintln(e.stderr, "[system prompt removed]")
-		} else {
-			fmt.Fprintln(e.stderr, "[system prompt set]")
-		}
-	case "/save":
-		if arg == "" {
-			fmt.Fprintln(e.stderr, "usage: /save FILE")
-			break
-		}
-		if err := s.save(arg); err != nil {
-			fmt.Fprintln(e.stderr, "error: "+err.Error())
-			break
-		}
-		fmt.Fprintf(e.stderr, "[saved %d messages to %s]\n", len(s.history), arg)
-	case "/image":
-		part, err := imagePart(arg)
-		if err != nil {
-			fmt.Fprintln(e.stderr, "error: "+oneLine(err.Error()))
-			break
-		}
-		s.images = append(s.images, part)
-		fmt.Fprintln(e.stderr, "[image attached to the next message]")
-	case "/help":
-		fmt.Fprintln(e.stderr, "/reset  /system TEXT  /image FILE  /save FILE  /exit   (Ctrl-C stops an answer)")
-	default:
-		fmt.Fprintf(e.stderr, "unknown command %s (try /help)\n", name)
-	}
-	return false
-}
-
-// save writes the conversation as {"model", "messages"} JSON.
-func (s *chatSession) save(path string) error {
+// save writes the conversation as {"model", "messages"} JSON and returns
+// the number of messages written.
+func (s *chatSession) save(path string) (int, error) {
 	msgs := s.history
 	if s.system != "" {
 		msgs = append([]vllm.Message{vllm.System(s.system)}, msgs...)
 	}
 	b, err := json.MarshalIndent(map[string]any{"model": s.model, "messages": msgs}, "", "  ")
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return len(msgs), os.WriteFile(path, append(b, '\n'), 0o644)
 }
