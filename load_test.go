@@ -245,7 +245,7 @@ func TestStreamReusesConnectionWhenEndArrivesLate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-		got, err := collectText(s)
+			got, err := collectText(s)
 			s.Close()
 			if err != nil || got != "hi" {
 				t.Fatalf("stream %d: %q %v", i, got, err)

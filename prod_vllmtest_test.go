@@ -36,8 +36,8 @@ func TestRetryFaultsOnVLLMTest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	if resp.Text() == "" || len(attempts) != 4 || attempts[0] != 503 || attempts[1] != 0 || attempts[2] != 0 || attempts[3] != 200 {
-		t.Fatalf("content %q, attempts %v", resp.Text(), attempts)
+		if resp.Text() == "" || len(attempts) != 4 || attempts[0] != 503 || attempts[1] != 0 || attempts[2] != 0 || attempts[3] != 200 {
+			t.Fatalf("content %q, attempts %v", resp.Text(), attempts)
 		}
 		reqs := srv.Requests()
 		if len(reqs) != 4 {

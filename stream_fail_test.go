@@ -267,8 +267,8 @@ func TestStreamIdleTimeout(t *testing.T) {
 		if d := time.Since(start); d != 80*time.Millisecond {
 			t.Fatalf("idle timeout took %v", d)
 		}
-	// "one" reached the caller: sending again would repeat it.
-	if IsRetryable(err) || !strings.Contains(err.Error(), "idle") {
+		// "one" reached the caller: sending again would repeat it.
+		if IsRetryable(err) || !strings.Contains(err.Error(), "idle") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -486,7 +486,7 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 		before := srv.conns.Load()
 		for range 3 {
 			s2 := openChat(t, c, WithRequestHeader("X-Test", "short"))
-		if text, err := collectText(s2); err != nil || text != "ok" {
+			if text, err := collectText(s2); err != nil || text != "ok" {
 				t.Fatalf("after break: %q %v", text, err)
 			}
 		}
