@@ -10,7 +10,8 @@
 // Connections behave like TCP ones as far as net/http can tell: writes are
 // buffered (up to a window, then the writer waits for the reader), Close makes
 // the peer read the remaining bytes then io.EOF, writing to a closed peer
-// fails, SetLinger(0) makes Close a reset (the peer reads ECONNRESET), and
+// fails, SetLinger(0) makes Close a reset (the peer reads what was written,
+// then ECONNRESET: deterministic, where TCP may drop unread bytes), and
 // read and write deadlines end a blocked call with os.ErrDeadlineExceeded.
 package memnet
 
@@ -28,7 +29,7 @@ import (
 )
 
 // window is how many bytes a writer may get ahead of its reader.
-const window = 256 << 10
+const window = 64 << 10
 
 // Listener is an in-memory net.Listener. Dial connects to it by its address.
 type Listener struct {
@@ -138,7 +139,8 @@ func (a Addr) String() string { return string(a) }
 // pipe is one direction of a connection.
 type pipe struct {
 	mu       sync.Mutex
-	buf      []byte
+	buf      []byte // unread bytes are buf[off:]; the array is reused
+	off      int
 	wclosed  bool          // the writer closed: EOF after buf
 	reset    bool          // the writer reset the connection: ECONNRESET
 	rclosed  bool          // the reader closed: writes fail
@@ -183,22 +185,21 @@ func (c *conn) Read(b []byte) (int, error) {
 		}
 		p := c.r
 		p.mu.Lock()
-		if p.reset {
-			p.mu.Unlock()
-			return 0, &net.OpError{Op: "read", Net: "memnet", Source: c.local, Addr: c.remote, Err: os.NewSyscallError("read", syscall.ECONNRESET)}
-		}
-		if len(p.buf) > 0 {
-			n := copy(b, p.buf)
-			p.buf = p.buf[n:]
-			if len(p.buf) == 0 {
-				p.buf = nil
+		if p.off < len(p.buf) {
+			n := copy(b, p.buf[p.off:])
+			p.off += n
+			if p.off == len(p.buf) {
+				p.buf, p.off = p.buf[:0], 0
 			}
 			p.mu.Unlock()
 			signal(p.writable)
 			return n, nil
 		}
-		eof := p.wclosed
+		eof, reset := p.wclosed, p.reset
 		p.mu.Unlock()
+		if reset {
+			return 0, &net.OpError{Op: "read", Net: "memnet", Source: c.local, Addr: c.remote, Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+		}
 		if eof {
 			return 0, io.EOF
 		}
@@ -230,8 +231,13 @@ func (c *conn) Write(b []byte) (int, error) {
 			p.mu.Unlock()
 			return n, io.ErrClosedPipe
 		}
-		if room := window - len(p.buf); room > 0 {
+		if room := window - (len(p.buf) - p.off); room > 0 {
 			k := min(room, len(b)-n)
+			if p.off > 0 && len(p.buf)+k > cap(p.buf) {
+				// Move the unread bytes down rather than grow the array.
+				p.buf = p.buf[:copy(p.buf, p.buf[p.off:])]
+				p.off = 0
+			}
 			p.buf = append(p.buf, b[n:n+k]...)
 			n += k
 		}
@@ -261,7 +267,7 @@ func (c *conn) Close() error {
 		signal(c.w.readable)
 		c.r.mu.Lock()
 		c.r.rclosed = true
-		c.r.buf = nil
+		c.r.buf, c.r.off = nil, 0
 		c.r.mu.Unlock()
 		signal(c.r.writable)
 		c.rd.stop()
@@ -270,8 +276,9 @@ func (c *conn) Close() error {
 	return nil
 }
 
-// SetLinger(0) makes Close reset the connection, as with TCP: the peer's
-// reads fail with ECONNRESET instead of reading what is left and io.EOF.
+// SetLinger(0) makes Close reset the connection, as with TCP: once the peer
+// has read what was written, its reads fail with ECONNRESET instead of
+// io.EOF.
 func (c *conn) SetLinger(sec int) error {
 	c.abort = sec == 0
 	return nil

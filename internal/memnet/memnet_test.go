@@ -60,12 +60,12 @@ func TestBytesFlowBothWaysAndCloseIsEOF(t *testing.T) {
 func TestResetIsECONNRESET(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, s := pair(t)
-		s.Write([]byte("lost"))
+		s.Write([]byte("sent"))
 		s.(interface{ SetLinger(int) error }).SetLinger(0)
 		s.Close()
-		_, err := c.Read(make([]byte, 8))
-		if !errors.Is(err, syscall.ECONNRESET) {
-			t.Fatalf("err %v, want ECONNRESET", err)
+		b, err := io.ReadAll(c)
+		if string(b) != "sent" || !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("read %q, err %v; want the bytes sent, then ECONNRESET", b, err)
 		}
 	})
 }
