@@ -161,7 +161,7 @@ func (c Constraint) ApplyLegacy(p *SamplingParams) error {
 }
 
 // ApplyForVersion applies the constraint in the form the server version
-// (as Client.ServerVersion returns it, e.g. "0.10.1.post1") accepts: the
+// (as ServerService.Version returns it, e.g. "0.10.1.post1") accepts: the
 // guided_* fields before 0.10.2, structured_outputs from then on and when the
 // version cannot be read.
 func (c Constraint) ApplyForVersion(p *SamplingParams, version string) error {

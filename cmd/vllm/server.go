@@ -29,11 +29,11 @@ server is down or its engine is dead (HTTP 503).`,
 	if err != nil {
 		return err
 	}
-	if err := c.Health(ctx); err != nil {
+	if err := c.Server.Health(ctx); err != nil {
 		return err
 	}
 	line := "ok " + c.BaseURL()
-	if v, err := c.ServerVersion(ctx); err == nil && v != "" {
+	if v, err := c.Server.Version(ctx); err == nil && v != "" {
 		line += " (vLLM " + v + ")"
 	}
 	fmt.Fprintln(e.stdout, line)
@@ -87,7 +87,7 @@ on one line, then the count and the context length on stderr.`,
 	if *noSpecial {
 		req.AddSpecialTokens = vllm.Ptr(false)
 	}
-	resp, err := c.Tokenize(ctx, req)
+	resp, err := c.Tokenizer.Tokenize(ctx, req)
 	if err != nil {
 		return err
 	}
