@@ -80,6 +80,8 @@ type config struct {
 	userAgent string
 	http      *http.Client
 	ownHTTP   bool // the http.Client was created by us
+	// maxResponse bounds a non-streaming response body (WithMaxResponseSize).
+	maxResponse int64
 
 	prod   productionConfig
 	stream streamSettings
@@ -122,6 +124,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		userAgent: "vllm-go/" + Version,
 		http:      newHTTPClient(defaultIdlePerHost),
 		ownHTTP:   true,
+
+		maxResponse: DefaultMaxResponseSize,
 	}
 	if baseURL == "" {
 		baseURL = DefaultBaseURL

@@ -400,3 +400,23 @@ func TestAgentRunStream(t *testing.T) {
 		t.Fatalf("plain stream: %v %v %d", r, err, len(plain.Messages()))
 	}
 }
+
+// Current vLLM rejects "tools": [] with a 400: an agent without tools sends
+// no tools field at all.
+func TestAgentWithoutToolsSendsNoTools(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	defer c.Close()
+	if _, err := agent.New(c, "m").Run(context.Background(), []vllm.Message{vllm.User("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := srv.LastRequest()
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(last.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if tools, ok := body["tools"]; ok {
+		t.Fatalf(`body has "tools": %s`, tools)
+	}
+}
