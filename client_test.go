@@ -246,8 +246,8 @@ func TestConcurrentRequests(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			resp, err := c.Chat.New().Model("m").User(fmt.Sprint(i)).Header("X-I", fmt.Sprint(i)).Send(context.Background())
-			if err == nil && resp.Content() != "ok" {
-				err = fmt.Errorf("content %q", resp.Content())
+			if err == nil && resp.Text() != "ok" {
+				err = fmt.Errorf("content %q", resp.Text())
 			}
 			errs <- err
 		}(i)
@@ -325,11 +325,11 @@ func TestValidateContentPartsAndStream(t *testing.T) {
 		parts []ContentPart
 		field string
 	}{
-		{[]ContentPart{{Type: PartImageURL}}, "messages[0].content[0].image_url"},
-		{[]ContentPart{TextPart("x"), {Type: PartImageURL, ImageURL: &ImageURL{}}}, "messages[0].content[1].image_url.url"},
-		{[]ContentPart{{Type: PartInputAudio, InputAudio: &InputAudio{Data: "AAAA"}}}, "messages[0].content[0].input_audio.format"},
-		{[]ContentPart{{Type: PartAudioURL}}, "messages[0].content[0].audio_url"},
-		{[]ContentPart{{Type: PartVideoURL, VideoURL: &MediaURL{}}}, "messages[0].content[0].video_url.url"},
+		{[]ContentPart{{Type: partImageURL}}, "messages[0].content[0].image_url"},
+		{[]ContentPart{TextPart("x"), {Type: partImageURL, ImageURL: &ImageURL{}}}, "messages[0].content[1].image_url.url"},
+		{[]ContentPart{{Type: partInputAudio, InputAudio: &InputAudio{Data: "AAAA"}}}, "messages[0].content[0].input_audio.format"},
+		{[]ContentPart{{Type: partAudioURL}}, "messages[0].content[0].audio_url"},
+		{[]ContentPart{{Type: partVideoURL, VideoURL: &MediaURL{}}}, "messages[0].content[0].video_url.url"},
 		{[]ContentPart{{Text: "no type"}}, "messages[0].content[0].type"},
 	} {
 		req := &ChatRequest{Model: "m", Messages: []Message{UserParts(tc.parts...)}}

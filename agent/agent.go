@@ -113,8 +113,8 @@ type Result struct {
 	Rounds, ToolCalls int
 }
 
-// Text returns the final answer's text.
-func (r *Result) Text() string { return r.Response.Content() }
+// Text returns the final answer's text (see vllm.ChatResponse.Text).
+func (r *Result) Text() string { return r.Response.Text() }
 
 // RoundLimitError is an agent run that reached its round limit while the
 // model still called tools. Messages is the conversation so far (the last

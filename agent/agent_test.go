@@ -254,11 +254,11 @@ func TestConversation(t *testing.T) {
 	defer c.Close()
 	cv := agent.NewConversation(c, "m", "Be brief.")
 	ctx := context.Background()
-	if r, err := cv.Send(ctx, "My name is Ada."); err != nil || r.Content() != "turn 1: My name is Ada." {
+	if r, err := cv.Send(ctx, "My name is Ada."); err != nil || r.Text() != "turn 1: My name is Ada." {
 		t.Fatalf("%v %v", r, err)
 	}
 	r, err := cv.Send(ctx, "What is my name?")
-	if err != nil || r.Content() != "turn 2: My name is Ada.+What is my name?" {
+	if err != nil || r.Text() != "turn 2: My name is Ada.+What is my name?" {
 		t.Fatalf("%v %v", r, err)
 	}
 	last, _ := srv.LastRequest()
@@ -289,7 +289,7 @@ func TestConversation(t *testing.T) {
 	defer c2.Close()
 	cv2 := agent.NewConversation(c2, "m", "")
 	cv2.Agent = agent.New(c2, "m", weatherTool(t))
-	if r, err := cv2.Send(ctx, "Rome?"); err != nil || r.Content() != "sunny" || len(cv2.Messages()) != 4 {
+	if r, err := cv2.Send(ctx, "Rome?"); err != nil || r.Text() != "sunny" || len(cv2.Messages()) != 4 {
 		t.Fatalf("%v %v %d", r, err, len(cv2.Messages()))
 	}
 }
@@ -343,7 +343,7 @@ func ExampleConversation() {
 			fmt.Println(err)
 			return
 		}
-		fmt.Println(resp.Content())
+		fmt.Println(resp.Text())
 	}
 	fmt.Println(len(cv.Messages()), "messages in the history")
 	// Output:
@@ -391,12 +391,12 @@ func TestAgentRunStream(t *testing.T) {
 	cv := agent.NewConversation(c, "m", "")
 	cv.Agent = agent.New(c, "m", weatherTool(t))
 	var n int
-	if r, err := cv.Stream(context.Background(), "Lima?", func(vllm.ChatEvent) { n++ }); err != nil || r.Content() != want || n == 0 || len(cv.Messages()) != 4 {
+	if r, err := cv.Stream(context.Background(), "Lima?", func(vllm.ChatEvent) { n++ }); err != nil || r.Text() != want || n == 0 || len(cv.Messages()) != 4 {
 		t.Fatalf("%v %v %d %d", r, err, n, len(cv.Messages()))
 	}
 	plain := agent.NewConversation(c, "m", "sys")
 	srv.Enqueue()
-	if r, err := plain.Stream(context.Background(), "Lima?", nil); err != nil || r.HasToolCalls() == false || len(plain.Messages()) != 3 {
+	if r, err := plain.Stream(context.Background(), "Lima?", nil); err != nil || len(r.ToolCalls()) == 0 || len(plain.Messages()) != 3 {
 		t.Fatalf("plain stream: %v %v %d", r, err, len(plain.Messages()))
 	}
 }
