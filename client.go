@@ -85,6 +85,7 @@ type config struct {
 
 	prod   productionConfig
 	stream streamSettings
+	wire   wireConstants // computed by New from the fields above
 }
 
 // defaultIdlePerHost is the number of idle connections per host the default
@@ -147,6 +148,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	cfg.wire = newWireConstants(cfg)
 	if err := cfg.prod.finish(cfg); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -417,5 +418,32 @@ func TestValidateLogprobsAndToolChoice(t *testing.T) {
 		if err := r.Validate(); err != nil {
 			t.Errorf("%+v: %v", r, err)
 		}
+	}
+}
+
+// TestBadRequestOptionFailsFirst checks that an invalid request option is
+// rejected before the call takes anything: no hook runs, no in-flight slot
+// or rate-limit token is used (a held slot would make the call wait).
+func TestBadRequestOptionFailsFirst(t *testing.T) {
+	ws := newWireServer(t, 200, minimalChat)
+	var hooked atomic.Int32
+	c := ws.client(t, WithMaxInFlight(1), WithRateLimit(1, 1), WithHooks(Hooks{
+		OnCallStart: func(ctx context.Context, _ *CallInfo) context.Context { hooked.Add(1); return ctx },
+		OnCallEnd:   func(context.Context, *CallInfo, *CallResult) { hooked.Add(1) },
+	}))
+	c.cfg.prod.inflight <- struct{}{} // the only slot is taken
+	defer func() { <-c.cfg.prod.inflight }()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a call that reached the slot wait would fail with Canceled
+	_, err := c.Chat.Create(ctx, &ChatRequest{Model: "m", Messages: []Message{User("x")}}, WithRequestHeader("Bad Name", "x"))
+	var pe *ParamError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Field, "WithRequestHeader") {
+		t.Fatalf("err = %T %v, want a *ParamError naming WithRequestHeader", err, err)
+	}
+	if n := hooked.Load(); n != 0 {
+		t.Errorf("hooks ran %d times for a call rejected before it started", n)
+	}
+	if ws.count() != 0 {
+		t.Errorf("%d requests sent", ws.count())
 	}
 }
