@@ -151,7 +151,7 @@ vllm:request_success_total{finish_reason="length",model_name="m"} 2
 vllm:request_success_total{finished_reason="stop",model_name="m"} 1
 `
 	_, c := newStub(t, reply{ContentType: "text/plain; version=0.0.4", Body: text})
-	m, err := c.Metrics(ctxT(t))
+	m, err := c.Server.Metrics(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
 	}
