@@ -25,6 +25,9 @@ type Request struct {
 	OutputLen int
 	// ID is sent as the x-request-id header; empty sends none.
 	ID string
+	// Model, when set, replaces Config.Model for this request (a LoRA
+	// adapter, --lora-modules).
+	Model string
 }
 
 // SampleOptions are the settings every dataset shares, named after vLLM's
