@@ -104,7 +104,7 @@ type serveFlags struct {
 	allowedFailures                                             int
 
 	topP, minP, temperature, frequencyPenalty, presencePenalty, repetitionPenalty *float64
-	topK                                                                         *int
+	topK                                                                          *int
 
 	// dataset
 	datasetName, datasetPath                           string
