@@ -43,13 +43,11 @@ func newBenchCmd(e *env) *cobra.Command {
 		Short: "serving benchmarks: serve (vLLM's vllm bench serve), sweep, report, compare",
 		Long:  benchLong,
 		Args:  cobra.ArbitraryArgs,
+		// The flags of the former "vllm bench" reach RunE, which points to
+		// "vllm bench serve".
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(e.stderr)
-			_ = cmd.Help()
-			if len(args) > 0 {
-				return usagef("unknown command %q: want serve, sweep, report or compare", args[0])
-			}
-			return usagef("a command is needed: serve, sweep, report or compare (what \"vllm bench FLAGS\" did is \"vllm bench serve FLAGS\")")
+			return usagef("a command is needed: serve, sweep, report or compare (what \"vllm bench FLAGS\" did is \"vllm bench serve FLAGS\"; see \"vllm bench --help\")")
 		},
 	}
 	cmd.AddCommand(newBenchServeCmd(e), newBenchSweepCmd(e), newBenchReportCmd(e), newBenchCompareCmd(e))
