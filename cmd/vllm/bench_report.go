@@ -45,7 +45,7 @@ func newBenchReportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			results, sum, err := readResults(args)
+			results, sum, err := readBenchResults(args)
 			if err != nil {
 				return err
 			}
@@ -72,9 +72,9 @@ func newBenchReportCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// readResults reads result files; a single sweep summary stands for its
+// readBenchResults reads benchmark result files; a single sweep summary stands for its
 // result files.
-func readResults(paths []string) ([]*loadtest.Result, *loadtest.SweepSummary, error) {
+func readBenchResults(paths []string) ([]*loadtest.Result, *loadtest.SweepSummary, error) {
 	if len(paths) == 1 {
 		b, err := os.ReadFile(paths[0])
 		if err != nil {
