@@ -51,7 +51,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 	var rec streamRecorder
 	var logs bytes.Buffer
 	c := newClient(t, srv.URL, fastRetry(1), vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1),
-		vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo}))
 	defer c.Close()
 	s, err := c.Chat.Stream(context.Background(), chatReq())
 	if err != nil {
@@ -87,7 +87,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 	if last.Events != events || last.Tokens != res.TokenEvents {
 		t.Fatalf("last progress %+v", last)
 	}
-	if out := logs.String(); !contains(out, "stream=true", "ttft=", "prompt_tokens=9", "attempts=2", "msg=\"vllm retry\"") {
+	if out := logs.String(); !contains(out, "vllm.stream=true", "vllm.ttft_ms=", "vllm.prompt_tokens=9", "vllm.attempts=2", "msg=\"vllm retry\"") {
 		t.Fatalf("log:\n%s", out)
 	}
 	// The stream's in-flight slot was released: another call goes through.

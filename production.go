@@ -35,6 +35,7 @@ type productionConfig struct {
 	middleware []Middleware
 	hooks      []Hooks
 	logger     *slog.Logger
+	logPolicy  LogPolicy
 	newID      func() string
 	newIDSet   bool
 
@@ -59,7 +60,7 @@ func (p *productionConfig) finish(cfg *config) error {
 		p.inflight = make(chan struct{}, p.maxFlight)
 	}
 	if p.logger != nil {
-		p.hooks = append(p.hooks, logHooks(p.logger))
+		p.hooks = append(p.hooks, logHooks(p.logger, p.logPolicy))
 	}
 	p.chain = baseRoundTrip
 	for i := len(p.middleware) - 1; i >= 0; i-- {
