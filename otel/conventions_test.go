@@ -178,11 +178,11 @@ func TestResponsesAPI(t *testing.T) {
 		in, out = in+int64(u.InputTokens), out+int64(u.OutputTokens)
 		for key, want := range map[string]string{
 			"gen_ai.operation.name": "chat", "gen_ai.response.model": "m",
-			"gen_ai.usage.input_tokens":             strconv.Itoa(u.InputTokens),
-			"gen_ai.usage.output_tokens":            strconv.Itoa(u.OutputTokens),
-			"gen_ai.usage.cache_read.input_tokens":  strconv.Itoa(u.InputTokensDetails.CachedTokens),
-			"gen_ai.usage.reasoning.output_tokens":  strconv.Itoa(u.OutputTokensDetails.ReasoningTokens),
-			"gen_ai.request.stream":                 strconv.FormatBool(i == 1),
+			"gen_ai.usage.input_tokens":            strconv.Itoa(u.InputTokens),
+			"gen_ai.usage.output_tokens":           strconv.Itoa(u.OutputTokens),
+			"gen_ai.usage.cache_read.input_tokens": strconv.Itoa(u.InputTokensDetails.CachedTokens),
+			"gen_ai.usage.reasoning.output_tokens": strconv.Itoa(u.OutputTokensDetails.ReasoningTokens),
+			"gen_ai.request.stream":                strconv.FormatBool(i == 1),
 		} {
 			if got := spanAttr(sp, key); got != want {
 				t.Errorf("span %d (%s) %s = %s, want %s", i, sp.Name(), key, got, want)

@@ -236,7 +236,7 @@ func New(opts ...Option) (*Instrumentation, error) {
 		schema = "" // the conventions' repository publishes no schema yet
 	}
 	i := &Instrumentation{
-		tracer: cfg.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(vllm.Version), trace.WithSchemaURL(schema)),
+		tracer:     cfg.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(vllm.Version), trace.WithSchemaURL(schema)),
 		propagator: cfg.propagator, provider: cfg.provider, conventions: cfg.conventions, content: cfg.content,
 	}
 	meter := cfg.mp.Meter(ScopeName, metric.WithInstrumentationVersion(vllm.Version), metric.WithSchemaURL(schema))
