@@ -16,12 +16,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/vllmgo/vllm"
 )
 
-func init() {
-	register(&command{name: "batch", summary: "run an OpenAI/vLLM batch file (JSONL), resumably", run: runBatch})
-}
+func init() { register(newBatchCmd) }
 
 const batchAbout = `Runs every request of IN.jsonl, the OpenAI/vLLM batch input format, one JSON
 object per line:
@@ -93,34 +92,49 @@ type batchConfig struct {
 	progressEvery time.Duration
 }
 
-func runBatch(ctx context.Context, e *env, args []string) error {
-	f := newFlags("batch", "vllm batch [flags] IN.jsonl -o OUT.jsonl", batchAbout, batchExamples)
+func newBatchCmd(e *env) *cobra.Command {
+	var g globals
 	var cfg batchConfig
-	f.StringVar(&cfg.out, "o", "", "output file (required; appended to, resumable)")
-	f.StringVar(&cfg.errs, "errors", "", "file for bad input lines (default OUT with .errors.jsonl)")
-	f.IntVar(&cfg.concurrency, "concurrency", 16, "requests in flight at once")
-	f.IntVar(&cfg.retries, "retries", 3, "retries of a request that failed with a retryable error")
-	f.DurationVar(&cfg.backoff, "backoff", 500*time.Millisecond, "first retry delay (doubles each retry, with jitter)")
-	f.DurationVar(&cfg.progressEvery, "progress-interval", 10*time.Second, "how often to print a progress line when stderr is not a terminal")
-	pos, err := f.parse(e, args)
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:     "batch [flags] IN.jsonl -o OUT.jsonl",
+		Short:   "run an OpenAI/vLLM batch file (JSONL), resumably",
+		Long:    batchAbout,
+		Example: batchExamples,
+		Args: func(cmd *cobra.Command, pos []string) error {
+			if len(pos) != 1 {
+				return usagef("need exactly one input file (see --help)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			cfg.in = pos[0]
+			return runBatch(cmd.Context(), e, &g, cfg)
+		},
 	}
+	fs := cmd.Flags()
+	g.register(fs, flagsServer)
+	fs.StringVarP(&cfg.out, "output", "o", "", "output file (required; appended to, resumable)")
+	fs.StringVar(&cfg.errs, "errors", "", "file for bad input lines (default OUT with .errors.jsonl)")
+	fs.IntVar(&cfg.concurrency, "concurrency", 16, "requests in flight at once")
+	fs.IntVar(&cfg.retries, "retries", 3, "retries of a request that failed with a retryable error")
+	fs.DurationVar(&cfg.backoff, "backoff", 500*time.Millisecond, "first retry delay (doubles each retry, with jitter)")
+	fs.DurationVar(&cfg.progressEvery, "progress-interval", 10*time.Second, "how often to print a progress line when stderr is not a terminal")
+	return cmd
+}
+
+func runBatch(ctx context.Context, e *env, g *globals, cfg batchConfig) error {
 	switch {
-	case len(pos) != 1:
-		return usagef("need exactly one input file (see --help)")
 	case cfg.out == "":
-		return usagef("-o OUT.jsonl is required")
+		return usagef("--output OUT.jsonl is required")
 	case cfg.concurrency < 1:
 		return usagef("--concurrency must be at least 1")
 	case cfg.retries < 0:
 		return usagef("--retries must not be negative")
 	}
-	cfg.in = pos[0]
 	if cfg.errs == "" {
 		cfg.errs = strings.TrimSuffix(cfg.out, ".jsonl") + ".errors.jsonl"
 	}
-	c, err := f.g.client(
+	c, err := g.client(
 		vllm.WithMaxConnsPerHost(cfg.concurrency),
 		vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: cfg.retries + 1, BaseDelay: cfg.backoff, MaxDelay: 30 * time.Second}),
 	)

@@ -13,12 +13,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/vllmgo/vllm"
 )
 
-func init() {
-	register(&command{name: "bench", summary: "serving benchmark: TTFT, TPOT, ITL, latency, throughput, goodput", run: runBench})
-}
+func init() { register(newBenchCmd) }
 
 const benchAbout = `Load-tests a server in the manner of vLLM's "vllm bench serve": it streams
 --num-prompts requests, launched at --request-rate per second with Poisson
@@ -32,8 +31,8 @@ reports per-request latencies and overall throughput:
 
 each as mean, median, P90 and P99 in milliseconds; request and token
 throughput; and, with --goodput, the rate of requests that met every given
-service-level objective. The table goes to stdout, --json FILE writes the
-same figures as JSON, and a progress bar (plain lines when stderr is not a
+service-level objective. The table goes to stdout (--json prints the figures
+as JSON instead), --output FILE also writes them as JSON to FILE, and a progress bar (plain lines when stderr is not a
 terminal) goes to stderr.
 
 Prompts are synthetic (--input-len words, asking for exactly --output-len
@@ -42,7 +41,7 @@ tokens with ignore_eos) or read from --dataset, a JSONL file whose lines hold
 usage report. --warmup requests run first and are not counted.`
 
 const benchExamples = `  vllm bench --num-prompts 200 --request-rate 10
-  vllm bench --input-len 1024 --output-len 256 --max-concurrency 32 --json result.json
+  vllm bench --input-len 1024 --output-len 256 --max-concurrency 32 --output result.json
   vllm bench --dataset prompts.jsonl --endpoint chat --goodput ttft:500,tpot:50
   vllm bench --base-url http://gpu-1:8000/v1,http://gpu-2:8000/v1 --request-rate inf`
 
@@ -63,14 +62,29 @@ type benchConfig struct {
 	dataset     string
 	warmup      int
 	seed        uint64
-	jsonOut     string
+	jsonOut     string // --output FILE
+	jsonStdout  bool   // --json
 	goal        slo
 }
 
-func runBench(ctx context.Context, e *env, args []string) error {
-	f := newFlags("bench", "vllm bench [flags]", benchAbout, benchExamples)
+func newBenchCmd(e *env) *cobra.Command {
+	var g globals
 	var cfg benchConfig
 	var goodput string
+	var seed int64
+	cmd := &cobra.Command{
+		Use:     "bench [flags]",
+		Short:   "serving benchmark: TTFT, TPOT, ITL, latency, throughput, goodput",
+		Long:    benchAbout,
+		Example: benchExamples,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.seed = uint64(seed)
+			return runBench(cmd.Context(), e, &g, cfg, goodput)
+		},
+	}
+	f := cmd.Flags()
+	g.register(f, flagsModel)
 	f.StringVar(&cfg.endpoint, "endpoint", "completions", "API to load: completions or chat")
 	f.IntVar(&cfg.numPrompts, "num-prompts", 100, "number of measured requests")
 	f.StringVar(&cfg.rateText, "request-rate", "inf", "requests per second (Poisson arrivals), or inf to send all at once")
@@ -79,15 +93,15 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	f.IntVar(&cfg.outputLen, "output-len", 64, "tokens to generate per request")
 	f.StringVar(&cfg.dataset, "dataset", "", `JSONL file of {"prompt": ..., "output_len": N} lines instead of synthetic prompts`)
 	f.IntVar(&cfg.warmup, "warmup", 1, "requests sent (and not measured) before the run")
-	var seed int64
 	f.Int64Var(&seed, "seed", 0, "random seed for prompts and arrival times")
-	f.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
+	f.BoolVar(&cfg.jsonStdout, "json", false, "print the results as JSON on stdout instead of the table")
+	f.StringVarP(&cfg.jsonOut, "output", "o", "", "also write the results as JSON to this file")
 	f.StringVar(&goodput, "goodput", "", "SLOs for goodput, in milliseconds: ttft:500,tpot:50,e2el:3000")
-	err := f.parseNoArgs(e, args)
-	if err != nil {
-		return err
-	}
-	cfg.seed = uint64(seed)
+	return cmd
+}
+
+func runBench(ctx context.Context, e *env, g *globals, cfg benchConfig, goodput string) error {
+	var err error
 	switch {
 	case cfg.endpoint != "completions" && cfg.endpoint != "chat":
 		return usagef("--endpoint must be completions or chat")
@@ -113,19 +127,19 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if conc == 0 {
 		conc = cfg.numPrompts
 	}
-	c, err := f.g.client(vllm.WithMaxConnsPerHost(max(conc, 2)))
+	c, err := g.client(vllm.WithMaxConnsPerHost(max(conc, 2)))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	model, err := f.g.resolveModel(ctx, c)
+	model, err := g.resolveModel(ctx, c)
 	if err != nil {
 		return err
 	}
 	t := &benchTarget{c: c, model: model, chat: cfg.endpoint == "chat"}
 
 	fmt.Fprintf(e.stderr, "bench: %d prompts to %s (%s), model %s, rate %s, max concurrency %s\n",
-		cfg.numPrompts, strings.Join(f.g.baseURLs(), ","), cfg.endpoint, model, cfg.rateText, concText(cfg.concurrency))
+		cfg.numPrompts, strings.Join(g.baseURLs(), ","), cfg.endpoint, model, cfg.rateText, concText(cfg.concurrency))
 	if cfg.warmup > 0 {
 		for i := range cfg.warmup {
 			if r := t.do(ctx, &prompts[i%len(prompts)]); !r.ok {
@@ -139,7 +153,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	rep := buildReport(results, dur, cfg.goal)
 	rep.Endpoint, rep.Model, rep.RequestRate, rep.MaxConcurrency = cfg.endpoint, model, cfg.rateText, cfg.concurrency
-	rep.writeTable(e.stdout)
+	if cfg.jsonStdout {
+		if err := rep.writeJSON(e.stdout); err != nil {
+			return err
+		}
+	} else {
+		rep.writeTable(e.stdout)
+	}
 	if cfg.jsonOut != "" {
 		fh, err := os.Create(cfg.jsonOut)
 		if err != nil {

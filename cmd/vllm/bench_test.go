@@ -68,7 +68,7 @@ func TestBenchMeasuresConfiguredLatencies(t *testing.T) {
 func runBenchOnce(t *testing.T, srv *vllmtest.Server, endpoint, out string, ttft, itl time.Duration) []string {
 	t.Helper()
 	r := runCLI(t, "", serverEnv(srv), "bench", "--endpoint", endpoint, "--num-prompts", "8", "--max-concurrency", "4",
-		"--input-len", "20", "--output-len", "6", "--warmup", "1", "--json", out)
+		"--input-len", "20", "--output-len", "6", "--warmup", "1", "--output", out)
 	if r.code != 0 {
 		t.Fatalf("%s: exit %d: %s", endpoint, r.code, r.stderr)
 	}

@@ -10,12 +10,11 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/vllmgo/vllm"
 )
 
-func init() {
-	register(&command{name: "chat", summary: "chat with a model: one-shot, from stdin, or interactive", run: runChat})
-}
+func init() { register(newChatCmd) }
 
 // chatSession holds the state of a chat: settings and history.
 type chatSession struct {
@@ -57,36 +56,53 @@ const chatExamples = `  vllm chat "Why is the sky blue?"
   vllm chat --json "Hi" | jq .usage
   vllm chat                      # interactive, on a terminal`
 
-func runChat(ctx context.Context, e *env, args []string) error {
-	f := newFlags("chat", "vllm chat [flags] [PROMPT]", chatAbout, chatExamples)
+func newChatCmd(e *env) *cobra.Command {
 	s := &chatSession{e: e}
-	s.sampling.register(f.FlagSet)
-	f.StringVar(&s.system, "system", "", "system prompt")
+	var g globals
 	var images []string
-	f.Var(listFlag{&images}, "image", "attach an image file to the (first) prompt (repeatable)")
-	f.StringVar(&s.reasoning, "reasoning", "stderr", "where reasoning goes: stderr (dimmed on a terminal), stdout, or hide")
-	asJSON := f.Bool("json", false, "print the full JSON response (one-shot only)")
-	noStream := f.Bool("no-stream", false, "wait for the whole answer instead of streaming it")
-	pos, err := f.parse(e, args)
-	if err != nil {
-		return err
+	var asJSON, noStream bool
+	cmd := &cobra.Command{
+		Use:     "chat [flags] [PROMPT]",
+		Short:   "chat with a model: one-shot, from stdin, or interactive",
+		Long:    chatAbout,
+		Example: chatExamples,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			return s.run(cmd.Context(), &g, images, pos, asJSON, noStream)
+		},
 	}
+	fs := cmd.Flags()
+	g.register(fs, flagsModel)
+	s.sampling.register(fs)
+	fs.StringVar(&s.system, "system", "", "system prompt")
+	fs.Var(listFlag{&images}, "image", "attach an image file to the (first) prompt (repeatable)")
+	fs.StringVar(&s.reasoning, "reasoning", "stderr", "where reasoning goes: stderr (dimmed on a terminal), stdout, or hide")
+	fs.BoolVar(&asJSON, "json", false, "print the full JSON response on stdout (one-shot only)")
+	fs.BoolVar(&noStream, "no-stream", false, "wait for the whole answer instead of streaming it")
+	return cmd
+}
+
+func (s *chatSession) run(ctx context.Context, g *globals, images, pos []string, asJSON, noStream bool) error {
+	e := s.e
 	switch s.reasoning {
 	case "stderr", "stdout", "hide":
 	default:
 		return usagef("--reasoning must be stderr, stdout or hide, got %q", s.reasoning)
 	}
+	if err := s.sampling.check(); err != nil {
+		return err
+	}
+	var err error
 	if s.extra, err = s.sampling.apply(&vllm.SamplingParams{}); err != nil {
 		return err
 	}
 	for _, path := range images {
 		part, err := imagePart(path)
 		if err != nil {
-			return err
+			return usagef("--image %v", err)
 		}
 		s.images = append(s.images, part)
 	}
-	s.stream = !*noStream && !*asJSON
+	s.stream = !noStream && !asJSON
 	s.think = newStyled(e.stderr, ansiDim)
 
 	prompt := strings.Join(pos, " ")
@@ -105,29 +121,29 @@ func runChat(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	if interactive && *asJSON {
+	if interactive && asJSON {
 		return usagef("--json needs a prompt (it is for one-shot use)")
 	}
 
-	if s.c, err = f.g.client(); err != nil {
+	if s.c, err = g.client(); err != nil {
 		return err
 	}
-	if s.model, err = f.g.resolveModel(ctx, s.c); err != nil {
+	if s.model, err = g.resolveModel(ctx, s.c); err != nil {
 		return err
 	}
 	if interactive {
 		return s.repl(ctx)
 	}
-	if *asJSON {
+	if asJSON {
 		resp, err := s.c.Chat.Create(ctx, s.request(s.userMessage(prompt)))
 		if err != nil {
-			return err
+			return explainServerError(s.c, err)
 		}
 		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
 		return nil
 	}
 	_, err = s.turn(ctx, s.userMessage(prompt))
-	return err
+	return explainServerError(s.c, err)
 }
 
 // userMessage builds the user message for prompt, with the --image files

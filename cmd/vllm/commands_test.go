@@ -87,7 +87,7 @@ func TestChatErrorsAreOneLine(t *testing.T) {
 	srv := vllmtest.NewServer(vllmtest.WithModel("a"), vllmtest.WithModel("b"))
 	defer srv.Close()
 	r := runCLI(t, "", serverEnv(srv), "chat", "hi")
-	if r.code != exitFailure || !strings.Contains(r.stderr, "no --model given") || strings.Count(r.stderr, "\n") != 1 {
+	if r.code != exitFailure || r.stderr != "vllm chat: choosing a model (give --model or set VLLM_MODEL): no model given and the server serves several; served: a, b\n" || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("several models: exit %d %q", r.code, r.stderr)
 	}
 	r = runCLI(t, "", serverEnv(srv), "chat", "--model", "zzz", "--no-stream", "hi")

@@ -6,27 +6,39 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/vllmgo/vllm"
 )
 
-func init() {
-	register(&command{name: "complete", summary: "legacy text completion of a prompt (/v1/completions)", run: runComplete})
+func init() { register(newCompleteCmd) }
+
+func newCompleteCmd(e *env) *cobra.Command {
+	var g globals
+	var smp sampling
+	var asJSON, echo, noStream bool
+	cmd := &cobra.Command{
+		Use:   "complete [flags] [PROMPT]",
+		Short: "legacy text completion of a prompt (/v1/completions)",
+		Long: `Sends PROMPT (or stdin) to /v1/completions and prints the generated text,
+streamed as it arrives unless --no-stream or --json is given.`,
+		Example: `  vllm complete --max-tokens 20 "Once upon a time"
+  cat prefix.txt | vllm complete --temperature 0 --stop "###"
+  vllm complete --json "def fib(n):" | jq .choices[0].text`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			return runComplete(cmd.Context(), e, &g, &smp, pos, asJSON, echo, noStream)
+		},
+	}
+	fs := cmd.Flags()
+	g.register(fs, flagsModel)
+	smp.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "print the full JSON response on stdout")
+	fs.BoolVar(&echo, "echo", false, "print the prompt before the completion")
+	fs.BoolVar(&noStream, "no-stream", false, "wait for the whole completion instead of streaming it")
+	return cmd
 }
 
-func runComplete(ctx context.Context, e *env, args []string) error {
-	f := newFlags("complete", "vllm complete [flags] [PROMPT]",
-		`Sends PROMPT (or stdin) to /v1/completions and prints the generated text,
-streamed as it arrives unless --no-stream or --json is given.`,
-		`  vllm complete --max-tokens 20 "Once upon a time"
-  cat prefix.txt | vllm complete --temperature 0 --stop "###"
-  vllm complete --json "def fib(n):" | jq .choices[0].text`)
-	var smp sampling
-	smp.register(f.FlagSet)
-	asJSON := f.Bool("json", false, "print the full JSON response")
-	echo := f.Bool("echo", false, "print the prompt before the completion")
-	noStream := f.Bool("no-stream", false, "wait for the whole completion instead of streaming it")
-	pos, err := f.parse(e, args)
-	if err != nil {
+func runComplete(ctx context.Context, e *env, g *globals, smp *sampling, pos []string, asJSON, echo, noStream bool) error {
+	if err := smp.check(); err != nil {
 		return err
 	}
 	prompt := strings.Join(pos, " ")
@@ -43,30 +55,31 @@ streamed as it arrives unless --no-stream or --json is given.`,
 		}
 	}
 	req := &vllm.CompletionRequest{Prompt: vllm.PromptText(prompt)}
+	var err error
 	if req.Extra, err = smp.apply(&req.SamplingParams); err != nil {
 		return err
 	}
-	c, err := f.g.client()
+	c, err := g.client()
 	if err != nil {
 		return err
 	}
-	if req.Model, err = f.g.resolveModel(ctx, c); err != nil {
+	if req.Model, err = g.resolveModel(ctx, c); err != nil {
 		return err
 	}
-	if *echo && !*asJSON {
+	if echo && !asJSON {
 		io.WriteString(e.stdout, prompt)
 	}
-	if *asJSON {
+	if asJSON {
 		resp, err := c.Completions.Create(ctx, req)
 		if err != nil {
-			return err
+			return explainServerError(c, err)
 		}
 		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
 		return nil
 	}
-	text, err := completeText(ctx, c, req, e.stdout, !*noStream)
+	text, err := completeText(ctx, c, req, e.stdout, !noStream)
 	if err != nil {
-		return err
+		return explainServerError(c, err)
 	}
 	if !strings.HasSuffix(text, "\n") {
 		fmt.Fprintln(e.stdout)

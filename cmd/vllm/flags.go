@@ -4,58 +4,76 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/vllmgo/vllm"
 )
 
 // takenSignals is set while a command handles interrupts itself.
 var takenSignals atomic.Bool
 
-// EnvModel names the environment variable holding the default model.
+// EnvModel names the environment variable holding the default model. The
+// library has no default model; the command and the examples read it.
 const EnvModel = "VLLM_MODEL"
 
-// globals are the flags every command accepts.
+// clientFlag selects the client flags a command offers.
+type clientFlag uint8
+
+const (
+	flagBaseURL clientFlag = 1 << iota
+	flagAPIKey
+	flagTimeout
+	flagModel
+
+	// flagsServer are the flags of a command that talks to a server
+	// without naming a model.
+	flagsServer = flagBaseURL | flagAPIKey | flagTimeout
+	// flagsModel adds --model.
+	flagsModel = flagsServer | flagModel
+)
+
+// globals are the client flags. Their variables (VLLM_BASE_URL,
+// VLLM_API_KEY, VLLM_TIMEOUT) are read by the library's vllm.FromEnv, so
+// they mean exactly what they mean to a program using the library; a flag
+// wins over its variable.
 type globals struct {
 	baseURL string
 	apiKey  string
-	timeout string
+	timeout timeoutFlag
 	model   string
 }
 
-func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.baseURL, "base-url", "", "server base URL (env VLLM_BASE_URL; default "+vllm.DefaultBaseURL+")")
-	fs.StringVar(&g.apiKey, "api-key", "", "API key (env VLLM_API_KEY; never printed)")
-	fs.StringVar(&g.timeout, "timeout", "", "request timeout: seconds or a duration such as 90s (env VLLM_TIMEOUT)")
-	fs.StringVar(&g.model, "model", "", "model name (env VLLM_MODEL; default: the only served model)")
-}
-
-// resolve fills unset flags from the environment.
-func (g *globals) resolve(getenv func(string) string) {
-	if g.baseURL == "" {
-		g.baseURL = getenv(vllm.EnvBaseURL)
+func (g *globals) register(fs *pflag.FlagSet, which clientFlag) {
+	if which&flagBaseURL != 0 {
+		fs.StringVar(&g.baseURL, "base-url", "", "server base URL, e.g. http://gpu-1:8000/v1 (env VLLM_BASE_URL; default "+vllm.DefaultBaseURL+")")
 	}
-	if g.apiKey == "" {
-		g.apiKey = getenv(vllm.EnvAPIKey)
+	if which&flagAPIKey != 0 {
+		fs.StringVar(&g.apiKey, "api-key", "", "API key sent as a bearer token (env VLLM_API_KEY; never printed)")
 	}
-	if g.timeout == "" {
-		g.timeout = getenv(vllm.EnvTimeout)
+	if which&flagTimeout != 0 {
+		fs.Var(&g.timeout, "timeout", "request timeout: seconds or a duration such as 90s (env VLLM_TIMEOUT, in seconds; default 10m)")
 	}
-	if g.model == "" {
-		g.model = getenv(EnvModel)
+	if which&flagModel != 0 {
+		fs.StringVar(&g.model, "model", "", "model to use (env VLLM_MODEL; default: the only model the server serves)")
 	}
 }
 
-// baseURLs returns the configured base URLs (several for batch and bench).
+// baseURLs returns the base URLs given with --base-url (several,
+// comma-separated, for replicas), or VLLM_BASE_URL, or the default.
 func (g *globals) baseURLs() []string {
+	s := g.baseURL
+	if s == "" {
+		s = os.Getenv(vllm.EnvBaseURL)
+	}
 	var out []string
-	for _, u := range strings.Split(g.baseURL, ",") {
+	for _, u := range strings.Split(s, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			out = append(out, u)
 		}
@@ -66,151 +84,130 @@ func (g *globals) baseURLs() []string {
 	return out
 }
 
-// parseTimeout accepts seconds ("30", "2.5") or a Go duration ("90s", "2m").
-func parseTimeout(s string) (time.Duration, error) {
+// timeoutFlag is --timeout: seconds ("30", "2.5") or a Go duration ("90s").
+type timeoutFlag struct {
+	set bool
+	d   time.Duration
+}
+
+func (f *timeoutFlag) String() string {
+	if !f.set {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f *timeoutFlag) Type() string { return "duration" }
+
+func (f *timeoutFlag) Set(s string) error {
 	s = strings.TrimSpace(s)
 	if secs, err := strconv.ParseFloat(s, 64); err == nil {
 		if secs < 0 || secs > 1e9 {
-			return 0, usagef("--timeout %q is out of range", s)
+			return errors.New("out of range")
 		}
-		return time.Duration(secs * float64(time.Second)), nil
+		f.set, f.d = true, time.Duration(secs*float64(time.Second))
+		return nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, usagef("--timeout %q is neither seconds nor a duration such as 90s", s)
+		return errors.New("neither seconds nor a duration such as 90s")
 	}
-	return d, nil
+	f.set, f.d = true, d
+	return nil
 }
 
-// clientOptions returns the options common to every client the command makes.
-func (g *globals) clientOptions(extra ...vllm.Option) ([]vllm.Option, error) {
+// client returns a client made by vllm.FromEnv with the flags as overrides.
+// With several base URLs (comma-separated) the first is the base URL and the
+// others are replicas (WithEndpoints): calls are spread over them and a
+// retry goes to another one.
+func (g *globals) client(extra ...vllm.Option) (*vllm.Client, error) {
 	opts := []vllm.Option{vllm.WithUserAgent("vllm-cli/" + vllm.Version)}
 	if g.apiKey != "" {
 		opts = append(opts, vllm.WithAPIKey(g.apiKey))
 	}
-	if g.timeout != "" {
-		d, err := parseTimeout(g.timeout)
-		if err != nil {
+	if g.timeout.set {
+		opts = append(opts, vllm.WithTimeout(g.timeout.d))
+	}
+	if g.baseURL != "" {
+		urls := g.baseURLs()
+		// The flag takes the variable's place: FromEnv has no option for
+		// the base URL, which New takes as its argument.
+		if err := os.Setenv(vllm.EnvBaseURL, urls[0]); err != nil {
 			return nil, err
 		}
-		opts = append(opts, vllm.WithTimeout(d))
+		if len(urls) > 1 {
+			opts = append(opts, vllm.WithEndpoints(urls[1:]...))
+		}
+	} else if v := os.Getenv(vllm.EnvBaseURL); strings.Contains(v, ",") {
+		return nil, usagef("%s holds one URL, got %q; give replicas with --base-url URL1,URL2", vllm.EnvBaseURL, v)
 	}
-	return append(opts, extra...), nil
-}
-
-// client returns a client for the base URL; with several (comma-separated)
-// the first is the base URL and the others are replicas (WithEndpoints):
-// calls are spread over them and a retry goes to another one.
-func (g *globals) client(extra ...vllm.Option) (*vllm.Client, error) {
-	opts, err := g.clientOptions(extra...)
-	if err != nil {
-		return nil, err
-	}
-	urls := g.baseURLs()
-	if len(urls) > 1 {
-		opts = append(opts, vllm.WithEndpoints(urls[1:]...))
-	}
-	return vllm.New(urls[0], opts...)
+	return vllm.FromEnv(append(opts, extra...)...)
 }
 
 // resolveModel returns the model to use: --model, VLLM_MODEL, or the only
 // model the server serves.
 func (g *globals) resolveModel(ctx context.Context, c *vllm.Client) (string, error) {
+	if g.model == "" {
+		g.model = os.Getenv(EnvModel)
+	}
 	if g.model != "" {
 		return g.model, nil
 	}
 	m, err := c.Models.Default(ctx)
 	if err != nil {
-		return "", fmt.Errorf("no --model given (nor VLLM_MODEL): %w", err)
+		return "", explainModelError(c, err)
 	}
 	g.model = m
 	return m, nil
 }
 
-// cmdFlags is a command's flag set with its help text.
-type cmdFlags struct {
-	*flag.FlagSet
-	g        globals
-	usage    string // e.g. "vllm chat [flags] [PROMPT]"
-	about    string
-	examples string
-}
-
-func newFlags(name, usage, about, examples string) *cmdFlags {
-	f := &cmdFlags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), usage: usage, about: about, examples: examples}
-	f.SetOutput(io.Discard)
-	f.g.register(f.FlagSet)
-	return f
-}
-
-// printHelp writes the command's help: usage, description, flags, examples.
-func (f *cmdFlags) printHelp(w io.Writer) {
-	fmt.Fprintf(w, "Usage: %s\n\n%s\n\nFlags:\n", f.usage, strings.TrimSpace(f.about))
-	f.SetOutput(w)
-	f.PrintDefaults()
-	f.SetOutput(io.Discard)
-	if f.examples != "" {
-		fmt.Fprintf(w, "\nExamples:\n%s\n", strings.TrimRight(f.examples, "\n"))
+// explainModelError says why no model could be chosen: the server cannot
+// be reached, or it serves several (or no) models.
+func explainModelError(c *vllm.Client, err error) error {
+	if reach := explainServerError(c, err); reach != err {
+		return reach
 	}
+	return fmt.Errorf("choosing a model (give --model or set %s): %w", EnvModel, err)
 }
 
-// parse parses args, allowing flags after positional arguments ("vllm chat
-// hello --model m"); "--" ends the flags. It resolves the globals from the
-// environment and returns the positional arguments. --help prints the help
-// on stdout and returns errHelp.
-func (f *cmdFlags) parse(e *env, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := f.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				f.printHelp(e.stdout)
-				return nil, errHelp
-			}
-			return nil, usagef("%v (see --help)", err)
-		}
-		rest := f.Args()
-		if len(rest) == 0 {
-			break
-		}
-		// flag stops at the first non-flag; "--" is consumed by Parse,
-		// in which case everything after it is positional.
-		if consumedDashDash(args, rest) {
-			pos = append(pos, rest...)
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-	f.g.resolve(e.getenv)
-	return pos, nil
-}
-
-// parseNoArgs is parse for commands that take no positional argument.
-func (f *cmdFlags) parseNoArgs(e *env, args []string) error {
-	pos, err := f.parse(e, args)
-	if err == nil && len(pos) > 0 {
-		err = usagef("unexpected argument %q", pos[0])
+// explainServerError turns a failure to connect to the server into an
+// error that says so and how to get one; other errors are returned as they
+// are.
+func explainServerError(c *vllm.Client, err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return &unreachableError{baseURL: c.BaseURL(), err: err, cause: op.Err}
 	}
 	return err
 }
 
-// consumedDashDash reports whether Parse stopped at a "--" terminator.
-func consumedDashDash(args, rest []string) bool {
-	i := len(args) - len(rest) - 1
-	return i >= 0 && args[i] == "--"
+// unreachableError is a server that could not be connected to.
+type unreachableError struct {
+	baseURL string
+	err     error // the library's error
+	cause   error // why the connection failed, e.g. "connection refused"
 }
 
-// floatFlag is an optional float64 flag: nil until set.
-type floatFlag struct{ p **float64 }
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the server at %s (%v); start one (\"vllm mock\" serves a fake vLLM) or point %s or --base-url at yours",
+		e.baseURL, e.cause, vllm.EnvBaseURL)
+}
 
-func (f floatFlag) String() string {
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// optFloat is an optional float flag: nil until set.
+type optFloat struct{ p **float64 }
+
+func (f optFloat) String() string {
 	if f.p == nil || *f.p == nil {
 		return ""
 	}
 	return strconv.FormatFloat(**f.p, 'g', -1, 64)
 }
 
-func (f floatFlag) Set(s string) error {
+func (f optFloat) Type() string { return "float" }
+
+func (f optFloat) Set(s string) error {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		return errors.New("not a number")
@@ -219,17 +216,19 @@ func (f floatFlag) Set(s string) error {
 	return nil
 }
 
-// intFlag is an optional int flag: nil until set.
-type intFlag struct{ p **int }
+// optInt is an optional int flag: nil until set.
+type optInt struct{ p **int }
 
-func (f intFlag) String() string {
+func (f optInt) String() string {
 	if f.p == nil || *f.p == nil {
 		return ""
 	}
 	return strconv.Itoa(**f.p)
 }
 
-func (f intFlag) Set(s string) error {
+func (f optInt) Type() string { return "int" }
+
+func (f optInt) Set(s string) error {
 	v, err := strconv.Atoi(s)
 	if err != nil {
 		return errors.New("not an integer")
@@ -238,7 +237,8 @@ func (f intFlag) Set(s string) error {
 	return nil
 }
 
-// listFlag collects a repeatable flag.
+// listFlag collects a repeatable flag; values are taken whole (a stop
+// string may hold a comma).
 type listFlag struct{ p *[]string }
 
 func (f listFlag) String() string {
@@ -247,6 +247,8 @@ func (f listFlag) String() string {
 	}
 	return strings.Join(*f.p, ",")
 }
+
+func (f listFlag) Type() string { return "strings" }
 
 func (f listFlag) Set(s string) error { *f.p = append(*f.p, s); return nil }
 
@@ -257,23 +259,24 @@ type sampling struct {
 	topK        *int
 	maxTokens   *int
 	seed        *int
+	n           *int
 	stop        []string
 	extra       string
 }
 
-func (s *sampling) register(fs *flag.FlagSet) {
-	fs.Var(floatFlag{&s.temperature}, "temperature", "sampling temperature (0 = greedy)")
-	fs.Var(floatFlag{&s.topP}, "top-p", "nucleus sampling probability mass, in (0, 1]")
-	fs.Var(intFlag{&s.topK}, "top-k", "sample from the K most likely tokens (-1 = off)")
-	fs.Var(intFlag{&s.maxTokens}, "max-tokens", "maximum number of tokens to generate")
-	fs.Var(intFlag{&s.seed}, "seed", "random seed for reproducible sampling")
+func (s *sampling) register(fs *pflag.FlagSet) {
+	fs.Var(optFloat{&s.temperature}, "temperature", "sampling temperature (0 = greedy)")
+	fs.Var(optFloat{&s.topP}, "top-p", "nucleus sampling probability mass, in (0, 1]")
+	fs.Var(optInt{&s.topK}, "top-k", "sample from the K most likely tokens (-1 = off)")
+	fs.Var(optInt{&s.maxTokens}, "max-tokens", "maximum number of tokens to generate")
+	fs.Var(optInt{&s.seed}, "seed", "random seed for reproducible sampling")
 	fs.Var(listFlag{&s.stop}, "stop", "stop string (repeatable)")
 	fs.StringVar(&s.extra, "extra", "", `extra JSON object merged into the request body, e.g. '{"chat_template_kwargs":{"enable_thinking":true}}'`)
 }
 
 // apply sets the sampling fields and returns the --extra object.
 func (s *sampling) apply(p *vllm.SamplingParams) (map[string]any, error) {
-	p.Temperature, p.TopP, p.TopK, p.MaxTokens = s.temperature, s.topP, s.topK, s.maxTokens
+	p.Temperature, p.TopP, p.TopK, p.MaxTokens, p.N = s.temperature, s.topP, s.topK, s.maxTokens, s.n
 	if s.seed != nil {
 		p.Seed = vllm.Ptr(int64(*s.seed))
 	}
@@ -281,6 +284,22 @@ func (s *sampling) apply(p *vllm.SamplingParams) (map[string]any, error) {
 		p.Stop = s.stop
 	}
 	return parseExtra(s.extra)
+}
+
+// check applies the library's validation of the sampling fields before any
+// request, so that a bad value is a usage error naming its flag even when
+// the server is down.
+func (s *sampling) check() error {
+	req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}}
+	if _, err := s.apply(&req.SamplingParams); err != nil {
+		return err
+	}
+	err := req.Validate()
+	var pe *vllm.ParamError
+	if errors.As(err, &pe) {
+		return usagef("--%s %s", strings.ReplaceAll(pe.Field, "_", "-"), pe.Reason)
+	}
+	return err
 }
 
 // parseExtra decodes an --extra JSON object.

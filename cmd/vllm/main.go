@@ -13,50 +13,36 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 
+	"github.com/spf13/cobra"
 	"github.com/vllmgo/vllm"
 )
 
 // Exit statuses.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130 // 128 + SIGINT, as shells report it
 )
 
-// env is what a command sees of the outside world; tests replace it.
+// env is what a command sees of the outside world besides the process
+// environment (os.Getenv); tests replace it.
 type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
-	getenv func(string) string
 	// signals delivers interrupts (Ctrl-C) to commands that handle them
 	// themselves (the interactive chat); nil when nobody sends any.
 	signals <-chan os.Signal
 }
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
-}
+// commandMakers make the subcommands; each file registers its own in init.
+var commandMakers []func(e *env) *cobra.Command
 
-var commands []*command
-
-func register(c *command) { commands = append(commands, c) }
-
-func lookup(name string) *command {
-	for _, c := range commands {
-		if c.name == name {
-			return c
-		}
-	}
-	return nil
-}
+func register(make func(e *env) *cobra.Command) { commandMakers = append(commandMakers, make) }
 
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
@@ -67,16 +53,16 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// errHelp is returned after help was printed on request: exit status 0.
-var errHelp = errors.New("help requested")
+// errInterrupted is returned by a command stopped by Ctrl-C: exit status 130.
+var errInterrupted = errors.New("interrupted")
 
 func main() {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithCancel(context.Background())
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	// Commands other than the interactive chat stop on the first interrupt;
-	// the chat takes the signals over (see takeSignals).
+	// the chat takes the signals over (see takenSignals).
 	relay := make(chan os.Signal, 2)
 	e.signals = relay
 	go func() {
@@ -88,55 +74,111 @@ func main() {
 			}
 			if interrupted {
 				// A second interrupt: stop waiting for a clean end.
-				os.Exit(130)
+				os.Exit(exitInterrupted)
 			}
 			interrupted = true
-			cancel()
+			cancel(errInterrupted)
 		}
 	}()
 	code := run(ctx, e, os.Args[1:])
-	cancel()
+	cancel(nil)
 	os.Exit(code)
 }
 
+const rootLong = `vllm talks to a vLLM server (or anything speaking vLLM's OpenAI-compatible API).
+
+The server is VLLM_BASE_URL (default ` + vllm.DefaultBaseURL + `), or --base-url;
+"vllm mock" starts a fake one for trying things without a GPU.
+
+Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted (Ctrl-C).`
+
+const rootExamples = `  vllm mock &                      # a fake vLLM on http://127.0.0.1:8000/v1
+  vllm chat "Why is the sky blue?"
+  vllm chat                        # interactive, on a terminal
+  vllm models --base-url http://gpu-1:8000/v1
+  vllm completion bash > /etc/bash_completion.d/vllm`
+
+// newRootCmd builds the command tree. It is built afresh for every run, so
+// that no flag value leaks from one run to the next.
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "vllm",
+		Short:         "talk to a vLLM server: chat, batches, benchmarks, a fake server",
+		Long:          rootLong,
+		Example:       rootExamples,
+		Version:       vllm.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				cmd.SetOut(e.stderr)
+				_ = cmd.Help()
+				return usagef("a command is needed (run \"vllm help\" for the list)")
+			}
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			}
+			return usagef("%s (run \"vllm help\" for the list)", msg)
+		},
+	}
+	root.SuggestionsMinimumDistance = 2
+	root.SetVersionTemplate("vllm (vllm-go) {{.Version}}\n")
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usagef("%v (see \"%s --help\")", err, cmd.CommandPath())
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "print the version",
+		Args:  noArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintln(e.stdout, "vllm (vllm-go) "+vllm.Version)
+		},
+	})
+	for _, make := range commandMakers {
+		root.AddCommand(make(e))
+	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	return root
+}
+
 // run executes the command line args and returns the exit status. Errors are
-// printed as one line on stderr.
+// printed as one line on stderr, prefixed with the command.
 func run(ctx context.Context, e *env, args []string) int {
 	args, err := hoistGlobals(args)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "vllm: "+err.Error())
 		return exitUsage
 	}
-	if len(args) == 0 {
-		printMainUsage(e.stderr)
-		return exitUsage
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if cmd == nil {
+		cmd = root
 	}
-	name := args[0]
-	switch name {
-	case "help", "-h", "-help", "--help":
-		if len(args) > 1 {
-			if c := lookup(args[1]); c != nil {
-				return finish(e, c.name, c.run(ctx, e, []string{"--help"}))
-			}
-		}
-		printMainUsage(e.stdout)
-		return exitOK
-	case "version", "--version":
-		fmt.Fprintln(e.stdout, "vllm (vllm-go) "+vllm.Version)
-		return exitOK
+	if err != nil && errors.Is(context.Cause(ctx), errInterrupted) {
+		err = errInterrupted // whatever the command made of its cancelled context
 	}
-	c := lookup(name)
-	if c == nil {
-		fmt.Fprintf(e.stderr, "vllm: unknown command %q (run \"vllm help\" for the list)\n", name)
-		return exitUsage
-	}
-	return finish(e, c.name, c.run(ctx, e, args[1:]))
+	return finish(e, cmd.CommandPath(), err)
 }
 
-// globalFlagNames are the flags accepted before the command name.
+// noArgs is cobra.NoArgs with a usage error that says what was unexpected.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
+// globalFlagNames are the client flags accepted before the command name.
 var globalFlagNames = map[string]bool{"base-url": true, "api-key": true, "timeout": true, "model": true}
 
-// hoistGlobals moves global flags given before the command name after it,
+// hoistGlobals moves client flags given before the command name after it,
 // where the command's flag set parses them: "vllm --model m chat" becomes
 // "vllm chat --model m".
 func hoistGlobals(args []string) ([]string, error) {
@@ -150,7 +192,7 @@ func hoistGlobals(args []string) ([]string, error) {
 		args = args[1:]
 		if !hasValue {
 			if len(args) == 0 {
-				return nil, fmt.Errorf("flag needs an argument: -%s", name)
+				return nil, fmt.Errorf("flag needs an argument: --%s", name)
 			}
 			globals = append(globals, args[0])
 			args = args[1:]
@@ -165,13 +207,18 @@ func hoistGlobals(args []string) ([]string, error) {
 	return append(append([]string{args[0]}, globals...), args[1:]...), nil
 }
 
-// finish maps a command's error to an exit status and prints it as one line.
-func finish(e *env, name string, err error) int {
-	if err == nil || errors.Is(err, errHelp) {
+// finish maps a command's error to an exit status and prints it as one line
+// prefixed with the command path ("vllm chat: ...").
+func finish(e *env, path string, err error) int {
+	if err == nil {
 		return exitOK
 	}
-	msg := oneLine(strings.TrimPrefix(err.Error(), "vllm: "))
-	fmt.Fprintf(e.stderr, "vllm %s: %s\n", name, msg)
+	if errors.Is(err, errInterrupted) {
+		fmt.Fprintf(e.stderr, "%s: interrupted\n", path)
+		return exitInterrupted
+	}
+	msg := oneLine(strings.ReplaceAll(strings.TrimPrefix(err.Error(), "vllm: "), ": vllm: ", ": "))
+	fmt.Fprintf(e.stderr, "%s: %s\n", path, msg)
 	var ue *usageError
 	var pe *vllm.ParamError
 	if errors.As(err, &ue) || errors.As(err, &pe) {
@@ -184,30 +231,4 @@ func finish(e *env, name string, err error) int {
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
-}
-
-func printMainUsage(w io.Writer) {
-	fmt.Fprint(w, `vllm talks to a vLLM server (or anything speaking vLLM's OpenAI-compatible API).
-
-Usage:
-  vllm [global flags] COMMAND [flags] [arguments]
-
-Commands:
-`)
-	sorted := append([]*command(nil), commands...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
-	for _, c := range sorted {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
-	fmt.Fprint(w, `
-Global flags (accepted before or after the command):
-  --base-url URL   server base URL, e.g. http://localhost:8000/v1 (env VLLM_BASE_URL);
-                   several, comma-separated, for batch and bench
-  --api-key KEY    API key sent as a bearer token (env VLLM_API_KEY; never printed)
-  --timeout D      request timeout: seconds or a Go duration such as 90s (env VLLM_TIMEOUT)
-  --model NAME     model to use (env VLLM_MODEL; default: the only model the server serves)
-
-Exit status: 0 success, 1 failure, 2 usage error.
-Run "vllm COMMAND --help" for the flags and examples of a command.
-`)
 }

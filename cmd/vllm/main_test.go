@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vllmgo/vllm/vllmtest"
 )
 
 // binPath is the vllm binary built once for the tests that run it as a
@@ -38,16 +41,29 @@ type result struct {
 	code           int
 }
 
+// cliEnvVars are the environment variables the command reads; runCLI sets
+// each of them for the run, to the given value or to "" (unset).
+var cliEnvVars = []string{"VLLM_BASE_URL", "VLLM_API_KEY", "VLLM_TIMEOUT", "VLLM_MODEL",
+	"NO_COLOR", "XDG_STATE_HOME", "JOB_COMPLETION_INDEX"}
+
 // runCLI runs the CLI in-process with the given stdin and environment
-// (nothing else of the real environment is visible).
+// variables (those of cliEnvVars not given are empty for the run).
 func runCLI(t *testing.T, stdin string, envv map[string]string, args ...string) result {
 	t.Helper()
+	for _, k := range cliEnvVars {
+		t.Setenv(k, envv[k])
+	}
+	for k, v := range envv {
+		if !slices.Contains(cliEnvVars, k) {
+			t.Fatalf("runCLI: %s is not in cliEnvVars", k)
+		}
+		t.Setenv(k, v)
+	}
 	var out, errb bytes.Buffer
 	e := &env{
 		stdin:  strings.NewReader(stdin),
 		stdout: &out,
 		stderr: &errb,
-		getenv: func(k string) string { return envv[k] },
 	}
 	code := run(context.Background(), e, args)
 	return result{out.String(), errb.String(), code}
@@ -76,21 +92,32 @@ func TestUsageErrorsExitTwoWithOneLine(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, c := range commands {
+	root := newRootCmd(&env{})
+	var names []string
+	for _, c := range root.Commands() {
+		names = append(names, c.Name())
 		for _, h := range []string{"--help", "-h"} {
-			r := runCLI(t, "", nil, c.name, h)
+			r := runCLI(t, "", nil, c.Name(), h)
 			if r.code != 0 {
-				t.Errorf("%s %s: exit %d: %s", c.name, h, r.code, r.stderr)
+				t.Errorf("%s %s: exit %d: %s", c.Name(), h, r.code, r.stderr)
 			}
-			if !strings.Contains(r.stdout, "Usage: vllm "+c.name) || !strings.Contains(r.stdout, "Examples:\n  vllm "+c.name) {
-				t.Errorf("%s %s: help lacks usage or examples:\n%s", c.name, h, r.stdout)
+			if !strings.Contains(r.stdout, "Usage:\n  vllm "+c.Name()) {
+				t.Errorf("%s %s: help lacks usage:\n%s", c.Name(), h, r.stdout)
+			}
+			if c.Example != "" && !strings.Contains(r.stdout, "Examples:\n  vllm "+c.Name()) {
+				t.Errorf("%s %s: help lacks examples:\n%s", c.Name(), h, r.stdout)
 			}
 		}
 	}
+	for _, want := range []string{"chat", "complete", "models", "health", "tokenize", "embed", "batch", "bench", "mock", "completion", "version"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("no command %s among %q", want, names)
+		}
+	}
 	r := runCLI(t, "", nil, "help")
-	for _, c := range commands {
-		if !strings.Contains(r.stdout, "  "+c.name+" ") {
-			t.Errorf("main help does not list %s", c.name)
+	for _, c := range root.Commands() {
+		if c.Name() != "help" && !strings.Contains(r.stdout, "  "+c.Name()+" ") {
+			t.Errorf("main help does not list %s:\n%s", c.Name(), r.stdout)
 		}
 	}
 }
@@ -123,10 +150,14 @@ func TestHoistGlobals(t *testing.T) {
 }
 
 func TestFlagsAfterPositionalArguments(t *testing.T) {
-	f := newFlags("x", "vllm x", "about", "  vllm x")
-	n := f.Int("n", 0, "")
-	pos, err := f.parse(&env{getenv: func(string) string { return "" }}, []string{"a", "-n", "3", "b", "--", "-n", "c"})
-	if err != nil || *n != 3 || strings.Join(pos, ",") != "a,b,-n,c" {
-		t.Fatalf("pos %q n %d err %v", pos, *n, err)
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	r := runCLI(t, "", serverEnv(srv), "chat", "two", "--no-stream", "words", "--max-tokens", "3", "--", "--not-a-flag")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	req, _ := srv.LastRequest()
+	if req.Chat.Messages[0].Text() != "two words --not-a-flag" || req.JSON["max_tokens"] != float64(3) || req.JSON["stream"] != nil {
+		t.Fatalf("request %s", req.Body)
 	}
 }

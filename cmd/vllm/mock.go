@@ -3,15 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
-func init() {
-	register(&command{name: "mock", summary: "serve a fake vLLM (vllmtest) for development without a GPU", run: runMock})
-}
+func init() { register(newMockCmd) }
 
 const mockAbout = `Starts the vllmtest server, which speaks vLLM's OpenAI-compatible dialect
 (chat and legacy completions, streaming, reasoning, tool calls, /v1/models,
@@ -38,60 +39,94 @@ const mockExamples = `  vllm mock
   vllm mock --fault status --fault-status 503 --fault-path /chat/completions
   vllm mock --addr 127.0.0.1:9000 &   # then: VLLM_BASE_URL=http://127.0.0.1:9000/v1 vllm chat hi`
 
-func runMock(ctx context.Context, e *env, args []string) error {
-	f := newFlags("mock", "vllm mock [flags]", mockAbout, mockExamples)
-	addr := f.String("addr", "127.0.0.1:8000", "address to listen on (port 0 picks a free one)")
-	tokens := f.Int("tokens", vllmtest.DefaultTokens, "tokens generated per answer (unless max_tokens asks for fewer)")
-	tps := f.Float64("tokens-per-second", 0, "generation speed (0: as fast as possible)")
-	ttft := f.Duration("ttft", 0, "time to first token")
-	itl := f.Duration("itl", 0, "inter-token latency (overrides --tokens-per-second)")
-	reasoning := f.Int("reasoning", 0, "reasoning tokens before each chat answer (0: none)")
-	noTools := f.Bool("no-tool-calls", false, "answer with text even when the request offers tools")
-	maxLen := f.Int("max-model-len", vllmtest.DefaultMaxModelLen, "context length reported by /v1/models")
-	fault := f.String("fault", "", "inject a fault into every matching request (see above)")
-	faultStatus := f.Int("fault-status", 500, "HTTP status of --fault status or error-event")
-	faultAfter := f.Int("fault-after", 0, "stream events sent before the fault strikes")
-	faultDur := f.Duration("fault-duration", time.Second, "how long --fault stall stalls")
-	faultPath := f.String("fault-path", "", "only requests whose path ends with this, e.g. /chat/completions")
-	retryAfter := f.String("fault-retry-after", "", "Retry-After header sent with --fault status")
-	if err := f.parseNoArgs(e, args); err != nil {
-		return err
+// mockFlags are the settings of "vllm mock".
+type mockFlags struct {
+	addr, models, apiKey    string
+	tokens, reasoning       int
+	maxLen                  int
+	tps                     float64
+	ttft, itl               time.Duration
+	noTools                 bool
+	fault, faultPath        string
+	retryAfter              string
+	faultStatus, faultAfter int
+	faultDur                time.Duration
+}
+
+func newMockCmd(e *env) *cobra.Command {
+	var m mockFlags
+	cmd := &cobra.Command{
+		Use:     "mock [flags]",
+		Short:   "serve a fake vLLM (vllmtest) for development without a GPU",
+		Long:    mockAbout,
+		Example: mockExamples,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runMock(cmd.Context(), e, &m) },
 	}
-	opts := []vllmtest.Option{vllmtest.WithTokens(*tokens), vllmtest.WithMaxModelLen(*maxLen)}
-	for _, m := range strings.Split(f.g.model, ",") {
-		if m = strings.TrimSpace(m); m != "" {
-			opts = append(opts, vllmtest.WithModel(m))
+	fs := cmd.Flags()
+	fs.StringVar(&m.addr, "addr", "127.0.0.1:8000", "address to listen on (port 0 picks a free one)")
+	fs.StringVar(&m.models, "model", vllmtest.DefaultModel, "served model names, comma-separated; the first is the default (env VLLM_MODEL)")
+	fs.StringVar(&m.apiKey, "api-key", "", "require this API key, as vLLM's --api-key does (env VLLM_API_KEY; never printed)")
+	fs.IntVar(&m.tokens, "tokens", vllmtest.DefaultTokens, "tokens generated per answer (unless max_tokens asks for fewer)")
+	fs.Float64Var(&m.tps, "tokens-per-second", 0, "generation speed (0: as fast as possible)")
+	fs.DurationVar(&m.ttft, "ttft", 0, "time to first token")
+	fs.DurationVar(&m.itl, "itl", 0, "inter-token latency (overrides --tokens-per-second)")
+	fs.IntVar(&m.reasoning, "reasoning", 0, "reasoning tokens before each chat answer (0: none)")
+	fs.BoolVar(&m.noTools, "no-tool-calls", false, "answer with text even when the request offers tools")
+	fs.IntVar(&m.maxLen, "max-model-len", vllmtest.DefaultMaxModelLen, "context length reported by /v1/models")
+	fs.StringVar(&m.fault, "fault", "", "inject a fault into every matching request (see above)")
+	fs.IntVar(&m.faultStatus, "fault-status", 500, "HTTP status of --fault status or error-event")
+	fs.IntVar(&m.faultAfter, "fault-after", 0, "stream events sent before the fault strikes")
+	fs.DurationVar(&m.faultDur, "fault-duration", time.Second, "how long --fault stall stalls")
+	fs.StringVar(&m.faultPath, "fault-path", "", "only requests whose path ends with this, e.g. /chat/completions")
+	fs.StringVar(&m.retryAfter, "fault-retry-after", "", "Retry-After header sent with --fault status")
+	return cmd
+}
+
+func runMock(ctx context.Context, e *env, m *mockFlags) error {
+	opts := []vllmtest.Option{vllmtest.WithTokens(m.tokens), vllmtest.WithMaxModelLen(m.maxLen)}
+	models := m.models
+	if v := os.Getenv(EnvModel); v != "" && models == vllmtest.DefaultModel {
+		models = v
+	}
+	for _, name := range strings.Split(models, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			opts = append(opts, vllmtest.WithModel(name))
 		}
 	}
-	if f.g.apiKey != "" {
-		opts = append(opts, vllmtest.WithAPIKey(f.g.apiKey))
+	key := m.apiKey
+	if key == "" {
+		key = os.Getenv(vllm.EnvAPIKey)
 	}
-	if *tps > 0 {
-		opts = append(opts, vllmtest.WithTokensPerSecond(*tps))
+	if key != "" {
+		opts = append(opts, vllmtest.WithAPIKey(key))
 	}
-	if *itl > 0 {
-		opts = append(opts, vllmtest.WithITL(*itl))
+	if m.tps > 0 {
+		opts = append(opts, vllmtest.WithTokensPerSecond(m.tps))
 	}
-	if *ttft > 0 {
-		opts = append(opts, vllmtest.WithTTFT(*ttft))
+	if m.itl > 0 {
+		opts = append(opts, vllmtest.WithITL(m.itl))
 	}
-	if *reasoning > 0 {
-		opts = append(opts, vllmtest.WithReasoning(*reasoning))
+	if m.ttft > 0 {
+		opts = append(opts, vllmtest.WithTTFT(m.ttft))
 	}
-	if *noTools {
+	if m.reasoning > 0 {
+		opts = append(opts, vllmtest.WithReasoning(m.reasoning))
+	}
+	if m.noTools {
 		opts = append(opts, vllmtest.WithoutToolCalls())
 	}
-	if *fault != "" {
-		kind, ok := faultKind(*fault)
+	if m.fault != "" {
+		kind, ok := faultKind(m.fault)
 		if !ok {
-			return usagef("--fault %q is not a known fault (see --help)", *fault)
+			return usagef("--fault %q is not a known fault (see --help)", m.fault)
 		}
 		opts = append(opts, vllmtest.WithFault(vllmtest.Fault{
-			Kind: kind, Path: *faultPath, Status: *faultStatus, After: *faultAfter,
-			Duration: *faultDur, RetryAfter: *retryAfter,
+			Kind: kind, Path: m.faultPath, Status: m.faultStatus, After: m.faultAfter,
+			Duration: m.faultDur, RetryAfter: m.retryAfter,
 		}))
 	}
-	srv, err := vllmtest.Start(*addr, opts...)
+	srv, err := vllmtest.Start(m.addr, opts...)
 	if err != nil {
 		return err
 	}
@@ -100,7 +135,7 @@ func runMock(ctx context.Context, e *env, args []string) error {
 	if fl, ok := e.stdout.(interface{ Sync() error }); ok {
 		_ = fl.Sync()
 	}
-	fmt.Fprintf(e.stderr, "vllm mock: serving on %s (Ctrl-C to stop)\n", srv.URL)
+	fmt.Fprintf(e.stderr, "vllm mock: serving on %s (Ctrl-C to stop); in another terminal: export %s=%s\n", srv.URL, vllm.EnvBaseURL, srv.URL)
 	<-ctx.Done()
 	return nil
 }

@@ -5,39 +5,48 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/vllmgo/vllm"
 )
 
 func init() {
-	register(&command{name: "health", summary: "check that the server is up (GET /health), with its version", run: runHealth})
-	register(&command{name: "tokenize", summary: "turn text into the model's token ids (POST /tokenize)", run: runTokenize})
-	register(&command{name: "embed", summary: "embedding vectors of texts (/v1/embeddings)", run: runEmbed})
+	register(newHealthCmd)
+	register(newTokenizeCmd)
+	register(newEmbedCmd)
 }
 
-func runHealth(ctx context.Context, e *env, args []string) error {
-	f := newFlags("health", "vllm health [flags]",
-		`Checks GET /health and prints "ok" and the server's version; exits 1 when the
+func newHealthCmd(e *env) *cobra.Command {
+	var g globals
+	cmd := &cobra.Command{
+		Use:   "health [flags]",
+		Short: "check that the server is up (GET /health), with its version",
+		Long: `Checks GET /health and prints "ok" and the server's version; exits 1 when the
 server is down or its engine is dead (HTTP 503).`,
-		`  vllm health
-  vllm health --base-url http://gpu-1:8000/v1 && echo up`)
-	if err := f.parseNoArgs(e, args); err != nil {
-		return err
+		Example: `  vllm health
+  vllm health --base-url http://gpu-1:8000/v1 && echo up`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if err := c.Health(ctx); err != nil {
+				return explainServerError(c, err)
+			}
+			line := "ok " + c.BaseURL()
+			if v, err := c.ServerVersion(ctx); err == nil && v != "" {
+				line += " (vLLM " + v + ")"
+			}
+			fmt.Fprintln(e.stdout, line)
+			return nil
+		},
 	}
-	c, err := f.g.client()
-	if err != nil {
-		return err
-	}
-	if err := c.Health(ctx); err != nil {
-		return err
-	}
-	line := "ok " + c.BaseURL()
-	if v, err := c.ServerVersion(ctx); err == nil && v != "" {
-		line += " (vLLM " + v + ")"
-	}
-	fmt.Fprintln(e.stdout, line)
-	return nil
+	g.register(cmd.Flags(), flagsServer)
+	return cmd
 }
 
 // textInput returns the text of the positional arguments, or stdin.
@@ -58,44 +67,54 @@ func textInput(e *env, pos []string) (string, error) {
 	return string(b), nil
 }
 
-func runTokenize(ctx context.Context, e *env, args []string) error {
-	f := newFlags("tokenize", "vllm tokenize [flags] [TEXT]",
-		`Tokenizes TEXT (or stdin) with the model's tokenizer and prints the token ids
+func newTokenizeCmd(e *env) *cobra.Command {
+	var g globals
+	var strs, noSpecial, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "tokenize [flags] [TEXT]",
+		Short: "turn text into the model's token ids (POST /tokenize)",
+		Long: `Tokenizes TEXT (or stdin) with the model's tokenizer and prints the token ids
 on one line, then the count and the context length on stderr.`,
-		`  vllm tokenize "Hello, world"
+		Example: `  vllm tokenize "Hello, world"
   vllm tokenize --strings "Hello, world"
-  cat prompt.txt | vllm tokenize --json`)
-	strs := f.Bool("strings", false, "print each token id with its text, one a line")
-	noSpecial := f.Bool("no-special", false, "do not add special tokens such as BOS")
-	asJSON := f.Bool("json", false, "print the server's JSON as received")
-	pos, err := f.parse(e, args)
-	if err != nil {
-		return err
+  cat prompt.txt | vllm tokenize --json`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			return runTokenize(cmd.Context(), e, &g, pos, strs, noSpecial, asJSON)
+		},
 	}
+	fs := cmd.Flags()
+	g.register(fs, flagsModel)
+	fs.BoolVar(&strs, "strings", false, "print each token id with its text, one a line")
+	fs.BoolVar(&noSpecial, "no-special", false, "do not add special tokens such as BOS")
+	fs.BoolVar(&asJSON, "json", false, "print the server's JSON on stdout, as received")
+	return cmd
+}
+
+func runTokenize(ctx context.Context, e *env, g *globals, pos []string, strs, noSpecial, asJSON bool) error {
 	text, err := textInput(e, pos)
 	if err != nil {
 		return err
 	}
-	c, err := f.g.client()
+	c, err := g.client()
 	if err != nil {
 		return err
 	}
-	req := &vllm.TokenizeRequest{Model: f.g.model, Prompt: text}
-	if *strs {
+	req := &vllm.TokenizeRequest{Model: modelOrEnv(g), Prompt: text}
+	if strs {
 		req.ReturnTokenStrs = vllm.Ptr(true)
 	}
-	if *noSpecial {
+	if noSpecial {
 		req.AddSpecialTokens = vllm.Ptr(false)
 	}
 	resp, err := c.Tokenize(ctx, req)
 	if err != nil {
-		return err
+		return explainServerError(c, err)
 	}
 	switch {
-	case *asJSON:
+	case asJSON:
 		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
 		return nil
-	case *strs && len(resp.TokenStrs) == len(resp.Tokens):
+	case strs && len(resp.TokenStrs) == len(resp.Tokens):
 		for i, id := range resp.Tokens {
 			fmt.Fprintf(e.stdout, "%d\t%q\n", id, resp.TokenStrs[i])
 		}
@@ -110,19 +129,30 @@ on one line, then the count and the context length on stderr.`,
 	return nil
 }
 
-func runEmbed(ctx context.Context, e *env, args []string) error {
-	f := newFlags("embed", "vllm embed [flags] [TEXT...]",
-		`Embeds each TEXT argument (or each line of stdin) and prints one JSON array of
+func newEmbedCmd(e *env) *cobra.Command {
+	var g globals
+	var dims int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "embed [flags] [TEXT...]",
+		Short: "embedding vectors of texts (/v1/embeddings)",
+		Long: `Embeds each TEXT argument (or each line of stdin) and prints one JSON array of
 numbers per line, in input order.`,
-		`  vllm embed "first text" "second text"
+		Example: `  vllm embed "first text" "second text"
   cat sentences.txt | vllm embed --model BAAI/bge-m3 > vectors.jsonl
-  vllm embed --dimensions 256 "Matryoshka models can be truncated"`)
-	dims := f.Int("dimensions", 0, "truncate the vectors (Matryoshka models only)")
-	asJSON := f.Bool("json", false, "print the server's JSON as received")
-	pos, err := f.parse(e, args)
-	if err != nil {
-		return err
+  vllm embed --dimensions 256 "Matryoshka models can be truncated"`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			return runEmbed(cmd.Context(), e, &g, pos, dims, asJSON)
+		},
 	}
+	fs := cmd.Flags()
+	g.register(fs, flagsModel)
+	fs.IntVar(&dims, "dimensions", 0, "truncate the vectors (Matryoshka models only)")
+	fs.BoolVar(&asJSON, "json", false, "print the server's JSON on stdout, as received")
+	return cmd
+}
+
+func runEmbed(ctx context.Context, e *env, g *globals, pos []string, dims int, asJSON bool) error {
 	texts := pos
 	if len(texts) == 0 {
 		in, err := textInput(e, nil)
@@ -138,19 +168,19 @@ numbers per line, in input order.`,
 	if len(texts) == 0 {
 		return usagef("no text to embed")
 	}
-	c, err := f.g.client()
+	c, err := g.client()
 	if err != nil {
 		return err
 	}
-	req := &vllm.EmbeddingRequest{Model: f.g.model, Input: vllm.PromptTexts(texts...)}
-	if *dims > 0 {
-		req.Dimensions = dims
+	req := &vllm.EmbeddingRequest{Model: modelOrEnv(g), Input: vllm.PromptTexts(texts...)}
+	if dims > 0 {
+		req.Dimensions = &dims
 	}
 	resp, err := c.Embeddings.Create(ctx, req)
 	if err != nil {
-		return err
+		return explainServerError(c, err)
 	}
-	if *asJSON {
+	if asJSON {
 		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
 		return nil
 	}
@@ -162,4 +192,13 @@ numbers per line, in input order.`,
 		fmt.Fprintln(e.stdout, string(b))
 	}
 	return nil
+}
+
+// modelOrEnv returns --model or VLLM_MODEL, for requests where the model is
+// optional (the server's default then applies).
+func modelOrEnv(g *globals) string {
+	if g.model != "" {
+		return g.model
+	}
+	return os.Getenv(EnvModel)
 }

@@ -1,0 +1,67 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vllmgo/vllm/vllmtest"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestCtrlCDuringOneShotExits130 interrupts a one-shot answer while it
+// streams: the command stops with exit status 130 and says "interrupted",
+// not "context canceled".
+func TestCtrlCDuringOneShotExits130(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithTokens(500), vllmtest.WithITL(20*time.Millisecond))
+	defer srv.Close()
+	cmd := exec.Command(binPath, "chat", "--reasoning", "hide", "hi")
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL}
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// Real time: the answer is streamed by another process.
+	deadline := time.Now().Add(10 * time.Second)
+	for stdout.String() == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no answer streamed; stderr %q", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if cmd.ProcessState.ExitCode() != exitInterrupted || stderr.String() != "vllm chat: interrupted\n" {
+		t.Fatalf("exit %v, stderr %q", err, stderr.String())
+	}
+	if n := len(strings.Fields(stdout.String())); n >= 500 {
+		t.Fatalf("the answer ran to its end (%d words)", n)
+	}
+}
