@@ -67,9 +67,9 @@ func (c *Client) doRaw(ctx context.Context, r *apiRequest) ([]byte, string, erro
 		return nil, "", err
 	}
 	defer resp.Body.Close()
-	body, err := readBody(resp, maxResponseBody)
+	body, err := c.responseBytes(resp, r)
 	if err != nil {
-		return nil, "", c.transportError("read response", r, err, nil)
+		return nil, "", err
 	}
 	return body, resp.Header.Get("Content-Type"), nil
 }

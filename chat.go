@@ -31,8 +31,9 @@ type ChatRequest struct {
 	Logprobs    *bool `json:"logprobs,omitempty"`
 	TopLogprobs *int  `json:"top_logprobs,omitempty"` // alternatives per token (with Logprobs)
 
-	// Tools the model may call, and whether/which it must.
-	Tools             []Tool     `json:"tools,omitzero"`
+	// Tools the model may call, and whether/which it must. An empty list
+	// is left out of the body (vLLM rejects "tools": []).
+	Tools             []Tool     `json:"tools,omitempty"`
 	ToolChoice        ToolChoice `json:"tool_choice,omitzero"`          // auto, none, required or a named function
 	ParallelToolCalls *bool      `json:"parallel_tool_calls,omitempty"` // allow several calls in one turn (server default true)
 

@@ -57,6 +57,8 @@ type config struct {
 	userAgent string
 	http      *http.Client
 	ownHTTP   bool // the http.Client was created by us
+	// maxResponse bounds a non-streaming response body (WithMaxResponseSize).
+	maxResponse int64
 
 	prod   productionConfig
 	stream streamSettings
@@ -131,6 +133,27 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
+// DefaultMaxResponseSize is the default bound of a non-streaming response
+// body: 256 MiB.
+const DefaultMaxResponseSize = 256 << 20
+
+// WithMaxResponseSize bounds a non-streaming response body to n bytes
+// (default DefaultMaxResponseSize). A larger body fails the call with a
+// *ResponseTooLargeError, which is not retried: the same request would get
+// the same body. An announced Content-Length over the bound fails before
+// anything is read; otherwise the body is read into one buffer that never
+// grows past the bound. Streams are bounded per event instead
+// (WithMaxEventSize).
+func WithMaxResponseSize(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return invalid("WithMaxResponseSize", "must be positive, got %d", n)
+		}
+		c.maxResponse = n
+		return nil
+	}
+}
+
 // WithMaxConnsPerHost tunes the default transport for n concurrent requests to
 // one host: up to n idle connections are kept for reuse. The default is 512.
 // It has no effect together with WithHTTPClient.
@@ -183,6 +206,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		userAgent: "vllm-go/" + Version,
 		http:      newHTTPClient(defaultIdlePerHost),
 		ownHTTP:   true,
+
+		maxResponse: DefaultMaxResponseSize,
 	}
 	if baseURL == "" {
 		baseURL = DefaultBaseURL

@@ -342,6 +342,30 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// ResponseTooLargeError is a non-streaming response body larger than the
+// client's bound (WithMaxResponseSize). It is not retryable: the same request
+// would get the same body.
+type ResponseTooLargeError struct {
+	// Limit is the bound in bytes.
+	Limit int64
+	// ContentLength is the size the server announced, or -1 when it did
+	// not (the body was then read until it passed Limit).
+	ContentLength int64
+	// Method and URL identify the request; the URL never carries
+	// credentials.
+	Method, URL string
+}
+
+// Error names the request, the size and the bound.
+func (e *ResponseTooLargeError) Error() string {
+	size := "more than " + strconv.FormatInt(e.Limit, 10)
+	if e.ContentLength > e.Limit {
+		size = strconv.FormatInt(e.ContentLength, 10)
+	}
+	return "vllm: response to " + e.Method + " " + e.URL + " has " + size +
+		" bytes, over the limit of " + strconv.FormatInt(e.Limit, 10) + " (see WithMaxResponseSize)"
+}
+
 // DecodeError is a response body the client could not decode: not JSON, a
 // truncated payload, or JSON of an unexpected shape.
 type DecodeError struct {
@@ -411,7 +435,9 @@ type StreamError struct {
 	// API is the server's error object for KindErrorEvent, with the status
 	// taken from its code when present.
 	API *APIError
-	// Events is the number of events decoded before the failure.
+	// Events is the number of events handed to the caller before the
+	// failure (the times Next returned true); 0 means nothing was
+	// delivered, so sending the request again repeats nothing.
 	Events int
 	// Err is the underlying cause (io.ErrUnexpectedEOF, a *DecodeError,
 	// ErrTimeout, a network error, …).
@@ -489,13 +515,21 @@ func (e *StreamError) Is(target error) bool {
 }
 
 // IsRetryable reports whether a request that failed with err may succeed if
-// sent again: timeouts, connection failures before a response, and HTTP 408,
-// 429, 500, 502, 503 and 504. Caller mistakes (*ParamError), TLS
-// certificates that fail verification, other HTTP
-// statuses (400, 401, 403, 404, 422, …), decoding failures and cancellation by
-// the caller are not retryable. A *StreamError is retryable only when the
-// stream failed in transport or timed out; the library itself never retries a
-// stream whose events have reached the caller.
+// sent again. The rule: sending an inference request again is safe, so
+// timeouts, connection failures (before the response or while its body was
+// read) and HTTP 408, 429, 500, 502, 503 and 504 are retryable; a stream that
+// handed an event to the caller is not, since sending it again would repeat
+// what the caller already has. Not retryable either: caller mistakes
+// (*ParamError), failures that the same request meets again (TLS certificates
+// that fail verification, an https URL to a plain-HTTP server, a body over
+// the bound: *ResponseTooLargeError), other HTTP statuses (400, 401, 403,
+// 404, 407, 422, …), decoding failures and cancellation by the caller.
+//
+// The retry policy's default (RetryPolicy.Retryable nil) is this function,
+// applied to every attempt of a non-streaming call, body included, and to a
+// stream until its response headers arrive; the library never sends a stream
+// again after that, though a caller may when IsRetryable says so (a
+// *StreamError with Events == 0).
 func IsRetryable(err error) bool {
 	if err == nil {
 		return false
@@ -506,6 +540,9 @@ func IsRetryable(err error) bool {
 	}
 	var se *StreamError
 	if errors.As(err, &se) {
+		if se.Events > 0 {
+			return false // re-sending would repeat delivered events
+		}
 		if se.Kind == KindErrorEvent && se.API != nil {
 			return se.API.Retryable()
 		}
@@ -525,8 +562,8 @@ func IsRetryable(err error) bool {
 	if isTimeout(err) {
 		return true
 	}
-	if isCertificateError(err) {
-		return false // the same certificate fails again
+	if isCertificateError(err) || errors.Is(err, http.ErrSchemeMismatch) {
+		return false // the same certificate (or plain-HTTP server) fails again
 	}
 	var te *TransportError
 	if errors.As(err, &te) {

@@ -170,6 +170,14 @@ func TestIsRetryable(t *testing.T) {
 		{"stream too large", &StreamError{Kind: KindTooLarge}, false},
 		{"stream error event 503", &StreamError{Kind: KindErrorEvent, API: &APIError{StatusCode: 503}}, true},
 		{"stream error event 400", &StreamError{Kind: KindErrorEvent, API: &APIError{StatusCode: 400}}, false},
+		// A stream that delivered events cannot be sent again without
+		// repeating them.
+		{"stream transport after an event", &StreamError{Kind: KindTransport, Events: 1, Err: io.ErrUnexpectedEOF}, false},
+		{"stream idle after events", &StreamError{Kind: KindIdleTimeout, Events: 3, Err: ErrTimeout}, false},
+		{"stream EOF after an event", &StreamError{Kind: KindUnexpectedEOF, Events: 1}, false},
+		{"stream error event 503 after an event", &StreamError{Kind: KindErrorEvent, Events: 1, API: &APIError{StatusCode: 503}}, false},
+		{"response too large", &ResponseTooLargeError{Limit: 10, ContentLength: 20}, false},
+		{"HTTPS to a plain-HTTP server", transport(http.ErrSchemeMismatch), false},
 	} {
 		if got := IsRetryable(tc.err); got != tc.want {
 			t.Errorf("%s: IsRetryable(%v) = %v, want %v", tc.name, tc.err, got, tc.want)

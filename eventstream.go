@@ -66,7 +66,6 @@ func (s *eventStream[E]) payload() (typ string, data []byte, unterminated, ok bo
 		if len(ev.Data) == 0 {
 			continue
 		}
-		s.core.payloads++
 		if string(ev.Data) == "[DONE]" {
 			s.core.finish(s.last)
 			break
@@ -79,7 +78,7 @@ func (s *eventStream[E]) payload() (typ string, data []byte, unterminated, ok bo
 // Next advances to the next event and reports whether there is one; after it
 // returns false, Err tells why the stream ended (nil for a complete stream).
 func (s *eventStream[E]) Next() bool {
-	if s.core.closed.Load() {
+	if s.core.closed.Load() || s.core.cancelled() {
 		return false
 	}
 	typ, data, unterminated, ok := s.payload()
@@ -90,14 +89,14 @@ func (s *eventStream[E]) Next() bool {
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			s.core.fail(&StreamError{Kind: KindErrorEvent, API: ae, Events: s.core.payloads})
+			s.core.fail(&StreamError{Kind: KindErrorEvent, API: ae, Events: s.core.delivered})
 		} else {
 			de := newDecodeError(s.what, data, err)
 			kind := KindMalformed
 			if unterminated {
 				kind = KindUnexpectedEOF
 			}
-			s.core.fail(&StreamError{Kind: kind, Events: s.core.payloads, Err: de})
+			s.core.fail(&StreamError{Kind: kind, Events: s.core.delivered, Err: de})
 		}
 		return false
 	}

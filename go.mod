@@ -1,3 +1,3 @@
 module github.com/vllmgo/vllm
 
-go 1.24
+go 1.25

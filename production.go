@@ -387,6 +387,18 @@ func (b *callBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// captured keeps data, a body the attempt read whole, for the hooks.
+func (b *callBody) captured(data []byte) {
+	if !b.capture || b.cl.overflow {
+		return
+	}
+	if len(b.cl.body)+len(data) > maxCapture {
+		b.cl.overflow, b.cl.body = true, nil
+		return
+	}
+	b.cl.body = append(b.cl.body, data...)
+}
+
 func (b *callBody) Close() error {
 	err := b.ReadCloser.Close()
 	cl := b.cl

@@ -41,9 +41,5 @@ func (c *Client) raw(ctx context.Context, method, path string, root bool, body [
 		return nil, err
 	}
 	defer resp.Body.Close()
-	out, err := readBody(resp, maxResponseBody)
-	if err != nil {
-		return nil, c.transportError("read response", r, err, nil)
-	}
-	return out, nil
+	return c.responseBytes(resp, r)
 }

@@ -23,7 +23,6 @@ func TestReadBody(t *testing.T) {
 		{"exact length", strings.NewReader(body), int64(len(body))},
 		{"unknown length", strings.NewReader(body), -1},
 		{"length too small", strings.NewReader(body), 10},
-		{"length too large", strings.NewReader(body), 1 << 40},
 		{"one byte at a time", iotest.OneByteReader(strings.NewReader(body)), int64(len(body))},
 		{"data with EOF", iotest.DataErrReader(strings.NewReader(body)), -1},
 	} {
@@ -37,9 +36,15 @@ func TestReadBody(t *testing.T) {
 	}
 	for _, length := range []int64{-1, int64(len(body)), int64(len(body)) - 1} {
 		_, err := readBody(resp(strings.NewReader(body), length), int64(len(body))-1)
-		if err == nil || err.Error() != "response body larger than 6999 bytes" {
+		var tl *ResponseTooLargeError
+		if !errors.As(err, &tl) || tl.Limit != 6999 || tl.ContentLength != length {
 			t.Errorf("over the limit (length %d): %v", length, err)
 		}
+	}
+	// An announced length over the limit fails before anything is read.
+	r0 := &countingReader{r: strings.NewReader(body)}
+	if _, err := readBody(resp(r0, 1<<40), 7000); err == nil || r0.n != 0 {
+		t.Errorf("announced 1 TiB: %v after reading %d bytes", err, r0.n)
 	}
 	boom := errors.New("boom")
 	r := io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(boom))
@@ -55,4 +60,16 @@ func TestReadBody(t *testing.T) {
 	if allocs > 4 { // the Response, reader and NopCloser, and the buffer
 		t.Errorf("readBody allocated %v times, want at most 4", allocs)
 	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }

@@ -181,13 +181,117 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 		release()
 		return nil, apiErr
 	}
-	if r.stream && timer != nil {
-		// The timeout covered the wait for headers; a stream's progress is
-		// bounded by its idle timeout from here on.
-		timer.Stop()
+	if r.stream {
+		if timer != nil {
+			// The timeout covered the wait for headers; a stream's
+			// progress is bounded by its idle timeout from here on.
+			timer.Stop()
+		}
+		resp.Body = &releasingBody{ReadCloser: resp.Body, release: release, ctx: ctx}
+		return resp, nil
 	}
-	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release, ctx: ctx}
+	// A non-streaming body is read within the attempt, so that a failure
+	// to read it is the attempt's failure: retried like any other.
+	data, err := readBody(resp, c.cfg.maxResponse)
+	cause := context.Cause(ctx)
+	resp.Body.Close()
+	release()
+	if err != nil {
+		var tl *ResponseTooLargeError
+		if errors.As(err, &tl) {
+			tl.Method, tl.URL = r.method, redactURL(c.url(r))
+			return nil, tl
+		}
+		return nil, c.transportError("read response", r, err, cause)
+	}
+	if ae := okStatusError(resp, req, data); ae != nil {
+		return nil, ae
+	}
+	resp.Body = &wholeBody{data: data}
 	return resp, nil
+}
+
+// wholeBody is a non-streaming response body read whole by the attempt.
+type wholeBody struct {
+	data []byte
+	off  int
+}
+
+func (b *wholeBody) Read(p []byte) (int, error) {
+	if b.off >= len(b.data) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.data[b.off:])
+	b.off += n
+	return n, nil
+}
+
+func (b *wholeBody) Close() error { return nil }
+
+// responseBytes returns the body of a non-streaming response. The attempt
+// has read it whole already, unless a middleware replaced it.
+func (c *Client) responseBytes(resp *http.Response, r *apiRequest) ([]byte, error) {
+	rc := resp.Body
+	cb, _ := rc.(*callBody)
+	if cb != nil {
+		rc = cb.ReadCloser
+	}
+	if wb, ok := rc.(*wholeBody); ok && wb.off == 0 {
+		wb.off = len(wb.data)
+		if cb != nil {
+			cb.captured(wb.data)
+		}
+		return wb.data, nil
+	}
+	data, err := readBody(resp, c.cfg.maxResponse)
+	if err != nil {
+		var tl *ResponseTooLargeError
+		if errors.As(err, &tl) {
+			tl.Method, tl.URL = r.method, redactURL(c.url(r))
+			return nil, tl
+		}
+		return nil, c.transportError("read response", r, err, nil)
+	}
+	return data, nil
+}
+
+// okStatusError returns the *APIError of a success response whose body is
+// an error object: vLLM's routers answer 200 with {"error":{…}} when a model
+// does not serve the API, and proxies do so with the flat
+// {"object":"error",…}. A success object that merely has an "error" member
+// (a Responses API object, "object": "response") is not one. StatusCode is
+// the body's code when that is an HTTP error status, the response's status
+// otherwise.
+func okStatusError(resp *http.Response, req *http.Request, body []byte) *APIError {
+	if !bytes.Contains(body, []byte(`"error"`)) {
+		return nil // cheap test first: most bodies never have the word
+	}
+	var probe struct {
+		Error  json.RawMessage `json:"error"`
+		Object *string         `json:"object"`
+	}
+	if json.Unmarshal(body, &probe) != nil {
+		return nil
+	}
+	inner := bytes.TrimSpace(probe.Error)
+	switch {
+	case probe.Object != nil && *probe.Object == "error":
+	case probe.Object == nil && len(inner) > 0 && inner[0] == '{':
+	default:
+		return nil
+	}
+	ae := &APIError{StatusCode: resp.StatusCode, Body: bytes.Clone(body[:min(len(body), maxErrorBody)]),
+		RequestID: resp.Header.Get("X-Request-Id")}
+	if ae.RequestID == "" {
+		ae.RequestID = req.Header.Get("X-Request-Id")
+	}
+	if !ae.parseBody(body) {
+		return nil
+	}
+	if n, ok := httpStatus(ae.Code); ok && n >= 400 {
+		ae.StatusCode = n
+	}
+	return ae
 }
 
 func (c *Client) setHeaders(req *http.Request, r *apiRequest, rc *requestConfig) {
@@ -285,9 +389,6 @@ func readAPIError(resp *http.Response, req *http.Request) *APIError {
 // and discarded to keep the connection for reuse.
 const maxErrorDrain = 256 << 10
 
-// maxResponseBody bounds a non-streaming response body.
-const maxResponseBody = 256 << 20
-
 // rawKeeper is implemented by responses that keep their raw JSON.
 type rawKeeper interface{ setRaw(json.RawMessage) }
 
@@ -299,9 +400,9 @@ func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := readBody(resp, maxResponseBody)
+	body, err := c.responseBytes(resp, r)
 	if err != nil {
-		return c.transportError("read response", r, err, nil)
+		return err
 	}
 	if out == nil {
 		return nil
@@ -319,24 +420,42 @@ func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any) error {
 	return nil
 }
 
-// readBody reads a whole response body, sized from Content-Length when known,
-// failing beyond limit bytes.
+// readBody reads a whole response body, failing with a
+// *ResponseTooLargeError beyond limit bytes. With a Content-Length it reads
+// into one buffer of that size (and fails at once when the length is over the
+// limit); without, it grows its buffer by doubling, never past the limit.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	size := resp.ContentLength
-	if size < 0 || size > limit {
-		size = 4096
+	if size > limit {
+		return nil, &ResponseTooLargeError{Limit: limit, ContentLength: size}
 	}
-	// One byte beyond Content-Length lets the EOF be read without growing
-	// (bytes.Buffer.ReadFrom would reallocate for its 512-byte minimum read).
+	if size < 0 {
+		size = min(4096, limit)
+	}
+	// One byte beyond Content-Length lets the EOF be read without growing.
 	buf := make([]byte, 0, size+1)
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			if int64(len(buf)) >= limit {
+				// Full at the limit: anything more is too much.
+				var one [1]byte
+				n, err := io.ReadFull(resp.Body, one[:])
+				if n > 0 {
+					return nil, &ResponseTooLargeError{Limit: limit, ContentLength: resp.ContentLength}
+				}
+				if err == io.EOF {
+					return buf, nil
+				}
+				return nil, err
+			}
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit))
+			copy(grown, buf)
+			buf = grown
 		}
-		n, err := resp.Body.Read(buf[len(buf):min(int64(cap(buf)), limit+1)])
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {
-			return nil, fmt.Errorf("response body larger than %d bytes", limit)
+			return nil, &ResponseTooLargeError{Limit: limit, ContentLength: resp.ContentLength}
 		}
 		if err == io.EOF {
 			return buf, nil

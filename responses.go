@@ -26,7 +26,7 @@ type ResponseRequest struct {
 	MaxOutputTokens   *int               `json:"max_output_tokens,omitempty"`
 	Temperature       *float64           `json:"temperature,omitempty"`
 	TopP              *float64           `json:"top_p,omitempty"`
-	Tools             []ResponseTool     `json:"tools,omitzero"`
+	Tools             []ResponseTool     `json:"tools,omitempty"`
 	ToolChoice        any                `json:"tool_choice,omitempty"`
 	ParallelToolCalls *bool              `json:"parallel_tool_calls,omitempty"`
 	Reasoning         *ResponseReasoning `json:"reasoning,omitempty"`

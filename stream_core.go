@@ -62,7 +62,12 @@ type streamCore struct {
 	doneUsage  *Usage
 	draining   bool  // reading the rest of the response after [DONE]
 	err        error // why the stream failed, nil after [DONE]
-	payloads   int   // data payloads read
+	// delivered counts the events handed to the caller: the Events of
+	// a StreamError.
+	delivered int
+	// parent is the caller's context: once it is done, Next stops
+	// handing out events, buffered or not.
+	parent context.Context
 }
 
 // payloadKind says what streamCore.next found.
@@ -95,6 +100,7 @@ func (c *Client) openStream(ctx context.Context, ar *apiRequest, s *streamCore) 
 		return rs, err
 	}
 	s.c, s.ar, s.ctx, s.cancel, s.body, s.idle, s.probe = c, ar, sctx, cancel, resp.Body, idle, probe
+	s.parent = ctx
 	if idle > 0 {
 		s.timer = time.AfterFunc(time.Hour, s.onIdle)
 		s.timer.Stop()
@@ -153,7 +159,6 @@ func (s *streamCore) next() (data []byte, unterminated bool, kind payloadKind) {
 		}
 		if len(ev.Type) > 0 && string(ev.Type) != "message" {
 			if string(ev.Type) == "error" {
-				s.payloads++
 				s.fail(s.errorEvent(ev.Data))
 				break
 			}
@@ -162,7 +167,6 @@ func (s *streamCore) next() (data []byte, unterminated bool, kind payloadKind) {
 		if len(ev.Data) == 0 {
 			continue
 		}
-		s.payloads++
 		if string(ev.Data) == "[DONE]" {
 			return nil, false, payloadDone
 		}
@@ -179,17 +183,17 @@ func (s *streamCore) readError(err error) error {
 	var tl *sse.TooLargeError
 	switch {
 	case err == io.EOF:
-		return &StreamError{Kind: KindUnexpectedEOF, Events: s.payloads, Err: io.ErrUnexpectedEOF}
+		return &StreamError{Kind: KindUnexpectedEOF, Events: s.delivered, Err: io.ErrUnexpectedEOF}
 	case errors.As(err, &tl):
-		return &StreamError{Kind: KindTooLarge, Events: s.payloads,
+		return &StreamError{Kind: KindTooLarge, Events: s.delivered,
 			Err: fmt.Errorf("an event exceeds %d bytes (see WithMaxEventSize)", tl.Limit)}
 	case s.idleFired.Load():
-		return &StreamError{Kind: KindIdleTimeout, Events: s.payloads, Err: context.Cause(s.ctx)}
+		return &StreamError{Kind: KindIdleTimeout, Events: s.delivered, Err: context.Cause(s.ctx)}
 	}
 	if cause := context.Cause(s.ctx); cause != nil {
 		err = cause // the caller's cancellation or deadline
 	}
-	return &StreamError{Kind: KindTransport, Events: s.payloads, Err: &TransportError{
+	return &StreamError{Kind: KindTransport, Events: s.delivered, Err: &TransportError{
 		Op: "read stream", Method: s.ar.method, URL: redactURL(s.c.url(s.ar)), Err: err,
 	}}
 }
@@ -202,7 +206,7 @@ func (s *streamCore) errorEvent(data []byte) error {
 	if n, ok := httpStatus(ae.Code); ok {
 		ae.StatusCode = n
 	}
-	return &StreamError{Kind: KindErrorEvent, API: ae, Events: s.payloads}
+	return &StreamError{Kind: KindErrorEvent, API: ae, Events: s.delivered}
 }
 
 // httpStatus reads an error code that is an HTTP status.
@@ -238,7 +242,7 @@ func (s *streamCore) decodeFailure(what string, data []byte, off int, err error,
 	if unterminated {
 		kind = KindUnexpectedEOF
 	}
-	return &StreamError{Kind: kind, Events: s.payloads, Err: de}
+	return &StreamError{Kind: kind, Events: s.delivered, Err: de}
 }
 
 // fail ends the stream with err and releases the connection.
@@ -339,16 +343,44 @@ func (s *streamCore) close() error {
 }
 
 // enter and leave bracket a Next; they report the end of a stream closed
-// by another goroutine.
+// by another goroutine, and end a stream whose context is done.
 func (s *streamCore) enter() bool {
 	if s.probe == nil {
-		return !s.closed.Load()
+		return !s.closed.Load() && !s.cancelled()
 	}
 	s.busy.Store(true)
-	if s.closed.Load() {
+	if s.closed.Load() || s.cancelled() {
 		s.leave()
 		return false
 	}
+	return true
+}
+
+// cancelled reports whether the caller's context is done, and then ends the
+// stream with a *StreamError of KindTransport matching the context's error
+// (the events still buffered or queued are not handed out). A stream whose
+// last event (EventDone) was already handed out stays a success.
+func (s *streamCore) cancelled() bool {
+	if s.parent == nil || s.parent.Err() == nil {
+		return false
+	}
+	if s.err != nil {
+		return true
+	}
+	if s.ended && !s.endPending {
+		return false // EventDone was handed out: the stream is complete
+	}
+	err := &StreamError{Kind: KindTransport, Events: s.delivered, Err: &TransportError{
+		Op: "read stream", Method: s.ar.method, URL: redactURL(s.c.url(s.ar)), Err: context.Cause(s.parent),
+	}}
+	if !s.ended {
+		s.fail(err)
+		return true
+	}
+	// [DONE] was read but its events are still queued: the connection is
+	// released already; the stream now ends with the cancellation.
+	s.err, s.endPending = err, false
+	s.endProbe(nil, err)
 	return true
 }
 
@@ -362,8 +394,10 @@ func (s *streamCore) leave() {
 	}
 }
 
-// event reports an event handed to the caller to the production probe.
+// event counts an event handed to the caller and reports it to the
+// production probe.
 func (s *streamCore) event(token bool) {
+	s.delivered++
 	if s.probe != nil {
 		s.probe.event(token)
 	}

@@ -27,7 +27,7 @@ type TokenizeRequest struct {
 	ChatTemplate         string         `json:"chat_template,omitempty"`
 	ChatTemplateKwargs   map[string]any `json:"chat_template_kwargs,omitempty"`
 	MMProcessorKwargs    map[string]any `json:"mm_processor_kwargs,omitempty"`
-	Tools                []Tool         `json:"tools,omitzero"`
+	Tools                []Tool         `json:"tools,omitempty"`
 
 	// Extra holds fields sent at the top level of the body beyond the typed
 	// ones; a key naming a typed field replaces it.

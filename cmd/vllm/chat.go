@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,6 +92,9 @@ func (s *chatSession) run(ctx context.Context, g *globals, images, pos []string,
 	}
 	var err error
 	if s.extra, err = s.sampling.apply(&vllm.SamplingParams{}); err != nil {
+		return err
+	}
+	if err := checkOneChoice(s.extra, asJSON); err != nil {
 		return err
 	}
 	for _, path := range images {
@@ -230,6 +232,12 @@ func (p *answerPrinter) reasoning(t string) {
 	default:
 		if !p.inReasoning {
 			p.s.think.begin()
+			if !p.s.think.on {
+				// Without the dim style (stderr redirected, or NO_COLOR),
+				// marker lines keep reasoning and answer apart even when
+				// both go to one file (2>&1).
+				io.WriteString(p.s.e.stderr, "<think>\n")
+			}
 		}
 		p.s.think.WriteString(t)
 	}
@@ -246,6 +254,9 @@ func (p *answerPrinter) closeReasoning() {
 	} else {
 		p.s.think.end()
 		io.WriteString(p.s.e.stderr, "\n")
+		if !p.s.think.on {
+			io.WriteString(p.s.e.stderr, "</think>\n")
+		}
 	}
 }
 
@@ -274,123 +285,16 @@ func (p *answerPrinter) end() {
 	}
 }
 
-// repl runs the interactive chat until EOF, /exit, or Ctrl-C at the prompt.
-func (s *chatSession) repl(ctx context.Context) error {
-	e := s.e
-	takenSignals.Store(true)
-	defer takenSignals.Store(false)
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(e.stdin)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	fmt.Fprintf(e.stderr, "Chatting with %s. /help for commands, Ctrl-D to leave.\n", s.model)
-	for {
-		fmt.Fprint(e.stderr, "> ")
-		var line string
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				fmt.Fprintln(e.stderr)
-				return nil
-			}
-			line = l
-		case <-e.signals:
-			fmt.Fprintln(e.stderr)
-			return nil
-		case <-ctx.Done():
-			return nil
-		}
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		if strings.HasPrefix(line, "/") {
-			if quit := s.command(line); quit {
-				return nil
-			}
-			continue
-		}
-		genCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() {
-			_, err := s.turn(genCtx, s.userMessage(line))
-			done <- err
-		}()
-		var err error
-		select {
-		case err = <-done:
-		case <-e.signals:
-			cancel()
-			err = <-done
-		}
-		cancel()
-		switch {
-		case errors.Is(err, context.Canceled):
-			fmt.Fprintln(e.stderr, "[interrupted]")
-		case err != nil:
-			fmt.Fprintln(e.stderr, "error: "+oneLine(strings.TrimPrefix(err.Error(), "vllm: ")))
-		}
-	}
-}
-
-// command runs a /command; it reports whether the chat should end.
-func (s *chatSession) command(line string) bool {
-	e := s.e
-	name, arg, _ := strings.Cut(line, " ")
-	arg = strings.TrimSpace(arg)
-	switch name {
-	case "/exit", "/quit":
-		return true
-	case "/reset":
-		s.history = nil
-		fmt.Fprintln(e.stderr, "[conversation cleared]")
-	case "/system":
-		s.system = arg
-		if arg == "" {
-			fmt.Fprintln(e.stderr, "[system prompt removed]")
-		} else {
-			fmt.Fprintln(e.stderr, "[system prompt set]")
-		}
-	case "/save":
-		if arg == "" {
-			fmt.Fprintln(e.stderr, "usage: /save FILE")
-			break
-		}
-		if err := s.save(arg); err != nil {
-			fmt.Fprintln(e.stderr, "error: "+err.Error())
-			break
-		}
-		fmt.Fprintf(e.stderr, "[saved %d messages to %s]\n", len(s.history), arg)
-	case "/image":
-		part, err := imagePart(arg)
-		if err != nil {
-			fmt.Fprintln(e.stderr, "error: "+oneLine(err.Error()))
-			break
-		}
-		s.images = append(s.images, part)
-		fmt.Fprintln(e.stderr, "[image attached to the next message]")
-	case "/help":
-		fmt.Fprintln(e.stderr, "/reset  /system TEXT  /image FILE  /save FILE  /exit   (Ctrl-C stops an answer)")
-	default:
-		fmt.Fprintf(e.stderr, "unknown command %s (try /help)\n", name)
-	}
-	return false
-}
-
-// save writes the conversation as {"model", "messages"} JSON.
-func (s *chatSession) save(path string) error {
+// save writes the conversation as {"model", "messages"} JSON and returns
+// the number of messages written.
+func (s *chatSession) save(path string) (int, error) {
 	msgs := s.history
 	if s.system != "" {
 		msgs = append([]vllm.Message{vllm.System(s.system)}, msgs...)
 	}
 	b, err := json.MarshalIndent(map[string]any{"model": s.model, "messages": msgs}, "", "  ")
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return len(msgs), os.WriteFile(path, append(b, '\n'), 0o644)
 }

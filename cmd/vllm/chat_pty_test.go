@@ -55,25 +55,25 @@ func TestInteractiveChatInTerminal(t *testing.T) {
 	srv := vllmtest.NewServer(vllmtest.WithModel("chat-model"), vllmtest.WithHandler(chatScript))
 	defer srv.Close()
 	cmd := exec.Command(binPath, "chat", "--system", "Be kind.")
-	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "TERM=dumb"}
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "TERM=dumb", "XDG_STATE_HOME=" + t.TempDir()}
 	p := startInPTY(t, cmd)
 
 	p.waitFor(t, "Chatting with chat-model", 1)
-	p.waitFor(t, "> ", 1)
+	p.waitPrompt(t, 1)
 	p.type_(t, "My name is Ada\r")
 	screen := p.waitFor(t, "Nice to meet you, Ada.", 1)
 	// Reasoning is shown apart, dimmed (stderr is the terminal).
 	if !strings.Contains(screen, ansiDim+"The user introduces herself."+ansiReset) {
 		t.Errorf("reasoning not shown dimmed:\n%q", screen)
 	}
-	p.waitFor(t, "> ", 2)
+	p.waitPrompt(t, 2)
 
 	p.type_(t, "tell me something slow\r")
 	p.waitFor(t, "SLOWSTART tick", 1) // streaming: the start is shown while the rest is generated
 	open := srv.OpenConnections()
 	p.type_(t, "\x03") // Ctrl-C
 	screen = p.waitFor(t, "[interrupted]", 1)
-	p.waitFor(t, "> ", 3)
+	p.waitPrompt(t, 3)
 	if n := strings.Count(screen, "tick"); n >= 200 {
 		t.Fatalf("the answer was not interrupted (%d ticks)", n)
 	}
@@ -82,7 +82,7 @@ func TestInteractiveChatInTerminal(t *testing.T) {
 
 	p.type_(t, "what is my name?\r")
 	p.waitFor(t, "Nice to meet you, Ada.", 2)
-	p.waitFor(t, "> ", 4)
+	p.waitPrompt(t, 4)
 
 	reqs := srv.Requests()
 	last := reqs[len(reqs)-1].Chat
@@ -121,15 +121,15 @@ func TestInteractiveChatCommandsAndEOF(t *testing.T) {
 	defer srv.Close()
 	save := filepath.Join(t.TempDir(), "conv.json")
 	cmd := exec.Command(binPath, "chat", "--reasoning", "hide")
-	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL}
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "XDG_STATE_HOME=" + t.TempDir()}
 	p := startInPTY(t, cmd)
-	p.waitFor(t, "> ", 1)
+	p.waitPrompt(t, 1)
 	p.type_(t, "/system Answer in French.\r")
 	p.waitFor(t, "[system prompt set]", 1)
 	p.type_(t, "hello\r")
 	p.waitFor(t, "You said: hello", 1)
 	p.type_(t, "/save "+save+"\r")
-	p.waitFor(t, "[saved 2 messages to", 1)
+	p.waitFor(t, "[saved 3 messages (the system prompt and 2 messages) and the model name to "+save+"]", 1)
 	png := filepath.Join(t.TempDir(), "dot.png")
 	os.WriteFile(png, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"), 0o644)
 	p.type_(t, "/image "+png+"\r")
@@ -143,7 +143,7 @@ func TestInteractiveChatCommandsAndEOF(t *testing.T) {
 		!strings.Contains(string(req.Chat.Messages[1].Content), `{"type":"image_url","image_url":{"url":"data:image/png;base64,`) {
 		t.Fatalf("after /image and /reset the request was %s", req.Body)
 	}
-	p.waitFor(t, "> ", 4)
+	p.waitPrompt(t, 4)
 	p.type_(t, "\x04") // Ctrl-D at an empty line: EOF
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("chat exited with %v", err)

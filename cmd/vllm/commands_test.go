@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -50,7 +52,7 @@ func TestChatOneShotSendsFlagsAndPrintsAnswer(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if r.stdout != "Paris.\n" || r.stderr != "The capital of France\n" {
+	if r.stdout != "Paris.\n" || r.stderr != "<think>\nThe capital of France\n</think>\n" {
 		t.Fatalf("stdout %q stderr %q", r.stdout, r.stderr)
 	}
 	req, _ := srv.LastRequest()
@@ -243,5 +245,47 @@ func TestChatShowsToolCalls(t *testing.T) {
 		if r.code != 0 || r.stdout != "" || r.stderr != "[tool call get_weather({\"city\":\"Paris\"}) id=call-1]\n" {
 			t.Fatalf("%s: exit %d %q %q", mode, r.code, r.stdout, r.stderr)
 		}
+	}
+}
+
+// TestSeveralChoicesRefusedUnlessJSON: chat and complete print one answer,
+// so n > 1 is refused before any request unless --json asks for the whole
+// response.
+func TestSeveralChoicesRefusedUnlessJSON(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	for _, cmd := range []string{"chat", "complete"} {
+		r := runCLI(t, "", serverEnv(srv), cmd, "--extra", `{"n":2}`, "hi")
+		if r.code != exitUsage || r.stderr != "vllm "+cmd+": n=2 asks for 2 answers and this command prints one; add --json to get them all\n" {
+			t.Errorf("%s n=2: exit %d %q", cmd, r.code, r.stderr)
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Fatalf("%d requests sent", n)
+	}
+	r := runCLI(t, "", serverEnv(srv), "chat", "--json", "--extra", `{"n":2}`, "hi")
+	var resp struct{ Choices []struct{ Index int } }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &resp) != nil || len(resp.Choices) != 2 {
+		t.Fatalf("--json n=2: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestReasoningAndAnswerApartInOneStream: with stdout and stderr going to
+// one file (2>&1), marker lines keep the reasoning apart from the answer.
+func TestReasoningAndAnswerApartInOneStream(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	srv.Enqueue(vllmtest.Reply{Content: "Paris.", Reasoning: "France's capital", Deltas: []string{"Par", "is."}})
+	t.Setenv("VLLM_BASE_URL", srv.URL)
+	for _, k := range cliEnvVars[1:] {
+		t.Setenv(k, "")
+	}
+	var both bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &both, stderr: &both}
+	if code := run(context.Background(), e, []string{"chat", "hi"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, both.String())
+	}
+	if both.String() != "<think>\nFrance's capital\n</think>\nParis.\n" {
+		t.Fatalf("2>&1 output %q", both.String())
 	}
 }

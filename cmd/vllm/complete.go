@@ -59,6 +59,9 @@ func runComplete(ctx context.Context, e *env, g *globals, smp *sampling, pos []s
 	if req.Extra, err = smp.apply(&req.SamplingParams); err != nil {
 		return err
 	}
+	if err := checkOneChoice(req.Extra, asJSON); err != nil {
+		return err
+	}
 	c, err := g.client()
 	if err != nil {
 		return err

@@ -259,7 +259,6 @@ type sampling struct {
 	topK        *int
 	maxTokens   *int
 	seed        *int
-	n           *int
 	stop        []string
 	extra       string
 }
@@ -276,7 +275,7 @@ func (s *sampling) register(fs *pflag.FlagSet) {
 
 // apply sets the sampling fields and returns the --extra object.
 func (s *sampling) apply(p *vllm.SamplingParams) (map[string]any, error) {
-	p.Temperature, p.TopP, p.TopK, p.MaxTokens, p.N = s.temperature, s.topP, s.topK, s.maxTokens, s.n
+	p.Temperature, p.TopP, p.TopK, p.MaxTokens = s.temperature, s.topP, s.topK, s.maxTokens
 	if s.seed != nil {
 		p.Seed = vllm.Ptr(int64(*s.seed))
 	}
@@ -300,6 +299,15 @@ func (s *sampling) check() error {
 		return usagef("--%s %s", strings.ReplaceAll(pe.Field, "_", "-"), pe.Reason)
 	}
 	return err
+}
+
+// checkOneChoice refuses n > 1 (given through --extra) unless the output is
+// the JSON response: chat and complete print one answer.
+func checkOneChoice(extra map[string]any, asJSON bool) error {
+	if n, ok := extra["n"].(float64); ok && n > 1 && !asJSON {
+		return usagef("n=%v asks for %v answers and this command prints one; add --json to get them all", n, n)
+	}
+	return nil
 }
 
 // parseExtra decodes an --extra JSON object.

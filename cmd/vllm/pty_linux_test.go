@@ -126,3 +126,14 @@ func (p *pty) waitFor(t *testing.T, want string, n int) string {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// promptReady is what the line editor writes each time it starts reading a
+// line: bracketed paste switched on, then the prompt.
+const promptReady = "\x1b[?2004h> "
+
+// waitPrompt waits until the line editor has shown its prompt n times in
+// total.
+func (p *pty) waitPrompt(t *testing.T, n int) string {
+	t.Helper()
+	return p.waitFor(t, promptReady, n)
+}

@@ -3,25 +3,29 @@ package main
 import (
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
-// isTerminal reports whether r or w is a character device (a terminal).
+// isTerminal reports whether f (a reader or writer) is a terminal.
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := file.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
-// ANSI styles, used only on terminals.
+// colorOK reports whether w may be written ANSI styles: a terminal, and
+// NO_COLOR (https://no-color.org) not set.
+func colorOK(w io.Writer) bool {
+	return os.Getenv("NO_COLOR") == "" && isTerminal(w)
+}
+
+// ANSI styles, used only where colorOK.
 const (
 	ansiDim   = "\x1b[2m"
 	ansiReset = "\x1b[0m"
 )
 
-// styled writes text in a style when the writer is a terminal: begin
+// styled writes text in a style when the writer takes styles: begin
 // switches the style on, end off, and the text between is written as it is.
 type styled struct {
 	w     io.Writer
@@ -30,7 +34,7 @@ type styled struct {
 }
 
 func newStyled(w io.Writer, style string) *styled {
-	return &styled{w: w, on: isTerminal(w), style: style}
+	return &styled{w: w, on: colorOK(w), style: style}
 }
 
 func (s *styled) begin() {

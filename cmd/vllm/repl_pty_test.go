@@ -1,0 +1,249 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vllmgo/vllm/vllmtest"
+)
+
+// Keys as a terminal sends them.
+const (
+	keyUp      = "\x1b[A"
+	keyLeft    = "\x1b[D"
+	keyHome    = "\x1b[H"
+	keyEnd     = "\x1b[F"
+	keyAltB    = "\x1bb"
+	keyAltF    = "\x1bf"
+	keyCtrlA   = "\x01"
+	keyCtrlC   = "\x03"
+	keyCtrlD   = "\x04"
+	keyCtrlE   = "\x05"
+	keyCtrlK   = "\x0b"
+	keyCtrlR   = "\x12"
+	keyCtrlU   = "\x15"
+	keyCtrlW   = "\x17"
+	pasteStart = "\x1b[200~"
+	pasteEnd   = "\x1b[201~"
+	keyEnter   = "\r"
+)
+
+// startChat starts "vllm chat" in a pty against srv, with its history under
+// state, and waits for the first prompt.
+func startChat(t *testing.T, srv *vllmtest.Server, state string, env ...string) (*pty, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(binPath, "chat", "--reasoning", "hide")
+	cmd.Env = append([]string{"VLLM_BASE_URL=" + srv.URL, "XDG_STATE_HOME=" + state, "TERM=xterm"}, env...)
+	p := startInPTY(t, cmd)
+	p.waitPrompt(t, 1)
+	return p, cmd
+}
+
+// sent returns the last user message the server received.
+func sent(t *testing.T, srv *vllmtest.Server) string {
+	t.Helper()
+	req, ok := srv.LastRequest()
+	if !ok || req.Chat == nil {
+		t.Fatal("no chat request")
+	}
+	msgs := req.Chat.Messages
+	return msgs[len(msgs)-1].Text()
+}
+
+// exitOnCtrlD leaves the chat with Ctrl-D and waits for a clean exit.
+func exitOnCtrlD(t *testing.T, p *pty, cmd *exec.Cmd) {
+	t.Helper()
+	p.type_(t, keyCtrlD)
+	waitExit(t, p, cmd, "Ctrl-D")
+}
+
+// waitExit waits for the chat to exit cleanly after key.
+func waitExit(t *testing.T, p *pty, cmd *exec.Cmd, key string) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("chat exited with %v after %s", err, key)
+		}
+	case <-time.After(5 * time.Second): // a real process: real time
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("chat did not exit on %s; screen:\n%q", key, p.text())
+	}
+}
+
+// TestLineEditorKeys types with the editing keys of GNU readline and checks
+// the message the server received.
+func TestLineEditorKeys(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	defer srv.Close()
+	p, cmd := startChat(t, srv, t.TempDir())
+	for i, c := range []struct{ keys, want string }{
+		{"world" + keyCtrlA + "hello " + keyCtrlE + "!", "hello world!"},
+		{"ac" + keyLeft + "b", "abc"},
+		{"garbage" + keyCtrlU + "clean", "clean"},
+		{"one two" + keyCtrlW + "three", "one three"},
+		{"abc def" + keyCtrlA + keyAltF + keyCtrlK, "abc"},
+		{"two" + keyHome + "one " + keyEnd + " three", "one two three"},
+		{"second first" + keyAltB + keyCtrlK, "second"},
+	} {
+		p.type_(t, c.keys+keyEnter)
+		p.waitFor(t, "You said: "+c.want, 1)
+		p.waitPrompt(t, i+2)
+		if got := sent(t, srv); got != c.want {
+			t.Errorf("keys %q sent %q, want %q", c.keys, got, c.want)
+		}
+	}
+	exitOnCtrlD(t, p, cmd)
+}
+
+// TestHistoryPersistsAcrossSessions: the lines of one chat are in the
+// history file under XDG_STATE_HOME, and the next chat recalls them with Up
+// and with Ctrl-R.
+func TestHistoryPersistsAcrossSessions(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	defer srv.Close()
+	state := t.TempDir()
+	p, cmd := startChat(t, srv, state)
+	p.type_(t, "the first question"+keyEnter)
+	p.waitFor(t, "You said: the first question", 1)
+	p.waitPrompt(t, 2)
+	p.type_(t, "another one"+keyEnter)
+	p.waitFor(t, "You said: another one", 1)
+	p.waitPrompt(t, 3)
+	exitOnCtrlD(t, p, cmd)
+	hist, err := os.ReadFile(filepath.Join(state, "vllm", "history"))
+	if err != nil || !strings.Contains(string(hist), "the first question") || !strings.Contains(string(hist), "another one") {
+		t.Fatalf("history file: %v\n%s", err, hist)
+	}
+
+	p, cmd = startChat(t, srv, state)
+	p.type_(t, keyUp+keyEnter)
+	p.waitFor(t, "You said: another one", 1)
+	p.waitPrompt(t, 2)
+	if got := sent(t, srv); got != "another one" {
+		t.Fatalf("Up recalled %q", got)
+	}
+	p.type_(t, keyCtrlR+"first")
+	p.waitFor(t, "the first question", 1)
+	p.type_(t, keyEnter) // in incremental search, Enter accepts the line found
+	p.waitFor(t, "You said: the first question", 1)
+	if got := sent(t, srv); got != "the first question" {
+		t.Fatalf("Ctrl-R recalled %q", got)
+	}
+	p.waitPrompt(t, 3)
+	exitOnCtrlD(t, p, cmd)
+}
+
+// TestMultiLineMessages: a """ block and a bracketed paste are each sent as
+// one message.
+func TestMultiLineMessages(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	defer srv.Close()
+	p, cmd := startChat(t, srv, t.TempDir())
+	p.type_(t, `"""`+keyEnter+"line one"+keyEnter+"  line two"+keyEnter+`"""`+keyEnter)
+	p.waitFor(t, "You said: line one", 1)
+	p.waitPrompt(t, 2)
+	if got := sent(t, srv); got != "line one\n  line two" {
+		t.Fatalf("block sent %q", got)
+	}
+	p.type_(t, pasteStart+"pasted one\rpasted two\r"+pasteEnd)
+	p.type_(t, keyEnter)
+	p.waitFor(t, "You said: pasted one", 1)
+	p.waitPrompt(t, 3)
+	if got := sent(t, srv); got != "pasted one\npasted two" {
+		t.Fatalf("paste sent %q", got)
+	}
+	chats := 0
+	for _, r := range srv.Requests() {
+		if r.Chat != nil {
+			chats++
+		}
+	}
+	if chats != 2 {
+		t.Fatalf("%d chat requests for two messages", chats)
+	}
+	exitOnCtrlD(t, p, cmd)
+}
+
+// TestREPLHelpErrorsAndCtrlC: /help lists every command, an error names no
+// command-line flag and carries no repeated prefix, Ctrl-C on a typed line
+// drops it, Ctrl-C on an empty line leaves.
+func TestREPLHelpErrorsAndCtrlC(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	defer srv.Close()
+	p, cmd := startChat(t, srv, t.TempDir())
+	p.type_(t, "/help"+keyEnter)
+	screen := p.waitFor(t, "Ctrl-R", 1)
+	for _, c := range replCommands {
+		if !strings.Contains(screen, c.name+" ") || !strings.Contains(screen, c.about) {
+			t.Errorf("/help lacks %s", c.name)
+		}
+	}
+	p.waitPrompt(t, 2)
+	notImage := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(notImage, []byte("just text"), 0o644)
+	p.type_(t, "/image "+notImage+keyEnter)
+	screen = p.waitFor(t, "error: "+notImage+": ", 1)
+	p.waitPrompt(t, 3)
+	errLine := screen[strings.LastIndex(screen, "error: "):]
+	errLine = errLine[:strings.Index(errLine, "\n")]
+	if strings.Contains(errLine, "--image") || strings.Contains(errLine, "vllm:") {
+		t.Errorf("REPL error %q", errLine)
+	}
+	p.type_(t, "half typed"+keyCtrlC)
+	p.waitPrompt(t, 4)
+	p.type_(t, "hello"+keyEnter)
+	p.waitFor(t, "You said: hello", 1)
+	if got := sent(t, srv); got != "hello" {
+		t.Fatalf("after Ctrl-C on a typed line, sent %q", got)
+	}
+	p.waitPrompt(t, 5)
+	p.type_(t, keyCtrlC)
+	waitExit(t, p, cmd, "Ctrl-C on an empty line")
+}
+
+// TestNoColorMarksReasoning: with NO_COLOR the reasoning is not dimmed but
+// set apart by marker lines.
+func TestNoColorMarksReasoning(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	defer srv.Close()
+	cmd := exec.Command(binPath, "chat")
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "XDG_STATE_HOME=" + t.TempDir(), "NO_COLOR=1"}
+	p := startInPTY(t, cmd)
+	p.waitPrompt(t, 1)
+	p.type_(t, "My name is Ada"+keyEnter)
+	screen := p.waitFor(t, "Nice to meet you, Ada.", 1)
+	if strings.Contains(screen, ansiDim) || !strings.Contains(screen, "<think>\r\nThe user introduces herself.\r\n</think>\r\n") {
+		t.Errorf("reasoning with NO_COLOR:\n%q", screen)
+	}
+	p.waitPrompt(t, 2)
+	exitOnCtrlD(t, p, cmd)
+}
+
+// TestChatWithoutTerminalDoesNotStartTheREPL: stdin from /dev/null (a
+// character device, not a terminal) is an empty prompt.
+func TestChatWithoutTerminalDoesNotStartTheREPL(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	cmd := exec.Command(binPath, "chat")
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL}
+	cmd.Stdin = devNull
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != exitUsage || string(out) != "vllm chat: no prompt: give one as an argument or on stdin\n" {
+		t.Fatalf("exit %d: %q", cmd.ProcessState.ExitCode(), out)
+	}
+}

@@ -1,0 +1,89 @@
+package vllm_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/vllmgo/vllm"
+)
+
+// vLLM's routers answer 200 with an error object when the model does not
+// serve the API (vLLM issue #16831); proxies do the same with the flat shape.
+// Every JSON route must return an *APIError for such a body, not a success
+// with nothing in it.
+func TestOKStatusWithErrorBodyIsAnAPIError(t *testing.T) {
+	bodies := []struct {
+		name, body          string
+		status              int
+		typ, msg, param, cd string
+	}{
+		{"nested", `{"error":{"message":"The model does not support Chat Completions API","code":400}}`,
+			400, "", "The model does not support Chat Completions API", "", "400"},
+		{"nested typed", `{"error":{"message":"no such model","type":"NotFoundError","param":"model","code":404}}`,
+			404, "NotFoundError", "no such model", "model", "404"},
+		{"flat", `{"object":"error","message":"upstream overloaded","type":"ServiceUnavailableError","param":null,"code":503}`,
+			503, "ServiceUnavailableError", "upstream overloaded", "", "503"},
+		{"code not a status", `{"error":{"message":"quota exceeded","type":"insufficient_quota","code":"quota"}}`,
+			200, "insufficient_quota", "quota exceeded", "", "quota"},
+	}
+	calls := []struct {
+		name string
+		call func(context.Context, *vllm.Client) error
+	}{
+		{"chat", func(ctx context.Context, c *vllm.Client) error {
+			_, err := c.Chat.Create(ctx, chatReq())
+			return err
+		}},
+		{"completions", func(ctx context.Context, c *vllm.Client) error {
+			_, err := c.Completions.Create(ctx, &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("hi")})
+			return err
+		}},
+		{"embeddings", func(ctx context.Context, c *vllm.Client) error {
+			_, err := c.Embeddings.Create(ctx, &vllm.EmbeddingRequest{Model: "m", Input: vllm.PromptText("hi")})
+			return err
+		}},
+		{"models", func(ctx context.Context, c *vllm.Client) error {
+			_, err := c.Models.List(ctx)
+			return err
+		}},
+		{"raw", func(ctx context.Context, c *vllm.Client) error {
+			_, err := c.Raw(ctx, http.MethodPost, "/chat/completions", []byte(`{}`))
+			return err
+		}},
+	}
+	for _, b := range bodies {
+		for _, cl := range calls {
+			t.Run(b.name+"/"+cl.name, func(t *testing.T) {
+				_, c := newStub(t, reply{Status: 200, Body: b.body})
+				err := cl.call(ctxT(t), c)
+				var ae *vllm.APIError
+				if !errors.As(err, &ae) {
+					t.Fatalf("err = %v (%T), want an *APIError", err, err)
+				}
+				if ae.StatusCode != b.status || ae.Type != b.typ || ae.Message != b.msg || ae.Param != b.param || ae.Code != b.cd {
+					t.Fatalf("got %+v", ae)
+				}
+				if string(ae.Body) != b.body {
+					t.Fatalf("body %q", ae.Body)
+				}
+			})
+		}
+	}
+}
+
+// A success response that merely has an "error" member (a Responses API
+// object carries "error": null, or an error object when it failed) is not
+// an error body.
+func TestOKStatusResponseObjectWithErrorMemberIsNotAnError(t *testing.T) {
+	for _, body := range []string{
+		`{"id":"resp_1","object":"response","created_at":1,"model":"m","status":"completed","error":null,"output":[]}`,
+		`{"id":"resp_1","object":"response","created_at":1,"model":"m","status":"failed","error":{"code":"server_error","message":"engine died"},"output":[]}`,
+	} {
+		_, c := newStub(t, reply{Status: 200, Body: body})
+		if _, err := c.Responses.Get(ctxT(t), "resp_1"); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+	}
+}
