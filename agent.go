@@ -105,8 +105,8 @@ type AgentResult struct {
 	Rounds, ToolCalls int
 }
 
-// Content returns the final answer's content.
-func (r *AgentResult) Content() string { return r.Response.Content() }
+// Text returns the final answer's content (see ChatResponse.Text).
+func (r *AgentResult) Text() string { return r.Response.Text() }
 
 // RoundLimitError is an agent run that reached its round limit while the
 // model still called tools. Messages is the conversation so far (the last

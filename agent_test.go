@@ -81,7 +81,7 @@ func TestAgentRunsTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Content() != "Paris is mild; I could not check the rest." || res.Rounds != 2 || res.ToolCalls != 4 || len(seen) != 4 {
+	if res.Text() != "Paris is mild; I could not check the rest." || res.Rounds != 2 || res.ToolCalls != 4 || len(seen) != 4 {
 		t.Fatalf("result %+v, seen %v", res, seen)
 	}
 	roles := []string{}
@@ -197,7 +197,7 @@ func TestAgentParallelAndPanics(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := toolMessages(srv.Requests()[1])
-	if fmt.Sprint(got) != `[a=met b=met c=error: tool "boom" panicked: kaboom]` || res.Content() != "done" {
+	if fmt.Sprint(got) != `[a=met b=met c=error: tool "boom" panicked: kaboom]` || res.Text() != "done" {
 		t.Fatalf("tool messages %q", got)
 	}
 	// Duplicate names are a caller mistake, found before any request.
@@ -248,11 +248,11 @@ func TestConversation(t *testing.T) {
 	defer c.Close()
 	cv := vllm.NewConversation(c, "m", "Be brief.")
 	ctx := context.Background()
-	if r, err := cv.Send(ctx, "My name is Ada."); err != nil || r.Content() != "turn 1: My name is Ada." {
+	if r, err := cv.Send(ctx, "My name is Ada."); err != nil || r.Text() != "turn 1: My name is Ada." {
 		t.Fatalf("%v %v", r, err)
 	}
 	r, err := cv.Send(ctx, "What is my name?")
-	if err != nil || r.Content() != "turn 2: My name is Ada.+What is my name?" {
+	if err != nil || r.Text() != "turn 2: My name is Ada.+What is my name?" {
 		t.Fatalf("%v %v", r, err)
 	}
 	last, _ := srv.LastRequest()
@@ -283,7 +283,7 @@ func TestConversation(t *testing.T) {
 	defer c2.Close()
 	cv2 := vllm.NewConversation(c2, "m", "")
 	cv2.Agent = vllm.NewAgent(c2, "m", weatherTool(t))
-	if r, err := cv2.Send(ctx, "Rome?"); err != nil || r.Content() != "sunny" || len(cv2.Messages()) != 4 {
+	if r, err := cv2.Send(ctx, "Rome?"); err != nil || r.Text() != "sunny" || len(cv2.Messages()) != 4 {
 		t.Fatalf("%v %v %d", r, err, len(cv2.Messages()))
 	}
 }
@@ -315,7 +315,7 @@ func ExampleAgent() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(res.Content())
+	fmt.Println(res.Text())
 	fmt.Println(res.Rounds, "rounds,", res.ToolCalls, "tool call")
 	// Output:
 	// It is sunny in Paris
@@ -337,7 +337,7 @@ func ExampleConversation() {
 			fmt.Println(err)
 			return
 		}
-		fmt.Println(resp.Content())
+		fmt.Println(resp.Text())
 	}
 	fmt.Println(len(cv.Messages()), "messages in the history")
 	// Output:

@@ -82,3 +82,21 @@ func ctxT(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// collectText collects a chat stream and returns its first choice's text.
+func collectText(s *vllm.ChatStream) (string, error) {
+	resp, err := s.Collect()
+	return resp.Text(), err
+}
+
+// collectResponseText collects a Responses stream and returns its text.
+func collectResponseText(s *vllm.ResponseStream) (string, error) {
+	resp, err := s.Collect()
+	return resp.Text(), err
+}
+
+// collectAudioText collects an audio stream and returns its text.
+func collectAudioText(s *vllm.AudioStream) (string, error) {
+	t, err := s.Collect()
+	return t.Text, err
+}

@@ -358,7 +358,7 @@ var routeCases = []routeCase{
 		method: "GET", path: "/v1/responses/resp_abc",
 		resp: responseTextJSON,
 		check: func(t *testing.T, got any) {
-			if r := got.(*vllm.Response); r.OutputText() != "Hello!" || r.Status != "completed" {
+			if r := got.(*vllm.Response); r.Text() != "Hello!" || r.Status != "completed" {
 				t.Fatalf("response %+v", r)
 			}
 		},

@@ -105,7 +105,7 @@ func TestVllmtestAudio(t *testing.T) {
 		t.Fatalf("text %q %v", txt.Text, err)
 	}
 	var ae *vllm.APIError
-	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: vllm.AudioSRT})
+	_, err = c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: "srt"})
 	if !errors.As(err, &ae) || ae.StatusCode != 400 || !strings.Contains(ae.Message, "verbose_json") {
 		t.Fatalf("srt: %v", err)
 	}
@@ -117,7 +117,7 @@ func TestVllmtestAudio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := st.CollectText()
+	text, err := collectAudioText(st)
 	if err != nil || text != tr.Text {
 		t.Fatalf("stream %q vs %q: %v", text, tr.Text, err)
 	}
@@ -131,11 +131,11 @@ func TestVllmtestResponses(t *testing.T) {
 	_, c := newTestServer(t, vllmtest.WithReasoning(4))
 	ctx := ctxT(t)
 	r, err := c.Responses.Create(ctx, &vllm.ResponseRequest{Input: "hello", MaxOutputTokens: vllm.Ptr(5)})
-	if err != nil || r.Status != "completed" || r.ReasoningText() == "" || r.OutputText() == "" || r.Usage.OutputTokensDetails.ReasoningTokens != 4 || r.Usage.OutputTokens != 9 {
+	if err != nil || r.Status != "completed" || r.ReasoningText() == "" || r.Text() == "" || r.Usage.OutputTokensDetails.ReasoningTokens != 4 || r.Usage.OutputTokens != 9 {
 		t.Fatalf("create %+v %v", r, err)
 	}
 	got, err := c.Responses.Get(ctx, r.ID)
-	if err != nil || got.OutputText() != r.OutputText() {
+	if err != nil || got.Text() != r.Text() {
 		t.Fatalf("get %+v %v", got, err)
 	}
 	var ae *vllm.APIError
@@ -166,13 +166,13 @@ func TestVllmtestResponses(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch ev.Type {
-		case vllm.ResponseReasoningTextDelta:
+		case "response.reasoning_text.delta":
 			reasoning.WriteString(ev.Delta)
-		case vllm.ResponseOutputTextDelta:
+		case "response.output_text.delta":
 			text.WriteString(ev.Delta)
 		}
 	}
-	if final := st.Response(); final == nil || text.String() != final.OutputText() || reasoning.String() != final.ReasoningText() || text.String() != r.OutputText() {
+	if final := st.Response(); final == nil || text.String() != final.Text() || reasoning.String() != final.ReasoningText() || text.String() != r.Text() {
 		t.Fatalf("stream text %q reasoning %q final %+v", text.String(), reasoning.String(), st.Response())
 	}
 
@@ -187,7 +187,7 @@ func TestVllmtestResponses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.Type == vllm.ResponseFunctionArgsDelta {
+		if ev.Type == "response.function_call_arguments.delta" {
 			args.WriteString(ev.Delta)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"mime/multipart"
 	"net/textproto"
 	"os"
@@ -23,15 +24,16 @@ import (
 // Use it through Client.Audio.
 type AudioService struct{ c *Client }
 
-// Audio response formats (AudioRequest.ResponseFormat). vLLM serves json,
-// text (answered with the same JSON object as json) and verbose_json, and
-// rejects srt and vtt with a 400; those are for other OpenAI-compatible
-// servers, whose plain-text answers land in Transcription.Text.
+// Audio response formats (AudioRequest.ResponseFormat) vLLM serves. It
+// answers text with the same JSON object as json, and rejects "srt" and
+// "vtt" with a 400; other OpenAI-compatible servers answer those in plain
+// text, which lands in Transcription.Text.
 const (
-	AudioJSON        = "json"
-	AudioText        = "text"
-	AudioSRT         = "srt"
-	AudioVTT         = "vtt"
+	// AudioJSON is the default: {"text":…,"usage":…}.
+	AudioJSON = "json"
+	// AudioText asks for the text alone.
+	AudioText = "text"
+	// AudioVerboseJSON adds the language, duration, segments and words.
 	AudioVerboseJSON = "verbose_json"
 )
 
@@ -90,8 +92,8 @@ type AudioRequest struct {
 	Language string
 	// Prompt guides the style or continues a previous segment.
 	Prompt string
-	// ResponseFormat is AudioJSON (default), AudioText, AudioSRT,
-	// AudioVTT or AudioVerboseJSON.
+	// ResponseFormat is AudioJSON (default), AudioText or
+	// AudioVerboseJSON (or "srt"/"vtt" for servers other than vLLM).
 	ResponseFormat string
 	// Temperature is the sampling temperature (0 to 1).
 	Temperature *float64
@@ -189,7 +191,7 @@ func (r *AudioRequest) Validate() error {
 		return invalid("temperature", "must be in [0, 1], got %v", *r.Temperature)
 	}
 	switch r.ResponseFormat {
-	case "", AudioJSON, AudioText, AudioSRT, AudioVTT, AudioVerboseJSON, "diarized_json":
+	case "", AudioJSON, AudioText, AudioVerboseJSON, "srt", "vtt", "diarized_json":
 	default:
 		return invalid("response_format", "unknown format %q", r.ResponseFormat)
 	}
@@ -386,10 +388,33 @@ func (s *AudioService) create(ctx context.Context, path, op string, req *AudioRe
 }
 
 // AudioStream is a streamed transcription or translation. Read it with
-// Next/Event/Err or range over Events; Close releases it.
+// Events, or with Next, Event and Err; Close releases it (Events and Collect
+// close it for you). Like ChatStream, it is not safe for concurrent use,
+// except that Close may be called from another goroutine.
 type AudioStream struct {
-	*eventStream[AudioEvent]
+	es eventStream[AudioEvent]
 }
+
+// Next advances to the next event and reports whether there is one; after it
+// returns false, Err tells why the stream ended.
+func (s *AudioStream) Next() bool { return s.es.next() }
+
+// Event returns the event Next advanced to.
+func (s *AudioStream) Event() AudioEvent { return s.es.cur }
+
+// Err returns the error that ended the stream: nil for a complete stream,
+// ErrStreamClosed for one closed before its end, a *StreamError for a
+// failure of the stream itself.
+func (s *AudioStream) Err() error { return s.es.core.failure() }
+
+// Close releases the stream's connection. It is idempotent, and safe to call
+// from another goroutine to abort a Next in progress.
+func (s *AudioStream) Close() error { return s.es.core.close() }
+
+// Events returns an iterator over the stream's events; a failure is yielded
+// once, last, with a zero event. The stream is closed when the loop ends,
+// including by break.
+func (s *AudioStream) Events() iter.Seq2[AudioEvent, error] { return s.es.events() }
 
 // AudioEvent is one chunk of a streamed transcription.
 type AudioEvent struct {
@@ -437,16 +462,20 @@ func decodeAudioEvent(_ string, data []byte) (AudioEvent, bool, error) {
 	return out, false, nil
 }
 
-// CollectText reads the rest of the stream and returns the whole text.
-func (s *AudioStream) CollectText() (string, error) {
+// Collect reads the rest of the stream, closes it and returns the whole
+// text as a Transcription (only Text is set: the stream's token usage is on
+// its last event, for callers that read Events). On failure it returns the
+// text received so far together with the error.
+func (s *AudioStream) Collect() (*Transcription, error) {
 	var b strings.Builder
+	defer s.Close()
 	for ev, err := range s.Events() {
 		if err != nil {
-			return b.String(), err
+			return &Transcription{Text: b.String()}, err
 		}
 		b.WriteString(ev.Text)
 	}
-	return b.String(), nil
+	return &Transcription{Text: b.String()}, nil
 }
 
 // TranscribeStream transcribes with "stream": true: the text arrives as it
@@ -466,10 +495,11 @@ func (s *AudioService) stream(ctx context.Context, path, op string, req *AudioRe
 	if err != nil {
 		return nil, err
 	}
-	es, err := openEventStream(ctx, s.c, r, false, op+" stream chunk", decodeAudioEvent,
+	st := &AudioStream{}
+	st.es.init(false, op+" stream chunk", decodeAudioEvent,
 		func(e AudioEvent) bool { return e.Text != "" }, func(e AudioEvent) *Usage { return e.Usage })
-	if err != nil {
+	if err := st.es.open(ctx, s.c, r); err != nil {
 		return nil, err
 	}
-	return &AudioStream{es}, nil
+	return st, nil
 }

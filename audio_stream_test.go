@@ -61,7 +61,7 @@ func TestTranslateStreamCollectAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text, err := st.CollectText(); err != nil || text != " Hello world." {
+	if text, err := collectAudioText(st); err != nil || text != " Hello world." {
 		t.Fatalf("collect %q %v", text, err)
 	}
 
@@ -69,7 +69,7 @@ func TestTranslateStreamCollectAndFailures(t *testing.T) {
 	cut := transcriptionSSE[:strings.Index(transcriptionSSE, "data: [DONE]")]
 	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: cut})
 	st, _ = c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)})
-	_, err = st.CollectText()
+	_, err = collectAudioText(st)
 	var se *vllm.StreamError
 	if !errors.As(err, &se) || se.Kind != vllm.KindUnexpectedEOF || se.Events != 3 {
 		t.Fatalf("cut stream: %v", err)
@@ -79,7 +79,7 @@ func TestTranslateStreamCollectAndFailures(t *testing.T) {
 	errSSE := "data: {\"error\":{\"message\":\"decoder failed\",\"type\":\"InternalServerError\",\"param\":null,\"code\":500}}\n\ndata: [DONE]\n\n"
 	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: errSSE})
 	st, _ = c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)})
-	_, err = st.CollectText()
+	_, err = collectAudioText(st)
 	if !errors.As(err, &se) || se.Kind != vllm.KindErrorEvent || se.API.StatusCode != 500 || se.API.Message != "decoder failed" {
 		t.Fatalf("error event: %v", err)
 	}
@@ -87,7 +87,7 @@ func TestTranslateStreamCollectAndFailures(t *testing.T) {
 	// A malformed chunk.
 	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: "data: {\"choices\":[\n\n"})
 	st, _ = c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)})
-	_, err = st.CollectText()
+	_, err = collectAudioText(st)
 	if !errors.As(err, &se) || se.Kind != vllm.KindMalformed || !errors.Is(err, vllm.ErrInvalidResponse) {
 		t.Fatalf("malformed: %v", err)
 	}

@@ -69,7 +69,7 @@ func TestTranslateVerboseAndText(t *testing.T) {
 		t.Fatalf("verbose %+v", tr)
 	}
 	_, c = newStub(t, reply{ContentType: "text/plain; charset=utf-8", Body: "1\n00:00:00,000 --> 00:00:03,500\nHello.\n"})
-	tr, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: vllm.AudioSRT})
+	tr, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: "srt"})
 	if err != nil || tr.Text != "1\n00:00:00,000 --> 00:00:03,500\nHello.\n" {
 		t.Fatalf("srt %q %v", tr.Text, err)
 	}

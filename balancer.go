@@ -93,27 +93,42 @@ func checkURLs(option string, urls []string) error {
 
 // endpoint is one replica (or fallback server) of a Client.
 type endpoint struct {
-	base, root  *url.URL
-	name        string // base URL without credentials
-	fallback    bool
-	outstanding atomic.Int64
-	down        atomic.Bool // failing its active health check
-	br          breaker
+	base, root *url.URL
+	name       string // base URL without credentials
+	// baseStr and rootStr are base and root as strings, rootName is root
+	// without credentials: computed once, used on every request.
+	baseStr, rootStr, rootName string
+	fallback                   bool
+	outstanding                atomic.Int64
+	down                       atomic.Bool // failing its active health check
+	br                         breaker
 }
 
 func newEndpoint(base *url.URL, fallback bool, policy *BreakerPolicy) *endpoint {
 	root := *base
 	root.Path = strings.TrimSuffix(base.Path, "/v1")
 	root.RawPath = ""
-	return &endpoint{base: base, root: &root, name: redactURL(base.String()), fallback: fallback, br: breaker{policy: policy}}
+	return &endpoint{
+		base: base, root: &root, name: redactURL(base.String()),
+		baseStr: base.String(), rootStr: root.String(), rootName: redactURL(root.String()),
+		fallback: fallback, br: breaker{policy: policy},
+	}
 }
 
 // url returns the absolute URL of r at this endpoint.
 func (e *endpoint) url(r *apiRequest) string {
 	if r.root {
-		return e.root.String() + r.path
+		return e.rootStr + r.path
 	}
-	return e.base.String() + r.path
+	return e.baseStr + r.path
+}
+
+// redactedURL is url without credentials.
+func (e *endpoint) redactedURL(r *apiRequest) string {
+	if r.root {
+		return e.rootName + r.path
+	}
+	return e.name + r.path
 }
 
 // path returns the URL path of r at this endpoint.

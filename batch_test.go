@@ -204,7 +204,7 @@ func ExampleRunBatch() {
 		if err != nil {
 			return "", err
 		}
-		return resp.Content(), nil
+		return resp.Text(), nil
 	}, &vllm.BatchOptions{Concurrency: 2})
 	for _, r := range results {
 		fmt.Println(r.Index, r.Value, r.Err)

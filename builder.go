@@ -56,11 +56,6 @@ func (b *ChatBuilder) UserParts(parts ...ContentPart) *ChatBuilder {
 // Assistant appends an assistant message with text content.
 func (b *ChatBuilder) Assistant(text string) *ChatBuilder { return b.Messages(Assistant(text)) }
 
-// ToolMessage appends a tool result answering the call with id toolCallID.
-func (b *ChatBuilder) ToolMessage(toolCallID, content string) *ChatBuilder {
-	return b.Messages(ToolMessage(toolCallID, content))
-}
-
 // Tools adds tools the model may call.
 func (b *ChatBuilder) Tools(tools ...Tool) *ChatBuilder {
 	b.req.Tools = append(b.req.Tools, tools...)

@@ -143,14 +143,11 @@ func (r *ChatRequest) validateChoices() error {
 			return invalid("top_logprobs", "needs logprobs set to true")
 		}
 	}
-	switch r.ToolChoice.mode {
-	case "required", "function":
-		if len(r.Tools) == 0 {
-			return invalid("tool_choice", "%q needs tools", r.ToolChoice.String())
-		}
+	if (r.ToolChoice == ToolChoiceRequired || r.ToolChoice.isFunction()) && len(r.Tools) == 0 {
+		return invalid("tool_choice", "%q needs tools", string(r.ToolChoice))
 	}
-	if r.ToolChoice.mode == "function" {
-		name := r.ToolChoice.function
+	if r.ToolChoice.isFunction() {
+		name := r.ToolChoice.Function()
 		if name == "" {
 			return missing("tool_choice.function.name")
 		}
@@ -254,22 +251,14 @@ func (r *ChatResponse) first() *ChatChoice {
 	return &r.Choices[0]
 }
 
-// Content returns the first choice's content, or "" when there is none.
-func (r *ChatResponse) Content() string {
+// Text returns the first choice's content, or "" when the response has
+// none: no choice, or a null content (an answer made only of tool calls —
+// see ToolCalls — or cut before any text — see FinishReason).
+func (r *ChatResponse) Text() string {
 	if c := r.first(); c != nil {
 		return c.Message.Content
 	}
 	return ""
-}
-
-// Text returns the first choice's content, or ErrNoContent when the response
-// has no choice or a null content (e.g. only tool calls).
-func (r *ChatResponse) Text() (string, error) {
-	c := r.first()
-	if c == nil || !c.Message.HasContent() {
-		return "", ErrNoContent
-	}
-	return c.Message.Content, nil
 }
 
 // Reasoning returns the first choice's reasoning, whichever field name the
@@ -295,18 +284,6 @@ func (r *ChatResponse) ToolCalls() []ToolCall {
 		return c.Message.ToolCalls
 	}
 	return nil
-}
-
-// HasToolCalls reports whether the first choice calls tools.
-func (r *ChatResponse) HasToolCalls() bool { return len(r.ToolCalls()) > 0 }
-
-// FirstToolCall returns the first choice's first tool call, and false when
-// there is none.
-func (r *ChatResponse) FirstToolCall() (ToolCall, bool) {
-	if tc := r.ToolCalls(); len(tc) > 0 {
-		return tc[0], true
-	}
-	return ToolCall{}, false
 }
 
 // AssistantMessage returns the first choice's message, ready to append to

@@ -62,6 +62,7 @@ type config struct {
 
 	prod   productionConfig
 	stream streamSettings
+	wire   wireConstants // computed by New from the fields above
 }
 
 // Option configures a Client. Options are applied in order; an option given an
@@ -229,6 +230,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	cfg.wire = newWireConstants(cfg)
 	if err := cfg.prod.finish(cfg); err != nil {
 		return nil, err
 	}

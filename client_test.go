@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -246,8 +247,8 @@ func TestConcurrentRequests(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			resp, err := c.Chat.New().Model("m").User(fmt.Sprint(i)).Header("X-I", fmt.Sprint(i)).Send(context.Background())
-			if err == nil && resp.Content() != "ok" {
-				err = fmt.Errorf("content %q", resp.Content())
+			if err == nil && resp.Text() != "ok" {
+				err = fmt.Errorf("content %q", resp.Text())
 			}
 			errs <- err
 		}(i)
@@ -325,11 +326,11 @@ func TestValidateContentPartsAndStream(t *testing.T) {
 		parts []ContentPart
 		field string
 	}{
-		{[]ContentPart{{Type: PartImageURL}}, "messages[0].content[0].image_url"},
-		{[]ContentPart{TextPart("x"), {Type: PartImageURL, ImageURL: &ImageURL{}}}, "messages[0].content[1].image_url.url"},
-		{[]ContentPart{{Type: PartInputAudio, InputAudio: &InputAudio{Data: "AAAA"}}}, "messages[0].content[0].input_audio.format"},
-		{[]ContentPart{{Type: PartAudioURL}}, "messages[0].content[0].audio_url"},
-		{[]ContentPart{{Type: PartVideoURL, VideoURL: &MediaURL{}}}, "messages[0].content[0].video_url.url"},
+		{[]ContentPart{{Type: partImageURL}}, "messages[0].content[0].image_url"},
+		{[]ContentPart{TextPart("x"), {Type: partImageURL, ImageURL: &ImageURL{}}}, "messages[0].content[1].image_url.url"},
+		{[]ContentPart{{Type: partInputAudio, InputAudio: &InputAudio{Data: "AAAA"}}}, "messages[0].content[0].input_audio.format"},
+		{[]ContentPart{{Type: partAudioURL}}, "messages[0].content[0].audio_url"},
+		{[]ContentPart{{Type: partVideoURL, VideoURL: &MediaURL{}}}, "messages[0].content[0].video_url.url"},
 		{[]ContentPart{{Text: "no type"}}, "messages[0].content[0].type"},
 	} {
 		req := &ChatRequest{Model: "m", Messages: []Message{UserParts(tc.parts...)}}
@@ -417,5 +418,32 @@ func TestValidateLogprobsAndToolChoice(t *testing.T) {
 		if err := r.Validate(); err != nil {
 			t.Errorf("%+v: %v", r, err)
 		}
+	}
+}
+
+// TestBadRequestOptionFailsFirst checks that an invalid request option is
+// rejected before the call takes anything: no hook runs, no in-flight slot
+// or rate-limit token is used (a held slot would make the call wait).
+func TestBadRequestOptionFailsFirst(t *testing.T) {
+	ws := newWireServer(t, 200, minimalChat)
+	var hooked atomic.Int32
+	c := ws.client(t, WithMaxInFlight(1), WithRateLimit(1, 1), WithHooks(Hooks{
+		OnCallStart: func(ctx context.Context, _ *CallInfo) context.Context { hooked.Add(1); return ctx },
+		OnCallEnd:   func(context.Context, *CallInfo, *CallResult) { hooked.Add(1) },
+	}))
+	c.cfg.prod.inflight <- struct{}{} // the only slot is taken
+	defer func() { <-c.cfg.prod.inflight }()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a call that reached the slot wait would fail with Canceled
+	_, err := c.Chat.Create(ctx, &ChatRequest{Model: "m", Messages: []Message{User("x")}}, WithRequestHeader("Bad Name", "x"))
+	var pe *ParamError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Field, "WithRequestHeader") {
+		t.Fatalf("err = %T %v, want a *ParamError naming WithRequestHeader", err, err)
+	}
+	if n := hooked.Load(); n != 0 {
+		t.Errorf("hooks ran %d times for a call rejected before it started", n)
+	}
+	if ws.count() != 0 {
+		t.Errorf("%d requests sent", ws.count())
 	}
 }

@@ -15,7 +15,7 @@
 //		Model:    "Qwen/Qwen3-8B",
 //		Messages: []vllm.Message{vllm.System("Be brief."), vllm.User("Hello")},
 //	})
-//	fmt.Println(resp.Content())
+//	fmt.Println(resp.Text())
 //
 // The same request in the fluent form (ChatService.New) sets the same
 // ChatRequest step by step:
@@ -30,7 +30,7 @@
 //
 // Messages carry text or parts: images, audio and video from URLs, or from
 // bytes and files as base64 data URLs whose type is detected from the content
-// (ImagePart, ImageFilePart, InputAudioPart, …). Tools are described by raw
+// (ImagePart, ImageFilePart, AudioPart, …). Tools are described by raw
 // JSON schema (NewTool) or derived from a Go type (ToolFor, JSONSchemaFor);
 // a response's AssistantMessage goes back into the history with its tool
 // calls, and ToolResult answers a call. For servers without a reasoning

@@ -33,14 +33,16 @@ type eventStream[E any] struct {
 	cur    E
 }
 
-// openEventStream sends r (a streaming request) and returns the stream once
-// the response headers have arrived.
-func openEventStream[E any](ctx context.Context, c *Client, r *apiRequest, typed bool, what string, dec eventDecoder[E], token func(E) bool, usage func(E) *Usage) (*eventStream[E], error) {
-	es := &eventStream[E]{typed: typed, what: what, decode: dec, token: token, usage: usage}
-	if _, err := c.openStream(ctx, r, &es.core); err != nil {
-		return nil, err
-	}
-	return es, nil
+// init sets how the stream's events are read and decoded.
+func (s *eventStream[E]) init(typed bool, what string, dec eventDecoder[E], token func(E) bool, usage func(E) *Usage) {
+	s.typed, s.what, s.decode, s.token, s.usage = typed, what, dec, token, usage
+}
+
+// open sends r (a streaming request) and returns once the response headers
+// have arrived.
+func (s *eventStream[E]) open(ctx context.Context, c *Client, r *apiRequest) error {
+	_, err := c.openStream(ctx, r, &s.core)
+	return err
 }
 
 // payload returns the next event's type and data, or false when the stream
@@ -75,9 +77,10 @@ func (s *eventStream[E]) payload() (typ string, data []byte, unterminated, ok bo
 	return "", nil, false, false
 }
 
-// Next advances to the next event and reports whether there is one; after it
-// returns false, Err tells why the stream ended (nil for a complete stream).
-func (s *eventStream[E]) Next() bool {
+// next advances to the next event and reports whether there is one; after it
+// returns false, failure tells why the stream ended (nil for a complete
+// stream).
+func (s *eventStream[E]) next() bool {
 	if s.core.closed.Load() || s.core.cancelled() {
 		return false
 	}
@@ -111,24 +114,13 @@ func (s *eventStream[E]) Next() bool {
 	return true
 }
 
-// Event returns the event Next advanced to.
-func (s *eventStream[E]) Event() E { return s.cur }
-
-// Err returns the error that ended the stream: nil for a complete stream,
-// ErrStreamClosed for one closed before its end.
-func (s *eventStream[E]) Err() error { return s.core.failure() }
-
-// Close stops the stream and releases its connection. It is idempotent and
-// may be called from another goroutine while the stream is being read.
-func (s *eventStream[E]) Close() error { return s.core.close() }
-
-// Events returns the events as an iterator; a failure is yielded last with
-// a zero event. Leaving the loop early closes the stream.
-func (s *eventStream[E]) Events() iter.Seq2[E, error] {
+// events is the stream as an iterator; a failure is yielded last with a
+// zero event. Leaving the loop early closes the stream.
+func (s *eventStream[E]) events() iter.Seq2[E, error] {
 	return func(yield func(E, error) bool) {
-		for s.Next() {
+		for s.next() {
 			if !yield(s.cur, nil) {
-				s.Close()
+				s.core.close()
 				return
 			}
 		}

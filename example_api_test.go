@@ -298,11 +298,11 @@ func ExampleResponsesService_Stream() {
 			return
 		}
 		switch ev.Type {
-		case vllm.ResponseReasoningTextDelta:
+		case "response.reasoning_text.delta":
 			fmt.Printf("thinking %q\n", ev.Delta)
-		case vllm.ResponseFunctionArgsDone:
+		case "response.function_call_arguments.done":
 			fmt.Println("arguments", ev.Arguments)
-		case vllm.ResponseCompleted:
+		case "response.completed":
 			fmt.Println("done,", ev.Response.Usage.TotalTokens, "tokens")
 		}
 	}
@@ -428,7 +428,7 @@ func ExampleResponsesService_Cancel() {
 	}
 	fmt.Println(resp.ID, resp.Status)
 	resp, err = c.Responses.Get(ctx, "resp_abc")
-	fmt.Println(resp.OutputText(), err)
+	fmt.Println(resp.Text(), err)
 	// Output:
 	// resp_abc cancelled
 	// Hello! <nil>

@@ -45,7 +45,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(resp.Content())
+	fmt.Println(resp.Text())
 	fmt.Println(resp.Reasoning())
 	fmt.Println(resp.Usage.TotalTokens, "tokens")
 	// Output:
@@ -73,7 +73,7 @@ func ExampleChatService_New() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(resp.Content())
+	fmt.Println(resp.Text())
 	// Output:
 	// {"model":"Qwen/Qwen3-8B","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Say hello."}],"temperature":0.7,"max_tokens":64,"top_k":50,"min_p":0.05,"chat_template_kwargs":{"enable_thinking":false},"repetition_detection":{"window":64}}
 	// Hello!
@@ -102,7 +102,12 @@ func ExampleToolFor() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	call, _ := resp.FirstToolCall()
+	calls := resp.ToolCalls()
+	if len(calls) == 0 {
+		fmt.Println("the model answered directly:", resp.Text())
+		return
+	}
+	call := calls[0]
 	var args weatherArgs
 	if err := call.DecodeArguments(&args); err != nil {
 		log.Fatal(err)
@@ -252,7 +257,7 @@ func ExampleChatBuilder_EnableThinking() {
 		log.Fatal(err)
 	}
 	fmt.Println("reasoning:", resp.Reasoning())
-	fmt.Println("answer:", resp.Content())
+	fmt.Println("answer:", resp.Text())
 	// Output:
 	// reasoning: 17 has no divisors between 2 and 4.
 	// answer: 17 is prime.

@@ -78,7 +78,7 @@ func decodeAll(t *testing.T, body []byte) {
 		resp, err := c.Chat.Create(ctx, &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
 		checkDecodeOutcome(t, body, err)
 		if err == nil {
-			_ = resp.Content()
+			_ = resp.Text()
 			_ = resp.Reasoning()
 			for _, tc := range resp.ToolCalls() {
 				_, _ = tc.ArgumentsMap()
@@ -132,13 +132,13 @@ func decodeStreams(t *testing.T, body []byte) {
 			check(err)
 			_ = ev.Text
 		}
-		_ = cs.Response().Content()
+		_ = cs.Response().Text()
 		cs.Close()
 	}
 	ps, err := c.Completions.Stream(ctx, &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("x")})
 	check(err)
 	if err == nil {
-		_, err = ps.CollectText()
+		_, err = ps.Collect()
 		check(err)
 		ps.Close()
 	}
@@ -165,8 +165,8 @@ func TestInvalidUTF8PassedThroughOrReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Content() != "ok \uFFFD\uFFFD end" {
-		t.Fatalf("content %q", resp.Content())
+	if resp.Text() != "ok \uFFFD\uFFFD end" {
+		t.Fatalf("content %q", resp.Text())
 	}
 	if !bytes.Equal(resp.Raw, body) {
 		t.Fatal("raw body not kept byte for byte")
@@ -229,7 +229,7 @@ func TestEndlessEventCutBySizeBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	_, err = s.CollectContent()
+	_, err = collectText(s)
 	var se *vllm.StreamError
 	if !errors.As(err, &se) || se.Kind != vllm.KindTooLarge {
 		t.Fatalf("want KindTooLarge, got %T %v", err, err)

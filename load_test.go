@@ -107,7 +107,7 @@ func loadOne(c *vllm.Client, id string, events int) error {
 		return err
 	}
 	defer s.Close()
-	got, err := s.CollectContent()
+	got, err := collectText(s)
 	if err != nil {
 		return err
 	}
@@ -243,7 +243,7 @@ func TestStreamReusesConnectionWhenEndArrivesLate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.CollectContent()
+		got, err := collectText(s)
 		s.Close()
 		if err != nil || got != "hi" {
 			t.Fatalf("stream %d: %q %v", i, got, err)

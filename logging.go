@@ -190,13 +190,7 @@ func (cl *callLogger) redactedHeaders(req *RequestInfo) map[string]string {
 	for k, vs := range req.c.cfg.headers {
 		h[k] = vs
 	}
-	var rc requestConfig
-	for _, o := range req.r.opts {
-		if o != nil {
-			o(&rc)
-		}
-	}
-	for k, vs := range rc.headers {
+	for k, vs := range req.r.rc.headers {
 		h[k] = vs
 	}
 	for k, vs := range req.Header {

@@ -197,55 +197,14 @@ func ImageFilePart(path string, detail ...string) (ContentPart, error) {
 	return ImageURLPart(url, detail...), nil
 }
 
-// InputAudioPart returns an input_audio part holding data base64-encoded,
-// with its format ("wav" or "mp3") detected from the content. Other audio
-// types are a *ParamError; send them with AudioPart.
-func InputAudioPart(data []byte) (ContentPart, error) {
-	mime, err := sniffBytes("input audio", kindAudio, data)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	format, err := inputAudioFormat(mime)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	b64, err := encodeMedia("", data, nil, int64(len(data)))
-	if err != nil {
-		return ContentPart{}, err
-	}
-	return ContentPart{Type: PartInputAudio, InputAudio: &InputAudio{Data: b64, Format: format}}, nil
-}
-
-// InputAudioFilePart is InputAudioPart for the file at path, read once.
-func InputAudioFilePart(path string) (ContentPart, error) {
-	f, head, mime, size, err := openMedia("input audio file", kindAudio, path)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	defer f.Close()
-	format, err := inputAudioFormat(mime)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	b64, err := encodeMedia("", head, f, size)
-	if err != nil {
-		return ContentPart{}, fmt.Errorf("vllm: input audio file %s: %w", path, err)
-	}
-	return ContentPart{Type: PartInputAudio, InputAudio: &InputAudio{Data: b64, Format: format}}, nil
-}
-
-func inputAudioFormat(mime string) (string, error) {
-	switch mime {
-	case "audio/wav":
-		return "wav", nil
-	case "audio/mpeg":
-		return "mp3", nil
-	}
-	return "", invalid("input audio", "is %s; input_audio takes wav or mp3 (use AudioPart)", mime)
-}
-
 // AudioPart returns an audio_url part holding data as a base64 data URL of
 // its detected type: WAV, MP3, FLAC or Ogg.
+//
+// vLLM accepts audio in two wire shapes, audio_url (its own) and OpenAI's
+// input_audio ({"data":…,"format":…}); it turns input_audio into the same
+// data URL before loading it, so the two reach the model identically. This
+// package builds audio_url, which carries every format vLLM reads;
+// ContentPart.InputAudio decodes and re-sends the other shape.
 func AudioPart(data []byte) (ContentPart, error) {
 	url, err := bytesDataURL("audio", kindAudio, data)
 	if err != nil {

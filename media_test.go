@@ -142,7 +142,7 @@ func TestImagePart(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.mime, err)
 		}
-		if p.Type != PartImageURL || p.ImageURL.Detail != "high" {
+		if p.Type != partImageURL || p.ImageURL.Detail != "high" {
 			t.Fatalf("%s: part %+v", tc.mime, p)
 		}
 		if got := dataURLBytes(t, p.ImageURL.URL, tc.mime); !bytes.Equal(got, tc.data) {
@@ -187,9 +187,6 @@ func TestMediaPartErrors(t *testing.T) {
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "fake.png") {
 		t.Errorf("text file named .png: %v", err)
 	}
-	if _, err = InputAudioPart([]byte("fLaC\x00\x00\x00\x22")); err == nil || !strings.Contains(err.Error(), "AudioPart") {
-		t.Errorf("flac as input_audio: %v", err)
-	}
 	if _, err = VideoPart(encodedImage(t, "png")); !errors.As(err, &pe) {
 		t.Errorf("image as video: %v", err)
 	}
@@ -201,25 +198,19 @@ func TestMediaPartErrors(t *testing.T) {
 func TestAudioAndVideoParts(t *testing.T) {
 	dir := t.TempDir()
 	wav := wavSilence(100)
-	p, err := InputAudioPart(wav)
-	if err != nil || p.Type != PartInputAudio || p.InputAudio.Format != "wav" {
+	p, err := AudioPart(wav)
+	if err != nil || p.Type != partAudioURL || !bytes.Equal(dataURLBytes(t, p.AudioURL.URL, "audio/wav"), wav) {
 		t.Fatalf("wav: %+v %v", p, err)
-	}
-	if b, _ := base64.StdEncoding.DecodeString(p.InputAudio.Data); !bytes.Equal(b, wav) {
-		t.Fatal("wav data differs")
 	}
 	mp3 := filepath.Join(dir, "a.bin")
 	os.WriteFile(mp3, mp3Frame, 0o600)
-	p, err = InputAudioFilePart(mp3)
-	if err != nil || p.InputAudio.Format != "mp3" {
+	p, err = AudioFilePart(mp3)
+	if err != nil || p.Type != partAudioURL || !bytes.Equal(dataURLBytes(t, p.AudioURL.URL, "audio/mpeg"), mp3Frame) {
 		t.Fatalf("mp3 file: %+v %v", p, err)
-	}
-	if b, _ := base64.StdEncoding.DecodeString(p.InputAudio.Data); !bytes.Equal(b, mp3Frame) {
-		t.Fatal("mp3 data differs")
 	}
 	flac := []byte("fLaC\x00\x00\x00\x22rest")
 	p, err = AudioPart(flac)
-	if err != nil || p.Type != PartAudioURL || !bytes.Equal(dataURLBytes(t, p.AudioURL.URL, "audio/flac"), flac) {
+	if err != nil || p.Type != partAudioURL || !bytes.Equal(dataURLBytes(t, p.AudioURL.URL, "audio/flac"), flac) {
 		t.Fatalf("flac: %+v %v", p, err)
 	}
 	os.WriteFile(filepath.Join(dir, "a.wav"), wav, 0o600)
@@ -228,7 +219,7 @@ func TestAudioAndVideoParts(t *testing.T) {
 	}
 	mp4 := []byte("\x00\x00\x00\x20ftypisom\x00\x00\x02\x00moredata")
 	p, err = VideoPart(mp4)
-	if err != nil || p.Type != PartVideoURL || !bytes.Equal(dataURLBytes(t, p.VideoURL.URL, "video/mp4"), mp4) {
+	if err != nil || p.Type != partVideoURL || !bytes.Equal(dataURLBytes(t, p.VideoURL.URL, "video/mp4"), mp4) {
 		t.Fatalf("mp4: %+v %v", p, err)
 	}
 	os.WriteFile(filepath.Join(dir, "v"), mp4, 0o600)
@@ -280,7 +271,7 @@ func TestMultimodalMessageWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	audio, err := InputAudioPart(wavSilence(2))
+	audio, err := AudioPart(wavSilence(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +279,8 @@ func TestMultimodalMessageWire(t *testing.T) {
 	c := ws.client(t)
 	_, err = c.Chat.New().Model("Qwen/Qwen2.5-Omni-7B").System("Describe.").
 		UserParts(TextPart("Compare these:"), img1, img2, ImageURLPart("https://example.com/cat.jpg", "auto")).
-		UserParts(audio, AudioURLPart("https://example.com/a.mp3"), VideoURLPart("https://example.com/v.mp4")).
+		UserParts(audio, AudioURLPart("https://example.com/a.mp3"), VideoURLPart("https://example.com/v.mp4"),
+			ContentPart{Type: "input_audio", InputAudio: &InputAudio{Data: "UklGRg==", Format: "wav"}}).
 		Send(context.Background())
 	if err != nil {
 		t.Fatal(err)

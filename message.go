@@ -69,12 +69,6 @@ func UserParts(parts ...ContentPart) Message {
 // conversation's history.
 func Assistant(text string) Message { return Message{Role: RoleAssistant, Content: text} }
 
-// ToolMessage returns a tool-result message answering the tool call with id
-// toolCallID; content is sent as it is.
-func ToolMessage(toolCallID, content string) Message {
-	return Message{Role: RoleTool, ToolCallID: toolCallID, Content: content}
-}
-
 // HasContent reports whether the message has text or parts. A response
 // message whose content was null has none.
 func (m *Message) HasContent() bool {
@@ -187,27 +181,29 @@ func (c *messageContent) UnmarshalJSON(b []byte) error {
 	return &json.UnmarshalTypeError{Value: "content " + string(b[:min(len(b), 16)]), Type: reflect.TypeFor[string]()}
 }
 
-// Content part types.
+// Content part types (ContentPart.Type).
 const (
-	PartText       = "text"
-	PartImageURL   = "image_url"
-	PartInputAudio = "input_audio"
-	PartAudioURL   = "audio_url"
-	PartVideoURL   = "video_url"
+	partText       = "text"
+	partImageURL   = "image_url"
+	partInputAudio = "input_audio"
+	partAudioURL   = "audio_url"
+	partVideoURL   = "video_url"
 )
 
 // ContentPart is one part of a multi-part message: text, an image, audio or
 // video. Build parts with TextPart, ImageURLPart, ImagePart, ImageFilePart,
-// InputAudioPart, AudioURLPart, VideoURLPart, or RawPart for any other part
-// type vLLM accepts (image_embeds, prompt_embeds, …).
+// AudioURLPart, AudioPart, AudioFilePart, VideoURLPart, VideoPart,
+// VideoFilePart, or RawPart for any other part type vLLM accepts
+// (image_embeds, prompt_embeds, …).
 type ContentPart struct {
-	// Type is one of the Part* constants (or another type vLLM accepts).
+	// Type is "text", "image_url", "input_audio", "audio_url" or
+	// "video_url" (a part of another type is a RawPart).
 	Type       string      `json:"type"`
-	Text       string      `json:"text,omitempty"`        // for PartText
-	ImageURL   *ImageURL   `json:"image_url,omitempty"`   // for PartImageURL
-	InputAudio *InputAudio `json:"input_audio,omitempty"` // for PartInputAudio
-	AudioURL   *MediaURL   `json:"audio_url,omitempty"`   // for PartAudioURL
-	VideoURL   *MediaURL   `json:"video_url,omitempty"`   // for PartVideoURL
+	Text       string      `json:"text,omitempty"`        // for "text"
+	ImageURL   *ImageURL   `json:"image_url,omitempty"`   // for "image_url"
+	InputAudio *InputAudio `json:"input_audio,omitempty"` // for "input_audio" (OpenAI's shape; see AudioPart)
+	AudioURL   *MediaURL   `json:"audio_url,omitempty"`   // for "audio_url"
+	VideoURL   *MediaURL   `json:"video_url,omitempty"`   // for "video_url"
 	// Raw, when set, is sent as the whole part instead of the fields
 	// above. Parts of types this package does not model decode into Raw.
 	Raw json.RawMessage `json:"-"`
@@ -236,7 +232,7 @@ func (p *ContentPart) UnmarshalJSON(data []byte) error {
 	}
 	*p = ContentPart(f)
 	switch p.Type {
-	case PartText, PartImageURL, PartInputAudio, PartAudioURL, PartVideoURL:
+	case partText, partImageURL, partInputAudio, partAudioURL, partVideoURL:
 	default:
 		p.Raw = append(json.RawMessage(nil), data...)
 	}
@@ -265,14 +261,14 @@ func (p *ContentPart) validate(field string) error {
 	switch p.Type {
 	case "":
 		return missing(field + ".type")
-	case PartImageURL:
+	case partImageURL:
 		if p.ImageURL == nil {
 			return missing(field + ".image_url")
 		}
 		if p.ImageURL.URL == "" {
 			return missing(field + ".image_url.url")
 		}
-	case PartInputAudio:
+	case partInputAudio:
 		switch {
 		case p.InputAudio == nil:
 			return missing(field + ".input_audio")
@@ -281,9 +277,9 @@ func (p *ContentPart) validate(field string) error {
 		case p.InputAudio.Format == "":
 			return missing(field + ".input_audio.format")
 		}
-	case PartAudioURL:
+	case partAudioURL:
 		return url("audio_url", p.AudioURL)
-	case PartVideoURL:
+	case partVideoURL:
 		return url("video_url", p.VideoURL)
 	}
 	return nil
@@ -310,7 +306,7 @@ type MediaURL struct {
 }
 
 // TextPart returns a text content part.
-func TextPart(text string) ContentPart { return ContentPart{Type: PartText, Text: text} }
+func TextPart(text string) ContentPart { return ContentPart{Type: partText, Text: text} }
 
 // ImageURLPart returns an image part for an http(s) or data URL. An optional
 // detail ("auto", "low", "high") may be given.
@@ -319,15 +315,15 @@ func ImageURLPart(url string, detail ...string) ContentPart {
 	if len(detail) > 0 {
 		iu.Detail = detail[0]
 	}
-	return ContentPart{Type: PartImageURL, ImageURL: iu}
+	return ContentPart{Type: partImageURL, ImageURL: iu}
 }
 
 // AudioURLPart returns an audio part for an http(s) or data URL.
 func AudioURLPart(url string) ContentPart {
-	return ContentPart{Type: PartAudioURL, AudioURL: &MediaURL{URL: url}}
+	return ContentPart{Type: partAudioURL, AudioURL: &MediaURL{URL: url}}
 }
 
 // VideoURLPart returns a video part for an http(s) or data URL.
 func VideoURLPart(url string) ContentPart {
-	return ContentPart{Type: PartVideoURL, VideoURL: &MediaURL{URL: url}}
+	return ContentPart{Type: partVideoURL, VideoURL: &MediaURL{URL: url}}
 }

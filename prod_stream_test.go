@@ -189,8 +189,8 @@ func TestAgentRunStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `It is {"city":"Lima","celsius":21.5}`
-	if res.Content() != want || content.String() != want || done != 2 || toolDone != 1 || res.Rounds != 2 {
-		t.Fatalf("content %q / streamed %q, done %d, tool done %d, rounds %d", res.Content(), content.String(), done, toolDone, res.Rounds)
+	if res.Text() != want || content.String() != want || done != 2 || toolDone != 1 || res.Rounds != 2 {
+		t.Fatalf("content %q / streamed %q, done %d, tool done %d, rounds %d", res.Text(), content.String(), done, toolDone, res.Rounds)
 	}
 	reqs := srv.Requests()
 	if len(reqs) != 2 || !reqs[0].Chat.Stream || toolMessages(reqs[1])[0] != `c1={"city":"Lima","celsius":21.5}` {
@@ -201,12 +201,12 @@ func TestAgentRunStream(t *testing.T) {
 	cv := vllm.NewConversation(c, "m", "")
 	cv.Agent = vllm.NewAgent(c, "m", weatherTool(t))
 	var n int
-	if r, err := cv.Stream(context.Background(), "Lima?", func(vllm.ChatEvent) { n++ }); err != nil || r.Content() != want || n == 0 || len(cv.Messages()) != 4 {
+	if r, err := cv.Stream(context.Background(), "Lima?", func(vllm.ChatEvent) { n++ }); err != nil || r.Text() != want || n == 0 || len(cv.Messages()) != 4 {
 		t.Fatalf("%v %v %d %d", r, err, n, len(cv.Messages()))
 	}
 	plain := vllm.NewConversation(c, "m", "sys")
 	srv.Enqueue()
-	if r, err := plain.Stream(context.Background(), "Lima?", nil); err != nil || r.HasToolCalls() == false || len(plain.Messages()) != 3 {
+	if r, err := plain.Stream(context.Background(), "Lima?", nil); err != nil || len(r.ToolCalls()) == 0 || len(plain.Messages()) != 3 {
 		t.Fatalf("plain stream: %v %v %d", r, err, len(plain.Messages()))
 	}
 }
@@ -280,7 +280,7 @@ func TestHooksSeeResponsesUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CollectText(); err != nil {
+	if _, err := s.Collect(); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.ends) != 2 {

@@ -34,8 +34,8 @@ func TestRetryFaultsOnVLLMTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Content() == "" || len(attempts) != 4 || attempts[0] != 503 || attempts[1] != 0 || attempts[2] != 0 || attempts[3] != 200 {
-		t.Fatalf("content %q, attempts %v", resp.Content(), attempts)
+	if resp.Text() == "" || len(attempts) != 4 || attempts[0] != 503 || attempts[1] != 0 || attempts[2] != 0 || attempts[3] != 200 {
+		t.Fatalf("content %q, attempts %v", resp.Text(), attempts)
 	}
 	reqs := srv.Requests()
 	if len(reqs) != 4 {

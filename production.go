@@ -89,13 +89,7 @@ func newRequestID() string {
 // requestID returns the call's X-Request-Id: the one set by the request or
 // the client, or a new one (generated reports that it must be added).
 func (p *productionConfig) requestID(c *Client, r *apiRequest) (id string, generated bool) {
-	var rc requestConfig
-	for _, o := range r.opts {
-		if o != nil {
-			o(&rc)
-		}
-	}
-	if id := rc.headers.Get(HeaderRequestID); id != "" {
+	if id := r.rc.headers.Get(HeaderRequestID); id != "" {
 		return id, false
 	}
 	if id := c.cfg.headers.Get(HeaderRequestID); id != "" {
@@ -108,18 +102,6 @@ func (p *productionConfig) requestID(c *Client, r *apiRequest) (id string, gener
 	return id, id != ""
 }
 
-// withHeaders is a RequestOption setting every header of h (replacing).
-func withHeaders(h http.Header) RequestOption {
-	return func(rc *requestConfig) {
-		if rc.headers == nil {
-			rc.headers = make(http.Header, len(h))
-		}
-		for k, vs := range h {
-			rc.headers[k] = vs
-		}
-	}
-}
-
 // do sends r through the production layer: request id, in-flight and rate
 // limits, endpoint choice with circuit breakers, middleware and hooks around
 // each attempt, and retries with backoff.
@@ -128,10 +110,13 @@ func withHeaders(h http.Header) RequestOption {
 // happen only before that: a stream is never retried once it has begun, let
 // alone after an event reached the caller.
 func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*http.Response, error) {
+	if err := r.resolve(); err != nil {
+		return nil, err // before any hook, slot or rate limit
+	}
 	id, generated := p.requestID(c, r)
 	if p.plain {
 		if generated {
-			r.opts = append(r.opts[:len(r.opts):len(r.opts)], WithRequestHeader(HeaderRequestID, id))
+			r.requestID = id
 		}
 		return c.attempt(ctx, r)
 	}
@@ -178,7 +163,7 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 			return nil, cl.fail(err)
 		}
 		info := &RequestInfo{
-			Call: &cl.info, Attempt: attempt, Endpoint: ep.name, URL: redactURL(ep.url(r)),
+			Call: &cl.info, Attempt: attempt, Endpoint: ep.name, URL: ep.redactedURL(r),
 			Header: make(http.Header, 1), Body: r.body, c: c, r: r, ep: ep,
 		}
 		if r.newBody != nil {
@@ -254,9 +239,7 @@ func baseRoundTrip(ctx context.Context, info *RequestInfo) (*http.Response, erro
 	}
 	ar := *info.r
 	ar.ep = info.ep
-	if len(info.Header) > 0 {
-		ar.opts = append(ar.opts[:len(ar.opts):len(ar.opts)], withHeaders(info.Header))
-	}
+	ar.attemptHeader = info.Header
 	return info.c.attempt(ctx, &ar)
 }
 

@@ -31,7 +31,7 @@ func ExampleWithRetry() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(resp.Content(), "after", len(srv.Requests()), "attempts")
+	fmt.Println(resp.Text(), "after", len(srv.Requests()), "attempts")
 	// Output: Hello! after 3 attempts
 }
 

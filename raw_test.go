@@ -83,6 +83,6 @@ func ExampleClient_Raw() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(resp.Content())
+	fmt.Println(resp.Text())
 	// Output: Hi!
 }

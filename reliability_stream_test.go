@@ -20,7 +20,7 @@ var relStreamOps = []relOp{
 			return "", err
 		}
 		defer s.Close()
-		return s.CollectContent()
+		return collectText(s)
 	}},
 	{name: "completion-stream", stream: true, run: func(ctx context.Context, c *vllm.Client) (string, error) {
 		s, err := c.Completions.Stream(ctx, &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("go")})
@@ -28,7 +28,8 @@ var relStreamOps = []relOp{
 			return "", err
 		}
 		defer s.Close()
-		return s.CollectText()
+		resp, err := s.Collect()
+		return resp.Text(), err
 	}},
 }
 

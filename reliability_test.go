@@ -36,7 +36,7 @@ var relCreateOps = []relOp{
 		if err != nil {
 			return "", err
 		}
-		return resp.Content(), nil
+		return resp.Text(), nil
 	}},
 	{name: "completion-create", run: func(ctx context.Context, c *vllm.Client) (string, error) {
 		resp, err := c.Completions.Create(ctx, &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("go")})

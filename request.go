@@ -78,6 +78,16 @@ type apiRequest struct {
 	// the wait for the headers.
 	stream bool
 	opts   []RequestOption
+	// rc is opts resolved once per call by resolve (resolved says it was);
+	// every later step reads rc instead of applying opts again.
+	rc       requestConfig
+	resolved bool
+	// requestID is the X-Request-Id the library generated for this call
+	// (empty when the caller set one or none is generated).
+	requestID string
+	// attemptHeader holds the headers of one attempt set by hooks and
+	// middleware (RequestInfo.Header); they replace any of the same name.
+	attemptHeader http.Header
 
 	// ep is the endpoint (replica) this request goes to, chosen by the
 	// production layer; nil means the client's base URL.
@@ -87,17 +97,74 @@ type apiRequest struct {
 	call *call
 }
 
+// resolve applies the request's options once and checks them, so that a
+// bad option fails before any slot, rate limit or hook is taken. It is
+// idempotent: the stream path resolves before send, send resolves again.
+func (r *apiRequest) resolve() error {
+	if r.resolved {
+		return nil
+	}
+	for _, o := range r.opts {
+		if o != nil {
+			o(&r.rc)
+		}
+	}
+	for name, vs := range r.rc.headers {
+		if err := checkHeader(name, vs); err != nil {
+			return err
+		}
+	}
+	r.resolved = true
+	return nil
+}
+
 // url returns the absolute URL of the request.
 func (c *Client) url(r *apiRequest) string {
-	base, root := c.cfg.baseURL, c.cfg.rootURL
 	if r.ep != nil {
-		base, root = r.ep.base, r.ep.root
+		return r.ep.url(r)
 	}
 	if r.root {
-		base = root
+		return c.cfg.wire.root + r.path
 	}
-	return base.String() + r.path
+	return c.cfg.wire.base + r.path
 }
+
+// wireConstants are the parts of every request computed once per client:
+// the base URLs as strings and the header values that never change. The
+// header slices are shared by all requests; they have len == cap, so an
+// append by anyone downstream copies instead of writing into them.
+type wireConstants struct {
+	base, root string
+	auth       []string // "Bearer <key>", nil without a key
+	userAgent  []string
+	acceptJSON []string
+	acceptSSE  []string
+	// timeoutErr is the cause of a request cut by the client's timeout.
+	timeoutErr error
+}
+
+func newWireConstants(cfg *config) wireConstants {
+	w := wireConstants{
+		base:       cfg.baseURL.String(),
+		root:       cfg.rootURL.String(),
+		userAgent:  []string{cfg.userAgent},
+		acceptJSON: []string{"application/json"},
+		acceptSSE:  []string{"text/event-stream"},
+		timeoutErr: timeoutError(cfg.timeout),
+	}
+	if cfg.apiKey != "" {
+		w.auth = []string{"Bearer " + cfg.apiKey}
+	}
+	return w
+}
+
+func timeoutError(d time.Duration) error {
+	return fmt.Errorf("%w: no response within %v", ErrTimeout, d)
+}
+
+// contentTypeJSON is the Content-Type header of JSON bodies, shared (len ==
+// cap) by every request.
+var contentTypeJSON = []string{"application/json"}
 
 // jsonRequest builds a POST of v as JSON.
 func jsonRequest(op, path string, v any, opts []RequestOption) (*apiRequest, error) {
@@ -119,34 +186,38 @@ func (c *Client) send(ctx context.Context, r *apiRequest) (*http.Response, error
 // attempt sends r exactly once. It is the innermost step of send, below the
 // production layer (retries, limits, middleware).
 func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, error) {
-	var rc requestConfig
-	for _, o := range r.opts {
-		if o != nil {
-			o(&rc)
-		}
+	if err := r.resolve(); err != nil {
+		return nil, err
 	}
-	for name, vs := range rc.headers {
-		if err := checkHeader(name, vs); err != nil {
-			return nil, err
-		}
-	}
-	timeout := c.cfg.timeout
-	if rc.timeout != nil {
-		timeout = *rc.timeout
+	timeout, timeoutErr := c.cfg.timeout, c.cfg.wire.timeoutErr
+	if r.rc.timeout != nil && *r.rc.timeout != timeout {
+		timeout, timeoutErr = *r.rc.timeout, timeoutError(*r.rc.timeout)
 	}
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	var timer *time.Timer
-	if timeout > 0 {
-		timer = time.AfterFunc(timeout, func() {
-			cancel(fmt.Errorf("%w: no response within %v", ErrTimeout, timeout))
-		})
-	}
-	release := func() {
-		if timer != nil {
-			timer.Stop()
+	var release func()
+	if timeout > 0 && !r.stream {
+		// The timeout covers the whole exchange: a deadline on the context.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, timeoutErr)
+		release = cancel
+	} else {
+		// A stream's timeout covers only the wait for the headers, so it is
+		// a timer stopped once they arrive.
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		var timer *time.Timer
+		if timeout > 0 {
+			timer = time.AfterFunc(timeout, func() { cancel(timeoutErr) })
 		}
-		cancel(context.Canceled)
+		release = func() {
+			if timer != nil {
+				timer.Stop()
+			}
+			cancel(context.Canceled)
+		}
+		if timer != nil {
+			defer timer.Stop() // the headers are in (or the attempt failed)
+		}
 	}
 
 	var body io.Reader
@@ -158,6 +229,8 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 		}
 		body = b
 	} else if r.body != nil {
+		// NewRequestWithContext sets ContentLength and GetBody (for
+		// redirects) from a *bytes.Reader.
 		body = bytes.NewReader(r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, c.url(r), body)
@@ -165,7 +238,7 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 		release()
 		return nil, &ParamError{Field: "request", Reason: err.Error()}
 	}
-	c.setHeaders(req, r, &rc)
+	c.setHeaders(req, r)
 
 	resp, err := c.cfg.http.Do(req)
 	if err != nil {
@@ -182,11 +255,8 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 		return nil, apiErr
 	}
 	if r.stream {
-		if timer != nil {
-			// The timeout covered the wait for headers; a stream's
-			// progress is bounded by its idle timeout from here on.
-			timer.Stop()
-		}
+		// The timer of the headers is stopped on return; the stream's
+		// progress is bounded by its idle timeout from here on.
 		resp.Body = &releasingBody{ReadCloser: resp.Body, release: release, ctx: ctx}
 		return resp, nil
 	}
@@ -294,30 +364,38 @@ func okStatusError(resp *http.Response, req *http.Request, body []byte) *APIErro
 	return ae
 }
 
-func (c *Client) setHeaders(req *http.Request, r *apiRequest, rc *requestConfig) {
+// setHeaders sets the headers of one attempt, from the least to the most
+// specific: the library's, the client's (WithHeader), the request's
+// (WithRequestHeader), the generated request id, the attempt's (hooks and
+// middleware). Constant values are shared slices from wireConstants.
+func (c *Client) setHeaders(req *http.Request, r *apiRequest) {
 	h := req.Header
-	if r.contentType != "" {
+	w := &c.cfg.wire
+	if r.contentType == "application/json" {
+		h["Content-Type"] = contentTypeJSON
+	} else if r.contentType != "" {
 		h.Set("Content-Type", r.contentType)
 	}
 	if r.stream {
-		h.Set("Accept", "text/event-stream")
+		h["Accept"] = w.acceptSSE
 	} else {
-		h.Set("Accept", "application/json")
+		h["Accept"] = w.acceptJSON
 	}
-	h.Set("User-Agent", c.cfg.userAgent)
-	if c.cfg.apiKey != "" {
-		h.Set("Authorization", "Bearer "+c.cfg.apiKey)
+	h["User-Agent"] = w.userAgent
+	if w.auth != nil {
+		h["Authorization"] = w.auth
 	}
 	for k, vs := range c.cfg.headers {
-		h[k] = append([]string(nil), vs...)
+		h[k] = vs[:len(vs):len(vs)]
 	}
-	for k, vs := range rc.headers {
-		h[k] = append([]string(nil), vs...)
+	for k, vs := range r.rc.headers {
+		h[k] = vs[:len(vs):len(vs)]
 	}
-	if r.newBody == nil && r.body != nil {
-		body := r.body
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		req.ContentLength = int64(len(body))
+	if r.requestID != "" {
+		h[HeaderRequestID] = []string{r.requestID}
+	}
+	for k, vs := range r.attemptHeader {
+		h[k] = vs[:len(vs):len(vs)]
 	}
 }
 

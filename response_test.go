@@ -84,17 +84,14 @@ func TestChatResponseReasoningAndTools(t *testing.T) {
 	jsonEqual(t, "future_field", extra.Future, `{"nested":[1,2,3]}`)
 
 	// Helpers.
-	if _, err := resp.Text(); err != ErrNoContent {
-		t.Errorf("Text of a null content: %v", err)
+	if resp.Text() != "" || resp.Reasoning() != wantChoice.Message.Reasoning || len(resp.ToolCalls()) != 2 || resp.FinishReason() != "tool_calls" {
+		t.Errorf("helpers: %q %q %v %q", resp.Text(), resp.Reasoning(), resp.ToolCalls(), resp.FinishReason())
 	}
-	if resp.Content() != "" || resp.Reasoning() != wantChoice.Message.Reasoning || !resp.HasToolCalls() || resp.FinishReason() != "tool_calls" {
-		t.Errorf("helpers: %q %q %v %q", resp.Content(), resp.Reasoning(), resp.HasToolCalls(), resp.FinishReason())
-	}
-	if tc, ok := resp.FirstToolCall(); !ok || tc.Name != "get_weather" {
-		t.Errorf("FirstToolCall = %+v, %v", tc, ok)
+	if err := resp.DecodeJSON(new(any)); err != ErrNoContent {
+		t.Errorf("DecodeJSON of a null content: %v", err)
 	}
 	var args struct{ City, Unit string }
-	if tc, _ := resp.FirstToolCall(); tc.DecodeArguments(&args) != nil || args.City != "Paris" || args.Unit != "celsius" {
+	if tc := resp.ToolCalls()[0]; tc.Name != "get_weather" || tc.DecodeArguments(&args) != nil || args.City != "Paris" || args.Unit != "celsius" {
 		t.Errorf("arguments %+v", args)
 	}
 }
@@ -117,7 +114,7 @@ func TestChatResponseOldReasoningFieldAndStopReasons(t *testing.T) {
 	if resp.Usage.PromptTokensDetails != nil || resp.PromptLogprobs != nil || resp.KVTransferParams != nil {
 		t.Fatalf("null fields: %+v %s %s", resp.Usage, resp.PromptLogprobs, resp.KVTransferParams)
 	}
-	if len(c0.Message.ToolCalls) != 0 || resp.HasToolCalls() {
+	if len(c0.Message.ToolCalls) != 0 || len(resp.ToolCalls()) != 0 {
 		t.Fatal("empty tool_calls list read as calls")
 	}
 	// Any choice can go back into the history.
@@ -142,14 +139,14 @@ func TestChatResponseLogprobs(t *testing.T) {
 	if resp.Choices[0].StopReason != nil || resp.FinishReason() != FinishLength || resp.Reasoning() != "" {
 		t.Fatalf("choice %+v", resp.Choices[0])
 	}
-	if s, err := resp.Text(); err != nil || s != "Hi!" {
-		t.Fatalf("Text = %q, %v", s, err)
+	if s := resp.Text(); s != "Hi!" {
+		t.Fatalf("Text = %q", s)
 	}
 }
 
 func TestChatResponseSimulatorFixture(t *testing.T) {
 	resp, _ := chatFromFile(t, "testdata/fixtures/llmd-sim-chat.json")
-	if resp.Content() != "Hello there sim" || resp.Model != "fake-model" || resp.Created != 1795576044 ||
+	if resp.Text() != "Hello there sim" || resp.Model != "fake-model" || resp.Created != 1795576044 ||
 		resp.Usage.PromptTokensDetails == nil || resp.Usage.PromptTokensDetails.CachedTokens != 0 || resp.Choices[0].StopReason != nil {
 		t.Fatalf("%+v", resp)
 	}

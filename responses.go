@@ -3,6 +3,7 @@ package vllm
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"net/url"
 	"strconv"
 	"strings"
@@ -252,8 +253,8 @@ func (r *Response) texts(itemType, partType string, summary bool) string {
 	return b.String()
 }
 
-// OutputText returns the text of all output messages.
-func (r *Response) OutputText() string { return r.texts("message", "output_text", false) }
+// Text returns the text of all output messages, or "" when there is none.
+func (r *Response) Text() string { return r.texts("message", "output_text", false) }
 
 // ReasoningText returns the reasoning text (or, when the server sent only a
 // summary, the summary).
@@ -300,29 +301,25 @@ func (s *ResponsesService) Cancel(ctx context.Context, id string, opts ...Reques
 	return callFor[Response](ctx, s.c, post("/responses/"+url.PathEscape(id)+"/cancel", "cancel response", false), "", nil, nil, opts)
 }
 
-// Responses stream event types (ResponseEvent.Type) this library names;
-// others (content_part.added, …) arrive with their own type string.
+// The Responses stream event types this package acts on.
 const (
-	ResponseCreated               = "response.created"
-	ResponseInProgress            = "response.in_progress"
-	ResponseOutputItemAdded       = "response.output_item.added"
-	ResponseOutputItemDone        = "response.output_item.done"
-	ResponseOutputTextDelta       = "response.output_text.delta"
-	ResponseOutputTextDone        = "response.output_text.done"
-	ResponseReasoningTextDelta    = "response.reasoning_text.delta"
-	ResponseReasoningTextDone     = "response.reasoning_text.done"
-	ResponseReasoningSummaryDelta = "response.reasoning_summary_text.delta"
-	ResponseFunctionArgsDelta     = "response.function_call_arguments.delta"
-	ResponseFunctionArgsDone      = "response.function_call_arguments.done"
-	ResponseCompleted             = "response.completed"
-	ResponseIncomplete            = "response.incomplete"
-	ResponseFailed                = "response.failed"
-	ResponseErrorEvent            = "error"
+	responseOutputTextDelta = "response.output_text.delta"
+	responseCompleted       = "response.completed"
+	responseIncomplete      = "response.incomplete"
+	responseFailed          = "response.failed"
+	responseErrorEvent      = "error"
 )
 
 // ResponseEvent is one event of a streamed response. Fields not used by an
 // event type are zero; Raw has the whole payload.
 type ResponseEvent struct {
+	// Type is the event type as the server names it, e.g.
+	// "response.created", "response.output_item.added",
+	// "response.output_text.delta", "response.reasoning_text.delta",
+	// "response.function_call_arguments.delta" and their ".done" forms,
+	// "response.completed", "response.incomplete"; "response.failed" and
+	// "error" end the stream with an error instead (see
+	// ResponseStream.Err).
 	Type           string `json:"type"`
 	SequenceNumber int    `json:"sequence_number"`
 	OutputIndex    int    `json:"output_index"`
@@ -343,32 +340,73 @@ type ResponseEvent struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// ResponseStream is a streamed response. Read it with Next/Event/Err or
-// range over Events; Close releases it. Response returns the final response
-// once response.completed (or .incomplete) has arrived.
+// ResponseStream is a streamed response. Read it with Events, or with Next,
+// Event and Err; Close releases it (Events and Collect close it for you).
+// Response returns the final response once response.completed (or
+// .incomplete) has arrived. Like ChatStream, it is not safe for concurrent
+// use, except that Close may be called from another goroutine.
 type ResponseStream struct {
-	*eventStream[ResponseEvent]
+	es    eventStream[ResponseEvent]
 	final *Response
 	// last is the latest response object an event carried (created,
 	// in_progress, completed...), for the production layer's summary.
 	last *Response
 }
 
+// Next advances to the next event and reports whether there is one; after it
+// returns false, Err tells why the stream ended.
+func (s *ResponseStream) Next() bool { return s.es.next() }
+
+// Event returns the event Next advanced to.
+func (s *ResponseStream) Event() ResponseEvent { return s.es.cur }
+
+// Err returns the error that ended the stream: nil for a complete stream,
+// ErrStreamClosed for one closed before its end, a *StreamError for a
+// failure of the stream itself or an error event ("error",
+// "response.failed").
+func (s *ResponseStream) Err() error { return s.es.core.failure() }
+
+// Close releases the stream's connection. It is idempotent, and safe to call
+// from another goroutine to abort a Next in progress.
+func (s *ResponseStream) Close() error { return s.es.core.close() }
+
+// Events returns an iterator over the stream's events; a failure is yielded
+// once, last, with a zero event. The stream is closed when the loop ends,
+// including by break.
+func (s *ResponseStream) Events() iter.Seq2[ResponseEvent, error] { return s.es.events() }
+
 // Response returns the final response, or nil before the stream completed.
 func (s *ResponseStream) Response() *Response { return s.final }
 
-// CollectText reads the rest of the stream and returns the output text.
-func (s *ResponseStream) CollectText() (string, error) {
+// Collect reads the rest of the stream, closes it and returns the final
+// response (the one response.completed or .incomplete carries). When the
+// stream fails, or ends without that event, it returns a response holding
+// the output text received so far (one message item), together with the
+// error.
+func (s *ResponseStream) Collect() (*Response, error) {
 	var b strings.Builder
+	defer s.Close()
 	for ev, err := range s.Events() {
 		if err != nil {
-			return b.String(), err
+			return partialResponse(b.String()), err
 		}
-		if ev.Type == ResponseOutputTextDelta {
+		if ev.Type == responseOutputTextDelta {
 			b.WriteString(ev.Delta)
 		}
 	}
-	return b.String(), nil
+	if s.final != nil {
+		return s.final, nil
+	}
+	return partialResponse(b.String()), nil
+}
+
+// partialResponse holds the text of a stream that ended without its final
+// response.
+func partialResponse(text string) *Response {
+	return &Response{Object: "response", Status: "incomplete", Output: []ResponseItem{{
+		Type: "message", Role: RoleAssistant,
+		Content: []ResponseContent{{Type: "output_text", Text: text}},
+	}}}
 }
 
 func (s *ResponseStream) decode(typ string, data []byte) (ResponseEvent, bool, error) {
@@ -384,17 +422,17 @@ func (s *ResponseStream) decode(typ string, data []byte) (ResponseEvent, bool, e
 		s.last = out.Response
 	}
 	switch out.Type {
-	case ResponseErrorEvent:
+	case responseErrorEvent:
 		if ae := errorEventPayload(data); ae != nil {
 			return out, false, ae
 		}
-	case ResponseFailed:
+	case responseFailed:
 		ae := &APIError{Body: out.Raw, Type: "response.failed", Message: "response failed"}
 		if out.Response != nil && len(out.Response.Error) > 0 {
 			ae.parseBody(out.Response.Error)
 		}
 		return out, false, ae
-	case ResponseCompleted, ResponseIncomplete:
+	case responseCompleted, responseIncomplete:
 		s.final = out.Response
 		return out, true, nil
 	}
@@ -413,7 +451,7 @@ func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opt
 	}
 	r.stream = true
 	rs := &ResponseStream{}
-	es, err := openEventStream(ctx, s.c, r, true, "response stream event", rs.decode,
+	rs.es.init(true, "response stream event", rs.decode,
 		func(e ResponseEvent) bool { return strings.HasSuffix(e.Type, ".delta") && e.Delta != "" },
 		func(e ResponseEvent) *Usage {
 			if e.Response == nil || e.Response.Usage == nil {
@@ -421,10 +459,9 @@ func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opt
 			}
 			return e.Response.Usage.chatUsage()
 		})
-	if err != nil {
+	if err := rs.es.open(ctx, s.c, r); err != nil {
 		return nil, err
 	}
-	es.core.summarize = rs.summarize
-	rs.eventStream = es
+	rs.es.core.summarize = rs.summarize
 	return rs, nil
 }

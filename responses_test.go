@@ -43,7 +43,7 @@ func TestResponsesCreateGolden(t *testing.T) {
 	if got := s.got(); got.Path != "/v1/responses" || string(got.Body) != want {
 		t.Fatalf("sent %s\n got %s\nwant %s", got.Path, got.Body, want)
 	}
-	if resp.ReasoningText() != "The user wants the weather." || resp.OutputText() != "" || resp.Usage.OutputTokensDetails.ReasoningTokens != 12 ||
+	if resp.ReasoningText() != "The user wants the weather." || resp.Text() != "" || resp.Usage.OutputTokensDetails.ReasoningTokens != 12 ||
 		resp.Usage.InputTokensDetails.CachedTokens != 16 || resp.Usage.TotalTokens != 70 {
 		t.Fatalf("response %+v", resp)
 	}
@@ -93,11 +93,11 @@ func TestResponsesStreamText(t *testing.T) {
 	if got := s.got(); string(got.Body) != `{"model":"m","input":"Say hello","stream":true}` || got.Accept != "text/event-stream" {
 		t.Fatalf("sent %s (accept %q)", got.Body, got.Accept)
 	}
-	text, err := st.CollectText()
+	text, err := collectResponseText(st)
 	if err != nil || text != "Hello!" {
 		t.Fatalf("text %q err %v", text, err)
 	}
-	if r := st.Response(); r == nil || r.OutputText() != "Hello!" || r.Usage.TotalTokens != 8 {
+	if r := st.Response(); r == nil || r.Text() != "Hello!" || r.Usage.TotalTokens != 8 {
 		t.Fatalf("final %+v", r)
 	}
 }
@@ -133,13 +133,13 @@ func TestResponsesStreamReasoningAndFunctionCall(t *testing.T) {
 		}
 		seq = append(seq, ev.SequenceNumber)
 		switch ev.Type {
-		case vllm.ResponseReasoningTextDelta:
+		case "response.reasoning_text.delta":
 			reasoning.WriteString(ev.Delta)
-		case vllm.ResponseFunctionArgsDelta:
+		case "response.function_call_arguments.delta":
 			args.WriteString(ev.Delta)
-		case vllm.ResponseFunctionArgsDone:
+		case "response.function_call_arguments.done":
 			doneArgs = ev.Arguments
-		case vllm.ResponseOutputItemAdded:
+		case "response.output_item.added":
 			if ev.Item.Type == "function_call" {
 				callName = ev.Item.Name
 			}
@@ -159,7 +159,7 @@ func TestResponsesStreamFailures(t *testing.T) {
 	cut := textStream[:strings.Index(textStream, "event: response.completed")]
 	_, c := newStub(t, reply{ContentType: "text/event-stream", Body: cut})
 	st, _ := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
-	if _, err := st.CollectText(); !errors.As(err, &se) || se.Kind != vllm.KindUnexpectedEOF || se.Events != 9 {
+	if _, err := collectResponseText(st); !errors.As(err, &se) || se.Kind != vllm.KindUnexpectedEOF || se.Events != 9 {
 		t.Fatalf("cut: %v", err)
 	}
 	// response.failed carries the error.
@@ -167,13 +167,13 @@ func TestResponsesStreamFailures(t *testing.T) {
 		`{"type":"response.failed","sequence_number":1,"response":{"id":"r","object":"response","created_at":1,"model":"m","status":"failed","output":[],"error":{"code":"server_error","message":"engine died"}}}`)
 	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: failed})
 	st, _ = c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
-	if _, err := st.CollectText(); !errors.As(err, &se) || se.Kind != vllm.KindErrorEvent || se.API.Message != "engine died" || se.API.Code != "server_error" {
+	if _, err := collectResponseText(st); !errors.As(err, &se) || se.Kind != vllm.KindErrorEvent || se.API.Message != "engine died" || se.API.Code != "server_error" {
 		t.Fatalf("failed: %v", err)
 	}
 	// An error event.
 	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: "event: error\ndata: {\"type\":\"error\",\"sequence_number\":3,\"code\":\"400\",\"message\":\"bad input\",\"param\":null}\n\n"})
 	st, _ = c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
-	if _, err := st.CollectText(); !errors.As(err, &se) || se.Kind != vllm.KindErrorEvent || se.API.Message != "bad input" || se.API.StatusCode != 400 {
+	if _, err := collectResponseText(st); !errors.As(err, &se) || se.Kind != vllm.KindErrorEvent || se.API.Message != "bad input" || se.API.StatusCode != 400 {
 		t.Fatalf("error event: %v", err)
 	}
 	// An HTTP error before the stream.
@@ -197,7 +197,7 @@ func TestResponsesStreamBreakNoLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 		for ev, err := range st.Events() {
-			if err != nil || ev.Type == vllm.ResponseOutputTextDelta {
+			if err != nil || ev.Type == "response.output_text.delta" {
 				break
 			}
 		}
@@ -243,7 +243,7 @@ func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = st.CollectText()
+	_, err = collectResponseText(st)
 	var se *vllm.StreamError
 	if !errors.As(err, &se) || se.Kind != vllm.KindIdleTimeout || !errors.Is(err, vllm.ErrTimeout) || se.Events != 1 {
 		t.Fatalf("responses: %v", err)
@@ -252,7 +252,7 @@ func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := as.CollectText()
+	text, err := collectAudioText(as)
 	if text != "hi" || !errors.As(err, &se) || se.Kind != vllm.KindIdleTimeout {
 		t.Fatalf("audio: %q %v", text, err)
 	}
@@ -264,7 +264,7 @@ func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CollectText(); !errors.As(err, &se) || se.Kind != vllm.KindTooLarge {
+	if _, err := collectResponseText(st); !errors.As(err, &se) || se.Kind != vllm.KindTooLarge {
 		t.Fatalf("too large: %v", err)
 	}
 }

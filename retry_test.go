@@ -28,8 +28,8 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Content() != "Hello there sim" {
-		t.Fatalf("content %q", resp.Content())
+	if resp.Text() != "Hello there sim" {
+		t.Fatalf("content %q", resp.Text())
 	}
 	reqs := srv.requests()
 	if len(reqs) != 3 || retries.Load() != 2 || responses.Load() != 3 {

@@ -42,8 +42,8 @@ func TestSmokeCreateAndError(t *testing.T) {
 	if want := `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0,"top_k":-1}`; gotBody != want {
 		t.Fatalf("body\n got %s\nwant %s", gotBody, want)
 	}
-	if gotAuth != "Bearer sk-secret" || resp.Content() != "Hello there sim" || resp.Usage.TotalTokens != 11 {
-		t.Fatalf("auth %q content %q usage %+v", gotAuth, resp.Content(), resp.Usage)
+	if gotAuth != "Bearer sk-secret" || resp.Text() != "Hello there sim" || resp.Usage.TotalTokens != 11 {
+		t.Fatalf("auth %q content %q usage %+v", gotAuth, resp.Text(), resp.Usage)
 	}
 	_, err = c.Completions.Create(context.Background(), &vllm.CompletionRequest{Model: "nope", Prompt: vllm.PromptText("x")})
 	var ae *vllm.APIError

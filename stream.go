@@ -262,8 +262,8 @@ func (t EventType) token() bool {
 
 // Event returns the current event (after Next returned true), or a zero
 // event when there is none (before the first Next, or after the end). Its
-// Text (or tool-call argument fragment) is a string made for the caller;
-// TextBytes gives the same bytes without making one.
+// Text (or tool-call argument fragment) is a string made for the caller from
+// the stream's buffer, valid after the next Next.
 func (s *ChatStream) Event() ChatEvent {
 	q := s.r.current()
 	switch {
@@ -281,34 +281,6 @@ func (s *ChatStream) Event() ChatEvent {
 	}
 	s.have = true
 	return s.cur
-}
-
-// Type returns the type of the current event, without building it.
-func (s *ChatStream) Type() EventType { return s.r.typ() }
-
-func (r *eventReader) typ() EventType {
-	if q := r.current(); q != nil {
-		return q.ev.Type
-	}
-	return 0
-}
-
-// TextBytes returns the text of the current event — the content or
-// reasoning fragment, or a tool call's argument fragment — as bytes that
-// borrow the stream's buffer: valid until the next call of Next, and not to
-// be modified. Reading events with Next, Type and TextBytes makes no
-// allocation per content chunk.
-func (s *ChatStream) TextBytes() []byte { return s.r.text() }
-
-func (r *eventReader) text() []byte {
-	q := r.current()
-	switch {
-	case q == nil:
-		return nil
-	case q.hasStr:
-		return []byte(q.str)
-	}
-	return q.text
 }
 
 // Err returns the error that ended the stream, or nil when it ended with
@@ -370,11 +342,4 @@ func (s *ChatStream) Response() *ChatResponse { return s.acc.response() }
 func (s *ChatStream) Collect() (*ChatResponse, error) {
 	readAll(s.Next, s.Close)
 	return s.Response(), s.Err()
-}
-
-// CollectContent reads the rest of the stream, closes it and returns the
-// content of the first choice (index 0).
-func (s *ChatStream) CollectContent() (string, error) {
-	readAll(s.Next, s.Close)
-	return s.acc.content(0), s.Err()
 }

@@ -46,15 +46,15 @@ func memStream(c *Client, body io.Reader) *ChatStream {
 func TestMemStreamMatchesText(t *testing.T) {
 	body, text := renderContentStream(2000)
 	c, _ := New("http://127.0.0.1:1/v1")
-	got, err := memStream(c, strings.NewReader(body)).CollectContent()
+	got, err := collectText(memStream(c, strings.NewReader(body)))
 	if err != nil || got != text {
 		t.Fatalf("err %v, equal %v", err, got == text)
 	}
 }
 
 // TestContentChunkAllocations pins the allocation budget of the hot path:
-// no allocation per content chunk through Next and TextBytes, one (the
-// string) through Event.
+// no allocation per content chunk through Next alone (the path of Collect),
+// one (the string) through Event.
 func TestContentChunkAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts are checked in the full run")
@@ -70,8 +70,6 @@ func TestContentChunkAllocations(t *testing.T) {
 			for st.Next() {
 				if event {
 					_ = st.Event()
-				} else {
-					_ = st.TextBytes()
 				}
 			}
 			if st.Err() != nil {
@@ -80,7 +78,7 @@ func TestContentChunkAllocations(t *testing.T) {
 		}) / n
 	}
 	if a := run(false); a > 0.05 {
-		t.Errorf("Next+TextBytes: %.3f allocations per content chunk, want ~0", a)
+		t.Errorf("Next: %.3f allocations per content chunk, want ~0", a)
 	}
 	if a := run(true); a > 1.05 {
 		t.Errorf("Next+Event: %.3f allocations per content chunk, want ~1", a)
@@ -100,8 +98,6 @@ func benchContent(b *testing.B, keep bool) {
 		for st.Next() {
 			if keep {
 				_ = st.Event()
-			} else {
-				_ = st.TextBytes()
 			}
 		}
 		if st.Err() != nil {
@@ -111,9 +107,9 @@ func benchContent(b *testing.B, keep bool) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/chunk")
 }
 
-// BenchmarkChatStreamContentView reads 20 000 content chunks through the
-// borrowed view (Next, TextBytes).
-func BenchmarkChatStreamContentView(b *testing.B) { benchContent(b, false) }
+// BenchmarkChatStreamContentNext reads 20 000 content chunks with Next alone
+// (the path of Collect, which accumulates without building events).
+func BenchmarkChatStreamContentNext(b *testing.B) { benchContent(b, false) }
 
 // BenchmarkChatStreamContentEvent reads them as ChatEvent values (Text kept).
 func BenchmarkChatStreamContentEvent(b *testing.B) { benchContent(b, true) }
@@ -184,9 +180,8 @@ func BenchmarkChatStreamToolCalls(b *testing.B) {
 		st := memStream(c, r)
 		calls := 0
 		for st.Next() {
-			if st.Type() == EventToolCallDone {
+			if st.Event().Type == EventToolCallDone {
 				calls++
-				_ = st.Event()
 			}
 		}
 		if st.Err() != nil || calls != 4 {

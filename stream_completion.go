@@ -82,13 +82,6 @@ func (s *CompletionStream) Event() CompletionEvent {
 	return s.cur
 }
 
-// Type returns the type of the current event, without building it.
-func (s *CompletionStream) Type() EventType { return s.r.typ() }
-
-// TextBytes returns the current event's text fragment, borrowed until the
-// next call of Next (see ChatStream.TextBytes).
-func (s *CompletionStream) TextBytes() []byte { return s.r.text() }
-
 // Err returns the error that ended the stream; see ChatStream.Err.
 func (s *CompletionStream) Err() error { return s.r.core.failure() }
 
@@ -110,16 +103,6 @@ func (s *CompletionStream) Response() *CompletionResponse { return s.acc.respons
 func (s *CompletionStream) Collect() (*CompletionResponse, error) {
 	readAll(s.Next, s.Close)
 	return s.Response(), s.Err()
-}
-
-// CollectText reads the rest of the stream, closes it and returns the text
-// of the first choice (index 0).
-func (s *CompletionStream) CollectText() (string, error) {
-	readAll(s.Next, s.Close)
-	if len(s.acc.choices) > 0 {
-		return string(s.acc.choices[0].text), s.Err()
-	}
-	return "", s.Err()
 }
 
 // completionAccumulator builds the final response of a completion stream.

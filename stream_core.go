@@ -83,7 +83,10 @@ const (
 // response. Errors before the stream starts (HTTP errors, a response that is
 // not an event stream) are returned here.
 func (c *Client) openStream(ctx context.Context, ar *apiRequest, s *streamCore) (streamRequestSettings, error) {
-	idle, maxEvent, rs := c.cfg.stream.resolve(ar.opts)
+	if err := ar.resolve(); err != nil {
+		return streamRequestSettings{}, err
+	}
+	idle, maxEvent, rs := c.cfg.stream.resolve(&ar.rc)
 	sctx, cancel := context.WithCancelCause(ctx)
 	resp, err := c.send(sctx, ar)
 	if err != nil {

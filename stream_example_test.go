@@ -65,7 +65,7 @@ func ExampleChatService_Stream() {
 			fmt.Println("tokens:", ev.Usage.TotalTokens)
 		}
 	}
-	fmt.Println("accumulated:", stream.Response().Content())
+	fmt.Println("accumulated:", stream.Response().Text())
 	// Output:
 	// [thinking] 2 and 2 make 4.
 	// The answer is 4.
@@ -89,9 +89,8 @@ func ExampleChatStream_Next() {
 	defer stream.Close()
 	var answer strings.Builder
 	for stream.Next() {
-		// TextBytes borrows the stream's buffer: no allocation per chunk.
-		if stream.Type() == vllm.EventContent {
-			answer.Write(stream.TextBytes())
+		if ev := stream.Event(); ev.Type == vllm.EventContent {
+			answer.WriteString(ev.Text)
 		}
 	}
 	if err := stream.Err(); err != nil {
@@ -130,8 +129,9 @@ data: [DONE]
 		fmt.Println(err)
 		return
 	}
-	call, _ := resp.FirstToolCall()
-	fmt.Println(resp.FinishReason(), call.Name, call.Arguments)
+	for _, call := range resp.ToolCalls() {
+		fmt.Println(resp.FinishReason(), call.Name, call.Arguments)
+	}
 	// Output:
 	// tool_calls get_weather {"city": "Paris"}
 }
@@ -154,8 +154,8 @@ data: [DONE]
 		fmt.Println(err)
 		return
 	}
-	text, err := stream.CollectText()
-	fmt.Println(text, err)
+	resp, err := stream.Collect()
+	fmt.Println(resp.Text(), err)
 	// Output:
 	// Once upon a time <nil>
 }

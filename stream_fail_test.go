@@ -71,7 +71,7 @@ func TestStreamErrorEvent(t *testing.T) {
 			if !errors.As(err, &ae) || !errors.Is(err, ErrStream) || text != "partial " {
 				t.Fatalf("errors.As APIError %v, text %q", ae, text)
 			}
-			if got := st.Response().Content(); got != "partial " {
+			if got := st.Response().Text(); got != "partial " {
 				t.Fatalf("accumulated %q", got)
 			}
 			if !strings.Contains(err.Error(), tt.msg) {
@@ -109,7 +109,7 @@ func TestStreamEOFWithoutDone(t *testing.T) {
 		t.Fatalf("text %q", text)
 	}
 	r, err := st.Collect()
-	if err == nil || r.Content() != "Hello" {
+	if err == nil || r.Text() != "Hello" {
 		t.Fatal("Collect after a failure must keep failing")
 	}
 }
@@ -457,7 +457,7 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 	before := srv.conns.Load()
 	for range 3 {
 		s2 := openChat(t, c, WithRequestHeader("X-Test", "short"))
-		if text, err := s2.CollectContent(); err != nil || text != "ok" {
+		if text, err := collectText(s2); err != nil || text != "ok" {
 			t.Fatalf("after break: %q %v", text, err)
 		}
 	}

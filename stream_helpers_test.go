@@ -118,3 +118,16 @@ func closeIdle(c *Client) {
 		tr.CloseIdleConnections()
 	}
 }
+
+// collectText collects a chat stream and returns its first choice's text.
+func collectText(s *ChatStream) (string, error) {
+	resp, err := s.Collect()
+	return resp.Text(), err
+}
+
+// collectCompletionText collects a completion stream and returns its first
+// choice's text.
+func collectCompletionText(s *CompletionStream) (string, error) {
+	resp, err := s.Collect()
+	return resp.Text(), err
+}

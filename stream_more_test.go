@@ -306,7 +306,7 @@ func TestStreamThinkSplit(t *testing.T) {
 				}
 			}
 			resp := st.Response()
-			if gotR.String() != wantR || gotC.String() != wantC || resp.Reasoning() != wantR || resp.Content() != wantC {
+			if gotR.String() != wantR || gotC.String() != wantC || resp.Reasoning() != wantR || resp.Text() != wantC {
 				t.Fatalf("%q step %d: reasoning %q content %q, want %q %q", tt.text, step, gotR.String(), gotC.String(), wantR, wantC)
 			}
 		}
@@ -327,7 +327,7 @@ func TestStreamFortyMiBToolArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tc, ok := resp.FirstToolCall(); !ok || len(tc.Arguments) != len(args) || tc.Arguments != args {
+	if tcs := resp.ToolCalls(); len(tcs) != 1 || len(tcs[0].Arguments) != len(args) || tcs[0].Arguments != args {
 		t.Fatal("40 MiB arguments not assembled")
 	}
 }
@@ -371,13 +371,13 @@ func TestCompletionStream(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	st2, _ := c.Completions.Stream(context.Background(), req)
-	if text, err := st2.CollectText(); err != nil || text != "Once upon" {
+	if text, err := collectCompletionText(st2); err != nil || text != "Once upon" {
 		t.Fatalf("%q %v", text, err)
 	}
-	// TextBytes and failures work as for chat.
+	// Events and failures work as for chat.
 	body = chunk(`{"index":0,"text":"cut","logprobs":null,"finish_reason":null}`)
 	st3, _ := c.Completions.Stream(context.Background(), req)
-	if !st3.Next() || string(st3.TextBytes()) != "cut" || st3.Type() != EventContent {
+	if !st3.Next() || st3.Event().Text != "cut" || st3.Event().Type != EventContent {
 		t.Fatal("first event")
 	}
 	if _, err := st3.Collect(); !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -470,14 +470,14 @@ func TestBuilderStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, err := st.Collect()
-	if err != nil || resp.Content() != "Hi" || resp.Reasoning() != "hm" {
+	if err != nil || resp.Text() != "Hi" || resp.Reasoning() != "hm" {
 		t.Fatalf("%+v %v", resp, err)
 	}
 	cs, err := c.Completions.New().Model("m").Prompt("x").Stream(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text, err := cs.CollectText(); err != nil || text != "Once" {
+	if text, err := collectCompletionText(cs); err != nil || text != "Once" {
 		t.Fatalf("%q %v", text, err)
 	}
 	if !reflect.DeepEqual(got, []string{"/v1/chat/completions 1", "/v1/completions "}) {
@@ -495,13 +495,13 @@ func TestEventAfterEnd(t *testing.T) {
 		s.data("[DONE]")
 	})
 	st := openChat(t, c)
-	if st.Event().Type != 0 || st.Type() != 0 || st.TextBytes() != nil {
+	if st.Event().Type != 0 {
 		t.Fatal("an event before Next")
 	}
 	for st.Next() {
 		_ = st.Event()
 	}
-	if ev := st.Event(); ev.Type != 0 || st.Type() != 0 {
+	if ev := st.Event(); ev.Type != 0 {
 		t.Fatalf("an event after the end: %+v", ev)
 	}
 	st.Close()

@@ -83,13 +83,7 @@ func WithThinkSplit(startInThink bool) RequestOption {
 }
 
 // resolve returns the effective settings of one stream.
-func (s *streamSettings) resolve(opts []RequestOption) (idle time.Duration, maxEvent int, rs streamRequestSettings) {
-	var rc requestConfig
-	for _, o := range opts {
-		if o != nil {
-			o(&rc)
-		}
-	}
+func (s *streamSettings) resolve(rc *requestConfig) (idle time.Duration, maxEvent int, rs streamRequestSettings) {
 	idle = DefaultStreamIdleTimeout
 	if s.idleTimeoutSet {
 		idle = s.idleTimeout

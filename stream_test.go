@@ -87,7 +87,7 @@ func TestStreamRealVLLMToolCallCapture(t *testing.T) {
 	}
 	r := s.Response()
 	if r.ID != "chatcmpl-d0c68c86be0641129cffa5053c0c217e" || r.Created != 1744513664 || r.FinishReason() != "tool_calls" ||
-		r.Content() != "" || r.Choices[0].StopReason != nil {
+		r.Text() != "" || r.Choices[0].StopReason != nil {
 		t.Fatalf("response %+v", r)
 	}
 	if got := r.ToolCalls(); len(got) != 1 || got[0] != (ToolCall{ID: id, Type: "function", Name: "run_command", Arguments: `{"command": "ls"}`}) {
@@ -138,7 +138,7 @@ func TestStreamSimulatorUsageCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Content() != "Hello there sim" || r.FinishReason() != "stop" || r.Model != "fake-model" ||
+	if r.Text() != "Hello there sim" || r.FinishReason() != "stop" || r.Model != "fake-model" ||
 		r.Usage == nil || *r.Usage != (Usage{PromptTokens: 8, CompletionTokens: 3, TotalTokens: 11, PromptTokensDetails: r.Usage.PromptTokensDetails}) ||
 		r.Usage.PromptTokensDetails == nil {
 		t.Fatalf("response %+v usage %+v", r, r.Usage)

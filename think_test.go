@@ -213,8 +213,8 @@ func TestChatResponseSplitThink(t *testing.T) {
 			t.Errorf("choice %d: got (%q, %q), want (%q, %q)", i, m.Reasoning, m.Content, w.reasoning, w.content)
 		}
 	}
-	if resp.Reasoning() != "Plan." || resp.Content() != "Hi!" {
-		t.Errorf("helpers: %q %q", resp.Reasoning(), resp.Content())
+	if resp.Reasoning() != "Plan." || resp.Text() != "Hi!" {
+		t.Errorf("helpers: %q %q", resp.Reasoning(), resp.Text())
 	}
 	// The tool-call choice still sends content null in history.
 	b, _ := json.Marshal(resp.Choices[3].Message)

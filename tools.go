@@ -55,55 +55,60 @@ func NewTool(name, description string, parameters any) (Tool, error) {
 	return Tool{Type: "function", Function: FunctionDef{Name: name, Description: description, Parameters: raw}}, nil
 }
 
-// ToolChoice says whether and which tool the model must call. The zero value
-// sends nothing (the server's default, "auto" when tools are given).
-type ToolChoice struct {
-	mode     string // "auto", "none", "required" or "function"
-	function string
-}
+// ToolChoice says whether and which tool the model must call:
+// ToolChoiceAuto, ToolChoiceNone, ToolChoiceRequired, or
+// ToolChoiceFunction(name) to force a call of one function. The zero value
+// sends nothing (the server's default, "auto" when tools are given). The
+// string form of a forced function is "function:NAME"; on the wire it is
+// {"type":"function","function":{"name":NAME}}.
+type ToolChoice string
 
 // The tool choices that are plain strings on the wire.
-var (
-	ToolChoiceAuto     = ToolChoice{mode: "auto"}
-	ToolChoiceNone     = ToolChoice{mode: "none"}
-	ToolChoiceRequired = ToolChoice{mode: "required"}
+const (
+	// ToolChoiceAuto lets the model decide whether to call a tool.
+	ToolChoiceAuto ToolChoice = "auto"
+	// ToolChoiceNone forbids tool calls.
+	ToolChoiceNone ToolChoice = "none"
+	// ToolChoiceRequired makes the model call at least one tool.
+	ToolChoiceRequired ToolChoice = "required"
 )
 
-// ToolChoiceFunction forces a call of the named function.
-func ToolChoiceFunction(name string) ToolChoice { return ToolChoice{mode: "function", function: name} }
+// functionChoice prefixes the string form of a forced function.
+const functionChoice = "function:"
 
-// IsZero reports whether no choice is set (nothing is sent).
-func (t ToolChoice) IsZero() bool { return t.mode == "" }
+// ToolChoiceFunction forces a call of the named function.
+func ToolChoiceFunction(name string) ToolChoice { return ToolChoice(functionChoice + name) }
 
 // Function returns the forced function's name, or "" when the choice is not a
 // named function.
-func (t ToolChoice) Function() string { return t.function }
-
-// String returns the choice as "auto", "none", "required" or "function:NAME".
-func (t ToolChoice) String() string {
-	if t.mode == "function" {
-		return "function:" + t.function
+func (t ToolChoice) Function() string {
+	name, _ := strings.CutPrefix(string(t), functionChoice)
+	if len(name) == len(t) {
+		return ""
 	}
-	return t.mode
+	return name
 }
+
+// isFunction reports a forced function (whose name may be empty).
+func (t ToolChoice) isFunction() bool { return strings.HasPrefix(string(t), functionChoice) }
 
 // MarshalJSON encodes the choice as a string or as
 // {"type":"function","function":{"name":…}}.
 func (t ToolChoice) MarshalJSON() ([]byte, error) {
-	if t.mode == "function" {
-		return json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": t.function}})
+	if t.isFunction() {
+		return json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": t.Function()}})
 	}
-	if t.mode == "" {
+	if t == "" {
 		return []byte("null"), nil
 	}
-	return json.Marshal(t.mode)
+	return json.Marshal(string(t))
 }
 
 // UnmarshalJSON decodes either form.
 func (t *ToolChoice) UnmarshalJSON(data []byte) error {
 	var s string
 	if json.Unmarshal(data, &s) == nil {
-		*t = ToolChoice{mode: s}
+		*t = ToolChoice(s)
 		return nil
 	}
 	var obj struct {
@@ -206,26 +211,32 @@ func (tc ToolCall) ArgumentsMap() (map[string]any, error) {
 	return m, nil
 }
 
-// ToolResult returns the tool message answering call id with result: a string
-// (or []byte, or json.RawMessage) is sent as it is; any other value is sent
-// as its JSON encoding.
+// ToolResult returns the tool message (role "tool") answering the call
+// toolCallID with result: a string (or []byte, or json.RawMessage) is sent as
+// it is, an error as "error: " and its message (so the model can react to a
+// failed call), and any other value as its JSON encoding. It is the one way
+// to build a tool message; the error is a *ParamError for an empty id or a
+// value that cannot be encoded.
 func ToolResult(toolCallID string, result any) (Message, error) {
 	if toolCallID == "" {
 		return Message{}, missing("tool_call_id")
 	}
+	m := Message{Role: RoleTool, ToolCallID: toolCallID}
 	switch r := result.(type) {
 	case string:
-		return ToolMessage(toolCallID, r), nil
+		m.Content = r
 	case []byte:
-		return ToolMessage(toolCallID, string(r)), nil
+		m.Content = string(r)
 	case json.RawMessage:
-		return ToolMessage(toolCallID, string(r)), nil
+		m.Content = string(r)
 	case error:
-		return ToolMessage(toolCallID, "error: "+r.Error()), nil
+		m.Content = "error: " + r.Error()
+	default:
+		b, err := json.Marshal(result)
+		if err != nil {
+			return Message{}, invalid("tool result for "+toolCallID, "cannot be encoded as JSON: %v", err)
+		}
+		m.Content = string(b)
 	}
-	b, err := json.Marshal(result)
-	if err != nil {
-		return Message{}, invalid("tool result for "+toolCallID, "cannot be encoded as JSON: %v", err)
-	}
-	return ToolMessage(toolCallID, string(b)), nil
+	return m, nil
 }

@@ -38,10 +38,8 @@ const (
 	RowOpenAIGo = "openai-go"
 	RowGoOpenAI = "go-openai"
 	RowOurs     = "vllm-go"
-	// RowOursBorrowed reads each event's text as borrowed bytes
-	// (Next, Type, TextBytes); RowOursCollect calls Collect.
-	RowOursBorrowed = "vllm-go borrowed"
-	RowOursCollect  = "vllm-go Collect"
+	// RowOursCollect calls Collect (the accumulated response).
+	RowOursCollect = "vllm-go Collect"
 )
 
 // NewRows returns every row, each with its own transport configured by

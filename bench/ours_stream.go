@@ -42,40 +42,9 @@ func oursStream(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest) (Res
 	return res, nil
 }
 
-// oursExtraRows are the other ways of reading a stream with this module:
-// a borrowed view of each event's text (Next, Type, TextBytes), and Collect
-// (the accumulated response). They read streams only.
+// oursExtraRows is the other way of reading a stream with this module:
+// Collect (the accumulated response). It reads streams only.
 func oursExtraRows(baseURL string) []*Row {
-	borrowed := func(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest) (Result, error) {
-		s, err := c.Chat.Stream(ctx, req)
-		if err != nil {
-			return Result{}, err
-		}
-		defer s.Close()
-		var res Result
-		var content, reasoning []byte
-		for s.Next() {
-			switch s.Type() {
-			case vllm.EventContent:
-				content = append(content, s.TextBytes()...)
-			case vllm.EventReasoning:
-				reasoning = append(reasoning, s.TextBytes()...)
-			case vllm.EventToolCallDone:
-				tc := s.Event().ToolCall
-				res.ToolCalls = append(res.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
-			case vllm.EventUsage:
-				u := s.Event().Usage
-				res.Usage = Usage{u.PromptTokens, u.CompletionTokens, u.TotalTokens}
-			case vllm.EventFinish:
-				res.FinishReason = s.Event().FinishReason
-			}
-		}
-		if err := s.Err(); err != nil {
-			return res, err
-		}
-		res.Content, res.Reasoning = string(content), string(reasoning)
-		return res, nil
-	}
 	collect := func(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest) (Result, error) {
 		s, err := c.Chat.Stream(ctx, req)
 		if err != nil {
@@ -87,10 +56,7 @@ func oursExtraRows(baseURL string) []*Row {
 		}
 		return oursResult(resp), nil
 	}
-	return []*Row{
-		oursRow(baseURL, RowOursBorrowed, borrowed),
-		oursRow(baseURL, RowOursCollect, collect),
-	}
+	return []*Row{oursRow(baseURL, RowOursCollect, collect)}
 }
 
 func oursRow(baseURL, name string, read func(context.Context, *vllm.Client, *vllm.ChatRequest) (Result, error)) *Row {

@@ -337,9 +337,9 @@ func (r *Report) targets(w io.Writer) {
 		per, ok := perChunk(RowOurs)
 		fmt.Fprintf(w, "- at most 1 allocation per content chunk for a caller keeping the text (%s): %s (%.3f per chunk beyond the floor's)\n",
 			RowOurs, verdict(ok && per <= 1, ok), per)
-		bper, bok := perChunk(RowOursBorrowed)
-		fmt.Fprintf(w, "- no allocation per content chunk for a caller reading a borrowed view (%s): %s (%.3f per chunk beyond the floor's, i.e. the request's fixed allocations spread over %d chunks)\n",
-			RowOursBorrowed, verdict(bok && bper < 0.05, bok), bper, sc.Deltas)
+		cper, cok := perChunk(RowOursCollect)
+		fmt.Fprintf(w, "- no allocation per content chunk for a caller collecting the response (%s): %s (%.3f per chunk beyond the floor's, i.e. the request's fixed allocations spread over %d chunks)\n",
+			RowOursCollect, verdict(cok && cper < 0.05, cok), cper, sc.Deltas)
 	}
 	atMost("tool-call stream at most 4× the floor", "tools", RowOurs, RowFloor, 4)
 	if r.Config.Chat != nil {

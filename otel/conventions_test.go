@@ -161,7 +161,7 @@ func TestResponsesAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CollectText(); err != nil {
+	if _, err := s.Collect(); err != nil {
 		t.Fatal(err)
 	}
 	usages := []*vllm.ResponseUsage{r.Usage, s.Response().Usage}

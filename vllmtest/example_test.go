@@ -26,7 +26,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(resp.Content())
+	fmt.Println(resp.Text())
 	rec, _ := srv.LastRequest()
 	fmt.Println(rec.Path, rec.Chat.Messages[0].Text())
 	// Output:
@@ -69,7 +69,7 @@ func ExampleWithHandler() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(resp.Content())
+	fmt.Println(resp.Text())
 	// Output: You said: ping
 }
 
@@ -97,8 +97,9 @@ func ExampleReply_toolCalls() {
 		fmt.Println(err)
 		return
 	}
-	call, _ := resp.FirstToolCall()
-	fmt.Println(resp.FinishReason(), call.Name, call.Arguments)
+	for _, call := range resp.ToolCalls() {
+		fmt.Println(resp.FinishReason(), call.Name, call.Arguments)
+	}
 	// Output: tool_calls get_weather {"city": "Paris"}
 }
 
@@ -120,10 +121,10 @@ func ExampleFault_errorEvent() {
 		return
 	}
 	defer s.Close()
-	text, err := s.CollectContent()
+	resp, err := s.Collect()
 	var se *vllm.StreamError
 	if errors.As(err, &se) {
-		fmt.Printf("%q %v %d %s\n", text, se.Kind, se.API.StatusCode, se.API.Message)
+		fmt.Printf("%q %v %d %s\n", resp.Text(), se.Kind, se.API.StatusCode, se.API.Message)
 	}
 	// Output: "one two" error event 500 engine died
 }
@@ -145,7 +146,7 @@ func ExampleFault_stall() {
 		return
 	}
 	defer s.Close()
-	_, err = s.CollectContent()
+	_, err = s.Collect()
 	fmt.Println(errors.Is(err, vllm.ErrTimeout))
 	// Output: true
 }

@@ -47,8 +47,8 @@ func TestChatCreateWithClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Content() != "Hello there" || resp.Reasoning() != "Thinking." || resp.FinishReason() != "stop" {
-		t.Fatalf("content %q reasoning %q finish %q", resp.Content(), resp.Reasoning(), resp.FinishReason())
+	if resp.Text() != "Hello there" || resp.Reasoning() != "Thinking." || resp.FinishReason() != "stop" {
+		t.Fatalf("content %q reasoning %q finish %q", resp.Text(), resp.Reasoning(), resp.FinishReason())
 	}
 	if resp.Usage == nil || resp.Usage.CompletionTokens != 5 || resp.Usage.TotalTokens != resp.Usage.PromptTokens+5 {
 		t.Fatalf("usage %+v", resp.Usage)

@@ -188,7 +188,7 @@ func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error
 		resp, err = s.c.Chat.Create(ctx, req)
 		if err == nil {
 			out.reasoning(resp.Reasoning())
-			out.content(resp.Content())
+			out.content(resp.Text())
 			for _, tc := range resp.ToolCalls() {
 				out.toolCall(tc)
 			}

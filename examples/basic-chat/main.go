@@ -35,7 +35,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer:", resp.Content())
+	fmt.Println("answer:", resp.Text())
 	fmt.Println("finish reason:", resp.FinishReason())
 	if u := resp.Usage; u != nil {
 		fmt.Printf("usage: prompt=%d completion=%d total=%d\n", u.PromptTokens, u.CompletionTokens, u.TotalTokens)
@@ -47,7 +47,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("greedy answer:", again.Content())
+	fmt.Println("greedy answer:", again.Text())
 
 	// The same request in the fluent form, over the same ChatRequest.
 	fluent, err := env.Client.Chat.New().Model(env.Model).
@@ -58,5 +58,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("fluent answer:", fluent.Content())
+	fmt.Println("fluent answer:", fluent.Text())
 }

@@ -37,7 +37,7 @@ func main() {
 			fmt.Printf("%d %-13q error: %v\n", r.Index, prompts[r.Index], r.Err)
 			continue
 		}
-		fmt.Printf("%d %-13q %s\n", r.Index, prompts[r.Index], r.Value.Content())
+		fmt.Printf("%d %-13q %s\n", r.Index, prompts[r.Index], r.Value.Text())
 	}
 
 	// Any function can be batched: here, embeddings-free word counts of the
@@ -46,7 +46,7 @@ func main() {
 		if r.Err != nil {
 			return 0, r.Err
 		}
-		return len(strings.Fields(r.Value.Content())), nil
+		return len(strings.Fields(r.Value.Text())), nil
 	}, nil)
 	total := 0
 	for _, c := range counts {

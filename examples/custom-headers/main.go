@@ -32,7 +32,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer:", resp.Content())
+	fmt.Println("answer:", resp.Text())
 
 	// With the embedded server we can show what went over the wire.
 	if env.Server != nil {

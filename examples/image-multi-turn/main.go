@@ -27,7 +27,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("turn %d (%d messages sent): %s\n", i+1, len(history), resp.Content())
+		fmt.Printf("turn %d (%d messages sent): %s\n", i+1, len(history), resp.Text())
 		if next == "" {
 			break
 		}

@@ -28,5 +28,5 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Println("image:", imageURL)
-	fmt.Println("answer:", resp.Content())
+	fmt.Println("answer:", resp.Text())
 }

@@ -28,7 +28,7 @@ func main() {
 			log.Fatal(err)
 		}
 		history = append(history, resp.AssistantMessage())
-		fmt.Printf("turn %d\n  user:      %s\n  assistant: %s\n", i+1, question, resp.Content())
+		fmt.Printf("turn %d\n  user:      %s\n  assistant: %s\n", i+1, question, resp.Text())
 	}
 	fmt.Printf("history: %d messages\n", len(history))
 

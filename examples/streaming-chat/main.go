@@ -47,7 +47,7 @@ func main() {
 	}
 	// Everything the stream carried, accumulated into a ChatResponse.
 	final := s.Response()
-	fmt.Printf("accumulated: %d characters of content\n", len(final.Content()))
+	fmt.Printf("accumulated: %d characters of content\n", len(final.Text()))
 
 	// Multi-turn streaming: the accumulated answer goes into the history.
 	history := []vllm.Message{vllm.User("Name a color."), final.AssistantMessage(), vllm.User("Another one?")}
@@ -55,9 +55,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	text, err := s2.CollectContent()
+	second, err := s2.Collect()
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("second turn:", text)
+	fmt.Println("second turn:", second.Text())
 }

@@ -45,9 +45,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	text, err := s2.CollectText()
+	collected, err := s2.Collect()
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("collected: %d characters\n", len(text))
+	fmt.Printf("collected: %d characters\n", len(collected.Text()))
 }

@@ -33,7 +33,7 @@ func main() {
 	}
 	// Reasoning is read from "reasoning" or, from older vLLM, "reasoning_content".
 	fmt.Println("reasoning:", resp.Reasoning())
-	fmt.Println("answer:", resp.Content())
+	fmt.Println("answer:", resp.Text())
 
 	// Streamed: reasoning deltas come first, then content deltas.
 	s, err := env.Client.Chat.Stream(ctx, req)

@@ -43,7 +43,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer after retries:", resp.Content())
+	fmt.Println("answer after retries:", resp.Text())
 
 	// A shorter timeout for one request. On the embedded server the answer
 	// is held back 300ms, so it times out (and, being retryable, is tried
@@ -62,7 +62,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = s.CollectContent()
+	_, err = s.Collect()
 	var se *vllm.StreamError
 	if errors.As(err, &se) {
 		fmt.Printf("stream failed: kind=%v timeout=%v\n", se.Kind, errors.Is(err, vllm.ErrTimeout))

@@ -47,7 +47,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("answer after %d rounds, %d tool calls: %s\n", res.Rounds, res.ToolCalls, res.Content())
+	fmt.Printf("answer after %d rounds, %d tool calls: %s\n", res.Rounds, res.ToolCalls, res.Text())
 
 	// With too few rounds the run stops while the model still calls tools;
 	// the error carries the conversation so far, to go on from.
@@ -62,5 +62,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("resumed: %d round, %d messages in all: %s\n", res.Rounds, len(res.Messages), res.Content())
+	fmt.Printf("resumed: %d round, %d messages in all: %s\n", res.Rounds, len(res.Messages), res.Text())
 }

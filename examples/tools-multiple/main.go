@@ -88,7 +88,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if call, ok := forced.FirstToolCall(); ok {
+	for _, call := range forced.ToolCalls() {
 		fmt.Printf("forced call: %s(%s)\n", call.Name, call.Arguments)
 	}
 }

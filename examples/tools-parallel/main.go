@@ -77,5 +77,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer:", final.Content())
+	fmt.Println("answer:", final.Text())
 }

@@ -41,11 +41,12 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	call, ok := resp.FirstToolCall()
-	if !ok {
-		fmt.Println("the model answered directly:", resp.Content())
+	calls := resp.ToolCalls()
+	if len(calls) == 0 {
+		fmt.Println("the model answered directly:", resp.Text())
 		return
 	}
+	call := calls[0]
 	fmt.Println("tool schema:", string(weather.Function.Parameters))
 	fmt.Printf("tool call: %s(%s) id=%s\n", call.Name, call.Arguments, call.ID)
 
@@ -63,5 +64,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer:", final.Content())
+	fmt.Println("answer:", final.Text())
 }
