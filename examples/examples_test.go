@@ -47,6 +47,8 @@ var expected = map[string][]string{
 	"images-multiple":  {`(?m)^sent 3 images$`, `(?m)^answer: \S+`},
 	"image-streaming":  {`(?m)^answer: \S+`},
 	"image-multi-turn": {`(?m)^turn 1 \(1 messages sent\): \S+`, `(?m)^turn 2 \(3 messages sent\): \S+`, `(?m)^turn 3 \(5 messages sent\): \S+`},
+	"mcp-agent": {`(?m)^MCP tools: get_weather$`, `(?m)^tool get_weather\(\{"city": "[^"]+"\}\) -> \{"city":"[^"]+","sky":"clear","temperature_c":18\}$`,
+		`(?m)^answer after 1 tool calls: Based on the tool results: \{"city":"[^"]+","sky":"clear","temperature_c":18\}$`},
 	"batch": {`(?m)^progress: 1/6 done`, `(?m)^progress: 6/6 done, 1 failed$`, `(?m)^0 "Hello" +\S+`, `(?m)^3 "Good morning" +error: .*404`,
 		`(?m)^5 "Howdy" +\S+`, `(?m)^words in all answers: [1-9]\d*$`},
 }
@@ -60,6 +62,21 @@ func TestExamples(t *testing.T) {
 	build := exec.Command("go", "build", "-o", bin+string(os.PathSeparator), "./...")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./examples/...: %v\n%s", err, out)
+	}
+	// An example with its own go.mod (one that needs a module the library
+	// does not require, such as mcp-agent) is outside ./...: build it in
+	// its directory.
+	mods, err := filepath.Glob("*/go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mods {
+		dir := filepath.Dir(m)
+		build := exec.Command("go", "build", "-o", filepath.Join(bin, dir), ".")
+		build.Dir = dir
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build in examples/%s: %v\n%s", dir, err, out)
+		}
 	}
 	seen := map[string]bool{}
 	for _, m := range dirs {
