@@ -376,20 +376,20 @@ func ExampleDevService_Sleep() {
 }
 
 // Ask for JSON following a Go type and decode the answer into it.
-func ExampleJSONSchemaFormat() {
+func ExampleStructuredOutputs() {
 	c, done := exampleServer()
 	defer done()
 	type Weather struct {
 		City  string  `json:"city"`
 		TempC float64 `json:"temp_c"`
 	}
-	format, err := vllm.JSONSchemaFormat[Weather]()
+	schema, err := vllm.JSONSchemaFor[Weather]()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("Weather in Paris?")}}
-	req.ResponseFormat = format
+	req.StructuredOutputs = &vllm.StructuredOutputs{JSON: schema}
 	resp, err := c.Chat.Create(context.Background(), req)
 	if err != nil {
 		fmt.Println(err)
@@ -400,20 +400,14 @@ func ExampleJSONSchemaFormat() {
 	// Output: <nil> Paris 21.5
 }
 
-// Constrain the answer to a set of choices, in the form the server's
-// version accepts (structured_outputs since vLLM 0.10.2, guided_choice
-// before).
-func ExampleChoiceConstraint() {
+// Constrain the answer to a set of choices.
+func ExampleStructuredOutputs_choice() {
 	req := &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("Is the sky blue?")}
-	_ = vllm.ChoiceConstraint("yes", "no").ApplyForVersion(&req.SamplingParams, "0.11.0")
+	req.StructuredOutputs = &vllm.StructuredOutputs{Choice: []string{"yes", "no"}}
 	b, _ := req.MarshalJSON()
-	fmt.Println(string(b))
-	_ = vllm.ChoiceConstraint("yes", "no").ApplyForVersion(&req.SamplingParams, "0.9.2")
-	b, _ = req.MarshalJSON()
 	fmt.Println(string(b))
 	// Output:
 	// {"model":"m","prompt":"Is the sky blue?","structured_outputs":{"choice":["yes","no"]}}
-	// {"model":"m","prompt":"Is the sky blue?","guided_choice":["yes","no"]}
 }
 
 // Cancel a background response, then read it back.
