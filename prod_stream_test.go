@@ -161,56 +161,6 @@ func TestStreamClosedConcurrently(t *testing.T) {
 	}
 }
 
-func TestAgentRunStream(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
-		last := r.Chat.Messages[len(r.Chat.Messages)-1]
-		if last.Role == "tool" {
-			return &vllmtest.Reply{Content: "It is " + last.Text()}
-		}
-		return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"city": "Lima"}`}}}
-	}))
-	defer srv.Close()
-	c := newClient(t, srv.URL)
-	defer c.Close()
-	var content strings.Builder
-	var done, toolDone int
-	res, err := vllm.NewAgent(c, "m", weatherTool(t)).RunStream(context.Background(), []vllm.Message{vllm.User("Lima?")}, func(ev vllm.ChatEvent) {
-		switch ev.Type {
-		case vllm.EventContent:
-			content.WriteString(ev.Text)
-		case vllm.EventToolCallDone:
-			toolDone++
-		case vllm.EventDone:
-			done++
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `It is {"city":"Lima","celsius":21.5}`
-	if res.Text() != want || content.String() != want || done != 2 || toolDone != 1 || res.Rounds != 2 {
-		t.Fatalf("content %q / streamed %q, done %d, tool done %d, rounds %d", res.Text(), content.String(), done, toolDone, res.Rounds)
-	}
-	reqs := srv.Requests()
-	if len(reqs) != 2 || !reqs[0].Chat.Stream || toolMessages(reqs[1])[0] != `c1={"city":"Lima","celsius":21.5}` {
-		t.Fatalf("requests %d: %s", len(reqs), reqs[len(reqs)-1].Body)
-	}
-
-	// A conversation streams its turns and keeps the history.
-	cv := vllm.NewConversation(c, "m", "")
-	cv.Agent = vllm.NewAgent(c, "m", weatherTool(t))
-	var n int
-	if r, err := cv.Stream(context.Background(), "Lima?", func(vllm.ChatEvent) { n++ }); err != nil || r.Text() != want || n == 0 || len(cv.Messages()) != 4 {
-		t.Fatalf("%v %v %d %d", r, err, n, len(cv.Messages()))
-	}
-	plain := vllm.NewConversation(c, "m", "sys")
-	srv.Enqueue()
-	if r, err := plain.Stream(context.Background(), "Lima?", nil); err != nil || len(r.ToolCalls()) == 0 || len(plain.Messages()) != 3 {
-		t.Fatalf("plain stream: %v %v %d", r, err, len(plain.Messages()))
-	}
-}
-
 // TestHooksSeeStreamedResponse: a stream reports the response id, model and
 // finish reasons to OnCallEnd as a non-streaming call does, tool calls
 // included, and OnCallStart knows the server before the first attempt.
