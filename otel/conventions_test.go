@@ -339,10 +339,10 @@ func TestNonGenAIRoutesHTTPOnly(t *testing.T) {
 	if _, err := c.Models.List(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Health(ctx); err != nil {
+	if err := c.Server.Health(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Tokenize(ctx, decodeRequest[vllm.TokenizeRequest](t, `{"model":"m","prompt":"hello"}`)); err != nil {
+	if _, err := c.Tokenizer.Tokenize(ctx, decodeRequest[vllm.TokenizeRequest](t, `{"model":"m","prompt":"hello"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Raw(ctx, "GET", "/models", nil); err != nil {
