@@ -146,6 +146,11 @@ func (s *chatSession) connectMCP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, srv := range servers {
+		if ct, ok := srv.Transport.(*mcp.CommandTransport); ok {
+			detachFromTerminal(ct.Command)
+		}
+	}
 	ts, err := vllmmcp.Connect(ctx, servers, nil)
 	if err != nil {
 		return err
