@@ -46,15 +46,17 @@ type SamplingParams struct {
 	UseBeamSearch              *bool    `json:"use_beam_search,omitempty"`               // beam search instead of sampling
 	AddSpecialTokens           *bool    `json:"add_special_tokens,omitempty"`            // add special tokens (e.g. BOS) to the prompt
 
-	// Structured outputs: the current form, and the older guided_* fields
-	// that vLLM versions before structured_outputs accept.
-	ResponseFormat        *ResponseFormat    `json:"response_format,omitempty"`         // OpenAI response_format
-	StructuredOutputs     *StructuredOutputs `json:"structured_outputs,omitempty"`      // vLLM structured outputs (current form)
-	GuidedJSON            json.RawMessage    `json:"guided_json,omitempty"`             // JSON schema (older vLLM)
-	GuidedRegex           string             `json:"guided_regex,omitempty"`            // regular expression (older vLLM)
-	GuidedChoice          []string           `json:"guided_choice,omitzero"`            // allowed outputs (older vLLM)
-	GuidedGrammar         string             `json:"guided_grammar,omitempty"`          // EBNF grammar (older vLLM)
-	GuidedDecodingBackend string             `json:"guided_decoding_backend,omitempty"` // structured-output backend (older vLLM)
+	// Structured outputs: vLLM's structured_outputs object, or OpenAI's
+	// response_format. (The guided_* fields of vLLM before 0.10.2 are not
+	// offered: vLLM 0.12 removed them and silently ignores them, so a
+	// constraint sent that way is not applied. Extra still sends them to
+	// an old server.)
+
+	// ResponseFormat is OpenAI's response_format, e.g. a JSON schema.
+	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
+	// StructuredOutputs is vLLM's structured_outputs: a JSON schema, a
+	// regular expression, a choice or a grammar the output must follow.
+	StructuredOutputs *StructuredOutputs `json:"structured_outputs,omitempty"`
 
 	// Serving fields.
 	Priority               *int            `json:"priority,omitempty"`                   // lower runs first (priority scheduling only)
@@ -89,22 +91,56 @@ type JSONSchemaSpec struct {
 	Strict      *bool           `json:"strict,omitempty"`      // follow the schema exactly
 }
 
-// StructuredOutputs constrains the output (vLLM's structured_outputs object):
-// set one of JSON, Regex, Choice, Grammar or StructuralTag.
+// StructuredOutputs constrains the output (vLLM's structured_outputs object,
+// since vLLM 0.10.2): set exactly one of JSON, Regex, Choice, Grammar,
+// JSONObject or StructuralTag, as vLLM requires (the client rejects any
+// other count before sending). For JSON following a Go type:
+//
+//	schema, err := vllm.JSONSchemaFor[Weather]()
+//	req.StructuredOutputs = &vllm.StructuredOutputs{JSON: schema}
+//	…
+//	err = resp.DecodeJSON(&w)
 type StructuredOutputs struct {
-	JSON          json.RawMessage `json:"json,omitempty"`           // JSON schema (an object, or a string)
-	Regex         string          `json:"regex,omitempty"`          // regular expression
-	Choice        []string        `json:"choice,omitzero"`          // one of these strings
-	Grammar       string          `json:"grammar,omitempty"`        // EBNF grammar
-	JSONObject    *bool           `json:"json_object,omitempty"`    // any JSON object
-	StructuralTag string          `json:"structural_tag,omitempty"` // structural tag (JSON text)
-	// DisableFallback, DisableAnyWhitespace, DisableAdditionalProperties and
-	// WhitespacePattern tune the backend. DisableFallback exists only in
-	// some vLLM versions; newer ones reject it.
-	DisableFallback             *bool  `json:"disable_fallback,omitempty"`
-	DisableAnyWhitespace        *bool  `json:"disable_any_whitespace,omitempty"`
-	DisableAdditionalProperties *bool  `json:"disable_additional_properties,omitempty"`
-	WhitespacePattern           string `json:"whitespace_pattern,omitempty"`
+	// JSON is a JSON schema (an object, or a string holding one).
+	JSON json.RawMessage `json:"json,omitempty"`
+	// Regex is a regular expression the output matches.
+	Regex string `json:"regex,omitempty"`
+	// Choice lists the strings the output is one of.
+	Choice []string `json:"choice,omitzero"`
+	// Grammar is a context-free grammar (EBNF or Lark, as the server's
+	// backend reads it).
+	Grammar string `json:"grammar,omitempty"`
+	// JSONObject asks for any JSON object.
+	JSONObject *bool `json:"json_object,omitempty"`
+	// StructuralTag is a structural tag specification (JSON text).
+	StructuralTag string `json:"structural_tag,omitempty"`
+	// DisableAnyWhitespace makes the backend generate JSON without
+	// whitespace.
+	DisableAnyWhitespace *bool `json:"disable_any_whitespace,omitempty"`
+	// DisableAdditionalProperties makes object schemas without
+	// "additionalProperties" closed.
+	DisableAdditionalProperties *bool `json:"disable_additional_properties,omitempty"`
+	// WhitespacePattern is the regular expression for whitespace in
+	// generated JSON.
+	WhitespacePattern string `json:"whitespace_pattern,omitempty"`
+}
+
+// validate checks that exactly one constraint is set, as vLLM's
+// StructuredOutputsParams does.
+func (so *StructuredOutputs) validate() error {
+	n := 0
+	for _, set := range []bool{len(so.JSON) > 0, so.Regex != "", so.Choice != nil, so.Grammar != "", so.JSONObject != nil, so.StructuralTag != ""} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return missing("structured_outputs (one of json, regex, choice, grammar, json_object, structural_tag)")
+	case n > 1:
+		return invalid("structured_outputs", "sets %d constraints; vLLM takes exactly one of json, regex, choice, grammar, json_object, structural_tag", n)
+	}
+	return nil
 }
 
 // marshalWithExtra encodes v (a struct without a MarshalJSON of its own) and

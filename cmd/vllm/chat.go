@@ -158,13 +158,13 @@ func (s *chatSession) run(ctx context.Context, g *globals, images, pos []string,
 	if asJSON {
 		resp, err := s.c.Chat.Create(ctx, s.request(s.userMessage(prompt)))
 		if err != nil {
-			return explainServerError(s.c, err)
+			return explain(s.c, "POST", baseRoute(s.c, "/chat/completions"), err)
 		}
 		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
 		return nil
 	}
 	_, err = s.turn(ctx, s.userMessage(prompt))
-	return explainServerError(s.c, err)
+	return explain(s.c, "POST", baseRoute(s.c, "/chat/completions"), err)
 }
 
 // userMessage builds the user message for prompt, with the --image files

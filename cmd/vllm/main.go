@@ -221,8 +221,9 @@ func finish(e *env, path string, err error) int {
 	fmt.Fprintf(e.stderr, "%s: %s\n", path, msg)
 	var ue *usageError
 	var pe *vllm.ParamError
-	if errors.As(err, &ue) || errors.As(err, &pe) {
-		return exitUsage
+	var ce *callError
+	if errors.As(err, &ue) || errors.As(err, &pe) || (errors.As(err, &ce) && ce.fix != "") {
+		return exitUsage // a mistake in the command line or the environment
 	}
 	return exitFailure
 }
