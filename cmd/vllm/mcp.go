@@ -15,6 +15,7 @@ import (
 	"github.com/reeflective/readline"
 	"github.com/spf13/pflag"
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/agent"
 	vllmmcp "github.com/vllmgo/vllm/mcp"
 )
 
@@ -185,11 +186,11 @@ func (s *chatSession) toolTurn(ctx context.Context, msg vllm.Message) (string, e
 		tools[i] = s.shownTool(tools[i], out, cancel)
 	}
 	req := s.request(msg)
-	agent := vllm.NewAgent(s.c, s.model, tools...)
-	agent.Request = *req
-	var res *vllm.AgentResult
+	a := agent.New(s.c, s.model, tools...)
+	a.Request = *req
+	var res *agent.Result
 	if s.stream {
-		res, err = agent.RunStream(ctx, req.Messages, func(ev vllm.ChatEvent) {
+		res, err = a.RunStream(ctx, req.Messages, func(ev vllm.ChatEvent) {
 			switch ev.Type {
 			case vllm.EventReasoning:
 				out.reasoning(ev.Text)
@@ -197,13 +198,13 @@ func (s *chatSession) toolTurn(ctx context.Context, msg vllm.Message) (string, e
 				out.content(ev.Text)
 			}
 		})
-	} else if res, err = agent.Run(ctx, req.Messages); err == nil {
+	} else if res, err = a.Run(ctx, req.Messages); err == nil {
 		out.reasoning(res.Response.Reasoning())
 		out.content(res.Text())
 	}
 	out.end()
 	system := len(req.Messages) - len(s.history) - 1
-	var limit *vllm.RoundLimitError
+	var limit *agent.RoundLimitError
 	switch {
 	case ctx.Err() != nil:
 		return out.text.String(), context.Canceled
@@ -220,7 +221,7 @@ func (s *chatSession) toolTurn(ctx context.Context, msg vllm.Message) (string, e
 // shownTool wraps t: each call is shown on stderr, confirmed unless --yes,
 // and its result shown in one line. Ctrl-C at the confirmation calls
 // cancel.
-func (s *chatSession) shownTool(t vllm.AgentTool, out *answerPrinter, cancel context.CancelFunc) vllm.AgentTool {
+func (s *chatSession) shownTool(t agent.Tool, out *answerPrinter, cancel context.CancelFunc) agent.Tool {
 	run := t.Run
 	t.Run = func(ctx context.Context, call vllm.ToolCall) (any, error) {
 		out.breakLine()
