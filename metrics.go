@@ -14,9 +14,9 @@ import (
 // Metrics scrapes the server's Prometheus metrics (GET /metrics) and returns
 // the figures operators watch, plus every parsed sample in Families. The
 // endpoint is not protected by the server's API key.
-func (c *Client) Metrics(ctx context.Context, opts ...RequestOption) (*ServerMetrics, error) {
+func (s *ServerService) Metrics(ctx context.Context, opts ...RequestOption) (*ServerMetrics, error) {
 	r := get("/metrics", "metrics", true).newRequest("", opts)
-	body, _, err := c.doRaw(ctx, r)
+	body, _, err := s.c.doRaw(ctx, r)
 	if err != nil {
 		return nil, err
 	}

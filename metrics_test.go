@@ -18,7 +18,7 @@ func TestMetricsScrape(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, c := newStub(t, reply{ContentType: "text/plain; version=0.0.4; charset=utf-8", Body: string(text)})
-	m, err := c.Metrics(ctxT(t))
+	m, err := c.Server.Metrics(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ vllm:time_per_output_token_seconds_sum{model_name="m"} 0.2
 vllm:time_per_output_token_seconds_count{model_name="m"} 4
 `
 	_, c := newStub(t, reply{ContentType: "text/plain", Body: text})
-	m, err := c.Metrics(ctxT(t))
+	m, err := c.Server.Metrics(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
 	}
