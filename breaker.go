@@ -44,28 +44,6 @@ var (
 	DefaultEjection = BreakerPolicy{Failures: 3, CoolDown: 5 * time.Second, HalfOpenRequests: 1}
 )
 
-// WithCircuitBreaker gives every endpoint a circuit breaker with policy p
-// (see BreakerPolicy). While the breakers of all endpoints are open, calls
-// fail at once with a *CircuitOpenError (errors.Is(err, ErrCircuitOpen)).
-func WithCircuitBreaker(p BreakerPolicy) Option {
-	return func(c *config) error {
-		if p.Failures < 0 || p.CoolDown < 0 || p.HalfOpenRequests < 0 {
-			return invalid("WithCircuitBreaker", "must not have negative values")
-		}
-		if p.Failures == 0 {
-			p.Failures = DefaultBreaker.Failures
-		}
-		if p.CoolDown == 0 {
-			p.CoolDown = DefaultBreaker.CoolDown
-		}
-		if p.HalfOpenRequests == 0 {
-			p.HalfOpenRequests = DefaultBreaker.HalfOpenRequests
-		}
-		c.prod.breaker = &p
-		return nil
-	}
-}
-
 // BreakerState is the state of an endpoint's circuit breaker.
 type BreakerState int
 
@@ -181,10 +159,11 @@ func (b *breaker) acquire(now time.Time) (ok, trial bool) {
 	return true, true
 }
 
-// record updates the breaker with an attempt's outcome.
-func (b *breaker) record(trial bool, o outcome, now time.Time) {
+// record updates the breaker with an attempt's outcome; it reports whether
+// the breaker opened (the endpoint is ejected).
+func (b *breaker) record(trial bool, o outcome, now time.Time) (opened bool) {
 	if b.policy == nil {
-		return
+		return false
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -197,11 +176,12 @@ func (b *breaker) record(trial bool, o outcome, now time.Time) {
 			b.state, b.failures = BreakerClosed, 0
 		case outcomeFailure:
 			b.state, b.until = BreakerOpen, now.Add(b.policy.CoolDown)
+			return true
 		}
-		return
+		return false
 	}
 	if b.state != BreakerClosed {
-		return // a request sent before the breaker opened
+		return false // a request sent before the breaker opened
 	}
 	switch o {
 	case outcomeSuccess:
@@ -210,8 +190,10 @@ func (b *breaker) record(trial bool, o outcome, now time.Time) {
 		b.failures++
 		if b.failures >= b.policy.Failures {
 			b.state, b.until = BreakerOpen, now.Add(b.policy.CoolDown)
+			return true
 		}
 	}
+	return false
 }
 
 // reset closes the breaker (an endpoint re-admitted by its health check).

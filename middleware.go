@@ -25,6 +25,13 @@ type CallInfo struct {
 	Method, Path string
 	// Model is the requested model, when the request names one.
 	Model string
+	// Endpoint is the base URL, without credentials, of the client's first
+	// endpoint: the server the call goes to unless a balancer, a retry or a
+	// fallback sends it to another replica (RequestInfo.Endpoint and
+	// CallResult.Endpoint say where it went). It is known when the call
+	// begins so that a trace span can name its server from the start, as
+	// samplers see only the attributes a span starts with.
+	Endpoint string
 	// Stream reports whether the response is a stream of events.
 	Stream bool
 	// RequestID is the X-Request-Id sent with every attempt of the call
@@ -121,12 +128,17 @@ type CallResult struct {
 	Err error
 	// Duration is the time from the start of the call to its end.
 	Duration time.Duration
-	// Usage is the token usage reported by the server, when it did.
+	// Usage is the token usage reported by the server, when it did; the
+	// Responses API's input_tokens and output_tokens (and their details)
+	// are reported as PromptTokens and CompletionTokens.
 	Usage *Usage
-	// ResponseID, ResponseModel and FinishReasons are read from a JSON
-	// response (non-streaming calls, bodies up to 1 MiB).
+	// ResponseID, ResponseModel and FinishReasons are read from the
+	// response: from a JSON body (non-streaming calls, bodies up to 1 MiB),
+	// or from the events of a stream as far as it went (a stream closed or
+	// failed before its end reports the finish reasons it had seen).
 	ResponseID, ResponseModel string
-	FinishReasons             []string
+	// FinishReasons holds the finish reason of each choice that has one.
+	FinishReasons []string
 	// Events and TokenEvents count a stream's events, and those carrying text.
 	Events, TokenEvents int
 	// TimeToFirstToken is the time from the start of the call to a stream's
@@ -158,43 +170,6 @@ type Hooks struct {
 	OnStreamEvent func(ctx context.Context, call *CallInfo, ev StreamProgress)
 	// OnCallEnd is called once when the call ends (see CallResult).
 	OnCallEnd func(ctx context.Context, call *CallInfo, res *CallResult)
-}
-
-// WithMiddleware adds middleware around every attempt of every call (see
-// Middleware). It may be given several times; the middleware run in the
-// order given.
-func WithMiddleware(mw ...Middleware) Option {
-	return func(c *config) error {
-		for _, m := range mw {
-			if m == nil {
-				return invalid("WithMiddleware", "is nil")
-			}
-		}
-		c.prod.middleware = append(c.prod.middleware, mw...)
-		return nil
-	}
-}
-
-// WithHooks adds hooks observing every call (see Hooks). It may be given
-// several times; the hooks run in the order given.
-func WithHooks(h Hooks) Option {
-	return func(c *config) error {
-		c.prod.hooks = append(c.prod.hooks, h)
-		return nil
-	}
-}
-
-// WithRequestIDFunc sets how a request id is made for a call that has none:
-// unless the call (WithRequestHeader) or the client (WithHeader) already sets
-// X-Request-Id, newID is called once per call and the id is sent with every
-// attempt of it, reported to hooks and logs, and kept in *APIError.RequestID.
-// The default makes 32 random hex digits; nil sends no generated id.
-func WithRequestIDFunc(newID func() string) Option {
-	return func(c *config) error {
-		c.prod.newID = newID
-		c.prod.newIDSet = true
-		return nil
-	}
 }
 
 // statusOf returns the HTTP status of an attempt's outcome.

@@ -53,7 +53,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 		var rec streamRecorder
 		var logs bytes.Buffer
 		c := newClient(t, srv.URL, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, MaxDelay: time.Minute}), vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1),
-			vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo}))
 		defer c.Close()
 		s, err := c.Chat.Stream(context.Background(), chatReq())
 		if err != nil {
@@ -90,7 +90,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 		if last.Events != events || last.Tokens != res.TokenEvents {
 			t.Fatalf("last progress %+v", last)
 		}
-		if out := logs.String(); !contains(out, "stream=true", "ttft=", "prompt_tokens=9", "attempts=2", "msg=\"vllm retry\"") {
+		if out := logs.String(); !contains(out, "vllm.stream=true", "vllm.ttft_ms=", "vllm.prompt_tokens=9", "vllm.attempts=2", "msg=\"vllm retry\"") {
 			t.Fatalf("log:\n%s", out)
 		}
 		// The stream's in-flight slot was released: another call goes through.
@@ -171,54 +171,92 @@ func TestStreamClosedConcurrently(t *testing.T) {
 	})
 }
 
-func TestAgentRunStream(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
-			last := r.Chat.Messages[len(r.Chat.Messages)-1]
-			if last.Role == "tool" {
-				return &vllmtest.Reply{Content: "It is " + last.Text()}
-			}
-			return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"city": "Lima"}`}}}
-		}))
-		defer srv.Close()
-		c := newClient(t, srv.URL)
-		defer c.Close()
-		var content strings.Builder
-		var done, toolDone int
-		res, err := vllm.NewAgent(c, "m", weatherTool(t)).RunStream(context.Background(), []vllm.Message{vllm.User("Lima?")}, func(ev vllm.ChatEvent) {
-			switch ev.Type {
-			case vllm.EventContent:
-				content.WriteString(ev.Text)
-			case vllm.EventToolCallDone:
-				toolDone++
-			case vllm.EventDone:
-				done++
-			}
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := `It is {"city":"Lima","celsius":21.5}`
-		if res.Text() != want || content.String() != want || done != 2 || toolDone != 1 || res.Rounds != 2 {
-			t.Fatalf("content %q / streamed %q, done %d, tool done %d, rounds %d", res.Text(), content.String(), done, toolDone, res.Rounds)
-		}
-		reqs := srv.Requests()
-		if len(reqs) != 2 || !reqs[0].Chat.Stream || toolMessages(reqs[1])[0] != `c1={"city":"Lima","celsius":21.5}` {
-			t.Fatalf("requests %d: %s", len(reqs), reqs[len(reqs)-1].Body)
-		}
+// TestHooksSeeStreamedResponse: a stream reports the response id, model and
+// finish reasons to OnCallEnd as a non-streaming call does, tool calls
+// included, and OnCallStart knows the server before the first attempt.
+func TestHooksSeeStreamedResponse(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	srv.Enqueue(vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{Name: "get_weather", Arguments: `{"city":"Paris"}`}}})
+	var rec streamRecorder
+	var starts []vllm.CallInfo
+	h := rec.hooks()
+	h.OnCallStart = func(ctx context.Context, call *vllm.CallInfo) context.Context {
+		starts = append(starts, *call)
+		return ctx
+	}
+	c := newClient(t, srv.URL, vllm.WithHooks(h))
+	defer c.Close()
+	s, err := c.Chat.Stream(context.Background(), chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(starts) != 1 || starts[0].Endpoint != srv.URL {
+		t.Fatalf("call starts %+v, want endpoint %s", starts, srv.URL)
+	}
+	if len(rec.ends) != 1 {
+		t.Fatalf("%d call ends", len(rec.ends))
+	}
+	res := rec.ends[0]
+	if res.ResponseID == "" || res.ResponseID != resp.ID || res.ResponseModel != "m" ||
+		len(res.FinishReasons) != 1 || res.FinishReasons[0] != vllm.FinishToolCalls {
+		t.Fatalf("stream result id %q model %q finish %v; response id %q", res.ResponseID, res.ResponseModel, res.FinishReasons, resp.ID)
+	}
 
-		// A conversation streams its turns and keeps the history.
-		cv := vllm.NewConversation(c, "m", "")
-		cv.Agent = vllm.NewAgent(c, "m", weatherTool(t))
-		var n int
-		if r, err := cv.Stream(context.Background(), "Lima?", func(vllm.ChatEvent) { n++ }); err != nil || r.Text() != want || n == 0 || len(cv.Messages()) != 4 {
-			t.Fatalf("%v %v %d %d", r, err, n, len(cv.Messages()))
+	// A stream closed early reports what it had read.
+	srv.Enqueue(vllmtest.Reply{Content: "one two three four five six"})
+	s, err = c.Chat.Stream(context.Background(), chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Next()
+	s.Close()
+	if len(rec.ends) != 2 {
+		t.Fatalf("%d call ends", len(rec.ends))
+	}
+	if res := rec.ends[1]; !errors.Is(res.Err, vllm.ErrStreamClosed) || res.ResponseModel != "m" || res.ResponseID == "" || len(res.FinishReasons) != 0 {
+		t.Fatalf("closed stream result %+v", res)
+	}
+}
+
+// TestHooksSeeResponsesUsage: the Responses API counts input_tokens and
+// output_tokens; hooks see them as the prompt and completion tokens, for a
+// response and for a stream.
+func TestHooksSeeResponsesUsage(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	var rec streamRecorder
+	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()))
+	defer c.Close()
+	r, err := c.Responses.Create(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Collect(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.ends) != 2 {
+		t.Fatalf("%d call ends", len(rec.ends))
+	}
+	for i, u := range []*vllm.ResponseUsage{r.Usage, s.Response().Usage} {
+		res := rec.ends[i]
+		if u == nil || u.InputTokens == 0 || u.OutputTokens == 0 {
+			t.Fatalf("call %d: the server sent usage %+v", i, u)
 		}
-		plain := vllm.NewConversation(c, "m", "sys")
-		srv.Enqueue()
-		if r, err := plain.Stream(context.Background(), "Lima?", nil); err != nil || len(r.ToolCalls()) == 0 || len(plain.Messages()) != 3 {
-			t.Fatalf("plain stream: %v %v %d", r, err, len(plain.Messages()))
+		if res.Err != nil || res.Usage == nil || res.Usage.PromptTokens != u.InputTokens || res.Usage.CompletionTokens != u.OutputTokens ||
+			res.ResponseModel != "m" || res.ResponseID == "" {
+			t.Fatalf("call %d: result %+v usage %+v, want %+v", i, res, res.Usage, u)
 		}
-	})
+	}
+	if rec.ends[0].ResponseID != r.ID || rec.ends[1].ResponseID != s.Response().ID {
+		t.Fatalf("ids %q %q, want %q %q", rec.ends[0].ResponseID, rec.ends[1].ResponseID, r.ID, s.Response().ID)
+	}
 }

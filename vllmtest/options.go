@@ -45,6 +45,10 @@ type config struct {
 	maxBody        int64
 	fingerprint    string
 	inMemory       bool
+
+	cacheBlocks, blockSize int           // the prefix cache (WithPrefixCaching)
+	promptDetails          bool          // WithPromptTokensDetails
+	prefillPerToken        time.Duration // WithPrefillTime
 }
 
 func defaultConfig() config {
@@ -56,6 +60,8 @@ func defaultConfig() config {
 		version:        DefaultVersion,
 		maxModelLen:    DefaultMaxModelLen,
 		maxBody:        32 << 20,
+		cacheBlocks:    DefaultGPUBlocks,
+		blockSize:      DefaultBlockSize,
 	}
 }
 

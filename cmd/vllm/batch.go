@@ -48,11 +48,18 @@ errors file; they never stop the rest. The exit status is 0 when every valid
 request is in OUT.jsonl and no input line was bad, 1 otherwise.
 
 With several base URLs (--base-url a,b,c) requests are spread over them, and
-a retry goes to the next one.`
+a retry goes to the next one.
+
+--shard INDEX/COUNT runs only the requests of shard INDEX (by a hash of their
+custom_id), each shard resumable in its own output; --shard COUNT takes INDEX
+from JOB_COMPLETION_INDEX, as set by a Kubernetes Indexed Job. "vllm batch
+merge" joins the shard outputs in input order (see docs/cli.md for a Job).`
 
 const batchExamples = `  vllm batch requests.jsonl -o results.jsonl
   vllm batch requests.jsonl -o results.jsonl --concurrency 64 --retries 5
   vllm batch in.jsonl -o out.jsonl --base-url http://gpu-1:8000/v1,http://gpu-2:8000/v1
+  vllm batch in.jsonl -o out-2.jsonl --shard 2/8     # one of 8 shards
+  vllm batch merge in.jsonl out-*.jsonl -o out.jsonl
   # the input format:
   echo '{"custom_id":"q1","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"Hi"}]}}' > in.jsonl`
 
@@ -90,6 +97,7 @@ type batchConfig struct {
 	retries       int
 	backoff       time.Duration
 	progressEvery time.Duration
+	shard         shardSpec
 }
 
 func newBatchCmd(e *env) *cobra.Command {
@@ -119,6 +127,8 @@ func newBatchCmd(e *env) *cobra.Command {
 	fs.IntVar(&cfg.retries, "retries", 3, "retries of a request that failed with a retryable error")
 	fs.DurationVar(&cfg.backoff, "backoff", 500*time.Millisecond, "first retry delay (doubles each retry, with jitter)")
 	fs.DurationVar(&cfg.progressEvery, "progress-interval", 10*time.Second, "how often to print a progress line when stderr is not a terminal")
+	fs.Var(&cfg.shard, "shard", "run only shard INDEX of COUNT (INDEX defaults to $JOB_COMPLETION_INDEX: --shard COUNT)")
+	cmd.AddCommand(newBatchMergeCmd(e))
 	return cmd
 }
 
@@ -131,8 +141,14 @@ func runBatch(ctx context.Context, e *env, g *globals, cfg batchConfig) error {
 	case cfg.retries < 0:
 		return usagef("--retries must not be negative")
 	}
+	if err := cfg.shard.resolve(); err != nil {
+		return err
+	}
 	if cfg.errs == "" {
 		cfg.errs = strings.TrimSuffix(cfg.out, ".jsonl") + ".errors.jsonl"
+	}
+	if err := notTheInput(cfg.in, cfg.out, cfg.errs); err != nil {
+		return err
 	}
 	c, err := g.client(
 		vllm.WithMaxConnsPerHost(cfg.concurrency),
@@ -158,9 +174,16 @@ type batchRun struct {
 	total, already             int
 	done, httpErrors, unfinish atomic.Int64
 	badLines                   atomic.Int64
+	errMu                      sync.Mutex
 }
 
 func (b *batchRun) run(ctx context.Context) error {
+	// The input first: a missing input leaves no output file behind.
+	in, err := os.Open(b.cfg.in)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
 	done, err := recoverOutput(b.cfg.out)
 	if err != nil {
 		return err
@@ -170,18 +193,17 @@ func (b *batchRun) run(ctx context.Context) error {
 		return err
 	}
 	defer b.out.Close()
-	in, err := os.Open(b.cfg.in)
-	if err != nil {
+	// The errors file is rewritten on every run (the same bad lines are
+	// found again, so it never holds duplicates) and exists only when a
+	// line is bad.
+	if err := os.Remove(b.cfg.errs); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	defer in.Close()
-	// The errors file is rewritten on every run: the same bad lines are
-	// found again, so it never holds duplicates.
-	b.errFile, err = os.Create(b.cfg.errs)
-	if err != nil {
-		return err
-	}
-	defer b.errFile.Close()
+	defer func() {
+		if b.errFile != nil {
+			b.errFile.Close()
+		}
+	}()
 
 	items := make(chan batchItem)
 	var wg sync.WaitGroup
@@ -195,7 +217,8 @@ func (b *batchRun) run(ctx context.Context) error {
 		}()
 	}
 	// Count the work first so that progress has a total.
-	b.total, b.already = countInput(b.cfg.in, done)
+	var foreign int
+	b.total, b.already, foreign = countInput(b.cfg.in, done, b.cfg.shard)
 	start := time.Now()
 	stopProgress := b.startProgress(start)
 	readErr := b.readInput(ctx, in, done, items)
@@ -207,7 +230,10 @@ func (b *batchRun) run(ctx context.Context) error {
 	if b.badLines.Load() > 0 {
 		bad = fmt.Sprintf(", %d bad input lines (see %s)", b.badLines.Load(), b.cfg.errs)
 	}
-	fmt.Fprintf(b.e.stderr, "batch: %d written in %s (%d were already done), %d HTTP errors, %d unfinished%s\n",
+	if foreign > 0 {
+		bad += fmt.Sprintf("; %s holds %d results for no request of this input", b.cfg.out, foreign)
+	}
+	fmt.Fprintf(b.e.stderr, "vllm batch: %d written in %s (%d were already done), %d HTTP errors, %d unfinished%s\n",
 		b.done.Load(), time.Since(start).Round(time.Millisecond), b.already, b.httpErrors.Load(), b.unfinish.Load(), bad)
 	switch {
 	case readErr != nil:
@@ -232,6 +258,7 @@ func (b *batchRun) readInput(ctx context.Context, in io.Reader, done map[string]
 		if len(bytes.TrimSpace(line)) > 0 {
 			it, bad := parseBatchLine(n, line, seen)
 			switch {
+			case !b.cfg.shard.owns(n, it.in.CustomID):
 			case bad != "":
 				b.reportBad(n, it.in.CustomID, bad)
 			case done[it.in.CustomID]:
@@ -278,8 +305,18 @@ func parseBatchLine(n int, line []byte, seen map[string]int) (it batchItem, bad 
 
 func (b *batchRun) reportBad(line int, customID, reason string) {
 	b.badLines.Add(1)
-	fmt.Fprintf(b.e.stderr, "batch: %s line %d: %s\n", b.cfg.in, line, reason)
+	fmt.Fprintf(b.e.stderr, "vllm batch: %s line %d: %s\n", b.cfg.in, line, reason)
 	rec, _ := json.Marshal(map[string]any{"line": line, "custom_id": customID, "error": reason})
+	b.errMu.Lock()
+	defer b.errMu.Unlock()
+	if b.errFile == nil {
+		f, err := os.Create(b.cfg.errs)
+		if err != nil {
+			fmt.Fprintf(b.e.stderr, "vllm batch: %v\n", err)
+			return
+		}
+		b.errFile = f
+	}
 	b.errFile.Write(append(rec, '\n'))
 }
 
@@ -292,29 +329,25 @@ func (b *batchRun) runItem(ctx context.Context, it batchItem) {
 	switch {
 	case err == nil:
 		out.Response = &batchResponse{StatusCode: 200, RequestID: "vllm-batch-" + randomHex(16), Body: body}
-	case errors.As(err, &ae) && !ae.Retryable():
+	case errors.As(err, &ae) && !vllm.IsRetryable(err):
 		b.httpErrors.Add(1)
 		out.Response = &batchResponse{StatusCode: ae.StatusCode, RequestID: ae.RequestID}
 		if out.Response.RequestID == "" {
 			out.Response.RequestID = "vllm-batch-" + randomHex(16)
 		}
-		if json.Valid(ae.Body) && len(bytes.TrimSpace(ae.Body)) > 0 {
-			out.Error = json.RawMessage(ae.Body)
-		} else {
-			out.Error = ae.Message
-		}
+		out.Error = batchErrorObject(ae)
 	default:
 		// Cancelled, or still failing after the retries: not written, so
 		// that a rerun tries again.
 		b.unfinish.Add(1)
 		if ctx.Err() == nil {
-			fmt.Fprintf(b.e.stderr, "batch: %s (line %d): %s\n", it.in.CustomID, it.line, oneLine(strings.TrimPrefix(err.Error(), "vllm: ")))
+			fmt.Fprintf(b.e.stderr, "vllm batch: %s (line %d): %s\n", it.in.CustomID, it.line, oneLine(strings.TrimPrefix(err.Error(), "vllm: ")))
 		}
 		return
 	}
 	if werr := b.append(&out); werr != nil {
 		b.unfinish.Add(1)
-		fmt.Fprintf(b.e.stderr, "batch: writing %s: %v\n", b.cfg.out, werr)
+		fmt.Fprintf(b.e.stderr, "vllm batch: writing %s: %v\n", b.cfg.out, werr)
 		return
 	}
 	b.done.Add(1)
@@ -366,9 +399,16 @@ func recoverOutput(path string) (map[string]bool, error) {
 		}
 		complete := err == nil
 		var rec struct {
-			CustomID string `json:"custom_id"`
+			CustomID string          `json:"custom_id"`
+			Response json.RawMessage `json:"response"`
+			Error    json.RawMessage `json:"error"`
+			URL      string          `json:"url"`
+			Body     json.RawMessage `json:"body"`
 		}
 		valid := complete && json.Unmarshal(line, &rec) == nil && rec.CustomID != ""
+		if valid && rec.Response == nil && rec.Error == nil && (rec.URL != "" || rec.Body != nil) {
+			return nil, fmt.Errorf("%s line %d is a request, not a result: give an output file of its own (-o)", path, n)
+		}
 		if !valid {
 			if _, perr := r.Peek(1); perr == io.EOF || !complete {
 				// The torn last line of an interrupted write.
@@ -394,38 +434,74 @@ func recoverOutput(path string) (map[string]bool, error) {
 	return done, nil
 }
 
-// countInput counts the non-empty input lines and how many are done.
-func countInput(path string, done map[string]bool) (total, already int) {
+// countInput counts the non-empty input lines of the shard, the distinct
+// custom_ids among them already in the output (done), and the ids of done
+// that are in no line of the input (foreign).
+func countInput(path string, done map[string]bool, shard shardSpec) (total, already, foreign int) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<20)
-	for {
+	inInput := make(map[string]bool)
+	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			total++
 			var rec struct {
 				CustomID string `json:"custom_id"`
 			}
-			if json.Unmarshal(line, &rec) == nil && done[rec.CustomID] {
+			json.Unmarshal(line, &rec)
+			if shard.owns(n, rec.CustomID) {
+				total++
+			}
+			if rec.CustomID != "" && done[rec.CustomID] && !inInput[rec.CustomID] {
 				already++
 			}
+			inInput[rec.CustomID] = true
 		}
 		if err != nil {
-			return total, already
+			return total, already, len(done) - already
 		}
 	}
 }
 
+// batchErrorObject is the "error" of a result line: always an object, as
+// in vLLM's batch output: the server's error body when it is a JSON object,
+// else {"message": …}.
+func batchErrorObject(ae *vllm.APIError) any {
+	body := bytes.TrimSpace(ae.Body)
+	if len(body) > 0 && body[0] == '{' && json.Valid(body) {
+		return json.RawMessage(body)
+	}
+	msg := ae.Message
+	if msg == "" {
+		msg = fmt.Sprintf("HTTP %d", ae.StatusCode)
+	}
+	return map[string]string{"message": msg}
+}
+
+// notTheInput refuses an output or errors file that is the input file.
+func notTheInput(in string, outs ...string) error {
+	inInfo, err := os.Stat(in)
+	if err != nil {
+		return nil // reported when the input is opened
+	}
+	for _, out := range outs {
+		if outInfo, err := os.Stat(out); err == nil && os.SameFile(inInfo, outInfo) {
+			return usagef("%s is the input file: results need a file of their own", out)
+		}
+	}
+	return nil
+}
+
 // startProgress reports progress on stderr until the returned stop is called.
 func (b *batchRun) startProgress(start time.Time) (stop func()) {
-	bar := newProgress(b.e.stderr, "batch", b.cfg.progressEvery)
+	bar := newProgress(b.e.stderr, "vllm batch", b.cfg.progressEvery)
 	return bar.start(func() (done, total int, extra string) {
 		// Every input line counts once handled: written, bad, or given up.
 		d := int(b.done.Load()+b.badLines.Load()+b.unfinish.Load()) + b.already
-		return d, b.total, fmt.Sprintf("%d http errors, %d bad lines", b.httpErrors.Load(), b.badLines.Load())
+		return d, b.total, fmt.Sprintf("%d HTTP errors, %d bad lines", b.httpErrors.Load(), b.badLines.Load())
 	})
 }
 

@@ -192,3 +192,117 @@ func TestBatchSpreadsOverBaseURLsAndRetriesElsewhere(t *testing.T) {
 		t.Fatalf("%d results after %d calls to the live server", len(got), calls.Load())
 	}
 }
+
+func TestBatchRefusesToWriteIntoItsInput(t *testing.T) {
+	srv, calls := batchServer(t, 0)
+	dir := t.TempDir()
+	in := writeInput(t, dir, 3)
+	before, _ := os.ReadFile(in)
+	base := []string{"--base-url", srv.URL + "/v1", "--progress-interval", "0"}
+	r := runCLI(t, "", nil, append([]string{"batch", in, "-o", in}, base...)...)
+	if r.code != exitUsage || r.stderr != "vllm batch: "+in+" is the input file: results need a file of their own\n" {
+		t.Fatalf("-o IN: exit %d %q", r.code, r.stderr)
+	}
+	// A copy of the input is not the input, but its lines are requests.
+	cp := filepath.Join(dir, "copy.jsonl")
+	os.WriteFile(cp, before, 0o644)
+	r = runCLI(t, "", nil, append([]string{"batch", in, "-o", cp}, base...)...)
+	if r.code != exitFailure || r.stderr != "vllm batch: "+cp+" line 1 is a request, not a result: give an output file of its own (-o)\n" {
+		t.Fatalf("-o a copy of IN: exit %d %q", r.code, r.stderr)
+	}
+	after, _ := os.ReadFile(in)
+	copied, _ := os.ReadFile(cp)
+	if string(after) != string(before) || string(copied) != string(before) || calls.Load() != 0 {
+		t.Fatalf("files changed or requests sent (%d)", calls.Load())
+	}
+}
+
+func TestBatchLeavesNoStrayFiles(t *testing.T) {
+	srv, _ := batchServer(t, 0)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.jsonl")
+	errs := filepath.Join(dir, "out.errors.jsonl")
+	base := []string{"-o", out, "--base-url", srv.URL + "/v1", "--progress-interval", "0"}
+	r := runCLI(t, "", nil, append([]string{"batch", filepath.Join(dir, "missing.jsonl")}, base...)...)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "no such file") {
+		t.Fatalf("missing input: exit %d %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("output file left behind for a missing input: %v", err)
+	}
+	// A stale errors file of an earlier run goes when no line is bad; none
+	// is made for a clean run.
+	os.WriteFile(errs, []byte(`{"line":1,"custom_id":"","error":"old"}`+"\n"), 0o644)
+	in := writeInput(t, dir, 2)
+	r = runCLI(t, "", nil, append([]string{"batch", in}, base...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(errs); !os.IsNotExist(err) {
+		t.Fatalf("errors file exists after a run without bad lines: %v", err)
+	}
+	everyLineFrom(t, r.stderr, "vllm batch: ")
+}
+
+func TestBatchAlreadyDoneCountsTheFile(t *testing.T) {
+	srv, calls := batchServer(t, 0)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	// a is done, its line repeated; b is to do; z in the output is no request.
+	os.WriteFile(in, []byte(batchLine("a", "1")+"\n"+batchLine("a", "again")+"\n"+batchLine("b", "2")+"\n"), 0o644)
+	out := filepath.Join(dir, "out.jsonl")
+	os.WriteFile(out, []byte(`{"id":"vllm-1","custom_id":"a","response":{"status_code":200,"request_id":"r","body":{}},"error":null}`+"\n"+
+		`{"id":"vllm-2","custom_id":"z","response":{"status_code":200,"request_id":"r","body":{}},"error":null}`+"\n"), 0o644)
+	r := runCLI(t, "", nil, "batch", in, "-o", out, "--base-url", srv.URL+"/v1", "--progress-interval", "0")
+	if r.code != exitFailure || calls.Load() != 1 {
+		t.Fatalf("exit %d after %d calls: %q", r.code, calls.Load(), r.stderr)
+	}
+	want := "(1 were already done), 0 HTTP errors, 0 unfinished, 1 bad input lines (see " + filepath.Join(dir, "out.errors.jsonl") +
+		"); " + out + " holds 1 results for no request of this input\n"
+	if !strings.Contains(r.stderr, "vllm batch: 1 written in ") || !strings.HasSuffix(strings.Split(r.stderr, "\n")[1]+"\n", want) {
+		t.Fatalf("summary:\n%s\nwant …%s", r.stderr, want)
+	}
+	everyLineFrom(t, r.stderr, "vllm batch: ")
+}
+
+func TestBatchErrorIsAlwaysAnObject(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		switch {
+		case strings.Contains(string(b), "text"):
+			w.WriteHeader(400)
+			io.WriteString(w, "bad request, in plain text")
+		case strings.Contains(string(b), "string"):
+			w.WriteHeader(422)
+			io.WriteString(w, `"a JSON string"`)
+		default:
+			w.WriteHeader(400)
+			io.WriteString(w, `{"error":{"message":"bad","type":"BadRequestError","param":null,"code":400}}`)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte(batchLine("text", "text")+"\n"+batchLine("string", "string")+"\n"+batchLine("json", "json")+"\n"), 0o644)
+	out := filepath.Join(dir, "out.jsonl")
+	r := runCLI(t, "", nil, "batch", in, "-o", out, "--base-url", srv.URL+"/v1", "--progress-interval", "0")
+	if r.code != 0 {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(out)
+	for id, want := range map[string]string{
+		"text":   `"error":{"message":"bad request, in plain text"}`,
+		"string": `"error":{"message":"\"a JSON string\""}`, // the body as it came
+		"json":   `"error":{"error":{"message":"bad","type":"BadRequestError","param":null,"code":400}}`,
+	} {
+		var line string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, `"custom_id":"`+id+`"`) {
+				line = l
+			}
+		}
+		if !strings.Contains(line, want) {
+			t.Errorf("%s: %s\nwant %s", id, line, want)
+		}
+	}
+}

@@ -117,7 +117,8 @@ func TestCompleteOneShot(t *testing.T) {
 		t.Fatalf("exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	req, _ := srv.LastRequest()
-	if want := `{"model":"vllmtest-model","prompt":"Once","max_tokens":5}`; string(req.Body) != want {
+	// --echo is vLLM's echo: the server returns the prompt with the text.
+	if want := `{"model":"vllmtest-model","prompt":"Once","max_tokens":5,"echo":true}`; string(req.Body) != want {
 		t.Fatalf("body %s", req.Body)
 	}
 }

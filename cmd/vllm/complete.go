@@ -32,7 +32,7 @@ streamed as it arrives unless --no-stream or --json is given.`,
 	g.register(fs, flagsModel)
 	smp.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the full JSON response on stdout")
-	fs.BoolVar(&echo, "echo", false, "print the prompt before the completion")
+	fs.BoolVar(&echo, "echo", false, "ask the server to return the prompt with the completion (vLLM's echo)")
 	fs.BoolVar(&noStream, "no-stream", false, "wait for the whole completion instead of streaming it")
 	return cmd
 }
@@ -69,20 +69,20 @@ func runComplete(ctx context.Context, e *env, g *globals, smp *sampling, pos []s
 	if req.Model, err = g.resolveModel(ctx, c); err != nil {
 		return err
 	}
-	if echo && !asJSON {
-		io.WriteString(e.stdout, prompt)
+	if echo {
+		req.Echo = vllm.Ptr(true)
 	}
 	if asJSON {
 		resp, err := c.Completions.Create(ctx, req)
 		if err != nil {
-			return explainServerError(c, err)
+			return explain(c, "POST", baseRoute(c, "/completions"), err)
 		}
 		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
 		return nil
 	}
 	text, err := completeText(ctx, c, req, e.stdout, !noStream)
 	if err != nil {
-		return explainServerError(c, err)
+		return explain(c, "POST", baseRoute(c, "/completions"), err)
 	}
 	if !strings.HasSuffix(text, "\n") {
 		fmt.Fprintln(e.stdout)

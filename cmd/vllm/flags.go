@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -155,45 +154,16 @@ func (g *globals) resolveModel(ctx context.Context, c *vllm.Client) (string, err
 	}
 	m, err := c.Models.Default(ctx)
 	if err != nil {
-		return "", explainModelError(c, err)
+		var ae *vllm.APIError
+		var ue *unreachableError
+		if err = explain(c, "GET", baseRoute(c, "/models"), err); errors.As(err, &ae) || errors.As(err, &ue) {
+			return "", err
+		}
+		return "", fmt.Errorf("choosing a model (give --model or set %s): %w", EnvModel, err)
 	}
 	g.model = m
 	return m, nil
 }
-
-// explainModelError says why no model could be chosen: the server cannot
-// be reached, or it serves several (or no) models.
-func explainModelError(c *vllm.Client, err error) error {
-	if reach := explainServerError(c, err); reach != err {
-		return reach
-	}
-	return fmt.Errorf("choosing a model (give --model or set %s): %w", EnvModel, err)
-}
-
-// explainServerError turns a failure to connect to the server into an
-// error that says so and how to get one; other errors are returned as they
-// are.
-func explainServerError(c *vllm.Client, err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return &unreachableError{baseURL: c.BaseURL(), err: err, cause: op.Err}
-	}
-	return err
-}
-
-// unreachableError is a server that could not be connected to.
-type unreachableError struct {
-	baseURL string
-	err     error // the library's error
-	cause   error // why the connection failed, e.g. "connection refused"
-}
-
-func (e *unreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the server at %s (%v); start one (\"vllm mock\" serves a fake vLLM) or point %s or --base-url at yours",
-		e.baseURL, e.cause, vllm.EnvBaseURL)
-}
-
-func (e *unreachableError) Unwrap() error { return e.err }
 
 // optFloat is an optional float flag: nil until set.
 type optFloat struct{ p **float64 }

@@ -151,6 +151,7 @@ func newRootCmd(e *env) *cobra.Command {
 // printed as one line on stderr, prefixed with the command.
 func run(ctx context.Context, e *env, args []string) int {
 	args, err := hoistGlobals(args)
+	args = expandMultiValueFlags(args)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "vllm: "+err.Error())
 		return exitUsage
@@ -221,8 +222,9 @@ func finish(e *env, path string, err error) int {
 	fmt.Fprintf(e.stderr, "%s: %s\n", path, msg)
 	var ue *usageError
 	var pe *vllm.ParamError
-	if errors.As(err, &ue) || errors.As(err, &pe) {
-		return exitUsage
+	var ce *callError
+	if errors.As(err, &ue) || errors.As(err, &pe) || (errors.As(err, &ce) && ce.fix != "") {
+		return exitUsage // a mistake in the command line or the environment
 	}
 	return exitFailure
 }

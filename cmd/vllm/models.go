@@ -28,7 +28,7 @@ LoRA adapter the base model it is loaded on.`,
 			}
 			ml, err := c.Models.List(cmd.Context())
 			if err != nil {
-				return explainServerError(c, err)
+				return explain(c, "GET", baseRoute(c, "/models"), err)
 			}
 			if asJSON {
 				fmt.Fprintln(e.stdout, strings.TrimSpace(string(ml.Raw)))

@@ -158,7 +158,7 @@ func (s *chatSession) interactiveTurn(ctx context.Context, text string) {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(e.stderr, "[interrupted]")
 	case err != nil:
-		fmt.Fprintln(e.stderr, "error: "+replMessage(explainServerError(s.c, err)))
+		fmt.Fprintln(e.stderr, "error: "+replMessage(explain(s.c, "POST", baseRoute(s.c, "/chat/completions"), err)))
 	}
 }
 

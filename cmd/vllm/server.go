@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +25,9 @@ func newHealthCmd(e *env) *cobra.Command {
 		Use:   "health [flags]",
 		Short: "check that the server is up (GET /health), with its version",
 		Long: `Checks GET /health and prints "ok" and the server's version; exits 1 when the
-server is down or its engine is dead (HTTP 503).`,
+server is down or its engine is dead (HTTP 503). /health is at the server's
+root, so a base URL that lacks /v1 is checked too: exit 2 when the API is not
+at the base URL but at its /v1.`,
 		Example: `  vllm health
   vllm health --base-url http://gpu-1:8000/v1 && echo up`,
 		Args: noArgs,
@@ -34,11 +37,18 @@ server is down or its engine is dead (HTTP 503).`,
 			if err != nil {
 				return err
 			}
-			if err := c.Health(ctx); err != nil {
-				return explainServerError(c, err)
+			if err := c.Server.Health(ctx); err != nil {
+				return explain(c, "GET", rootRoute(c, "/health"), err)
+			}
+			if !strings.HasSuffix(c.BaseURL(), "/v1") {
+				var ce *callError
+				_, err := c.Models.List(ctx)
+				if err = explain(c, "GET", baseRoute(c, "/models"), err); errors.As(err, &ce) && ce.fix != "" {
+					return err
+				}
 			}
 			line := "ok " + c.BaseURL()
-			if v, err := c.ServerVersion(ctx); err == nil && v != "" {
+			if v, err := c.Server.Version(ctx); err == nil && v != "" {
 				line += " (vLLM " + v + ")"
 			}
 			fmt.Fprintln(e.stdout, line)
@@ -106,15 +116,17 @@ func runTokenize(ctx context.Context, e *env, g *globals, pos []string, strs, no
 	if noSpecial {
 		req.AddSpecialTokens = vllm.Ptr(false)
 	}
-	resp, err := c.Tokenize(ctx, req)
+	resp, err := c.Tokenizer.Tokenize(ctx, req)
 	if err != nil {
-		return explainServerError(c, err)
+		return explain(c, "POST", rootRoute(c, "/tokenize"), err)
 	}
 	switch {
 	case asJSON:
 		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
 		return nil
-	case strs && len(resp.TokenStrs) == len(resp.Tokens):
+	case strs && len(resp.TokenStrs) != len(resp.Tokens):
+		return fmt.Errorf("the server returned %d token ids without their strings (return_token_strs); run without --strings for the ids", len(resp.Tokens))
+	case strs:
 		for i, id := range resp.Tokens {
 			fmt.Fprintf(e.stdout, "%d\t%q\n", id, resp.TokenStrs[i])
 		}
@@ -178,7 +190,7 @@ func runEmbed(ctx context.Context, e *env, g *globals, pos []string, dims int, a
 	}
 	resp, err := c.Embeddings.Create(ctx, req)
 	if err != nil {
-		return explainServerError(c, err)
+		return explain(c, "POST", baseRoute(c, "/embeddings"), err)
 	}
 	if asJSON {
 		fmt.Fprintln(e.stdout, strings.TrimSpace(string(resp.Raw)))
