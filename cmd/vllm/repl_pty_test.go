@@ -247,3 +247,20 @@ func TestChatWithoutTerminalDoesNotStartTheREPL(t *testing.T) {
 		t.Fatalf("exit %d: %q", cmd.ProcessState.ExitCode(), out)
 	}
 }
+
+// TestREPLServerGoneSaysSo: when the server stops during a chat, the error
+// says it cannot be reached, without command-line advice, and the chat goes
+// on.
+func TestREPLServerGoneSaysSo(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	p, cmd := startChat(t, srv, t.TempDir())
+	url := srv.URL
+	srv.Close()
+	p.type_(t, "anyone there?"+keyEnter)
+	screen := p.waitFor(t, "error: cannot reach the server at "+url+" (connect: connection refused); is it still running?\r\n", 1)
+	if strings.Contains(screen, "--") {
+		t.Errorf("REPL error names a flag:\n%q", screen)
+	}
+	p.waitPrompt(t, 2)
+	exitOnCtrlD(t, p, cmd)
+}
