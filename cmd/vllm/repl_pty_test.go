@@ -264,3 +264,21 @@ func TestREPLServerGoneSaysSo(t *testing.T) {
 	p.waitPrompt(t, 2)
 	exitOnCtrlD(t, p, cmd)
 }
+
+// TestChatWithStdoutRedirectedReadsOnePrompt: with stdin a terminal but
+// stdout a file, no line editor draws into the file: the prompt is read up
+// to Ctrl-D and answered once.
+func TestChatWithStdoutRedirectedReadsOnePrompt(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	defer srv.Close()
+	cmd := exec.Command(binPath, "chat", "--reasoning", "hide")
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "XDG_STATE_HOME=" + t.TempDir()}
+	var stdout syncBuffer
+	cmd.Stdout = &stdout
+	p := startInPTY(t, cmd)
+	p.type_(t, "hello there\n"+keyCtrlD)
+	waitExit(t, p, cmd, "Ctrl-D")
+	if stdout.String() != "You said: hello there\n" {
+		t.Fatalf("stdout %q", stdout.String())
+	}
+}
