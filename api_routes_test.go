@@ -105,7 +105,7 @@ var routeCases = []routeCase{
 	{
 		name: "tokenize.prompt",
 		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.Tokenize(ctx, &vllm.TokenizeRequest{Model: "m", Prompt: "Hello world", AddSpecialTokens: vllm.Ptr(false), ReturnTokenStrs: vllm.Ptr(true)})
+			return c.Tokenizer.Tokenize(ctx, &vllm.TokenizeRequest{Model: "m", Prompt: "Hello world", AddSpecialTokens: vllm.Ptr(false), ReturnTokenStrs: vllm.Ptr(true)})
 		},
 		method: "POST", path: "/tokenize",
 		body: `{"model":"m","prompt":"Hello world","add_special_tokens":false,"return_token_strs":true}`,
@@ -120,7 +120,7 @@ var routeCases = []routeCase{
 	{
 		name: "tokenize.messages",
 		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.Tokenize(ctx, &vllm.TokenizeRequest{Messages: []vllm.Message{vllm.User("hi")}, AddGenerationPrompt: vllm.Ptr(true), ChatTemplateKwargs: map[string]any{"enable_thinking": false}})
+			return c.Tokenizer.Tokenize(ctx, &vllm.TokenizeRequest{Messages: []vllm.Message{vllm.User("hi")}, AddGenerationPrompt: vllm.Ptr(true), ChatTemplateKwargs: map[string]any{"enable_thinking": false}})
 		},
 		method: "POST", path: "/tokenize",
 		body: `{"messages":[{"role":"user","content":"hi"}],"add_generation_prompt":true,"chat_template_kwargs":{"enable_thinking":false}}`,
@@ -135,7 +135,7 @@ var routeCases = []routeCase{
 	{
 		name: "detokenize",
 		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.Detokenize(ctx, &vllm.DetokenizeRequest{Model: "m", Tokens: []int{9707, 1879}})
+			return c.Tokenizer.Detokenize(ctx, &vllm.DetokenizeRequest{Model: "m", Tokens: []int{9707, 1879}})
 		},
 		method: "POST", path: "/detokenize",
 		body: `{"model":"m","tokens":[9707,1879]}`,
@@ -148,7 +148,7 @@ var routeCases = []routeCase{
 	},
 	{
 		name:   "tokenizer_info",
-		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return c.TokenizerInfo(ctx) },
+		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return c.Tokenizer.Info(ctx) },
 		method: "GET", path: "/tokenizer_info",
 		resp: `{"tokenizer_class":"Qwen2TokenizerFast","model_max_length":131072}`,
 		check: func(t *testing.T, got any) {
@@ -160,7 +160,7 @@ var routeCases = []routeCase{
 	{
 		name: "pooling",
 		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.Pooling(ctx, &vllm.PoolingRequest{Model: "reward", Input: vllm.PromptTexts("a", "b"), Task: "token_classify"})
+			return c.Pooling.Create(ctx, &vllm.PoolingRequest{Model: "reward", Input: vllm.PromptTexts("a", "b"), Task: "token_classify"})
 		},
 		method: "POST", path: "/pooling",
 		body: `{"model":"reward","input":["a","b"],"task":"token_classify"}`,
@@ -186,7 +186,7 @@ var routeCases = []routeCase{
 	{
 		name: "classify",
 		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.Classify(ctx, &vllm.ClassifyRequest{Model: "cls", Input: vllm.PromptTexts("good", "bad"), UseActivation: vllm.Ptr(true)})
+			return c.Pooling.Classify(ctx, &vllm.ClassifyRequest{Model: "cls", Input: vllm.PromptTexts("good", "bad"), UseActivation: vllm.Ptr(true)})
 		},
 		method: "POST", path: "/classify",
 		body: `{"model":"cls","input":["good","bad"],"use_activation":true}`,
@@ -201,7 +201,7 @@ var routeCases = []routeCase{
 	{
 		name: "score",
 		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.Score(ctx, &vllm.ScoreRequest{Model: "bge-reranker", Text1: vllm.PromptText("capital of France?"), Text2: vllm.PromptTexts("Paris", "Berlin")})
+			return c.Pooling.Score(ctx, &vllm.ScoreRequest{Model: "bge-reranker", Text1: vllm.PromptText("capital of France?"), Text2: vllm.PromptTexts("Paris", "Berlin")})
 		},
 		method: "POST", path: "/score",
 		body: `{"model":"bge-reranker","text_1":"capital of France?","text_2":["Paris","Berlin"]}`,
@@ -215,7 +215,7 @@ var routeCases = []routeCase{
 	{
 		name: "rerank",
 		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.Rerank(ctx, &vllm.RerankRequest{Model: "bge-reranker", Query: "capital of France?", Documents: []string{"Berlin", "Paris"}, TopN: 1})
+			return c.Pooling.Rerank(ctx, &vllm.RerankRequest{Model: "bge-reranker", Query: "capital of France?", Documents: []string{"Berlin", "Paris"}, TopN: 1})
 		},
 		method: "POST", path: "/rerank",
 		body: `{"model":"bge-reranker","query":"capital of France?","documents":["Berlin","Paris"],"top_n":1}`,
@@ -230,7 +230,7 @@ var routeCases = []routeCase{
 	{
 		name: "rerank.v1",
 		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.RerankV1(ctx, &vllm.RerankRequest{Query: "q", Documents: []string{"d"}})
+			return c.Pooling.Rerank(ctx, &vllm.RerankRequest{Route: "/v1/rerank", Query: "q", Documents: []string{"d"}})
 		},
 		method: "POST", path: "/v1/rerank",
 		body: `{"query":"q","documents":["d"]}`,
@@ -244,7 +244,7 @@ var routeCases = []routeCase{
 	{
 		name: "rerank.v2",
 		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.RerankV2(ctx, &vllm.RerankRequest{Query: "q", Documents: []string{"d"}})
+			return c.Pooling.Rerank(ctx, &vllm.RerankRequest{Route: "/v2/rerank", Query: "q", Documents: []string{"d"}})
 		},
 		method: "POST", path: "/v2/rerank",
 		body: `{"query":"q","documents":["d"]}`,
@@ -257,19 +257,13 @@ var routeCases = []routeCase{
 	},
 	{
 		name:   "health",
-		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return nil, c.Health(ctx) },
+		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return nil, c.Server.Health(ctx) },
 		method: "GET", path: "/health",
 		respType: "text/plain", resp: ``,
 	},
 	{
-		name:   "ping",
-		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return nil, c.Ping(ctx) },
-		method: "GET", path: "/ping",
-		respType: "text/plain", resp: ``,
-	},
-	{
 		name:   "version",
-		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return c.ServerVersion(ctx) },
+		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return c.Server.Version(ctx) },
 		method: "GET", path: "/version",
 		resp: `{"version":"0.11.0"}`,
 		check: func(t *testing.T, got any) {
@@ -280,7 +274,7 @@ var routeCases = []routeCase{
 	},
 	{
 		name:   "load",
-		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return c.ServerLoad(ctx) },
+		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return c.Server.Load(ctx) },
 		method: "GET", path: "/load",
 		resp: `{"server_load":3}`,
 		check: func(t *testing.T, got any) {
@@ -452,9 +446,9 @@ func TestDevModeDisabled(t *testing.T) {
 
 func TestHealthUnavailable(t *testing.T) {
 	_, c := newStub(t, reply{Status: 503, ContentType: "text/plain"})
-	err := c.Health(ctxT(t))
+	err := c.Server.Health(ctxT(t))
 	var ae *vllm.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 503 || c.IsHealthy(ctxT(t)) {
+	if !errors.As(err, &ae) || ae.StatusCode != 503 {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -483,25 +477,25 @@ func TestParamErrors(t *testing.T) {
 	add("embeddings dtype", "embed_dtype", err)
 	_, err = c.Embeddings.Create(ctx, &vllm.EmbeddingRequest{Input: vllm.PromptText("a"), Dimensions: vllm.Ptr(0)})
 	add("embeddings dimensions", "dimensions", err)
-	_, err = c.Tokenize(ctx, &vllm.TokenizeRequest{})
+	_, err = c.Tokenizer.Tokenize(ctx, &vllm.TokenizeRequest{})
 	add("tokenize none", "prompt", err)
-	_, err = c.Tokenize(ctx, &vllm.TokenizeRequest{Prompt: "a", Messages: []vllm.Message{vllm.User("b")}})
+	_, err = c.Tokenizer.Tokenize(ctx, &vllm.TokenizeRequest{Prompt: "a", Messages: []vllm.Message{vllm.User("b")}})
 	add("tokenize both", "prompt", err)
-	_, err = c.Detokenize(ctx, &vllm.DetokenizeRequest{})
+	_, err = c.Tokenizer.Detokenize(ctx, &vllm.DetokenizeRequest{})
 	add("detokenize", "tokens", err)
-	_, err = c.Pooling(ctx, &vllm.PoolingRequest{})
+	_, err = c.Pooling.Create(ctx, &vllm.PoolingRequest{})
 	add("pooling", "input", err)
-	_, err = c.Classify(ctx, &vllm.ClassifyRequest{})
+	_, err = c.Pooling.Classify(ctx, &vllm.ClassifyRequest{})
 	add("classify", "input", err)
-	_, err = c.Score(ctx, &vllm.ScoreRequest{Text2: vllm.PromptText("x")})
+	_, err = c.Pooling.Score(ctx, &vllm.ScoreRequest{Text2: vllm.PromptText("x")})
 	add("score text_1", "text_1", err)
-	_, err = c.Score(ctx, &vllm.ScoreRequest{Text1: vllm.PromptTexts("a", "b"), Text2: vllm.PromptTexts("x")})
+	_, err = c.Pooling.Score(ctx, &vllm.ScoreRequest{Text1: vllm.PromptTexts("a", "b"), Text2: vllm.PromptTexts("x")})
 	add("score pairs", "text_2", err)
-	_, err = c.Score(ctx, &vllm.ScoreRequest{Text1: vllm.PromptText("q"), Extra: map[string]any{"queries": "q"}})
+	_, err = c.Pooling.Score(ctx, &vllm.ScoreRequest{Text1: vllm.PromptText("q"), Extra: map[string]any{"queries": "q"}})
 	add("score text_2 with unrelated extra", "text_2", err)
-	_, err = c.Rerank(ctx, &vllm.RerankRequest{Documents: []string{"d"}})
+	_, err = c.Pooling.Rerank(ctx, &vllm.RerankRequest{Documents: []string{"d"}})
 	add("rerank query", "query", err)
-	_, err = c.RerankV2(ctx, &vllm.RerankRequest{Query: "q"})
+	_, err = c.Pooling.Rerank(ctx, &vllm.RerankRequest{Route: "/v2/rerank", Query: "q"})
 	add("rerank documents", "documents", err)
 	_, err = c.LoRA.Load(ctx, &vllm.LoadLoRARequest{Name: "x"})
 	add("lora path", "lora_path", err)
@@ -565,7 +559,7 @@ const responseTextJSON = `{"id":"resp_abc","object":"response","created_at":1745
 // TestScoreNewerFieldNames sends the queries/documents form through Extra.
 func TestScoreNewerFieldNames(t *testing.T) {
 	s, c := newStub(t, reply{Body: `{"id":"score-1","object":"list","created":1,"model":"m","data":[{"index":0,"object":"score","score":0.5}],"usage":{"prompt_tokens":2,"total_tokens":2,"completion_tokens":0,"prompt_tokens_details":null}}`})
-	_, err := c.Score(ctxT(t), &vllm.ScoreRequest{Extra: map[string]any{"queries": "q", "documents": []string{"d"}}})
+	_, err := c.Pooling.Score(ctxT(t), &vllm.ScoreRequest{Extra: map[string]any{"queries": "q", "documents": []string{"d"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func TestVllmtestPoolingFamily(t *testing.T) {
 	_, c := newTestServer(t, vllmtest.WithModel("m"))
 	ctx := ctxT(t)
 
-	p, err := c.Pooling(ctx, &vllm.PoolingRequest{Input: vllm.PromptTexts("a b", "c"), Task: "token_embed"})
+	p, err := c.Pooling.Create(ctx, &vllm.PoolingRequest{Input: vllm.PromptTexts("a b", "c"), Task: "token_embed"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestVllmtestPoolingFamily(t *testing.T) {
 	if err != nil || len(rows) != 2 || len(rows[0]) != 8 || p.Model != "m" || p.Usage.PromptTokens != 3 {
 		t.Fatalf("pooling %+v rows %v %v", p, rows, err)
 	}
-	p, err = c.Pooling(ctx, &vllm.PoolingRequest{Input: vllm.PromptText("a"), EncodingFormat: "base64", Dimensions: vllm.Ptr(4)})
+	p, err = c.Pooling.Create(ctx, &vllm.PoolingRequest{Input: vllm.PromptText("a"), EncodingFormat: "base64", Dimensions: vllm.Ptr(4)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,25 +48,25 @@ func TestVllmtestPoolingFamily(t *testing.T) {
 		t.Fatalf("vector %v %v", v, err)
 	}
 
-	cl, err := c.Classify(ctx, &vllm.ClassifyRequest{Input: vllm.PromptTexts("a good day", "rain")})
+	cl, err := c.Pooling.Classify(ctx, &vllm.ClassifyRequest{Input: vllm.PromptTexts("a good day", "rain")})
 	if err != nil || cl.Data[0].Label != "positive" || cl.Data[1].Label != "negative" || cl.Data[0].NumClasses != 2 {
 		t.Fatalf("classify %+v %v", cl, err)
 	}
 
-	sc, err := c.Score(ctx, &vllm.ScoreRequest{Text1: vllm.PromptText("capital of France"), Text2: vllm.PromptTexts("Paris is the capital of France", "Berlin")})
+	sc, err := c.Pooling.Score(ctx, &vllm.ScoreRequest{Text1: vllm.PromptText("capital of France"), Text2: vllm.PromptTexts("Paris is the capital of France", "Berlin")})
 	if err != nil || sc.Scores()[0] != 1 || sc.Scores()[1] != 0 {
 		t.Fatalf("score %+v %v", sc, err)
 	}
 
 	for _, rerank := range []func() (*vllm.RerankResponse, error){
 		func() (*vllm.RerankResponse, error) {
-			return c.Rerank(ctx, &vllm.RerankRequest{Query: "capital France", Documents: []string{"Berlin", "Paris, capital of France"}, TopN: 1})
+			return c.Pooling.Rerank(ctx, &vllm.RerankRequest{Query: "capital France", Documents: []string{"Berlin", "Paris, capital of France"}, TopN: 1})
 		},
 		func() (*vllm.RerankResponse, error) {
-			return c.RerankV1(ctx, &vllm.RerankRequest{Query: "capital France", Documents: []string{"Berlin", "Paris, capital of France"}, TopN: 1})
+			return c.Pooling.Rerank(ctx, &vllm.RerankRequest{Route: "/v1/rerank", Query: "capital France", Documents: []string{"Berlin", "Paris, capital of France"}, TopN: 1})
 		},
 		func() (*vllm.RerankResponse, error) {
-			return c.RerankV2(ctx, &vllm.RerankRequest{Query: "capital France", Documents: []string{"Berlin", "Paris, capital of France"}, TopN: 1})
+			return c.Pooling.Rerank(ctx, &vllm.RerankRequest{Route: "/v2/rerank", Query: "capital France", Documents: []string{"Berlin", "Paris, capital of France"}, TopN: 1})
 		},
 	} {
 		rr, err := rerank()
@@ -75,7 +75,7 @@ func TestVllmtestPoolingFamily(t *testing.T) {
 		}
 	}
 
-	_, err = c.Rerank(ctx, &vllm.RerankRequest{Model: "nope", Query: "q", Documents: []string{"d"}})
+	_, err = c.Pooling.Rerank(ctx, &vllm.RerankRequest{Model: "nope", Query: "q", Documents: []string{"d"}})
 	if !errors.Is(err, vllm.ErrModelNotFound) {
 		t.Fatalf("unknown model: %v", err)
 	}
@@ -204,23 +204,20 @@ func TestVllmtestOps(t *testing.T) {
 	if _, err := c.Chat.Create(ctx, &vllm.ChatRequest{Model: "base", Messages: []vllm.Message{vllm.User("hi")}}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := c.Metrics(ctx)
+	m, err := c.Server.Metrics(ctx)
 	if err != nil || m.RequestsFinished["stop"] != 1 || m.PromptTokens == 0 || m.TimeToFirstToken == nil || m.TimeToFirstToken.Count != 1 || m.E2ELatency == nil {
 		t.Fatalf("metrics %+v %v", m, err)
 	}
-	if err := c.Health(ctx); err != nil {
+	if err := c.Server.Health(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Ping(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if v, err := c.ServerVersion(ctx); err != nil || v != vllmtest.DefaultVersion {
+	if v, err := c.Server.Version(ctx); err != nil || v != vllmtest.DefaultVersion {
 		t.Fatalf("version %q %v", v, err)
 	}
-	if info, err := c.TokenizerInfo(ctx); err != nil || info["tokenizer_class"] != "VllmtestTokenizer" {
+	if info, err := c.Tokenizer.Info(ctx); err != nil || info["tokenizer_class"] != "VllmtestTokenizer" {
 		t.Fatalf("tokenizer info %v %v", info, err)
 	}
-	if n, err := c.ServerLoad(ctx); err != nil || n != 0 {
+	if n, err := c.Server.Load(ctx); err != nil || n != 0 {
 		t.Fatalf("load %d %v", n, err)
 	}
 	if d, err := c.Models.Default(ctx); err != nil || d != "base" {
@@ -264,13 +261,13 @@ func TestVllmtestOps(t *testing.T) {
 func TestVllmtestFaults(t *testing.T) {
 	srv, c := newTestServer(t)
 	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultTruncate})
-	_, err := c.Rerank(ctxT(t), &vllm.RerankRequest{Query: "q", Documents: []string{"d"}})
+	_, err := c.Pooling.Rerank(ctxT(t), &vllm.RerankRequest{Query: "q", Documents: []string{"d"}})
 	if !errors.Is(err, vllm.ErrInvalidResponse) {
 		t.Fatalf("truncated: %v", err)
 	}
 	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "sleeping"})
 	var ae *vllm.APIError
-	if _, err := c.Metrics(ctxT(t)); !errors.As(err, &ae) || ae.StatusCode != 503 {
+	if _, err := c.Server.Metrics(ctxT(t)); !errors.As(err, &ae) || ae.StatusCode != 503 {
 		t.Fatalf("503: %v", err)
 	}
 }
@@ -291,15 +288,15 @@ func TestVllmtestEmbeddingsAndTokenize(t *testing.T) {
 			t.Fatalf("float and base64 differ at %d: %v vs %v", i, x, b.Data[0].Embedding[i])
 		}
 	}
-	tok, err := c.Tokenize(ctx, &vllm.TokenizeRequest{Prompt: "hello world", ReturnTokenStrs: vllm.Ptr(true)})
+	tok, err := c.Tokenizer.Tokenize(ctx, &vllm.TokenizeRequest{Prompt: "hello world", ReturnTokenStrs: vllm.Ptr(true)})
 	if err != nil || tok.Count != len(tok.Tokens) || tok.Count == 0 || tok.MaxModelLen != 4096 || strings.Join(tok.TokenStrs, "") == "" {
 		t.Fatalf("tokenize %+v %v", tok, err)
 	}
-	detok, err := c.Detokenize(ctx, &vllm.DetokenizeRequest{Tokens: tok.Tokens})
+	detok, err := c.Tokenizer.Detokenize(ctx, &vllm.DetokenizeRequest{Tokens: tok.Tokens})
 	if err != nil || detok.Prompt != "hello world" {
 		t.Fatalf("detokenize %+v %v", detok, err)
 	}
-	chat, err := c.Tokenize(ctx, &vllm.TokenizeRequest{Messages: []vllm.Message{vllm.User("hello world")}, AddGenerationPrompt: vllm.Ptr(true)})
+	chat, err := c.Tokenizer.Tokenize(ctx, &vllm.TokenizeRequest{Messages: []vllm.Message{vllm.User("hello world")}, AddGenerationPrompt: vllm.Ptr(true)})
 	if err != nil || chat.Count <= tok.Count {
 		t.Fatalf("chat tokenize %+v %v", chat, err)
 	}

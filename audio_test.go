@@ -206,7 +206,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled: %v", err)
 	}
-	if err := c.Health(ctxT(t)); err != nil {
+	if err := c.Server.Health(ctxT(t)); err != nil {
 		t.Fatalf("client unusable after the failed upload: %v", err)
 	}
 	c.HTTPClient().CloseIdleConnections()

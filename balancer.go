@@ -24,64 +24,6 @@ const (
 	LeastOutstanding
 )
 
-// WithEndpoints adds replicas of the server: the base URL given to New is the
-// first, these are the others. Calls are spread over all of them (see
-// WithBalance); a retry goes to another endpoint than the attempts before it
-// when one is available; an endpoint that keeps failing is ejected for a
-// cool-down and then re-admitted on trial (passive ejection: DefaultEjection,
-// or the policy of WithCircuitBreaker). Each URL is a base URL like New's,
-// e.g. "http://10.0.0.2:8000/v1".
-func WithEndpoints(baseURLs ...string) Option {
-	return func(c *config) error {
-		if err := checkURLs("WithEndpoints", baseURLs); err != nil {
-			return err
-		}
-		c.prod.extraURLs = append(c.prod.extraURLs, baseURLs...)
-		return nil
-	}
-}
-
-// WithFallback adds fallback servers, used only while no primary endpoint
-// (the base URL and WithEndpoints) can take a call: all ejected, their
-// breakers open or their health checks failing. Among themselves fallbacks
-// are balanced like primaries.
-func WithFallback(baseURLs ...string) Option {
-	return func(c *config) error {
-		if err := checkURLs("WithFallback", baseURLs); err != nil {
-			return err
-		}
-		c.prod.fallbackURLs = append(c.prod.fallbackURLs, baseURLs...)
-		return nil
-	}
-}
-
-// WithBalance sets how calls are spread over the endpoints (default
-// RoundRobin).
-func WithBalance(b Balance) Option {
-	return func(c *config) error {
-		if b != RoundRobin && b != LeastOutstanding {
-			return invalid("WithBalance", "unknown strategy %d", int(b))
-		}
-		c.prod.balance = b
-		return nil
-	}
-}
-
-// WithHealthCheck checks every endpoint actively: every interval, a GET of
-// /health at the server root (e.g. http://host:8000/health). An endpoint that
-// does not answer 2xx gets no calls until a check succeeds again, which also
-// re-admits it at once if it had been ejected. The checks run on a goroutine
-// that Client.Close stops; a Client with health checks must be closed.
-func WithHealthCheck(interval time.Duration) Option {
-	return func(c *config) error {
-		if interval < 0 {
-			return invalid("WithHealthCheck", "must not be negative, got %v", interval)
-		}
-		c.prod.healthEvery = interval
-		return nil
-	}
-}
-
 func checkURLs(option string, urls []string) error {
 	for _, u := range urls {
 		if _, err := parseBaseURL(u); err != nil {

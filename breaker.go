@@ -44,28 +44,6 @@ var (
 	DefaultEjection = BreakerPolicy{Failures: 3, CoolDown: 5 * time.Second, HalfOpenRequests: 1}
 )
 
-// WithCircuitBreaker gives every endpoint a circuit breaker with policy p
-// (see BreakerPolicy). While the breakers of all endpoints are open, calls
-// fail at once with a *CircuitOpenError (errors.Is(err, ErrCircuitOpen)).
-func WithCircuitBreaker(p BreakerPolicy) Option {
-	return func(c *config) error {
-		if p.Failures < 0 || p.CoolDown < 0 || p.HalfOpenRequests < 0 {
-			return invalid("WithCircuitBreaker", "must not have negative values")
-		}
-		if p.Failures == 0 {
-			p.Failures = DefaultBreaker.Failures
-		}
-		if p.CoolDown == 0 {
-			p.CoolDown = DefaultBreaker.CoolDown
-		}
-		if p.HalfOpenRequests == 0 {
-			p.HalfOpenRequests = DefaultBreaker.HalfOpenRequests
-		}
-		c.prod.breaker = &p
-		return nil
-	}
-}
-
 // BreakerState is the state of an endpoint's circuit breaker.
 type BreakerState int
 

@@ -192,6 +192,3 @@ func (b *CompletionBuilder) Echo(v bool) *CompletionBuilder { b.req.Echo = &v; r
 
 // Logprobs asks for the log probabilities of that many top tokens.
 func (b *CompletionBuilder) Logprobs(n int) *CompletionBuilder { b.req.Logprobs = &n; return b }
-
-// BestOf sets best_of.
-func (b *CompletionBuilder) BestOf(n int) *CompletionBuilder { b.req.BestOf = &n; return b }

@@ -139,36 +139,6 @@ func (b *ChatBuilder) StructuredOutputs(so StructuredOutputs) *ChatBuilder {
 	return b
 }
 
-// GuidedJSON sets guided_json, the structured-output form of vLLM versions before structured_outputs.
-func (b *ChatBuilder) GuidedJSON(schema json.RawMessage) *ChatBuilder {
-	b.req.GuidedJSON = schema
-	return b
-}
-
-// GuidedRegex sets guided_regex (older vLLM versions).
-func (b *ChatBuilder) GuidedRegex(re string) *ChatBuilder { b.req.GuidedRegex = re; return b }
-
-// GuidedChoice sets guided_choice (older vLLM versions).
-func (b *ChatBuilder) GuidedChoice(choices ...string) *ChatBuilder {
-	if choices == nil {
-		choices = []string{}
-	}
-	b.req.GuidedChoice = choices
-	return b
-}
-
-// GuidedGrammar sets guided_grammar (older vLLM versions).
-func (b *ChatBuilder) GuidedGrammar(grammar string) *ChatBuilder {
-	b.req.GuidedGrammar = grammar
-	return b
-}
-
-// GuidedDecodingBackend sets guided_decoding_backend (older vLLM versions).
-func (b *ChatBuilder) GuidedDecodingBackend(backend string) *ChatBuilder {
-	b.req.GuidedDecodingBackend = backend
-	return b
-}
-
 // Priority sets priority (vLLM, with priority scheduling): lower runs first.
 func (b *ChatBuilder) Priority(p int) *ChatBuilder { b.req.Priority = &p; return b }
 
@@ -385,39 +355,6 @@ func (b *CompletionBuilder) ResponseFormat(f ResponseFormat) *CompletionBuilder 
 // StructuredOutputs sets structured_outputs (vLLM).
 func (b *CompletionBuilder) StructuredOutputs(so StructuredOutputs) *CompletionBuilder {
 	b.req.StructuredOutputs = &so
-	return b
-}
-
-// GuidedJSON sets guided_json, the structured-output form of vLLM versions before structured_outputs.
-func (b *CompletionBuilder) GuidedJSON(schema json.RawMessage) *CompletionBuilder {
-	b.req.GuidedJSON = schema
-	return b
-}
-
-// GuidedRegex sets guided_regex (older vLLM versions).
-func (b *CompletionBuilder) GuidedRegex(re string) *CompletionBuilder {
-	b.req.GuidedRegex = re
-	return b
-}
-
-// GuidedChoice sets guided_choice (older vLLM versions).
-func (b *CompletionBuilder) GuidedChoice(choices ...string) *CompletionBuilder {
-	if choices == nil {
-		choices = []string{}
-	}
-	b.req.GuidedChoice = choices
-	return b
-}
-
-// GuidedGrammar sets guided_grammar (older vLLM versions).
-func (b *CompletionBuilder) GuidedGrammar(grammar string) *CompletionBuilder {
-	b.req.GuidedGrammar = grammar
-	return b
-}
-
-// GuidedDecodingBackend sets guided_decoding_backend (older vLLM versions).
-func (b *CompletionBuilder) GuidedDecodingBackend(backend string) *CompletionBuilder {
-	b.req.GuidedDecodingBackend = backend
 	return b
 }
 

@@ -189,6 +189,9 @@ func (p *SamplingParams) validate() error {
 	if p.MinP != nil && (*p.MinP < 0 || *p.MinP > 1) {
 		return invalid("min_p", "must be in [0, 1], got %v", *p.MinP)
 	}
+	if p.StructuredOutputs != nil {
+		return p.StructuredOutputs.validate()
+	}
 	return nil
 }
 

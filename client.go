@@ -1,6 +1,7 @@
 package vllm
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net"
@@ -34,15 +35,38 @@ const (
 // Client is a client for one vLLM server (or one set of replicas). It is safe
 // for concurrent use by many goroutines; create it once and share it.
 //
-// The services group the API by route: Chat for /v1/chat/completions,
-// Completions for /v1/completions, and so on.
+// Its fields are the services, one per group of routes. The OpenAI-compatible
+// routes under /v1 have a service each (Chat, Completions, Responses, Models,
+// Embeddings, Audio); vLLM's own routes are grouped the way vLLM's serving
+// modules group them (Tokenizer, Pooling, Server, LoRA, Dev). The fields are
+// set by New and must not be changed.
 type Client struct {
 	// Chat calls /v1/chat/completions.
 	Chat *ChatService
 	// Completions calls /v1/completions (legacy text completions).
 	Completions *CompletionsService
-
-	apiServices
+	// Responses calls the Responses API (/v1/responses).
+	Responses *ResponsesService
+	// Models lists the served models (GET /v1/models) and resolves a
+	// model name against them.
+	Models *ModelsService
+	// Embeddings calls POST /v1/embeddings.
+	Embeddings *EmbeddingsService
+	// Audio calls /v1/audio/transcriptions and /v1/audio/translations.
+	Audio *AudioService
+	// LoRA loads and unloads LoRA adapters at run time
+	// (/v1/load_lora_adapter, /v1/unload_lora_adapter).
+	LoRA *LoRAService
+	// Tokenizer calls /tokenize, /detokenize and /tokenizer_info.
+	Tokenizer *TokenizerService
+	// Pooling calls the pooling-model routes other than embeddings:
+	// /pooling, /classify, /score and the rerank routes.
+	Pooling *PoolingService
+	// Server asks about the server itself: /health, /version and /load.
+	Server *ServerService
+	// Dev calls the development endpoints (sleep, wake up, cache resets)
+	// that vLLM serves only with VLLM_SERVER_DEV_MODE=1.
+	Dev *DevService
 
 	cfg *config
 }
@@ -63,111 +87,6 @@ type config struct {
 	prod   productionConfig
 	stream streamSettings
 	wire   wireConstants // computed by New from the fields above
-}
-
-// Option configures a Client. Options are applied in order; an option given an
-// invalid value makes New fail with a *ParamError naming the option.
-type Option func(*config) error
-
-// WithAPIKey sets the key sent as "Authorization: Bearer <key>". The key never
-// appears in errors, logs or formatted output of the Client.
-func WithAPIKey(key string) Option {
-	return func(c *config) error {
-		if strings.ContainsAny(key, "\r\n") {
-			return invalid("WithAPIKey", "contains a line break")
-		}
-		c.apiKey = key
-		return nil
-	}
-}
-
-// WithTimeout bounds each request. For non-streaming requests it covers the
-// whole exchange, body included. For streams it covers only the wait for the
-// response headers, so that a long generation is never cut off by it; a
-// stream's progress is bounded by its idle timeout instead. Zero disables the
-// timeout (the context still applies).
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return invalid("WithTimeout", "must not be negative, got %v", d)
-		}
-		c.timeout = d
-		return nil
-	}
-}
-
-// WithHeader adds a header sent with every request. It may be given several
-// times; a per-request header (WithRequestHeader) replaces a client header of
-// the same name. Setting "Authorization" here overrides WithAPIKey.
-func WithHeader(name, value string) Option {
-	return func(c *config) error {
-		if name == "" || strings.ContainsAny(name, " :\r\n") || strings.ContainsAny(value, "\r\n") {
-			return invalid("WithHeader", "invalid header %q", name)
-		}
-		c.headers.Add(name, value)
-		return nil
-	}
-}
-
-// WithHTTPClient makes the Client send requests with hc, for custom TLS
-// (self-signed certificates), proxies or transports. The client's own Timeout
-// field is left as it is; prefer WithTimeout, which does not cut streams off.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return invalid("WithHTTPClient", "is nil")
-		}
-		c.http = hc
-		c.ownHTTP = false
-		return nil
-	}
-}
-
-// WithUserAgent sets the User-Agent header (default "vllm-go/<Version>").
-func WithUserAgent(ua string) Option {
-	return func(c *config) error {
-		if strings.ContainsAny(ua, "\r\n") {
-			return invalid("WithUserAgent", "contains a line break")
-		}
-		c.userAgent = ua
-		return nil
-	}
-}
-
-// DefaultMaxResponseSize is the default bound of a non-streaming response
-// body: 256 MiB.
-const DefaultMaxResponseSize = 256 << 20
-
-// WithMaxResponseSize bounds a non-streaming response body to n bytes
-// (default DefaultMaxResponseSize). A larger body fails the call with a
-// *ResponseTooLargeError, which is not retried: the same request would get
-// the same body. An announced Content-Length over the bound fails before
-// anything is read; otherwise the body is read into one buffer that never
-// grows past the bound. Streams are bounded per event instead
-// (WithMaxEventSize).
-func WithMaxResponseSize(n int64) Option {
-	return func(c *config) error {
-		if n <= 0 {
-			return invalid("WithMaxResponseSize", "must be positive, got %d", n)
-		}
-		c.maxResponse = n
-		return nil
-	}
-}
-
-// WithMaxConnsPerHost tunes the default transport for n concurrent requests to
-// one host: up to n idle connections are kept for reuse. The default is 512.
-// It has no effect together with WithHTTPClient.
-func WithMaxConnsPerHost(n int) Option {
-	return func(c *config) error {
-		if n <= 0 {
-			return invalid("WithMaxConnsPerHost", "must be positive, got %d", n)
-		}
-		if c.ownHTTP {
-			c.http = newHTTPClient(n)
-		}
-		return nil
-	}
 }
 
 // defaultIdlePerHost is the number of idle connections per host the default
@@ -192,8 +111,22 @@ func newHTTPClient(idlePerHost int) *http.Client {
 		// Responses are read as they arrive; asking for gzip would make
 		// the server (or a proxy) buffer a stream.
 		DisableCompression: true,
+		// Go reports a proxy's refusal of CONNECT with its status phrase
+		// only; keep the status, so that 407 is not retried and 502 is.
+		OnProxyConnectResponse: proxyRefusal,
 	}
 	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
+}
+
+// proxyRefusal turns a proxy's refusal of CONNECT into an *APIError with
+// its status (the send's *TransportError wraps it). The proxy's URL, which
+// may hold credentials, is not named.
+func proxyRefusal(_ context.Context, _ *url.URL, _ *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return &APIError{StatusCode: resp.StatusCode, Message: "the proxy refused CONNECT",
+		RetryAfter: resp.Header.Get("Retry-After")}
 }
 
 // New returns a Client for the server at baseURL (e.g.
@@ -237,7 +170,15 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c := &Client{cfg: cfg}
 	c.Chat = &ChatService{c: c}
 	c.Completions = &CompletionsService{c: c}
-	c.initAPIServices()
+	c.Responses = &ResponsesService{c: c}
+	c.Models = &ModelsService{c: c}
+	c.Embeddings = &EmbeddingsService{c: c}
+	c.Audio = &AudioService{c: c}
+	c.LoRA = &LoRAService{c: c}
+	c.Tokenizer = &TokenizerService{c: c}
+	c.Pooling = &PoolingService{c: c}
+	c.Server = &ServerService{c: c}
+	c.Dev = &DevService{c: c}
 	return c, nil
 }
 

@@ -106,8 +106,6 @@ type CompletionRequest struct {
 	Logprobs *int `json:"logprobs,omitempty"`
 	// Echo returns the prompt with the completion.
 	Echo *bool `json:"echo,omitempty"`
-	// BestOf generates that many candidates and returns the best N.
-	BestOf *int `json:"best_of,omitempty"`
 
 	// Extra holds fields sent at the top level of the body beyond the typed
 	// ones. An Extra key that names a typed field replaces that field's

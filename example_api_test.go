@@ -126,10 +126,10 @@ func ExampleEmbeddingsService_Create() {
 }
 
 // Count the tokens of a prompt against the model's context length.
-func ExampleClient_Tokenize() {
+func ExampleTokenizerService_Tokenize() {
 	c, done := exampleServer()
 	defer done()
-	resp, err := c.Tokenize(context.Background(), &vllm.TokenizeRequest{
+	resp, err := c.Tokenizer.Tokenize(context.Background(), &vllm.TokenizeRequest{
 		Model: "m", Prompt: "Hello world", AddSpecialTokens: vllm.Ptr(false), ReturnTokenStrs: vllm.Ptr(true),
 	})
 	if err != nil {
@@ -141,19 +141,19 @@ func ExampleClient_Tokenize() {
 }
 
 // Turn token ids back into text.
-func ExampleClient_Detokenize() {
+func ExampleTokenizerService_Detokenize() {
 	c, done := exampleServer()
 	defer done()
-	resp, err := c.Detokenize(context.Background(), &vllm.DetokenizeRequest{Model: "m", Tokens: []int{9707, 1879}})
+	resp, err := c.Tokenizer.Detokenize(context.Background(), &vllm.DetokenizeRequest{Model: "m", Tokens: []int{9707, 1879}})
 	fmt.Println(resp.Prompt, err)
 	// Output: Hello world <nil>
 }
 
 // Read a reward model's per-token scores from /pooling.
-func ExampleClient_Pooling() {
+func ExamplePoolingService_Create() {
 	c, done := exampleServer()
 	defer done()
-	resp, err := c.Pooling(context.Background(), &vllm.PoolingRequest{Model: "reward", Input: vllm.PromptTexts("a", "b"), Task: "token_classify"})
+	resp, err := c.Pooling.Create(context.Background(), &vllm.PoolingRequest{Model: "reward", Input: vllm.PromptTexts("a", "b"), Task: "token_classify"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -165,10 +165,10 @@ func ExampleClient_Pooling() {
 }
 
 // Classify texts.
-func ExampleClient_Classify() {
+func ExamplePoolingService_Classify() {
 	c, done := exampleServer()
 	defer done()
-	resp, err := c.Classify(context.Background(), &vllm.ClassifyRequest{Model: "cls", Input: vllm.PromptTexts("good", "bad")})
+	resp, err := c.Pooling.Classify(context.Background(), &vllm.ClassifyRequest{Model: "cls", Input: vllm.PromptTexts("good", "bad")})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -182,10 +182,10 @@ func ExampleClient_Classify() {
 }
 
 // Score one text against several.
-func ExampleClient_Score() {
+func ExamplePoolingService_Score() {
 	c, done := exampleServer()
 	defer done()
-	resp, err := c.Score(context.Background(), &vllm.ScoreRequest{
+	resp, err := c.Pooling.Score(context.Background(), &vllm.ScoreRequest{
 		Model: "bge-reranker", Text1: vllm.PromptText("capital of France?"), Text2: vllm.PromptTexts("Paris", "Berlin"),
 	})
 	if err != nil {
@@ -197,10 +197,10 @@ func ExampleClient_Score() {
 }
 
 // Rerank documents and keep the best one.
-func ExampleClient_Rerank() {
+func ExamplePoolingService_Rerank() {
 	c, done := exampleServer()
 	defer done()
-	resp, err := c.Rerank(context.Background(), &vllm.RerankRequest{
+	resp, err := c.Pooling.Rerank(context.Background(), &vllm.RerankRequest{
 		Model: "bge-reranker", Query: "capital of France?", Documents: []string{"Berlin", "Paris"}, TopN: 1,
 	})
 	if err != nil {
@@ -314,23 +314,23 @@ func ExampleResponsesService_Stream() {
 }
 
 // Check liveness and the server's version.
-func ExampleClient_Health() {
+func ExampleServerService_Health() {
 	c, done := exampleServer()
 	defer done()
 	ctx := context.Background()
-	fmt.Println(c.Health(ctx), c.Ping(ctx))
-	v, err := c.ServerVersion(ctx)
+	fmt.Println(c.Server.Health(ctx))
+	v, err := c.Server.Version(ctx)
 	fmt.Println(v, err)
 	// Output:
-	// <nil> <nil>
+	// <nil>
 	// 0.11.0 <nil>
 }
 
 // Scrape /metrics for the figures an operator watches.
-func ExampleClient_Metrics() {
+func ExampleServerService_Metrics() {
 	c, done := exampleServer()
 	defer done()
-	m, err := c.Metrics(context.Background())
+	m, err := c.Server.Metrics(context.Background())
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -376,20 +376,20 @@ func ExampleDevService_Sleep() {
 }
 
 // Ask for JSON following a Go type and decode the answer into it.
-func ExampleJSONSchemaFormat() {
+func ExampleStructuredOutputs() {
 	c, done := exampleServer()
 	defer done()
 	type Weather struct {
 		City  string  `json:"city"`
 		TempC float64 `json:"temp_c"`
 	}
-	format, err := vllm.JSONSchemaFormat[Weather]()
+	schema, err := vllm.JSONSchemaFor[Weather]()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("Weather in Paris?")}}
-	req.ResponseFormat = format
+	req.StructuredOutputs = &vllm.StructuredOutputs{JSON: schema}
 	resp, err := c.Chat.Create(context.Background(), req)
 	if err != nil {
 		fmt.Println(err)
@@ -400,20 +400,14 @@ func ExampleJSONSchemaFormat() {
 	// Output: <nil> Paris 21.5
 }
 
-// Constrain the answer to a set of choices, in the form the server's
-// version accepts (structured_outputs since vLLM 0.10.2, guided_choice
-// before).
-func ExampleChoiceConstraint() {
+// Constrain the answer to a set of choices.
+func ExampleStructuredOutputs_choice() {
 	req := &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("Is the sky blue?")}
-	_ = vllm.ChoiceConstraint("yes", "no").ApplyForVersion(&req.SamplingParams, "0.11.0")
+	req.StructuredOutputs = &vllm.StructuredOutputs{Choice: []string{"yes", "no"}}
 	b, _ := req.MarshalJSON()
-	fmt.Println(string(b))
-	_ = vllm.ChoiceConstraint("yes", "no").ApplyForVersion(&req.SamplingParams, "0.9.2")
-	b, _ = req.MarshalJSON()
 	fmt.Println(string(b))
 	// Output:
 	// {"model":"m","prompt":"Is the sky blue?","structured_outputs":{"choice":["yes","no"]}}
-	// {"model":"m","prompt":"Is the sky blue?","guided_choice":["yes","no"]}
 }
 
 // Cancel a background response, then read it back.
@@ -435,19 +429,19 @@ func ExampleResponsesService_Cancel() {
 }
 
 // Read the number of requests the server is working on.
-func ExampleClient_ServerLoad() {
+func ExampleServerService_Load() {
 	c, done := exampleServer()
 	defer done()
-	n, err := c.ServerLoad(context.Background())
+	n, err := c.Server.Load(context.Background())
 	fmt.Println(n, err)
 	// Output: 3 <nil>
 }
 
 // Read the tokenizer's configuration.
-func ExampleClient_TokenizerInfo() {
+func ExampleTokenizerService_Info() {
 	c, done := exampleServer()
 	defer done()
-	info, err := c.TokenizerInfo(context.Background())
+	info, err := c.Tokenizer.Info(context.Background())
 	fmt.Println(info["tokenizer_class"], err)
 	// Output: Qwen2TokenizerFast <nil>
 }
@@ -468,10 +462,10 @@ func ExampleAudioService_Translate() {
 }
 
 // Rerank through the Cohere-compatible path.
-func ExampleClient_RerankV2() {
+func ExamplePoolingService_Rerank_cohere() {
 	c, done := exampleServer()
 	defer done()
-	resp, err := c.RerankV2(context.Background(), &vllm.RerankRequest{Query: "q", Documents: []string{"d"}})
+	resp, err := c.Pooling.Rerank(context.Background(), &vllm.RerankRequest{Route: "/v2/rerank", Query: "q", Documents: []string{"d"}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -7,45 +7,6 @@ import (
 	"time"
 )
 
-// WithMaxInFlight limits the calls of the Client in flight at once to n. A
-// call holds its place from its start, across its retries, until its
-// response body is closed (for a stream: until the stream ends or is
-// closed). A call that finds no place waits, as long as its context allows;
-// if the context ends first, the call fails with a *TransportError (Op "wait
-// for a request slot") matching the context's error. Zero means no limit.
-func WithMaxInFlight(n int) Option {
-	return func(c *config) error {
-		if n < 0 {
-			return invalid("WithMaxInFlight", "must not be negative, got %d", n)
-		}
-		c.prod.maxFlight = n
-		return nil
-	}
-}
-
-// WithRateLimit limits the requests the Client sends to perSecond on average,
-// with bursts of up to burst requests (at least 1). Every attempt counts,
-// retries included. A request over the limit waits for its turn as long as its
-// context allows; if the context ends first, the call fails with a
-// *TransportError (Op "wait for the rate limit") matching the context's error.
-// A perSecond of zero removes the limit.
-func WithRateLimit(perSecond float64, burst int) Option {
-	return func(c *config) error {
-		if perSecond < 0 || math.IsNaN(perSecond) || math.IsInf(perSecond, 0) {
-			return invalid("WithRateLimit", "rate must be a non-negative number, got %v", perSecond)
-		}
-		if burst < 1 {
-			burst = 1
-		}
-		if perSecond == 0 {
-			c.prod.rate = nil
-			return nil
-		}
-		c.prod.rate = &tokenBucket{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: time.Now()}
-		return nil
-	}
-}
-
 // tokenBucket is a token-bucket rate limiter: tokens accrue at rate per
 // second up to burst; each request takes one, and a request finding none
 // reserves the next one and waits for it.

@@ -9,27 +9,6 @@ import (
 	"unicode/utf8"
 )
 
-// WithLogger logs the Client's calls to l (nothing is logged by default):
-//
-//   - at Info, one record per finished call ("vllm call"): method, path,
-//     model, status, attempts, endpoint, latency, request id, token counts,
-//     and for streams the time to first token and the event count; a failed
-//     call is logged at Warn with its error;
-//   - at Info, each retry ("vllm retry") with the error and the wait;
-//   - at Debug, each attempt ("vllm attempt") with its URL and headers and
-//     the request body, and the response body of non-streaming calls
-//     ("vllm response"), bodies truncated to 2 KiB.
-//
-// The API key never appears: the Authorization header and every other header
-// that carries credentials (Proxy-Authorization, Cookie, X-Api-Key, Api-Key)
-// are logged as "[REDACTED]", and URLs are logged without user info.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		c.prod.logger = l
-		return nil
-	}
-}
-
 // maxLoggedBody bounds the bodies logged at Debug.
 const maxLoggedBody = 2 << 10
 

@@ -18,7 +18,7 @@ func TestMetricsScrape(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, c := newStub(t, reply{ContentType: "text/plain; version=0.0.4; charset=utf-8", Body: string(text)})
-	m, err := c.Metrics(ctxT(t))
+	m, err := c.Server.Metrics(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ vllm:time_per_output_token_seconds_sum{model_name="m"} 0.2
 vllm:time_per_output_token_seconds_count{model_name="m"} 4
 `
 	_, c := newStub(t, reply{ContentType: "text/plain", Body: text})
-	m, err := c.Metrics(ctxT(t))
+	m, err := c.Server.Metrics(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,5 +138,24 @@ func TestHistogramQuantileEdges(t *testing.T) {
 	}
 	if !math.IsNaN(h.Quantile(2)) {
 		t.Fatal("q > 1 accepted")
+	}
+}
+
+// Other vLLM-compatible servers label finished requests finish_reason
+// instead of vLLM's finished_reason; both are read.
+func TestMetricsFinishReasonLabel(t *testing.T) {
+	const text = `# HELP vllm:request_success_total Count of successfully processed requests.
+# TYPE vllm:request_success_total counter
+vllm:request_success_total{finish_reason="stop",model_name="m"} 7
+vllm:request_success_total{finish_reason="length",model_name="m"} 2
+vllm:request_success_total{finished_reason="stop",model_name="m"} 1
+`
+	_, c := newStub(t, reply{ContentType: "text/plain; version=0.0.4", Body: text})
+	m, err := c.Server.Metrics(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.RequestsFinished, map[string]float64{"stop": 8, "length": 2}) {
+		t.Fatalf("finished: %v", m.RequestsFinished)
 	}
 }

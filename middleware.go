@@ -160,43 +160,6 @@ type Hooks struct {
 	OnCallEnd func(ctx context.Context, call *CallInfo, res *CallResult)
 }
 
-// WithMiddleware adds middleware around every attempt of every call (see
-// Middleware). It may be given several times; the middleware run in the
-// order given.
-func WithMiddleware(mw ...Middleware) Option {
-	return func(c *config) error {
-		for _, m := range mw {
-			if m == nil {
-				return invalid("WithMiddleware", "is nil")
-			}
-		}
-		c.prod.middleware = append(c.prod.middleware, mw...)
-		return nil
-	}
-}
-
-// WithHooks adds hooks observing every call (see Hooks). It may be given
-// several times; the hooks run in the order given.
-func WithHooks(h Hooks) Option {
-	return func(c *config) error {
-		c.prod.hooks = append(c.prod.hooks, h)
-		return nil
-	}
-}
-
-// WithRequestIDFunc sets how a request id is made for a call that has none:
-// unless the call (WithRequestHeader) or the client (WithHeader) already sets
-// X-Request-Id, newID is called once per call and the id is sent with every
-// attempt of it, reported to hooks and logs, and kept in *APIError.RequestID.
-// The default makes 32 random hex digits; nil sends no generated id.
-func WithRequestIDFunc(newID func() string) Option {
-	return func(c *config) error {
-		c.prod.newID = newID
-		c.prod.newIDSet = true
-		return nil
-	}
-}
-
 // statusOf returns the HTTP status of an attempt's outcome.
 func statusOf(resp *http.Response, err error) int {
 	if resp != nil {

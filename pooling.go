@@ -7,6 +7,11 @@ import (
 	"errors"
 )
 
+// PoolingService calls the routes of pooling models other than
+// /v1/embeddings: /pooling (raw pooler output), /classify, /score and the
+// rerank routes, grouped as vLLM groups them. Use it through Client.Pooling.
+type PoolingService struct{ c *Client }
+
 // PoolingRequest is a request to POST /pooling, which returns the raw output
 // of the model's pooler (one vector, or one vector per token, per input).
 // Set Input or Messages.
@@ -105,8 +110,8 @@ func isNested(raw json.RawMessage) bool {
 	return len(rest) > 0 && rest[0] == '['
 }
 
-// Pooling returns the raw pooler output of the inputs (POST /pooling).
-func (c *Client) Pooling(ctx context.Context, req *PoolingRequest, opts ...RequestOption) (*PoolingResponse, error) {
+// Create returns the raw pooler output of the inputs (POST /pooling).
+func (s *PoolingService) Create(ctx context.Context, req *PoolingRequest, opts ...RequestOption) (*PoolingResponse, error) {
 	if req == nil {
 		return nil, missing("request")
 	}
@@ -115,7 +120,7 @@ func (c *Client) Pooling(ctx context.Context, req *PoolingRequest, opts ...Reque
 			return nil, err
 		}
 	}
-	return callFor[PoolingResponse](ctx, c, post("/pooling", "pooling", true), req.Model, req, req.Extra, opts)
+	return callFor[PoolingResponse](ctx, s.c, post("/pooling", "pooling", true), req.Model, req, req.Extra, opts)
 }
 
 // ClassifyRequest is a request to POST /classify. Set Input or Messages.
@@ -166,12 +171,12 @@ type Classification struct {
 }
 
 // Classify classifies the inputs (POST /classify).
-func (c *Client) Classify(ctx context.Context, req *ClassifyRequest, opts ...RequestOption) (*ClassifyResponse, error) {
+func (s *PoolingService) Classify(ctx context.Context, req *ClassifyRequest, opts ...RequestOption) (*ClassifyResponse, error) {
 	if req == nil {
 		return nil, missing("request")
 	}
 	if err := validatePoolingInput(req.Input, req.Messages); err != nil {
 		return nil, err
 	}
-	return callFor[ClassifyResponse](ctx, c, post("/classify", "classify", true), req.Model, req, req.Extra, opts)
+	return callFor[ClassifyResponse](ctx, s.c, post("/classify", "classify", true), req.Model, req, req.Extra, opts)
 }

@@ -14,24 +14,10 @@ import (
 	"time"
 )
 
-// RequestOption adjusts one request: extra headers, a different timeout.
-type RequestOption func(*requestConfig)
-
 type requestConfig struct {
 	headers http.Header
 	timeout *time.Duration
 	stream  streamRequestSettings
-}
-
-// WithRequestHeader sets a header on this request only. It replaces a client
-// header (WithHeader) of the same name.
-func WithRequestHeader(name, value string) RequestOption {
-	return func(rc *requestConfig) {
-		if rc.headers == nil {
-			rc.headers = make(http.Header)
-		}
-		rc.headers.Add(name, value)
-	}
 }
 
 // checkHeader rejects a per-request header that net/http would refuse, as
@@ -46,12 +32,6 @@ func checkHeader(name string, values []string) error {
 		}
 	}
 	return nil
-}
-
-// WithRequestTimeout overrides the client's timeout (WithTimeout) for this
-// request; zero disables it.
-func WithRequestTimeout(d time.Duration) RequestOption {
-	return func(rc *requestConfig) { rc.timeout = &d }
 }
 
 // apiRequest describes one call to the server. Every method of the library

@@ -25,10 +25,8 @@ func allSampling() SamplingParams {
 		AddSpecialTokens: Ptr(false),
 		ResponseFormat: &ResponseFormat{Type: "json_schema", JSONSchema: &JSONSchemaSpec{
 			Name: "answer", Description: "an answer", Schema: json.RawMessage(`{"type":"object"}`), Strict: Ptr(true)}},
-		StructuredOutputs: &StructuredOutputs{Choice: []string{"yes", "no"}, DisableFallback: Ptr(true),
+		StructuredOutputs: &StructuredOutputs{Choice: []string{"yes", "no"},
 			DisableAnyWhitespace: Ptr(true), DisableAdditionalProperties: Ptr(true), WhitespacePattern: `[ ]?`},
-		GuidedJSON: json.RawMessage(`{"type":"string"}`), GuidedRegex: `\d+`, GuidedChoice: []string{"a", "b"},
-		GuidedGrammar: `root ::= "x"`, GuidedDecodingBackend: "xgrammar",
 		Priority: Ptr(-1), RequestID: "req-1", CacheSalt: "salt", KVTransferParams: json.RawMessage(`{"do_remote_decode":true}`),
 		ReturnTokensAsTokenIDs: Ptr(true), ReturnTokenIDs: Ptr(true),
 	}
@@ -112,7 +110,7 @@ func TestCompletionRequestAllFieldsWire(t *testing.T) {
 	req := &CompletionRequest{
 		Model: "Qwen/Qwen2.5-0.5B", Prompt: PromptText("Once upon a time"),
 		SamplingParams: allSampling(),
-		Suffix:         Ptr("The end."), Logprobs: Ptr(3), Echo: Ptr(true), BestOf: Ptr(4),
+		Suffix:         Ptr("The end."), Logprobs: Ptr(3), Echo: Ptr(true),
 	}
 	assertAllSet(t, req, "Extra")
 	ws := newWireServer(t, 200, minimalCompletion)
@@ -153,8 +151,7 @@ func TestChatBuilderMatchesRequest(t *testing.T) {
 		SkipSpecialTokens(false).SpacesBetweenSpecialTokens(true).IncludeStopStrInOutput(true).
 		TruncatePromptTokens(4096).PromptLogprobs(1).AllowedTokenIDs(1, 2, 3).BadWords("darn").UseBeamSearch(false).
 		AddSpecialTokens(false).ResponseFormat(*s.ResponseFormat).StructuredOutputs(*s.StructuredOutputs).
-		GuidedJSON(s.GuidedJSON).GuidedRegex(s.GuidedRegex).GuidedChoice(s.GuidedChoice...).GuidedGrammar(s.GuidedGrammar).
-		GuidedDecodingBackend(s.GuidedDecodingBackend).Priority(-1).RequestID("req-1").CacheSalt("salt").
+		Priority(-1).RequestID("req-1").CacheSalt("salt").
 		KVTransferParams(s.KVTransferParams).ReturnTokensAsTokenIDs(true).ReturnTokenIDs(true).
 		MaxCompletionTokens(256).TopLogprobs(5).Tools(want2.Tools...).ToolChoice(ToolChoiceFunction("get_weather")).
 		ParallelToolCalls(false).ReasoningEffort("low").IncludeReasoning(true).ThinkingTokenBudget(1024).ChatTemplate("{{ messages }}").EnableThinking(false).
@@ -173,14 +170,14 @@ func TestCompletionBuilderMatchesRequest(t *testing.T) {
 	ws := newWireServer(t, 200, minimalCompletion)
 	c := ws.client(t)
 	ctx := context.Background()
-	req := &CompletionRequest{Model: "m", Prompt: PromptTexts("a", "b"), Suffix: Ptr("s"), Logprobs: Ptr(0), Echo: Ptr(true), BestOf: Ptr(2)}
+	req := &CompletionRequest{Model: "m", Prompt: PromptTexts("a", "b"), Suffix: Ptr("s"), Logprobs: Ptr(0), Echo: Ptr(true)}
 	req.Temperature, req.TopK, req.Stop = Ptr(0.0), Ptr(-1), []string{}
 	req.Extra = map[string]any{"x": 1}
 	if _, err := c.Completions.Create(ctx, req); err != nil {
 		t.Fatal(err)
 	}
 	want := ws.last(t).Body
-	_, err := c.Completions.New().Model("m").Prompts("a", "b").Suffix("s").Logprobs(0).Echo(true).BestOf(2).
+	_, err := c.Completions.New().Model("m").Prompts("a", "b").Suffix("s").Logprobs(0).Echo(true).
 		Temperature(0).TopK(-1).Stop().Extra("x", 1).Send(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +185,7 @@ func TestCompletionBuilderMatchesRequest(t *testing.T) {
 	if got := ws.last(t).Body; string(got) != string(want) {
 		t.Fatalf("builder body\n got %s\nwant %s", got, want)
 	}
-	if string(want) != `{"model":"m","prompt":["a","b"],"temperature":0,"stop":[],"top_k":-1,"suffix":"s","logprobs":0,"echo":true,"best_of":2,"x":1}` {
+	if string(want) != `{"model":"m","prompt":["a","b"],"temperature":0,"stop":[],"top_k":-1,"suffix":"s","logprobs":0,"echo":true,"x":1}` {
 		t.Fatalf("body %s", want)
 	}
 	if _, err := c.Completions.New().Model("m").PromptTokens(1, 2).Send(ctx); err != nil {

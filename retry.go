@@ -52,29 +52,6 @@ const (
 	DefaultRetryMaxDelay  = 10 * time.Second
 )
 
-// WithRetry sets the retry policy (see RetryPolicy).
-func WithRetry(p RetryPolicy) Option {
-	return func(c *config) error {
-		if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxElapsed < 0 {
-			return invalid("WithRetry", "must not have negative values")
-		}
-		c.prod.retry = p
-		return nil
-	}
-}
-
-// WithMaxRetries retries a failed call up to n times (n+1 attempts) with the
-// default backoff (see RetryPolicy).
-func WithMaxRetries(n int) Option {
-	return func(c *config) error {
-		if n < 0 {
-			return invalid("WithMaxRetries", "must not be negative, got %d", n)
-		}
-		c.prod.retry = RetryPolicy{MaxAttempts: n + 1}
-		return nil
-	}
-}
-
 // normalize fills the defaults.
 func (rp *RetryPolicy) normalize() error {
 	if rp.MaxAttempts < 1 {

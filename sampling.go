@@ -46,15 +46,17 @@ type SamplingParams struct {
 	UseBeamSearch              *bool    `json:"use_beam_search,omitempty"`               // beam search instead of sampling
 	AddSpecialTokens           *bool    `json:"add_special_tokens,omitempty"`            // add special tokens (e.g. BOS) to the prompt
 
-	// Structured outputs: the current form, and the older guided_* fields
-	// that vLLM versions before structured_outputs accept.
-	ResponseFormat        *ResponseFormat    `json:"response_format,omitempty"`         // OpenAI response_format
-	StructuredOutputs     *StructuredOutputs `json:"structured_outputs,omitempty"`      // vLLM structured outputs (current form)
-	GuidedJSON            json.RawMessage    `json:"guided_json,omitempty"`             // JSON schema (older vLLM)
-	GuidedRegex           string             `json:"guided_regex,omitempty"`            // regular expression (older vLLM)
-	GuidedChoice          []string           `json:"guided_choice,omitzero"`            // allowed outputs (older vLLM)
-	GuidedGrammar         string             `json:"guided_grammar,omitempty"`          // EBNF grammar (older vLLM)
-	GuidedDecodingBackend string             `json:"guided_decoding_backend,omitempty"` // structured-output backend (older vLLM)
+	// Structured outputs: vLLM's structured_outputs object, or OpenAI's
+	// response_format. (The guided_* fields of vLLM before 0.10.2 are not
+	// offered: vLLM 0.12 removed them and silently ignores them, so a
+	// constraint sent that way is not applied. Extra still sends them to
+	// an old server.)
+
+	// ResponseFormat is OpenAI's response_format, e.g. a JSON schema.
+	ResponseFormat *ResponseFormat `json:"response_format,omitempty"`
+	// StructuredOutputs is vLLM's structured_outputs: a JSON schema, a
+	// regular expression, a choice or a grammar the output must follow.
+	StructuredOutputs *StructuredOutputs `json:"structured_outputs,omitempty"`
 
 	// Serving fields.
 	Priority               *int            `json:"priority,omitempty"`                   // lower runs first (priority scheduling only)
@@ -75,10 +77,27 @@ type StreamOptions struct {
 
 // ResponseFormat is OpenAI's response_format: {"type":"text"},
 // {"type":"json_object"}, {"type":"json_schema","json_schema":{…}}, or vLLM's
-// {"type":"structural_tag",…} (give its other fields through Extra).
+// {"type":"structural_tag",…} in its current form (Format) or its older one
+// (Structures and Triggers).
 type ResponseFormat struct {
 	Type       string          `json:"type"`                  // "text", "json_object", "json_schema" or "structural_tag"
 	JSONSchema *JSONSchemaSpec `json:"json_schema,omitempty"` // for "json_schema"
+	// Format is a structural tag's format object in the current form, e.g.
+	// {"type":"triggered_tags","triggers":[…],"tags":[…]} (JSON text).
+	Format json.RawMessage `json:"format,omitempty"`
+	// Structures and Triggers are a structural tag in the older form: the
+	// output is free until a trigger appears, then follows the structure
+	// whose Begin starts with it.
+	Structures []StructuralTagStructure `json:"structures,omitzero"`
+	Triggers   []string                 `json:"triggers,omitzero"`
+}
+
+// StructuralTagStructure is one structure of an older-form structural tag:
+// the text Begin, then JSON following Schema, then the text End.
+type StructuralTagStructure struct {
+	Begin  string          `json:"begin"`  // text that opens the structure, e.g. "<function=get_weather>"
+	Schema json.RawMessage `json:"schema"` // JSON schema of what follows Begin
+	End    string          `json:"end"`    // text that closes the structure
 }
 
 // JSONSchemaSpec names a JSON schema for response_format.
@@ -89,22 +108,56 @@ type JSONSchemaSpec struct {
 	Strict      *bool           `json:"strict,omitempty"`      // follow the schema exactly
 }
 
-// StructuredOutputs constrains the output (vLLM's structured_outputs object):
-// set one of JSON, Regex, Choice, Grammar or StructuralTag.
+// StructuredOutputs constrains the output (vLLM's structured_outputs object,
+// since vLLM 0.10.2): set exactly one of JSON, Regex, Choice, Grammar,
+// JSONObject or StructuralTag, as vLLM requires (the client rejects any
+// other count before sending). For JSON following a Go type:
+//
+//	schema, err := vllm.JSONSchemaFor[Weather]()
+//	req.StructuredOutputs = &vllm.StructuredOutputs{JSON: schema}
+//	…
+//	err = resp.DecodeJSON(&w)
 type StructuredOutputs struct {
-	JSON          json.RawMessage `json:"json,omitempty"`           // JSON schema (an object, or a string)
-	Regex         string          `json:"regex,omitempty"`          // regular expression
-	Choice        []string        `json:"choice,omitzero"`          // one of these strings
-	Grammar       string          `json:"grammar,omitempty"`        // EBNF grammar
-	JSONObject    *bool           `json:"json_object,omitempty"`    // any JSON object
-	StructuralTag string          `json:"structural_tag,omitempty"` // structural tag (JSON text)
-	// DisableFallback, DisableAnyWhitespace, DisableAdditionalProperties and
-	// WhitespacePattern tune the backend. DisableFallback exists only in
-	// some vLLM versions; newer ones reject it.
-	DisableFallback             *bool  `json:"disable_fallback,omitempty"`
-	DisableAnyWhitespace        *bool  `json:"disable_any_whitespace,omitempty"`
-	DisableAdditionalProperties *bool  `json:"disable_additional_properties,omitempty"`
-	WhitespacePattern           string `json:"whitespace_pattern,omitempty"`
+	// JSON is a JSON schema (an object, or a string holding one).
+	JSON json.RawMessage `json:"json,omitempty"`
+	// Regex is a regular expression the output matches.
+	Regex string `json:"regex,omitempty"`
+	// Choice lists the strings the output is one of.
+	Choice []string `json:"choice,omitzero"`
+	// Grammar is a context-free grammar (EBNF or Lark, as the server's
+	// backend reads it).
+	Grammar string `json:"grammar,omitempty"`
+	// JSONObject asks for any JSON object.
+	JSONObject *bool `json:"json_object,omitempty"`
+	// StructuralTag is a structural tag specification (JSON text).
+	StructuralTag string `json:"structural_tag,omitempty"`
+	// DisableAnyWhitespace makes the backend generate JSON without
+	// whitespace.
+	DisableAnyWhitespace *bool `json:"disable_any_whitespace,omitempty"`
+	// DisableAdditionalProperties makes object schemas without
+	// "additionalProperties" closed.
+	DisableAdditionalProperties *bool `json:"disable_additional_properties,omitempty"`
+	// WhitespacePattern is the regular expression for whitespace in
+	// generated JSON.
+	WhitespacePattern string `json:"whitespace_pattern,omitempty"`
+}
+
+// validate checks that exactly one constraint is set, as vLLM's
+// StructuredOutputsParams does.
+func (so *StructuredOutputs) validate() error {
+	n := 0
+	for _, set := range []bool{len(so.JSON) > 0, so.Regex != "", so.Choice != nil, so.Grammar != "", so.JSONObject != nil, so.StructuralTag != ""} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return missing("structured_outputs (one of json, regex, choice, grammar, json_object, structural_tag)")
+	case n > 1:
+		return invalid("structured_outputs", "sets %d constraints; vLLM takes exactly one of json, regex, choice, grammar, json_object, structural_tag", n)
+	}
+	return nil
 }
 
 // marshalWithExtra encodes v (a struct without a MarshalJSON of its own) and

@@ -47,11 +47,11 @@ type SchemaEnumer interface {
 // Recursive types, channels, functions and complex numbers have no schema
 // here and give a *ParamError naming the type and field path.
 func JSONSchemaFor[T any]() (json.RawMessage, error) {
-	return JSONSchemaForType(reflect.TypeFor[T]())
+	return schemaFor(reflect.TypeFor[T]())
 }
 
-// JSONSchemaForType is JSONSchemaFor for a reflect.Type.
-func JSONSchemaForType(t reflect.Type) (json.RawMessage, error) {
+// schemaFor is JSONSchemaFor for a reflect.Type.
+func schemaFor(t reflect.Type) (json.RawMessage, error) {
 	if t == nil {
 		return nil, invalid("schema type", "is nil")
 	}
@@ -79,7 +79,7 @@ func ToolFor[T any](name, description string) (Tool, error) {
 	if t.Kind() != reflect.Struct && t.Kind() != reflect.Map {
 		return Tool{}, invalid("tools["+name+"].function.parameters", "type %s is not a struct or map", t)
 	}
-	schema, err := JSONSchemaForType(t)
+	schema, err := schemaFor(t)
 	if err != nil {
 		return Tool{}, err
 	}

@@ -183,7 +183,7 @@ func TestJSONSchemaForErrors(t *testing.T) {
 	if _, err := JSONSchemaFor[map[[2]int]string](); err == nil {
 		t.Error("map with array keys: no error")
 	}
-	if _, err := JSONSchemaForType(nil); err == nil {
+	if _, err := schemaFor(nil); err == nil {
 		t.Error("nil type: no error")
 	}
 }

@@ -63,7 +63,7 @@ func (r *ScoreResponse) Scores() []float64 {
 }
 
 // Score scores text pairs (POST /score).
-func (c *Client) Score(ctx context.Context, req *ScoreRequest, opts ...RequestOption) (*ScoreResponse, error) {
+func (s *PoolingService) Score(ctx context.Context, req *ScoreRequest, opts ...RequestOption) (*ScoreResponse, error) {
 	switch {
 	case req == nil:
 		return nil, missing("request")
@@ -74,7 +74,7 @@ func (c *Client) Score(ctx context.Context, req *ScoreRequest, opts ...RequestOp
 	case req.Text1.Len() > 1 && req.Text2.Len() != req.Text1.Len():
 		return nil, invalid("text_2", "must have as many texts as text_1 (%d) when text_1 has several, got %d", req.Text1.Len(), req.Text2.Len())
 	}
-	return callFor[ScoreResponse](ctx, c, post("/score", "score", true), req.Model, req, req.Extra, opts)
+	return callFor[ScoreResponse](ctx, s.c, post("/score", "score", true), req.Model, req, req.Extra, opts)
 }
 
 // hasAny reports whether m has one of keys.
@@ -105,6 +105,11 @@ type RerankRequest struct {
 	Priority             *int   `json:"priority,omitempty"`
 	RequestID            string `json:"request_id,omitempty"`
 
+	// Route is the route the request is sent to: "/rerank" (the default
+	// when empty), "/v1/rerank" (Jina-compatible, for proxies that route
+	// only /v1) or "/v2/rerank" (Cohere-compatible). vLLM serves the same
+	// body and answer on each. It is not sent.
+	Route string `json:"-"`
 	// Extra holds further top-level fields.
 	Extra map[string]any `json:"-"`
 }
@@ -137,26 +142,21 @@ type RerankDocument struct {
 	MultiModal json.RawMessage `json:"multi_modal,omitempty"`
 }
 
-// Rerank ranks documents by relevance to a query (POST /rerank).
-func (c *Client) Rerank(ctx context.Context, req *RerankRequest, opts ...RequestOption) (*RerankResponse, error) {
-	return c.rerank(ctx, "/rerank", req, opts)
-}
-
-// RerankV1 is Rerank on /v1/rerank (the Jina-compatible path), for proxies
-// that route only /v1.
-func (c *Client) RerankV1(ctx context.Context, req *RerankRequest, opts ...RequestOption) (*RerankResponse, error) {
-	return c.rerank(ctx, "/v1/rerank", req, opts)
-}
-
-// RerankV2 is Rerank on /v2/rerank (the Cohere-compatible path).
-func (c *Client) RerankV2(ctx context.Context, req *RerankRequest, opts ...RequestOption) (*RerankResponse, error) {
-	return c.rerank(ctx, "/v2/rerank", req, opts)
-}
-
-func (c *Client) rerank(ctx context.Context, path string, req *RerankRequest, opts []RequestOption) (*RerankResponse, error) {
-	switch {
-	case req == nil:
+// Rerank ranks documents by relevance to a query, on the route named by
+// req.Route (default /rerank).
+func (s *PoolingService) Rerank(ctx context.Context, req *RerankRequest, opts ...RequestOption) (*RerankResponse, error) {
+	if req == nil {
 		return nil, missing("request")
+	}
+	path := req.Route
+	switch path {
+	case "":
+		path = "/rerank"
+	case "/rerank", "/v1/rerank", "/v2/rerank":
+	default:
+		return nil, invalid("route", "must be /rerank, /v1/rerank or /v2/rerank, got %q", path)
+	}
+	switch {
 	case req.Query == "":
 		return nil, missing("query")
 	case len(req.Documents) == 0:
@@ -164,5 +164,5 @@ func (c *Client) rerank(ctx context.Context, path string, req *RerankRequest, op
 	case req.TopN < 0:
 		return nil, invalid("top_n", "must not be negative, got %d", req.TopN)
 	}
-	return callFor[RerankResponse](ctx, c, post(path, "rerank", true), req.Model, req, req.Extra, opts)
+	return callFor[RerankResponse](ctx, s.c, post(path, "rerank", true), req.Model, req, req.Extra, opts)
 }

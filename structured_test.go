@@ -13,14 +13,14 @@ type Weather struct {
 	TempC float64 `json:"temp_c" description:"degrees Celsius"`
 }
 
-func TestJSONSchemaFormatRoundTrip(t *testing.T) {
+func TestResponseFormatJSONSchemaRoundTrip(t *testing.T) {
 	content := `{\"city\":\"Paris\",\"temp_c\":21.5}`
 	s, c := newStub(t, reply{Body: `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"` + content + `","tool_calls":[]},"logprobs":null,"finish_reason":"stop","stop_reason":null}],"usage":{"prompt_tokens":20,"total_tokens":32,"completion_tokens":12,"prompt_tokens_details":null}}`})
-	rf, err := vllm.JSONSchemaFormat[Weather]()
+	schema, err := vllm.JSONSchemaFor[Weather]()
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema, _ := vllm.JSONSchemaFor[Weather]()
+	rf := &vllm.ResponseFormat{Type: "json_schema", JSONSchema: &vllm.JSONSchemaSpec{Name: "Weather", Schema: schema, Strict: vllm.Ptr(true)}}
 	if !strings.Contains(string(schema), `"temp_c"`) || !strings.Contains(string(schema), `"degrees Celsius"`) {
 		t.Fatalf("schema %s", schema)
 	}
@@ -83,69 +83,47 @@ func TestDecodeJSONEdgeCases(t *testing.T) {
 	}
 }
 
-// TestConstraintForms checks both wire forms of every constraint kind.
-func TestConstraintForms(t *testing.T) {
-	jc, err := vllm.JSONConstraint[Weather]()
+// TestStructuredOutputsWire checks the wire form of every constraint kind,
+// and that a request setting none or several is refused before it is sent,
+// as vLLM refuses it.
+func TestStructuredOutputsWire(t *testing.T) {
+	schema, err := vllm.JSONSchemaFor[Weather]()
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema, _ := vllm.JSONSchemaFor[Weather]()
 	cases := []struct {
-		c              vllm.Constraint
-		current, older string
+		so   vllm.StructuredOutputs
+		want string
 	}{
-		{jc, `"structured_outputs":{"json":` + string(schema) + `}`, `"guided_json":` + string(schema)},
-		{vllm.RegexConstraint(`\d{3}`), `"structured_outputs":{"regex":"\\d{3}"}`, `"guided_regex":"\\d{3}"`},
-		{vllm.ChoiceConstraint("yes", "no"), `"structured_outputs":{"choice":["yes","no"]}`, `"guided_choice":["yes","no"]`},
-		{vllm.GrammarConstraint(`root ::= "a"`), `"structured_outputs":{"grammar":"root ::= \"a\""}`, `"guided_grammar":"root ::= \"a\""`},
+		{vllm.StructuredOutputs{JSON: schema}, `{"json":` + string(schema) + `}`},
+		{vllm.StructuredOutputs{Regex: `\d{3}`}, `{"regex":"\\d{3}"}`},
+		{vllm.StructuredOutputs{Choice: []string{"yes", "no"}}, `{"choice":["yes","no"]}`},
+		{vllm.StructuredOutputs{Grammar: `root ::= "a"`}, `{"grammar":"root ::= \"a\""}`},
+		{vllm.StructuredOutputs{JSONObject: vllm.Ptr(true), DisableAnyWhitespace: vllm.Ptr(true)}, `{"json_object":true,"disable_any_whitespace":true}`},
+		{vllm.StructuredOutputs{StructuralTag: `{"type":"structural_tag"}`}, `{"structural_tag":"{\"type\":\"structural_tag\"}"}`},
 	}
 	for _, tc := range cases {
-		for _, legacy := range []bool{false, true} {
-			s, c := newStub(t, reply{Body: `{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"yes","logprobs":null,"finish_reason":"stop","stop_reason":null}],"usage":null}`})
-			req := &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("Q?")}
-			apply, want := tc.c.Apply, tc.current
-			if legacy {
-				apply, want = tc.c.ApplyLegacy, tc.older
-			}
-			if err := apply(&req.SamplingParams); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.Completions.Create(ctxT(t), req); err != nil {
-				t.Fatal(err)
-			}
-			if got, want := string(s.got().Body), `{"model":"m","prompt":"Q?",`+want+`}`; got != want {
-				t.Fatalf("body\n got %s\nwant %s", got, want)
-			}
-		}
-	}
-	var p vllm.SamplingParams
-	if err := vllm.ChoiceConstraint().Apply(&p); !errors.Is(err, vllm.ErrMissingParameter) {
-		t.Fatalf("empty choice: %v", err)
-	}
-	if err := (vllm.Constraint{}).ApplyLegacy(&p); !errors.Is(err, vllm.ErrMissingParameter) {
-		t.Fatalf("zero constraint: %v", err)
-	}
-}
-
-func TestConstraintForVersion(t *testing.T) {
-	c := vllm.RegexConstraint("a+")
-	for version, legacy := range map[string]bool{
-		"0.10.1.post1": true, "0.9.2": true, "v0.8.5": true, "0.10.2": false, "0.11.0rc2.dev17+gabc": false,
-		"0.12.0": false, "1.0": false, "": false, "unknown": false,
-	} {
-		var p vllm.SamplingParams
-		if err := c.ApplyForVersion(&p, version); err != nil {
+		s, c := newStub(t, reply{Body: `{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"yes","logprobs":null,"finish_reason":"stop","stop_reason":null}],"usage":null}`})
+		req := &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("Q?")}
+		req.StructuredOutputs = &tc.so
+		if _, err := c.Completions.Create(ctxT(t), req); err != nil {
 			t.Fatal(err)
 		}
-		if (p.GuidedRegex != "") != legacy || (p.StructuredOutputs != nil) == legacy {
-			t.Errorf("%q: guided %q structured %+v", version, p.GuidedRegex, p.StructuredOutputs)
+		if got, want := string(s.got().Body), `{"model":"m","prompt":"Q?","structured_outputs":`+tc.want+`}`; got != want {
+			t.Fatalf("body\n got %s\nwant %s", got, want)
 		}
 	}
-	// Switching forms clears the other one.
-	var p vllm.SamplingParams
-	_ = c.ApplyLegacy(&p)
-	_ = vllm.ChoiceConstraint("x").Apply(&p)
-	if p.GuidedRegex != "" || p.StructuredOutputs.Choice[0] != "x" {
-		t.Fatalf("%+v", p)
+	for _, so := range []vllm.StructuredOutputs{{}, {WhitespacePattern: " "}, {Regex: "a", Choice: []string{"a"}}} {
+		s, c := newStub(t, reply{Body: `{}`})
+		req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("Q?")}}
+		req.StructuredOutputs = &so
+		_, err := c.Chat.Create(ctxT(t), req)
+		var pe *vllm.ParamError
+		if !errors.As(err, &pe) || !strings.HasPrefix(pe.Field, "structured_outputs") {
+			t.Fatalf("%+v: %v", so, err)
+		}
+		if s.count() != 0 {
+			t.Fatalf("%+v: a request was sent", so)
+		}
 	}
 }

@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 )
 
+// TokenizerService calls the tokenizer routes of the server (/tokenize,
+// /detokenize, /tokenizer_info). Use it through Client.Tokenizer.
+type TokenizerService struct{ c *Client }
+
 // TokenizeRequest is a request to POST /tokenize: either Prompt (a text) or
 // Messages (a conversation rendered through the chat template).
 type TokenizeRequest struct {
@@ -66,11 +70,11 @@ type TokenizeResponse struct {
 func (r *TokenizeResponse) setRaw(b json.RawMessage) { r.Raw = b }
 
 // Tokenize turns a prompt or a conversation into token ids (POST /tokenize).
-func (c *Client) Tokenize(ctx context.Context, req *TokenizeRequest, opts ...RequestOption) (*TokenizeResponse, error) {
+func (s *TokenizerService) Tokenize(ctx context.Context, req *TokenizeRequest, opts ...RequestOption) (*TokenizeResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	return callFor[TokenizeResponse](ctx, c, post("/tokenize", "tokenize", true), req.Model, req, req.Extra, opts)
+	return callFor[TokenizeResponse](ctx, s.c, post("/tokenize", "tokenize", true), req.Model, req, req.Extra, opts)
 }
 
 // DetokenizeRequest is a request to POST /detokenize.
@@ -90,19 +94,19 @@ type DetokenizeResponse struct {
 }
 
 // Detokenize turns token ids back into text (POST /detokenize).
-func (c *Client) Detokenize(ctx context.Context, req *DetokenizeRequest, opts ...RequestOption) (*DetokenizeResponse, error) {
+func (s *TokenizerService) Detokenize(ctx context.Context, req *DetokenizeRequest, opts ...RequestOption) (*DetokenizeResponse, error) {
 	if req == nil || req.Tokens == nil {
 		return nil, missing("tokens")
 	}
-	return callFor[DetokenizeResponse](ctx, c, post("/detokenize", "detokenize", true), req.Model, req, req.Extra, opts)
+	return callFor[DetokenizeResponse](ctx, s.c, post("/detokenize", "detokenize", true), req.Model, req, req.Extra, opts)
 }
 
-// TokenizerInfo returns the tokenizer's configuration (GET /tokenizer_info),
+// Info returns the tokenizer's configuration (GET /tokenizer_info),
 // which vLLM serves only with --enable-tokenizer-info-endpoint. The result
 // has at least "tokenizer_class".
-func (c *Client) TokenizerInfo(ctx context.Context, opts ...RequestOption) (map[string]any, error) {
+func (s *TokenizerService) Info(ctx context.Context, opts ...RequestOption) (map[string]any, error) {
 	var info map[string]any
-	if err := c.callJSON(ctx, get("/tokenizer_info", "tokenizer info", true), "", nil, nil, &info, opts); err != nil {
+	if err := s.c.callJSON(ctx, get("/tokenizer_info", "tokenizer info", true), "", nil, nil, &info, opts); err != nil {
 		return nil, err
 	}
 	return info, nil

@@ -21,12 +21,8 @@ func TestEmptyToolListIsNotSent(t *testing.T) {
 			_, err := c.Chat.Create(ctx, req)
 			return err
 		}},
-		{"agent without tools", func(ctx context.Context, c *vllm.Client) error {
-			_, err := vllm.NewAgent(c, "m").Run(ctx, []vllm.Message{vllm.User("hi")})
-			return err
-		}},
 		{"tokenize", func(ctx context.Context, c *vllm.Client) error {
-			_, err := c.Tokenize(ctx, &vllm.TokenizeRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}, Tools: []vllm.Tool{}})
+			_, err := c.Tokenizer.Tokenize(ctx, &vllm.TokenizeRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}, Tools: []vllm.Tool{}})
 			return err
 		}},
 		{"responses", func(ctx context.Context, c *vllm.Client) error {

@@ -24,7 +24,7 @@ var expected = map[string][]string{
 		`get_time\(\{"location":"Paris"\}\) -> \{"location":"Paris","time":"14:05"\}`, `(?m)^answer: Based on the tool results: .*temperature.*; .*time`},
 	"tools-agent": {`(?m)^tool lookup_population\(\{"city": "[^"]+"\}\) -> \{"city":"[^"]+","population":2100000\}$`,
 		`(?m)^answer after 2 rounds, 1 tool calls: Based on the tool results: \{"city":.*"population":2100000\}$`,
-		`(?m)^stopped: vllm: agent stopped after 1 rounds \(MaxRounds 1\) while the model still called tools$`,
+		`(?m)^stopped: agent: stopped after 1 rounds \(MaxRounds 1\) while the model still called tools$`,
 		`(?m)^resumed: 1 round, 4 messages in all: Based on the tool results: \{"city":.*"population":2100000\}$`},
 	"tools-errors": {`divide\(\{"a": 1, "b": 0\}\) -> \{"error":"division by zero","success":false\}`,
 		`malformed arguments: `, `sqrt\(\{"x": 2\}\) -> \{"error":"unknown tool sqrt","success":false\}`, `(?m)^answer: Based on the tool results: `},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/agent"
 )
 
 // Tools returns the tools of every server as agent tools, reading each
@@ -22,7 +23,7 @@ import (
 // out or exited) and every tool whose input schema vLLM would reject (not a
 // JSON object, or not of type "object"); Options.Filter can leave such a
 // tool out.
-func (ts *Toolset) Tools(ctx context.Context) ([]vllm.AgentTool, error) {
+func (ts *Toolset) Tools(ctx context.Context) ([]agent.Tool, error) {
 	type entry struct {
 		s      *session
 		t      *mcp.Tool
@@ -56,7 +57,7 @@ func (ts *Toolset) Tools(ctx context.Context) ([]vllm.AgentTool, error) {
 		count[e.t.Name]++
 	}
 	owner := map[string]entry{}
-	out := make([]vllm.AgentTool, 0, len(all))
+	out := make([]agent.Tool, 0, len(all))
 	for _, e := range all {
 		name := e.t.Name
 		if count[name] > 1 {
@@ -75,7 +76,7 @@ func (ts *Toolset) Tools(ctx context.Context) ([]vllm.AgentTool, error) {
 			return nil, e.s.fail("schema", e.t.Name, err)
 		}
 		s, tool := e.s, e.t.Name
-		out = append(out, vllm.AgentTool{Def: def, Run: func(ctx context.Context, call vllm.ToolCall) (any, error) {
+		out = append(out, agent.Tool{Def: def, Run: func(ctx context.Context, call vllm.ToolCall) (any, error) {
 			return ts.call(ctx, s, tool, call.Arguments)
 		}})
 	}

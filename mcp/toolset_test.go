@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/agent"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
@@ -49,7 +50,7 @@ func TestAgentRunsMCPToolOnVLLMTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := vllm.NewAgent(c, vllmtest.DefaultModel, tools...).Run(t.Context(), []vllm.Message{vllm.User("How many people live in Paris?")})
+	res, err := agent.New(c, vllmtest.DefaultModel, tools...).Run(t.Context(), []vllm.Message{vllm.User("How many people live in Paris?")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestAgentRunsMCPToolOnVLLMTest(t *testing.T) {
 }
 
 // runTool calls the named tool of tools as the agent does.
-func runTool(t *testing.T, ctx context.Context, tools []vllm.AgentTool, name, args string) (any, error) {
+func runTool(t *testing.T, ctx context.Context, tools []agent.Tool, name, args string) (any, error) {
 	t.Helper()
 	for _, tool := range tools {
 		if tool.Def.Function.Name == name {
@@ -90,7 +91,7 @@ func runTool(t *testing.T, ctx context.Context, tools []vllm.AgentTool, name, ar
 	return nil, nil
 }
 
-func toolNames(tools []vllm.AgentTool) string {
+func toolNames(tools []agent.Tool) string {
 	var names []string
 	for _, t := range tools {
 		names = append(names, t.Def.Function.Name)

@@ -37,7 +37,7 @@ at the base URL but at its /v1.`,
 			if err != nil {
 				return err
 			}
-			if err := c.Health(ctx); err != nil {
+			if err := c.Server.Health(ctx); err != nil {
 				return explain(c, "GET", rootRoute(c, "/health"), err)
 			}
 			if !strings.HasSuffix(c.BaseURL(), "/v1") {
@@ -48,7 +48,7 @@ at the base URL but at its /v1.`,
 				}
 			}
 			line := "ok " + c.BaseURL()
-			if v, err := c.ServerVersion(ctx); err == nil && v != "" {
+			if v, err := c.Server.Version(ctx); err == nil && v != "" {
 				line += " (vLLM " + v + ")"
 			}
 			fmt.Fprintln(e.stdout, line)
@@ -116,7 +116,7 @@ func runTokenize(ctx context.Context, e *env, g *globals, pos []string, strs, no
 	if noSpecial {
 		req.AddSpecialTokens = vllm.Ptr(false)
 	}
-	resp, err := c.Tokenize(ctx, req)
+	resp, err := c.Tokenizer.Tokenize(ctx, req)
 	if err != nil {
 		return explain(c, "POST", rootRoute(c, "/tokenize"), err)
 	}

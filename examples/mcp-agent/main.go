@@ -19,6 +19,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/agent"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 	vllmmcp "github.com/vllmgo/vllm/mcp"
 )
@@ -78,13 +79,13 @@ func main() {
 	}
 	fmt.Printf("MCP tools: %s\n", strings.Join(names, ", "))
 
-	agent := vllm.NewAgent(env.Client, env.Model, tools...)
-	agent.MaxRounds = 4
-	agent.OnToolResult = func(call vllm.ToolCall, result string, err error) {
+	a := agent.New(env.Client, env.Model, tools...)
+	a.MaxRounds = 4
+	a.OnToolResult = func(call vllm.ToolCall, result string, err error) {
 		fmt.Printf("tool %s(%s) -> %s\n", call.Name, call.Arguments, result)
 	}
-	res, err := agent.Run(ctx, []vllm.Message{vllm.User("What is the weather in Paris?")})
-	var limit *vllm.RoundLimitError
+	res, err := a.Run(ctx, []vllm.Message{vllm.User("What is the weather in Paris?")})
+	var limit *agent.RoundLimitError
 	switch {
 	case errors.As(err, &limit):
 		fmt.Printf("the model still called tools after %d rounds\n", limit.Limit)

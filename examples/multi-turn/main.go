@@ -8,6 +8,7 @@ import (
 	"log"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/agent"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
@@ -32,8 +33,8 @@ func main() {
 	}
 	fmt.Printf("history: %d messages\n", len(history))
 
-	// vllm.Conversation keeps the history for you.
-	cv := vllm.NewConversation(env.Client, env.Model, "You are a helpful assistant.")
+	// agent.Conversation keeps the history for you.
+	cv := agent.NewConversation(env.Client, env.Model, "You are a helpful assistant.")
 	for _, question := range []string{"My name is Bob.", "What is my name?"} {
 		if _, err := cv.Send(ctx, question); err != nil {
 			log.Fatal(err)

@@ -1,5 +1,5 @@
 // A multi-round agent with the library's Agent: tools are Go functions
-// (vllm.Func derives each tool's schema from its argument type), and the
+// (agent.Func derives each tool's schema from its argument type), and the
 // agent calls the model, runs every tool it asks for, sends the results back
 // and repeats until the model answers in text or the round limit is hit.
 package main
@@ -11,6 +11,7 @@ import (
 	"log"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/agent"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
@@ -32,18 +33,18 @@ func main() {
 	defer env.Close()
 	ctx := context.Background()
 
-	population, err := vllm.Func("lookup_population", "Population of a city", lookupPopulation)
+	population, err := agent.Func("lookup_population", "Population of a city", lookupPopulation)
 	if err != nil {
 		log.Fatal(err)
 	}
-	agent := vllm.NewAgent(env.Client, env.Model, population)
-	agent.MaxRounds = 5
-	agent.OnToolResult = func(call vllm.ToolCall, result string, err error) {
+	a := agent.New(env.Client, env.Model, population)
+	a.MaxRounds = 5
+	a.OnToolResult = func(call vllm.ToolCall, result string, err error) {
 		fmt.Printf("tool %s(%s) -> %s\n", call.Name, call.Arguments, result)
 	}
 
 	question := []vllm.Message{vllm.User("How many people live in Paris?")}
-	res, err := agent.Run(ctx, question)
+	res, err := a.Run(ctx, question)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,14 +52,14 @@ func main() {
 
 	// With too few rounds the run stops while the model still calls tools;
 	// the error carries the conversation so far, to go on from.
-	agent.MaxRounds = 1
-	_, err = agent.Run(ctx, question)
-	var limit *vllm.RoundLimitError
+	a.MaxRounds = 1
+	_, err = a.Run(ctx, question)
+	var limit *agent.RoundLimitError
 	if !errors.As(err, &limit) {
 		log.Fatalf("want a round limit error, got %v", err)
 	}
 	fmt.Printf("stopped: %v\n", err)
-	res, err = agent.Run(ctx, limit.Messages)
+	res, err = a.Run(ctx, limit.Messages)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,8 +1,10 @@
-package vllm
+package agent
 
 import (
 	"context"
 	"sync"
+
+	"github.com/vllmgo/vllm"
 )
 
 // Conversation keeps the history of a multi-turn chat: each Send appends the
@@ -14,10 +16,10 @@ import (
 // a Send waits for the one before it.
 type Conversation struct {
 	// Client sends the requests.
-	Client *Client
+	Client *vllm.Client
 	// Request is the template of every request: Model (required), sampling
 	// settings, extra fields. Its Messages are ignored.
-	Request ChatRequest
+	Request vllm.ChatRequest
 	// Agent, when set, answers each turn with its tool-use loop (its own
 	// Request is used then, and this one ignored).
 	Agent *Agent
@@ -26,15 +28,15 @@ type Conversation struct {
 	KeepReasoning bool
 
 	mu       sync.Mutex
-	messages []Message
+	messages []vllm.Message
 }
 
 // NewConversation returns a conversation with model, starting with the
 // given system prompt when it is not empty.
-func NewConversation(c *Client, model, system string) *Conversation {
-	cv := &Conversation{Client: c, Request: ChatRequest{Model: model}}
+func NewConversation(c *vllm.Client, model, system string) *Conversation {
+	cv := &Conversation{Client: c, Request: vllm.ChatRequest{Model: model}}
 	if system != "" {
-		cv.messages = []Message{System(system)}
+		cv.messages = []vllm.Message{vllm.System(system)}
 	}
 	return cv
 }
@@ -42,12 +44,12 @@ func NewConversation(c *Client, model, system string) *Conversation {
 // Send adds a user message with text, sends the conversation, adds the
 // answer to the history and returns the response. On failure the history is
 // left as it was before the call.
-func (cv *Conversation) Send(ctx context.Context, text string, opts ...RequestOption) (*ChatResponse, error) {
-	return cv.SendMessage(ctx, User(text), opts...)
+func (cv *Conversation) Send(ctx context.Context, text string, opts ...vllm.RequestOption) (*vllm.ChatResponse, error) {
+	return cv.SendMessage(ctx, vllm.User(text), opts...)
 }
 
 // SendMessage is Send with any message (multi-part content, say).
-func (cv *Conversation) SendMessage(ctx context.Context, m Message, opts ...RequestOption) (*ChatResponse, error) {
+func (cv *Conversation) SendMessage(ctx context.Context, m vllm.Message, opts ...vllm.RequestOption) (*vllm.ChatResponse, error) {
 	return cv.turn(ctx, m, opts, nil, false)
 }
 
@@ -55,19 +57,19 @@ func (cv *Conversation) SendMessage(ctx context.Context, m Message, opts ...Requ
 // it arrives (nil ignores them), and the accumulated response is added to
 // the history once the stream is complete. A stream that fails leaves the
 // history as it was.
-func (cv *Conversation) Stream(ctx context.Context, text string, onEvent func(ChatEvent), opts ...RequestOption) (*ChatResponse, error) {
-	return cv.turn(ctx, User(text), opts, onEvent, true)
+func (cv *Conversation) Stream(ctx context.Context, text string, onEvent func(vllm.ChatEvent), opts ...vllm.RequestOption) (*vllm.ChatResponse, error) {
+	return cv.turn(ctx, vllm.User(text), opts, onEvent, true)
 }
 
 // turn runs one turn: a request (or an agent run), streamed or not.
-func (cv *Conversation) turn(ctx context.Context, m Message, opts []RequestOption, onEvent func(ChatEvent), stream bool) (*ChatResponse, error) {
+func (cv *Conversation) turn(ctx context.Context, m vllm.Message, opts []vllm.RequestOption, onEvent func(vllm.ChatEvent), stream bool) (*vllm.ChatResponse, error) {
 	cv.mu.Lock()
 	defer cv.mu.Unlock()
 	history := append(cv.messages[:len(cv.messages):len(cv.messages)], m)
 	if cv.Agent != nil {
 		run := cv.Agent.Run
 		if stream {
-			run = func(ctx context.Context, msgs []Message) (*AgentResult, error) {
+			run = func(ctx context.Context, msgs []vllm.Message) (*Result, error) {
 				return cv.Agent.RunStream(ctx, msgs, onEvent)
 			}
 		}
@@ -80,7 +82,7 @@ func (cv *Conversation) turn(ctx context.Context, m Message, opts []RequestOptio
 	}
 	req := cv.Request
 	req.Messages = history
-	var resp *ChatResponse
+	var resp *vllm.ChatResponse
 	var err error
 	if stream {
 		resp, err = streamTurn(ctx, cv.Client, &req, opts, onEvent)
@@ -95,7 +97,7 @@ func (cv *Conversation) turn(ctx context.Context, m Message, opts []RequestOptio
 }
 
 // appendAnswer makes history plus the response's message the conversation.
-func (cv *Conversation) appendAnswer(history []Message, resp *ChatResponse) {
+func (cv *Conversation) appendAnswer(history []vllm.Message, resp *vllm.ChatResponse) {
 	msg := resp.AssistantMessage()
 	if cv.KeepReasoning {
 		msg = resp.AssistantMessageWithReasoning()
@@ -104,15 +106,15 @@ func (cv *Conversation) appendAnswer(history []Message, resp *ChatResponse) {
 }
 
 // Messages returns a copy of the history.
-func (cv *Conversation) Messages() []Message {
+func (cv *Conversation) Messages() []vllm.Message {
 	cv.mu.Lock()
 	defer cv.mu.Unlock()
-	return append([]Message(nil), cv.messages...)
+	return append([]vllm.Message(nil), cv.messages...)
 }
 
 // Append adds messages to the history without sending anything (to replay
 // a saved conversation, say).
-func (cv *Conversation) Append(msgs ...Message) {
+func (cv *Conversation) Append(msgs ...vllm.Message) {
 	cv.mu.Lock()
 	cv.messages = append(cv.messages, msgs...)
 	cv.mu.Unlock()
@@ -124,8 +126,8 @@ func (cv *Conversation) Reset() {
 	cv.mu.Lock()
 	defer cv.mu.Unlock()
 	keep := 0
-	if len(cv.messages) > 0 && (cv.messages[0].Role == RoleSystem || cv.messages[0].Role == RoleDeveloper) {
+	if len(cv.messages) > 0 && (cv.messages[0].Role == vllm.RoleSystem || cv.messages[0].Role == vllm.RoleDeveloper) {
 		keep = 1
 	}
-	cv.messages = append([]Message(nil), cv.messages[:keep]...)
+	cv.messages = append([]vllm.Message(nil), cv.messages[:keep]...)
 }

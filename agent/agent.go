@@ -1,4 +1,10 @@
-package vllm
+// Package agent runs the tool-use loop of a chat model on a vllm.Client: it
+// sends the conversation with the tools, runs the tools the model calls,
+// sends their results back and repeats until the model answers. Conversation
+// keeps the history of a multi-turn chat, with or without an Agent.
+//
+// The package uses only the public API of package vllm.
+package agent
 
 import (
 	"context"
@@ -6,39 +12,41 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+
+	"github.com/vllmgo/vllm"
 )
 
 // DefaultMaxRounds is the round limit of an Agent whose MaxRounds is not set.
 const DefaultMaxRounds = 10
 
 // ErrRoundLimit matches a *RoundLimitError.
-var ErrRoundLimit = errors.New("vllm: agent round limit reached")
+var ErrRoundLimit = errors.New("agent: round limit reached")
 
-// AgentTool is a tool an Agent can run: its definition, sent to the model,
+// Tool is a tool an Agent can run: its definition, sent to the model,
 // and the Go function that answers a call of it.
-type AgentTool struct {
+type Tool struct {
 	// Def is the tool's definition (name, description, parameters schema).
-	Def Tool
+	Def vllm.Tool
 	// Run answers a call. Its result is sent to the model as the tool
 	// message's content: a string as it is, anything else as JSON. An error
 	// is sent as "error: <message>", for the model to read and react to.
-	Run func(ctx context.Context, call ToolCall) (any, error)
+	Run func(ctx context.Context, call vllm.ToolCall) (any, error)
 }
 
-// Func makes an AgentTool of a Go function whose arguments are a struct (or
+// Func makes a Tool of a Go function whose arguments are a struct (or
 // map) type: the parameters schema is derived from Args (see JSONSchemaFor:
 // json tags name the fields, `description:"…"` and `enum:"…"` tags add to
 // them), and each call's arguments are decoded into an Args before fn runs.
 // Arguments that do not decode are reported to the model as a tool error.
-func Func[Args, Result any](name, description string, fn func(ctx context.Context, args Args) (Result, error)) (AgentTool, error) {
-	def, err := ToolFor[Args](name, description)
+func Func[Args, Out any](name, description string, fn func(ctx context.Context, args Args) (Out, error)) (Tool, error) {
+	def, err := vllm.ToolFor[Args](name, description)
 	if err != nil {
-		return AgentTool{}, err
+		return Tool{}, err
 	}
 	if fn == nil {
-		return AgentTool{}, missing("tools[" + name + "] function")
+		return Tool{}, missing("tools[" + name + "] function")
 	}
-	return AgentTool{Def: def, Run: func(ctx context.Context, call ToolCall) (any, error) {
+	return Tool{Def: def, Run: func(ctx context.Context, call vllm.ToolCall) (any, error) {
 		var args Args
 		if err := call.DecodeArguments(&args); err != nil {
 			return nil, err
@@ -48,7 +56,7 @@ func Func[Args, Result any](name, description string, fn func(ctx context.Contex
 }
 
 // MustFunc is Func panicking on error, for tools declared at package level.
-func MustFunc[Args, Result any](name, description string, fn func(ctx context.Context, args Args) (Result, error)) AgentTool {
+func MustFunc[Args, Out any](name, description string, fn func(ctx context.Context, args Args) (Out, error)) Tool {
 	t, err := Func(name, description, fn)
 	if err != nil {
 		panic(err)
@@ -65,13 +73,13 @@ func MustFunc[Args, Result any](name, description string, fn func(ctx context.Co
 // own history.
 type Agent struct {
 	// Client sends the requests.
-	Client *Client
+	Client *vllm.Client
 	// Request is the template of every request: Model (required), sampling
 	// settings, tool choice, extra fields. Its Messages are ignored (Run
 	// takes the conversation); its Tools are sent along with the agent's.
-	Request ChatRequest
+	Request vllm.ChatRequest
 	// Tools are the tools the agent runs.
-	Tools []AgentTool
+	Tools []Tool
 	// MaxRounds is the number of model calls after which Run gives up with
 	// a *RoundLimitError (default DefaultMaxRounds).
 	MaxRounds int
@@ -83,30 +91,30 @@ type Agent struct {
 	KeepReasoning bool
 	// OnToolResult, when set, is called after each tool call ran (from the
 	// goroutine that ran it when Parallel is set).
-	OnToolResult func(call ToolCall, result string, err error)
+	OnToolResult func(call vllm.ToolCall, result string, err error)
 	// RequestOptions apply to every request the agent sends.
-	RequestOptions []RequestOption
+	RequestOptions []vllm.RequestOption
 }
 
-// NewAgent returns an Agent for model with the given tools.
-func NewAgent(c *Client, model string, tools ...AgentTool) *Agent {
-	return &Agent{Client: c, Request: ChatRequest{Model: model}, Tools: tools}
+// New returns an Agent for model with the given tools.
+func New(c *vllm.Client, model string, tools ...Tool) *Agent {
+	return &Agent{Client: c, Request: vllm.ChatRequest{Model: model}, Tools: tools}
 }
 
-// AgentResult is the outcome of an agent run.
-type AgentResult struct {
+// Result is the outcome of an agent run.
+type Result struct {
 	// Response is the model's final response.
-	Response *ChatResponse
+	Response *vllm.ChatResponse
 	// Messages is the whole conversation: the input, every assistant turn,
 	// every tool result, and the final answer.
-	Messages []Message
+	Messages []vllm.Message
 	// Rounds is the number of model calls made; ToolCalls the number of
 	// tool calls run.
 	Rounds, ToolCalls int
 }
 
-// Text returns the final answer's content (see ChatResponse.Text).
-func (r *AgentResult) Text() string { return r.Response.Text() }
+// Text returns the final answer's text (see vllm.ChatResponse.Text).
+func (r *Result) Text() string { return r.Response.Text() }
 
 // RoundLimitError is an agent run that reached its round limit while the
 // model still called tools. Messages is the conversation so far (the last
@@ -115,12 +123,12 @@ type RoundLimitError struct {
 	// Limit is the round limit that was reached (Agent.MaxRounds).
 	Limit int
 	// Messages is the conversation so far.
-	Messages []Message
+	Messages []vllm.Message
 }
 
 // Error names the limit.
 func (e *RoundLimitError) Error() string {
-	return "vllm: agent stopped after " + strconv.Itoa(e.Limit) + " rounds (MaxRounds " + strconv.Itoa(e.Limit) +
+	return "agent: stopped after " + strconv.Itoa(e.Limit) + " rounds (MaxRounds " + strconv.Itoa(e.Limit) +
 		") while the model still called tools"
 }
 
@@ -130,14 +138,14 @@ func (e *RoundLimitError) Is(target error) bool { return target == ErrRoundLimit
 // Run runs the loop on the conversation messages (left unmodified) and returns
 // the final answer with the whole conversation. A failed request ends the run
 // with its error; a failing tool does not (its error goes to the model).
-func (a *Agent) Run(ctx context.Context, messages []Message) (*AgentResult, error) {
-	return a.run(ctx, messages, func(ctx context.Context, req *ChatRequest) (*ChatResponse, error) {
+func (a *Agent) Run(ctx context.Context, messages []vllm.Message) (*Result, error) {
+	return a.run(ctx, messages, func(ctx context.Context, req *vllm.ChatRequest) (*vllm.ChatResponse, error) {
 		return a.Client.Chat.Create(ctx, req, a.RequestOptions...)
 	})
 }
 
 // run is the loop, with send making one model call.
-func (a *Agent) run(ctx context.Context, messages []Message, send func(context.Context, *ChatRequest) (*ChatResponse, error)) (*AgentResult, error) {
+func (a *Agent) run(ctx context.Context, messages []vllm.Message, send func(context.Context, *vllm.ChatRequest) (*vllm.ChatResponse, error)) (*Result, error) {
 	if a.Client == nil {
 		return nil, missing("agent client")
 	}
@@ -150,12 +158,12 @@ func (a *Agent) run(ctx context.Context, messages []Message, send func(context.C
 		limit = DefaultMaxRounds
 	}
 	req := a.Request
-	req.Tools = make([]Tool, 0, len(a.Request.Tools)+len(a.Tools))
+	req.Tools = make([]vllm.Tool, 0, len(a.Request.Tools)+len(a.Tools))
 	req.Tools = append(req.Tools, a.Request.Tools...)
 	for _, t := range a.Tools {
 		req.Tools = append(req.Tools, t.Def)
 	}
-	res := &AgentResult{Messages: append([]Message(nil), messages...)}
+	res := &Result{Messages: append([]vllm.Message(nil), messages...)}
 	for res.Rounds < limit {
 		req.Messages = res.Messages
 		resp, err := send(ctx, &req)
@@ -184,8 +192,8 @@ func (a *Agent) run(ctx context.Context, messages []Message, send func(context.C
 }
 
 // toolIndex maps tool names to tools, rejecting unnamed or duplicate tools.
-func (a *Agent) toolIndex() (map[string]*AgentTool, error) {
-	byName := make(map[string]*AgentTool, len(a.Tools))
+func (a *Agent) toolIndex() (map[string]*Tool, error) {
+	byName := make(map[string]*Tool, len(a.Tools))
 	for i := range a.Tools {
 		t := &a.Tools[i]
 		name := t.Def.Function.Name
@@ -204,8 +212,8 @@ func (a *Agent) toolIndex() (map[string]*AgentTool, error) {
 
 // runTools runs the calls of one model turn and returns their tool messages
 // in call order. It fails only when ctx ends.
-func (a *Agent) runTools(ctx context.Context, byName map[string]*AgentTool, calls []ToolCall) ([]Message, error) {
-	out := make([]Message, len(calls))
+func (a *Agent) runTools(ctx context.Context, byName map[string]*Tool, calls []vllm.ToolCall) ([]vllm.Message, error) {
+	out := make([]vllm.Message, len(calls))
 	one := func(i int) {
 		out[i] = a.runTool(ctx, byName, calls[i])
 	}
@@ -235,7 +243,7 @@ func (a *Agent) runTools(ctx context.Context, byName map[string]*AgentTool, call
 
 // runTool runs one call and returns its tool message: the result, or the
 // error (unknown tool, bad arguments, the tool's error, a panic) as text.
-func (a *Agent) runTool(ctx context.Context, byName map[string]*AgentTool, call ToolCall) Message {
+func (a *Agent) runTool(ctx context.Context, byName map[string]*Tool, call vllm.ToolCall) vllm.Message {
 	result, err := func() (result any, err error) {
 		t := byName[call.Name]
 		if t == nil {
@@ -252,11 +260,11 @@ func (a *Agent) runTool(ctx context.Context, byName map[string]*AgentTool, call 
 	if id == "" {
 		id = "call-" + call.Name // a server that sent no id; the message still needs one
 	}
-	var msg Message
+	var msg vllm.Message
 	if err != nil {
-		msg, _ = ToolResult(id, err)
-	} else if msg, err = ToolResult(id, result); err != nil {
-		msg, _ = ToolResult(id, err)
+		msg, _ = vllm.ToolResult(id, err)
+	} else if msg, err = vllm.ToolResult(id, result); err != nil {
+		msg, _ = vllm.ToolResult(id, err)
 	}
 	if a.OnToolResult != nil {
 		a.OnToolResult(call, msg.Content, err)
@@ -269,15 +277,15 @@ func (a *Agent) runTool(ctx context.Context, byName map[string]*AgentTool, call 
 // tool-call deltas and the assembled calls, usage, the end of each round
 // (EventDone) — while the loop runs the tools between rounds as Run does.
 // onEvent runs on the calling goroutine; nil ignores the events.
-func (a *Agent) RunStream(ctx context.Context, messages []Message, onEvent func(ChatEvent)) (*AgentResult, error) {
-	return a.run(ctx, messages, func(ctx context.Context, req *ChatRequest) (*ChatResponse, error) {
+func (a *Agent) RunStream(ctx context.Context, messages []vllm.Message, onEvent func(vllm.ChatEvent)) (*Result, error) {
+	return a.run(ctx, messages, func(ctx context.Context, req *vllm.ChatRequest) (*vllm.ChatResponse, error) {
 		return streamTurn(ctx, a.Client, req, a.RequestOptions, onEvent)
 	})
 }
 
 // streamTurn streams one model call, forwarding its events, and returns
 // the accumulated response.
-func streamTurn(ctx context.Context, c *Client, req *ChatRequest, opts []RequestOption, onEvent func(ChatEvent)) (*ChatResponse, error) {
+func streamTurn(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest, opts []vllm.RequestOption, onEvent func(vllm.ChatEvent)) (*vllm.ChatResponse, error) {
 	s, err := c.Chat.Stream(ctx, req, opts...)
 	if err != nil {
 		return nil, err
@@ -292,4 +300,14 @@ func streamTurn(ctx context.Context, c *Client, req *ChatRequest, opts []Request
 		return nil, err
 	}
 	return s.Response(), nil
+}
+
+// missing and invalid report a bad Agent or Tool field the way package vllm
+// reports bad request fields.
+func missing(field string) error {
+	return &vllm.ParamError{Field: field, Reason: "is required", Missing: true}
+}
+
+func invalid(field, format string, args ...any) error {
+	return &vllm.ParamError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }

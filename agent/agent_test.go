@@ -1,4 +1,4 @@
-package vllm_test
+package agent_test
 
 import (
 	"context"
@@ -11,8 +11,19 @@ import (
 	"time"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/agent"
 	"github.com/vllmgo/vllm/vllmtest"
 )
+
+// newClient returns a client of the test server at base.
+func newClient(t *testing.T, base string) *vllm.Client {
+	t.Helper()
+	c, err := vllm.New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 type weatherArgs struct {
 	City string `json:"city" description:"the city"`
@@ -24,9 +35,9 @@ type weather struct {
 	Celsius float64 `json:"celsius"`
 }
 
-func weatherTool(t *testing.T) vllm.AgentTool {
+func weatherTool(t *testing.T) agent.Tool {
 	t.Helper()
-	tool, err := vllm.Func("get_weather", "Current weather in a city", func(ctx context.Context, a weatherArgs) (weather, error) {
+	tool, err := agent.Func("get_weather", "Current weather in a city", func(ctx context.Context, a weatherArgs) (weather, error) {
 		if a.City == "Atlantis" {
 			return weather{}, errors.New("no station in Atlantis")
 		}
@@ -51,7 +62,6 @@ func toolMessages(r vllmtest.Request) []string {
 }
 
 func TestAgentRunsTools(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		last := r.Chat.Messages[len(r.Chat.Messages)-1]
 		if last.Role == "user" {
@@ -69,7 +79,7 @@ func TestAgentRunsTools(t *testing.T) {
 	defer c.Close()
 	var mu sync.Mutex
 	var seen []string
-	a := vllm.NewAgent(c, "m", weatherTool(t))
+	a := agent.New(c, "m", weatherTool(t))
 	a.Parallel = true
 	a.Request.Temperature = vllm.Ptr(0.0)
 	a.OnToolResult = func(call vllm.ToolCall, result string, err error) {
@@ -142,18 +152,17 @@ func TestAgentRunsTools(t *testing.T) {
 }
 
 func TestAgentRoundLimit(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{Name: "get_weather", Arguments: `{"city": "Oslo"}`}}}
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL)
 	defer c.Close()
-	a := vllm.NewAgent(c, "m", weatherTool(t))
+	a := agent.New(c, "m", weatherTool(t))
 	a.MaxRounds = 3
 	_, err := a.Run(context.Background(), []vllm.Message{vllm.User("loop")})
-	var rl *vllm.RoundLimitError
-	if !errors.As(err, &rl) || !errors.Is(err, vllm.ErrRoundLimit) || rl.Limit != 3 || !strings.Contains(err.Error(), "MaxRounds 3") {
+	var rl *agent.RoundLimitError
+	if !errors.As(err, &rl) || !errors.Is(err, agent.ErrRoundLimit) || rl.Limit != 3 || !strings.Contains(err.Error(), "MaxRounds 3") {
 		t.Fatalf("err %v", err)
 	}
 	if len(rl.Messages) != 7 || len(srv.Requests()) != 3 || rl.Messages[6].Role != "tool" {
@@ -162,7 +171,6 @@ func TestAgentRoundLimit(t *testing.T) {
 }
 
 func TestAgentParallelAndPanics(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		if len(r.Chat.Messages) == 1 {
 			return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{
@@ -178,7 +186,7 @@ func TestAgentParallelAndPanics(t *testing.T) {
 	// agent gets past them.
 	var wg sync.WaitGroup
 	wg.Add(2)
-	meet, _ := vllm.Func("meet", "", func(ctx context.Context, _ struct{}) (string, error) {
+	meet, _ := agent.Func("meet", "", func(ctx context.Context, _ struct{}) (string, error) {
 		wg.Done()
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
@@ -189,8 +197,8 @@ func TestAgentParallelAndPanics(t *testing.T) {
 			return "", errors.New("alone")
 		}
 	})
-	boom, _ := vllm.Func("boom", "", func(ctx context.Context, _ struct{}) (string, error) { panic("kaboom") })
-	a := vllm.NewAgent(c, "m", meet, boom)
+	boom, _ := agent.Func("boom", "", func(ctx context.Context, _ struct{}) (string, error) { panic("kaboom") })
+	a := agent.New(c, "m", meet, boom)
 	a.Parallel = true
 	res, err := a.Run(context.Background(), []vllm.Message{vllm.User("go")})
 	if err != nil {
@@ -201,19 +209,18 @@ func TestAgentParallelAndPanics(t *testing.T) {
 		t.Fatalf("tool messages %q", got)
 	}
 	// Duplicate names are a caller mistake, found before any request.
-	a2 := vllm.NewAgent(c, "m", meet, meet)
+	a2 := agent.New(c, "m", meet, meet)
 	var pe *vllm.ParamError
 	if _, err := a2.Run(context.Background(), []vllm.Message{vllm.User("x")}); !errors.As(err, &pe) {
 		t.Fatalf("err %v", err)
 	}
 	// A tool whose arguments have no object schema is refused.
-	if _, err := vllm.Func("bad", "", func(ctx context.Context, s string) (string, error) { return s, nil }); err == nil {
+	if _, err := agent.Func("bad", "", func(ctx context.Context, s string) (string, error) { return s, nil }); err == nil {
 		t.Fatal("string arguments accepted")
 	}
 }
 
 func TestAgentCancelled(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{ID: "x", Name: "slow", Arguments: `{}`}}}
 	}))
@@ -221,19 +228,18 @@ func TestAgentCancelled(t *testing.T) {
 	c := newClient(t, srv.URL)
 	defer c.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	slow, _ := vllm.Func("slow", "", func(ctx context.Context, _ struct{}) (string, error) {
+	slow, _ := agent.Func("slow", "", func(ctx context.Context, _ struct{}) (string, error) {
 		cancel()
 		<-ctx.Done()
 		return "", ctx.Err()
 	})
-	_, err := vllm.NewAgent(c, "m", slow).Run(ctx, []vllm.Message{vllm.User("x")})
+	_, err := agent.New(c, "m", slow).Run(ctx, []vllm.Message{vllm.User("x")})
 	if !errors.Is(err, context.Canceled) || len(srv.Requests()) != 1 {
 		t.Fatalf("err %v, %d requests", err, len(srv.Requests()))
 	}
 }
 
 func TestConversation(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		var users []string
 		for _, m := range r.Chat.Messages {
@@ -246,7 +252,7 @@ func TestConversation(t *testing.T) {
 	defer srv.Close()
 	c := newClient(t, srv.URL)
 	defer c.Close()
-	cv := vllm.NewConversation(c, "m", "Be brief.")
+	cv := agent.NewConversation(c, "m", "Be brief.")
 	ctx := context.Background()
 	if r, err := cv.Send(ctx, "My name is Ada."); err != nil || r.Text() != "turn 1: My name is Ada." {
 		t.Fatalf("%v %v", r, err)
@@ -281,8 +287,8 @@ func TestConversation(t *testing.T) {
 	defer srv2.Close()
 	c2 := newClient(t, srv2.URL)
 	defer c2.Close()
-	cv2 := vllm.NewConversation(c2, "m", "")
-	cv2.Agent = vllm.NewAgent(c2, "m", weatherTool(t))
+	cv2 := agent.NewConversation(c2, "m", "")
+	cv2.Agent = agent.New(c2, "m", weatherTool(t))
 	if r, err := cv2.Send(ctx, "Rome?"); err != nil || r.Text() != "sunny" || len(cv2.Messages()) != 4 {
 		t.Fatalf("%v %v %d", r, err, len(cv2.Messages()))
 	}
@@ -305,12 +311,12 @@ func ExampleAgent() {
 	type args struct {
 		City string `json:"city" description:"the city"`
 	}
-	getWeather := vllm.MustFunc("get_weather", "Current weather in a city",
+	getWeather := agent.MustFunc("get_weather", "Current weather in a city",
 		func(ctx context.Context, a args) (string, error) { return "sunny in " + a.City, nil })
 
-	agent := vllm.NewAgent(c, "m", getWeather)
-	agent.MaxRounds = 4
-	res, err := agent.Run(context.Background(), []vllm.Message{vllm.User("Weather in Paris?")})
+	a := agent.New(c, "m", getWeather)
+	a.MaxRounds = 4
+	res, err := a.Run(context.Background(), []vllm.Message{vllm.User("Weather in Paris?")})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -330,7 +336,7 @@ func ExampleConversation() {
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL)
 
-	cv := vllm.NewConversation(c, "m", "You are a helpful assistant.")
+	cv := agent.NewConversation(c, "m", "You are a helpful assistant.")
 	for _, q := range []string{"Hello.", "And now?"} {
 		resp, err := cv.Send(context.Background(), q)
 		if err != nil {
@@ -344,4 +350,73 @@ func ExampleConversation() {
 	// I have seen 2 messages.
 	// I have seen 4 messages.
 	// 5 messages in the history
+}
+
+func TestAgentRunStream(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
+		last := r.Chat.Messages[len(r.Chat.Messages)-1]
+		if last.Role == "tool" {
+			return &vllmtest.Reply{Content: "It is " + last.Text()}
+		}
+		return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{ID: "c1", Name: "get_weather", Arguments: `{"city": "Lima"}`}}}
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	defer c.Close()
+	var content strings.Builder
+	var done, toolDone int
+	res, err := agent.New(c, "m", weatherTool(t)).RunStream(context.Background(), []vllm.Message{vllm.User("Lima?")}, func(ev vllm.ChatEvent) {
+		switch ev.Type {
+		case vllm.EventContent:
+			content.WriteString(ev.Text)
+		case vllm.EventToolCallDone:
+			toolDone++
+		case vllm.EventDone:
+			done++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `It is {"city":"Lima","celsius":21.5}`
+	if res.Text() != want || content.String() != want || done != 2 || toolDone != 1 || res.Rounds != 2 {
+		t.Fatalf("content %q / streamed %q, done %d, tool done %d, rounds %d", res.Text(), content.String(), done, toolDone, res.Rounds)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 || !reqs[0].Chat.Stream || toolMessages(reqs[1])[0] != `c1={"city":"Lima","celsius":21.5}` {
+		t.Fatalf("requests %d: %s", len(reqs), reqs[len(reqs)-1].Body)
+	}
+
+	// A conversation streams its turns and keeps the history.
+	cv := agent.NewConversation(c, "m", "")
+	cv.Agent = agent.New(c, "m", weatherTool(t))
+	var n int
+	if r, err := cv.Stream(context.Background(), "Lima?", func(vllm.ChatEvent) { n++ }); err != nil || r.Text() != want || n == 0 || len(cv.Messages()) != 4 {
+		t.Fatalf("%v %v %d %d", r, err, n, len(cv.Messages()))
+	}
+	plain := agent.NewConversation(c, "m", "sys")
+	srv.Enqueue()
+	if r, err := plain.Stream(context.Background(), "Lima?", nil); err != nil || len(r.ToolCalls()) == 0 || len(plain.Messages()) != 3 {
+		t.Fatalf("plain stream: %v %v %d", r, err, len(plain.Messages()))
+	}
+}
+
+// Current vLLM rejects "tools": [] with a 400: an agent without tools sends
+// no tools field at all.
+func TestAgentWithoutToolsSendsNoTools(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	defer c.Close()
+	if _, err := agent.New(c, "m").Run(context.Background(), []vllm.Message{vllm.User("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := srv.LastRequest()
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(last.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if tools, ok := body["tools"]; ok {
+		t.Fatalf(`body has "tools": %s`, tools)
+	}
 }

@@ -1,0 +1,428 @@
+package vllm
+
+import (
+	"log/slog"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// This file holds every option: the Options that configure a Client (given
+// to New or FromEnv) and the RequestOptions that adjust one call. Each
+// option's doc comment states the default that applies when it is not given.
+
+// Option configures a Client. Options are applied in order; an option given an
+// invalid value makes New fail with a *ParamError naming the option.
+type Option func(*config) error
+
+// WithAPIKey sets the key sent as "Authorization: Bearer <key>". The key never
+// appears in errors, logs or formatted output of the Client.
+//
+// By default no key is sent.
+func WithAPIKey(key string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(key, "\r\n") {
+			return invalid("WithAPIKey", "contains a line break")
+		}
+		c.apiKey = key
+		return nil
+	}
+}
+
+// WithTimeout bounds each request. For non-streaming requests it covers the
+// whole exchange, body included. For streams it covers only the wait for the
+// response headers, so that a long generation is never cut off by it; a
+// stream's progress is bounded by its idle timeout instead. Zero disables the
+// timeout (the context still applies).
+//
+// The default is DefaultTimeout (10 minutes).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalid("WithTimeout", "must not be negative, got %v", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithHeader adds a header sent with every request. It may be given several
+// times; a per-request header (WithRequestHeader) replaces a client header of
+// the same name. Setting "Authorization" here overrides WithAPIKey.
+//
+// By default no extra header is sent.
+func WithHeader(name, value string) Option {
+	return func(c *config) error {
+		if name == "" || strings.ContainsAny(name, " :\r\n") || strings.ContainsAny(value, "\r\n") {
+			return invalid("WithHeader", "invalid header %q", name)
+		}
+		c.headers.Add(name, value)
+		return nil
+	}
+}
+
+// WithHTTPClient makes the Client send requests with hc, for custom TLS
+// (self-signed certificates), proxies or transports. The client's own Timeout
+// field is left as it is; prefer WithTimeout, which does not cut streams off.
+//
+// The default is a client whose transport keeps 512 idle connections per host
+// (see WithMaxConnsPerHost), with compression off so that streams are not
+// buffered.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return invalid("WithHTTPClient", "is nil")
+		}
+		c.http = hc
+		c.ownHTTP = false
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header (default "vllm-go/<Version>").
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(ua, "\r\n") {
+			return invalid("WithUserAgent", "contains a line break")
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// DefaultMaxResponseSize is the default bound of a non-streaming response
+// body: 256 MiB.
+const DefaultMaxResponseSize = 256 << 20
+
+// WithMaxResponseSize bounds a non-streaming response body to n bytes
+// (default DefaultMaxResponseSize). A larger body fails the call with a
+// *ResponseTooLargeError, which is not retried: the same request would get
+// the same body. An announced Content-Length over the bound fails before
+// anything is read; otherwise the body is read into one buffer that never
+// grows past the bound. Streams are bounded per event instead
+// (WithMaxEventSize).
+func WithMaxResponseSize(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return invalid("WithMaxResponseSize", "must be positive, got %d", n)
+		}
+		c.maxResponse = n
+		return nil
+	}
+}
+
+// WithMaxConnsPerHost tunes the default transport for n concurrent requests to
+// one host: up to n idle connections are kept for reuse. The default is 512.
+// It has no effect together with WithHTTPClient.
+func WithMaxConnsPerHost(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return invalid("WithMaxConnsPerHost", "must be positive, got %d", n)
+		}
+		if c.ownHTTP {
+			c.http = newHTTPClient(n)
+		}
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy (see RetryPolicy).
+//
+// By default a call is attempted once.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *config) error {
+		if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxElapsed < 0 {
+			return invalid("WithRetry", "must not have negative values")
+		}
+		c.prod.retry = p
+		return nil
+	}
+}
+
+// WithMaxRetries retries a failed call up to n times (n+1 attempts) with the
+// default backoff (see RetryPolicy).
+func WithMaxRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("WithMaxRetries", "must not be negative, got %d", n)
+		}
+		c.prod.retry = RetryPolicy{MaxAttempts: n + 1}
+		return nil
+	}
+}
+
+// WithMaxInFlight limits the calls of the Client in flight at once to n. A
+// call holds its place from its start, across its retries, until its
+// response body is closed (for a stream: until the stream ends or is
+// closed). A call that finds no place waits, as long as its context allows;
+// if the context ends first, the call fails with a *TransportError (Op "wait
+// for a request slot") matching the context's error. Zero means no limit.
+//
+// The default is no limit.
+func WithMaxInFlight(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalid("WithMaxInFlight", "must not be negative, got %d", n)
+		}
+		c.prod.maxFlight = n
+		return nil
+	}
+}
+
+// WithRateLimit limits the requests the Client sends to perSecond on average,
+// with bursts of up to burst requests (at least 1). Every attempt counts,
+// retries included. A request over the limit waits for its turn as long as its
+// context allows; if the context ends first, the call fails with a
+// *TransportError (Op "wait for the rate limit") matching the context's error.
+// A perSecond of zero removes the limit.
+//
+// The default is no limit.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(c *config) error {
+		if perSecond < 0 || math.IsNaN(perSecond) || math.IsInf(perSecond, 0) {
+			return invalid("WithRateLimit", "rate must be a non-negative number, got %v", perSecond)
+		}
+		if burst < 1 {
+			burst = 1
+		}
+		if perSecond == 0 {
+			c.prod.rate = nil
+			return nil
+		}
+		c.prod.rate = &tokenBucket{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: time.Now()}
+		return nil
+	}
+}
+
+// WithCircuitBreaker gives every endpoint a circuit breaker with policy p
+// (see BreakerPolicy). While the breakers of all endpoints are open, calls
+// fail at once with a *CircuitOpenError (errors.Is(err, ErrCircuitOpen)).
+//
+// By default there is no breaker; with several endpoints, passive ejection
+// applies (3 failures, 5s cool-down; see WithEndpoints).
+func WithCircuitBreaker(p BreakerPolicy) Option {
+	return func(c *config) error {
+		if p.Failures < 0 || p.CoolDown < 0 || p.HalfOpenRequests < 0 {
+			return invalid("WithCircuitBreaker", "must not have negative values")
+		}
+		if p.Failures == 0 {
+			p.Failures = DefaultBreaker.Failures
+		}
+		if p.CoolDown == 0 {
+			p.CoolDown = DefaultBreaker.CoolDown
+		}
+		if p.HalfOpenRequests == 0 {
+			p.HalfOpenRequests = DefaultBreaker.HalfOpenRequests
+		}
+		c.prod.breaker = &p
+		return nil
+	}
+}
+
+// WithEndpoints adds replicas of the server: the base URL given to New is the
+// first, these are the others. Calls are spread over all of them (see
+// WithBalance); a retry goes to another endpoint than the attempts before it
+// when one is available; an endpoint that keeps failing is ejected for a
+// cool-down and then re-admitted on trial (passive ejection: DefaultEjection,
+// or the policy of WithCircuitBreaker). Each URL is a base URL like New's,
+// e.g. "http://10.0.0.2:8000/v1".
+//
+// By default the client has one endpoint, the base URL.
+func WithEndpoints(baseURLs ...string) Option {
+	return func(c *config) error {
+		if err := checkURLs("WithEndpoints", baseURLs); err != nil {
+			return err
+		}
+		c.prod.extraURLs = append(c.prod.extraURLs, baseURLs...)
+		return nil
+	}
+}
+
+// WithFallback adds fallback servers, used only while no primary endpoint
+// (the base URL and WithEndpoints) can take a call: all ejected, their
+// breakers open or their health checks failing. Among themselves fallbacks
+// are balanced like primaries.
+//
+// By default there is no fallback.
+func WithFallback(baseURLs ...string) Option {
+	return func(c *config) error {
+		if err := checkURLs("WithFallback", baseURLs); err != nil {
+			return err
+		}
+		c.prod.fallbackURLs = append(c.prod.fallbackURLs, baseURLs...)
+		return nil
+	}
+}
+
+// WithBalance sets how calls are spread over the endpoints (default
+// RoundRobin).
+func WithBalance(b Balance) Option {
+	return func(c *config) error {
+		if b != RoundRobin && b != LeastOutstanding {
+			return invalid("WithBalance", "unknown strategy %d", int(b))
+		}
+		c.prod.balance = b
+		return nil
+	}
+}
+
+// WithHealthCheck checks every endpoint actively: every interval, a GET of
+// /health at the server root (e.g. http://host:8000/health). An endpoint that
+// does not answer 2xx gets no calls until a check succeeds again, which also
+// re-admits it at once if it had been ejected. The checks run on a goroutine
+// that Client.Close stops; a Client with health checks must be closed.
+//
+// By default no health checks run; zero turns them off.
+func WithHealthCheck(interval time.Duration) Option {
+	return func(c *config) error {
+		if interval < 0 {
+			return invalid("WithHealthCheck", "must not be negative, got %v", interval)
+		}
+		c.prod.healthEvery = interval
+		return nil
+	}
+}
+
+// WithLogger logs the Client's calls to l (nothing is logged by default):
+//
+//   - at Info, one record per finished call ("vllm call"): method, path,
+//     model, status, attempts, endpoint, latency, request id, token counts,
+//     and for streams the time to first token and the event count; a failed
+//     call is logged at Warn with its error;
+//   - at Info, each retry ("vllm retry") with the error and the wait;
+//   - at Debug, each attempt ("vllm attempt") with its URL and headers and
+//     the request body, and the response body of non-streaming calls
+//     ("vllm response"), bodies truncated to 2 KiB.
+//
+// The API key never appears: the Authorization header and every other header
+// that carries credentials (Proxy-Authorization, Cookie, X-Api-Key, Api-Key)
+// are logged as "[REDACTED]", and URLs are logged without user info.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.prod.logger = l
+		return nil
+	}
+}
+
+// WithMiddleware adds middleware around every attempt of every call (see
+// Middleware). It may be given several times; the middleware run in the
+// order given.
+//
+// By default there is none.
+func WithMiddleware(mw ...Middleware) Option {
+	return func(c *config) error {
+		for _, m := range mw {
+			if m == nil {
+				return invalid("WithMiddleware", "is nil")
+			}
+		}
+		c.prod.middleware = append(c.prod.middleware, mw...)
+		return nil
+	}
+}
+
+// WithHooks adds hooks observing every call (see Hooks). It may be given
+// several times; the hooks run in the order given.
+//
+// By default there are none.
+func WithHooks(h Hooks) Option {
+	return func(c *config) error {
+		c.prod.hooks = append(c.prod.hooks, h)
+		return nil
+	}
+}
+
+// WithRequestIDFunc sets how a request id is made for a call that has none:
+// unless the call (WithRequestHeader) or the client (WithHeader) already sets
+// X-Request-Id, newID is called once per call and the id is sent with every
+// attempt of it, reported to hooks and logs, and kept in *APIError.RequestID.
+// The default makes 32 random hex digits; nil sends no generated id.
+func WithRequestIDFunc(newID func() string) Option {
+	return func(c *config) error {
+		c.prod.newID = newID
+		c.prod.newIDSet = true
+		return nil
+	}
+}
+
+// WithStreamIdleTimeout bounds how long a stream may wait for its next bytes
+// (the idle timeout; DefaultStreamIdleTimeout when not set). The clock runs
+// only while the stream waits for the server, never while the caller handles
+// an event, and it is restarted by every read that returns data; when it
+// fires, the stream fails with a *StreamError of KindIdleTimeout that
+// matches ErrTimeout. Zero disables it. It is independent of WithTimeout,
+// which for streams covers only the wait for the response headers.
+func WithStreamIdleTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalid("WithStreamIdleTimeout", "must not be negative, got %v", d)
+		}
+		c.stream.idleTimeout, c.stream.idleTimeoutSet = d, true
+		return nil
+	}
+}
+
+// WithMaxEventSize bounds the size of one server-sent event of a stream
+// (DefaultMaxEventSize when not set). A larger event fails the stream with a
+// *StreamError of KindTooLarge; the event decoder never buffers more than about
+// twice this size for a stream.
+func WithMaxEventSize(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return invalid("WithMaxEventSize", "must be positive, got %d", n)
+		}
+		c.stream.maxEventSize = n
+		return nil
+	}
+}
+
+// RequestOption adjusts one request: extra headers, a different timeout.
+type RequestOption func(*requestConfig)
+
+// WithRequestHeader sets a header on this request only. It replaces a client
+// header (WithHeader) of the same name.
+//
+// By default a request sends the client's headers only.
+func WithRequestHeader(name, value string) RequestOption {
+	return func(rc *requestConfig) {
+		if rc.headers == nil {
+			rc.headers = make(http.Header)
+		}
+		rc.headers.Add(name, value)
+	}
+}
+
+// WithRequestTimeout overrides the client's timeout (WithTimeout) for this
+// request; zero disables it.
+//
+// By default the client's timeout applies.
+func WithRequestTimeout(d time.Duration) RequestOption {
+	return func(rc *requestConfig) { rc.timeout = &d }
+}
+
+// WithRequestIdleTimeout overrides the client's stream idle timeout
+// (WithStreamIdleTimeout) for this stream; zero disables it. It has no
+// effect on requests that do not stream.
+//
+// By default the client's stream idle timeout applies.
+func WithRequestIdleTimeout(d time.Duration) RequestOption {
+	return func(rc *requestConfig) { rc.stream.idleTimeout = &d }
+}
+
+// WithThinkSplit makes a chat stream move the text a model writes between
+// <think> and </think> in its content into EventReasoning events (and the
+// accumulated reasoning), for servers that run without a reasoning parser.
+// It uses a ThinkSplitter per choice, so tags split across chunks are
+// recognised, and the accumulated response equals what SplitThink gives for
+// the whole content. startInThink is ThinkSplitter.StartInThink: set it when
+// the chat template opens the think block in the prompt (DeepSeek-R1, Qwen3
+// thinking templates), so that the output starts as reasoning. It has no
+// effect on requests other than chat streams.
+//
+// By default the content is left as the server sent it.
+func WithThinkSplit(startInThink bool) RequestOption {
+	return func(rc *requestConfig) {
+		rc.stream.splitThink, rc.stream.startInThink = true, startInThink
+	}
+}
