@@ -142,7 +142,6 @@ func TestJSONIsASwitchEverywhere(t *testing.T) {
 		{"models", "--json"},
 		{"tokenize", "--json", "hi"},
 		{"embed", "--json", "hi"},
-		{"bench", "--json", "--num-prompts", "2", "--warmup", "0", "--output-len", "2"},
 	} {
 		r := runCLI(t, "", serverEnv(srv), args...)
 		var v map[string]any
