@@ -8,7 +8,7 @@ import "context"
 // form of ChatService.Create over the same ChatRequest. Get one from
 // Client.Chat.New:
 //
-//	resp, err := c.Chat.New().Model("Qwen/Qwen3-8B").
+//	resp, err := c.Chat.Builder().Model("Qwen/Qwen3-8B").
 //		System("Be brief.").User("Hello").
 //		Temperature(0.7).TopK(50).Send(ctx)
 //
@@ -19,8 +19,10 @@ type ChatBuilder struct {
 	opts []RequestOption
 }
 
-// New starts a fluent chat request.
-func (s *ChatService) New() *ChatBuilder {
+// Builder starts a fluent chat request; nothing is sent until its Send or
+// Stream. (It is not named New so that it cannot be mistaken for a call that
+// sends, as openai-go's New is.)
+func (s *ChatService) Builder() *ChatBuilder {
 	return &ChatBuilder{svc: s}
 }
 
@@ -153,8 +155,9 @@ type CompletionBuilder struct {
 	opts []RequestOption
 }
 
-// New starts a fluent completion request.
-func (s *CompletionsService) New() *CompletionBuilder {
+// Builder starts a fluent completion request; nothing is sent until its Send
+// or Stream.
+func (s *CompletionsService) Builder() *CompletionBuilder {
 	return &CompletionBuilder{svc: s}
 }
 

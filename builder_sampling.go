@@ -142,8 +142,8 @@ func (b *ChatBuilder) StructuredOutputs(so StructuredOutputs) *ChatBuilder {
 // Priority sets priority (vLLM, with priority scheduling): lower runs first.
 func (b *ChatBuilder) Priority(p int) *ChatBuilder { b.req.Priority = &p; return b }
 
-// RequestID sets request_id (vLLM).
-func (b *ChatBuilder) RequestID(id string) *ChatBuilder { b.req.RequestID = id; return b }
+// BodyRequestID sets the request_id field of the body (vLLM's id for the request in its logs and outputs); it does not set the X-Request-Id header (see WithRequestHeader).
+func (b *ChatBuilder) BodyRequestID(id string) *ChatBuilder { b.req.RequestID = id; return b }
 
 // CacheSalt sets cache_salt (vLLM), isolating the prefix cache.
 func (b *ChatBuilder) CacheSalt(salt string) *ChatBuilder { b.req.CacheSalt = salt; return b }
@@ -361,8 +361,11 @@ func (b *CompletionBuilder) StructuredOutputs(so StructuredOutputs) *CompletionB
 // Priority sets priority (vLLM, with priority scheduling): lower runs first.
 func (b *CompletionBuilder) Priority(p int) *CompletionBuilder { b.req.Priority = &p; return b }
 
-// RequestID sets request_id (vLLM).
-func (b *CompletionBuilder) RequestID(id string) *CompletionBuilder { b.req.RequestID = id; return b }
+// BodyRequestID sets the request_id field of the body (vLLM's id for the request in its logs and outputs); it does not set the X-Request-Id header (see WithRequestHeader).
+func (b *CompletionBuilder) BodyRequestID(id string) *CompletionBuilder {
+	b.req.RequestID = id
+	return b
+}
 
 // CacheSalt sets cache_salt (vLLM), isolating the prefix cache.
 func (b *CompletionBuilder) CacheSalt(salt string) *CompletionBuilder {

@@ -114,7 +114,7 @@ func TestHeadersSent(t *testing.T) {
 		}
 	}
 	// Builder headers are per request.
-	if _, err := c.Chat.New().Model("m").User("x").Header("X-Trace", "t3").Send(context.Background()); err != nil {
+	if _, err := c.Chat.Builder().Model("m").User("x").Header("X-Trace", "t3").Send(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := ws.last(t).Header.Get("X-Trace"); got != "t3" {
@@ -246,7 +246,7 @@ func TestConcurrentRequests(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			resp, err := c.Chat.New().Model("m").User(fmt.Sprint(i)).Header("X-I", fmt.Sprint(i)).Send(context.Background())
+			resp, err := c.Chat.Builder().Model("m").User(fmt.Sprint(i)).Header("X-I", fmt.Sprint(i)).Send(context.Background())
 			if err == nil && resp.Text() != "ok" {
 				err = fmt.Errorf("content %q", resp.Text())
 			}
