@@ -1,6 +1,7 @@
 package vllm
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net"
@@ -110,8 +111,22 @@ func newHTTPClient(idlePerHost int) *http.Client {
 		// Responses are read as they arrive; asking for gzip would make
 		// the server (or a proxy) buffer a stream.
 		DisableCompression: true,
+		// Go reports a proxy's refusal of CONNECT with its status phrase
+		// only; keep the status, so that 407 is not retried and 502 is.
+		OnProxyConnectResponse: proxyRefusal,
 	}
 	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
+}
+
+// proxyRefusal turns a proxy's refusal of CONNECT into an *APIError with
+// its status (the send's *TransportError wraps it). The proxy's URL, which
+// may hold credentials, is not named.
+func proxyRefusal(_ context.Context, _ *url.URL, _ *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return &APIError{StatusCode: resp.StatusCode, Message: "the proxy refused CONNECT",
+		RetryAfter: resp.Header.Get("Retry-After")}
 }
 
 // New returns a Client for the server at baseURL (e.g.

@@ -51,7 +51,8 @@ type ServerMetrics struct {
 	PrefixCacheQueries float64
 	PrefixCacheHits    float64
 	// RequestsFinished counts finished requests by finish reason ("stop",
-	// "length", "abort", …) (vllm:request_success_total).
+	// "length", "abort", …) (vllm:request_success_total, labelled
+	// finished_reason by vLLM and finish_reason by some compatible servers).
 	RequestsFinished map[string]float64
 	// TimeToFirstToken, E2ELatency, InterTokenLatency and QueueTime are
 	// latency histograms in seconds (vllm:time_to_first_token_seconds,
@@ -246,7 +247,13 @@ func summarizeMetrics(fams map[string]*MetricFamily) *ServerMetrics {
 		m.RequestsFinished = map[string]float64{}
 		for _, s := range f.Samples {
 			if s.Name == "vllm:request_success_total" {
-				m.RequestsFinished[s.Labels["finished_reason"]] += s.Value
+				// vLLM labels finished_reason; other vLLM-compatible
+				// servers finish_reason.
+				reason, ok := s.Labels["finished_reason"]
+				if !ok {
+					reason = s.Labels["finish_reason"]
+				}
+				m.RequestsFinished[reason] += s.Value
 			}
 		}
 		break

@@ -140,3 +140,22 @@ func TestHistogramQuantileEdges(t *testing.T) {
 		t.Fatal("q > 1 accepted")
 	}
 }
+
+// Other vLLM-compatible servers label finished requests finish_reason
+// instead of vLLM's finished_reason; both are read.
+func TestMetricsFinishReasonLabel(t *testing.T) {
+	const text = `# HELP vllm:request_success_total Count of successfully processed requests.
+# TYPE vllm:request_success_total counter
+vllm:request_success_total{finish_reason="stop",model_name="m"} 7
+vllm:request_success_total{finish_reason="length",model_name="m"} 2
+vllm:request_success_total{finished_reason="stop",model_name="m"} 1
+`
+	_, c := newStub(t, reply{ContentType: "text/plain; version=0.0.4", Body: text})
+	m, err := c.Server.Metrics(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.RequestsFinished, map[string]float64{"stop": 8, "length": 2}) {
+		t.Fatalf("finished: %v", m.RequestsFinished)
+	}
+}

@@ -77,10 +77,27 @@ type StreamOptions struct {
 
 // ResponseFormat is OpenAI's response_format: {"type":"text"},
 // {"type":"json_object"}, {"type":"json_schema","json_schema":{…}}, or vLLM's
-// {"type":"structural_tag",…} (give its other fields through Extra).
+// {"type":"structural_tag",…} in its current form (Format) or its older one
+// (Structures and Triggers).
 type ResponseFormat struct {
 	Type       string          `json:"type"`                  // "text", "json_object", "json_schema" or "structural_tag"
 	JSONSchema *JSONSchemaSpec `json:"json_schema,omitempty"` // for "json_schema"
+	// Format is a structural tag's format object in the current form, e.g.
+	// {"type":"triggered_tags","triggers":[…],"tags":[…]} (JSON text).
+	Format json.RawMessage `json:"format,omitempty"`
+	// Structures and Triggers are a structural tag in the older form: the
+	// output is free until a trigger appears, then follows the structure
+	// whose Begin starts with it.
+	Structures []StructuralTagStructure `json:"structures,omitzero"`
+	Triggers   []string                 `json:"triggers,omitzero"`
+}
+
+// StructuralTagStructure is one structure of an older-form structural tag:
+// the text Begin, then JSON following Schema, then the text End.
+type StructuralTagStructure struct {
+	Begin  string          `json:"begin"`  // text that opens the structure, e.g. "<function=get_weather>"
+	Schema json.RawMessage `json:"schema"` // JSON schema of what follows Begin
+	End    string          `json:"end"`    // text that closes the structure
 }
 
 // JSONSchemaSpec names a JSON schema for response_format.

@@ -30,6 +30,12 @@ type Usage struct {
 // PromptTokensDetails details the prompt tokens.
 type PromptTokensDetails struct {
 	CachedTokens int `json:"cached_tokens"` // prompt tokens served from the prefix cache
+	// CreatedCacheTokens is the number of prompt tokens newly written to
+	// the prefix cache (current vLLM).
+	CreatedCacheTokens int `json:"created_cache_tokens,omitempty"`
+	// MultimodalTokens counts the prompt tokens of each modality, e.g.
+	// {"image": 64} (current vLLM; nil when absent).
+	MultimodalTokens map[string]int `json:"multimodal_tokens,omitempty"`
 }
 
 // CompletionTokensDetails details the completion tokens.

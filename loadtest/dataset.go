@@ -25,6 +25,9 @@ type Request struct {
 	OutputLen int
 	// ID is sent as the x-request-id header; empty sends none.
 	ID string
+	// Model, when set, replaces Config.Model for this request (a LoRA
+	// adapter, --lora-modules).
+	Model string
 }
 
 // SampleOptions are the settings every dataset shares, named after vLLM's
@@ -165,6 +168,8 @@ func (d ShareGPT) Sample(n int, o SampleOptions) ([]Request, error) {
 		Conversations []struct {
 			Value string `json:"value"`
 		} `json:"conversations"`
+		Image any `json:"image"`
+		Video any `json:"video"`
 	}
 	if err := json.Unmarshal(raw, &entries); err != nil {
 		return nil, fmt.Errorf("%s: not a ShareGPT file (a JSON list of {\"conversations\": [...]}): %w", d.Path, err)
@@ -172,6 +177,9 @@ func (d ShareGPT) Sample(n int, o SampleOptions) ([]Request, error) {
 	type pair struct{ prompt, answer string }
 	var pairs []pair
 	for _, e := range entries {
+		if e.Image != nil || e.Video != nil {
+			return nil, fmt.Errorf("%s holds images or videos (ShareGPT4V/4Video): multimodal entries need vLLM's Python side and are not supported", d.Path)
+		}
 		if len(e.Conversations) >= 2 {
 			pairs = append(pairs, pair{e.Conversations[0].Value, e.Conversations[1].Value})
 		}

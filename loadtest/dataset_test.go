@@ -92,6 +92,10 @@ func TestShareGPT(t *testing.T) {
 	if _, err := (ShareGPT{Path: writeFile(t, "x.json", `{"a": 1}`)}).Sample(1, SampleOptions{}); err == nil || !strings.Contains(err.Error(), "ShareGPT") {
 		t.Errorf("error %v", err)
 	}
+	mm := writeFile(t, "v.json", `[{"image": "coco/1.jpg", "conversations": [{"value": "<image>What is shown here?"}, {"value": "A cat on a mat, sleeping."}]}]`)
+	if _, err := (ShareGPT{Path: mm}).Sample(1, SampleOptions{}); err == nil || !strings.Contains(err.Error(), "images") {
+		t.Errorf("a ShareGPT4V file: error %v, want a refusal", err)
+	}
 }
 
 func TestPrefixRepetition(t *testing.T) {

@@ -434,12 +434,12 @@ func lineChart(b *bytes.Buffer, c chart) {
 	}
 	for i, v := range c.vlines {
 		x := px(v)
-		label := "knee"
+		label, y := "knee", padT+plotH-6 // below the legend
 		if c.bars {
-			label = []string{"p50", "p99"}[i%2]
+			label, y = []string{"p50", "p99"}[i%2], padT+10+12*i
 		}
 		fmt.Fprintf(b, "<line class=\"knee\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/><text x=\"%.1f\" y=\"%d\">%s</text>\n",
-			x, padT, x, padT+plotH, x+3, padT+10+12*i, label)
+			x, padT, x, padT+plotH, x+3, y, label)
 	}
 	b.WriteString("</svg>\n</figure>\n")
 }

@@ -286,8 +286,12 @@ func (s *sender) close() {
 
 // body encodes the JSON body vLLM's benchmark sends for r.
 func (s *sender) body(r *Request) ([]byte, error) {
+	model := s.cfg.Model
+	if r.Model != "" {
+		model = r.Model
+	}
 	p := map[string]any{
-		"model":          s.cfg.Model,
+		"model":          model,
 		"stream":         true,
 		"stream_options": map[string]any{"include_usage": true},
 	}

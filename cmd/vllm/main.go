@@ -151,6 +151,7 @@ func newRootCmd(e *env) *cobra.Command {
 // printed as one line on stderr, prefixed with the command.
 func run(ctx context.Context, e *env, args []string) int {
 	args, err := hoistGlobals(args)
+	args = expandMultiValueFlags(args)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "vllm: "+err.Error())
 		return exitUsage
