@@ -6,7 +6,7 @@ import "context"
 
 // ChatBuilder builds a chat request step by step and sends it: the fluent
 // form of ChatService.Create over the same ChatRequest. Get one from
-// Client.Chat.New:
+// Client.Chat.Builder:
 //
 //	resp, err := c.Chat.Builder().Model("Qwen/Qwen3-8B").
 //		System("Be brief.").User("Hello").
@@ -19,9 +19,8 @@ type ChatBuilder struct {
 	opts []RequestOption
 }
 
-// Builder starts a fluent chat request; nothing is sent until its Send or
-// Stream. (It is not named New so that it cannot be mistaken for a call that
-// sends, as openai-go's New is.)
+// Builder starts a fluent chat request; nothing is sent until Send or
+// Stream. (openai-go's New sends at once; this name says it does not.)
 func (s *ChatService) Builder() *ChatBuilder {
 	return &ChatBuilder{svc: s}
 }
@@ -148,14 +147,14 @@ func (b *ChatBuilder) Echo(v bool) *ChatBuilder { b.req.Echo = &v; return b }
 
 // CompletionBuilder builds a legacy completion request step by step: the
 // fluent form of CompletionsService.Create. Get one from
-// Client.Completions.New.
+// Client.Completions.Builder.
 type CompletionBuilder struct {
 	svc  *CompletionsService
 	req  CompletionRequest
 	opts []RequestOption
 }
 
-// Builder starts a fluent completion request; nothing is sent until its Send
+// Builder starts a fluent completion request; nothing is sent until Send
 // or Stream.
 func (s *CompletionsService) Builder() *CompletionBuilder {
 	return &CompletionBuilder{svc: s}

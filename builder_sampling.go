@@ -142,7 +142,7 @@ func (b *ChatBuilder) StructuredOutputs(so StructuredOutputs) *ChatBuilder {
 // Priority sets priority (vLLM, with priority scheduling): lower runs first.
 func (b *ChatBuilder) Priority(p int) *ChatBuilder { b.req.Priority = &p; return b }
 
-// BodyRequestID sets the request_id field of the body (vLLM's id for the request in its logs and outputs); it does not set the X-Request-Id header (see WithRequestHeader).
+// BodyRequestID sets the body's request_id, the id vLLM uses internally; the X-Request-Id header is WithRequestIDFunc or Header.
 func (b *ChatBuilder) BodyRequestID(id string) *ChatBuilder { b.req.RequestID = id; return b }
 
 // CacheSalt sets cache_salt (vLLM), isolating the prefix cache.
@@ -361,7 +361,7 @@ func (b *CompletionBuilder) StructuredOutputs(so StructuredOutputs) *CompletionB
 // Priority sets priority (vLLM, with priority scheduling): lower runs first.
 func (b *CompletionBuilder) Priority(p int) *CompletionBuilder { b.req.Priority = &p; return b }
 
-// BodyRequestID sets the request_id field of the body (vLLM's id for the request in its logs and outputs); it does not set the X-Request-Id header (see WithRequestHeader).
+// BodyRequestID sets the body's request_id, the id vLLM uses internally; the X-Request-Id header is WithRequestIDFunc or Header.
 func (b *CompletionBuilder) BodyRequestID(id string) *CompletionBuilder {
 	b.req.RequestID = id
 	return b

@@ -327,7 +327,7 @@ func TestValidateContentPartsAndStream(t *testing.T) {
 		field string
 	}{
 		{[]ContentPart{{Type: partImageURL}}, "messages[0].content[0].image_url"},
-		{[]ContentPart{TextPart("x"), {Type: partImageURL, ImageURL: &ImageURL{}}}, "messages[0].content[1].image_url.url"},
+		{[]ContentPart{TextPart("x"), {Type: partImageURL, ImageURL: &MediaURL{}}}, "messages[0].content[1].image_url.url"},
 		{[]ContentPart{{Type: partInputAudio, InputAudio: &InputAudio{Data: "AAAA"}}}, "messages[0].content[0].input_audio.format"},
 		{[]ContentPart{{Type: partAudioURL}}, "messages[0].content[0].audio_url"},
 		{[]ContentPart{{Type: partVideoURL, VideoURL: &MediaURL{}}}, "messages[0].content[0].video_url.url"},

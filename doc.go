@@ -17,7 +17,7 @@
 //	})
 //	fmt.Println(resp.Text())
 //
-// The same request in the fluent form (ChatService.New) sets the same
+// The same request in the fluent form (ChatService.Builder) sets the same
 // ChatRequest step by step:
 //
 //	resp, err := c.Chat.Builder().Model("Qwen/Qwen3-8B").

@@ -198,8 +198,7 @@ func TestCompletionBuilderMatchesRequest(t *testing.T) {
 
 // TestBuildersCoverSamplingParams: every SamplingParams field has a setter
 // of the same name on both builders (User's is UserID, since User adds a
-// user message; RequestID's is BodyRequestID, since the request id a reader
-// expects is the X-Request-Id header).
+// user message; RequestID's is BodyRequestID, since it is not the header).
 func TestBuildersCoverSamplingParams(t *testing.T) {
 	st := reflect.TypeFor[SamplingParams]()
 	for _, bt := range []reflect.Type{reflect.TypeFor[*ChatBuilder](), reflect.TypeFor[*CompletionBuilder]()} {
