@@ -39,7 +39,7 @@ type BatchOptions struct {
 type BatchProgress struct {
 	// Index is the input index of the item that finished; Err its error.
 	Index int
-	Err   error
+	Err   error // the request's error, nil on success
 	// Done counts the items finished so far (Failed of them with an
 	// error), out of Total.
 	Done, Failed, Total int
