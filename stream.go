@@ -57,10 +57,14 @@ func (t EventType) String() string {
 type StreamToolCall struct {
 	// Index is the call's position among the choice's tool calls.
 	Index int
-	// ID, Type and Name are the call's, as far as the server has sent
-	// them (vLLM sends them in the call's first delta only; the stream
-	// repeats them in every later event of the call).
-	ID, Type, Name string
+	// ID is the call's id. ID, Type and Name are as far as the server has
+	// sent them: vLLM sends them in the call's first delta only, and the
+	// stream repeats them in every later event of the call.
+	ID string
+	// Type is "function".
+	Type string
+	// Name is the function's name.
+	Name string
 	// Arguments is the argument fragment of a delta, or the whole
 	// arguments (JSON text) of a completed call.
 	Arguments string
