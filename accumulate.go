@@ -317,6 +317,16 @@ func (a *chatAccumulator) finishAll(q *[]queuedEvent) {
 
 func (a *chatAccumulator) finalUsage() *Usage { return a.usage }
 
+// summarize reports the response id, model and finish reasons read so far.
+func (a *chatAccumulator) summarize(res *CallResult) {
+	res.ResponseID, res.ResponseModel = a.id, a.model
+	for i := range a.choices {
+		if f := a.choices[i].finish; f != "" {
+			res.FinishReasons = append(res.FinishReasons, f)
+		}
+	}
+}
+
 // content returns the content of choice i so far.
 func (a *chatAccumulator) content(i int) string {
 	if i < len(a.choices) {

@@ -25,6 +25,13 @@ type CallInfo struct {
 	Method, Path string
 	// Model is the requested model, when the request names one.
 	Model string
+	// Endpoint is the base URL, without credentials, of the client's first
+	// endpoint: the server the call goes to unless a balancer, a retry or a
+	// fallback sends it to another replica (RequestInfo.Endpoint and
+	// CallResult.Endpoint say where it went). It is known when the call
+	// begins so that a trace span can name its server from the start, as
+	// samplers see only the attributes a span starts with.
+	Endpoint string
 	// Stream reports whether the response is a stream of events.
 	Stream bool
 	// RequestID is the X-Request-Id sent with every attempt of the call
@@ -121,12 +128,17 @@ type CallResult struct {
 	Err error
 	// Duration is the time from the start of the call to its end.
 	Duration time.Duration
-	// Usage is the token usage reported by the server, when it did.
+	// Usage is the token usage reported by the server, when it did; the
+	// Responses API's input_tokens and output_tokens (and their details)
+	// are reported as PromptTokens and CompletionTokens.
 	Usage *Usage
-	// ResponseID, ResponseModel and FinishReasons are read from a JSON
-	// response (non-streaming calls, bodies up to 1 MiB).
+	// ResponseID, ResponseModel and FinishReasons are read from the
+	// response: from a JSON body (non-streaming calls, bodies up to 1 MiB),
+	// or from the events of a stream as far as it went (a stream closed or
+	// failed before its end reports the finish reasons it had seen).
 	ResponseID, ResponseModel string
-	FinishReasons             []string
+	// FinishReasons holds the finish reason of each choice that has one.
+	FinishReasons []string
 	// Events and TokenEvents count a stream's events, and those carrying text.
 	Events, TokenEvents int
 	// TimeToFirstToken is the time from the start of the call to a stream's

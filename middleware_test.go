@@ -159,7 +159,7 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	base := strings.Replace(srv.URL, "http://", "http://user:"+key+"@", 1) + "/v1"
 	c := newClient(t, base, vllm.WithAPIKey(key), vllm.WithLogger(logger), fastRetry(1),
-		vllm.WithHeader("X-Api-Key", key))
+		vllm.WithHeader("X-Api-Key", key), vllm.WithLogPolicy(vllm.LogPolicy{Bodies: true}))
 	defer c.Close()
 	req := chatReq()
 	req.Messages = []vllm.Message{vllm.User(strings.Repeat("long prompt ", 400))}
@@ -181,13 +181,14 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 	if !contains(out, `"msg":"vllm attempt"`, `"msg":"vllm retry"`, `"msg":"vllm call"`, `"msg":"vllm response"`,
 		`"Authorization":"[REDACTED]"`, `"X-Api-Key":"[REDACTED]"`, `"Proxy-Authorization":"[REDACTED]"`,
 		`"path":"/v1/chat/completions"`, `"model":"m"`, `"status":200`, `"attempts":2`,
-		`"prompt_tokens":`, `"completion_tokens":`, `"latency":`, `"request_id":"`, `…(truncated)`,
+		`"prompt_tokens":`, `"completion_tokens":`, `"latency_ms":`, `"request_id":"`, `…(truncated)`,
 		`"level":"WARN"`, `"status":400`, `Hello there sim`) {
 		t.Fatalf("log lacks fields:\n%s", out)
 	}
 	// At Info, no bodies are logged.
 	buf.Reset()
-	c3 := newClient(t, srv.URL+"/v1", vllm.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	c3 := newClient(t, srv.URL+"/v1", vllm.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))),
+		vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo, Bodies: true}))
 	defer c3.Close()
 	if _, err := c3.Chat.Create(context.Background(), chatReq()); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -284,23 +285,67 @@ func WithHealthCheck(interval time.Duration) Option {
 	}
 }
 
-// WithLogger logs the Client's calls to l (nothing is logged by default):
+// WithLogger logs the Client's calls to l (nothing is logged by default).
+// Every record keeps the library's attributes in a group named "vllm", so
+// that they do not collide with the application's:
 //
-//   - at Info, one record per finished call ("vllm call"): method, path,
-//     model, status, attempts, endpoint, latency, request id, token counts,
-//     and for streams the time to first token and the event count; a failed
-//     call is logged at Warn with its error;
-//   - at Info, each retry ("vllm retry") with the error and the wait;
-//   - at Debug, each attempt ("vllm attempt") with its URL and headers and
-//     the request body, and the response body of non-streaming calls
-//     ("vllm response"), bodies truncated to 2 KiB.
+//   - one record per finished call ("vllm call"): method, path, model,
+//     status, attempts, endpoint, latency_ms, request id, token counts, and
+//     for streams ttft_ms and the event count (a stream its caller closed
+//     early is not a failure: it is logged with closed_early=true); at
+//     slog.LevelDebug unless WithLogPolicy sets another level, and at Warn,
+//     with the error as an error value, when the call failed;
+//   - each retry ("vllm retry") with the error and wait_ms, at the level of
+//     the call records;
+//   - at Debug, each attempt ("vllm attempt") with its URL and headers, and
+//     when LogPolicy.Bodies asks for them the request body and the response
+//     body of non-streaming calls ("vllm response"), truncated to 2 KiB.
 //
-// The API key never appears: the Authorization header and every other header
-// that carries credentials (Proxy-Authorization, Cookie, X-Api-Key, Api-Key)
-// are logged as "[REDACTED]", and URLs are logged without user info.
+// Credentials never appear: header values are logged only for headers known
+// to be safe (Content-Type, Accept, User-Agent, X-Request-Id, and those
+// LogPolicy.SafeHeaders adds); every other value, the API key's
+// Authorization header and any gateway key included, is logged as
+// "[REDACTED]". URLs are logged without user info.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.prod.logger = l
+		return nil
+	}
+}
+
+// LogPolicy sets what a Client given WithLogger logs (see WithLogPolicy).
+// The zero LogPolicy is the default.
+type LogPolicy struct {
+	// Level is the level of the call and retry records; nil means
+	// slog.LevelDebug, so that a library's records stay out of an
+	// application's Info logs until it asks for them. A failed call is
+	// logged at slog.LevelWarn, or at Level when that is higher.
+	Level slog.Leveler
+	// SafeHeaders names headers whose values may be logged, beside those
+	// always logged (Content-Type, Accept, User-Agent, X-Request-Id). It
+	// can only add: the headers that carry credentials by definition
+	// (Authorization, Proxy-Authorization, Cookie, X-Api-Key, Api-Key) are
+	// refused.
+	SafeHeaders []string
+	// Bodies logs the request bodies and the response bodies of
+	// non-streaming calls at Debug. They hold the prompts and the model's
+	// answers, so they are logged only when asked for.
+	Bodies bool
+}
+
+// WithLogPolicy sets what WithLogger logs: the level of the call records,
+// more headers whose values are safe to log, and whether bodies are logged.
+// It is a setting of its own, rather than arguments of WithLogger, so that
+// the common case stays WithLogger(l).
+func WithLogPolicy(p LogPolicy) Option {
+	return func(c *config) error {
+		for _, h := range p.SafeHeaders {
+			if slices.Contains(credentialHeaders, http.CanonicalHeaderKey(h)) {
+				return invalid("LogPolicy.SafeHeaders", "names %s, which carries credentials", http.CanonicalHeaderKey(h))
+			}
+		}
+		p.SafeHeaders = append([]string(nil), p.SafeHeaders...)
+		c.prod.logPolicy = p
 		return nil
 	}
 }

@@ -51,7 +51,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 	var rec streamRecorder
 	var logs bytes.Buffer
 	c := newClient(t, srv.URL, fastRetry(1), vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1),
-		vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo}))
 	defer c.Close()
 	s, err := c.Chat.Stream(context.Background(), chatReq())
 	if err != nil {
@@ -87,7 +87,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 	if last.Events != events || last.Tokens != res.TokenEvents {
 		t.Fatalf("last progress %+v", last)
 	}
-	if out := logs.String(); !contains(out, "stream=true", "ttft=", "prompt_tokens=9", "attempts=2", "msg=\"vllm retry\"") {
+	if out := logs.String(); !contains(out, "vllm.stream=true", "vllm.ttft_ms=", "vllm.prompt_tokens=9", "vllm.attempts=2", "msg=\"vllm retry\"") {
 		t.Fatalf("log:\n%s", out)
 	}
 	// The stream's in-flight slot was released: another call goes through.
@@ -158,5 +158,95 @@ func TestStreamClosedConcurrently(t *testing.T) {
 	}
 	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHooksSeeStreamedResponse: a stream reports the response id, model and
+// finish reasons to OnCallEnd as a non-streaming call does, tool calls
+// included, and OnCallStart knows the server before the first attempt.
+func TestHooksSeeStreamedResponse(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	srv.Enqueue(vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{Name: "get_weather", Arguments: `{"city":"Paris"}`}}})
+	var rec streamRecorder
+	var starts []vllm.CallInfo
+	h := rec.hooks()
+	h.OnCallStart = func(ctx context.Context, call *vllm.CallInfo) context.Context {
+		starts = append(starts, *call)
+		return ctx
+	}
+	c := newClient(t, srv.URL, vllm.WithHooks(h))
+	defer c.Close()
+	s, err := c.Chat.Stream(context.Background(), chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(starts) != 1 || starts[0].Endpoint != srv.URL {
+		t.Fatalf("call starts %+v, want endpoint %s", starts, srv.URL)
+	}
+	if len(rec.ends) != 1 {
+		t.Fatalf("%d call ends", len(rec.ends))
+	}
+	res := rec.ends[0]
+	if res.ResponseID == "" || res.ResponseID != resp.ID || res.ResponseModel != "m" ||
+		len(res.FinishReasons) != 1 || res.FinishReasons[0] != vllm.FinishToolCalls {
+		t.Fatalf("stream result id %q model %q finish %v; response id %q", res.ResponseID, res.ResponseModel, res.FinishReasons, resp.ID)
+	}
+
+	// A stream closed early reports what it had read.
+	srv.Enqueue(vllmtest.Reply{Content: "one two three four five six"})
+	s, err = c.Chat.Stream(context.Background(), chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Next()
+	s.Close()
+	if len(rec.ends) != 2 {
+		t.Fatalf("%d call ends", len(rec.ends))
+	}
+	if res := rec.ends[1]; !errors.Is(res.Err, vllm.ErrStreamClosed) || res.ResponseModel != "m" || res.ResponseID == "" || len(res.FinishReasons) != 0 {
+		t.Fatalf("closed stream result %+v", res)
+	}
+}
+
+// TestHooksSeeResponsesUsage: the Responses API counts input_tokens and
+// output_tokens; hooks see them as the prompt and completion tokens, for a
+// response and for a stream.
+func TestHooksSeeResponsesUsage(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	var rec streamRecorder
+	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()))
+	defer c.Close()
+	r, err := c.Responses.Create(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Collect(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.ends) != 2 {
+		t.Fatalf("%d call ends", len(rec.ends))
+	}
+	for i, u := range []*vllm.ResponseUsage{r.Usage, s.Response().Usage} {
+		res := rec.ends[i]
+		if u == nil || u.InputTokens == 0 || u.OutputTokens == 0 {
+			t.Fatalf("call %d: the server sent usage %+v", i, u)
+		}
+		if res.Err != nil || res.Usage == nil || res.Usage.PromptTokens != u.InputTokens || res.Usage.CompletionTokens != u.OutputTokens ||
+			res.ResponseModel != "m" || res.ResponseID == "" {
+			t.Fatalf("call %d: result %+v usage %+v, want %+v", i, res, res.Usage, u)
+		}
+	}
+	if rec.ends[0].ResponseID != r.ID || rec.ends[1].ResponseID != s.Response().ID {
+		t.Fatalf("ids %q %q, want %q %q", rec.ends[0].ResponseID, rec.ends[1].ResponseID, r.ID, s.Response().ID)
 	}
 }

@@ -169,7 +169,7 @@ func TestLoggingOnVLLMTest(t *testing.T) {
 	if strings.Contains(out, key) {
 		t.Fatalf("key leaked:\n%s", out)
 	}
-	if !contains(out, "status=200", "status=401", "prompt_tokens=", "Authorization:[REDACTED]") {
+	if !contains(out, "vllm.status=200", "vllm.status=401", "vllm.prompt_tokens=", "Authorization:[REDACTED]") {
 		t.Fatalf("log:\n%s", out)
 	}
 }

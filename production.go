@@ -35,6 +35,7 @@ type productionConfig struct {
 	middleware []Middleware
 	hooks      []Hooks
 	logger     *slog.Logger
+	logPolicy  LogPolicy
 	newID      func() string
 	newIDSet   bool
 
@@ -59,7 +60,7 @@ func (p *productionConfig) finish(cfg *config) error {
 		p.inflight = make(chan struct{}, p.maxFlight)
 	}
 	if p.logger != nil {
-		p.hooks = append(p.hooks, logHooks(p.logger))
+		p.hooks = append(p.hooks, logHooks(p.logger, p.logPolicy))
 	}
 	p.chain = baseRoundTrip
 	for i := len(p.middleware) - 1; i >= 0; i-- {
@@ -121,7 +122,7 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 	}
 	cl := &call{p: p, ctx: ctx, info: CallInfo{
 		Op: r.op, Method: r.method, Path: p.endpoints[0].path(r), Model: r.model,
-		Stream: r.stream, RequestID: id, Start: time.Now(),
+		Endpoint: p.endpoints[0].name, Stream: r.stream, RequestID: id, Start: time.Now(),
 	}}
 	r.call = cl
 	for _, h := range p.hooks {
@@ -411,12 +412,15 @@ func (cl *call) failed(err error) {
 	cl.mu.Unlock()
 }
 
-// summarize reads usage, id, model and finish reasons from a JSON response.
+// summarize reads usage, id, model and finish reasons from a JSON response:
+// the chat, completion and embedding shapes, and the Responses API's (whose
+// usage counts input_tokens and output_tokens).
 func summarize(body []byte, res *CallResult) {
 	var s struct {
-		ID      string `json:"id"`
-		Model   string `json:"model"`
-		Usage   *Usage `json:"usage"`
+		ID      string          `json:"id"`
+		Model   string          `json:"model"`
+		Object  string          `json:"object"`
+		Usage   json.RawMessage `json:"usage"`
 		Choices []struct {
 			FinishReason string `json:"finish_reason"`
 		} `json:"choices"`
@@ -424,7 +428,20 @@ func summarize(body []byte, res *CallResult) {
 	if len(body) == 0 || body[0] != '{' || json.Unmarshal(body, &s) != nil {
 		return
 	}
-	res.ResponseID, res.ResponseModel, res.Usage = s.ID, s.Model, s.Usage
+	res.ResponseID, res.ResponseModel = s.ID, s.Model
+	if len(s.Usage) > 0 && string(s.Usage) != "null" {
+		if s.Object == "response" {
+			var u ResponseUsage
+			if json.Unmarshal(s.Usage, &u) == nil {
+				res.Usage = u.chatUsage()
+			}
+		} else {
+			var u Usage
+			if json.Unmarshal(s.Usage, &u) == nil {
+				res.Usage = &u
+			}
+		}
+	}
 	for _, c := range s.Choices {
 		if c.FinishReason != "" {
 			res.FinishReasons = append(res.FinishReasons, c.FinishReason)
@@ -441,9 +458,10 @@ type streamProbe interface {
 	// whether it carried generated text (content, reasoning or tool-call
 	// arguments), for time-to-first-token and inter-token latency.
 	event(token bool)
-	// end is called exactly once when the stream ends: usage is the final
-	// usage when the server sent it, err is nil after "data: [DONE]".
-	end(usage *Usage, err error)
+	// end is called exactly once when the stream ends, with what the stream
+	// read: the final usage when the server sent it, the response id, model
+	// and finish reasons, and the error (nil after "data: [DONE]").
+	end(res *CallResult)
 }
 
 // startStream returns the probe for a stream that has started, or nil when
@@ -481,7 +499,7 @@ func (cl *call) event(token bool) {
 }
 
 // end implements streamProbe.
-func (cl *call) end(usage *Usage, err error) {
+func (cl *call) end(res *CallResult) {
 	cl.release()
-	cl.report(&CallResult{Usage: usage, Err: err})
+	cl.report(res)
 }

@@ -124,7 +124,8 @@ func ExampleWithHooks() {
 	// Output: chat completion m: status 200 after 2 attempts, 7+3 tokens
 }
 
-// Structured logging with log/slog; the API key never appears.
+// Structured logging with log/slog; the API key never appears. Call records
+// are at Debug unless LogPolicy.Level says otherwise.
 func ExampleWithLogger() {
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithAPIKey("sk-secret"))
 	defer srv.Close()
@@ -132,17 +133,18 @@ func ExampleWithLogger() {
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			switch a.Key {
-			case "time", "latency", "request_id", "endpoint":
+			case "time", "latency_ms", "request_id", "endpoint":
 				return slog.Attr{}
 			}
 			return a
 		},
 	}))
-	c, _ := vllm.New(srv.URL, vllm.WithAPIKey("sk-secret"), vllm.WithLogger(logger))
+	c, _ := vllm.New(srv.URL, vllm.WithAPIKey("sk-secret"), vllm.WithLogger(logger),
+		vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo}))
 	srv.Enqueue(vllmtest.Reply{Content: "Hi", PromptTokens: 5, CompletionTokens: 2})
 	c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("Hi")}})
 	// Output:
-	// level=INFO msg="vllm call" method=POST path=/v1/chat/completions model=m status=200 attempts=1 prompt_tokens=5 completion_tokens=2
+	// level=INFO msg="vllm call" vllm.method=POST vllm.path=/v1/chat/completions vllm.model=m vllm.status=200 vllm.attempts=1 vllm.prompt_tokens=5 vllm.completion_tokens=2
 }
 
 // Limits: at most 4 calls in flight and 20 requests per second.

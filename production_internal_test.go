@@ -190,7 +190,7 @@ func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
 	if len(ends) != 0 {
 		t.Fatal("call ended at body close although a probe reports the stream")
 	}
-	probe.end(&Usage{PromptTokens: 3, CompletionTokens: 2}, readErr)
+	probe.end(&CallResult{Usage: &Usage{PromptTokens: 3, CompletionTokens: 2}, Err: readErr})
 	// The failure after the headers is not retried.
 	if n.Load() != 2 || len(ends) != 1 {
 		t.Fatalf("%d requests, %d ends", n.Load(), len(ends))

@@ -214,6 +214,25 @@ type ResponseUsage struct {
 	} `json:"output_tokens_details,omitempty"`
 }
 
+// chatUsage returns u in the shape of the chat and completion APIs.
+func (u *ResponseUsage) chatUsage() *Usage {
+	out := &Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens}
+	if d := u.InputTokensDetails; d != nil {
+		out.PromptTokensDetails = &PromptTokensDetails{CachedTokens: d.CachedTokens}
+	}
+	if d := u.OutputTokensDetails; d != nil {
+		out.CompletionTokensDetails = &CompletionTokensDetails{ReasoningTokens: d.ReasoningTokens}
+	}
+	return out
+}
+
+// summarize reports the id and model of the response streamed so far.
+func (s *ResponseStream) summarize(res *CallResult) {
+	if s.last != nil {
+		res.ResponseID, res.ResponseModel = s.last.ID, s.last.Model
+	}
+}
+
 // texts joins the texts of parts of the given type in items of type itemType.
 func (r *Response) texts(itemType, partType string, summary bool) string {
 	var b strings.Builder
@@ -329,6 +348,9 @@ type ResponseEvent struct {
 type ResponseStream struct {
 	es    eventStream[ResponseEvent]
 	final *Response
+	// last is the latest response object an event carried (created,
+	// in_progress, completed...), for the production layer's summary.
+	last *Response
 }
 
 // Next advances to the next event and reports whether there is one; after it
@@ -396,6 +418,9 @@ func (s *ResponseStream) decode(typ string, data []byte) (ResponseEvent, bool, e
 		out.Type = typ
 	}
 	out.Raw = append(json.RawMessage(nil), data...)
+	if out.Response != nil {
+		s.last = out.Response
+	}
 	switch out.Type {
 	case responseErrorEvent:
 		if ae := errorEventPayload(data); ae != nil {
@@ -432,11 +457,11 @@ func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opt
 			if e.Response == nil || e.Response.Usage == nil {
 				return nil
 			}
-			u := e.Response.Usage
-			return &Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.TotalTokens}
+			return e.Response.Usage.chatUsage()
 		})
 	if err := rs.es.open(ctx, s.c, r); err != nil {
 		return nil, err
 	}
+	rs.es.core.summarize = rs.summarize
 	return rs, nil
 }

@@ -38,7 +38,7 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 		return logs.Write(p)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := vllm.New(srv.URL, vllm.WithAPIKey(secKey), vllm.WithTimeout(200*time.Millisecond),
-		vllm.WithLogger(logger), vllm.WithMaxRetries(1))
+		vllm.WithLogger(logger), vllm.WithLogPolicy(vllm.LogPolicy{Bodies: true}), vllm.WithMaxRetries(1))
 	if err != nil {
 		t.Fatal(err)
 	}

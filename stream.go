@@ -176,6 +176,7 @@ func (s *ChatService) Stream(ctx context.Context, req *ChatRequest, opts ...Requ
 		return nil, err
 	}
 	st.acc.splitThink, st.acc.startInThink = rs.splitThink, rs.startInThink
+	st.r.core.summarize = st.acc.summarize
 	return st, nil
 }
 

@@ -54,6 +54,7 @@ func (s *CompletionsService) Stream(ctx context.Context, req *CompletionRequest,
 	if _, err := s.c.openStream(ctx, ar, &st.r.core); err != nil {
 		return nil, err
 	}
+	st.r.core.summarize = st.acc.summarize
 	return st, nil
 }
 
@@ -125,6 +126,16 @@ type accCompletionChoice struct {
 }
 
 func (a *completionAccumulator) finalUsage() *Usage { return a.usage }
+
+// summarize reports the response id, model and finish reasons read so far.
+func (a *completionAccumulator) summarize(res *CallResult) {
+	res.ResponseID, res.ResponseModel = a.id, a.model
+	for i := range a.choices {
+		if f := a.choices[i].finish; f != "" {
+			res.FinishReasons = append(res.FinishReasons, f)
+		}
+	}
+}
 
 func (a *completionAccumulator) finishAll(*[]queuedEvent) {}
 

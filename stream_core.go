@@ -42,6 +42,9 @@ type streamCore struct {
 	idle   time.Duration
 	timer  *time.Timer // idle timer, stopped between reads; nil when disabled
 	probe  streamProbe
+	// summarize, when set, adds what the stream read of the response (id,
+	// model, finish reasons) to the result reported to the probe.
+	summarize func(*CallResult)
 
 	idleFired atomic.Bool
 	closed    atomic.Bool
@@ -93,7 +96,7 @@ func (c *Client) openStream(ctx context.Context, ar *apiRequest, s *streamCore) 
 	probe := c.cfg.prod.startStream(sctx, ar)
 	if err := checkEventStream(resp); err != nil {
 		if probe != nil {
-			probe.end(nil, err)
+			probe.end(&CallResult{Err: err})
 		}
 		resp.Body.Close()
 		cancel(nil)
@@ -315,7 +318,13 @@ func (s *streamCore) release(cause error) {
 
 func (s *streamCore) endProbe(usage *Usage, err error) {
 	if s.probe != nil {
-		s.endOnce.Do(func() { s.probe.end(usage, err) })
+		s.endOnce.Do(func() {
+			res := &CallResult{Usage: usage, Err: err}
+			if s.summarize != nil {
+				s.summarize(res)
+			}
+			s.probe.end(res)
+		})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/vllmgo/vllm"
+	vllmmcp "github.com/vllmgo/vllm/mcp"
 )
 
 func init() { register(newChatCmd) }
@@ -28,6 +29,8 @@ type chatSession struct {
 	images    []vllm.ContentPart
 	stream    bool
 	think     *styled
+	mcp       mcpFlags         // --mcp, --mcp-config, --yes
+	toolset   *vllmmcp.Toolset // the MCP servers' tools, when given
 }
 
 const chatAbout = `Sends a prompt to /v1/chat/completions and prints the answer.
@@ -43,6 +46,10 @@ are generated, the conversation is remembered, and these commands work:
   /exit         leave (so do Ctrl-D and Ctrl-C at the prompt)
 Ctrl-C during an answer stops it and returns to the prompt.
 
+With --mcp or --mcp-config the model gets the tools of MCP servers: each
+call is shown, asked about ("run NAME? [y/N]") unless --yes, and its result
+shown in one line; Ctrl-C stops a running call and ends the turn.
+
 Reasoning ("thinking") is printed apart from the answer: on stderr, dimmed on
 a terminal (--reasoning stderr, the default), inline on stdout (stdout) or not
 at all (hide).`
@@ -53,6 +60,8 @@ const chatExamples = `  vllm chat "Why is the sky blue?"
   vllm chat --image cat.png "What is in this picture?"
   vllm chat --extra '{"chat_template_kwargs":{"enable_thinking":true}}' "15*23+47?"
   vllm chat --json "Hi" | jq .usage
+  vllm chat --mcp "npx -y @modelcontextprotocol/server-filesystem /tmp"
+  vllm chat --mcp-config ~/.config/mcp.json --yes "What is in /tmp?"
   vllm chat                      # interactive, on a terminal`
 
 func newChatCmd(e *env) *cobra.Command {
@@ -77,6 +86,7 @@ func newChatCmd(e *env) *cobra.Command {
 	fs.StringVar(&s.reasoning, "reasoning", "stderr", "where reasoning goes: stderr (dimmed on a terminal), stdout, or hide")
 	fs.BoolVar(&asJSON, "json", false, "print the full JSON response on stdout (one-shot only)")
 	fs.BoolVar(&noStream, "no-stream", false, "wait for the whole answer instead of streaming it")
+	s.mcp.register(fs)
 	return cmd
 }
 
@@ -133,6 +143,15 @@ func (s *chatSession) run(ctx context.Context, g *globals, images, pos []string,
 	if s.model, err = g.resolveModel(ctx, s.c); err != nil {
 		return err
 	}
+	if s.mcp.wanted() {
+		if asJSON {
+			return usagef("--json does not go with MCP tools (--mcp, --mcp-config)")
+		}
+		if err := s.connectMCP(ctx); err != nil {
+			return err
+		}
+		defer s.toolset.Close()
+	}
 	if interactive {
 		return s.repl(ctx)
 	}
@@ -177,6 +196,9 @@ func (s *chatSession) request(msg vllm.Message) *vllm.ChatRequest {
 // kept in the history (the exchange is dropped when nothing had arrived) and
 // context.Canceled returned.
 func (s *chatSession) turn(ctx context.Context, msg vllm.Message) (string, error) {
+	if s.toolset != nil {
+		return s.toolTurn(ctx, msg)
+	}
 	req := s.request(msg)
 	out := &answerPrinter{s: s}
 	var answer vllm.Message
@@ -276,6 +298,16 @@ func (p *answerPrinter) content(t string) {
 func (p *answerPrinter) toolCall(tc vllm.ToolCall) {
 	p.closeReasoning()
 	fmt.Fprintf(p.s.e.stderr, "[tool call %s(%s) id=%s]\n", tc.Name, tc.Arguments, tc.ID)
+}
+
+// breakLine ends the line of content shown so far, so that what follows
+// (a tool call) starts a line.
+func (p *answerPrinter) breakLine() {
+	p.closeReasoning()
+	if p.wroteAny && !p.endsNL {
+		io.WriteString(p.s.e.stdout, "\n")
+		p.endsNL = true
+	}
 }
 
 func (p *answerPrinter) end() {
