@@ -95,12 +95,12 @@ func TestVllmtestAudio(t *testing.T) {
 	if rec.Path != "/v1/audio/transcriptions" || !strings.HasPrefix(rec.Header.Get("Content-Type"), "multipart/form-data; boundary=") {
 		t.Fatalf("recorded %s %s", rec.Path, rec.Header.Get("Content-Type"))
 	}
-	verbose, err := c.Audio.Translate(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en", ResponseFormat: vllm.AudioVerboseJSON})
+	verbose, err := c.Audio.Translate(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en", ResponseFormat: "verbose_json"})
 	if err != nil || verbose.Text != tr.Text || verbose.Duration != 2 || len(verbose.Segments) != 1 || verbose.Language != "en" {
 		t.Fatalf("verbose %+v %v", verbose, err)
 	}
 	// vLLM answers "text" with JSON too, and rejects srt and vtt.
-	txt, err := c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en", ResponseFormat: vllm.AudioText})
+	txt, err := c.Audio.Transcribe(ctx, &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", make([]byte, 40000)), Language: "en", ResponseFormat: "text"})
 	if err != nil || txt.Text != tr.Text {
 		t.Fatalf("text %q %v", txt.Text, err)
 	}

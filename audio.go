@@ -24,19 +24,6 @@ import (
 // Use it through Client.Audio.
 type AudioService struct{ c *Client }
 
-// Audio response formats (AudioRequest.ResponseFormat) vLLM serves. It
-// answers text with the same JSON object as json, and rejects "srt" and
-// "vtt" with a 400; other OpenAI-compatible servers answer those in plain
-// text, which lands in Transcription.Text.
-const (
-	// AudioJSON is the default: {"text":…,"usage":…}.
-	AudioJSON = "json"
-	// AudioText asks for the text alone.
-	AudioText = "text"
-	// AudioVerboseJSON adds the language, duration, segments and words.
-	AudioVerboseJSON = "verbose_json"
-)
-
 // AudioFile is the audio to upload. The upload is streamed: the file or
 // reader is copied into the request as it is sent, never held in memory whole.
 type AudioFile struct {
@@ -92,13 +79,16 @@ type AudioRequest struct {
 	Language string
 	// Prompt guides the style or continues a previous segment.
 	Prompt string
-	// ResponseFormat is AudioJSON (default), AudioText or
-	// AudioVerboseJSON (or "srt"/"vtt" for servers other than vLLM).
+	// ResponseFormat is "json" (the default: {"text":…,"usage":…}),
+	// "text" (vLLM answers it with the same JSON object as json) or
+	// "verbose_json" (adds the language, duration, segments and words).
+	// vLLM rejects "srt" and "vtt" with a 400; other OpenAI-compatible
+	// servers answer them in plain text, which lands in Transcription.Text.
 	ResponseFormat string
 	// Temperature is the sampling temperature (0 to 1).
 	Temperature *float64
 	// TimestampGranularities are "word" and/or "segment" (with
-	// AudioVerboseJSON).
+	// "verbose_json").
 	TimestampGranularities []string
 	// ToLanguage is the output language where the model supports it.
 	ToLanguage string
@@ -191,7 +181,7 @@ func (r *AudioRequest) Validate() error {
 		return invalid("temperature", "must be in [0, 1], got %v", *r.Temperature)
 	}
 	switch r.ResponseFormat {
-	case "", AudioJSON, AudioText, AudioVerboseJSON, "srt", "vtt", "diarized_json":
+	case "", "json", "text", "verbose_json", "srt", "vtt", "diarized_json":
 	default:
 		return invalid("response_format", "unknown format %q", r.ResponseFormat)
 	}

@@ -28,7 +28,7 @@ func TestTranscribeMultipartGolden(t *testing.T) {
 	s, c := newStub(t, reply{Body: `{"text":"Hello world.","usage":{"type":"duration","seconds":3}}`})
 	tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{
 		File: vllm.AudioFromBytes("clip.wav", []byte("RIFF\x00\x01wave")), Model: "openai/whisper-large-v3",
-		Language: "en", Prompt: "A greeting.", ResponseFormat: vllm.AudioJSON, Temperature: vllm.Ptr(0.0),
+		Language: "en", Prompt: "A greeting.", ResponseFormat: "json", Temperature: vllm.Ptr(0.0),
 		TimestampGranularities: []string{"segment"}, Extra: map[string]string{"vllm_xargs": `{"k":1}`},
 	})
 	if err != nil {
@@ -58,7 +58,7 @@ func TestTranscribeMultipartGolden(t *testing.T) {
 func TestTranslateVerboseAndText(t *testing.T) {
 	verbose := `{"duration":"3.52","language":"en","text":"Hello.","segments":[{"id":0,"avg_logprob":-0.2,"compression_ratio":1.1,"end":3.5,"no_speech_prob":null,"seek":0,"start":0.0,"temperature":0.0,"text":"Hello.","tokens":[50364,2425]}],"words":null}`
 	s, c := newStub(t, reply{Body: verbose})
-	tr, err := c.Audio.Translate(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.mp3", []byte("ID3")), ResponseFormat: vllm.AudioVerboseJSON})
+	tr, err := c.Audio.Translate(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.mp3", []byte("ID3")), ResponseFormat: "verbose_json"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,9 @@ import "context"
 
 // ChatBuilder builds a chat request step by step and sends it: the fluent
 // form of ChatService.Create over the same ChatRequest. Get one from
-// Client.Chat.New:
+// Client.Chat.Builder:
 //
-//	resp, err := c.Chat.New().Model("Qwen/Qwen3-8B").
+//	resp, err := c.Chat.Builder().Model("Qwen/Qwen3-8B").
 //		System("Be brief.").User("Hello").
 //		Temperature(0.7).TopK(50).Send(ctx)
 //
@@ -19,8 +19,9 @@ type ChatBuilder struct {
 	opts []RequestOption
 }
 
-// New starts a fluent chat request.
-func (s *ChatService) New() *ChatBuilder {
+// Builder starts a fluent chat request; nothing is sent until Send or
+// Stream. (openai-go's New sends at once; this name says it does not.)
+func (s *ChatService) Builder() *ChatBuilder {
 	return &ChatBuilder{svc: s}
 }
 
@@ -146,15 +147,16 @@ func (b *ChatBuilder) Echo(v bool) *ChatBuilder { b.req.Echo = &v; return b }
 
 // CompletionBuilder builds a legacy completion request step by step: the
 // fluent form of CompletionsService.Create. Get one from
-// Client.Completions.New.
+// Client.Completions.Builder.
 type CompletionBuilder struct {
 	svc  *CompletionsService
 	req  CompletionRequest
 	opts []RequestOption
 }
 
-// New starts a fluent completion request.
-func (s *CompletionsService) New() *CompletionBuilder {
+// Builder starts a fluent completion request; nothing is sent until Send
+// or Stream.
+func (s *CompletionsService) Builder() *CompletionBuilder {
 	return &CompletionBuilder{svc: s}
 }
 

@@ -142,8 +142,8 @@ func (b *ChatBuilder) StructuredOutputs(so StructuredOutputs) *ChatBuilder {
 // Priority sets priority (vLLM, with priority scheduling): lower runs first.
 func (b *ChatBuilder) Priority(p int) *ChatBuilder { b.req.Priority = &p; return b }
 
-// RequestID sets request_id (vLLM).
-func (b *ChatBuilder) RequestID(id string) *ChatBuilder { b.req.RequestID = id; return b }
+// BodyRequestID sets the body's request_id, the id vLLM uses internally; the X-Request-Id header is WithRequestIDFunc or Header.
+func (b *ChatBuilder) BodyRequestID(id string) *ChatBuilder { b.req.RequestID = id; return b }
 
 // CacheSalt sets cache_salt (vLLM), isolating the prefix cache.
 func (b *ChatBuilder) CacheSalt(salt string) *ChatBuilder { b.req.CacheSalt = salt; return b }
@@ -361,8 +361,11 @@ func (b *CompletionBuilder) StructuredOutputs(so StructuredOutputs) *CompletionB
 // Priority sets priority (vLLM, with priority scheduling): lower runs first.
 func (b *CompletionBuilder) Priority(p int) *CompletionBuilder { b.req.Priority = &p; return b }
 
-// RequestID sets request_id (vLLM).
-func (b *CompletionBuilder) RequestID(id string) *CompletionBuilder { b.req.RequestID = id; return b }
+// BodyRequestID sets the body's request_id, the id vLLM uses internally; the X-Request-Id header is WithRequestIDFunc or Header.
+func (b *CompletionBuilder) BodyRequestID(id string) *CompletionBuilder {
+	b.req.RequestID = id
+	return b
+}
 
 // CacheSalt sets cache_salt (vLLM), isolating the prefix cache.
 func (b *CompletionBuilder) CacheSalt(salt string) *CompletionBuilder {

@@ -15,7 +15,7 @@ type ChatService struct{ c *Client }
 // Fields left at their zero value are not sent. Sampling settings live in the
 // embedded SamplingParams (set them as req.Temperature = vllm.Ptr(0.7), or in
 // a literal as SamplingParams: vllm.SamplingParams{…}); the fluent builder
-// (ChatService.New) sets them directly.
+// (ChatService.Builder) sets them directly.
 type ChatRequest struct {
 	// Model is the served model name (required).
 	Model string `json:"model"`

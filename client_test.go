@@ -114,7 +114,7 @@ func TestHeadersSent(t *testing.T) {
 		}
 	}
 	// Builder headers are per request.
-	if _, err := c.Chat.New().Model("m").User("x").Header("X-Trace", "t3").Send(context.Background()); err != nil {
+	if _, err := c.Chat.Builder().Model("m").User("x").Header("X-Trace", "t3").Send(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := ws.last(t).Header.Get("X-Trace"); got != "t3" {
@@ -246,7 +246,7 @@ func TestConcurrentRequests(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			resp, err := c.Chat.New().Model("m").User(fmt.Sprint(i)).Header("X-I", fmt.Sprint(i)).Send(context.Background())
+			resp, err := c.Chat.Builder().Model("m").User(fmt.Sprint(i)).Header("X-I", fmt.Sprint(i)).Send(context.Background())
 			if err == nil && resp.Text() != "ok" {
 				err = fmt.Errorf("content %q", resp.Text())
 			}
@@ -327,7 +327,7 @@ func TestValidateContentPartsAndStream(t *testing.T) {
 		field string
 	}{
 		{[]ContentPart{{Type: partImageURL}}, "messages[0].content[0].image_url"},
-		{[]ContentPart{TextPart("x"), {Type: partImageURL, ImageURL: &ImageURL{}}}, "messages[0].content[1].image_url.url"},
+		{[]ContentPart{TextPart("x"), {Type: partImageURL, ImageURL: &MediaURL{}}}, "messages[0].content[1].image_url.url"},
 		{[]ContentPart{{Type: partInputAudio, InputAudio: &InputAudio{Data: "AAAA"}}}, "messages[0].content[0].input_audio.format"},
 		{[]ContentPart{{Type: partAudioURL}}, "messages[0].content[0].audio_url"},
 		{[]ContentPart{{Type: partVideoURL, VideoURL: &MediaURL{}}}, "messages[0].content[0].video_url.url"},

@@ -38,8 +38,8 @@ func PromptTokenBatches(batches ...[]int) Prompt { return Prompt{tokens: batches
 // IsZero reports whether no prompt is set.
 func (p Prompt) IsZero() bool { return p.texts == nil && p.tokens == nil }
 
-// Len returns the number of prompts.
-func (p Prompt) Len() int {
+// count returns the number of prompts.
+func (p Prompt) count() int {
 	if p.isToken {
 		return len(p.tokens)
 	}
@@ -145,7 +145,7 @@ func (r *CompletionRequest) Validate() error {
 	if r.Model == "" {
 		return missing("model")
 	}
-	if r.Prompt.IsZero() || r.Prompt.Len() == 0 {
+	if r.Prompt.IsZero() || r.Prompt.count() == 0 {
 		return missing("prompt")
 	}
 	if r.Logprobs != nil && *r.Logprobs < 0 {

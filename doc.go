@@ -17,10 +17,10 @@
 //	})
 //	fmt.Println(resp.Text())
 //
-// The same request in the fluent form (ChatService.New) sets the same
+// The same request in the fluent form (ChatService.Builder) sets the same
 // ChatRequest step by step:
 //
-//	resp, err := c.Chat.New().Model("Qwen/Qwen3-8B").
+//	resp, err := c.Chat.Builder().Model("Qwen/Qwen3-8B").
 //		System("Be brief.").User("Hello").
 //		Temperature(0.7).TopK(50).Extra("min_tokens", 4).Send(ctx)
 //

@@ -71,7 +71,7 @@ type EmbeddingRequest struct {
 
 // validatePoolingInput checks that exactly one of input and messages is set.
 func validatePoolingInput(input Prompt, messages []Message) error {
-	hasInput := !input.IsZero() && input.Len() > 0
+	hasInput := !input.IsZero() && input.count() > 0
 	switch {
 	case hasInput && len(messages) > 0:
 		return invalid("input", "and messages are exclusive: set one")

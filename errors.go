@@ -128,9 +128,9 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// Retryable reports whether the status is one a retry may cure:
+// retryable reports whether the status is one a retry may cure:
 // 408, 429, 500, 502, 503 and 504.
-func (e *APIError) Retryable() bool {
+func (e *APIError) retryable() bool {
 	switch e.StatusCode {
 	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
 		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -544,13 +544,13 @@ func IsRetryable(err error) bool {
 			return false // re-sending would repeat delivered events
 		}
 		if se.Kind == KindErrorEvent && se.API != nil {
-			return se.API.Retryable()
+			return se.API.retryable()
 		}
 		return se.Kind == KindTransport || se.Kind == KindIdleTimeout || se.Kind == KindUnexpectedEOF
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return ae.Retryable()
+		return ae.retryable()
 	}
 	if errors.Is(err, context.Canceled) {
 		return false

@@ -56,12 +56,12 @@ func Example() {
 
 // The fluent builder sets the same ChatRequest step by step, including
 // vLLM's sampling extensions and fields without a setter (Extra).
-func ExampleChatService_New() {
+func ExampleChatService_Builder() {
 	srv := fakeVLLM(200, `{"choices":[{"index":0,"message":{"role":"assistant","content":"Hello!"},"finish_reason":"stop"}]}`)
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 
-	b := c.Chat.New().Model("Qwen/Qwen3-8B").
+	b := c.Chat.Builder().Model("Qwen/Qwen3-8B").
 		System("Be brief.").User("Say hello.").
 		Temperature(0.7).TopK(50).MinP(0.05).MaxTokens(64).
 		EnableThinking(false).
@@ -97,7 +97,7 @@ func ExampleToolFor() {
 		"finish_reason":"tool_calls"}]}`)
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
-	resp, err := c.Chat.New().Model("m").User("Weather in Paris?").
+	resp, err := c.Chat.Builder().Model("m").User("Weather in Paris?").
 		Tools(tool).ToolChoice(vllm.ToolChoiceAuto).Send(context.Background())
 	if err != nil {
 		log.Fatal(err)
@@ -192,14 +192,14 @@ func ExampleAPIError() {
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 
-	_, err := c.Chat.New().Model("gpt-9").User("hi").Send(context.Background())
+	_, err := c.Chat.Builder().Model("gpt-9").User("hi").Send(context.Background())
 	var apiErr *vllm.APIError
 	if errors.As(err, &apiErr) {
 		fmt.Println(apiErr.StatusCode, apiErr.Type, apiErr.Message)
 	}
 	fmt.Println(errors.Is(err, vllm.ErrModelNotFound), vllm.IsRetryable(err))
 
-	_, err = c.Chat.New().User("no model").Send(context.Background())
+	_, err = c.Chat.Builder().User("no model").Send(context.Background())
 	fmt.Println(err, errors.Is(err, vllm.ErrMissingParameter))
 	// Output:
 	// 404 NotFoundError The model `gpt-9` does not exist.
@@ -231,7 +231,7 @@ func ExampleChatResponse_AssistantMessageWithReasoning() {
 	srv := fakeVLLM(200, `{"choices":[{"index":0,"message":{"role":"assistant","content":"4","reasoning":"2+2=4"},"finish_reason":"stop"}]}`)
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
-	resp, _ := c.Chat.New().Model("moonshotai/Kimi-K2-Thinking").User("2+2?").Send(context.Background())
+	resp, _ := c.Chat.Builder().Model("moonshotai/Kimi-K2-Thinking").User("2+2?").Send(context.Background())
 
 	plain, _ := resp.AssistantMessage().MarshalJSON()
 	withReasoning, _ := resp.AssistantMessageWithReasoning().MarshalJSON()
@@ -251,7 +251,7 @@ func ExampleChatBuilder_EnableThinking() {
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 
-	resp, err := c.Chat.New().Model("Qwen/Qwen3-8B").User("Is 17 prime?").
+	resp, err := c.Chat.Builder().Model("Qwen/Qwen3-8B").User("Is 17 prime?").
 		EnableThinking(true).MaxTokens(1024).Send(context.Background())
 	if err != nil {
 		log.Fatal(err)

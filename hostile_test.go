@@ -81,7 +81,7 @@ func decodeAll(t *testing.T, body []byte) {
 			_ = resp.Text()
 			_ = resp.Reasoning()
 			for _, tc := range resp.ToolCalls() {
-				_, _ = tc.ArgumentsMap()
+				_ = tc.DecodeArguments(new(map[string]any))
 			}
 		}
 		cresp, err := c.Completions.Create(ctx, &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("x")})

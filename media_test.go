@@ -277,7 +277,7 @@ func TestMultimodalMessageWire(t *testing.T) {
 	}
 	ws := newWireServer(t, 200, minimalChat)
 	c := ws.client(t)
-	_, err = c.Chat.New().Model("Qwen/Qwen2.5-Omni-7B").System("Describe.").
+	_, err = c.Chat.Builder().Model("Qwen/Qwen2.5-Omni-7B").System("Describe.").
 		UserParts(TextPart("Compare these:"), img1, img2, ImageURLPart("https://example.com/cat.jpg", "auto")).
 		UserParts(audio, AudioURLPart("https://example.com/a.mp3"), VideoURLPart("https://example.com/v.mp4"),
 			ContentPart{Type: "input_audio", InputAudio: &InputAudio{Data: "UklGRg==", Format: "wav"}}).

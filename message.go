@@ -200,7 +200,7 @@ type ContentPart struct {
 	// "video_url" (a part of another type is a RawPart).
 	Type       string      `json:"type"`
 	Text       string      `json:"text,omitempty"`        // for "text"
-	ImageURL   *ImageURL   `json:"image_url,omitempty"`   // for "image_url"
+	ImageURL   *MediaURL   `json:"image_url,omitempty"`   // for "image_url"
 	InputAudio *InputAudio `json:"input_audio,omitempty"` // for "input_audio" (OpenAI's shape; see AudioPart)
 	AudioURL   *MediaURL   `json:"audio_url,omitempty"`   // for "audio_url"
 	VideoURL   *MediaURL   `json:"video_url,omitempty"`   // for "video_url"
@@ -285,13 +285,6 @@ func (p *ContentPart) validate(field string) error {
 	return nil
 }
 
-// ImageURL is an image given by URL: http(s) or a data URL.
-type ImageURL struct {
-	URL string `json:"url"` // http(s) URL or data URL
-	// Detail is "auto", "low" or "high"; empty sends nothing.
-	Detail string `json:"detail,omitempty"`
-}
-
 // InputAudio is base64-encoded audio sent inline.
 type InputAudio struct {
 	// Data is the base64-encoded audio.
@@ -300,9 +293,14 @@ type InputAudio struct {
 	Format string `json:"format"`
 }
 
-// MediaURL is audio or video given by URL (http(s) or a data URL).
+// MediaURL is an image, audio or video given by URL: http(s), which the
+// server fetches, or a data URL.
 type MediaURL struct {
-	URL string `json:"url"` // http(s) URL or data URL
+	// URL is the http(s) URL or data URL.
+	URL string `json:"url"`
+	// Detail is an image's detail, "auto", "low" or "high" (images only);
+	// empty sends nothing.
+	Detail string `json:"detail,omitempty"`
 }
 
 // TextPart returns a text content part.
@@ -311,7 +309,7 @@ func TextPart(text string) ContentPart { return ContentPart{Type: partText, Text
 // ImageURLPart returns an image part for an http(s) or data URL. An optional
 // detail ("auto", "low", "high") may be given.
 func ImageURLPart(url string, detail ...string) ContentPart {
-	iu := &ImageURL{URL: url}
+	iu := &MediaURL{URL: url}
 	if len(detail) > 0 {
 		iu.Detail = detail[0]
 	}

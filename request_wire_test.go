@@ -143,7 +143,7 @@ func TestChatBuilderMatchesRequest(t *testing.T) {
 
 	s := allSampling()
 	want2 := allChatRequest()
-	b := c.Chat.New().Model("Qwen/Qwen3-8B").System("Be brief.").User("Weather in Paris?").
+	b := c.Chat.Builder().Model("Qwen/Qwen3-8B").System("Be brief.").User("Weather in Paris?").
 		Temperature(*s.Temperature).TopP(*s.TopP).MaxTokens(*s.MaxTokens).N(*s.N).Stop(s.Stop...).Seed(*s.Seed).
 		PresencePenalty(*s.PresencePenalty).FrequencyPenalty(*s.FrequencyPenalty).LogitBias(s.LogitBias).UserID(s.User).
 		StreamOptions(*s.StreamOptions).TopK(*s.TopK).MinP(*s.MinP).RepetitionPenalty(*s.RepetitionPenalty).
@@ -151,7 +151,7 @@ func TestChatBuilderMatchesRequest(t *testing.T) {
 		SkipSpecialTokens(false).SpacesBetweenSpecialTokens(true).IncludeStopStrInOutput(true).
 		TruncatePromptTokens(4096).PromptLogprobs(1).AllowedTokenIDs(1, 2, 3).BadWords("darn").UseBeamSearch(false).
 		AddSpecialTokens(false).ResponseFormat(*s.ResponseFormat).StructuredOutputs(*s.StructuredOutputs).
-		Priority(-1).RequestID("req-1").CacheSalt("salt").
+		Priority(-1).BodyRequestID("req-1").CacheSalt("salt").
 		KVTransferParams(s.KVTransferParams).ReturnTokensAsTokenIDs(true).ReturnTokenIDs(true).
 		MaxCompletionTokens(256).TopLogprobs(5).Tools(want2.Tools...).ToolChoice(ToolChoiceFunction("get_weather")).
 		ParallelToolCalls(false).ReasoningEffort("low").IncludeReasoning(true).ThinkingTokenBudget(1024).ChatTemplate("{{ messages }}").EnableThinking(false).
@@ -177,7 +177,7 @@ func TestCompletionBuilderMatchesRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ws.last(t).Body
-	_, err := c.Completions.New().Model("m").Prompts("a", "b").Suffix("s").Logprobs(0).Echo(true).
+	_, err := c.Completions.Builder().Model("m").Prompts("a", "b").Suffix("s").Logprobs(0).Echo(true).
 		Temperature(0).TopK(-1).Stop().Extra("x", 1).Send(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +188,7 @@ func TestCompletionBuilderMatchesRequest(t *testing.T) {
 	if string(want) != `{"model":"m","prompt":["a","b"],"temperature":0,"stop":[],"top_k":-1,"suffix":"s","logprobs":0,"echo":true,"x":1}` {
 		t.Fatalf("body %s", want)
 	}
-	if _, err := c.Completions.New().Model("m").PromptTokens(1, 2).Send(ctx); err != nil {
+	if _, err := c.Completions.Builder().Model("m").PromptTokens(1, 2).Send(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(ws.last(t).Body); got != `{"model":"m","prompt":[1,2]}` {
@@ -198,14 +198,17 @@ func TestCompletionBuilderMatchesRequest(t *testing.T) {
 
 // TestBuildersCoverSamplingParams: every SamplingParams field has a setter
 // of the same name on both builders (User's is UserID, since User adds a
-// user message).
+// user message; RequestID's is BodyRequestID, since it is not the header).
 func TestBuildersCoverSamplingParams(t *testing.T) {
 	st := reflect.TypeFor[SamplingParams]()
 	for _, bt := range []reflect.Type{reflect.TypeFor[*ChatBuilder](), reflect.TypeFor[*CompletionBuilder]()} {
 		for i := 0; i < st.NumField(); i++ {
 			name := st.Field(i).Name
-			if name == "User" {
+			switch name {
+			case "User":
 				name = "UserID"
+			case "RequestID":
+				name = "BodyRequestID"
 			}
 			m, ok := bt.MethodByName(name)
 			if !ok {
@@ -230,7 +233,7 @@ func TestRequestUnsetFieldsNotSent(t *testing.T) {
 		t.Fatalf("minimal chat body %s", got)
 	}
 	// A nil Stop sends nothing; an empty one sends [].
-	if _, err := c.Chat.New().Model("m").User("hi").Send(ctx); err != nil {
+	if _, err := c.Chat.Builder().Model("m").User("hi").Send(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(ws.last(t).Body); got != `{"model":"m","messages":[{"role":"user","content":"hi"}]}` {
@@ -242,7 +245,7 @@ func TestRequestUnsetFieldsNotSent(t *testing.T) {
 func TestRequestMeaningfulZeros(t *testing.T) {
 	ws := newWireServer(t, 200, minimalChat)
 	c := ws.client(t)
-	_, err := c.Chat.New().Model("m").User("").Temperature(0).TopK(-1).Stop().StopTokenIDs().Seed(0).
+	_, err := c.Chat.Builder().Model("m").User("").Temperature(0).TopK(-1).Stop().StopTokenIDs().Seed(0).
 		MaxTokens(0).PresencePenalty(0).MinP(0).IgnoreEOS(false).Priority(0).Logprobs(false).TopLogprobs(0).
 		ParallelToolCalls(false).ToolChoice(ToolChoiceNone).Send(context.Background())
 	if err != nil {

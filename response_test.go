@@ -236,7 +236,7 @@ func TestAssistantMessageRoundTrip(t *testing.T) {
 	r1, _ := ToolResult(plain.ToolCalls[0].ID, map[string]any{"temp_c": 18, "sky": "clear"})
 	r2, _ := ToolResult(plain.ToolCalls[1].ID, "14:05")
 	ws := newWireServer(t, 200, minimalChat)
-	_, err := ws.client(t).Chat.New().Model("Qwen/Qwen3-8B").User("Weather and time in Paris?").
+	_, err := ws.client(t).Chat.Builder().Model("Qwen/Qwen3-8B").User("Weather and time in Paris?").
 		Messages(withR, r1, r2).Send(context.Background())
 	if err != nil {
 		t.Fatal(err)

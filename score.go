@@ -67,12 +67,12 @@ func (s *PoolingService) Score(ctx context.Context, req *ScoreRequest, opts ...R
 	switch {
 	case req == nil:
 		return nil, missing("request")
-	case req.Text1.Len() == 0 && !hasAny(req.Extra, "queries", "data_1"):
+	case req.Text1.count() == 0 && !hasAny(req.Extra, "queries", "data_1"):
 		return nil, missing("text_1")
-	case req.Text2.Len() == 0 && !hasAny(req.Extra, "documents", "items", "data_2"):
+	case req.Text2.count() == 0 && !hasAny(req.Extra, "documents", "items", "data_2"):
 		return nil, missing("text_2")
-	case req.Text1.Len() > 1 && req.Text2.Len() != req.Text1.Len():
-		return nil, invalid("text_2", "must have as many texts as text_1 (%d) when text_1 has several, got %d", req.Text1.Len(), req.Text2.Len())
+	case req.Text1.count() > 1 && req.Text2.count() != req.Text1.count():
+		return nil, invalid("text_2", "must have as many texts as text_1 (%d) when text_1 has several, got %d", req.Text1.count(), req.Text2.count())
 	}
 	return callFor[ScoreResponse](ctx, s.c, post("/score", "score", true), req.Model, req, req.Extra, opts)
 }

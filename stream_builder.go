@@ -4,7 +4,7 @@ import "context"
 
 // Stream sends the request as a stream with ChatService.Stream:
 //
-//	stream, err := c.Chat.New().Model("m").User("Hello").Stream(ctx)
+//	stream, err := c.Chat.Builder().Model("m").User("Hello").Stream(ctx)
 func (b *ChatBuilder) Stream(ctx context.Context) (*ChatStream, error) {
 	return b.svc.Stream(ctx, &b.req, b.opts...)
 }

@@ -465,7 +465,7 @@ func TestBuilderStream(t *testing.T) {
 		s.data("[DONE]")
 	})
 	ctx := context.Background()
-	st, err := c.Chat.New().Model("m").User("hi").Options(WithRequestHeader("X-Trace", "1"), WithThinkSplit(false)).Stream(ctx)
+	st, err := c.Chat.Builder().Model("m").User("hi").Options(WithRequestHeader("X-Trace", "1"), WithThinkSplit(false)).Stream(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +473,7 @@ func TestBuilderStream(t *testing.T) {
 	if err != nil || resp.Text() != "Hi" || resp.Reasoning() != "hm" {
 		t.Fatalf("%+v %v", resp, err)
 	}
-	cs, err := c.Completions.New().Model("m").Prompt("x").Stream(ctx)
+	cs, err := c.Completions.Builder().Model("m").Prompt("x").Stream(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +483,7 @@ func TestBuilderStream(t *testing.T) {
 	if !reflect.DeepEqual(got, []string{"/v1/chat/completions 1", "/v1/completions "}) {
 		t.Fatalf("%q", got)
 	}
-	if _, err := c.Chat.New().User("hi").Stream(ctx); !errors.Is(err, ErrMissingParameter) {
+	if _, err := c.Chat.Builder().User("hi").Stream(ctx); !errors.Is(err, ErrMissingParameter) {
 		t.Fatalf("missing model: %v", err)
 	}
 }

@@ -199,18 +199,6 @@ func (tc ToolCall) DecodeArguments(v any) error {
 	return nil
 }
 
-// ArgumentsMap decodes the call's arguments into a map.
-func (tc ToolCall) ArgumentsMap() (map[string]any, error) {
-	var m map[string]any
-	if err := tc.DecodeArguments(&m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		m = map[string]any{}
-	}
-	return m, nil
-}
-
 // ToolResult returns the tool message (role "tool") answering the call
 // toolCallID with result: a string (or []byte, or json.RawMessage) is sent as
 // it is, an error as "error: " and its message (so the model can react to a

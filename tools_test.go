@@ -35,7 +35,8 @@ func TestNewToolForms(t *testing.T) {
 
 func TestToolCallArguments(t *testing.T) {
 	tc := ToolCall{ID: "chatcmpl-tool-1", Name: "get_weather", Arguments: `{"city": "Paris", "days": 3}`}
-	m, err := tc.ArgumentsMap()
+	var m map[string]any
+	err := tc.DecodeArguments(&m)
 	if err != nil || m["city"] != "Paris" || m["days"] != float64(3) {
 		t.Fatalf("map %v %v", m, err)
 	}
@@ -47,8 +48,9 @@ func TestToolCallArguments(t *testing.T) {
 		t.Fatalf("typed %+v %v", typed, err)
 	}
 	// Empty arguments are an empty object.
-	if m, err := (ToolCall{Name: "now", Arguments: "  "}).ArgumentsMap(); err != nil || len(m) != 0 || m == nil {
-		t.Fatalf("empty args %v %v", m, err)
+	var empty map[string]any
+	if err := (ToolCall{Name: "now", Arguments: "  "}).DecodeArguments(&empty); err != nil || len(empty) != 0 || empty == nil {
+		t.Fatalf("empty args %v %v", empty, err)
 	}
 	// Malformed arguments name the tool and show the text.
 	bad := ToolCall{ID: "chatcmpl-tool-2", Name: "get_weather", Arguments: `{"city": "Paris"`}

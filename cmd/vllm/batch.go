@@ -329,7 +329,7 @@ func (b *batchRun) runItem(ctx context.Context, it batchItem) {
 	switch {
 	case err == nil:
 		out.Response = &batchResponse{StatusCode: 200, RequestID: "vllm-batch-" + randomHex(16), Body: body}
-	case errors.As(err, &ae) && !ae.Retryable():
+	case errors.As(err, &ae) && !vllm.IsRetryable(err):
 		b.httpErrors.Add(1)
 		out.Response = &batchResponse{StatusCode: ae.StatusCode, RequestID: ae.RequestID}
 		if out.Response.RequestID == "" {

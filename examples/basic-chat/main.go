@@ -50,7 +50,7 @@ func main() {
 	fmt.Println("greedy answer:", again.Text())
 
 	// The same request in the fluent form, over the same ChatRequest.
-	fluent, err := env.Client.Chat.New().Model(env.Model).
+	fluent, err := env.Client.Chat.Builder().Model(env.Model).
 		System("You are a helpful coding assistant.").
 		User("Write a haiku about Go's garbage collector.").
 		Temperature(0.7).TopP(0.9).TopK(50).MaxTokens(128).

@@ -21,8 +21,8 @@ func mustTool(name, desc, schema string) vllm.Tool {
 }
 
 func execute(call vllm.ToolCall) any {
-	args, err := call.ArgumentsMap()
-	if err != nil {
+	var args map[string]any
+	if err := call.DecodeArguments(&args); err != nil {
 		return err // sent back to the model as "error: ..."
 	}
 	switch call.Name {

@@ -49,7 +49,7 @@ var setters = []setter{
 	{"ResponseFormat", "f", "ResponseFormat", "ResponseFormat", "sets response_format.", "ptr"},
 	{"StructuredOutputs", "so", "StructuredOutputs", "StructuredOutputs", "sets structured_outputs (vLLM).", "ptr"},
 	{"Priority", "p", "int", "Priority", "sets priority (vLLM, with priority scheduling): lower runs first.", "ptr"},
-	{"RequestID", "id", "string", "RequestID", "sets request_id (vLLM).", "val"},
+	{"BodyRequestID", "id", "string", "RequestID", "sets the body's request_id, the id vLLM uses internally; the X-Request-Id header is WithRequestIDFunc or Header.", "val"},
 	{"CacheSalt", "salt", "string", "CacheSalt", "sets cache_salt (vLLM), isolating the prefix cache.", "val"},
 	{"KVTransferParams", "raw", "json.RawMessage", "KVTransferParams", "sets kv_transfer_params (vLLM, disaggregated serving).", "val"},
 	{"ReturnTokensAsTokenIDs", "v", "bool", "ReturnTokensAsTokenIDs", "sets return_tokens_as_token_ids (vLLM).", "ptr"},
