@@ -22,6 +22,18 @@ const (
 	// end), taking turns among equals. It suits LLM serving, where request
 	// durations differ by orders of magnitude.
 	LeastOutstanding
+	// PrefixAffinity sends a call with a prompt (chat, completion,
+	// Responses) to the endpoint this client already sent the longest
+	// prefix of that prompt to, so that vLLM's prefix cache serves it
+	// there: a conversation's turns, or an agent's steps, stay on one
+	// replica. An endpoint with more than 1.25 times the mean number of
+	// calls in flight is not chosen for its cache alone, so a prefix
+	// shared by much of the traffic (one system prompt, one document)
+	// still spreads. Calls without a prompt, and prompts nothing is known
+	// of, go to the least loaded endpoint. WithAffinityKey routes a call by
+	// a key of the caller's instead; WithAffinityIndex bounds the memory.
+	// Ejecting an endpoint forgets what was known of its cache.
+	PrefixAffinity
 )
 
 func checkURLs(option string, urls []string) error {
@@ -43,7 +55,11 @@ type endpoint struct {
 	fallback                   bool
 	outstanding                atomic.Int64
 	down                       atomic.Bool // failing its active health check
-	br                         breaker
+	// ejections counts the times the endpoint was ejected (its breaker
+	// opened or its health check failed): PrefixAffinity forgets what it
+	// knew of the endpoint's cache at each.
+	ejections atomic.Uint64
+	br        breaker
 }
 
 func newEndpoint(base *url.URL, fallback bool, policy *BreakerPolicy) *endpoint {
@@ -106,7 +122,7 @@ func (p *productionConfig) buildEndpoints(cfg *config) error {
 // pick chooses the endpoint of the next attempt: an available primary not
 // tried yet by this call, else a tried one, else the same among the
 // fallbacks. trial reports a half-open breaker's trial request.
-func (p *productionConfig) pick(tried []*endpoint) (ep *endpoint, trial bool, err error) {
+func (p *productionConfig) pick(tried []*endpoint, affinity []uint64) (ep *endpoint, trial bool, err error) {
 	now := time.Now()
 	var buf [8]*endpoint
 	for _, group := range [][]*endpoint{p.endpoints[:p.primaries], p.endpoints[p.primaries:]} {
@@ -114,6 +130,10 @@ func (p *productionConfig) pick(tried []*endpoint) (ep *endpoint, trial bool, er
 			continue
 		}
 		order := p.order(group, buf[:0])
+		if len(affinity) > 0 {
+			holders, _ := p.affinity.holders(affinity, p.endpoints)
+			order = affinityOrder(order, p.endpoints, holders)
+		}
 		for pass := 0; pass < 2; pass++ {
 			for _, e := range order {
 				if e.down.Load() || isTried(tried, e) != (pass == 1) {
@@ -154,7 +174,7 @@ func (p *productionConfig) order(group, buf []*endpoint) []*endpoint {
 	start := int(p.rr.Add(1) % uint64(n))
 	buf = append(buf, group[start:]...)
 	buf = append(buf, group[:start]...)
-	if p.balance == LeastOutstanding {
+	if p.balance == LeastOutstanding || p.balance == PrefixAffinity {
 		for i := 1; i < n; i++ { // insertion sort: n is small, stability keeps the rotation
 			for j := i; j > 0 && buf[j].outstanding.Load() < buf[j-1].outstanding.Load(); j-- {
 				buf[j], buf[j-1] = buf[j-1], buf[j]
@@ -256,8 +276,8 @@ func checkAll(ctx context.Context, cfg *config, eps []*endpoint, timeout time.Du
 				if e.down.Swap(false) {
 					e.br.reset()
 				}
-			} else {
-				e.down.Store(true)
+			} else if !e.down.Swap(true) {
+				e.ejections.Add(1)
 			}
 		}()
 	}

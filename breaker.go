@@ -159,10 +159,11 @@ func (b *breaker) acquire(now time.Time) (ok, trial bool) {
 	return true, true
 }
 
-// record updates the breaker with an attempt's outcome.
-func (b *breaker) record(trial bool, o outcome, now time.Time) {
+// record updates the breaker with an attempt's outcome; it reports whether
+// the breaker opened (the endpoint is ejected).
+func (b *breaker) record(trial bool, o outcome, now time.Time) (opened bool) {
 	if b.policy == nil {
-		return
+		return false
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -175,11 +176,12 @@ func (b *breaker) record(trial bool, o outcome, now time.Time) {
 			b.state, b.failures = BreakerClosed, 0
 		case outcomeFailure:
 			b.state, b.until = BreakerOpen, now.Add(b.policy.CoolDown)
+			return true
 		}
-		return
+		return false
 	}
 	if b.state != BreakerClosed {
-		return // a request sent before the breaker opened
+		return false // a request sent before the breaker opened
 	}
 	switch o {
 	case outcomeSuccess:
@@ -188,8 +190,10 @@ func (b *breaker) record(trial bool, o outcome, now time.Time) {
 		b.failures++
 		if b.failures >= b.policy.Failures {
 			b.state, b.until = BreakerOpen, now.Add(b.policy.CoolDown)
+			return true
 		}
 	}
+	return false
 }
 
 // reset closes the breaker (an endpoint re-admitted by its health check).

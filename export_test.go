@@ -5,3 +5,21 @@ var (
 	NoGoroutineLeaks = noGoroutineLeaks
 	WaitGoroutines   = waitGoroutines
 )
+
+// AffinityIndexSize returns the number of blocks in c's PrefixAffinity index.
+func AffinityIndexSize(c *Client) int { return c.cfg.prod.affinity.size() }
+
+// AffinityHolds reports whether c's PrefixAffinity index names endpoint i as
+// a holder of any block.
+func AffinityHolds(c *Client, i int) bool {
+	x := c.cfg.prod.affinity
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.forgetEjected(c.cfg.prod.endpoints)
+	for el := x.lru.Front(); el != nil; el = el.Next() {
+		if el.Value.(*affinityEntry).mask&(1<<i) != 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -256,11 +256,25 @@ func WithFallback(baseURLs ...string) Option {
 	}
 }
 
+// WithAffinityIndex bounds the memory of the PrefixAffinity balance: the
+// index remembers at most blocks prompt blocks of 256 bytes (about 100 bytes
+// of memory each), evicting the least recently used. Default
+// DefaultAffinityIndex (64 MiB of prompts).
+func WithAffinityIndex(blocks int) Option {
+	return func(c *config) error {
+		if blocks <= 0 {
+			return invalid("WithAffinityIndex", "must be positive, got %d", blocks)
+		}
+		c.prod.affinitySize = blocks
+		return nil
+	}
+}
+
 // WithBalance sets how calls are spread over the endpoints (default
 // RoundRobin).
 func WithBalance(b Balance) Option {
 	return func(c *config) error {
-		if b != RoundRobin && b != LeastOutstanding {
+		if b != RoundRobin && b != LeastOutstanding && b != PrefixAffinity {
 			return invalid("WithBalance", "unknown strategy %d", int(b))
 		}
 		c.prod.balance = b
@@ -436,6 +450,16 @@ func WithRequestHeader(name, value string) RequestOption {
 		}
 		rc.headers.Add(name, value)
 	}
+}
+
+// WithAffinityKey routes this call, under the PrefixAffinity balance, by key
+// (a session, conversation or user id) instead of by its prompt: calls with
+// the same key go to the same replica while it is available and not loaded
+// beyond the bound. Without PrefixAffinity it has no effect. The key is not
+// sent; behind a gateway that routes by session, send it as the header the
+// gateway reads (WithRequestHeader) instead.
+func WithAffinityKey(key string) RequestOption {
+	return func(rc *requestConfig) { rc.affinityKey = key }
 }
 
 // WithRequestTimeout overrides the client's timeout (WithTimeout) for this

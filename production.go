@@ -23,6 +23,8 @@ type productionConfig struct {
 	endpoints    []*endpoint // primaries first, then fallbacks
 	primaries    int         // endpoints[:primaries] are the primaries
 	balance      Balance
+	affinity     *affinityIndex // PrefixAffinity's index; nil for the others
+	affinitySize int            // WithAffinityIndex
 	breaker      *BreakerPolicy
 	rr           atomic.Uint64
 	healthEvery  time.Duration
@@ -58,6 +60,9 @@ func (p *productionConfig) finish(cfg *config) error {
 	}
 	if p.maxFlight > 0 {
 		p.inflight = make(chan struct{}, p.maxFlight)
+	}
+	if p.balance == PrefixAffinity && len(p.endpoints) > 1 {
+		p.affinity = newAffinityIndex(p.affinitySize, len(p.endpoints))
 	}
 	if p.logger != nil {
 		p.hooks = append(p.hooks, logHooks(p.logger, p.logPolicy))
@@ -146,6 +151,10 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 	var triedBuf [4]*endpoint
 	tried := triedBuf[:0]
 	var lastErr error
+	var affinity []uint64 // the call's prefix keys under PrefixAffinity
+	if p.affinity != nil {
+		affinity = affinityKeys(r)
+	}
 	for attempt := 1; ; attempt++ {
 		cl.attempts = attempt
 		if p.rate != nil {
@@ -153,7 +162,7 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 				return nil, cl.fail(waitError("wait for the rate limit", c, r, err, nil))
 			}
 		}
-		ep, trial, err := p.pick(tried)
+		ep, trial, err := p.pick(tried, affinity)
 		if err != nil {
 			if lastErr != nil {
 				// The breakers opened on this call's own failures: the
@@ -183,7 +192,9 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 		if err == nil && resp == nil {
 			err = errors.New("vllm: middleware returned neither a response nor an error")
 		}
-		ep.br.record(trial, breakerOutcome(ctx, err), time.Now())
+		if ep.br.record(trial, breakerOutcome(ctx, err), time.Now()) {
+			ep.ejections.Add(1)
+		}
 		cl.status, cl.ep = statusOf(resp, err), ep
 		for _, h := range p.hooks {
 			if h.OnResponse != nil {
@@ -192,6 +203,9 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 		}
 		if err == nil {
 			r.ep = ep
+			if affinity != nil {
+				p.affinity.record(affinity, endpointIndex(p.endpoints, ep))
+			}
 			resp.Body = &callBody{ReadCloser: resp.Body, cl: cl, capture: len(p.hooks) > 0 && !r.stream}
 			return resp, nil
 		}

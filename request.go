@@ -17,7 +17,10 @@ import (
 type requestConfig struct {
 	headers http.Header
 	timeout *time.Duration
-	stream  streamRequestSettings
+	// affinityKey routes the call under the PrefixAffinity balance
+	// (WithAffinityKey).
+	affinityKey string
+	stream      streamRequestSettings
 }
 
 // checkHeader rejects a per-request header that net/http would refuse, as

@@ -191,12 +191,17 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prompt := renderPrompt(req.Messages, true)
-	promptTokens := countTokens(prompt)
+	promptToks := splitTokens(prompt)
+	promptTokens := len(promptToks)
 	if !checkContext(w, m, promptTokens, req.maxTokens()) {
 		return
 	}
+	cached := s.cache.admit(promptToks)
+	if x != nil {
+		x.prefill = s.prefill(promptTokens, cached)
+	}
 
-	g := &chatGen{generation: generation{s: s, model: req.Model, promptTokens: promptTokens}, req: &req}
+	g := &chatGen{generation: generation{s: s, model: req.Model, promptTokens: promptTokens, cachedTokens: cached}, req: &req}
 	if g.model == "" {
 		g.model = m.name
 	}
@@ -340,15 +345,23 @@ type chatGen struct {
 }
 
 // appendUsage appends vLLM's usage object: prompt, total, completion tokens
-// (in that order), and prompt_tokens_details when details is true.
-func appendUsage(b []byte, prompt, completion int, details bool) []byte {
+// (in that order), and prompt_tokens_details: {"cached_tokens":N} when
+// cached > 0 (vLLM reports it only with --enable-prompt-tokens-details and
+// only when some tokens hit), null when details is true (a non-streaming
+// body), absent otherwise.
+func appendUsage(b []byte, prompt, completion int, details bool, cached int) []byte {
 	b = append(b, `{"prompt_tokens":`...)
 	b = strconv.AppendInt(b, int64(prompt), 10)
 	b = append(b, `,"total_tokens":`...)
 	b = strconv.AppendInt(b, int64(prompt+completion), 10)
 	b = append(b, `,"completion_tokens":`...)
 	b = strconv.AppendInt(b, int64(completion), 10)
-	if details {
+	switch {
+	case cached > 0:
+		b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+		b = strconv.AppendInt(b, int64(cached), 10)
+		b = append(b, '}')
+	case details:
 		b = append(b, `,"prompt_tokens_details":null`...)
 	}
 	return append(b, '}')
@@ -459,7 +472,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `],"service_tier":null,"system_fingerprint":`...)
 	b = appendFingerprint(b, g.s.cfg.fingerprint)
 	b = append(b, `,"usage":`...)
-	b = appendUsage(b, g.promptTokens, g.completionTokens(), true)
+	b = appendUsage(b, g.promptTokens, g.completionTokens(), true, g.reportedCached())
 	b = append(b, `,"prompt_logprobs":null,"prompt_token_ids":null,"kv_transfer_params":null,"metrics":null}`...)
 	g.s.respond(w, r, b)
 }
@@ -534,6 +547,9 @@ func (s *Server) paceWhole(r *http.Request, n int) bool {
 		}
 	}
 	d := ttft
+	if x := exchangeOf(r); x != nil {
+		d += x.prefill
+	}
 	if n > 1 {
 		d += time.Duration(n-1) * itl
 	}
@@ -557,7 +573,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 		b = append(b, ']')
 		if continuous {
 			b = append(b, `,"usage":`...)
-			b = appendUsage(b, g.promptTokens, completion, false)
+			b = appendUsage(b, g.promptTokens, completion, false, 0)
 		}
 		if terminal && !includeUsage {
 			b = appendChunkFingerprint(b, fp)
@@ -681,7 +697,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 	if includeUsage {
 		b = appendHead(b[:0], g.id, "chat.completion.chunk", g.created, g.model)
 		b = append(b, `],"usage":`...)
-		b = appendUsage(b, g.promptTokens, g.completionTokens(), false)
+		b = appendUsage(b, g.promptTokens, g.completionTokens(), false, g.reportedCached())
 		b = appendChunkFingerprint(b, fp)
 		b = append(b, '}')
 		if !es.send(b, false) {

@@ -118,7 +118,13 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for pi, prompt := range prompts {
-		g.promptTokens += countTokens(prompt)
+		toks := splitTokens(prompt)
+		cached := s.cache.admit(toks)
+		g.promptTokens += len(toks)
+		g.cachedTokens += cached
+		if x != nil {
+			x.prefill += s.prefill(len(toks), cached)
+		}
 		for i := 0; i < n; i++ {
 			var p choicePlan
 			if reply != nil {
@@ -252,7 +258,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `],"service_tier":null,"system_fingerprint":`...)
 	b = appendFingerprint(b, g.s.cfg.fingerprint)
 	b = append(b, `,"usage":`...)
-	b = appendUsage(b, g.promptTokens, g.completionTokens(), true)
+	b = appendUsage(b, g.promptTokens, g.completionTokens(), true, g.reportedCached())
 	b = append(b, `,"kv_transfer_params":null,"metrics":null}`...)
 	g.s.respond(w, r, b)
 }
@@ -307,7 +313,7 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 			b = append(b, `,"prompt_token_ids":null,"token_ids":null}]`...)
 			if continuous {
 				b = append(b, `,"usage":`...)
-				b = appendUsage(b, g.promptTokens, completion, false)
+				b = appendUsage(b, g.promptTokens, completion, false, 0)
 			}
 			if last && !includeUsage {
 				b = appendChunkFingerprint(b, g.s.cfg.fingerprint)
@@ -321,7 +327,7 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 	if includeUsage {
 		b = appendHead(b[:0], g.id, "text_completion", g.created, g.model)
 		b = append(b, `],"usage":`...)
-		b = appendUsage(b, g.promptTokens, g.completionTokens(), false)
+		b = appendUsage(b, g.promptTokens, g.completionTokens(), false, g.reportedCached())
 		b = appendChunkFingerprint(b, g.s.cfg.fingerprint)
 		b = append(b, '}')
 		if !es.send(b, false) {

@@ -54,6 +54,9 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	metric("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.", 0)
 	metric("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", float64(prompt))
 	metric("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.", float64(finished*s.cfg.tokens))
+	queries, hits := s.cache.counters()
+	metric("vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.", float64(queries))
+	metric("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.", float64(hits))
 	fmt.Fprintf(&b, "# HELP vllm:request_success_total Count of successfully processed requests.\n# TYPE vllm:request_success_total counter\n")
 	fmt.Fprintf(&b, "vllm:request_success_total{%s,finished_reason=\"stop\"} %s\n", labels, pyFloat(float64(finished)))
 	histogram := func(name, help string, bounds []float64, each float64) {

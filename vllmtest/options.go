@@ -44,6 +44,10 @@ type config struct {
 	maxModelLen    int
 	maxBody        int64
 	fingerprint    string
+
+	cacheBlocks, blockSize int           // the prefix cache (WithPrefixCaching)
+	promptDetails          bool          // WithPromptTokensDetails
+	prefillPerToken        time.Duration // WithPrefillTime
 }
 
 func defaultConfig() config {
@@ -55,6 +59,8 @@ func defaultConfig() config {
 		version:        DefaultVersion,
 		maxModelLen:    DefaultMaxModelLen,
 		maxBody:        32 << 20,
+		cacheBlocks:    DefaultGPUBlocks,
+		blockSize:      DefaultBlockSize,
 	}
 }
 

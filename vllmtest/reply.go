@@ -78,8 +78,18 @@ type generation struct {
 	id, model          string
 	created            int64
 	promptTokens       int
+	cachedTokens       int // prompt tokens found in the prefix cache
 	completionOverride int
 	plans              []choicePlan
+}
+
+// reportedCached is the usage's prompt_tokens_details.cached_tokens: the
+// cached tokens when the server reports details, else 0 (not reported).
+func (g *generation) reportedCached() int {
+	if !g.s.cfg.promptDetails {
+		return 0
+	}
+	return g.cachedTokens
 }
 
 // completionTokens returns the usage's completion tokens: the scripted

@@ -63,6 +63,6 @@ func (s *Server) registerMoreRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("/sleep", s.devHandler(ops, func(*http.Request) { ops.sleeping = true }))
 	mux.HandleFunc("/wake_up", s.devHandler(ops, func(*http.Request) { ops.sleeping = false }))
 	mux.HandleFunc("/is_sleeping", s.handleIsSleeping(ops))
-	mux.HandleFunc("/reset_prefix_cache", s.devHandler(ops, func(*http.Request) { ops.resets++ }))
+	mux.HandleFunc("/reset_prefix_cache", s.devHandler(ops, func(*http.Request) { ops.resets++; s.cache.reset() }))
 	mux.HandleFunc("/reset_mm_cache", s.devHandler(ops, func(*http.Request) { ops.resets++ }))
 }

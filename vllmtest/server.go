@@ -37,7 +37,8 @@ type Server struct {
 	openConns atomic.Int64 // TCP connections currently open
 	seq       atomic.Uint64
 
-	ops *opsState // run-time state of the operations routes (LoRA adapters)
+	ops   *opsState    // run-time state of the operations routes (LoRA adapters)
+	cache *prefixCache // the automatic prefix cache; nil when off
 
 	mu       sync.Mutex
 	requests []Request
@@ -98,6 +99,7 @@ func newServer(opts []Option) *Server {
 	for i := range s.cfg.models {
 		s.cfg.models[i].maxModelLen = s.cfg.maxModelLen
 	}
+	s.cache = newPrefixCache(s.cfg.cacheBlocks, s.cfg.blockSize)
 	s.pending = nil
 	for _, f := range s.cfg.faults {
 		s.pending = append(s.pending, pendingFault{fault: f, left: -1})
@@ -273,7 +275,10 @@ type ctxKey struct{}
 type exchange struct {
 	rec   *Request
 	fault *Fault
-	index int // position in s.requests
+	// prefill is the time the prefill of the prompt's uncached tokens
+	// adds to the time to first token (WithPrefillTime).
+	prefill time.Duration
+	index   int // position in s.requests
 }
 
 func exchangeOf(r *http.Request) *exchange {

@@ -45,6 +45,9 @@ func (s *Server) newEventStream(w http.ResponseWriter, r *http.Request) *eventSt
 			es.itl = x.fault.ITL
 		}
 	}
+	if x != nil {
+		es.ttft += x.prefill
+	}
 	es.flushEach = es.ttft > 0 || es.itl > 0 || es.fault != nil
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")

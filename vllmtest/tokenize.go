@@ -200,7 +200,7 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		b = append(b, '}')
 	}
 	b = append(b, `],"usage":`...)
-	b = appendUsage(b, prompt, 0, true)
+	b = appendUsage(b, prompt, 0, true, 0)
 	s.respond(w, r, append(b, '}'))
 }
 

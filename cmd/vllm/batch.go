@@ -239,7 +239,7 @@ func (b *batchRun) run(ctx context.Context) error {
 	case readErr != nil:
 		return readErr
 	case ctx.Err() != nil:
-		return errors.New("interrupted; run the same command again to resume")
+		return fmt.Errorf("%w; run the same command again to resume", errInterrupted)
 	case b.unfinish.Load() > 0:
 		return fmt.Errorf("%d requests unfinished after retries; run the same command again to resume", b.unfinish.Load())
 	case b.badLines.Load() > 0:

@@ -36,8 +36,9 @@ type chatSession struct {
 const chatAbout = `Sends a prompt to /v1/chat/completions and prints the answer.
 
 With a PROMPT argument, or a prompt on stdin, it answers once and exits. With
-neither, on a terminal, it starts an interactive chat: answers stream as they
-are generated, the conversation is remembered, and these commands work:
+neither, on a terminal (stdin and stdout), it starts an interactive chat:
+answers stream as they are generated, the conversation is remembered, and
+these commands work:
   /reset        forget the conversation (the system prompt stays)
   /system TEXT  set the system prompt (empty TEXT removes it)
   /image FILE   attach an image file to the next message
@@ -120,7 +121,10 @@ func (s *chatSession) run(ctx context.Context, g *globals, images, pos []string,
 	prompt := strings.Join(pos, " ")
 	interactive := false
 	if prompt == "" {
-		if isTerminal(e.stdin) {
+		// The line editor draws on stdout: a chat needs both ends on the
+		// terminal. With stdout redirected, the prompt is read from the
+		// terminal up to Ctrl-D, as from a pipe.
+		if isTerminal(e.stdin) && isTerminal(e.stdout) && !asJSON {
 			interactive = true
 		} else {
 			b, err := io.ReadAll(e.stdin)
@@ -132,9 +136,6 @@ func (s *chatSession) run(ctx context.Context, g *globals, images, pos []string,
 				return usagef("no prompt: give one as an argument or on stdin")
 			}
 		}
-	}
-	if interactive && asJSON {
-		return usagef("--json needs a prompt (it is for one-shot use)")
 	}
 
 	if s.c, err = g.client(); err != nil {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
@@ -127,4 +129,35 @@ func TestEnvironmentMeansWhatTheLibrarySays(t *testing.T) {
 	if r.code != exitUsage || !strings.Contains(r.stderr, "VLLM_BASE_URL holds one URL") {
 		t.Errorf("VLLM_BASE_URL with two URLs: exit %d %q", r.code, r.stderr)
 	}
+}
+
+// TestJSONIsASwitchEverywhere: every --json is a switch that puts one JSON
+// document on stdout.
+func TestJSONIsASwitchEverywhere(t *testing.T) {
+	srv := vllmtest.NewServer()
+	defer srv.Close()
+	for _, args := range [][]string{
+		{"chat", "--json", "hi"},
+		{"complete", "--json", "hi"},
+		{"models", "--json"},
+		{"tokenize", "--json", "hi"},
+		{"embed", "--json", "hi"},
+	} {
+		r := runCLI(t, "", serverEnv(srv), args...)
+		var v map[string]any
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &v) != nil || len(v) == 0 {
+			t.Errorf("%q: exit %d, stdout is not one JSON object: %q %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	root := newRootCmd(&env{})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if f := c.Flags().Lookup("json"); f != nil && f.Value.Type() != "bool" {
+			t.Errorf("%s --json takes a %s", c.CommandPath(), f.Value.Type())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

@@ -65,3 +65,38 @@ func TestCtrlCDuringOneShotExits130(t *testing.T) {
 		t.Fatalf("the answer ran to its end (%d words)", n)
 	}
 }
+
+// TestCtrlCDuringBatchExits130 interrupts a batch: exit status 130, and the
+// message says how to resume.
+func TestCtrlCDuringBatchExits130(t *testing.T) {
+	srv, _ := batchServer(t, 20*time.Millisecond)
+	dir := t.TempDir()
+	in := writeInput(t, dir, 200)
+	out := dir + "/out.jsonl"
+	cmd := exec.Command(binPath, "batch", in, "-o", out, "--base-url", srv.URL+"/v1", "--concurrency", "2", "--progress-interval", "0")
+	cmd.Env = []string{}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if strings.Count(string(b), "\n") >= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("batch wrote nothing; stderr %q", stderr.String())
+		}
+		time.Sleep(2 * time.Millisecond) // polling another process's file
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if cmd.ProcessState.ExitCode() != exitInterrupted || !strings.HasSuffix(stderr.String(), "\nvllm batch: interrupted; run the same command again to resume\n") {
+		t.Fatalf("exit %v, stderr %q", err, stderr.String())
+	}
+}

@@ -162,7 +162,7 @@ func run(ctx context.Context, e *env, args []string) int {
 	if cmd == nil {
 		cmd = root
 	}
-	if err != nil && errors.Is(context.Cause(ctx), errInterrupted) {
+	if err != nil && errors.Is(context.Cause(ctx), errInterrupted) && !errors.Is(err, errInterrupted) {
 		err = errInterrupted // whatever the command made of its cancelled context
 	}
 	return finish(e, cmd.CommandPath(), err)
@@ -215,7 +215,7 @@ func finish(e *env, path string, err error) int {
 		return exitOK
 	}
 	if errors.Is(err, errInterrupted) {
-		fmt.Fprintf(e.stderr, "%s: interrupted\n", path)
+		fmt.Fprintf(e.stderr, "%s: %s\n", path, err)
 		return exitInterrupted
 	}
 	msg := oneLine(strings.ReplaceAll(strings.TrimPrefix(err.Error(), "vllm: "), ": vllm: ", ": "))

@@ -57,14 +57,20 @@ func openPTY() (master, slave *os.File, err error) {
 
 // startInPTY starts cmd in a new session whose controlling terminal is a
 // fresh pty, so that Ctrl-C typed on it becomes SIGINT, as in a real
-// terminal.
+// terminal. The pty is its stdin, and its stdout and stderr unless set.
 func startInPTY(t *testing.T, cmd *exec.Cmd) *pty {
 	t.Helper()
 	master, slave, err := openPTY()
 	if err != nil {
 		t.Skipf("no pseudo-terminal available: %v", err)
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.Stdin = slave
+	if cmd.Stdout == nil {
+		cmd.Stdout = slave
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = slave
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -158,7 +158,15 @@ func (s *chatSession) interactiveTurn(ctx context.Context, text string) {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(e.stderr, "[interrupted]")
 	case err != nil:
-		fmt.Fprintln(e.stderr, "error: "+replMessage(explain(s.c, "POST", baseRoute(s.c, "/chat/completions"), err)))
+		err = explain(s.c, "POST", baseRoute(s.c, "/chat/completions"), err)
+		var ue *unreachableError
+		if errors.As(err, &ue) {
+			// The server answered when the chat began: no advice about
+			// command-line flags here.
+			fmt.Fprintf(e.stderr, "error: cannot reach the server at %s (%v); is it still running?\n", ue.baseURL, ue.cause)
+			break
+		}
+		fmt.Fprintln(e.stderr, "error: "+replMessage(err))
 	}
 }
 

@@ -247,3 +247,38 @@ func TestChatWithoutTerminalDoesNotStartTheREPL(t *testing.T) {
 		t.Fatalf("exit %d: %q", cmd.ProcessState.ExitCode(), out)
 	}
 }
+
+// TestREPLServerGoneSaysSo: when the server stops during a chat, the error
+// says it cannot be reached, without command-line advice, and the chat goes
+// on.
+func TestREPLServerGoneSaysSo(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	p, cmd := startChat(t, srv, t.TempDir())
+	url := srv.URL
+	srv.Close()
+	p.type_(t, "anyone there?"+keyEnter)
+	screen := p.waitFor(t, "error: cannot reach the server at "+url+" (connect: connection refused); is it still running?\r\n", 1)
+	if strings.Contains(screen, "--") {
+		t.Errorf("REPL error names a flag:\n%q", screen)
+	}
+	p.waitPrompt(t, 2)
+	exitOnCtrlD(t, p, cmd)
+}
+
+// TestChatWithStdoutRedirectedReadsOnePrompt: with stdin a terminal but
+// stdout a file, no line editor draws into the file: the prompt is read up
+// to Ctrl-D and answered once.
+func TestChatWithStdoutRedirectedReadsOnePrompt(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	defer srv.Close()
+	cmd := exec.Command(binPath, "chat", "--reasoning", "hide")
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "XDG_STATE_HOME=" + t.TempDir()}
+	var stdout syncBuffer
+	cmd.Stdout = &stdout
+	p := startInPTY(t, cmd)
+	p.type_(t, "hello there\n"+keyCtrlD)
+	waitExit(t, p, cmd, "Ctrl-D")
+	if stdout.String() != "You said: hello there\n" {
+		t.Fatalf("stdout %q", stdout.String())
+	}
+}
