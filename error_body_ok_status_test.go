@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/vllmtest"
 )
 
 // vLLM's routers answer 200 with an error object when the model does not
@@ -85,5 +86,25 @@ func TestOKStatusResponseObjectWithErrorMemberIsNotAnError(t *testing.T) {
 		if _, err := c.Responses.Get(ctxT(t), "resp_1"); err != nil {
 			t.Fatalf("%s: %v", body, err)
 		}
+	}
+}
+
+// vllmtest's 200-with-an-error-body faults give the same *APIError, for
+// Create and Stream alike.
+func TestOKStatusErrorBodyFromVLLMTest(t *testing.T) {
+	for _, kind := range []vllmtest.FaultKind{vllmtest.FaultOKError, vllmtest.FaultOKErrorFlat} {
+		srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithFault(vllmtest.Fault{Kind: kind, Status: 400,
+			Message: "The model does not support Chat Completions API"}))
+		c := newClient(t, srv.URL)
+		_, err := c.Chat.Create(ctxT(t), chatReq())
+		var ae *vllm.APIError
+		if !errors.As(err, &ae) || ae.StatusCode != 400 || ae.Message != "The model does not support Chat Completions API" {
+			t.Errorf("%v Create: %v", kind, err)
+		}
+		_, err = c.Chat.Stream(ctxT(t), chatReq())
+		if !errors.As(err, &ae) || ae.StatusCode != 400 || ae.Message != "The model does not support Chat Completions API" {
+			t.Errorf("%v Stream: %v", kind, err)
+		}
+		srv.Close()
 	}
 }

@@ -128,7 +128,7 @@ var relCreateCases = []relCase{
 		check: relSuccess},
 	{name: "status-429", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 429, Message: "too many", RetryAfter: "1"},
 		check: func(t *testing.T, c string, err error) {
-			relAPIError(429, "RateLimitError", "too many", true)(t, c, err)
+			relAPIError(429, "Too Many Requests", "too many", true)(t, c, err)
 			var ae *vllm.APIError
 			errors.As(err, &ae)
 			if ae.RetryAfter != "1" || !errors.Is(err, vllm.ErrRateLimited) {
@@ -138,7 +138,7 @@ var relCreateCases = []relCase{
 	{name: "status-500", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 500, Message: "engine died"},
 		check: relAPIError(500, "InternalServerError", "engine died", true)},
 	{name: "status-503", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "overloaded"},
-		check: relAPIError(503, "ServiceUnavailableError", "overloaded", true)},
+		check: relAPIError(503, "Service Unavailable", "overloaded", true)},
 	{name: "status-400-param", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 400, Message: "bad top_k", Param: "top_k"},
 		check: func(t *testing.T, c string, err error) {
 			relAPIError(400, "BadRequestError", "bad top_k", false)(t, c, err)
@@ -202,7 +202,7 @@ func relRun(t *testing.T, op relOp, tc relCase, opts ...vllm.Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.HTTPClient().CloseIdleConnections()
+	defer c.Close()
 
 	srv.Fail(tc.fault)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

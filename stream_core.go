@@ -127,6 +127,9 @@ func checkEventStream(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	ae := &APIError{StatusCode: resp.StatusCode, Body: body, RequestID: resp.Header.Get("X-Request-Id")}
 	if ae.parseBody(body) {
+		if n, ok := httpStatus(ae.Code); ok && n >= 400 && resp.StatusCode < 400 {
+			ae.StatusCode = n // a 200 whose body is an error object: its code
+		}
 		return ae
 	}
 	return &StreamError{Kind: KindMalformed, Err: &DecodeError{

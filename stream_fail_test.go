@@ -220,7 +220,7 @@ func TestStreamNotEventStream(t *testing.T) {
 			var de *DecodeError
 			switch {
 			case tt.api:
-				if !errors.As(err, &ae) || ae.StatusCode != 200 || ae.Message != "stream not supported" {
+				if !errors.As(err, &ae) || ae.StatusCode != 400 || ae.Message != "stream not supported" { // the body's code
 					t.Fatalf("err = %v", err)
 				}
 			default:

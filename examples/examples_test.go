@@ -31,7 +31,7 @@ var expected = map[string][]string{
 	"custom-headers": {`(?m)^sent X-Team: search$`, `(?m)^sent X-Tenant: acme$`, `(?m)^sent X-Request-Id: req-12345$`,
 		`(?m)^sent User-Agent: my-service/1\.2$`, `(?m)^sent body fields: request_id=req-12345 custom_field=custom_value$`},
 	"error-handling": {`rejected before sending: field "model" is required`, `the server does not serve that model`,
-		`HTTP 503 \(ServiceUnavailableError\): server overloaded, retryable: true`, `could not reach the server; retryable: true`,
+		`HTTP 503 \(Service Unavailable\): server overloaded, retryable: true`, `could not reach the server; retryable: true`,
 		`(?s)deadline:.*timed out; retryable: true`},
 	"streaming-chat": {`(?m)^story: \S+`, `(?m)^finish reason: stop$`, `(?m)^usage: prompt=\d+ completion=\d+$`,
 		`(?m)^accumulated: [1-9]\d* characters of content$`, `(?m)^second turn: \S+`},

@@ -3,6 +3,7 @@ package vllmtest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ type ChatRequest struct {
 	ChatTemplateKwargs  map[string]any  `json:"chat_template_kwargs"`
 	IncludeReasoning    *bool           `json:"include_reasoning"`
 	ReasoningEffort     string          `json:"reasoning_effort"`
+	IgnoreEOS           bool            `json:"ignore_eos"`
 }
 
 // ChatMessage is one message of a chat request; Content is kept raw (a
@@ -98,15 +100,16 @@ func (r *ChatRequest) choices() int {
 	return *r.N
 }
 
-// maxTokens returns the requested limit, or -1.
-func (r *ChatRequest) maxTokens() int {
+// maxTokens returns the requested limit, or -1, and the name of the
+// field that set it.
+func (r *ChatRequest) maxTokens() (int, string) {
 	switch {
 	case r.MaxCompletionTokens != nil:
-		return *r.MaxCompletionTokens
+		return *r.MaxCompletionTokens, "max_completion_tokens"
 	case r.MaxTokens != nil:
-		return *r.MaxTokens
+		return *r.MaxTokens, "max_tokens"
 	}
-	return -1
+	return -1, "max_tokens"
 }
 
 // toolChoice returns the request's tool choice: "none", "auto",
@@ -154,6 +157,13 @@ func validationError(w http.ResponseWriter, msg, param string) {
 	writeError(w, http.StatusBadRequest, TypeValidation, msg, param)
 }
 
+// vllmValidationError answers 400 as vLLM's VLLMValidationError does: type
+// BadRequestError, the message followed by " (parameter=…, value=…)", and
+// param set.
+func vllmValidationError(w http.ResponseWriter, msg, param, value string) {
+	writeError(w, http.StatusBadRequest, TypeBadRequest, msg+" (parameter="+param+", value="+value+")", param)
+}
+
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w)
@@ -177,8 +187,19 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		validationError(w, "Value error, n must be at least 1, got "+strconv.Itoa(req.choices())+".", "n")
 		return
 	}
-	if req.TopLogprobs != nil && (*req.TopLogprobs < 0 || *req.TopLogprobs > 20) {
-		validationError(w, "Value error, `top_logprobs` must be a value in the interval [0, 20].", "top_logprobs")
+	if req.TopLogprobs != nil {
+		v := *req.TopLogprobs
+		if v < -1 {
+			vllmValidationError(w, "`top_logprobs` must be a positive value or -1.", "top_logprobs", strconv.Itoa(v))
+			return
+		}
+		if (v == -1 || v > 0) && !req.Logprobs {
+			vllmValidationError(w, "when using `top_logprobs`, `logprobs` must be set to true.", "top_logprobs", strconv.Itoa(v))
+			return
+		}
+	}
+	if req.Tools != nil && len(req.Tools) == 0 {
+		vllmValidationError(w, "`tools` must not be an empty array.", "tools", "[]")
 		return
 	}
 	choice := req.toolChoice()
@@ -193,8 +214,12 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	prompt := renderPrompt(req.Messages, true)
 	promptToks := splitTokens(prompt)
 	promptTokens := len(promptToks)
-	if !checkContext(w, m, promptTokens, req.maxTokens()) {
+	limit, limitParam := req.maxTokens()
+	if !checkContext(w, m, promptTokens, limit, limitParam) {
 		return
+	}
+	if limit < 0 && req.IgnoreEOS {
+		limit = m.maxModelLen - promptTokens // vLLM's default max_tokens
 	}
 	cached := s.cache.admit(promptToks)
 	if x != nil {
@@ -223,7 +248,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		if reply != nil {
 			g.plans[i] = s.planFromReply(reply)
 		} else {
-			g.plans[i] = s.defaultChatPlan(&req, prompt, i)
+			g.plans[i] = s.defaultChatPlan(&req, prompt, i, limit)
 		}
 	}
 	for i := range g.plans {
@@ -242,21 +267,22 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	g.respond(w, r)
 }
 
-// checkContext answers 400 with vLLM's messages when the prompt, or the
-// prompt and max_tokens, do not fit the model's context; it reports whether
-// they fit.
-func checkContext(w http.ResponseWriter, m *model, promptTokens, maxTokens int) bool {
-	L, N := strconv.Itoa(m.maxModelLen), strconv.Itoa(promptTokens)
-	if promptTokens >= m.maxModelLen {
-		writeError(w, http.StatusBadRequest, TypeBadRequest, "This model's maximum context length is "+L+
-			" tokens. However, your request has "+N+" input tokens. Please reduce the length of the input messages.", "")
+// checkContext answers 400 with current vLLM's messages when max_tokens
+// exceeds the context, or when the prompt does not fit beside it; it
+// reports whether the request fits. param names the field that set
+// maxTokens (-1 when none did).
+func checkContext(w http.ResponseWriter, m *model, promptTokens, maxTokens int, param string) bool {
+	L := m.maxModelLen
+	if maxTokens > L {
+		// vLLM's message, missing space included.
+		vllmValidationError(w, fmt.Sprintf("%s=%dcannot be greater than max_model_len=max_total_tokens=%d. Please request fewer output tokens.",
+			param, maxTokens, L), param, strconv.Itoa(maxTokens))
 		return false
 	}
-	if maxTokens > 0 && promptTokens+maxTokens > m.maxModelLen {
-		mt := strconv.Itoa(maxTokens)
-		writeError(w, http.StatusBadRequest, TypeBadRequest, "'max_tokens' or 'max_completion_tokens' is too large: "+mt+
-			". This model's maximum context length is "+L+" tokens and your request has "+N+" input tokens ("+
-			mt+" > "+L+" - "+N+").", "")
+	out := max(maxTokens, 0)
+	if promptTokens > L-out {
+		vllmValidationError(w, fmt.Sprintf("You passed %d input tokens and requested %d output tokens. However, the model's context length is only %d tokens, resulting in a maximum input length of %d tokens. Please reduce the length of the input prompt.",
+			promptTokens, out, L, L-out), "input_tokens", strconv.Itoa(promptTokens))
 		return false
 	}
 	return true
@@ -274,11 +300,10 @@ func (s *Server) replyFor(x *exchange) *Reply {
 }
 
 // defaultChatPlan is the default generator's answer to a chat request.
-func (s *Server) defaultChatPlan(req *ChatRequest, prompt string, choice int) choicePlan {
+func (s *Server) defaultChatPlan(req *ChatRequest, prompt string, choice, limit int) choicePlan {
 	seed := prompt + "/" + strconv.Itoa(choice)
 	p := choicePlan{hasContent: true}
 	n := s.cfg.tokens
-	limit := req.maxTokens()
 	if s.cfg.reasoning && reasoningWanted(req) {
 		p.reasoning = generateText(seed, 1, s.cfg.reasoningToks)
 	}
@@ -298,14 +323,31 @@ func (s *Server) defaultChatPlan(req *ChatRequest, prompt string, choice int) ch
 		p.finish = "tool_calls"
 		return p
 	}
-	p.finish = "stop"
-	if limit >= 0 && limit < n {
-		n = limit
-		p.finish = "length"
-	}
+	n, p.finish = fitLimit(&p, n, limit, req.IgnoreEOS)
 	p.content = generateText(seed, 0, n)
 	applyStop(&p, stopStrings(req.Stop))
 	return p
+}
+
+// fitLimit returns the number of content tokens of an answer whose
+// natural length is n and its finish reason, under a max_tokens limit (-1:
+// none) shared with the reasoning already planned. Generation ends with an
+// end-of-sequence token that counts too, so an answer of exactly limit
+// tokens is cut at the limit ("length"), as vLLM does; with ignore_eos it
+// always runs to the limit.
+func fitLimit(p *choicePlan, n, limit int, ignoreEOS bool) (int, string) {
+	if limit < 0 {
+		return n, "stop"
+	}
+	if len(p.reasoning) >= limit {
+		p.reasoning = p.reasoning[:limit]
+		return 0, "length"
+	}
+	budget := limit - len(p.reasoning)
+	if ignoreEOS || budget <= n {
+		return budget, "length"
+	}
+	return n, "stop"
 }
 
 // adjustForToolChoice applies vLLM's rules for a choice that calls tools: a
@@ -480,6 +522,9 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 func (g *chatGen) topLogprobs() int {
 	if g.req.TopLogprobs == nil {
 		return 0
+	}
+	if *g.req.TopLogprobs == -1 {
+		return len(words) // -1: the whole vocabulary
 	}
 	return *g.req.TopLogprobs
 }

@@ -27,6 +27,7 @@ type CompletionRequest struct {
 	Logprobs      *int            `json:"logprobs"`
 	Echo          bool            `json:"echo"`
 	Suffix        *string         `json:"suffix"`
+	IgnoreEOS     bool            `json:"ignore_eos"`
 }
 
 // Prompts returns the prompts as texts: one per prompt, token-id prompts
@@ -152,17 +153,13 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) defaultCompletionPlan(req *CompletionRequest, prompt string, choice int) choicePlan {
-	p := choicePlan{hasContent: true, finish: "length"}
-	n := s.cfg.tokens
+	p := choicePlan{hasContent: true}
 	limit := 16 // vLLM's default max_tokens for completions
 	if req.MaxTokens != nil {
 		limit = *req.MaxTokens
 	}
-	if limit >= n {
-		p.finish = "stop"
-	} else {
-		n = limit
-	}
+	var n int
+	n, p.finish = fitLimit(&p, s.cfg.tokens, limit, req.IgnoreEOS)
 	p.content = generateText(prompt+"/"+strconv.Itoa(choice), 0, n)
 	applyStop(&p, stopStrings(req.Stop))
 	return p

@@ -32,9 +32,10 @@
 //
 // Every request is recorded (Server.Requests) with its method, path, headers
 // and decoded body, for assertions. When an API key is configured
-// (WithAPIKey), requests to paths under /v1 without "Authorization: Bearer
-// <key>" are answered 401 with vLLM's body, exactly as vLLM does; /health,
-// /ping, /version, /tokenize and /detokenize stay open.
+// (WithAPIKey), requests to paths under /v1, /v2, /inference and /cohere
+// without "Authorization: Bearer <key>" are answered 401 with vLLM's body,
+// exactly as vLLM does; /health, /ping, /version, /tokenize and /detokenize
+// stay open.
 //
 // Start runs the same server on a given address, for development without a
 // GPU (the CLI's "vllm mock").

@@ -49,7 +49,7 @@ func ExampleServer_Fail() {
 	if errors.As(err, &ae) {
 		fmt.Println(ae.StatusCode, ae.Type, ae.Message, ae.RetryAfter)
 	}
-	// Output: 429 RateLimitError slow down 2
+	// Output: 429 Too Many Requests slow down 2
 }
 
 // A handler scripts the reply from the decoded request.

@@ -54,12 +54,23 @@ const (
 	// stream after After events (before the headers when After is
 	// negative), otherwise before any response.
 	FaultReset
+	// FaultOKError answers 200 with vLLM's error body
+	// {"error":{"message","type","param","code"}} built from Status
+	// (default 500, the body's code), Type, Message and Param, as vLLM's
+	// routers do when a model does not serve the API (vLLM issue #16831),
+	// whether or not the request streams.
+	FaultOKError
+	// FaultOKErrorFlat is FaultOKError with the flat body
+	// {"object":"error","message",…,"code"} that proxies and older vLLM
+	// send.
+	FaultOKErrorFlat
 )
 
 var faultNames = [...]string{
 	FaultNone: "none", FaultStatus: "status", FaultDrop: "drop", FaultTruncate: "truncate",
 	FaultNoDone: "no-done", FaultErrorEvent: "error-event", FaultGarbage: "garbage",
 	FaultHugeEvent: "huge-event", FaultStall: "stall", FaultReset: "reset",
+	FaultOKError: "ok-error", FaultOKErrorFlat: "ok-error-flat",
 }
 
 // String names the kind.
@@ -162,6 +173,12 @@ func (f *Fault) beforeHeaders(w http.ResponseWriter, x *exchange) bool {
 	switch f.Kind {
 	case FaultStatus:
 		writeFaultStatus(w, f)
+		return true
+	case FaultOKError:
+		writeJSONBytes(w, http.StatusOK, ErrorBody(f.status(), f.Type, f.message(), f.Param))
+		return true
+	case FaultOKErrorFlat:
+		writeJSONBytes(w, http.StatusOK, flatErrorBody(f.status(), f.Type, f.message(), f.Param))
 		return true
 	case FaultErrorEvent:
 		if !stream {
@@ -282,4 +299,13 @@ func padContent(body []byte, size int) []byte {
 		return append(out, body[j:]...)
 	}
 	return body
+}
+
+// flatErrorBody is ErrorBody in the flat shape of older vLLM and proxies:
+// {"object":"error","message",…,"code"}.
+func flatErrorBody(status int, typ, message, param string) []byte {
+	nested := ErrorBody(status, typ, message, param)
+	// {"error":{…}} → {"object":"error",…}
+	inner := nested[len(`{"error":{`) : len(nested)-1]
+	return append([]byte(`{"object":"error",`), inner...)
 }

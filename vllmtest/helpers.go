@@ -19,12 +19,14 @@ const (
 	TypeValidation = "Bad Request"
 	// TypeNotFound is the type of an unknown model.
 	TypeNotFound = "NotFoundError"
-	// TypeRateLimit is the usual type of a 429.
-	TypeRateLimit = "RateLimitError"
+	// TypeRateLimit is the type of a 429: current vLLM's admission control
+	// names it after the HTTP status phrase.
+	TypeRateLimit = "Too Many Requests"
 	// TypeInternal is the type of a 500.
 	TypeInternal = "InternalServerError"
-	// TypeUnavailable is the type of a 503 (overloaded, starting, sleeping).
-	TypeUnavailable = "ServiceUnavailableError"
+	// TypeUnavailable is the type of a 503 (overloaded, starting,
+	// sleeping): the HTTP status phrase, as vLLM's admission control sends.
+	TypeUnavailable = "Service Unavailable"
 )
 
 // errorType returns the type vLLM's handlers use for status.
@@ -179,13 +181,13 @@ func (s *Server) lookupStatic(name string) (*model, bool) {
 	return nil, false
 }
 
-// checkModel answers 404 with vLLM's message (type NotFoundError, param
-// null) when name is not served and returns false; it returns the model
-// otherwise.
+// checkModel answers 404 with current vLLM's message (type NotFoundError,
+// param "model") when name is not served and returns false; it returns the
+// model otherwise.
 func (s *Server) checkModel(w http.ResponseWriter, name string) (*model, bool) {
 	m, ok := s.lookupModel(name)
 	if !ok {
-		writeError(w, http.StatusNotFound, TypeNotFound, "The model `"+name+"` does not exist.", "")
+		writeError(w, http.StatusNotFound, TypeNotFound, "The model `"+name+"` does not exist.", "model")
 		return nil, false
 	}
 	return m, true

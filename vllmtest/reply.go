@@ -2,7 +2,9 @@ package vllmtest
 
 import (
 	"encoding/json"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -229,58 +231,185 @@ func stringEnd(s string, i int) int {
 	return len(s)
 }
 
-// argumentsFor builds the arguments the default generator passes to a tool:
-// every property of its parameters schema, in name order, with a value of
-// the property's type; strings are words derived from seed. Keys and values
-// are written as Python's json.dumps writes them (vLLM's parsers re-encode
-// arguments with it): ", " and ": " separators.
+// argumentsFor builds the arguments the default generator passes to a tool,
+// following its parameters schema: the required properties (every property
+// when the schema lists none), each with a value of its type that respects
+// its enum, const, minimum and maximum; strings read like what the
+// property's name asks for (a city for "location", a date for "date", …),
+// chosen from seed. Keys and values are written as Python's json.dumps
+// writes them (vLLM's parsers re-encode arguments with it): ", " and ": "
+// separators.
 func argumentsFor(params json.RawMessage, seed string) string {
-	var schema struct {
-		Properties map[string]struct {
-			Type any `json:"type"`
-			Enum []any
-		} `json:"properties"`
-	}
+	var schema propSchema
 	_ = json.Unmarshal(params, &schema)
-	names := make([]string, 0, len(schema.Properties))
-	for n := range schema.Properties {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	r := newRNG(seed, 7)
-	b := []byte{'{'}
-	for i, n := range names {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = appendPyString(b, n)
-		b = append(b, ": "...)
-		prop := schema.Properties[n]
-		typ, _ := prop.Type.(string)
-		if list, ok := prop.Type.([]any); ok && len(list) > 0 {
-			typ, _ = list[0].(string)
-		}
-		switch {
-		case len(prop.Enum) > 0:
-			v, _ := json.Marshal(prop.Enum[r.next()%uint64(len(prop.Enum))])
-			b = append(b, v...)
-		case typ == "integer":
-			b = append(b, "42"...)
-		case typ == "number":
-			b = append(b, "4.2"...)
-		case typ == "boolean":
-			b = append(b, "true"...)
-		case typ == "array":
-			b = append(b, "[]"...)
-		case typ == "object":
-			b = append(b, "{}"...)
-		case typ == "null":
-			b = append(b, "null"...)
-		default:
-			b = appendPyString(b, words[r.next()%uint64(len(words))])
+	schema.Type = "object" // tool arguments are always an object
+	schema.Enum, schema.Const = nil, nil
+	return string(appendArgValue(nil, "", &schema, newRNG(seed, 7), 0))
+}
+
+// propSchema is the part of a JSON schema the generator reads.
+type propSchema struct {
+	Type       any                    `json:"type"`
+	Enum       []json.RawMessage      `json:"enum"`
+	Const      json.RawMessage        `json:"const"`
+	Properties map[string]*propSchema `json:"properties"`
+	Required   []string               `json:"required"`
+	Items      *propSchema            `json:"items"`
+	Minimum    *float64               `json:"minimum"`
+	Maximum    *float64               `json:"maximum"`
+	Format     string                 `json:"format"`
+}
+
+func (p *propSchema) typ() string {
+	switch t := p.Type.(type) {
+	case string:
+		return t
+	case []any:
+		for _, v := range t {
+			if s, ok := v.(string); ok && s != "null" {
+				return s
+			}
 		}
 	}
-	return string(append(b, '}'))
+	if p.Properties != nil {
+		return "object"
+	}
+	return "string"
+}
+
+// Values the generator draws strings from, by what a property's name asks.
+var (
+	places = []string{"Paris", "Tokyo", "London", "New York", "Berlin", "Sydney", "Toronto", "Madrid"}
+	people = []string{"Ada Lovelace", "Alan Turing", "Grace Hopper", "Linus Torvalds"}
+	dates  = []string{"2025-03-14", "2025-07-01", "2025-11-20"}
+)
+
+func appendArgValue(b []byte, name string, p *propSchema, r *rng, depth int) []byte {
+	switch {
+	case len(p.Const) > 0:
+		return appendPyJSON(b, p.Const)
+	case len(p.Enum) > 0:
+		return appendPyJSON(b, p.Enum[r.next()%uint64(len(p.Enum))])
+	}
+	switch p.typ() {
+	case "object":
+		if depth > 4 {
+			return append(b, "{}"...)
+		}
+		names := p.Required
+		if len(names) == 0 {
+			for n := range p.Properties {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+		}
+		b = append(b, '{')
+		first := true
+		for _, n := range names {
+			sub := p.Properties[n]
+			if sub == nil {
+				sub = &propSchema{}
+			}
+			if !first {
+				b = append(b, ", "...)
+			}
+			first = false
+			b = appendPyString(b, n)
+			b = append(b, ": "...)
+			b = appendArgValue(b, n, sub, r, depth+1)
+		}
+		return append(b, '}')
+	case "array":
+		if p.Items == nil || depth > 4 {
+			return append(b, "[]"...)
+		}
+		b = append(b, '[')
+		b = appendArgValue(b, name, p.Items, r, depth+1)
+		return append(b, ']')
+	case "integer":
+		return strconv.AppendInt(b, int64(numberIn(p, 3, r)), 10)
+	case "number":
+		return strconv.AppendFloat(b, numberIn(p, 2.5, r), 'f', -1, 64)
+	case "boolean":
+		return append(b, "true"...)
+	case "null":
+		return append(b, "null"...)
+	}
+	return appendPyString(b, stringFor(name, p, r))
+}
+
+// numberIn returns a whole number within the schema's bounds, near def.
+func numberIn(p *propSchema, def float64, r *rng) float64 {
+	v := def + float64(r.next()%3)
+	if p.Minimum != nil && v < *p.Minimum {
+		v = math.Ceil(*p.Minimum)
+	}
+	if p.Maximum != nil && v > *p.Maximum {
+		v = math.Floor(*p.Maximum)
+	}
+	return v
+}
+
+// stringFor returns a string that reads like what the property asks for.
+func stringFor(name string, p *propSchema, r *rng) string {
+	pick := func(list []string) string { return list[r.next()%uint64(len(list))] }
+	n := strings.ToLower(name)
+	switch {
+	case p.Format == "date" || strings.Contains(n, "date"):
+		return pick(dates)
+	case strings.Contains(n, "location") || strings.Contains(n, "city") || strings.Contains(n, "place") ||
+		strings.Contains(n, "destination") || strings.Contains(n, "origin") || strings.Contains(n, "country"):
+		return pick(places)
+	case strings.Contains(n, "name") || strings.Contains(n, "person") || strings.Contains(n, "author"):
+		return pick(people)
+	case strings.Contains(n, "query") || strings.Contains(n, "question") || strings.Contains(n, "text") ||
+		strings.Contains(n, "expression"):
+		return strings.Join(generateText(name+strconv.FormatUint(r.next(), 10), 3, 3), "")
+	}
+	return words[r.next()%uint64(len(words))]
+}
+
+// appendPyJSON appends a JSON value re-encoded with Python's separators.
+func appendPyJSON(b []byte, raw json.RawMessage) []byte {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return append(b, raw...)
+	}
+	return appendPyAny(b, v)
+}
+
+func appendPyAny(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		return appendPyString(b, x)
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendPyString(b, k)
+			b = append(b, ": "...)
+			b = appendPyAny(b, x[k])
+		}
+		return append(b, '}')
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendPyAny(b, e)
+		}
+		return append(b, ']')
+	}
+	enc, _ := json.Marshal(v)
+	return append(b, enc...)
 }
 
 // stopStrings decodes a request's stop field: a string or a list of them.

@@ -316,7 +316,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large", "request body too large", "")
 		return
 	}
-	if r.Method != http.MethodOptions && strings.HasPrefix(r.URL.Path, "/v1") && !s.authorized(r.Header.Get("Authorization")) {
+	if r.Method != http.MethodOptions && guardedPath(r.URL.Path) && !s.authorized(r.Header.Get("Authorization")) {
 		// vLLM's AuthenticationMiddleware answers with this exact body.
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
@@ -348,6 +348,17 @@ func (s *Server) updateRecord(x *exchange, fn func(*Request)) {
 		*x.rec = s.requests[x.index]
 	}
 	s.mu.Unlock()
+}
+
+// guardedPath reports whether vLLM's authentication middleware guards
+// path: everything under /v1, /v2, /inference and /cohere.
+func guardedPath(path string) bool {
+	for _, prefix := range [...]string{"/v1", "/v2", "/inference", "/cohere"} {
+		if path == prefix || strings.HasPrefix(path, prefix+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // authorized reports whether the Authorization header value carries one of

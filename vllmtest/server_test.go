@@ -67,7 +67,7 @@ func TestUnknownModelAndAPIKey(t *testing.T) {
 		t.Fatalf("no key: %d %s", code, body)
 	}
 	code, body = post(t, srv, "/chat/completions", `{"model":"nope","messages":[{"role":"user","content":"x"}]}`, "Authorization", "Bearer sk-1")
-	if want := `{"error":{"message":"The model ` + "`nope`" + ` does not exist.","type":"NotFoundError","param":null,"code":404}}`; code != 404 || body != want {
+	if want := `{"error":{"message":"The model ` + "`nope`" + ` does not exist.","type":"NotFoundError","param":"model","code":404}}`; code != 404 || body != want {
 		t.Fatalf("unknown model: %d %s", code, body)
 	}
 	resp, err := http.Get(srv.RootURL() + "/health")
