@@ -94,13 +94,13 @@ type AudioRequest struct {
 	ToLanguage string
 	// vLLM sampling extensions.
 	TopP                *float64
-	TopK                *int
-	MinP                *float64
-	Seed                *int64
-	FrequencyPenalty    *float64
-	PresencePenalty     *float64
-	RepetitionPenalty   *float64
-	MaxCompletionTokens *int
+	TopK                *int     // top_k (vLLM); -1 or 0 disables
+	MinP                *float64 // min_p (vLLM), in [0, 1]
+	Seed                *int64   // seed, for reproducible sampling
+	FrequencyPenalty    *float64 // frequency_penalty
+	PresencePenalty     *float64 // presence_penalty
+	RepetitionPenalty   *float64 // repetition_penalty (vLLM); 1 is neutral
+	MaxCompletionTokens *int     // max_completion_tokens, the limit of generated tokens
 	// Extra holds further form fields, sent as text after the typed ones
 	// in key order.
 	Extra map[string]string
@@ -283,7 +283,7 @@ type Transcription struct {
 	Duration float64 `json:"-"`
 	// Segments and Words are the timed pieces (verbose_json).
 	Segments []TranscriptionSegment `json:"segments,omitempty"`
-	Words    []TranscriptionWord    `json:"words,omitempty"`
+	Words    []TranscriptionWord    `json:"words,omitempty"` // the timed words (verbose_json with word granularity)
 	// Usage is the audio duration billed, in seconds (json).
 	Usage *AudioUsage `json:"usage,omitempty"`
 	// Raw is the response body exactly as received.
@@ -292,32 +292,32 @@ type Transcription struct {
 
 // AudioUsage is the usage of an audio request.
 type AudioUsage struct {
-	Type    string  `json:"type"`
-	Seconds float64 `json:"seconds"`
+	Type    string  `json:"type"`    // "duration" for the json format
+	Seconds float64 `json:"seconds"` // the audio's duration billed, in seconds
 }
 
 // TranscriptionSegment is one timed segment of a verbose transcription.
 type TranscriptionSegment struct {
-	ID               int      `json:"id"`
-	Seek             int      `json:"seek"`
-	Start            float64  `json:"start"`
-	End              float64  `json:"end"`
-	Text             string   `json:"text"`
-	Tokens           []int    `json:"tokens"`
-	Temperature      float64  `json:"temperature"`
-	AvgLogprob       float64  `json:"avg_logprob"`
-	CompressionRatio float64  `json:"compression_ratio"`
-	NoSpeechProb     *float64 `json:"no_speech_prob"`
+	ID               int      `json:"id"`                // position among the segments
+	Seek             int      `json:"seek"`              // the decoder's seek offset, in frames
+	Start            float64  `json:"start"`             // start time, in seconds
+	End              float64  `json:"end"`               // end time, in seconds
+	Text             string   `json:"text"`              // the segment's text
+	Tokens           []int    `json:"tokens"`            // the segment's token ids
+	Temperature      float64  `json:"temperature"`       // the sampling temperature used
+	AvgLogprob       float64  `json:"avg_logprob"`       // mean log probability of the tokens
+	CompressionRatio float64  `json:"compression_ratio"` // gzip compression ratio of the text
+	NoSpeechProb     *float64 `json:"no_speech_prob"`    // probability that the segment is silence
 	// Speaker is the speaker label (diarized_json).
 	Speaker string `json:"speaker,omitempty"`
 }
 
 // TranscriptionWord is one timed word.
 type TranscriptionWord struct {
-	Word    string  `json:"word"`
-	Start   float64 `json:"start"`
-	End     float64 `json:"end"`
-	Speaker string  `json:"speaker,omitempty"`
+	Word    string  `json:"word"`              // the word
+	Start   float64 `json:"start"`             // start time, in seconds
+	End     float64 `json:"end"`               // end time, in seconds
+	Speaker string  `json:"speaker,omitempty"` // the speaker label (diarized_json)
 }
 
 type transcriptionAlias Transcription
@@ -412,7 +412,7 @@ type AudioEvent struct {
 	Text string
 	// FinishReason is set on the chunk that ends the text.
 	FinishReason string
-	StopReason   *StopReason
+	StopReason   *StopReason // the stop string or token that ended the text (vLLM)
 	// Usage is set on the last chunk (the stream asks for it).
 	Usage *Usage
 	// Raw is the chunk's JSON.

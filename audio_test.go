@@ -209,7 +209,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 	if err := c.Server.Health(ctxT(t)); err != nil {
 		t.Fatalf("client unusable after the failed upload: %v", err)
 	}
-	c.HTTPClient().CloseIdleConnections()
+	c.Close()
 	vllm.WaitGoroutines(t, base)
 }
 

@@ -102,7 +102,7 @@ func (e *endpoint) path(r *apiRequest) string {
 func (p *productionConfig) buildEndpoints(cfg *config) error {
 	policy := p.breaker
 	if policy == nil && len(p.extraURLs)+len(p.fallbackURLs) > 0 {
-		d := DefaultEjection
+		d := defaultEjection
 		policy = &d
 	}
 	p.endpoints = []*endpoint{newEndpoint(cfg.baseURL, false, policy)}

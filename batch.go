@@ -37,12 +37,16 @@ type BatchOptions struct {
 
 // BatchProgress reports a batch's progress after an item finished.
 type BatchProgress struct {
-	// Index is the input index of the item that finished; Err its error.
+	// Index is the input index of the item that finished.
 	Index int
-	Err   error
-	// Done counts the items finished so far (Failed of them with an
-	// error), out of Total.
-	Done, Failed, Total int
+	// Err is the item's error, nil on success.
+	Err error
+	// Done counts the items finished so far.
+	Done int
+	// Failed counts the finished items that failed (part of Done).
+	Failed int
+	// Total is the number of items in the batch.
+	Total int
 }
 
 // BatchResult is the outcome of one batch item.

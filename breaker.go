@@ -10,10 +10,6 @@ import (
 	"time"
 )
 
-// ErrCircuitOpen matches a *CircuitOpenError: a call refused without being
-// sent because the circuit breaker of every endpoint was open.
-var ErrCircuitOpen = errors.New("vllm: circuit open")
-
 // BreakerPolicy configures the circuit breaker each endpoint has (see
 // WithCircuitBreaker). Zero fields take the defaults.
 //
@@ -37,11 +33,13 @@ type BreakerPolicy struct {
 	HalfOpenRequests int
 }
 
-// Breaker defaults. With several endpoints and no WithCircuitBreaker, the
-// endpoints are ejected passively with DefaultEjection.
+// Breaker defaults: defaultBreaker fills the zero fields of a
+// WithCircuitBreaker policy; with several endpoints and no
+// WithCircuitBreaker, the endpoints are ejected passively with
+// defaultEjection. They are constants in effect: never assigned.
 var (
-	DefaultBreaker  = BreakerPolicy{Failures: 5, CoolDown: 10 * time.Second, HalfOpenRequests: 1}
-	DefaultEjection = BreakerPolicy{Failures: 3, CoolDown: 5 * time.Second, HalfOpenRequests: 1}
+	defaultBreaker  = BreakerPolicy{Failures: 5, CoolDown: 10 * time.Second, HalfOpenRequests: 1}
+	defaultEjection = BreakerPolicy{Failures: 3, CoolDown: 5 * time.Second, HalfOpenRequests: 1}
 )
 
 // BreakerState is the state of an endpoint's circuit breaker.
@@ -89,9 +87,6 @@ func (e *CircuitOpenError) Error() string {
 	}
 	return b.String()
 }
-
-// Is matches ErrCircuitOpen.
-func (e *CircuitOpenError) Is(target error) bool { return target == ErrCircuitOpen }
 
 // outcome is what an attempt says about its endpoint's health.
 type outcome int

@@ -232,15 +232,6 @@ func FromEnv(opts ...Option) (*Client, error) {
 // BaseURL returns the normalised base URL, e.g. "http://localhost:8000/v1".
 func (c *Client) BaseURL() string { return c.cfg.baseURL.String() }
 
-// APIKey returns the configured API key, or "" when none is set.
-func (c *Client) APIKey() string { return c.cfg.apiKey }
-
-// Timeout returns the configured request timeout (see WithTimeout).
-func (c *Client) Timeout() time.Duration { return c.cfg.timeout }
-
-// HTTPClient returns the *http.Client the Client sends requests with.
-func (c *Client) HTTPClient() *http.Client { return c.cfg.http }
-
 // String describes the client without revealing its API key. It has a value
 // receiver so that a Client value, too, prints this way.
 func (c Client) String() string {

@@ -62,13 +62,13 @@ func TestFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.BaseURL() != "http://env-host:9000/v1" || c.APIKey() != "sk-env" || c.Timeout() != 2500*time.Millisecond {
-		t.Fatalf("%s %q %v", c.BaseURL(), c.APIKey(), c.Timeout())
+	if c.BaseURL() != "http://env-host:9000/v1" || c.cfg.apiKey != "sk-env" || c.cfg.timeout != 2500*time.Millisecond {
+		t.Fatalf("%s %q %v", c.BaseURL(), c.cfg.apiKey, c.cfg.timeout)
 	}
 	// Options override the environment.
 	c, err = FromEnv(WithAPIKey("sk-opt"), WithTimeout(time.Second))
-	if err != nil || c.APIKey() != "sk-opt" || c.Timeout() != time.Second {
-		t.Fatalf("override: %v %q %v", err, c.APIKey(), c.Timeout())
+	if err != nil || c.cfg.apiKey != "sk-opt" || c.cfg.timeout != time.Second {
+		t.Fatalf("override: %v %q %v", err, c.cfg.apiKey, c.cfg.timeout)
 	}
 	for _, bad := range []string{"abc", "-1", "1e12", "NaN", "10s"} {
 		t.Setenv(EnvTimeout, bad)
@@ -79,7 +79,7 @@ func TestFromEnv(t *testing.T) {
 		}
 	}
 	t.Setenv(EnvTimeout, "0")
-	if c, err := FromEnv(); err != nil || c.Timeout() != 0 {
+	if c, err := FromEnv(); err != nil || c.cfg.timeout != 0 {
 		t.Errorf("VLLM_TIMEOUT=0: %v", err)
 	}
 	t.Setenv(EnvBaseURL, "not a url")
@@ -92,8 +92,8 @@ func TestFromEnv(t *testing.T) {
 	t.Setenv(EnvAPIKey, "")
 	t.Setenv(EnvTimeout, "")
 	c, err = FromEnv()
-	if err != nil || c.BaseURL() != DefaultBaseURL || c.APIKey() != "" || c.Timeout() != DefaultTimeout {
-		t.Fatalf("defaults: %v %s %q %v", err, c.BaseURL(), c.APIKey(), c.Timeout())
+	if err != nil || c.BaseURL() != DefaultBaseURL || c.cfg.apiKey != "" || c.cfg.timeout != DefaultTimeout {
+		t.Fatalf("defaults: %v %s %q %v", err, c.BaseURL(), c.cfg.apiKey, c.cfg.timeout)
 	}
 }
 
@@ -184,12 +184,12 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestTransportSettings(t *testing.T) {
 	c, _ := New("")
-	tr, ok := c.HTTPClient().Transport.(*http.Transport)
+	tr, ok := c.cfg.http.Transport.(*http.Transport)
 	if !ok || tr.MaxIdleConnsPerHost != 512 || tr.MaxIdleConns != 0 || tr.Proxy == nil {
 		t.Fatalf("default transport %+v", tr)
 	}
 	c, _ = New("", WithMaxConnsPerHost(64))
-	if tr := c.HTTPClient().Transport.(*http.Transport); tr.MaxIdleConnsPerHost != 64 {
+	if tr := c.cfg.http.Transport.(*http.Transport); tr.MaxIdleConnsPerHost != 64 {
 		t.Fatalf("WithMaxConnsPerHost: %d", tr.MaxIdleConnsPerHost)
 	}
 	// A caller's http.Client is used as it is.
@@ -197,7 +197,7 @@ func TestTransportSettings(t *testing.T) {
 	ct := &countingTransport{rt: http.DefaultTransport}
 	hc := &http.Client{Transport: ct}
 	c = ws.client(t, WithHTTPClient(hc))
-	if c.HTTPClient() != hc {
+	if c.cfg.http != hc {
 		t.Fatal("HTTPClient is not the caller's")
 	}
 	if _, err := c.Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}}); err != nil {
@@ -214,7 +214,7 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.APIKey() != key {
+	if c.cfg.apiKey != key {
 		t.Fatal("APIKey accessor")
 	}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
@@ -263,7 +263,7 @@ func TestConcurrentRequests(t *testing.T) {
 	if ws.count() != 64 {
 		t.Fatalf("%d requests", ws.count())
 	}
-	c.HTTPClient().CloseIdleConnections()
+	c.cfg.http.CloseIdleConnections()
 }
 
 func TestValidationNamesTheField(t *testing.T) {

@@ -55,14 +55,14 @@ type EmbeddingRequest struct {
 
 	// Chat-style settings (vLLM), with Messages only.
 	AddGenerationPrompt  *bool          `json:"add_generation_prompt,omitempty"`
-	ContinueFinalMessage *bool          `json:"continue_final_message,omitempty"`
-	ChatTemplate         string         `json:"chat_template,omitempty"`
-	ChatTemplateKwargs   map[string]any `json:"chat_template_kwargs,omitempty"`
-	MMProcessorKwargs    map[string]any `json:"mm_processor_kwargs,omitempty"`
+	ContinueFinalMessage *bool          `json:"continue_final_message,omitempty"` // continue the last message instead of starting a new one (chat-style input)
+	ChatTemplate         string         `json:"chat_template,omitempty"`          // a Jinja template replacing the model's (chat-style input)
+	ChatTemplateKwargs   map[string]any `json:"chat_template_kwargs,omitempty"`   // arguments for the chat template (chat-style input)
+	MMProcessorKwargs    map[string]any `json:"mm_processor_kwargs,omitempty"`    // arguments for the multimodal processor
 
-	User      string `json:"user,omitempty"`
-	Priority  *int   `json:"priority,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
+	User      string `json:"user,omitempty"`       // end-user id (accepted and ignored by vLLM)
+	Priority  *int   `json:"priority,omitempty"`   // lower runs first (priority scheduling only)
+	RequestID string `json:"request_id,omitempty"` // the request id vLLM uses internally (request_id in the body)
 
 	// Extra holds fields sent at the top level of the body beyond the typed
 	// ones; a key naming a typed field replaces it.
@@ -109,12 +109,12 @@ func (r *EmbeddingRequest) Validate() error {
 
 // EmbeddingResponse is the response of /v1/embeddings.
 type EmbeddingResponse struct {
-	ID      string      `json:"id"`
-	Object  string      `json:"object"`
-	Created int64       `json:"created"`
-	Model   string      `json:"model"`
-	Data    []Embedding `json:"data"`
-	Usage   *Usage      `json:"usage"`
+	ID      string      `json:"id"`      // "embd-…"
+	Object  string      `json:"object"`  // "list"
+	Created int64       `json:"created"` // Unix seconds
+	Model   string      `json:"model"`   // the model that answered
+	Data    []Embedding `json:"data"`    // one embedding per input, in input order
+	Usage   *Usage      `json:"usage"`   // token counts
 	// Raw is the response body exactly as received.
 	Raw json.RawMessage `json:"-"`
 }
@@ -132,8 +132,8 @@ func (r *EmbeddingResponse) Vectors() [][]float32 {
 
 // Embedding is one vector of an embedding response.
 type Embedding struct {
-	Index  int    `json:"index"`
-	Object string `json:"object"`
+	Index  int    `json:"index"`  // position of the input
+	Object string `json:"object"` // "embedding"
 	// Embedding is the vector, decoded from a JSON list of numbers or from
 	// base64 (little-endian float32 unless the request said otherwise)
 	// straight into float32.

@@ -299,8 +299,10 @@ func invalid(field, format string, args ...any) error {
 type TransportError struct {
 	// Op is what was being done: "send" or "read response".
 	Op string
-	// Method and URL identify the request.
-	Method, URL string
+	// Method is the request's HTTP method.
+	Method string
+	// URL is the request's URL, without credentials.
+	URL string
 	// Err is the underlying error, e.g. a *net.OpError, context.Canceled,
 	// or ErrTimeout.
 	Err error
@@ -351,9 +353,10 @@ type ResponseTooLargeError struct {
 	// ContentLength is the size the server announced, or -1 when it did
 	// not (the body was then read until it passed Limit).
 	ContentLength int64
-	// Method and URL identify the request; the URL never carries
-	// credentials.
-	Method, URL string
+	// Method is the request's HTTP method.
+	Method string
+	// URL is the request's URL, without credentials.
+	URL string
 }
 
 // Error names the request, the size and the bound.

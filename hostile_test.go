@@ -195,7 +195,7 @@ func TestEndlessBodyCutByTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL+"/v1", vllm.WithTimeout(150*time.Millisecond))
-	defer c.HTTPClient().CloseIdleConnections()
+	defer c.Close()
 	start := time.Now()
 	_, err := c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
 	var te *vllm.TransportError
@@ -223,7 +223,7 @@ func TestEndlessEventCutBySizeBound(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL+"/v1", vllm.WithMaxEventSize(256<<10))
-	defer c.HTTPClient().CloseIdleConnections()
+	defer c.Close()
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
 	if err != nil {
 		t.Fatal(err)

@@ -72,7 +72,7 @@ func TestLoadConcurrentStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.HTTPClient().CloseIdleConnections()
+	defer c.Close()
 	for round, n := range []int{20, events} {
 		var failures atomic.Int64
 		var wg sync.WaitGroup
@@ -129,7 +129,7 @@ func TestLoadWithCancellations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.HTTPClient().CloseIdleConnections()
+	defer c.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
 	cancelAt := make([]int, streams) // 0: not cancelled; k: cancel after k events
 	for _, i := range rng.Perm(streams)[:streams/10] {
@@ -237,7 +237,7 @@ func TestStreamReusesConnectionWhenEndArrivesLate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.HTTPClient().CloseIdleConnections()
+	defer c.Close()
 	for i := 0; i < 3; i++ {
 		s, err := c.Chat.Stream(context.Background(), loadRequest("x", 1))
 		if err != nil {

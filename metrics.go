@@ -34,7 +34,7 @@ type ServerMetrics struct {
 	// RequestsRunning and RequestsWaiting are the requests being generated
 	// and those queued (vllm:num_requests_running, vllm:num_requests_waiting).
 	RequestsRunning float64
-	RequestsWaiting float64
+	RequestsWaiting float64 // requests queued (vllm:num_requests_waiting)
 	// KVCacheUsage is the fraction of KV-cache blocks in use, 0 to 1
 	// (vllm:kv_cache_usage_perc, or vllm:gpu_cache_usage_perc on older
 	// servers).
@@ -43,13 +43,13 @@ type ServerMetrics struct {
 	// the server started (vllm:prompt_tokens_total,
 	// vllm:generation_tokens_total).
 	PromptTokens     float64
-	GenerationTokens float64
+	GenerationTokens float64 // tokens generated since the start (vllm:generation_tokens_total)
 	// Preemptions counts preempted requests (vllm:num_preemptions_total).
 	Preemptions float64
 	// PrefixCacheQueries and PrefixCacheHits count prefix-cache lookups in
 	// tokens (vllm:prefix_cache_queries_total, vllm:prefix_cache_hits_total).
 	PrefixCacheQueries float64
-	PrefixCacheHits    float64
+	PrefixCacheHits    float64 // prefix-cache hits, in tokens (vllm:prefix_cache_hits_total)
 	// RequestsFinished counts finished requests by finish reason ("stop",
 	// "length", "abort", …) (vllm:request_success_total, labelled
 	// finished_reason by vLLM and finish_reason by some compatible servers).
@@ -60,9 +60,9 @@ type ServerMetrics struct {
 	// the older vllm:time_per_output_token_seconds,
 	// vllm:request_queue_time_seconds).
 	TimeToFirstToken  *Histogram
-	E2ELatency        *Histogram
-	InterTokenLatency *Histogram
-	QueueTime         *Histogram
+	E2ELatency        *Histogram // request latency in seconds (vllm:e2e_request_latency_seconds)
+	InterTokenLatency *Histogram // time between tokens in seconds (vllm:inter_token_latency_seconds)
+	QueueTime         *Histogram // time queued in seconds (vllm:request_queue_time_seconds)
 	// Families holds every metric of the scrape by name.
 	Families map[string]*MetricFamily
 }
@@ -77,11 +77,11 @@ func (m *ServerMetrics) PrefixCacheHitRate() float64 {
 
 // MetricFamily is one metric of a scrape with all its samples.
 type MetricFamily struct {
-	Name string
+	Name string // the metric's name, e.g. "vllm:num_requests_running"
 	// Type is the # TYPE of the metric: "counter", "gauge", "histogram",
 	// "summary" or "untyped" (also when no # TYPE line was given).
 	Type string
-	Help string
+	Help string // the # HELP text
 	// Samples are the family's samples in scrape order; for a histogram,
 	// its _bucket, _sum and _count samples (and _created, if any).
 	Samples []Sample
@@ -91,8 +91,8 @@ type MetricFamily struct {
 type Sample struct {
 	// Name is the sample's name, e.g. "vllm:e2e_request_latency_seconds_bucket".
 	Name   string
-	Labels map[string]string
-	Value  float64
+	Labels map[string]string // the sample's labels by name
+	Value  float64           // the sample's value
 	// Timestamp is the optional timestamp in milliseconds; 0 when absent.
 	Timestamp int64
 }
@@ -111,9 +111,9 @@ func (f *MetricFamily) Sum(name string) float64 {
 // Histogram is a Prometheus histogram: cumulative bucket counts by upper
 // bound (the last bound is +Inf), the sum and the count of observations.
 type Histogram struct {
-	Buckets []Bucket
-	Sum     float64
-	Count   float64
+	Buckets []Bucket // cumulative counts by upper bound, the last +Inf
+	Sum     float64  // sum of the observations
+	Count   float64  // number of observations
 }
 
 // Bucket is one cumulative histogram bucket.
@@ -272,7 +272,7 @@ type MetricsParseError struct {
 	Line int
 	// Text is a bounded excerpt of the line.
 	Text   string
-	Reason string
+	Reason string // what is wrong with the line
 }
 
 // Error names the line and the reason.

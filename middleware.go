@@ -19,10 +19,11 @@ const HeaderRequestID = "X-Request-Id"
 type CallInfo struct {
 	// Op names the operation, e.g. "chat completion", "completion".
 	Op string
-	// Method and Path are the HTTP method and the URL path on the server,
-	// e.g. "POST" and "/v1/chat/completions" (the path of the first
-	// endpoint; replicas may have other path prefixes).
-	Method, Path string
+	// Method is the HTTP method, e.g. "POST".
+	Method string
+	// Path is the URL path on the server, e.g. "/v1/chat/completions" (the
+	// path of the first endpoint; replicas may have other path prefixes).
+	Path string
 	// Model is the requested model, when the request names one.
 	Model string
 	// Endpoint is the base URL, without credentials, of the client's first
@@ -98,9 +99,10 @@ type StreamProgress struct {
 	// Token reports whether the event carried generated text (content,
 	// reasoning, tool-call arguments).
 	Token bool
-	// Events and Tokens count the events, and the events carrying text, so
-	// far (this one included).
-	Events, Tokens int
+	// Events counts the events so far, this one included.
+	Events int
+	// Tokens counts the events carrying text so far, this one included.
+	Tokens int
 	// Elapsed is the time since the call began; for the first token event
 	// it is the time to first token.
 	Elapsed time.Duration
@@ -132,15 +134,20 @@ type CallResult struct {
 	// Responses API's input_tokens and output_tokens (and their details)
 	// are reported as PromptTokens and CompletionTokens.
 	Usage *Usage
-	// ResponseID, ResponseModel and FinishReasons are read from the
-	// response: from a JSON body (non-streaming calls, bodies up to 1 MiB),
-	// or from the events of a stream as far as it went (a stream closed or
-	// failed before its end reports the finish reasons it had seen).
-	ResponseID, ResponseModel string
+	// ResponseID is the response's id. It, ResponseModel and FinishReasons
+	// are read from the response: from a JSON body (non-streaming calls,
+	// bodies up to 1 MiB), or from the events of a stream as far as it went
+	// (a stream closed or failed before its end reports the finish reasons
+	// it had seen).
+	ResponseID string
+	// ResponseModel is the model the response names.
+	ResponseModel string
 	// FinishReasons holds the finish reason of each choice that has one.
 	FinishReasons []string
-	// Events and TokenEvents count a stream's events, and those carrying text.
-	Events, TokenEvents int
+	// Events counts a stream's events.
+	Events int
+	// TokenEvents counts a stream's events carrying text.
+	TokenEvents int
 	// TimeToFirstToken is the time from the start of the call to a stream's
 	// first event carrying text; 0 when there was none.
 	TimeToFirstToken time.Duration

@@ -15,10 +15,10 @@ type ModelsService struct{ c *Client }
 // Model is one entry of GET /v1/models, with vLLM's additions to OpenAI's
 // model object.
 type Model struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"`
-	Created int64  `json:"created"`
-	OwnedBy string `json:"owned_by"`
+	ID      string `json:"id"`       // the served model name (or LoRA adapter name)
+	Object  string `json:"object"`   // "model"
+	Created int64  `json:"created"`  // Unix seconds
+	OwnedBy string `json:"owned_by"` // "vllm"
 	// Root is the model's path or Hugging Face id for a base model, and
 	// the adapter's path for a LoRA adapter.
 	Root string `json:"root,omitempty"`
@@ -36,8 +36,8 @@ func (m *Model) IsAdapter() bool { return m.Parent != "" }
 
 // ModelList is the response of GET /v1/models.
 type ModelList struct {
-	Object string  `json:"object"`
-	Data   []Model `json:"data"`
+	Object string  `json:"object"` // "list"
+	Data   []Model `json:"data"`   // the served models and loaded LoRA adapters
 	// Raw is the response body exactly as received.
 	Raw json.RawMessage `json:"-"`
 }

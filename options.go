@@ -128,7 +128,9 @@ func WithMaxConnsPerHost(n int) Option {
 	}
 }
 
-// WithRetry sets the retry policy (see RetryPolicy).
+// WithRetry sets the retry policy (see RetryPolicy); it is the one retry
+// option. WithRetry(RetryPolicy{MaxAttempts: 3}) retries a failed call up to
+// twice with the default backoff.
 //
 // By default a call is attempted once.
 func WithRetry(p RetryPolicy) Option {
@@ -137,18 +139,6 @@ func WithRetry(p RetryPolicy) Option {
 			return invalid("WithRetry", "must not have negative values")
 		}
 		c.prod.retry = p
-		return nil
-	}
-}
-
-// WithMaxRetries retries a failed call up to n times (n+1 attempts) with the
-// default backoff (see RetryPolicy).
-func WithMaxRetries(n int) Option {
-	return func(c *config) error {
-		if n < 0 {
-			return invalid("WithMaxRetries", "must not be negative, got %d", n)
-		}
-		c.prod.retry = RetryPolicy{MaxAttempts: n + 1}
 		return nil
 	}
 }
@@ -198,7 +188,7 @@ func WithRateLimit(perSecond float64, burst int) Option {
 
 // WithCircuitBreaker gives every endpoint a circuit breaker with policy p
 // (see BreakerPolicy). While the breakers of all endpoints are open, calls
-// fail at once with a *CircuitOpenError (errors.Is(err, ErrCircuitOpen)).
+// fail at once with a *CircuitOpenError (test with errors.As).
 //
 // By default there is no breaker; with several endpoints, passive ejection
 // applies (3 failures, 5s cool-down; see WithEndpoints).
@@ -208,13 +198,13 @@ func WithCircuitBreaker(p BreakerPolicy) Option {
 			return invalid("WithCircuitBreaker", "must not have negative values")
 		}
 		if p.Failures == 0 {
-			p.Failures = DefaultBreaker.Failures
+			p.Failures = defaultBreaker.Failures
 		}
 		if p.CoolDown == 0 {
-			p.CoolDown = DefaultBreaker.CoolDown
+			p.CoolDown = defaultBreaker.CoolDown
 		}
 		if p.HalfOpenRequests == 0 {
-			p.HalfOpenRequests = DefaultBreaker.HalfOpenRequests
+			p.HalfOpenRequests = defaultBreaker.HalfOpenRequests
 		}
 		c.prod.breaker = &p
 		return nil
@@ -225,7 +215,7 @@ func WithCircuitBreaker(p BreakerPolicy) Option {
 // first, these are the others. Calls are spread over all of them (see
 // WithBalance); a retry goes to another endpoint than the attempts before it
 // when one is available; an endpoint that keeps failing is ejected for a
-// cool-down and then re-admitted on trial (passive ejection: DefaultEjection,
+// cool-down and then re-admitted on trial (passive ejection: 3 consecutive failures eject an endpoint for 5s,
 // or the policy of WithCircuitBreaker). Each URL is a base URL like New's,
 // e.g. "http://10.0.0.2:8000/v1".
 //

@@ -37,14 +37,14 @@ type PoolingRequest struct {
 	// classification outputs off or on.
 	UseActivation *bool `json:"use_activation,omitempty"`
 
-	TruncatePromptTokens *int           `json:"truncate_prompt_tokens,omitempty"`
-	AddSpecialTokens     *bool          `json:"add_special_tokens,omitempty"`
-	AddGenerationPrompt  *bool          `json:"add_generation_prompt,omitempty"`
-	ChatTemplate         string         `json:"chat_template,omitempty"`
-	ChatTemplateKwargs   map[string]any `json:"chat_template_kwargs,omitempty"`
-	User                 string         `json:"user,omitempty"`
-	Priority             *int           `json:"priority,omitempty"`
-	RequestID            string         `json:"request_id,omitempty"`
+	TruncatePromptTokens *int           `json:"truncate_prompt_tokens,omitempty"` // keep only the last N prompt tokens (-1: up to the model limit)
+	AddSpecialTokens     *bool          `json:"add_special_tokens,omitempty"`     // add special tokens (e.g. BOS) to the input
+	AddGenerationPrompt  *bool          `json:"add_generation_prompt,omitempty"`  // add the generation prompt (chat-style input)
+	ChatTemplate         string         `json:"chat_template,omitempty"`          // a Jinja template replacing the model's (chat-style input)
+	ChatTemplateKwargs   map[string]any `json:"chat_template_kwargs,omitempty"`   // arguments for the chat template (chat-style input)
+	User                 string         `json:"user,omitempty"`                   // end-user id (accepted and ignored by vLLM)
+	Priority             *int           `json:"priority,omitempty"`               // lower runs first (priority scheduling only)
+	RequestID            string         `json:"request_id,omitempty"`             // the request id vLLM uses internally (request_id in the body)
 
 	// Extra holds further top-level fields (e.g. "data" for IO-processor
 	// plugins); a key naming a typed field replaces it.
@@ -53,12 +53,12 @@ type PoolingRequest struct {
 
 // PoolingResponse is the response of /pooling.
 type PoolingResponse struct {
-	ID      string        `json:"id"`
-	Object  string        `json:"object"`
-	Created int64         `json:"created"`
-	Model   string        `json:"model"`
-	Data    []PoolingData `json:"data"`
-	Usage   *Usage        `json:"usage"`
+	ID      string        `json:"id"`      // "pool-…"
+	Object  string        `json:"object"`  // "list"
+	Created int64         `json:"created"` // Unix seconds
+	Model   string        `json:"model"`   // the model that answered
+	Data    []PoolingData `json:"data"`    // one result per input, in input order
+	Usage   *Usage        `json:"usage"`   // token counts
 	// Raw is the response body exactly as received.
 	Raw json.RawMessage `json:"-"`
 }
@@ -69,9 +69,9 @@ func (r *PoolingResponse) setRaw(b json.RawMessage) { r.Raw = b }
 // numbers, a list of lists (per-token outputs) or a base64 string; read it
 // with Vector or Matrix.
 type PoolingData struct {
-	Index  int             `json:"index"`
-	Object string          `json:"object"`
-	Data   json.RawMessage `json:"data"`
+	Index  int             `json:"index"`  // position of the input
+	Object string          `json:"object"` // "pooling"
+	Data   json.RawMessage `json:"data"`   // the pooler's output, raw: a vector or a matrix (see Vector, Matrix)
 }
 
 // errNotVector and errNotMatrix report pooling data of the other shape.
@@ -135,11 +135,11 @@ type ClassifyRequest struct {
 	// UseActivation turns the activation (softmax) of the outputs off or on.
 	UseActivation *bool `json:"use_activation,omitempty"`
 
-	TruncatePromptTokens *int   `json:"truncate_prompt_tokens,omitempty"`
-	AddSpecialTokens     *bool  `json:"add_special_tokens,omitempty"`
-	User                 string `json:"user,omitempty"`
-	Priority             *int   `json:"priority,omitempty"`
-	RequestID            string `json:"request_id,omitempty"`
+	TruncatePromptTokens *int   `json:"truncate_prompt_tokens,omitempty"` // keep only the last N prompt tokens (-1: up to the model limit)
+	AddSpecialTokens     *bool  `json:"add_special_tokens,omitempty"`     // add special tokens (e.g. BOS) to the input
+	User                 string `json:"user,omitempty"`                   // end-user id (accepted and ignored by vLLM)
+	Priority             *int   `json:"priority,omitempty"`               // lower runs first (priority scheduling only)
+	RequestID            string `json:"request_id,omitempty"`             // the request id vLLM uses internally (request_id in the body)
 
 	// Extra holds further top-level fields.
 	Extra map[string]any `json:"-"`
@@ -147,12 +147,12 @@ type ClassifyRequest struct {
 
 // ClassifyResponse is the response of /classify.
 type ClassifyResponse struct {
-	ID      string           `json:"id"`
-	Object  string           `json:"object"`
-	Created int64            `json:"created"`
-	Model   string           `json:"model"`
-	Data    []Classification `json:"data"`
-	Usage   *Usage           `json:"usage"`
+	ID      string           `json:"id"`      // "classify-…"
+	Object  string           `json:"object"`  // "list"
+	Created int64            `json:"created"` // Unix seconds
+	Model   string           `json:"model"`   // the model that answered
+	Data    []Classification `json:"data"`    // one result per input, in input order
+	Usage   *Usage           `json:"usage"`   // token counts
 	// Raw is the response body exactly as received.
 	Raw json.RawMessage `json:"-"`
 }
@@ -161,13 +161,13 @@ func (r *ClassifyResponse) setRaw(b json.RawMessage) { r.Raw = b }
 
 // Classification is the result for one input.
 type Classification struct {
-	Index int `json:"index"`
+	Index int `json:"index"` // position of the input
 	// Label is the most probable class's label; empty when the model has
 	// no labels (the server sends null).
 	Label string `json:"label"`
 	// Probs are the class probabilities (or logits without activation).
 	Probs      []float64 `json:"probs"`
-	NumClasses int       `json:"num_classes"`
+	NumClasses int       `json:"num_classes"` // the number of classes
 }
 
 // Classify classifies the inputs (POST /classify).

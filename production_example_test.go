@@ -51,7 +51,7 @@ func ExampleWithEndpoints() {
 		vllm.WithEndpoints(replicas[1].URL, replicas[2].URL),
 		vllm.WithFallback(fallback.URL),
 		vllm.WithBalance(vllm.LeastOutstanding),
-		vllm.WithMaxRetries(2))
+		vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 3}))
 	defer c.Close()
 	for i := 0; i < 6; i++ {
 		if _, err := c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("Hi")}}); err != nil {
@@ -77,7 +77,8 @@ func ExampleWithCircuitBreaker() {
 	req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("Hi")}}
 	for i := 0; i < 3; i++ {
 		_, err := c.Chat.Create(context.Background(), req)
-		fmt.Println(errors.Is(err, vllm.ErrCircuitOpen), c.Endpoints()[0].State)
+		var open *vllm.CircuitOpenError
+		fmt.Println(errors.As(err, &open), c.Endpoints()[0].State)
 	}
 	fmt.Println(len(srv.Requests()), "requests reached the server")
 	// Output:
@@ -114,7 +115,7 @@ func ExampleWithHooks() {
 	defer srv.Close()
 	srv.Enqueue(vllmtest.Reply{Content: "Hi there", PromptTokens: 7, CompletionTokens: 3})
 	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultReset})
-	c, _ := vllm.New(srv.URL, vllm.WithMaxRetries(1), vllm.WithHooks(vllm.Hooks{
+	c, _ := vllm.New(srv.URL, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2}), vllm.WithHooks(vllm.Hooks{
 		OnCallEnd: func(ctx context.Context, call *vllm.CallInfo, res *vllm.CallResult) {
 			fmt.Printf("%s %s: status %d after %d attempts, %d+%d tokens\n", call.Op, call.Model,
 				res.StatusCode, res.Attempts, res.Usage.PromptTokens, res.Usage.CompletionTokens)

@@ -202,7 +202,7 @@ func relRun(t *testing.T, op relOp, tc relCase, opts ...vllm.Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.HTTPClient().CloseIdleConnections()
+	defer c.Close()
 
 	srv.Fail(tc.fault)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -24,13 +24,13 @@ type ResponseRequest struct {
 	// Instructions is a system message placed before Input.
 	Instructions string `json:"instructions,omitempty"`
 
-	MaxOutputTokens   *int               `json:"max_output_tokens,omitempty"`
-	Temperature       *float64           `json:"temperature,omitempty"`
-	TopP              *float64           `json:"top_p,omitempty"`
-	Tools             []ResponseTool     `json:"tools,omitempty"`
-	ToolChoice        any                `json:"tool_choice,omitempty"`
-	ParallelToolCalls *bool              `json:"parallel_tool_calls,omitempty"`
-	Reasoning         *ResponseReasoning `json:"reasoning,omitempty"`
+	MaxOutputTokens   *int               `json:"max_output_tokens,omitempty"`   // limit of generated tokens, reasoning included
+	Temperature       *float64           `json:"temperature,omitempty"`         // sampling temperature; 0 is greedy
+	TopP              *float64           `json:"top_p,omitempty"`               // nucleus sampling mass, in (0, 1]
+	Tools             []ResponseTool     `json:"tools,omitempty"`               // tools the model may call (see ResponseFunctionTool)
+	ToolChoice        any                `json:"tool_choice,omitempty"`         // "auto", "none", "required" or {"type":"function","name":…}
+	ParallelToolCalls *bool              `json:"parallel_tool_calls,omitempty"` // allow several tool calls in one turn
+	Reasoning         *ResponseReasoning `json:"reasoning,omitempty"`           // reasoning effort and summary, for reasoning models
 	// Text sets the output format, e.g. a JSON schema.
 	Text *ResponseTextConfig `json:"text,omitempty"`
 	// PreviousResponseID continues a stored response's conversation.
@@ -38,11 +38,11 @@ type ResponseRequest struct {
 	// Store keeps the response for Get (vLLM needs
 	// VLLM_ENABLE_RESPONSES_API_STORE=1 for it).
 	Store      *bool             `json:"store,omitempty"`
-	Background *bool             `json:"background,omitempty"`
-	Include    []string          `json:"include,omitzero"`
-	User       string            `json:"user,omitempty"`
-	Metadata   map[string]string `json:"metadata,omitempty"`
-	RequestID  string            `json:"request_id,omitempty"`
+	Background *bool             `json:"background,omitempty"` // run in the background (poll with Get, stop with Cancel)
+	Include    []string          `json:"include,omitzero"`     // extra output to include, e.g. "reasoning.encrypted_content"
+	User       string            `json:"user,omitempty"`       // end-user id
+	Metadata   map[string]string `json:"metadata,omitempty"`   // key/value pairs stored with the response
+	RequestID  string            `json:"request_id,omitempty"` // the request id vLLM uses internally (request_id in the body)
 
 	// Extra holds further top-level fields (vLLM's sampling extensions such
 	// as top_k); a key naming a typed field replaces it.
@@ -62,12 +62,12 @@ type ResponseInputItem struct {
 	// Role and Content for a message ("user", "system", "developer",
 	// "assistant"); Content is a string or a list of content parts.
 	Role    string `json:"role,omitempty"`
-	Content any    `json:"content,omitempty"`
+	Content any    `json:"content,omitempty"` // a string or a list of content parts (message)
 	// ID, CallID, Name and Arguments for a function call the model made.
 	ID        string `json:"id,omitempty"`
-	CallID    string `json:"call_id,omitempty"`
-	Name      string `json:"name,omitempty"`
-	Arguments string `json:"arguments,omitempty"`
+	CallID    string `json:"call_id,omitempty"`   // the call's id (function_call, function_call_output)
+	Name      string `json:"name,omitempty"`      // the function's name (function_call)
+	Arguments string `json:"arguments,omitempty"` // the arguments, JSON text (function_call)
 	// Output is a function call's result (function_call_output).
 	Output *string `json:"output,omitempty"`
 }
@@ -85,11 +85,11 @@ func FunctionCallOutput(callID, output string) ResponseInputItem {
 
 // ResponseTool is a function tool in the Responses API's flat form.
 type ResponseTool struct {
-	Type        string          `json:"type"`
-	Name        string          `json:"name"`
-	Description string          `json:"description,omitempty"`
-	Parameters  json.RawMessage `json:"parameters,omitempty"`
-	Strict      *bool           `json:"strict,omitempty"`
+	Type        string          `json:"type"`                  // "function"
+	Name        string          `json:"name"`                  // the name the model calls
+	Description string          `json:"description,omitempty"` // what the function does, for the model
+	Parameters  json.RawMessage `json:"parameters,omitempty"`  // the JSON schema of the arguments object
+	Strict      *bool           `json:"strict,omitempty"`      // ask for arguments that follow the schema exactly
 }
 
 // ResponseFunctionTool converts a chat-style Tool to the Responses form.
@@ -108,17 +108,17 @@ type ResponseReasoning struct {
 
 // ResponseTextConfig is the "text" setting: the output format.
 type ResponseTextConfig struct {
-	Format *ResponseTextFormat `json:"format,omitempty"`
+	Format *ResponseTextFormat `json:"format,omitempty"` // the output format; nil sends nothing (plain text)
 }
 
 // ResponseTextFormat is {"type":"text"}, {"type":"json_object"} or
 // {"type":"json_schema","name",…,"schema":…}.
 type ResponseTextFormat struct {
-	Type        string          `json:"type"`
-	Name        string          `json:"name,omitempty"`
-	Description string          `json:"description,omitempty"`
-	Schema      json.RawMessage `json:"schema,omitempty"`
-	Strict      *bool           `json:"strict,omitempty"`
+	Type        string          `json:"type"`                  // "text", "json_object" or "json_schema"
+	Name        string          `json:"name,omitempty"`        // the schema's name (json_schema)
+	Description string          `json:"description,omitempty"` // what the output is (json_schema)
+	Schema      json.RawMessage `json:"schema,omitempty"`      // the JSON schema (json_schema; see JSONSchemaFor)
+	Strict      *bool           `json:"strict,omitempty"`      // follow the schema exactly (json_schema)
 }
 
 // Validate checks the request and returns a *ParamError naming the first
@@ -154,16 +154,16 @@ func (r *ResponseRequest) Validate() error {
 
 // Response is a Responses API response object.
 type Response struct {
-	ID        string         `json:"id"`
-	Object    string         `json:"object"`
-	CreatedAt int64          `json:"created_at"`
-	Model     string         `json:"model"`
-	Status    string         `json:"status"`
-	Output    []ResponseItem `json:"output"`
-	Usage     *ResponseUsage `json:"usage"`
+	ID        string         `json:"id"`         // "resp_…"
+	Object    string         `json:"object"`     // "response"
+	CreatedAt int64          `json:"created_at"` // Unix seconds
+	Model     string         `json:"model"`      // the model that answered
+	Status    string         `json:"status"`     // "completed", "incomplete", "in_progress", "queued", "cancelled" or "failed"
+	Output    []ResponseItem `json:"output"`     // the output items: messages, reasoning, function calls
+	Usage     *ResponseUsage `json:"usage"`      // token counts
 	// Error and IncompleteDetails are kept raw (null when absent).
 	Error             json.RawMessage `json:"error,omitempty"`
-	IncompleteDetails json.RawMessage `json:"incomplete_details,omitempty"`
+	IncompleteDetails json.RawMessage `json:"incomplete_details,omitempty"` // why the response is incomplete, raw (null when it is not)
 	// Raw is the response body exactly as received.
 	Raw json.RawMessage `json:"-"`
 }
@@ -173,18 +173,18 @@ func (r *Response) setRaw(b json.RawMessage) { r.Raw = b }
 // ResponseItem is one output item: a "message", a "reasoning" item or a
 // "function_call".
 type ResponseItem struct {
-	Type   string `json:"type"`
-	ID     string `json:"id"`
-	Status string `json:"status,omitempty"`
+	Type   string `json:"type"`             // "message", "reasoning" or "function_call"
+	ID     string `json:"id"`               // the item's id
+	Status string `json:"status,omitempty"` // "completed", "in_progress" or "incomplete"
 	// Role and Content for a message; Content for reasoning text too.
 	Role    string            `json:"role,omitempty"`
-	Content []ResponseContent `json:"content,omitempty"`
+	Content []ResponseContent `json:"content,omitempty"` // the parts of a message, or of reasoning text
 	// Summary for a reasoning item.
 	Summary []ResponseContent `json:"summary,omitempty"`
 	// CallID, Name and Arguments (JSON text) for a function call.
 	CallID    string `json:"call_id,omitempty"`
-	Name      string `json:"name,omitempty"`
-	Arguments string `json:"arguments,omitempty"`
+	Name      string `json:"name,omitempty"`      // a function call's function name
+	Arguments string `json:"arguments,omitempty"` // a function call's arguments (JSON text)
 }
 
 // DecodeArguments decodes a function call's arguments into v.
@@ -195,22 +195,24 @@ func (it *ResponseItem) DecodeArguments(v any) error {
 // ResponseContent is one content part: "output_text", "reasoning_text" or
 // "summary_text".
 type ResponseContent struct {
-	Type        string          `json:"type"`
-	Text        string          `json:"text"`
-	Annotations json.RawMessage `json:"annotations,omitempty"`
-	Logprobs    json.RawMessage `json:"logprobs,omitempty"`
+	Type        string          `json:"type"`                  // "output_text", "reasoning_text" or "summary_text"
+	Text        string          `json:"text"`                  // the text
+	Annotations json.RawMessage `json:"annotations,omitempty"` // annotations of output_text, raw
+	Logprobs    json.RawMessage `json:"logprobs,omitempty"`    // log probabilities of output_text, raw, when requested
 }
 
 // ResponseUsage is the token accounting of a response.
 type ResponseUsage struct {
-	InputTokens        int `json:"input_tokens"`
-	OutputTokens       int `json:"output_tokens"`
-	TotalTokens        int `json:"total_tokens"`
+	InputTokens  int `json:"input_tokens"`  // tokens of the input
+	OutputTokens int `json:"output_tokens"` // tokens generated, reasoning included
+	TotalTokens  int `json:"total_tokens"`  // input plus output
+	// InputTokensDetails is the breakdown of InputTokens.
 	InputTokensDetails *struct {
-		CachedTokens int `json:"cached_tokens"`
+		CachedTokens int `json:"cached_tokens"` // input tokens served from the prefix cache
 	} `json:"input_tokens_details,omitempty"`
+	// OutputTokensDetails is the breakdown of OutputTokens.
 	OutputTokensDetails *struct {
-		ReasoningTokens int `json:"reasoning_tokens"`
+		ReasoningTokens int `json:"reasoning_tokens"` // output tokens spent reasoning
 	} `json:"output_tokens_details,omitempty"`
 }
 
@@ -321,10 +323,10 @@ type ResponseEvent struct {
 	// "error" end the stream with an error instead (see
 	// ResponseStream.Err).
 	Type           string `json:"type"`
-	SequenceNumber int    `json:"sequence_number"`
-	OutputIndex    int    `json:"output_index"`
-	ContentIndex   int    `json:"content_index"`
-	ItemID         string `json:"item_id"`
+	SequenceNumber int    `json:"sequence_number"` // the event's position in the stream
+	OutputIndex    int    `json:"output_index"`    // the output item the event belongs to
+	ContentIndex   int    `json:"content_index"`   // the content part the event belongs to
+	ItemID         string `json:"item_id"`         // the id of the item the event belongs to
 	// Delta is the text, reasoning or arguments fragment of a delta event.
 	Delta string `json:"delta"`
 	// Text is the whole text of a *.done event.

@@ -214,7 +214,7 @@ func TestResponsesStreamBreakNoLeak(t *testing.T) {
 	if _, err := c.Responses.Create(ctxT(t), &vllm.ResponseRequest{Input: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	c.HTTPClient().CloseIdleConnections()
+	c.Close()
 	vllm.WaitGoroutines(t, base)
 }
 
@@ -256,7 +256,7 @@ func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
 	if text != "hi" || !errors.As(err, &se) || se.Kind != vllm.KindIdleTimeout {
 		t.Fatalf("audio: %q %v", text, err)
 	}
-	c.HTTPClient().CloseIdleConnections()
+	c.Close()
 	vllm.WaitGoroutines(t, base)
 
 	small, _ := vllm.New(srv.URL+"/v1", vllm.WithMaxEventSize(16))

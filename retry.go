@@ -10,7 +10,7 @@ import (
 )
 
 // RetryPolicy says when and how a failed call is sent again. Retries are off
-// by default (one attempt); WithRetry or WithMaxRetries turn them on.
+// by default (one attempt); WithRetry turns them on.
 //
 // A failed attempt is retried when Retryable(err) says so (by default
 // IsRetryable: timeouts, connection failures, HTTP 408, 429, 500, 502, 503,
@@ -46,10 +46,10 @@ type RetryPolicy struct {
 	Retryable func(error) bool
 }
 
-// Default retry timing.
+// Default retry timing (RetryPolicy.BaseDelay and MaxDelay).
 const (
-	DefaultRetryBaseDelay = 200 * time.Millisecond
-	DefaultRetryMaxDelay  = 10 * time.Second
+	defaultRetryBaseDelay = 200 * time.Millisecond
+	defaultRetryMaxDelay  = 10 * time.Second
 )
 
 // normalize fills the defaults.
@@ -58,10 +58,10 @@ func (rp *RetryPolicy) normalize() error {
 		rp.MaxAttempts = 1
 	}
 	if rp.BaseDelay == 0 {
-		rp.BaseDelay = DefaultRetryBaseDelay
+		rp.BaseDelay = defaultRetryBaseDelay
 	}
 	if rp.MaxDelay == 0 {
-		rp.MaxDelay = DefaultRetryMaxDelay
+		rp.MaxDelay = defaultRetryMaxDelay
 	}
 	if rp.BaseDelay > rp.MaxDelay {
 		rp.BaseDelay = rp.MaxDelay

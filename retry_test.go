@@ -225,7 +225,6 @@ func TestRetryMaxElapsed(t *testing.T) {
 
 func TestRetryOptionsValidated(t *testing.T) {
 	for name, o := range map[string]vllm.Option{
-		"WithMaxRetries":     vllm.WithMaxRetries(-1),
 		"WithRetry":          vllm.WithRetry(vllm.RetryPolicy{BaseDelay: -1}),
 		"WithMaxInFlight":    vllm.WithMaxInFlight(-1),
 		"WithRateLimit":      vllm.WithRateLimit(-2, 1),

@@ -89,7 +89,7 @@ type ResponseFormat struct {
 	// output is free until a trigger appears, then follows the structure
 	// whose Begin starts with it.
 	Structures []StructuralTagStructure `json:"structures,omitzero"`
-	Triggers   []string                 `json:"triggers,omitzero"`
+	Triggers   []string                 `json:"triggers,omitzero"` // the strings that start a structure (older form)
 }
 
 // StructuralTagStructure is one structure of an older-form structural tag:

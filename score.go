@@ -15,15 +15,15 @@ import (
 type ScoreRequest struct {
 	// Model is the served model; empty lets the server pick its only one.
 	Model string `json:"model,omitempty"`
-	Text1 Prompt `json:"text_1,omitzero"`
-	Text2 Prompt `json:"text_2,omitzero"`
+	Text1 Prompt `json:"text_1,omitzero"` // the first texts: one, or as many as Text2 (required)
+	Text2 Prompt `json:"text_2,omitzero"` // the texts scored against Text1 (required)
 
 	// UseActivation turns the activation (sigmoid) off or on.
 	UseActivation        *bool  `json:"use_activation,omitempty"`
-	TruncatePromptTokens *int   `json:"truncate_prompt_tokens,omitempty"`
-	User                 string `json:"user,omitempty"`
-	Priority             *int   `json:"priority,omitempty"`
-	RequestID            string `json:"request_id,omitempty"`
+	TruncatePromptTokens *int   `json:"truncate_prompt_tokens,omitempty"` // keep only the last N prompt tokens (-1: up to the model limit)
+	User                 string `json:"user,omitempty"`                   // end-user id (accepted and ignored by vLLM)
+	Priority             *int   `json:"priority,omitempty"`               // lower runs first (priority scheduling only)
+	RequestID            string `json:"request_id,omitempty"`             // the request id vLLM uses internally (request_id in the body)
 
 	// Extra holds further top-level fields; a key naming a typed field
 	// replaces it.
@@ -32,12 +32,12 @@ type ScoreRequest struct {
 
 // ScoreResponse is the response of /score.
 type ScoreResponse struct {
-	ID      string      `json:"id"`
-	Object  string      `json:"object"`
-	Created int64       `json:"created"`
-	Model   string      `json:"model"`
-	Data    []ScoreData `json:"data"`
-	Usage   *Usage      `json:"usage"`
+	ID      string      `json:"id"`      // "score-…"
+	Object  string      `json:"object"`  // "list"
+	Created int64       `json:"created"` // Unix seconds
+	Model   string      `json:"model"`   // the model that answered
+	Data    []ScoreData `json:"data"`    // one score per pair, in input order
+	Usage   *Usage      `json:"usage"`   // token counts
 	// Raw is the response body exactly as received.
 	Raw json.RawMessage `json:"-"`
 }
@@ -46,9 +46,9 @@ func (r *ScoreResponse) setRaw(b json.RawMessage) { r.Raw = b }
 
 // ScoreData is the score of one pair.
 type ScoreData struct {
-	Index  int     `json:"index"`
-	Object string  `json:"object"`
-	Score  float64 `json:"score"`
+	Index  int     `json:"index"`  // position of the pair
+	Object string  `json:"object"` // "score"
+	Score  float64 `json:"score"`  // the pair's score
 }
 
 // Scores returns the scores in pair order.
@@ -99,11 +99,11 @@ type RerankRequest struct {
 	// TopN returns only the best N results; 0 returns all.
 	TopN int `json:"top_n,omitempty"`
 
-	UseActivation        *bool  `json:"use_activation,omitempty"`
-	TruncatePromptTokens *int   `json:"truncate_prompt_tokens,omitempty"`
-	User                 string `json:"user,omitempty"`
-	Priority             *int   `json:"priority,omitempty"`
-	RequestID            string `json:"request_id,omitempty"`
+	UseActivation        *bool  `json:"use_activation,omitempty"`         // turn the activation (sigmoid) off or on
+	TruncatePromptTokens *int   `json:"truncate_prompt_tokens,omitempty"` // keep only the last N prompt tokens (-1: up to the model limit)
+	User                 string `json:"user,omitempty"`                   // end-user id (accepted and ignored by vLLM)
+	Priority             *int   `json:"priority,omitempty"`               // lower runs first (priority scheduling only)
+	RequestID            string `json:"request_id,omitempty"`             // the request id vLLM uses internally (request_id in the body)
 
 	// Route is the route the request is sent to: "/rerank" (the default
 	// when empty), "/v1/rerank" (Jina-compatible, for proxies that route
@@ -116,10 +116,10 @@ type RerankRequest struct {
 
 // RerankResponse is the response of the rerank routes.
 type RerankResponse struct {
-	ID      string         `json:"id"`
-	Model   string         `json:"model"`
-	Usage   *Usage         `json:"usage"`
-	Results []RerankResult `json:"results"`
+	ID      string         `json:"id"`      // "rerank-…"
+	Model   string         `json:"model"`   // the model that answered
+	Usage   *Usage         `json:"usage"`   // token counts
+	Results []RerankResult `json:"results"` // the documents, best first
 	// Raw is the response body exactly as received.
 	Raw json.RawMessage `json:"-"`
 }
@@ -130,13 +130,13 @@ func (r *RerankResponse) setRaw(b json.RawMessage) { r.Raw = b }
 type RerankResult struct {
 	// Index is the document's position in the request.
 	Index          int            `json:"index"`
-	Document       RerankDocument `json:"document"`
-	RelevanceScore float64        `json:"relevance_score"`
+	Document       RerankDocument `json:"document"`        // the document
+	RelevanceScore float64        `json:"relevance_score"` // the document's score; higher is more relevant
 }
 
 // RerankDocument is the ranked document as the server returns it.
 type RerankDocument struct {
-	Text string `json:"text"`
+	Text string `json:"text"` // the document's text
 	// MultiModal holds multimodal content parts, raw, when the document
 	// had them.
 	MultiModal json.RawMessage `json:"multi_modal,omitempty"`

@@ -38,11 +38,11 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 		return logs.Write(p)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := vllm.New(srv.URL, vllm.WithAPIKey(secKey), vllm.WithTimeout(200*time.Millisecond),
-		vllm.WithLogger(logger), vllm.WithLogPolicy(vllm.LogPolicy{Bodies: true}), vllm.WithMaxRetries(1))
+		vllm.WithLogger(logger), vllm.WithLogPolicy(vllm.LogPolicy{Bodies: true}), vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.HTTPClient().CloseIdleConnections()
+	defer c.Close()
 	req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}}
 	faults := []vllmtest.Fault{
 		{Kind: vllmtest.FaultStatus, Status: 500},
@@ -141,7 +141,7 @@ func TestRedirectDoesNotForwardAPIKey(t *testing.T) {
 		if _, err := c.Raw(context.Background(), http.MethodGet, "/models", nil); err != nil {
 			t.Fatalf("%s: %v", base, err)
 		}
-		c.HTTPClient().CloseIdleConnections()
+		c.Close()
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -57,10 +57,14 @@ func (t EventType) String() string {
 type StreamToolCall struct {
 	// Index is the call's position among the choice's tool calls.
 	Index int
-	// ID, Type and Name are the call's, as far as the server has sent
-	// them (vLLM sends them in the call's first delta only; the stream
-	// repeats them in every later event of the call).
-	ID, Type, Name string
+	// ID is the call's id. ID, Type and Name are as far as the server has
+	// sent them: vLLM sends them in the call's first delta only, and the
+	// stream repeats them in every later event of the call.
+	ID string
+	// Type is "function".
+	Type string
+	// Name is the function's name.
+	Name string
 	// Arguments is the argument fragment of a delta, or the whole
 	// arguments (JSON text) of a completed call.
 	Arguments string
@@ -75,7 +79,7 @@ func (tc StreamToolCall) ToolCall() ToolCall {
 // Type; one chunk sent by the server may yield several events (a delta with
 // reasoning and content, parallel tool calls, a finish reason, usage).
 type ChatEvent struct {
-	Type EventType
+	Type EventType // what the event carries; which fields are set depends on it
 	// Choice is the index of the choice (n > 1) the event belongs to; -1
 	// for events of the whole stream (EventUsage, EventDone).
 	Choice int
@@ -88,7 +92,7 @@ type ChatEvent struct {
 	Usage *Usage
 	// FinishReason and StopReason are set for EventFinish.
 	FinishReason string
-	StopReason   *StopReason
+	StopReason   *StopReason // the stop string or token (vLLM), for EventFinish
 	// Raw is the JSON of the chunk the event came from, for fields not
 	// typed here. It borrows the stream's buffer: it is valid until the
 	// next call of Next (or the next iteration); copy it to keep it. It is

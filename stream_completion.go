@@ -10,7 +10,7 @@ import (
 // CompletionEvent is one event of a legacy completion stream: EventContent
 // (a text fragment in Text), EventFinish, EventUsage or EventDone.
 type CompletionEvent struct {
-	Type EventType
+	Type EventType // EventContent, EventFinish, EventUsage or EventDone
 	// Choice is the index of the choice (several prompts, or n > 1); -1
 	// for EventUsage and EventDone.
 	Choice int
@@ -20,7 +20,7 @@ type CompletionEvent struct {
 	Usage *Usage
 	// FinishReason and StopReason are set for EventFinish.
 	FinishReason string
-	StopReason   *StopReason
+	StopReason   *StopReason // the stop string or token (vLLM), for EventFinish
 	// Raw is the chunk's JSON, borrowed until the next call of Next.
 	Raw json.RawMessage
 }

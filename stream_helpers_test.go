@@ -114,7 +114,7 @@ func jsonString(s string) string {
 
 // closeIdle drops the client's idle connections (for goroutine checks).
 func closeIdle(c *Client) {
-	if tr, ok := c.HTTPClient().Transport.(*http.Transport); ok {
+	if tr, ok := c.cfg.http.Transport.(*http.Transport); ok {
 		tr.CloseIdleConnections()
 	}
 }

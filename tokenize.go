@@ -27,11 +27,11 @@ type TokenizeRequest struct {
 
 	// Chat form settings.
 	AddGenerationPrompt  *bool          `json:"add_generation_prompt,omitempty"`
-	ContinueFinalMessage *bool          `json:"continue_final_message,omitempty"`
-	ChatTemplate         string         `json:"chat_template,omitempty"`
-	ChatTemplateKwargs   map[string]any `json:"chat_template_kwargs,omitempty"`
-	MMProcessorKwargs    map[string]any `json:"mm_processor_kwargs,omitempty"`
-	Tools                []Tool         `json:"tools,omitempty"`
+	ContinueFinalMessage *bool          `json:"continue_final_message,omitempty"` // continue the last message instead of starting a new one (chat-style input)
+	ChatTemplate         string         `json:"chat_template,omitempty"`          // a Jinja template replacing the model's (chat-style input)
+	ChatTemplateKwargs   map[string]any `json:"chat_template_kwargs,omitempty"`   // arguments for the chat template (chat-style input)
+	MMProcessorKwargs    map[string]any `json:"mm_processor_kwargs,omitempty"`    // arguments for the multimodal processor
+	Tools                []Tool         `json:"tools,omitempty"`                  // tools rendered into the chat template (chat-style input)
 
 	// Extra holds fields sent at the top level of the body beyond the typed
 	// ones; a key naming a typed field replaces it.

@@ -170,8 +170,10 @@ func (tc *ToolCall) UnmarshalJSON(data []byte) error {
 
 // ToolArgumentsError is a tool call whose arguments could not be decoded.
 type ToolArgumentsError struct {
-	// Tool is the function name, ID the call's id.
-	Tool, ID string
+	// Tool is the function name.
+	Tool string
+	// ID is the call's id.
+	ID string
 	// Arguments is a bounded excerpt of the offending text.
 	Arguments string
 	Err       error // the JSON decoding error

@@ -73,7 +73,7 @@ func TestProxyRefusingConnect(t *testing.T) {
 			}
 			pu, _ := url.Parse(proxy.URL)
 			pu.User = url.UserPassword("proxyuser", "proxy-secret")
-			c.HTTPClient().Transport.(*http.Transport).Proxy = http.ProxyURL(pu)
+			c.cfg.http.Transport.(*http.Transport).Proxy = http.ProxyURL(pu)
 			_, err = c.Chat.Create(t.Context(), chatReq())
 			var te *TransportError
 			var ae *APIError

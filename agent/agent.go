@@ -8,7 +8,6 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -18,9 +17,6 @@ import (
 
 // DefaultMaxRounds is the round limit of an Agent whose MaxRounds is not set.
 const DefaultMaxRounds = 10
-
-// ErrRoundLimit matches a *RoundLimitError.
-var ErrRoundLimit = errors.New("agent: round limit reached")
 
 // Tool is a tool an Agent can run: its definition, sent to the model,
 // and the Go function that answers a call of it.
@@ -135,9 +131,6 @@ func (e *RoundLimitError) Error() string {
 	return "agent: stopped after " + strconv.Itoa(e.Limit) + rounds + " (MaxRounds " + strconv.Itoa(e.Limit) +
 		") while the model still called tools"
 }
-
-// Is matches ErrRoundLimit.
-func (e *RoundLimitError) Is(target error) bool { return target == ErrRoundLimit }
 
 // Run runs the loop on the conversation messages (left unmodified) and returns
 // the final answer with the whole conversation. A failed request ends the run

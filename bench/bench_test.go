@@ -378,3 +378,36 @@ func TestLongLine100KiB(t *testing.T) {
 		row.Close()
 	}
 }
+
+// TestPrefixRouting runs a small version of the prefix-routing benchmark and
+// checks what does not depend on timing: every request succeeds, the usage
+// and /metrics agree, and PrefixAffinity leaves less prefill work than
+// round robin on the same workload.
+func TestPrefixRouting(t *testing.T) {
+	w := DefaultPrefixWorkload()
+	w.Replicas, w.BlocksEach, w.Conversations, w.Concurrency, w.Turns = 3, 256, 12, 6, 4
+	w.SystemWords, w.DocumentWords, w.MaxPause, w.PrefillPerTok, w.TTFT = 200, 300, 0, 0, 0
+	rs, err := RunPrefix(context.Background(), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]PrefixResult{}
+	for _, r := range rs {
+		by[r.Strategy] = r
+		if r.Errors > 0 || r.Requests != w.Conversations*w.Turns {
+			t.Errorf("%s: %d of %d requests failed", r.Strategy, r.Errors, r.Requests)
+		}
+		if float64(r.CachedTokens) != r.MetricsHits || float64(r.PromptTokens) != r.MetricsQueries {
+			t.Errorf("%s: usage says %d/%d cached/prompt tokens, /metrics %v/%v", r.Strategy, r.CachedTokens, r.PromptTokens, r.MetricsHits, r.MetricsQueries)
+		}
+	}
+	pa, rr := by["PrefixAffinity"], by["RoundRobin"]
+	if pa.Uncached() >= rr.Uncached() {
+		t.Errorf("PrefixAffinity left %d uncached prompt tokens, round robin %d", pa.Uncached(), rr.Uncached())
+	}
+	var sb strings.Builder
+	WritePrefixTable(&sb, rs)
+	if strings.Count(sb.String(), "\n") != len(rs)+2 {
+		t.Errorf("table:\n%s", sb.String())
+	}
+}

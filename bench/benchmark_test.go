@@ -2,10 +2,14 @@ package bench
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/vllmgo/vllm"
 )
 
 // The benchmarks run only under -bench: the scenarios are rendered on first
@@ -169,6 +173,47 @@ func BenchmarkLongLine(b *testing.B) {
 					b.Fatal(got)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkBalanceChat64 is BenchmarkChat64 for this module's client over
+// two endpoints (two names of the same server), under LeastOutstanding and
+// under PrefixAffinity: the difference is what routing by prefix costs per
+// request (hashing the body's blocks, the index lookup and update).
+func BenchmarkBalanceChat64(b *testing.B) {
+	benchSetup()
+	u, err := url.Parse(benchServer.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	other := "http://localhost:" + u.Port() + u.Path
+	for _, bal := range []struct {
+		name string
+		b    vllm.Balance
+	}{{"LeastOutstanding", vllm.LeastOutstanding}, {"PrefixAffinity", vllm.PrefixAffinity}} {
+		b.Run("balance="+bal.name, func(b *testing.B) {
+			c, err := vllm.New(benchServer.URL, vllm.WithEndpoints(other), vllm.WithBalance(bal.b),
+				vllm.WithHTTPClient(&http.Client{Transport: NewTransport()}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			ctx := context.Background()
+			procs := runtime.GOMAXPROCS(0)
+			b.SetParallelism((chatConcurrent + procs - 1) / procs)
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			b.RunParallel(func(pb *testing.PB) {
+				req := &vllm.ChatRequest{Model: benchChat.Name, Messages: []vllm.Message{vllm.User(userPrompt)}}
+				for pb.Next() {
+					if _, err := c.Chat.Create(ctx, req); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/req")
 		})
 	}
 }

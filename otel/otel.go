@@ -560,10 +560,11 @@ func hostPort(endpoint string) (string, int, bool) {
 // or "_OTHER".
 func errorType(err error) string {
 	var ae *vllm.APIError
+	var coe *vllm.CircuitOpenError
 	switch {
 	case errors.As(err, &ae):
 		return strconv.Itoa(ae.StatusCode)
-	case errors.Is(err, vllm.ErrCircuitOpen):
+	case errors.As(err, &coe):
 		return "circuit_open"
 	case errors.Is(err, context.Canceled):
 		return "canceled"

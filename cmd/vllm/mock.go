@@ -36,6 +36,7 @@ default). --api-key makes it require that key, as vLLM's --api-key does.
 const mockExamples = `  vllm mock
   vllm mock --addr 127.0.0.1:9000 --model Qwen/Qwen3-8B --tokens-per-second 50
   vllm mock --reasoning 20 --ttft 300ms
+  vllm mock --enable-prompt-tokens-details --num-gpu-blocks 2048 --prefill-time-per-token 100us
   vllm mock --fault status --fault-status 503 --fault-path /chat/completions
   vllm mock --addr 127.0.0.1:9000 &   # then: VLLM_BASE_URL=http://127.0.0.1:9000/v1 vllm chat hi`
 
@@ -51,6 +52,10 @@ type mockFlags struct {
 	retryAfter              string
 	faultStatus, faultAfter int
 	faultDur                time.Duration
+	noPrefixCache           bool
+	gpuBlocks, blockSize    int
+	promptDetails           bool
+	prefillPerToken         time.Duration
 }
 
 func newMockCmd(e *env) *cobra.Command {
@@ -74,6 +79,11 @@ func newMockCmd(e *env) *cobra.Command {
 	fs.IntVar(&m.reasoning, "reasoning", 0, "reasoning tokens before each chat answer (0: none)")
 	fs.BoolVar(&m.noTools, "no-tool-calls", false, "answer with text even when the request offers tools")
 	fs.IntVar(&m.maxLen, "max-model-len", vllmtest.DefaultMaxModelLen, "context length reported by /v1/models")
+	fs.BoolVar(&m.noPrefixCache, "no-enable-prefix-caching", false, "turn the simulated automatic prefix cache off (on by default, as in vLLM)")
+	fs.IntVar(&m.gpuBlocks, "num-gpu-blocks", vllmtest.DefaultGPUBlocks, "KV-cache blocks of the simulated prefix cache")
+	fs.IntVar(&m.blockSize, "block-size", vllmtest.DefaultBlockSize, "tokens per KV-cache block")
+	fs.BoolVar(&m.promptDetails, "enable-prompt-tokens-details", false, "report usage.prompt_tokens_details.cached_tokens, as vLLM's flag of that name does")
+	fs.DurationVar(&m.prefillPerToken, "prefill-time-per-token", 0, "time to first token added per prompt token not found in the prefix cache")
 	fs.StringVar(&m.fault, "fault", "", "inject a fault into every matching request (see above)")
 	fs.IntVar(&m.faultStatus, "fault-status", 500, "HTTP status of --fault status or error-event")
 	fs.IntVar(&m.faultAfter, "fault-after", 0, "stream events sent before the fault strikes")
@@ -115,6 +125,23 @@ func runMock(ctx context.Context, e *env, m *mockFlags) error {
 	}
 	if m.noTools {
 		opts = append(opts, vllmtest.WithoutToolCalls())
+	}
+	if m.gpuBlocks < 1 || m.blockSize < 1 {
+		return usagef("--num-gpu-blocks and --block-size must be positive")
+	}
+	if m.prefillPerToken < 0 {
+		return usagef("--prefill-time-per-token must not be negative")
+	}
+	if m.noPrefixCache {
+		opts = append(opts, vllmtest.WithPrefixCaching(0, 0))
+	} else {
+		opts = append(opts, vllmtest.WithPrefixCaching(m.gpuBlocks, m.blockSize))
+	}
+	if m.promptDetails {
+		opts = append(opts, vllmtest.WithPromptTokensDetails())
+	}
+	if m.prefillPerToken > 0 {
+		opts = append(opts, vllmtest.WithPrefillTime(m.prefillPerToken))
 	}
 	if m.fault != "" {
 		kind, ok := faultKind(m.fault)

@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	env := exampleenv.Start(nil, vllm.WithMaxRetries(2))
+	env := exampleenv.Start(nil, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 3}))
 	defer env.Close()
 	ctx := context.Background()
 
