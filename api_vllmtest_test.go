@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/metrics"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
@@ -204,7 +205,7 @@ func TestVllmtestOps(t *testing.T) {
 	if _, err := c.Chat.Create(ctx, &vllm.ChatRequest{Model: "base", Messages: []vllm.Message{vllm.User("hi")}}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := c.Server.Metrics(ctx)
+	m, err := metrics.Scrape(ctx, c)
 	if err != nil || m.RequestsFinished["stop"] != 1 || m.PromptTokens == 0 || m.TimeToFirstToken == nil || m.TimeToFirstToken.Count != 1 || m.E2ELatency == nil {
 		t.Fatalf("metrics %+v %v", m, err)
 	}
@@ -267,7 +268,7 @@ func TestVllmtestFaults(t *testing.T) {
 	}
 	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "sleeping"})
 	var ae *vllm.APIError
-	if _, err := c.Server.Metrics(ctxT(t)); !errors.As(err, &ae) || ae.StatusCode != 503 {
+	if _, err := metrics.Scrape(ctxT(t), c); !errors.As(err, &ae) || ae.StatusCode != 503 {
 		t.Fatalf("503: %v", err)
 	}
 }

@@ -40,10 +40,10 @@ func plainKey(k []byte) bool {
 
 func (w *chatResponseIn) decodeFast(body []byte) bool {
 	var s jscan
-	s.start(body)
+	s.Start(body)
 	// Unescaped strings are hardly ever longer than the body: one arena.
-	s.arena = make([]byte, 0, len(body))
-	if !s.fastChatResponse(w) || !s.end() {
+	s.Reserve(len(body))
+	if !s.fastChatResponse(w) || !s.End() {
 		*w = chatResponseIn{}
 		return false
 	}
@@ -52,10 +52,10 @@ func (w *chatResponseIn) decodeFast(body []byte) bool {
 
 // strField reads a string or null (which leaves *dst as it is).
 func (s *jscan) strField(dst *string) bool {
-	if s.null() {
+	if s.Null() {
 		return true
 	}
-	v, ok := s.str()
+	v, ok := s.Str()
 	if ok {
 		*dst = knownString(v)
 	}
@@ -82,10 +82,10 @@ func knownString(v []byte) string {
 
 // intField reads an integer or null into an int.
 func (s *jscan) intField(dst *int) bool {
-	if s.null() {
+	if s.Null() {
 		return true
 	}
-	v, ok := s.int()
+	v, ok := s.Int()
 	if !ok || int64(int(v)) != v {
 		return false
 	}
@@ -95,53 +95,53 @@ func (s *jscan) intField(dst *int) bool {
 
 // intsField reads a list of integers or null.
 func (s *jscan) intsField(dst *[]int) bool {
-	if s.null() {
+	if s.Null() {
 		*dst = nil
 		return true
 	}
-	if !s.array() {
+	if !s.Array() {
 		return false
 	}
 	out := []int{}
-	for n := 0; s.elem(&n); {
+	for n := 0; s.Elem(&n); {
 		var v int
-		if s.null() || !s.intField(&v) {
+		if s.Null() || !s.intField(&v) {
 			return false
 		}
 		out = append(out, v)
 	}
 	*dst = out
-	return s.err == nil
+	return s.OK()
 }
 
 // rawField reads any value as raw bytes (copied, as json.RawMessage does);
 // null gives nil, which is what ChatResponse.setRaw makes of it.
 func (s *jscan) rawField(dst *[]byte) bool {
-	if s.null() {
+	if s.Null() {
 		*dst = nil
 		return true
 	}
-	s.ws()
-	begin := s.i
-	if !s.skip() {
+	s.WS()
+	begin := s.I
+	if !s.Skip() {
 		return false
 	}
-	*dst = append([]byte(nil), s.b[begin:s.i]...)
+	*dst = append([]byte(nil), s.B[begin:s.I]...)
 	return true
 }
 
 // unknown skips the value of a key no field has.
-func (s *jscan) unknown(k []byte) bool { return plainKey(k) && s.skip() }
+func (s *jscan) unknown(k []byte) bool { return plainKey(k) && s.Skip() }
 
 func (s *jscan) fastChatResponse(w *chatResponseIn) bool {
-	if !s.object() {
+	if !s.Object() {
 		return false
 	}
 	var seen fieldSet
 	for n := 0; ; {
-		k, ok := s.key(&n)
+		k, ok := s.Key(&n)
 		if !ok {
-			return s.err == nil
+			return s.OK()
 		}
 		switch string(k) {
 		case "id":
@@ -150,8 +150,8 @@ func (s *jscan) fastChatResponse(w *chatResponseIn) bool {
 			ok = seen.first(1) && s.strField(&w.Object)
 		case "created":
 			ok = seen.first(2)
-			if ok && !s.null() {
-				w.Created, ok = s.int()
+			if ok && !s.Null() {
+				w.Created, ok = s.Int()
 			}
 		case "model":
 			ok = seen.first(3) && s.strField(&w.Model)
@@ -179,54 +179,54 @@ func (s *jscan) fastChatResponse(w *chatResponseIn) bool {
 }
 
 func (s *jscan) fastChoices(w *chatResponseIn) bool {
-	if s.null() {
+	if s.Null() {
 		w.Choices = nil
 		return true
 	}
-	if !s.array() {
+	if !s.Array() {
 		return false
 	}
 	w.Choices = make([]chatChoiceIn, 0, 1)
-	for n := 0; s.elem(&n); {
+	for n := 0; s.Elem(&n); {
 		w.Choices = append(w.Choices, chatChoiceIn{})
 		if !s.fastChoice(&w.Choices[len(w.Choices)-1]) {
 			return false
 		}
 	}
-	return s.err == nil
+	return s.OK()
 }
 
 func (s *jscan) fastChoice(c *chatChoiceIn) bool {
-	if !s.object() {
+	if !s.Object() {
 		return false
 	}
 	var seen fieldSet
 	for n := 0; ; {
-		k, ok := s.key(&n)
+		k, ok := s.Key(&n)
 		if !ok {
-			return s.err == nil
+			return s.OK()
 		}
 		switch string(k) {
 		case "index":
 			ok = seen.first(0) && s.intField(&c.Index)
 		case "message":
 			ok = seen.first(1)
-			if ok && !s.null() {
+			if ok && !s.Null() {
 				c.Message = new(messageIn)
 				ok = s.fastMessage(c.Message)
 			}
 		case "logprobs":
-			ok = seen.first(2) && s.null() // logprobs: encoding/json
+			ok = seen.first(2) && s.Null() // logprobs: encoding/json
 		case "finish_reason":
 			ok = seen.first(3) && s.strField(&c.FinishReason)
 		case "stop_reason":
 			ok = seen.first(4)
-			if ok && !s.null() {
-				s.ws()
-				begin := s.i
-				if ok = s.skip(); ok {
+			if ok && !s.Null() {
+				s.WS()
+				begin := s.I
+				if ok = s.Skip(); ok {
 					var err error
-					c.StopReason, err = decodeStopReason(s.b[begin:s.i])
+					c.StopReason, err = decodeStopReason(s.B[begin:s.I])
 					ok = err == nil
 				}
 			}
@@ -242,23 +242,23 @@ func (s *jscan) fastChoice(c *chatChoiceIn) bool {
 }
 
 func (s *jscan) fastMessage(m *messageIn) bool {
-	if !s.object() {
+	if !s.Object() {
 		return false
 	}
 	var seen fieldSet
 	for n := 0; ; {
-		k, ok := s.key(&n)
+		k, ok := s.Key(&n)
 		if !ok {
-			return s.err == nil
+			return s.OK()
 		}
 		switch string(k) {
 		case "role":
 			ok = seen.first(0) && s.strField(&m.Role)
 		case "content":
 			ok = seen.first(1)
-			if ok && !s.null() {
+			if ok && !s.Null() {
 				var v []byte
-				if v, ok = s.str(); ok { // content parts: encoding/json
+				if v, ok = s.Str(); ok { // content parts: encoding/json
 					m.Content = messageContent{text: string(v), set: true}
 				}
 			}
@@ -286,45 +286,45 @@ func (s *jscan) fastMessage(m *messageIn) bool {
 // fastToolCalls reads the list; each call goes through ToolCall.UnmarshalJSON
 // as encoding/json would call it.
 func (s *jscan) fastToolCalls(dst *[]ToolCall) bool {
-	if s.null() {
+	if s.Null() {
 		*dst = nil
 		return true
 	}
-	if !s.array() {
+	if !s.Array() {
 		return false
 	}
 	out := []ToolCall{}
-	for n := 0; s.elem(&n); {
-		s.ws()
-		begin := s.i
-		if !s.skip() {
+	for n := 0; s.Elem(&n); {
+		s.WS()
+		begin := s.I
+		if !s.Skip() {
 			return false
 		}
 		var tc ToolCall
-		if tc.UnmarshalJSON(s.b[begin:s.i]) != nil {
+		if tc.UnmarshalJSON(s.B[begin:s.I]) != nil {
 			return false
 		}
 		out = append(out, tc)
 	}
 	*dst = out
-	return s.err == nil
+	return s.OK()
 }
 
 func (s *jscan) fastUsage(dst **Usage) bool {
-	if s.null() {
+	if s.Null() {
 		*dst = nil
 		return true
 	}
-	if !s.object() {
+	if !s.Object() {
 		return false
 	}
 	u := new(Usage)
 	var seen fieldSet
 	for n := 0; ; {
-		k, ok := s.key(&n)
+		k, ok := s.Key(&n)
 		if !ok {
 			*dst = u
-			return s.err == nil
+			return s.OK()
 		}
 		switch string(k) {
 		case "prompt_tokens":
@@ -334,7 +334,7 @@ func (s *jscan) fastUsage(dst **Usage) bool {
 		case "total_tokens":
 			ok = seen.first(2) && s.intField(&u.TotalTokens)
 		case "prompt_tokens_details", "completion_tokens_details":
-			ok = s.null() // details: encoding/json
+			ok = s.Null() // details: encoding/json
 		default:
 			ok = s.unknown(k)
 		}

@@ -62,7 +62,8 @@ type Client struct {
 	// Pooling calls the pooling-model routes other than embeddings:
 	// /pooling, /classify, /score and the rerank routes.
 	Pooling *PoolingService
-	// Server asks about the server itself: /health, /version and /load.
+	// Server asks about the server itself: /health, /version and /load
+	// (its /metrics are read by package metrics).
 	Server *ServerService
 	// Dev calls the development endpoints (sleep, wake up, cache resets)
 	// that vLLM serves only with VLLM_SERVER_DEV_MODE=1.

@@ -81,9 +81,18 @@ func (s *eventStream[E]) payload() (typ string, data []byte, unterminated, ok bo
 // returns false, failure tells why the stream ended (nil for a complete
 // stream).
 func (s *eventStream[E]) next() bool {
-	if s.core.closed.Load() || s.core.cancelled() {
+	if s.core.cancelled() || !s.core.enter() {
 		return false
 	}
+	ok := s.advance()
+	s.core.leave()
+	return ok
+}
+
+// advance is next inside enter and leave: a Close from another goroutine
+// meanwhile leaves the probe's report (and the summary of what was read) to
+// leave, on this goroutine.
+func (s *eventStream[E]) advance() bool {
 	typ, data, unterminated, ok := s.payload()
 	if !ok {
 		return false

@@ -26,11 +26,6 @@ func exampleServer() (*vllm.Client, func()) {
 		body, _ := io.ReadAll(r.Body)
 		stream := strings.Contains(string(body), `"stream":true`) || strings.Contains(string(body), "name=\"stream\"")
 		switch {
-		case r.URL.Path == "/metrics":
-			b, _ := os.ReadFile("testdata/metrics/vllm-v1-2engines.prom")
-			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-			w.Write(b)
-			return
 		case r.URL.Path == "/v1/responses" && stream:
 			w.Header().Set("Content-Type", "text/event-stream")
 			io.WriteString(w, toolStream)
@@ -324,24 +319,6 @@ func ExampleServerService_Health() {
 	// Output:
 	// <nil>
 	// 0.11.0 <nil>
-}
-
-// Scrape /metrics for the figures an operator watches.
-func ExampleServerService_Metrics() {
-	c, done := exampleServer()
-	defer done()
-	m, err := c.Server.Metrics(context.Background())
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Printf("running %v, waiting %v, KV cache %.0f%%\n", m.RequestsRunning, m.RequestsWaiting, 100*m.KVCacheUsage)
-	fmt.Printf("tokens: %v prompt, %v generated\n", m.PromptTokens, m.GenerationTokens)
-	fmt.Printf("TTFT mean %.2fs, p50 %.2fs; e2e mean %.1fs\n", m.TimeToFirstToken.Mean(), m.TimeToFirstToken.Quantile(0.5), m.E2ELatency.Mean())
-	// Output:
-	// running 5, waiting 1, KV cache 50%
-	// tokens: 2000 prompt, 4000 generated
-	// TTFT mean 0.50s, p50 0.37s; e2e mean 3.0s
 }
 
 // Load and unload a LoRA adapter (the server needs

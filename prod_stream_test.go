@@ -250,3 +250,40 @@ func TestHooksSeeResponsesUsage(t *testing.T) {
 		t.Fatalf("ids %q %q, want %q %q", rec.ends[0].ResponseID, rec.ends[1].ResponseID, r.ID, s.Response().ID)
 	}
 }
+
+// TestResponseStreamClosedConcurrently: a Responses stream closed from
+// another goroutine while it is read ends its call once, as closed early,
+// with the response id and model read so far.
+func TestResponseStreamClosedConcurrently(t *testing.T) {
+	vllm.NoGoroutineLeaks(t)
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithTokens(400))
+	defer srv.Close()
+	var rec streamRecorder
+	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()))
+	defer c.Close()
+	s, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := 0; s.Next(); n++ {
+			if n == 0 {
+				close(first)
+			}
+		}
+	}()
+	<-first
+	s.Close() // while the reader goroutine is reading
+	<-done
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.ends) != 1 {
+		t.Fatalf("%d call ends", len(rec.ends))
+	}
+	if res := rec.ends[0]; res.Err != nil && !errors.Is(res.Err, vllm.ErrStreamClosed) || res.ResponseModel != "m" || res.ResponseID == "" {
+		t.Fatalf("result %+v", res)
+	}
+}

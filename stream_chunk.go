@@ -89,11 +89,11 @@ const maxTemplates = 4
 // textStr reads a string that a template may vary, noting where it is.
 func (s *jscan) textStr() ([]byte, bool) {
 	s.texts++
-	s.ws()
-	begin := s.i
-	v, ok := s.strOrNull()
+	s.WS()
+	begin := s.I
+	v, ok := s.StrOrNull()
 	if ok {
-		s.spanStart, s.spanEnd = begin, s.i
+		s.spanStart, s.spanEnd = begin, s.I
 	}
 	return v, ok
 }
@@ -107,10 +107,10 @@ func (s *jscan) fromTemplate(payload []byte, c *chunk) bool {
 			string(payload[len(payload)-len(t.suffix):]) != string(t.suffix) {
 			continue
 		}
-		s.start(payload)
-		s.i = len(t.prefix)
-		v, ok := s.str()
-		if !ok || s.i != len(payload)-len(t.suffix) {
+		s.Start(payload)
+		s.I = len(t.prefix)
+		v, ok := s.Str()
+		if !ok || s.I != len(payload)-len(t.suffix) {
 			continue // not one string between the two: decode it all
 		}
 		*c = chunk{choices: c.choices[:0], hasChoices: true}
@@ -173,50 +173,50 @@ func (s *jscan) recordTemplate(payload []byte, c *chunk) {
 // where the payload went wrong. A chunk whose header repeats the previous
 // one's bytes leaves c's header fields unset (see headerMemo).
 func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
-	if !s.noMemo && s.fromTemplate(payload, c) {
+	if memoChunks && s.fromTemplate(payload, c) {
 		return true
 	}
-	s.start(payload)
+	s.Start(payload)
 	s.texts, s.spanStart = 0, -1
 	*c = chunk{choices: c.choices[:0]}
 	n := 0
 	// plain: only header members (or members without effect) so far, so
 	// the bytes up to "choices" may serve as the memo.
 	plain := true
-	if m := &s.memo; m.ok && !s.noMemo && len(payload) > len(m.prefix) && string(payload[:len(m.prefix)]) == string(m.prefix) {
-		s.i, n, plain = len(m.prefix), m.keys, false
+	if m := &s.memo; m.ok && memoChunks && len(payload) > len(m.prefix) && string(payload[:len(m.prefix)]) == string(m.prefix) {
+		s.I, n, plain = len(m.prefix), m.keys, false
 		if !s.parseChoices(c) {
 			return false
 		}
-	} else if !s.object() {
+	} else if !s.Object() {
 		return false
 	}
 	for {
-		k, ok := s.key(&n)
+		k, ok := s.Key(&n)
 		if !ok {
 			break
 		}
 		switch string(k) {
 		case "id":
-			c.id, c.hasID = s.strOrNull()
+			c.id, c.hasID = s.StrOrNull()
 		case "object":
-			c.object, c.hasObject = s.strOrNull()
+			c.object, c.hasObject = s.StrOrNull()
 			if string(c.object) == "error" {
 				c.isError, plain = true, false
 			}
 		case "model":
-			c.model, c.hasModel = s.strOrNull()
+			c.model, c.hasModel = s.StrOrNull()
 		case "created":
-			if !s.null() {
-				c.created, c.hasCreated = s.int()
+			if !s.Null() {
+				c.created, c.hasCreated = s.Int()
 			}
 		case "system_fingerprint":
-			c.fingerprint, c.hasFingerprint = s.strOrNull()
+			c.fingerprint, c.hasFingerprint = s.StrOrNull()
 		case "service_tier":
-			c.tier, c.hasTier = s.strOrNull()
+			c.tier, c.hasTier = s.StrOrNull()
 		case "choices":
-			if plain && s.err == nil {
-				s.memo.prefix = append(s.memo.prefix[:0], payload[:s.i]...)
+			if plain && s.OK() {
+				s.memo.prefix = append(s.memo.prefix[:0], payload[:s.I]...)
 				s.memo.keys, s.memo.ok = n, true
 			}
 			plain = false
@@ -224,30 +224,30 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 				return false
 			}
 		case "usage":
-			c.usage, plain = s.raw(), false
+			c.usage, plain = s.Raw(), false
 		case "prompt_token_ids":
-			c.promptTokenIDs, plain = s.raw(), false
+			c.promptTokenIDs, plain = s.Raw(), false
 			c.hasPromptTokenIDs = c.promptTokenIDs != nil
 		case "prompt_logprobs":
-			c.promptLogprobs, plain = s.raw(), false
+			c.promptLogprobs, plain = s.Raw(), false
 			c.hasPromptLogprobs = c.promptLogprobs != nil
 		case "kv_transfer_params":
-			c.kvTransferParams, plain = s.raw(), false
+			c.kvTransferParams, plain = s.Raw(), false
 			c.hasKVTransferParams = c.kvTransferParams != nil
 		case "error":
 			plain = false
-			if !s.null() {
+			if !s.Null() {
 				c.isError = true
-				s.skip()
+				s.Skip()
 			}
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
-	if !s.end() {
+	if !s.End() {
 		return false
 	}
-	if !s.noMemo {
+	if memoChunks {
 		s.recordTemplate(payload, c)
 	}
 	return true
@@ -255,17 +255,17 @@ func (s *jscan) parseChunk(payload []byte, c *chunk) bool {
 
 // parseChoices reads the value of "choices": null or an array of choices.
 func (s *jscan) parseChoices(c *chunk) bool {
-	if s.null() {
+	if s.Null() {
 		return true
 	}
 	c.hasChoices = true
-	if !s.array() {
+	if !s.Array() {
 		return false
 	}
-	for m := 0; s.elem(&m); {
+	for m := 0; s.Elem(&m); {
 		s.parseChoice(c)
 	}
-	return s.err == nil
+	return s.OK()
 }
 
 // nextElem extends *s by one element, reusing its capacity (and what the
@@ -288,48 +288,48 @@ func (c *chunk) nextChoice() *chunkChoice {
 
 func (s *jscan) parseChoice(c *chunk) {
 	ch := c.nextChoice()
-	if !s.object() {
+	if !s.Object() {
 		return
 	}
 	for n := 0; ; {
-		k, ok := s.key(&n)
+		k, ok := s.Key(&n)
 		if !ok {
 			return
 		}
 		switch string(k) {
 		case "index":
-			ch.index, _ = s.index(maxChoiceIndex)
+			ch.index, _ = s.Index(maxChoiceIndex)
 		case "delta", "message":
-			if s.null() {
+			if s.Null() {
 				continue
 			}
 			s.parseDelta(ch)
 		case "text":
 			ch.text, ch.hasText = s.textStr()
 		case "logprobs":
-			ch.logprobs = s.raw()
+			ch.logprobs = s.Raw()
 		case "finish_reason":
-			ch.finish, ch.hasFinish = s.strOrNull()
+			ch.finish, ch.hasFinish = s.StrOrNull()
 		case "stop_reason":
-			ch.stop = s.raw()
+			ch.stop = s.Raw()
 		case "token_ids":
-			ch.tokenIDs = s.raw()
+			ch.tokenIDs = s.Raw()
 		case "prompt_token_ids":
-			ch.promptTokenIDs = s.raw()
+			ch.promptTokenIDs = s.Raw()
 		case "prompt_logprobs":
-			ch.promptLogprobs = s.raw()
+			ch.promptLogprobs = s.Raw()
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
 }
 
 func (s *jscan) parseDelta(ch *chunkChoice) {
-	if !s.object() {
+	if !s.Object() {
 		return
 	}
 	for n := 0; ; {
-		k, ok := s.key(&n)
+		k, ok := s.Key(&n)
 		if !ok {
 			return
 		}
@@ -346,18 +346,18 @@ func (s *jscan) parseDelta(ch *chunkChoice) {
 				ch.reasoning, ch.hasReasoning = v, true
 			}
 		case "role":
-			ch.role, ch.hasRole = s.strOrNull()
+			ch.role, ch.hasRole = s.StrOrNull()
 		case "refusal":
-			ch.refusal, ch.hasRefusal = s.strOrNull()
+			ch.refusal, ch.hasRefusal = s.StrOrNull()
 		case "tool_calls":
-			if s.null() || !s.array() {
+			if s.Null() || !s.Array() {
 				continue
 			}
-			for m := 0; s.elem(&m); {
+			for m := 0; s.Elem(&m); {
 				s.parseToolDelta(ch)
 			}
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
 }
@@ -365,44 +365,44 @@ func (s *jscan) parseDelta(ch *chunkChoice) {
 func (s *jscan) parseToolDelta(ch *chunkChoice) {
 	td := nextElem(&ch.tools)
 	*td = toolDelta{}
-	if !s.object() {
+	if !s.Object() {
 		return
 	}
 	for n := 0; ; {
-		k, ok := s.key(&n)
+		k, ok := s.Key(&n)
 		if !ok {
 			return
 		}
 		switch string(k) {
 		case "index":
-			if !s.null() {
-				td.index, td.hasIndex = s.index(maxToolIndex)
+			if !s.Null() {
+				td.index, td.hasIndex = s.Index(maxToolIndex)
 			}
 		case "id":
-			td.id, td.hasID = s.strOrNull()
+			td.id, td.hasID = s.StrOrNull()
 		case "type":
-			td.typ, td.hasType = s.strOrNull()
+			td.typ, td.hasType = s.StrOrNull()
 		case "function":
-			if s.null() || !s.object() {
+			if s.Null() || !s.Object() {
 				continue
 			}
 			td.hasFunction = true
 			for m := 0; ; {
-				fk, ok := s.key(&m)
+				fk, ok := s.Key(&m)
 				if !ok {
 					break
 				}
 				switch string(fk) {
 				case "name":
-					td.name, td.hasName = s.strOrNull()
+					td.name, td.hasName = s.StrOrNull()
 				case "arguments":
 					td.args, td.hasArgs = s.textStr()
 				default:
-					s.skip()
+					s.Skip()
 				}
 			}
 		default:
-			s.skip()
+			s.Skip()
 		}
 	}
 }

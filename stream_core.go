@@ -235,8 +235,8 @@ func httpStatus(code string) (int, bool) {
 func (s *streamCore) malformed(what string, data []byte, unterminated bool) error {
 	off := 0
 	var err error = errors.New("invalid JSON")
-	if s.scan.err != nil {
-		off, err = s.scan.err.off, s.scan.err
+	if e := s.scan.Err(); e != nil {
+		off, err = e.Off, e
 	}
 	return s.decodeFailure(what, data, off, err, unterminated)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/metrics"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
@@ -216,7 +217,7 @@ func runPrefixOnce(ctx context.Context, w PrefixWorkload, name string, balance v
 		if err != nil {
 			return res, err
 		}
-		m, err := mc.Server.Metrics(ctx)
+		m, err := metrics.Scrape(ctx, mc)
 		mc.Close()
 		if err != nil {
 			return res, err

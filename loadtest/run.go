@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Backends are the request formats Run speaks, named as vLLM names them:
@@ -426,16 +427,27 @@ func (s *sender) do(ctx context.Context, i int, o *Output, start time.Time) {
 			data = bytes.TrimLeft(data, " ")
 			if ok && len(data) > 0 && !bytes.Equal(data, []byte("[DONE]")) {
 				now := time.Now()
-				ev.reset()
-				if jerr := json.Unmarshal(data, &ev); jerr != nil {
-					o.Error = "bad stream chunk: " + jerr.Error()
-					return
+				tokenText, isChoice := scanChoiceChunk(data)
+				if !isChoice {
+					ev.reset()
+					if jerr := json.Unmarshal(data, &ev); jerr != nil {
+						o.Error = "bad stream chunk: " + jerr.Error()
+						return
+					}
+					if ev.Error != nil {
+						o.Error = "error event: " + strings.TrimSpace(string(ev.Error))
+						return
+					}
+					if isChoice = len(ev.Choices) > 0; isChoice {
+						tokenText = ev.Choices[0].Text + ev.Choices[0].Delta.Content
+					} else if ev.Usage != nil {
+						o.OutputTokens = ev.Usage.CompletionTokens
+						if ev.Usage.PromptTokens != nil {
+							o.PromptLen = *ev.Usage.PromptTokens
+						}
+					}
 				}
-				if ev.Error != nil {
-					o.Error = "error event: " + strings.TrimSpace(string(ev.Error))
-					return
-				}
-				if len(ev.Choices) > 0 {
+				if isChoice {
 					if o.Chunks == 0 {
 						o.TTFT = now.Sub(st).Seconds()
 					} else {
@@ -443,14 +455,7 @@ func (s *sender) do(ctx context.Context, i int, o *Output, start time.Time) {
 					}
 					o.Chunks++
 					last = now
-					c := &ev.Choices[0]
-					text.WriteString(c.Text)
-					text.WriteString(c.Delta.Content)
-				} else if ev.Usage != nil {
-					o.OutputTokens = ev.Usage.CompletionTokens
-					if ev.Usage.PromptTokens != nil {
-						o.PromptLen = *ev.Usage.PromptTokens
-					}
+					text.WriteString(tokenText)
 				}
 			}
 		}
@@ -510,4 +515,74 @@ func errorMessage(b []byte) string {
 		}
 	}
 	return string(bytes.TrimSpace(b))
+}
+
+// scanChoiceChunk reads a chunk carrying a choice in vLLM's compact layout
+// ({...,"choices":[{"index":0,"text":"..."...}]} or
+// {...,"choices":[{"index":0,"delta":{["role":"assistant",]"content":"..."...}]})
+// without decoding it whole, and returns the choice's text. Any chunk it is
+// not sure of (usage, error, another layout, a key twice) gives ok false,
+// and the caller decodes it with encoding/json: FuzzScanChoiceChunk checks
+// that both agree.
+func scanChoiceChunk(data []byte) (text string, ok bool) {
+	const head = `"choices":[{"index":`
+	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' ||
+		bytes.Count(data, []byte(`"choices"`)) != 1 || bytes.Contains(data, []byte(`"error"`)) {
+		return "", false
+	}
+	i := bytes.Index(data, []byte(head))
+	if i < 0 || bytes.ContainsAny(data[1:i], "{[") {
+		return "", false // "choices" is not a key of the top-level object
+	}
+	rest := data[i+len(head):]
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 || n >= len(rest) || rest[n] != ',' {
+		return "", false
+	}
+	rest = rest[n+1:]
+	var key []byte
+	for _, k := range []string{`"text":`, `"delta":{"content":`, `"delta":{"role":"assistant","content":`} {
+		if bytes.HasPrefix(rest, []byte(k)) {
+			key = []byte(k)
+			break
+		}
+	}
+	if key == nil {
+		return "", false
+	}
+	v := rest[len(key):]
+	var after []byte
+	switch {
+	case bytes.HasPrefix(v, []byte("null")):
+		after = v[len("null"):]
+	case len(v) > 0 && v[0] == '"':
+		end := 1
+		for end < len(v) && v[end] != '"' {
+			if v[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		if end >= len(v) {
+			return "", false
+		}
+		raw := v[:end+1]
+		if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+			text = string(raw[1:end])
+		} else if json.Unmarshal(raw, &text) != nil {
+			return "", false
+		}
+		after = v[end+1:]
+	default:
+		return "", false
+	}
+	name := key[:len(key)-1]                                  // `"text"`, `..."content"`
+	name = key[bytes.LastIndexByte(name[:len(name)-1], '"'):] // the last key, with its colon
+	if len(after) == 0 || (after[0] != ',' && after[0] != '}') || bytes.Contains(after, name) {
+		return "", false
+	}
+	return text, true
 }

@@ -44,8 +44,11 @@ these commands work:
   /image FILE   attach an image file to the next message
   /save FILE    write the conversation as JSON to FILE
   /help         list the commands
-  /exit         leave (so do Ctrl-D and Ctrl-C at the prompt)
-Ctrl-C during an answer stops it and returns to the prompt.
+  /exit         leave (so do Ctrl-D, and Ctrl-C on an empty line)
+Ctrl-C during an answer stops it and returns to the prompt. The input line
+has GNU readline's keys and a history kept in $XDG_STATE_HOME/vllm/history
+(Up/Down, Ctrl-R); a line holding only """ opens a multi-line message and
+another closes it; pasted text is sent as one message.
 
 With --mcp or --mcp-config the model gets the tools of MCP servers: each
 call is shown, asked about ("run NAME? [y/N]") unless --yes, and its result

@@ -57,7 +57,7 @@ func TestCtrlCDuringOneShotExits130(t *testing.T) {
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
+	err := waitProcess(t, cmd)
 	if cmd.ProcessState.ExitCode() != exitInterrupted || stderr.String() != "vllm chat: interrupted\n" {
 		t.Fatalf("exit %v, stderr %q", err, stderr.String())
 	}
@@ -95,8 +95,25 @@ func TestCtrlCDuringBatchExits130(t *testing.T) {
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	err := cmd.Wait()
+	err := waitProcess(t, cmd)
 	if cmd.ProcessState.ExitCode() != exitInterrupted || !strings.HasSuffix(stderr.String(), "\nvllm batch: interrupted; run the same command again to resume\n") {
 		t.Fatalf("exit %v, stderr %q", err, stderr.String())
+	}
+}
+
+// waitProcess waits for cmd to exit, at most 20 seconds (a real process:
+// real time), and kills it after that.
+func waitProcess(t *testing.T, cmd *exec.Cmd) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s did not exit", cmd.Args)
+		return nil
 	}
 }

@@ -242,9 +242,14 @@ func TestChatWithoutTerminalDoesNotStartTheREPL(t *testing.T) {
 	cmd := exec.Command(binPath, "chat")
 	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL}
 	cmd.Stdin = devNull
-	out, _ := cmd.CombinedOutput()
-	if cmd.ProcessState.ExitCode() != exitUsage || string(out) != "vllm chat: no prompt: give one as an argument or on stdin\n" {
-		t.Fatalf("exit %d: %q", cmd.ProcessState.ExitCode(), out)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitProcess(t, cmd)
+	if cmd.ProcessState.ExitCode() != exitUsage || out.String() != "vllm chat: no prompt: give one as an argument or on stdin\n" {
+		t.Fatalf("exit %d: %q", cmd.ProcessState.ExitCode(), out.String())
 	}
 }
 

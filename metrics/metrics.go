@@ -1,4 +1,9 @@
-package vllm
+// Package metrics reads vLLM's Prometheus metrics: Scrape fetches and
+// summarises a server's /metrics through a vllm.Client, and Parse reads the
+// Prometheus text exposition format without a Prometheus dependency.
+//
+// The package uses only the public API of package vllm.
+package metrics
 
 import (
 	"bytes"
@@ -6,31 +11,35 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/vllmgo/vllm"
 )
 
-// Metrics scrapes the server's Prometheus metrics (GET /metrics) and returns
-// the figures operators watch, plus every parsed sample in Families. The
-// endpoint is not protected by the server's API key.
-func (s *ServerService) Metrics(ctx context.Context, opts ...RequestOption) (*ServerMetrics, error) {
-	r := get("/metrics", "metrics", true).newRequest("", opts)
-	body, _, err := s.c.doRaw(ctx, r)
+// Scrape fetches the Prometheus metrics of the server c talks to (GET
+// /metrics at the server root, through c's whole request path: headers,
+// retries, hooks) and returns the figures operators watch, plus every parsed
+// sample in Families. vLLM does not protect the endpoint with its API key.
+func Scrape(ctx context.Context, c *vllm.Client, opts ...vllm.RequestOption) (*Server, error) {
+	body, err := c.RawRoot(ctx, http.MethodGet, "/metrics", nil, opts...)
 	if err != nil {
 		return nil, err
 	}
-	fams, err := ParseMetrics(body)
+	fams, err := Parse(body)
 	if err != nil {
 		return nil, err
 	}
-	return summarizeMetrics(fams), nil
+	return summarize(fams), nil
 }
 
-// ServerMetrics summarises a vLLM /metrics scrape. Series of several engines
+// Server summarises a vLLM /metrics scrape. Series of several engines
 // or models (label sets) are added up, except KVCacheUsage, which is their
 // mean. A figure the server did not export is zero (a histogram, nil).
-type ServerMetrics struct {
+type Server struct {
 	// RequestsRunning and RequestsWaiting are the requests being generated
 	// and those queued (vllm:num_requests_running, vllm:num_requests_waiting).
 	RequestsRunning float64
@@ -64,19 +73,19 @@ type ServerMetrics struct {
 	InterTokenLatency *Histogram // time between tokens in seconds (vllm:inter_token_latency_seconds)
 	QueueTime         *Histogram // time queued in seconds (vllm:request_queue_time_seconds)
 	// Families holds every metric of the scrape by name.
-	Families map[string]*MetricFamily
+	Families map[string]*Family
 }
 
 // PrefixCacheHitRate returns hits over queries, or 0 without queries.
-func (m *ServerMetrics) PrefixCacheHitRate() float64 {
+func (m *Server) PrefixCacheHitRate() float64 {
 	if m.PrefixCacheQueries == 0 {
 		return 0
 	}
 	return m.PrefixCacheHits / m.PrefixCacheQueries
 }
 
-// MetricFamily is one metric of a scrape with all its samples.
-type MetricFamily struct {
+// Family is one metric of a scrape with all its samples.
+type Family struct {
 	Name string // the metric's name, e.g. "vllm:num_requests_running"
 	// Type is the # TYPE of the metric: "counter", "gauge", "histogram",
 	// "summary" or "untyped" (also when no # TYPE line was given).
@@ -98,7 +107,7 @@ type Sample struct {
 }
 
 // Sum adds up the values of the samples named name (all label sets).
-func (f *MetricFamily) Sum(name string) float64 {
+func (f *Family) Sum(name string) float64 {
 	var s float64
 	for _, smp := range f.Samples {
 		if smp.Name == name {
@@ -169,7 +178,7 @@ func (h *Histogram) Quantile(q float64) float64 {
 
 // Histogram merges the family's buckets over all label sets (adding counts
 // of equal bounds), or returns nil when the family has no bucket samples.
-func (f *MetricFamily) Histogram() *Histogram {
+func (f *Family) Histogram() *Histogram {
 	if f == nil {
 		return nil
 	}
@@ -199,9 +208,9 @@ func (f *MetricFamily) Histogram() *Histogram {
 	return h
 }
 
-// summarizeMetrics picks vLLM's figures out of a parsed scrape.
-func summarizeMetrics(fams map[string]*MetricFamily) *ServerMetrics {
-	m := &ServerMetrics{Families: fams}
+// summarize picks vLLM's figures out of a parsed scrape.
+func summarize(fams map[string]*Family) *Server {
+	m := &Server{Families: fams}
 	gauge := func(name string) float64 {
 		if f := fams[name]; f != nil {
 			return f.Sum(name)
@@ -265,9 +274,9 @@ func summarizeMetrics(fams map[string]*MetricFamily) *ServerMetrics {
 	return m
 }
 
-// MetricsParseError is a line of a scrape that is not in the Prometheus text
-// format. It matches ErrInvalidResponse.
-type MetricsParseError struct {
+// ParseError is a line of a scrape that is not in the Prometheus text
+// format. It matches vllm.ErrInvalidResponse.
+type ParseError struct {
 	// Line is the 1-based line number.
 	Line int
 	// Text is a bounded excerpt of the line.
@@ -276,24 +285,24 @@ type MetricsParseError struct {
 }
 
 // Error names the line and the reason.
-func (e *MetricsParseError) Error() string {
-	return fmt.Sprintf("vllm: cannot parse metrics line %d: %s: %q", e.Line, e.Reason, e.Text)
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("metrics: cannot parse line %d: %s: %q", e.Line, e.Reason, e.Text)
 }
 
-// Is matches ErrInvalidResponse.
-func (e *MetricsParseError) Is(target error) bool { return target == ErrInvalidResponse }
+// Is matches vllm.ErrInvalidResponse.
+func (e *ParseError) Is(target error) bool { return target == vllm.ErrInvalidResponse }
 
-// ParseMetrics parses the Prometheus text exposition format (version 0.0.4)
+// Parse parses the Prometheus text exposition format (version 0.0.4)
 // into metric families by name. Samples are grouped under the family their
 // # TYPE line names (a histogram's _bucket, _sum and _count samples and a
 // counter's _total samples go to the family without the suffix); samples
 // without a # TYPE line form untyped families of their own name.
-func ParseMetrics(text []byte) (map[string]*MetricFamily, error) {
-	fams := map[string]*MetricFamily{}
-	family := func(name string) *MetricFamily {
+func Parse(text []byte) (map[string]*Family, error) {
+	fams := map[string]*Family{}
+	family := func(name string) *Family {
 		f := fams[name]
 		if f == nil {
-			f = &MetricFamily{Name: name, Type: "untyped"}
+			f = &Family{Name: name, Type: "untyped"}
 			fams[name] = f
 		}
 		return f
@@ -332,7 +341,7 @@ func ParseMetrics(text []byte) (map[string]*MetricFamily, error) {
 		}
 		s, err := parseSample(line)
 		if err != nil {
-			return nil, &MetricsParseError{Line: lineNo, Text: snippet(line), Reason: err.Error()}
+			return nil, &ParseError{Line: lineNo, Text: snippet(line), Reason: err.Error()}
 		}
 		f := family(familyOf(fams, s.Name))
 		f.Samples = append(f.Samples, s)
@@ -342,7 +351,7 @@ func ParseMetrics(text []byte) (map[string]*MetricFamily, error) {
 
 // familyOf returns the family a sample belongs to: the declared family whose
 // name is the sample's without a known suffix, else the sample's own name.
-func familyOf(fams map[string]*MetricFamily, name string) string {
+func familyOf(fams map[string]*Family, name string) string {
 	if _, ok := fams[name]; ok {
 		return name
 	}
@@ -490,4 +499,18 @@ func parseFloat(s string) (float64, error) {
 		return 0, fmt.Errorf("bad value %q", s)
 	}
 	return v, nil
+}
+
+// snippet returns at most 256 bytes of a line, cut at a rune boundary and
+// made valid UTF-8, for a ParseError.
+func snippet(b []byte) string {
+	const n = 256
+	if len(b) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		return strings.ToValidUTF8(string(b[:cut]), "\uFFFD") + "…"
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }

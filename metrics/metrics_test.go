@@ -1,29 +1,53 @@
-package vllm_test
+package metrics_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"testing"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/metrics"
 )
+
+// serve starts a server answering every request with body of content type
+// ct, and returns a client of it and the last request's method and path.
+func serve(t *testing.T, ct, body string) (*vllm.Client, *string) {
+	t.Helper()
+	got := new(string)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		*got = r.Method + " " + r.URL.Path
+		w.Header().Set("Content-Type", ct)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := vllm.New(srv.URL + "/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c, got
+}
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestMetricsScrape(t *testing.T) {
-	text, err := os.ReadFile("testdata/metrics/vllm-v1-2engines.prom")
+	text, err := os.ReadFile("testdata/vllm-v1-2engines.prom")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, c := newStub(t, reply{ContentType: "text/plain; version=0.0.4; charset=utf-8", Body: string(text)})
-	m, err := c.Server.Metrics(ctxT(t))
+	c, got := serve(t, "text/plain; version=0.0.4; charset=utf-8", string(text))
+	m, err := metrics.Scrape(t.Context(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req := s.got(); req.Method != "GET" || req.Path != "/metrics" {
-		t.Fatalf("sent %s %s", req.Method, req.Path)
+	if *got != "GET /metrics" {
+		t.Fatalf("sent %s", *got)
 	}
 	if m.RequestsRunning != 5 || m.RequestsWaiting != 1 || !near(m.KVCacheUsage, 0.5) || m.PromptTokens != 2000 ||
 		m.GenerationTokens != 4000 || m.Preemptions != 4 || m.PrefixCacheQueries != 2000 || m.PrefixCacheHits != 500 ||
@@ -34,7 +58,7 @@ func TestMetricsScrape(t *testing.T) {
 		t.Fatalf("finished: %v", m.RequestsFinished)
 	}
 	ttft := m.TimeToFirstToken
-	want := []vllm.Bucket{{0.1, 2}, {0.5, 8}, {1, 10}, {math.Inf(1), 12}}
+	want := []metrics.Bucket{{0.1, 2}, {0.5, 8}, {1, 10}, {math.Inf(1), 12}}
 	if ttft == nil || !reflect.DeepEqual(ttft.Buckets, want) || ttft.Count != 12 || ttft.Sum != 6 || ttft.Mean() != 0.5 {
 		t.Fatalf("ttft: %+v", ttft)
 	}
@@ -71,8 +95,8 @@ vllm:time_per_output_token_seconds_bucket{le="+Inf",model_name="m"} 4
 vllm:time_per_output_token_seconds_sum{model_name="m"} 0.2
 vllm:time_per_output_token_seconds_count{model_name="m"} 4
 `
-	_, c := newStub(t, reply{ContentType: "text/plain", Body: text})
-	m, err := c.Server.Metrics(ctxT(t))
+	c, _ := serve(t, "text/plain", text)
+	m, err := metrics.Scrape(t.Context(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +109,7 @@ vllm:time_per_output_token_seconds_count{model_name="m"} 4
 }
 
 func TestParseMetricsLabelsAndSpecials(t *testing.T) {
-	fams, err := vllm.ParseMetrics([]byte("# a free comment\nx{path=\"/a\\\"b\\\\c\\nd\",empty=\"\",} NaN\ny -Inf\r\nz +Inf\n"))
+	fams, err := metrics.Parse([]byte("# a free comment\nx{path=\"/a\\\"b\\\\c\\nd\",empty=\"\",} NaN\ny -Inf\r\nz +Inf\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,28 +132,28 @@ func TestParseMetricsErrors(t *testing.T) {
 		"{a=\"b\"} 1\n",
 		"ok 1\n9bad 1\n",
 	} {
-		_, err := vllm.ParseMetrics([]byte(bad))
-		var pe *vllm.MetricsParseError
+		_, err := metrics.Parse([]byte(bad))
+		var pe *metrics.ParseError
 		if !errors.As(err, &pe) || !errors.Is(err, vllm.ErrInvalidResponse) {
 			t.Errorf("%q: err = %v", bad, err)
 		}
 	}
-	_, err := vllm.ParseMetrics([]byte("ok 1\n9bad 1\n"))
-	if pe := (*vllm.MetricsParseError)(nil); !errors.As(err, &pe) || pe.Line != 2 {
+	_, err := metrics.Parse([]byte("ok 1\n9bad 1\n"))
+	if pe := (*metrics.ParseError)(nil); !errors.As(err, &pe) || pe.Line != 2 {
 		t.Fatalf("line: %v", err)
 	}
 }
 
 func TestHistogramQuantileEdges(t *testing.T) {
-	var h *vllm.Histogram
+	var h *metrics.Histogram
 	if !math.IsNaN(h.Quantile(0.5)) || h.Mean() != 0 {
 		t.Fatal("nil histogram")
 	}
-	h = &vllm.Histogram{Buckets: []vllm.Bucket{{1, 0}, {math.Inf(1), 0}}}
+	h = &metrics.Histogram{Buckets: []metrics.Bucket{{1, 0}, {math.Inf(1), 0}}}
 	if !math.IsNaN(h.Quantile(0.5)) {
 		t.Fatal("empty histogram has a quantile")
 	}
-	h = &vllm.Histogram{Buckets: []vllm.Bucket{{1, 4}, {2, 4}, {math.Inf(1), 4}}}
+	h = &metrics.Histogram{Buckets: []metrics.Bucket{{1, 4}, {2, 4}, {math.Inf(1), 4}}}
 	if q := h.Quantile(1); q != 1 {
 		t.Fatalf("q1 = %v", q)
 	}
@@ -150,12 +174,35 @@ vllm:request_success_total{finish_reason="stop",model_name="m"} 7
 vllm:request_success_total{finish_reason="length",model_name="m"} 2
 vllm:request_success_total{finished_reason="stop",model_name="m"} 1
 `
-	_, c := newStub(t, reply{ContentType: "text/plain; version=0.0.4", Body: text})
-	m, err := c.Server.Metrics(ctxT(t))
+	c, _ := serve(t, "text/plain; version=0.0.4", text)
+	m, err := metrics.Scrape(t.Context(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(m.RequestsFinished, map[string]float64{"stop": 8, "length": 2}) {
 		t.Fatalf("finished: %v", m.RequestsFinished)
 	}
+}
+
+// Scrape /metrics for the figures an operator watches.
+func ExampleScrape() {
+	text, _ := os.ReadFile("testdata/vllm-v1-2engines.prom")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		w.Write(text)
+	}))
+	defer srv.Close()
+	c, _ := vllm.New(srv.URL + "/v1")
+	m, err := metrics.Scrape(context.Background(), c)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("running %v, waiting %v, KV cache %.0f%%\n", m.RequestsRunning, m.RequestsWaiting, 100*m.KVCacheUsage)
+	fmt.Printf("tokens: %v prompt, %v generated\n", m.PromptTokens, m.GenerationTokens)
+	fmt.Printf("TTFT mean %.2fs, p50 %.2fs; e2e mean %.1fs\n", m.TimeToFirstToken.Mean(), m.TimeToFirstToken.Quantile(0.5), m.E2ELatency.Mean())
+	// Output:
+	// running 5, waiting 1, KV cache 50%
+	// tokens: 2000 prompt, 4000 generated
+	// TTFT mean 0.50s, p50 0.37s; e2e mean 3.0s
 }

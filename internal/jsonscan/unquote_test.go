@@ -1,4 +1,4 @@
-package vllm
+package jsonscan
 
 import (
 	"bytes"
@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// FuzzUnquoteJSON: for every valid JSON string literal, unquoteJSON gives
+// FuzzUnquote: for every valid JSON string literal, Unquote gives
 // exactly what encoding/json gives.
-func FuzzUnquoteJSON(f *testing.F) {
+func FuzzUnquote(f *testing.F) {
 	for _, s := range []string{`""`, `"plain"`, `"a\nb\t\"q\"\\ \/"`, `"\u00e9\u4e2d"`, `"\ud83d\ude00"`,
 		`"\ud83d x"`, `"\udc00"`, `"\ud83d\u0041"`, "\"\xff\xfe bad utf8\"", `"日本語"`, `"\u0000"`, "\"a\xed\xa0\x80b\"", `null`, ` "x" `} {
 		f.Add([]byte(s))
@@ -25,8 +25,8 @@ func FuzzUnquoteJSON(f *testing.F) {
 		if lit[0] != '"' {
 			return
 		}
-		if got := unquoteJSON(lit); got != want {
-			t.Fatalf("unquoteJSON(%q) = %q; encoding/json gives %q", lit, got, want)
+		if got := Unquote(lit); got != want {
+			t.Fatalf("Unquote(%q) = %q; encoding/json gives %q", lit, got, want)
 		}
 	})
 }

@@ -1,0 +1,633 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strconv"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Scanner is a minimal JSON scanner for hot decoding paths: it walks its
+// input once, hands out strings as slices (borrowed from the input when they
+// have no escapes, unescaped into an arena otherwise) and skips what the
+// caller does not read, validating everything it passes over. The strings it
+// produces are the ones encoding/json would produce for the same input
+// (escapes, surrogate pairs, invalid UTF-8 replaced by U+FFFD).
+//
+// The caller drives it: Start, then Object/Key/Elem/Str/Int/Skip… in the
+// order of the document; each returns false on the first syntax error, which
+// Err keeps. B and I are the input and the offset of the next byte, for
+// callers that slice the input around a value.
+type Scanner struct {
+	B   []byte
+	I   int
+	err *Error
+	// arena holds unescaped strings of the current input; reset by Start.
+	arena []byte
+	// stack is the container stack of Skip.
+	stack []byte
+}
+
+// Error is a syntax error at a byte offset of the scanned input.
+type Error struct {
+	msg string
+	// Off is the offset of the offending byte.
+	Off int
+}
+
+// Error returns the message.
+func (e *Error) Error() string { return e.msg }
+
+// Err returns the first syntax error, or nil.
+func (s *Scanner) Err() *Error { return s.err }
+
+// OK reports that no syntax error was found so far.
+func (s *Scanner) OK() bool { return s.err == nil }
+
+// Reserve makes room for n bytes of unescaped strings.
+func (s *Scanner) Reserve(n int) { s.arena = make([]byte, 0, n) }
+
+// maxSkipDepth bounds the nesting of skipped values, as encoding/json does.
+const maxSkipDepth = 10000
+
+// Start begins scanning b, forgetting the previous input and error.
+func (s *Scanner) Start(b []byte) {
+	s.B, s.I, s.err = b, 0, nil
+	if cap(s.arena) > 1<<20 {
+		s.arena = nil // do not keep a huge arena for the rest of the stream
+	}
+	s.arena = s.arena[:0]
+}
+
+// Fail records the first error; it returns false for convenient use.
+func (s *Scanner) Fail(msg string) bool {
+	if s.err == nil {
+		if s.I >= len(s.B) {
+			msg = "unexpected end of JSON input"
+		}
+		s.err = &Error{msg: msg, Off: s.I}
+	}
+	s.I = len(s.B) // stop every loop
+	return false
+}
+
+func (s *Scanner) failChar(context string) bool {
+	if s.I >= len(s.B) {
+		return s.Fail("")
+	}
+	return s.Fail("invalid character " + quoteChar(s.B[s.I]) + " " + context)
+}
+
+func quoteChar(c byte) string {
+	if c == '\'' {
+		return `'\''`
+	}
+	if c == '"' {
+		return `'"'`
+	}
+	q := strconv.Quote(string(rune(c)))
+	if c >= 0x80 {
+		q = strconv.Quote(string([]byte{c}))
+	}
+	return "'" + q[1:len(q)-1] + "'"
+}
+
+// WS skips whitespace.
+func (s *Scanner) WS() {
+	if s.I < len(s.B) && s.B[s.I] > ' ' {
+		return
+	}
+	s.wsSlow()
+}
+
+func (s *Scanner) wsSlow() {
+	for s.I < len(s.B) {
+		switch s.B[s.I] {
+		case ' ', '\t', '\n', '\r':
+			s.I++
+		default:
+			return
+		}
+	}
+}
+
+// End checks that only whitespace follows.
+func (s *Scanner) End() bool {
+	s.WS()
+	if s.I < len(s.B) {
+		return s.failChar("after top-level value")
+	}
+	return s.err == nil
+}
+
+// Null consumes a null and reports whether there was one.
+func (s *Scanner) Null() bool {
+	s.WS()
+	if s.I+4 <= len(s.B) && string(s.B[s.I:s.I+4]) == "null" {
+		s.I += 4
+		return true
+	}
+	return false
+}
+
+// Object consumes the '{' of an object; false (with an error) otherwise.
+func (s *Scanner) Object() bool {
+	s.WS()
+	if s.I < len(s.B) && s.B[s.I] == '{' {
+		s.I++
+		return true
+	}
+	return s.failChar("looking for beginning of object")
+}
+
+// Array consumes the '[' of an array.
+func (s *Scanner) Array() bool {
+	s.WS()
+	if s.I < len(s.B) && s.B[s.I] == '[' {
+		s.I++
+		return true
+	}
+	return s.failChar("looking for beginning of array")
+}
+
+// Key moves to the next member of an object whose '{' was consumed; n counts
+// the members seen. It returns the member's name (ready to compare; escapes
+// resolved) with the scanner on its value, or false at the closing '}'.
+func (s *Scanner) Key(n *int) ([]byte, bool) {
+	s.WS()
+	if s.I >= len(s.B) {
+		return nil, s.Fail("")
+	}
+	if s.B[s.I] == '}' {
+		s.I++
+		return nil, false
+	}
+	if *n > 0 {
+		if s.B[s.I] != ',' {
+			return nil, s.failChar("after object key:value pair")
+		}
+		s.I++
+		s.WS()
+	}
+	if s.I >= len(s.B) || s.B[s.I] != '"' {
+		return nil, s.failChar("looking for beginning of object key string")
+	}
+	// Keys are short and plain: take them without the general string path
+	// when possible.
+	var k []byte
+	begin := s.I + 1
+	if j := begin + plainPrefix(s.B[begin:]); j < len(s.B) && s.B[j] == '"' {
+		k, s.I = s.B[begin:j], j+1
+	} else {
+		var ok bool
+		if k, ok = s.Str(); !ok {
+			return nil, false
+		}
+	}
+	s.WS()
+	if s.I >= len(s.B) || s.B[s.I] != ':' {
+		return nil, s.failChar("after object key")
+	}
+	s.I++
+	*n++
+	return k, true
+}
+
+// Elem moves to the next element of an array whose '[' was consumed, or
+// returns false at the closing ']'.
+func (s *Scanner) Elem(n *int) bool {
+	s.WS()
+	if s.I >= len(s.B) {
+		return s.Fail("")
+	}
+	if s.B[s.I] == ']' {
+		s.I++
+		return false
+	}
+	if *n > 0 {
+		if s.B[s.I] != ',' {
+			return s.failChar("after array element")
+		}
+		s.I++
+	}
+	*n++
+	return true
+}
+
+// StrOrNull reads a string; null gives (nil, false) without error.
+func (s *Scanner) StrOrNull() ([]byte, bool) {
+	if s.Null() {
+		return nil, false
+	}
+	return s.Str()
+}
+
+// Str reads a string value and returns its decoded bytes, valid until the
+// next start.
+func (s *Scanner) Str() ([]byte, bool) {
+	s.WS()
+	if s.I >= len(s.B) || s.B[s.I] != '"' {
+		return nil, s.failChar("looking for beginning of string")
+	}
+	begin := s.I + 1
+	b := s.B
+	j := begin + plainPrefix(b[begin:])
+	if j < len(b) && b[j] == '"' {
+		s.I = j + 1
+		return b[begin:j:j], true
+	}
+	// The slow path decodes as it validates, in one pass: plain runs and
+	// valid UTF-8 are copied, escapes decoded, invalid UTF-8 replaced by
+	// U+FFFD, as encoding/json does. Until the first escape or invalid
+	// byte, nothing is copied (the string is then returned as it is).
+	at := len(s.arena)
+	out := s.arena
+	copying := false
+	copied := begin // b[begin:copied] is in out (when copying)
+	for {
+		j += plainPrefix(b[j:])
+		if j >= len(b) {
+			s.I = j
+			return nil, s.Fail("")
+		}
+		c := b[j]
+		switch {
+		case c == '"':
+			s.I = j + 1
+			if !copying {
+				return b[begin:j:j], true
+			}
+			out = append(out, b[copied:j]...)
+			s.arena = out
+			return out[at:len(out):len(out)], true
+		case c == '\\':
+			if j+1 >= len(b) {
+				s.I = j + 1
+				return nil, s.Fail("")
+			}
+			out = append(out, b[copied:j]...)
+			copying = true
+			switch e := b[j+1]; e {
+			case '"', '\\', '/':
+				out = append(out, e)
+				j += 2
+			case 'b':
+				out = append(out, '\b')
+				j += 2
+			case 'f':
+				out = append(out, '\f')
+				j += 2
+			case 'n':
+				out = append(out, '\n')
+				j += 2
+			case 'r':
+				out = append(out, '\r')
+				j += 2
+			case 't':
+				out = append(out, '\t')
+				j += 2
+			case 'u':
+				for k := 2; k < 6; k++ {
+					if j+k >= len(b) {
+						s.I = j + k
+						return nil, s.Fail("")
+					}
+					if !isHex(b[j+k]) {
+						s.I = j + k
+						return nil, s.failChar("in \\u hexadecimal character escape")
+					}
+				}
+				r := u4(b[j:])
+				j += 6
+				if utf16.IsSurrogate(r) {
+					if dec := utf16.DecodeRune(r, u4(b[j:])); dec != unicode.ReplacementChar {
+						r = dec
+						j += 6
+					} else {
+						r = unicode.ReplacementChar
+					}
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				s.I = j + 1
+				return nil, s.failChar("in string escape code")
+			}
+			copied = j
+		case c < 0x20:
+			s.I = j
+			return nil, s.failChar("in string literal")
+		default: // >= 0x80
+			r, size := utf8.DecodeRune(b[j:])
+			if r == utf8.RuneError && size == 1 {
+				copying = true
+				out = append(out, b[copied:j]...)
+				out = utf8.AppendRune(out, utf8.RuneError)
+				j++
+				copied = j
+				continue
+			}
+			j += size
+		}
+	}
+}
+
+// plainPrefix returns the length of the run of plain bytes (see plainByte)
+// at the start of b, eight bytes at a time where it can.
+func plainPrefix(b []byte) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	n := 0
+	for len(b)-n >= 8 {
+		x := binary.LittleEndian.Uint64(b[n:])
+		q := x ^ ('"' * ones)
+		bs := x ^ ('\\' * ones)
+		// A byte below 0x20, a quote, a backslash or a byte >= 0x80.
+		if ((x-0x20*ones)|(q-ones)|(bs-ones)|x)&highs != 0 {
+			break
+		}
+		n += 8
+	}
+	for n < len(b) && plainByte[b[n]] {
+		n++
+	}
+	return n
+}
+
+// plainByte marks the bytes a string body holds as they are: printable
+// ASCII other than the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func hexVal(c byte) rune {
+	switch {
+	case c <= '9':
+		return rune(c - '0')
+	case c <= 'F':
+		return rune(c - 'A' + 10)
+	}
+	return rune(c - 'a' + 10)
+}
+
+// u4 decodes the \uXXXX escape at the start of b, or returns -1.
+func u4(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		if !isHex(c) {
+			return -1
+		}
+		r = r<<4 | hexVal(c)
+	}
+	return r
+}
+
+// Int reads an integer number.
+func (s *Scanner) Int() (int64, bool) {
+	s.WS()
+	begin := s.I
+	if !s.number() {
+		return 0, false
+	}
+	num := s.B[begin:s.I]
+	neg := num[0] == '-'
+	if neg {
+		num = num[1:]
+	}
+	var v int64
+	for _, c := range num {
+		if c < '0' || c > '9' || v > (1<<63-1-9)/10 {
+			s.I = begin
+			return 0, s.Fail("cannot read number " + strconv.Quote(string(s.B[begin:min(len(s.B), begin+32)])) + " as an integer")
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// Index reads an int, rejecting values outside [0, limit].
+func (s *Scanner) Index(limit int) (int, bool) {
+	begin := s.I
+	v, ok := s.Int()
+	if !ok {
+		return 0, false
+	}
+	if v < 0 || v > int64(limit) {
+		s.I = begin
+		return 0, s.Fail("index " + strconv.FormatInt(v, 10) + " out of range")
+	}
+	return int(v), true
+}
+
+// number consumes a JSON number.
+func (s *Scanner) number() bool {
+	b := s.B
+	i := s.I
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		s.I = i
+		if i > 0 && b[i-1] == '-' {
+			return s.failChar("in numeric literal")
+		}
+		return s.failChar("looking for beginning of value")
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			s.I = i
+			return s.failChar("after decimal point in numeric literal")
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			s.I = i
+			return s.failChar("in exponent of numeric literal")
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	s.I = i
+	return true
+}
+
+// literal consumes true, false or null.
+func (s *Scanner) literal(lit string) bool {
+	for k := 0; k < len(lit); k++ {
+		if s.I >= len(s.B) {
+			return s.Fail("")
+		}
+		if s.B[s.I] != lit[k] {
+			return s.failChar("in literal " + lit + " (expecting " + quoteChar(lit[k]) + ")")
+		}
+		s.I++
+	}
+	return true
+}
+
+// Raw skips a value and returns its bytes; nil for null.
+func (s *Scanner) Raw() []byte {
+	if s.Null() {
+		return nil
+	}
+	s.WS()
+	begin := s.I
+	if !s.Skip() {
+		return nil
+	}
+	return s.B[begin:s.I]
+}
+
+// Skip consumes any value, validating it.
+func (s *Scanner) Skip() bool {
+	stack := s.stack[:0]
+	defer func() { s.stack = stack }()
+	for {
+		// A value.
+		s.WS()
+		if s.I >= len(s.B) {
+			return s.Fail("")
+		}
+		switch c := s.B[s.I]; {
+		case c == '{' || c == '[':
+			s.I++
+			s.WS()
+			if s.I < len(s.B) && s.B[s.I] == c+2 { // '}' or ']'
+				s.I++
+				break
+			}
+			if len(stack) >= maxSkipDepth {
+				return s.Fail("exceeded max depth")
+			}
+			stack = append(stack, c)
+			if c == '{' && !s.member() {
+				return false
+			}
+			continue
+		case c == '"':
+			if !s.skipStr() {
+				return false
+			}
+		case c == 't':
+			if !s.literal("true") {
+				return false
+			}
+		case c == 'f':
+			if !s.literal("false") {
+				return false
+			}
+		case c == 'n':
+			if !s.literal("null") {
+				return false
+			}
+		default:
+			if !s.number() {
+				return false
+			}
+		}
+		// After a value: close containers, or go on to the next element.
+		for {
+			if len(stack) == 0 {
+				return true
+			}
+			s.WS()
+			if s.I >= len(s.B) {
+				return s.Fail("")
+			}
+			top := stack[len(stack)-1]
+			c := s.B[s.I]
+			if c == top+2 {
+				s.I++
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			if c != ',' {
+				if top == '{' {
+					return s.failChar("after object key:value pair")
+				}
+				return s.failChar("after array element")
+			}
+			s.I++
+			if top == '{' && !s.member() {
+				return false
+			}
+			break
+		}
+	}
+}
+
+// member reads an object member's name and colon.
+func (s *Scanner) member() bool {
+	s.WS()
+	if s.I >= len(s.B) || s.B[s.I] != '"' {
+		return s.failChar("looking for beginning of object key string")
+	}
+	if !s.skipStr() {
+		return false
+	}
+	s.WS()
+	if s.I >= len(s.B) || s.B[s.I] != ':' {
+		return s.failChar("after object key")
+	}
+	s.I++
+	return true
+}
+
+// skipStr validates a string without decoding it.
+func (s *Scanner) skipStr() bool {
+	at := len(s.arena)
+	_, ok := s.Str()
+	s.arena = s.arena[:at]
+	return ok
+}
+
+// Unquote decodes the JSON string literal b (quotes included), which the
+// caller has already validated, exactly as encoding/json does, in one pass:
+// a literal without escapes is copied as it is; one with escapes goes through
+// Str.
+func Unquote(b []byte) string {
+	body := b[1 : len(b)-1]
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return string(body)
+	}
+	var s Scanner
+	s.Start(b)
+	v, ok := s.Str()
+	if !ok {
+		// Not reached for a validated literal; keep the bytes rather than lose them.
+		return string(body)
+	}
+	return string(v)
+}
