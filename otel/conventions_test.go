@@ -468,7 +468,7 @@ func TestConventionsInference(t *testing.T) {
 		return total
 	}
 	if sum(vllmotel.MetricInferenceInputTokens) != 6 || sum(vllmotel.MetricInferenceOutputTokens) != 3 ||
-		sum(vllmotel.MetricInferenceOperationInTokens) != 6 || sum(vllmotel.MetricInferenceOperationOutTkns) != 3 {
+		sum(vllmotel.MetricInferenceOperationInputTokens) != 6 || sum(vllmotel.MetricInferenceOperationOutputTokens) != 3 {
 		t.Fatal("inference token metrics")
 	}
 	for _, name := range []string{vllmotel.MetricInferenceDuration, vllmotel.MetricInferenceTimeToFirstChunk, vllmotel.MetricInferenceTimePerChunk} {

@@ -67,15 +67,15 @@ const (
 // The metric names of ConventionsInference, for inference operations (chat,
 // text completion); embeddings keep gen_ai.client.operation.duration.
 const (
-	MetricInferenceDuration          = "gen_ai.client.inference.duration"
-	MetricInferenceTimeToFirstChunk  = "gen_ai.client.inference.time_to_first_chunk"
-	MetricInferenceTimePerChunk      = "gen_ai.client.inference.time_per_output_chunk"
-	MetricInferenceInputTokens       = "gen_ai.client.inference.usage.input_tokens"
-	MetricInferenceOutputTokens      = "gen_ai.client.inference.usage.output_tokens"
-	MetricInferenceCacheReadTokens   = "gen_ai.client.inference.usage.cache_read.input_tokens"
-	MetricInferenceReasoningTokens   = "gen_ai.client.inference.usage.reasoning.output_tokens"
-	MetricInferenceOperationInTokens = "gen_ai.client.inference.operation.input_tokens"
-	MetricInferenceOperationOutTkns  = "gen_ai.client.inference.operation.output_tokens"
+	MetricInferenceDuration              = "gen_ai.client.inference.duration"
+	MetricInferenceTimeToFirstChunk      = "gen_ai.client.inference.time_to_first_chunk"
+	MetricInferenceTimePerChunk          = "gen_ai.client.inference.time_per_output_chunk"
+	MetricInferenceInputTokens           = "gen_ai.client.inference.usage.input_tokens"
+	MetricInferenceOutputTokens          = "gen_ai.client.inference.usage.output_tokens"
+	MetricInferenceCacheReadTokens       = "gen_ai.client.inference.usage.cache_read.input_tokens"
+	MetricInferenceReasoningTokens       = "gen_ai.client.inference.usage.reasoning.output_tokens"
+	MetricInferenceOperationInputTokens  = "gen_ai.client.inference.operation.input_tokens"
+	MetricInferenceOperationOutputTokens = "gen_ai.client.inference.operation.output_tokens"
 )
 
 // Attribute keys of the GenAI and HTTP semantic conventions used here.
@@ -265,8 +265,8 @@ func New(opts ...Option) (*Instrumentation, error) {
 		i.outTokens = counter(MetricInferenceOutputTokens, "Output tokens used.")
 		i.cacheTokens = counter(MetricInferenceCacheReadTokens, "Input tokens served from the prefix cache.")
 		i.reasonTokens = counter(MetricInferenceReasoningTokens, "Output tokens used for reasoning.")
-		i.opInTokens = ihist(MetricInferenceOperationInTokens, "Input tokens per operation.")
-		i.opOutTokens = ihist(MetricInferenceOperationOutTkns, "Output tokens per operation.")
+		i.opInTokens = ihist(MetricInferenceOperationInputTokens, "Input tokens per operation.")
+		i.opOutTokens = ihist(MetricInferenceOperationOutputTokens, "Output tokens per operation.")
 	} else {
 		i.tokens = ihist(MetricTokenUsage, "Number of input and output tokens used.")
 		i.firstChunk = fhist(MetricTimeToFirstChunk, "s", "Time to receive the first chunk of a streamed response.", durationBuckets)
