@@ -15,7 +15,7 @@ const DefaultStreamIdleTimeout = 5 * time.Minute
 const DefaultMaxEventSize = sse.DefaultMaxEventSize
 
 // streamSettings holds the client-wide settings of streams (idle timeout,
-// maximum event size). It is owned by the streaming layer.
+// maximum event size).
 type streamSettings struct {
 	idleTimeout    time.Duration
 	idleTimeoutSet bool

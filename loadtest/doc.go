@@ -18,7 +18,8 @@
 // Token counts come from the server's usage report (every request asks for
 // it with stream_options.include_usage), so no tokenizer is needed. Where
 // vLLM sizes prompts with a Hugging Face tokenizer, this package estimates
-// (see EstimateTokens) and the server's count is what is reported.
+// (about four bytes of English per token) and the server's count is what is
+// reported.
 //
 // The package uses only the standard library.
 package loadtest

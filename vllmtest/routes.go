@@ -6,8 +6,11 @@ import (
 	"time"
 )
 
-// registerRoutes registers the routes this file family serves; the routes of
-// routes_more.go are registered after them.
+// registerRoutes registers every route the server serves. Recording, the API
+// key check (paths under /v1) and request-level faults (status, header delay,
+// reset, drop) happen before any route runs; a handler answers successful
+// JSON with s.respond and streams with s.newEventStream, so that the
+// response-level faults work on every route.
 func (s *Server) registerRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("/v1/chat/completions", s.handleChat)
 	mux.HandleFunc("/v1/completions", s.handleCompletions)
@@ -19,6 +22,34 @@ func (s *Server) registerRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("/ping", s.handleHealth)
 	mux.HandleFunc("/version", s.handleVersion)
 	mux.HandleFunc("/", s.handleNotFound)
+
+	mux.HandleFunc("/pooling", s.handlePooling)
+	mux.HandleFunc("/classify", s.handleClassify)
+	mux.HandleFunc("/score", s.handleScore)
+	mux.HandleFunc("/v1/score", s.handleScore)
+	mux.HandleFunc("/rerank", s.handleRerank)
+	mux.HandleFunc("/v1/rerank", s.handleRerank)
+	mux.HandleFunc("/v2/rerank", s.handleRerank)
+
+	mux.HandleFunc("/v1/audio/transcriptions", s.handleTranscription)
+	mux.HandleFunc("/v1/audio/translations", s.handleTranslation)
+
+	rs := &responsesState{store: map[string]*responseObject{}}
+	mux.HandleFunc("/v1/responses", s.handleResponses(rs))
+	mux.HandleFunc("/v1/responses/", s.handleResponseByID(rs))
+
+	ops := &opsState{}
+	s.ops = ops // /v1/models lists its adapters, requests may name them
+	mux.HandleFunc("/metrics", s.handleMetrics)
+	mux.HandleFunc("/load", s.handleLoad)
+	mux.HandleFunc("/tokenizer_info", s.handleTokenizerInfo)
+	mux.HandleFunc("/v1/load_lora_adapter", s.handleLoadLoRA(ops))
+	mux.HandleFunc("/v1/unload_lora_adapter", s.handleUnloadLoRA(ops))
+	mux.HandleFunc("/sleep", s.devHandler(ops, func(*http.Request) { ops.sleeping = true }))
+	mux.HandleFunc("/wake_up", s.devHandler(ops, func(*http.Request) { ops.sleeping = false }))
+	mux.HandleFunc("/is_sleeping", s.handleIsSleeping(ops))
+	mux.HandleFunc("/reset_prefix_cache", s.devHandler(ops, func(*http.Request) { ops.resets++; s.cache.reset() }))
+	mux.HandleFunc("/reset_mm_cache", s.devHandler(ops, func(*http.Request) { ops.resets++ }))
 }
 
 // handleNotFound answers unknown routes as FastAPI does.

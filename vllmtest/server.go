@@ -107,7 +107,6 @@ func newServer(opts []Option) *Server {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mux = http.NewServeMux()
 	s.registerRoutes(s.mux)
-	s.registerMoreRoutes(s.mux)
 	return s
 }
 
