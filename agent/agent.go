@@ -124,7 +124,11 @@ type RoundLimitError struct {
 
 // Error names the limit.
 func (e *RoundLimitError) Error() string {
-	return "agent: stopped after " + strconv.Itoa(e.Limit) + " rounds (MaxRounds " + strconv.Itoa(e.Limit) +
+	rounds := " rounds"
+	if e.Limit == 1 {
+		rounds = " round"
+	}
+	return "agent: stopped after " + strconv.Itoa(e.Limit) + rounds + " (MaxRounds " + strconv.Itoa(e.Limit) +
 		") while the model still called tools"
 }
 

@@ -14,6 +14,10 @@ import (
 func (s *Server) registerRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("/v1/chat/completions", s.handleChat)
 	mux.HandleFunc("/v1/completions", s.handleCompletions)
+	mux.HandleFunc("/v1/chat/completions/render", s.handleChatRender)
+	mux.HandleFunc("/v1/completions/render", s.handleCompletionRender)
+	mux.HandleFunc("/v1/chat/completions/batch", s.handleChatBatch)
+	mux.HandleFunc("/inference/v1/generate", s.handleGenerate)
 	mux.HandleFunc("/v1/models", s.handleModels)
 	mux.HandleFunc("/v1/embeddings", s.handleEmbeddings)
 	mux.HandleFunc("/tokenize", s.handleTokenize)

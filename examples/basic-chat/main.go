@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"strings"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
@@ -35,19 +36,40 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer:", resp.Text())
+	fmt.Println("answer:", exampleenv.Answer(resp))
 	fmt.Println("finish reason:", resp.FinishReason())
 	if u := resp.Usage; u != nil {
 		fmt.Printf("usage: prompt=%d completion=%d total=%d\n", u.PromptTokens, u.CompletionTokens, u.TotalTokens)
 	}
 
-	// Deterministic output: temperature 0 is sent as an explicit 0.
+	// Deterministic output: temperature 0 is sent as an explicit 0, and the
+	// same request then gets the same answer.
 	req.Temperature = vllm.Ptr(0.0)
+	greedy, err := env.Client.Chat.Create(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
 	again, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("greedy answer:", again.Text())
+	fmt.Println("greedy answer:", exampleenv.Answer(greedy))
+	fmt.Println("greedy twice, same answer:", greedy.Text() == again.Text())
+
+	// A stop sequence ends the answer where it first appears, leaving it
+	// out: stop at the greedy answer's second word, when it has one.
+	if words := strings.Fields(greedy.Text()); len(words) > 1 {
+		req.Stop = []string{words[1]}
+		cut, err := env.Client.Chat.Create(ctx, req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		stopReason := "none"
+		if sr := cut.Choices[0].StopReason; sr != nil {
+			stopReason = fmt.Sprint(sr)
+		}
+		fmt.Printf("with stop %q: %q (finish reason %s, stop reason %s)\n", words[1], cut.Text(), cut.FinishReason(), stopReason)
+	}
 
 	// The same request in the fluent form, over the same ChatRequest.
 	fluent, err := env.Client.Chat.Builder().Model(env.Model).

@@ -32,7 +32,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer:", resp.Text())
+	fmt.Println("answer:", exampleenv.Answer(resp))
 
 	// With the embedded server we can show what went over the wire.
 	if env.Server != nil {

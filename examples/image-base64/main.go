@@ -38,7 +38,7 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("sent %s… (%d bytes of data URL)\n", img.ImageURL.URL[:22], len(img.ImageURL.URL))
-	fmt.Println("answer:", resp.Text())
+	fmt.Println("answer:", exampleenv.Answer(resp))
 
 	_, err = vllm.ImagePart([]byte("plain text, not an image"))
 	fmt.Fprintln(os.Stdout, "a text file as an image:", err)

@@ -28,5 +28,5 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Println("image:", imageURL)
-	fmt.Println("answer:", resp.Text())
+	fmt.Println("answer:", exampleenv.Answer(resp))
 }

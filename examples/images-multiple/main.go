@@ -31,5 +31,5 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("sent %d images\n", len(parts)-1)
-	fmt.Println("answer:", resp.Text())
+	fmt.Println("answer:", exampleenv.Answer(resp))
 }

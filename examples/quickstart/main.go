@@ -27,7 +27,7 @@ func main() {
 	}
 	fmt.Println("server:   ", env.Client.BaseURL())
 	fmt.Println("model:    ", resp.Model)
-	fmt.Println("answer:   ", resp.Text())
+	fmt.Println("answer:   ", exampleenv.Answer(resp))
 	if r := resp.Reasoning(); r != "" {
 		fmt.Println("reasoning:", r)
 	}

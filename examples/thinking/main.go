@@ -25,15 +25,26 @@ func main() {
 		Messages:           []vllm.Message{vllm.User("Solve: what is 15 * 23 + 47?")},
 		ChatTemplateKwargs: map[string]any{"enable_thinking": true},
 	}
-	req.MaxTokens = vllm.Ptr(4096) // room for the reasoning and the answer
+	// No max_tokens: the server's default is the rest of the context, room
+	// for the reasoning and the answer on any server (a fixed 4096 would be
+	// rejected by one with a shorter context).
 
 	resp, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
 		log.Fatal(err)
 	}
 	// Reasoning is read from "reasoning" or, from older vLLM, "reasoning_content".
-	fmt.Println("reasoning:", resp.Reasoning())
-	fmt.Println("answer:", resp.Text())
+	// A model may answer without thinking, or think until its limit.
+	if r := resp.Reasoning(); r != "" {
+		fmt.Println("reasoning:", r)
+	} else {
+		fmt.Println("reasoning: (none: the model answered without thinking)")
+	}
+	if a := resp.Text(); a != "" {
+		fmt.Println("answer:", a)
+	} else {
+		fmt.Printf("answer: (none: generation ended with %q before the answer)\n", resp.FinishReason())
+	}
 
 	// Streamed: reasoning deltas come first, then content deltas.
 	s, err := env.Client.Chat.Stream(ctx, req)

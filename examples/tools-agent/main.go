@@ -45,23 +45,38 @@ func main() {
 
 	question := []vllm.Message{vllm.User("How many people live in Paris?")}
 	res, err := a.Run(ctx, question)
-	if err != nil {
+	var limit *agent.RoundLimitError
+	switch {
+	case errors.As(err, &limit):
+		// The model may keep calling tools: the run stops at MaxRounds.
+		fmt.Printf("no answer: %v\n", err)
+	case err != nil:
 		log.Fatal(err)
+	default:
+		fmt.Printf("answer after %s, %s: %s\n", exampleenv.Count(res.Rounds, "round"),
+			exampleenv.Count(res.ToolCalls, "tool call"), exampleenv.Answer(res.Response))
 	}
-	fmt.Printf("answer after %d rounds, %d tool calls: %s\n", res.Rounds, res.ToolCalls, res.Text())
 
 	// With too few rounds the run stops while the model still calls tools;
 	// the error carries the conversation so far, to go on from.
 	a.MaxRounds = 1
 	_, err = a.Run(ctx, question)
-	var limit *agent.RoundLimitError
-	if !errors.As(err, &limit) {
-		log.Fatalf("want a round limit error, got %v", err)
-	}
-	fmt.Printf("stopped: %v\n", err)
-	res, err = a.Run(ctx, limit.Messages)
-	if err != nil {
+	switch {
+	case errors.As(err, &limit):
+		fmt.Printf("stopped: %v\n", err)
+	case err != nil:
 		log.Fatal(err)
+	default:
+		fmt.Println("the model answered within 1 round: nothing to resume")
+		return
 	}
-	fmt.Printf("resumed: %d round, %d messages in all: %s\n", res.Rounds, len(res.Messages), res.Text())
+	res, err = a.Run(ctx, limit.Messages)
+	switch {
+	case errors.As(err, &limit):
+		fmt.Printf("resumed, stopped again: %v\n", err)
+	case err != nil:
+		log.Fatal(err)
+	default:
+		fmt.Printf("resumed: %s, %d messages in all: %s\n", exampleenv.Count(res.Rounds, "round"), len(res.Messages), exampleenv.Answer(res.Response))
+	}
 }

@@ -20,6 +20,10 @@ type divideArgs struct {
 
 // executeSafely never fails: every error becomes a result the model reads.
 func executeSafely(call vllm.ToolCall) any {
+	if call.Name == "exchange_rate" {
+		// A backend that is down: the model is told, and can say so.
+		return map[string]any{"success": false, "error": "rate service unavailable"}
+	}
 	if call.Name != "divide" {
 		return map[string]any{"success": false, "error": "unknown tool " + call.Name}
 	}
@@ -55,16 +59,21 @@ func main() {
 		fmt.Printf("%s(%s) -> %s\n", call.Name, call.Arguments, msg.Content)
 	}
 
-	// And in a real exchange:
-	divide, err := vllm.NewTool("divide", "Divide a by b",
-		`{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`)
+	// And in a real exchange, with a tool whose backend is down:
+	rate, err := vllm.NewTool("exchange_rate", "Current exchange rate between two currencies",
+		`{"type":"object","properties":{"from":{"type":"string"},"to":{"type":"string"}},"required":["from","to"]}`)
 	if err != nil {
 		log.Fatal(err)
 	}
-	req := &vllm.ChatRequest{Model: env.Model, Messages: []vllm.Message{vllm.User("What is 10 divided by 0?")}, Tools: []vllm.Tool{divide}}
+	req := &vllm.ChatRequest{Model: env.Model, Messages: []vllm.Message{vllm.User("How many yen is one euro today?")}, Tools: []vllm.Tool{rate}}
 	resp, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if len(resp.ToolCalls()) == 0 {
+		// The model may answer without calling the tool.
+		fmt.Println("the model called no tool; answer:", exampleenv.Answer(resp))
+		return
 	}
 	req.Messages = append(req.Messages, resp.AssistantMessage())
 	for _, call := range resp.ToolCalls() {
@@ -72,11 +81,14 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
+		// Whatever the arguments, a division by zero or a bad call comes
+		// back to the model as a result it can read.
+		fmt.Printf("sent back to the model: %s(%s) -> %s\n", call.Name, call.Arguments, msg.Content)
 		req.Messages = append(req.Messages, msg)
 	}
 	final, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer:", final.Text())
+	fmt.Println("answer:", exampleenv.Answer(final))
 }

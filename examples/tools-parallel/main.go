@@ -51,7 +51,12 @@ func main() {
 		log.Fatal(err)
 	}
 	calls := resp.ToolCalls()
-	fmt.Printf("the model made %d calls at once\n", len(calls))
+	if len(calls) == 0 {
+		// The model may answer without calling a tool.
+		fmt.Println("the model called no tool; answer:", exampleenv.Answer(resp))
+		return
+	}
+	fmt.Printf("the model made %s at once\n", exampleenv.Count(len(calls), "call"))
 
 	results := make([]vllm.Message, len(calls))
 	var wg sync.WaitGroup
@@ -77,5 +82,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer:", final.Text())
+	fmt.Println("answer:", exampleenv.Answer(final))
 }

@@ -43,7 +43,7 @@ func main() {
 	}
 	calls := resp.ToolCalls()
 	if len(calls) == 0 {
-		fmt.Println("the model answered directly:", resp.Text())
+		fmt.Println("the model answered directly:", exampleenv.Answer(resp))
 		return
 	}
 	call := calls[0]
@@ -64,5 +64,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("answer:", final.Text())
+	fmt.Println("answer:", exampleenv.Answer(final))
 }
