@@ -6,317 +6,398 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
 )
 
 func TestCircuitBreaker(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	var healthy atomic.Bool
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if healthy.Load() {
-			okChat(w)
-			return
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var healthy atomic.Bool
+		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			if healthy.Load() {
+				okChat(w)
+				return
+			}
+			fail(w, 500)
+		})
+		defer srv.Close()
+		c := newClient(t, srv.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
+		defer c.Close()
+		ctx := context.Background()
+		for i := 0; i < 2; i++ {
+			if _, err := c.Chat.Create(ctx, chatReq()); err == nil {
+				t.Fatal("want an error")
+			}
 		}
-		fail(w, 500)
+		if st := c.Endpoints()[0].State; st != vllm.BreakerOpen {
+			t.Fatalf("state %v", st)
+		}
+		_, err := c.Chat.Create(ctx, chatReq())
+		var oe *vllm.CircuitOpenError
+		if !errors.As(err, &oe) || oe.RetryIn != time.Second || len(oe.Endpoints) != 1 || vllm.IsRetryable(err) {
+			t.Fatalf("err %v", err)
+		}
+		if srv.count() != 2 {
+			t.Fatalf("open breaker let a request through: %d", srv.count())
+		}
+		// After the cool-down, not before, a trial goes through; its failure
+		// opens again.
+		awaitState(t, c, 0, time.Second, vllm.BreakerOpen, vllm.BreakerHalfOpen)
+		if _, err := c.Chat.Create(ctx, chatReq()); isCircuitOpen(err) || err == nil {
+			t.Fatalf("trial: %v", err)
+		}
+		if _, err := c.Chat.Create(ctx, chatReq()); !isCircuitOpen(err) {
+			t.Fatalf("after failed trial: %v", err)
+		}
+		// The next trial succeeds and closes the breaker.
+		healthy.Store(true)
+		awaitState(t, c, 0, time.Second, vllm.BreakerOpen, vllm.BreakerHalfOpen)
+		if _, err := c.Chat.Create(ctx, chatReq()); err != nil {
+			t.Fatal(err)
+		}
+		if st := c.Endpoints()[0].State; st != vllm.BreakerClosed || srv.count() != 4 {
+			t.Fatalf("state %v, %d requests", st, srv.count())
+		}
+		// Answers that are not the endpoint's fault do not open it.
+		healthy.Store(false)
+		srv2 := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) })
+		defer srv2.Close()
+		c2 := newClient(t, srv2.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1}))
+		defer c2.Close()
+		for i := 0; i < 3; i++ {
+			if _, err := c2.Chat.Create(ctx, chatReq()); isCircuitOpen(err) {
+				t.Fatal("404 opened the breaker")
+			}
+		}
 	})
-	defer srv.Close()
-	// The cool-down is long enough for the "still open" checks to hold on
-	// a loaded machine; its end is awaited by polling, not by sleeping.
-	c := newClient(t, srv.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
-	defer c.Close()
-	ctx := context.Background()
-	for i := 0; i < 2; i++ {
-		if _, err := c.Chat.Create(ctx, chatReq()); err == nil {
-			t.Fatal("want an error")
-		}
-	}
-	if st := c.Endpoints()[0].State; st != vllm.BreakerOpen {
-		t.Fatalf("state %v", st)
-	}
-	_, err := c.Chat.Create(ctx, chatReq())
-	var oe *vllm.CircuitOpenError
-	if !errors.As(err, &oe) || oe.RetryIn <= 0 || len(oe.Endpoints) != 1 || vllm.IsRetryable(err) {
-		t.Fatalf("err %v", err)
-	}
-	if srv.count() != 2 {
-		t.Fatalf("open breaker let a request through: %d", srv.count())
-	}
-	// After the cool-down a trial goes through; its failure opens again.
-	waitFor(t, "half-open after the cool-down", func() bool { return c.Endpoints()[0].State == vllm.BreakerHalfOpen })
-	if _, err := c.Chat.Create(ctx, chatReq()); isCircuitOpen(err) || err == nil {
-		t.Fatalf("trial: %v", err)
-	}
-	if _, err := c.Chat.Create(ctx, chatReq()); !isCircuitOpen(err) {
-		t.Fatalf("after failed trial: %v", err)
-	}
-	// The next trial succeeds and closes the breaker.
-	healthy.Store(true)
-	waitFor(t, "half-open again", func() bool { return c.Endpoints()[0].State == vllm.BreakerHalfOpen })
-	if _, err := c.Chat.Create(ctx, chatReq()); err != nil {
-		t.Fatal(err)
-	}
-	if st := c.Endpoints()[0].State; st != vllm.BreakerClosed || srv.count() != 4 {
-		t.Fatalf("state %v, %d requests", st, srv.count())
-	}
-	// Answers that are not the endpoint's fault do not open it.
-	healthy.Store(false)
-	srv2 := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) })
-	defer srv2.Close()
-	c2 := newClient(t, srv2.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1}))
-	defer c2.Close()
-	for i := 0; i < 3; i++ {
-		if _, err := c2.Chat.Create(ctx, chatReq()); isCircuitOpen(err) {
-			t.Fatal("404 opened the breaker")
-		}
-	}
 }
 
 func TestRoundRobin(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	var srvs []*scriptServer
-	var urls []string
-	for i := 0; i < 3; i++ {
-		s := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
-		defer s.Close()
-		srvs = append(srvs, s)
-		urls = append(urls, s.URL+"/v1")
-	}
-	c := newClient(t, urls[0], vllm.WithEndpoints(urls[1:]...))
-	defer c.Close()
-	for i := 0; i < 9; i++ {
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-			t.Fatal(err)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var srvs []*scriptServer
+		var urls []string
+		for i := 0; i < 3; i++ {
+			s := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+			defer s.Close()
+			srvs = append(srvs, s)
+			urls = append(urls, s.URL+"/v1")
 		}
-	}
-	for i, s := range srvs {
-		if s.count() != 3 {
-			t.Errorf("server %d got %d calls, want 3", i, s.count())
+		c := newClient(t, urls[0], vllm.WithEndpoints(urls[1:]...))
+		defer c.Close()
+		for i := 0; i < 9; i++ {
+			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if eps := c.Endpoints(); len(eps) != 3 || eps[0].URL != urls[0] || eps[2].URL != urls[2] || eps[0].Fallback {
-		t.Fatalf("endpoints %+v", eps)
-	}
+		for i, s := range srvs {
+			if s.count() != 3 {
+				t.Errorf("server %d got %d calls, want 3", i, s.count())
+			}
+		}
+		if eps := c.Endpoints(); len(eps) != 3 || eps[0].URL != urls[0] || eps[2].URL != urls[2] || eps[0].Fallback {
+			t.Fatalf("endpoints %+v", eps)
+		}
+	})
 }
 
 func TestLeastOutstanding(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	release := make(chan struct{})
-	slow := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		<-release
-		okChat(w)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		slow := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			<-release
+			okChat(w)
+		})
+		defer slow.Close()
+		fast := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+		defer fast.Close()
+		c := newClient(t, slow.URL+"/v1", vllm.WithEndpoints(fast.URL+"/v1"), vllm.WithBalance(vllm.LeastOutstanding))
+		defer c.Close()
+		// Occupy the slow endpoint with one call, then every other call must go
+		// to the fast one while the first is outstanding.
+		done := make(chan error, 1)
+		started := false
+		for i := 0; i < 4 && !started; i++ {
+			go func() {
+				_, err := c.Chat.Create(context.Background(), chatReq())
+				done <- err
+			}()
+			synctest.Wait()
+			if slow.count() == 1 {
+				started = true
+			} else if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !started {
+			t.Fatal("no call reached the slow endpoint")
+		}
+		if c.Endpoints()[0].Outstanding != 1 {
+			t.Fatalf("outstanding %+v", c.Endpoints())
+		}
+		before := fast.count()
+		for i := 0; i < 5; i++ {
+			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fast.count()-before != 5 || slow.count() != 1 {
+			t.Fatalf("fast %d, slow %d", fast.count()-before, slow.count())
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if n := c.Endpoints()[0].Outstanding; n != 0 {
+			t.Fatalf("%d outstanding", n)
+		}
 	})
-	defer slow.Close()
-	fast := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
-	defer fast.Close()
-	c := newClient(t, slow.URL+"/v1", vllm.WithEndpoints(fast.URL+"/v1"), vllm.WithBalance(vllm.LeastOutstanding))
-	defer c.Close()
-	// Occupy the slow endpoint with one call, then every other call must go
-	// to the fast one while the first is outstanding.
-	done := make(chan error, 1)
-	started := false
-	for i := 0; i < 4 && !started; i++ {
-		go func() {
-			_, err := c.Chat.Create(context.Background(), chatReq())
-			done <- err
-		}()
-		waitFor(t, "a call in flight", func() bool { return slow.count()+fast.count() > i })
-		if slow.count() == 1 {
-			started = true
-		} else if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !started {
-		t.Fatal("no call reached the slow endpoint")
-	}
-	if c.Endpoints()[0].Outstanding != 1 {
-		t.Fatalf("outstanding %+v", c.Endpoints())
-	}
-	before := fast.count()
-	for i := 0; i < 5; i++ {
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if fast.count()-before != 5 || slow.count() != 1 {
-		t.Fatalf("fast %d, slow %d", fast.count()-before, slow.count())
-	}
-	close(release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "nothing outstanding", func() bool { return c.Endpoints()[0].Outstanding == 0 })
 }
 
 func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	var down atomic.Bool
-	down.Store(true)
-	bad := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if down.Load() {
-			fail(w, 503)
-			return
-		}
-		okChat(w)
-	})
-	defer bad.Close()
-	good := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
-	defer good.Close()
-	c := newClient(t, bad.URL+"/v1", vllm.WithEndpoints(good.URL+"/v1"), fastRetry(1),
-		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
-	defer c.Close()
-	// Every call succeeds: a failure on the bad endpoint is retried on the
-	// good one.
-	for i := 0; i < 6; i++ {
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if bad.count() != 2 || good.count() != 6 {
-		t.Fatalf("bad %d, good %d: the bad endpoint was not ejected after 2 failures", bad.count(), good.count())
-	}
-	if st := c.Endpoints()[0].State; st != vllm.BreakerOpen {
-		t.Fatalf("state %v", st)
-	}
-	// After the cool-down it is re-admitted on trial.
-	down.Store(false)
-	waitFor(t, "the cool-down to end", func() bool { return c.Endpoints()[0].State == vllm.BreakerHalfOpen })
-	for i := 0; i < 4; i++ {
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if bad.count() < 3 || c.Endpoints()[0].State != vllm.BreakerClosed {
-		t.Fatalf("not re-admitted: bad %d, state %v", bad.count(), c.Endpoints()[0].State)
-	}
-}
-
-func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	var primaryDown atomic.Bool
-	primary := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if primaryDown.Load() {
-			fail(w, 502)
-			return
-		}
-		okChat(w)
-	})
-	defer primary.Close()
-	fallback := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
-	defer fallback.Close()
-	c := newClient(t, primary.URL+"/v1", vllm.WithFallback(fallback.URL+"/v1"), fastRetry(1),
-		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: time.Minute}))
-	defer c.Close()
-	for i := 0; i < 3; i++ {
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if primary.count() != 3 || fallback.count() != 0 {
-		t.Fatalf("primary %d, fallback %d", primary.count(), fallback.count())
-	}
-	// The primary fails once (its breaker opens): the retry and every
-	// later call go to the fallback.
-	primaryDown.Store(true)
-	for i := 0; i < 3; i++ {
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if primary.count() != 4 || fallback.count() != 3 {
-		t.Fatalf("primary %d, fallback %d", primary.count(), fallback.count())
-	}
-	if eps := c.Endpoints(); !eps[1].Fallback || eps[0].State != vllm.BreakerOpen {
-		t.Fatalf("endpoints %+v", eps)
-	}
-}
-
-func TestHealthChecks(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	var aHealthy atomic.Bool
-	handler := func(healthy *atomic.Bool) func(w http.ResponseWriter, r *http.Request, n int) {
-		return func(w http.ResponseWriter, r *http.Request, n int) {
-			if r.URL.Path == "/health" {
-				if healthy != nil && !healthy.Load() {
-					w.WriteHeader(503)
-				}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var down atomic.Bool
+		down.Store(true)
+		bad := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			if down.Load() {
+				fail(w, 503)
 				return
 			}
 			okChat(w)
+		})
+		defer bad.Close()
+		good := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+		defer good.Close()
+		c := newClient(t, bad.URL+"/v1", vllm.WithEndpoints(good.URL+"/v1"), fastRetry(1),
+			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
+		defer c.Close()
+		// Every call succeeds: a failure on the bad endpoint is retried on the
+		// good one.
+		for i := 0; i < 6; i++ {
+			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	a := newScriptServer(t, handler(&aHealthy))
-	defer a.Close()
-	b := newScriptServer(t, handler(nil))
-	defer b.Close()
-	c := newClient(t, a.URL+"/v1", vllm.WithEndpoints(b.URL+"/v1"), vllm.WithHealthCheck(10*time.Millisecond))
-	defer c.Close()
-	waitFor(t, "a marked unhealthy", func() bool { return !c.Endpoints()[0].Healthy })
-	for i := 0; i < 4; i++ {
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-			t.Fatal(err)
+		if bad.count() != 2 || good.count() != 6 {
+			t.Fatalf("bad %d, good %d: the bad endpoint was not ejected after 2 failures", bad.count(), good.count())
 		}
-	}
-	if a.count() != 0 || b.count() != 4 {
-		t.Fatalf("a %d, b %d", a.count(), b.count())
-	}
-	aHealthy.Store(true)
-	waitFor(t, "a re-admitted", func() bool { return c.Endpoints()[0].Healthy })
-	for i := 0; i < 4; i++ {
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-			t.Fatal(err)
+		if st := c.Endpoints()[0].State; st != vllm.BreakerOpen {
+			t.Fatalf("state %v", st)
 		}
-	}
-	if a.count() != 2 {
-		t.Fatalf("a %d after re-admission", a.count())
-	}
-	var sawHealth bool
-	for _, r := range a.requests() {
-		sawHealth = sawHealth || (r.Path == "/health" && r.Method == "GET")
-	}
-	if !sawHealth {
-		t.Fatal("no GET /health seen")
-	}
-	// Close stops the checker (the leak check verifies it) and is idempotent.
-	c.Close()
-	c.Close()
+		// After the cool-down it is re-admitted on trial.
+		down.Store(false)
+		// (The breaker opened on the bad endpoint's last failure.)
+		opened := bad.requests()[bad.count()-1].Time
+		awaitState(t, c, 0, time.Until(opened.Add(time.Second)), vllm.BreakerOpen, vllm.BreakerHalfOpen)
+		for i := 0; i < 4; i++ {
+			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if bad.count() < 3 || c.Endpoints()[0].State != vllm.BreakerClosed {
+			t.Fatalf("not re-admitted: bad %d, state %v", bad.count(), c.Endpoints()[0].State)
+		}
+	})
+}
+
+func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var primaryDown atomic.Bool
+		primary := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			if primaryDown.Load() {
+				fail(w, 502)
+				return
+			}
+			okChat(w)
+		})
+		defer primary.Close()
+		fallback := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+		defer fallback.Close()
+		c := newClient(t, primary.URL+"/v1", vllm.WithFallback(fallback.URL+"/v1"), fastRetry(1),
+			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: time.Minute}))
+		defer c.Close()
+		for i := 0; i < 3; i++ {
+			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if primary.count() != 3 || fallback.count() != 0 {
+			t.Fatalf("primary %d, fallback %d", primary.count(), fallback.count())
+		}
+		// The primary fails once (its breaker opens): the retry and every
+		// later call go to the fallback.
+		primaryDown.Store(true)
+		for i := 0; i < 3; i++ {
+			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if primary.count() != 4 || fallback.count() != 3 {
+			t.Fatalf("primary %d, fallback %d", primary.count(), fallback.count())
+		}
+		if eps := c.Endpoints(); !eps[1].Fallback || eps[0].State != vllm.BreakerOpen {
+			t.Fatalf("endpoints %+v", eps)
+		}
+	})
+}
+
+func TestHealthChecks(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var aHealthy atomic.Bool
+		handler := func(healthy *atomic.Bool) func(w http.ResponseWriter, r *http.Request, n int) {
+			return func(w http.ResponseWriter, r *http.Request, n int) {
+				if r.URL.Path == "/health" {
+					if healthy != nil && !healthy.Load() {
+						w.WriteHeader(503)
+					}
+					return
+				}
+				okChat(w)
+			}
+		}
+		a := newScriptServer(t, handler(&aHealthy))
+		defer a.Close()
+		b := newScriptServer(t, handler(nil))
+		defer b.Close()
+		c := newClient(t, a.URL+"/v1", vllm.WithEndpoints(b.URL+"/v1"), vllm.WithHealthCheck(10*time.Second))
+		defer c.Close()
+		// The first check runs at once.
+		synctest.Wait()
+		if !c.Endpoints()[1].Healthy || c.Endpoints()[0].Healthy {
+			t.Fatalf("after the first check: %+v", c.Endpoints())
+		}
+		for i := 0; i < 4; i++ {
+			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if a.count() != 0 || b.count() != 4 {
+			t.Fatalf("a %d, b %d", a.count(), b.count())
+		}
+		// a recovers: the next check, one interval after the first, and not
+		// before, re-admits it.
+		aHealthy.Store(true)
+		time.Sleep(10*time.Second - time.Nanosecond)
+		synctest.Wait()
+		if c.Endpoints()[0].Healthy {
+			t.Fatal("re-admitted before the next check")
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if !c.Endpoints()[0].Healthy {
+			t.Fatal("not re-admitted by the next check")
+		}
+		for i := 0; i < 4; i++ {
+			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if a.count() != 2 {
+			t.Fatalf("a %d after re-admission", a.count())
+		}
+		if n := len(a.requests()) - a.count(); n != 2 {
+			t.Fatalf("%d health checks of a in 10s, want 2", n)
+		}
+		var sawHealth bool
+		for _, r := range a.requests() {
+			sawHealth = sawHealth || (r.Path == "/health" && r.Method == "GET")
+		}
+		if !sawHealth {
+			t.Fatal("no GET /health seen")
+		}
+		// Close stops the checker (the leak check verifies it) and is idempotent.
+		c.Close()
+		c.Close()
+	})
 }
 
 func TestAllEndpointsDown(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if r.URL.Path == "/health" {
-			w.WriteHeader(500)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			if r.URL.Path == "/health" {
+				w.WriteHeader(500)
+			}
+		})
+		defer srv.Close()
+		c := newClient(t, srv.URL+"/v1", vllm.WithHealthCheck(10*time.Second))
+		defer c.Close()
+		synctest.Wait()
+		if c.Endpoints()[0].Healthy {
+			t.Fatal("healthy after a failed check")
+		}
+		_, err := c.Chat.Create(context.Background(), chatReq())
+		if !isCircuitOpen(err) || srv.count() != 0 {
+			t.Fatalf("err %v, %d requests", err, srv.count())
 		}
 	})
-	defer srv.Close()
-	c := newClient(t, srv.URL+"/v1", vllm.WithHealthCheck(10*time.Millisecond))
-	defer c.Close()
-	waitFor(t, "unhealthy", func() bool { return !c.Endpoints()[0].Healthy })
-	_, err := c.Chat.Create(context.Background(), chatReq())
-	if !isCircuitOpen(err) || srv.count() != 0 {
-		t.Fatalf("err %v, %d requests", err, srv.count())
-	}
+}
+
+// TestHealthCheckTimeout: an endpoint whose /health does not answer within
+// 5s is unhealthy from then on.
+func TestHealthCheckTimeout(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			if r.URL.Path == "/health" {
+				<-r.Context().Done()
+			}
+		})
+		defer srv.Close()
+		c := newClient(t, srv.URL+"/v1", vllm.WithHealthCheck(time.Minute))
+		defer c.Close()
+		time.Sleep(5*time.Second - time.Nanosecond)
+		synctest.Wait()
+		if !c.Endpoints()[0].Healthy {
+			t.Fatal("unhealthy before the check timed out")
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if c.Endpoints()[0].Healthy {
+			t.Fatal("healthy after the check timed out")
+		}
+	})
 }
 
 // TestBreakerOpenedByOwnRetries: when a call's own failures open the only
 // breaker, the call returns its last failure, not "circuit open"; the next
 // call fails fast.
 func TestBreakerOpenedByOwnRetries(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := failThenOK(t, 500, 500, 500)
-	defer srv.Close()
-	c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Minute}))
-	defer c.Close()
-	_, err := c.Chat.Create(context.Background(), chatReq())
-	var ae *vllm.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 500 || srv.count() != 2 {
-		t.Fatalf("err %v, %d requests", err, srv.count())
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := failThenOK(t, 500, 500, 500)
+		defer srv.Close()
+		c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Minute}))
+		defer c.Close()
+		_, err := c.Chat.Create(context.Background(), chatReq())
+		var ae *vllm.APIError
+		if !errors.As(err, &ae) || ae.StatusCode != 500 || srv.count() != 2 {
+			t.Fatalf("err %v, %d requests", err, srv.count())
+		}
+		if _, err := c.Chat.Create(context.Background(), chatReq()); !isCircuitOpen(err) || srv.count() != 2 {
+			t.Fatalf("second call: %v", err)
+		}
+	})
+}
+
+// awaitState checks that endpoint i of c stays in state before until after
+// (from now), and is in state then.
+func awaitState(t *testing.T, c *vllm.Client, i int, after time.Duration, before, then vllm.BreakerState) {
+	t.Helper()
+	time.Sleep(after - time.Nanosecond)
+	if st := c.Endpoints()[i].State; st != before {
+		t.Fatalf("%v early: state %v, want %v", time.Nanosecond, st, before)
 	}
-	if _, err := c.Chat.Create(context.Background(), chatReq()); !isCircuitOpen(err) || srv.count() != 2 {
-		t.Fatalf("second call: %v", err)
+	time.Sleep(time.Nanosecond)
+	if st := c.Endpoints()[i].State; st != then {
+		t.Fatalf("after %v: state %v, want %v", after, st, then)
 	}
 }
 

@@ -2,9 +2,15 @@ package vllm
 
 // Test helpers of package vllm used by the tests of package vllm_test.
 var (
-	NoGoroutineLeaks = noGoroutineLeaks
-	WaitGoroutines   = waitGoroutines
+	NoGoroutineLeaks      = noGoroutineLeaks
+	WaitGoroutines        = waitGoroutines
+	NewMemServer          = newMemServer
+	NewUnstartedMemServer = newUnstartedMemServer
+	InMemory              = inMemory
 )
+
+// MemServer is memServer, for package vllm_test.
+type MemServer = memServer
 
 // AffinityIndexSize returns the number of blocks in c's PrefixAffinity index.
 func AffinityIndexSize(c *Client) int { return c.cfg.prod.affinity.size() }

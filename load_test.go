@@ -8,12 +8,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -23,7 +23,9 @@ import (
 // loadSize returns the size of the load tests: 500 concurrent streams of
 // 2000 events; -short shrinks it, with the same assertions.
 func loadSize() (streams, events int) {
-	if testing.Short() {
+	// Under the race detector the full load takes minutes; a fifth of the
+	// streams still runs them concurrently and checks every byte.
+	if testing.Short() || raceEnabled {
 		return 100, 200
 	}
 	return 500, 2000
@@ -218,38 +220,45 @@ func loadCancel(c *vllm.Client, id string, k, events int) error {
 // closes the body would throw the connection away; the client must drain the
 // end of the body so that the connection is reused.
 func TestStreamReusesConnectionWhenEndArrivesLate(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-		_, _ = io.WriteString(w, `data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"logprobs":null,"finish_reason":"stop","stop_reason":null}]}`+"\n\ndata: [DONE]\n\n")
-		http.NewResponseController(w).Flush()
-		time.Sleep(50 * time.Millisecond) // the end of the body comes later
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var conns atomic.Int64
+		srv := vllm.NewUnstartedMemServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+			_, _ = io.WriteString(w, `data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"logprobs":null,"finish_reason":"stop","stop_reason":null}]}`+"\n\ndata: [DONE]\n\n")
+			http.NewResponseController(w).Flush()
+			time.Sleep(50 * time.Millisecond) // the end of the body comes later
+		}))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
 		}
-	}
-	srv.Start()
-	defer srv.Close()
-	c, err := vllm.New(srv.URL + "/v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for i := 0; i < 3; i++ {
-		s, err := c.Chat.Stream(context.Background(), loadRequest("x", 1))
+		srv.Start()
+		defer srv.Close()
+		c, err := vllm.New(srv.URL+"/v1", vllm.InMemory())
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := collectText(s)
-		s.Close()
-		if err != nil || got != "hi" {
-			t.Fatalf("stream %d: %q %v", i, got, err)
+		defer c.Close()
+		start := time.Now()
+		for i := 0; i < 3; i++ {
+			s, err := c.Chat.Stream(context.Background(), loadRequest("x", 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := collectText(s)
+			s.Close()
+			if err != nil || got != "hi" {
+				t.Fatalf("stream %d: %q %v", i, got, err)
+			}
 		}
-	}
-	if n := conns.Load(); n != 1 {
-		t.Fatalf("3 sequential streams used %d TCP connections, want 1", n)
-	}
+		if n := conns.Load(); n != 1 {
+			t.Fatalf("3 sequential streams used %d connections, want 1", n)
+		}
+		// Each stream waited for the end of its body.
+		if d := time.Since(start); d != 3*50*time.Millisecond {
+			t.Fatalf("3 streams took %v, want 150ms", d)
+		}
+	})
 }

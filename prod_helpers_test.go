@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -19,12 +18,13 @@ type recorded struct {
 	Method, Path string
 	Header       http.Header
 	Body         string
+	Time         time.Time // when the request arrived
 }
 
-// scriptServer is an httptest server whose handler is given the index of
+// scriptServer is an in-memory server whose handler is given the index of
 // each request (from 0) and that records every request.
 type scriptServer struct {
-	*httptest.Server
+	*vllm.MemServer
 	mu   sync.Mutex
 	reqs []recorded
 }
@@ -32,11 +32,11 @@ type scriptServer struct {
 func newScriptServer(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int)) *scriptServer {
 	t.Helper()
 	s := &scriptServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.MemServer = vllm.NewMemServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		s.mu.Lock()
 		n := len(s.reqs)
-		s.reqs = append(s.reqs, recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: string(b)})
+		s.reqs = append(s.reqs, recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: string(b), Time: time.Now()})
 		s.mu.Unlock()
 		h(w, r, n)
 	}))
@@ -103,27 +103,15 @@ func fastRetry(n int) vllm.Option {
 	return vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: n + 1, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 }
 
+// newClient returns a client of base that reaches the in-memory servers
+// (unless opts give another HTTP client).
 func newClient(t *testing.T, base string, opts ...vllm.Option) *vllm.Client {
 	t.Helper()
-	c, err := vllm.New(base, opts...)
+	c, err := vllm.New(base, append([]vllm.Option{vllm.InMemory()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// waitFor polls cond until it holds. The deadline is generous because the
-// condition usually depends on background work (health checks) that a
-// loaded machine may delay; a passing test returns within milliseconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // contains reports whether s contains every one of subs.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -43,122 +44,131 @@ func (r *streamRecorder) hooks() vllm.Hooks {
 }
 
 func TestStreamHooksOnVLLMTest(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithTTFT(30*time.Millisecond))
-	defer srv.Close()
-	srv.Enqueue(vllmtest.Reply{Content: "one two three four", PromptTokens: 9, CompletionTokens: 5})
-	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503})
-	var rec streamRecorder
-	var logs bytes.Buffer
-	c := newClient(t, srv.URL, fastRetry(1), vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1),
-		vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo}))
-	defer c.Close()
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events, texts int
-	for ev, err := range s.Events() {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithTTFT(30*time.Millisecond))
+		defer srv.Close()
+		srv.Enqueue(vllmtest.Reply{Content: "one two three four", PromptTokens: 9, CompletionTokens: 5})
+		srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, RetryAfter: "1"})
+		var rec streamRecorder
+		var logs bytes.Buffer
+		c := newClient(t, srv.URL, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, MaxDelay: time.Minute}), vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1),
+			vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo}))
+		defer c.Close()
+		s, err := c.Chat.Stream(context.Background(), chatReq())
 		if err != nil {
 			t.Fatal(err)
 		}
-		events++
-		if ev.Type == vllm.EventContent && ev.Text != "" {
-			texts++
+		var events, texts int
+		for ev, err := range s.Events() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			events++
+			if ev.Type == vllm.EventContent && ev.Text != "" {
+				texts++
+			}
 		}
-	}
-	if len(rec.ends) != 1 {
-		t.Fatalf("%d call ends", len(rec.ends))
-	}
-	res := rec.ends[0]
-	// The 503 before the stream began was retried; the stream was not.
-	if len(rec.attempts) != 2 || rec.attempts[0] != 503 || rec.attempts[1] != 200 || res.Attempts != 2 {
-		t.Fatalf("attempts %v, result %+v", rec.attempts, res)
-	}
-	if res.Err != nil || res.Usage == nil || res.Usage.PromptTokens != 9 || res.Usage.CompletionTokens != 5 ||
-		res.Events != events || len(rec.progress) != events || res.TokenEvents != texts {
-		t.Fatalf("result %+v: %d events, %d text events seen by the caller", res, events, texts)
-	}
-	// The first text event came after the server's time to first token.
-	if res.TimeToFirstToken < 30*time.Millisecond || res.TimeToFirstToken > res.Duration {
-		t.Fatalf("ttft %v, duration %v", res.TimeToFirstToken, res.Duration)
-	}
-	last := rec.progress[len(rec.progress)-1]
-	if last.Events != events || last.Tokens != res.TokenEvents {
-		t.Fatalf("last progress %+v", last)
-	}
-	if out := logs.String(); !contains(out, "vllm.stream=true", "vllm.ttft_ms=", "vllm.prompt_tokens=9", "vllm.attempts=2", "msg=\"vllm retry\"") {
-		t.Fatalf("log:\n%s", out)
-	}
-	// The stream's in-flight slot was released: another call goes through.
-	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-		t.Fatal(err)
-	}
-	if ep := c.Endpoints()[0]; ep.Outstanding != 0 {
-		t.Fatalf("outstanding %d", ep.Outstanding)
-	}
+		if len(rec.ends) != 1 {
+			t.Fatalf("%d call ends", len(rec.ends))
+		}
+		res := rec.ends[0]
+		// The 503 before the stream began was retried; the stream was not.
+		if len(rec.attempts) != 2 || rec.attempts[0] != 503 || rec.attempts[1] != 200 || res.Attempts != 2 {
+			t.Fatalf("attempts %v, result %+v", rec.attempts, res)
+		}
+		if res.Err != nil || res.Usage == nil || res.Usage.PromptTokens != 9 || res.Usage.CompletionTokens != 5 ||
+			res.Events != events || len(rec.progress) != events || res.TokenEvents != texts {
+			t.Fatalf("result %+v: %d events, %d text events seen by the caller", res, events, texts)
+		}
+		// The first text event came after the Retry-After wait and the
+		// server's time to first token; the rest came at once.
+		if res.TimeToFirstToken != time.Second+30*time.Millisecond || res.Duration != res.TimeToFirstToken {
+			t.Fatalf("ttft %v, duration %v", res.TimeToFirstToken, res.Duration)
+		}
+		last := rec.progress[len(rec.progress)-1]
+		if last.Events != events || last.Tokens != res.TokenEvents {
+			t.Fatalf("last progress %+v", last)
+		}
+		if out := logs.String(); !contains(out, "vllm.stream=true", "vllm.ttft_ms=", "vllm.prompt_tokens=9", "vllm.attempts=2", "msg=\"vllm retry\"") {
+			t.Fatalf("log:\n%s", out)
+		}
+		// The stream's in-flight slot was released: another call goes through.
+		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+			t.Fatal(err)
+		}
+		if ep := c.Endpoints()[0]; ep.Outstanding != 0 {
+			t.Fatalf("outstanding %d", ep.Outstanding)
+		}
+	})
 }
 
 func TestStreamFailureNotRetried(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	srv.Enqueue(vllmtest.Reply{Content: "a b c d e f"})
-	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultDrop, After: 2})
-	var rec streamRecorder
-	c := newClient(t, srv.URL, fastRetry(3), vllm.WithHooks(rec.hooks()))
-	defer c.Close()
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := 0
-	for s.Next() {
-		seen++
-	}
-	err = s.Err()
-	s.Close()
-	var se *vllm.StreamError
-	if !errors.As(err, &se) || len(srv.Requests()) != 1 {
-		t.Fatalf("err %v, %d requests", err, len(srv.Requests()))
-	}
-	if len(rec.ends) != 1 || !errors.Is(rec.ends[0].Err, vllm.ErrStream) || rec.ends[0].Events != seen || seen == 0 {
-		t.Fatalf("ends %+v", rec.ends)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
+		defer srv.Close()
+		srv.Enqueue(vllmtest.Reply{Content: "a b c d e f"})
+		srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultDrop, After: 2})
+		var rec streamRecorder
+		c := newClient(t, srv.URL, fastRetry(3), vllm.WithHooks(rec.hooks()))
+		defer c.Close()
+		s, err := c.Chat.Stream(context.Background(), chatReq())
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for s.Next() {
+			seen++
+		}
+		err = s.Err()
+		s.Close()
+		var se *vllm.StreamError
+		if !errors.As(err, &se) || len(srv.Requests()) != 1 {
+			t.Fatalf("err %v, %d requests", err, len(srv.Requests()))
+		}
+		if len(rec.ends) != 1 || !errors.Is(rec.ends[0].Err, vllm.ErrStream) || rec.ends[0].Events != seen || seen == 0 {
+			t.Fatalf("ends %+v", rec.ends)
+		}
+	})
 }
 
 // TestStreamClosedConcurrently closes a stream from another goroutine
 // while it is being read: the call ends once, nothing races or leaks.
 func TestStreamClosedConcurrently(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithITL(5*time.Millisecond))
-	defer srv.Close()
-	srv.Enqueue(vllmtest.Reply{Content: strings.Repeat("word ", 200)})
-	var rec streamRecorder
-	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1))
-	defer c.Close()
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for s.Next() {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithITL(5*time.Millisecond))
+		defer srv.Close()
+		srv.Enqueue(vllmtest.Reply{Content: strings.Repeat("word ", 200)})
+		var rec streamRecorder
+		c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1))
+		defer c.Close()
+		s, err := c.Chat.Stream(context.Background(), chatReq())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-	time.Sleep(30 * time.Millisecond)
-	s.Close()
-	<-done
-	rec.mu.Lock()
-	ends := append([]vllm.CallResult(nil), rec.ends...)
-	rec.mu.Unlock()
-	if len(ends) != 1 || ends[0].Err == nil || ends[0].Events == 0 {
-		t.Fatalf("ends %+v", ends)
-	}
-	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-		t.Fatal(err)
-	}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for s.Next() {
+			}
+		}()
+		// The first token comes at once, one every 5ms after it: by 32ms
+		// the reader has seen 7.
+		time.Sleep(32 * time.Millisecond)
+		s.Close()
+		<-done
+		rec.mu.Lock()
+		ends := append([]vllm.CallResult(nil), rec.ends...)
+		rec.mu.Unlock()
+		if len(ends) != 1 || ends[0].Err == nil || ends[0].TokenEvents != 7 || ends[0].Duration != 32*time.Millisecond {
+			t.Fatalf("ends %+v", ends)
+		}
+		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestHooksSeeStreamedResponse: a stream reports the response id, model and

@@ -4,9 +4,9 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -134,9 +134,9 @@ func TestBreakerStates(t *testing.T) {
 
 // streamServer answers a stream's headers and one event, then fails the
 // connection; the first request of failFirst servers gets a 503 instead.
-func streamServer(t *testing.T, failFirst bool) (*httptest.Server, *atomic.Int32) {
+func streamServer(t *testing.T, failFirst bool) (*memServer, *atomic.Int32) {
 	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := newMemServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 && failFirst {
 			w.WriteHeader(503)
 			return
@@ -152,79 +152,87 @@ func streamServer(t *testing.T, failFirst bool) (*httptest.Server, *atomic.Int32
 }
 
 func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
-	srv, n := streamServer(t, true)
-	defer srv.Close()
-	var ends []*CallResult
-	var progress []StreamProgress
-	c, err := New(srv.URL+"/v1", WithRetry(RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond}), WithHooks(Hooks{
-		OnStreamEvent: func(_ context.Context, _ *CallInfo, ev StreamProgress) { progress = append(progress, ev) },
-		OnCallEnd:     func(_ context.Context, _ *CallInfo, res *CallResult) { ends = append(ends, res) },
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	r := &apiRequest{method: "POST", path: "/chat/completions", op: "chat completion", body: []byte(`{"stream":true}`), stream: true, model: "m"}
-	resp, err := c.send(context.Background(), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The 503 before the headers was retried: the stream began on attempt 2.
-	if n.Load() != 2 {
-		t.Fatalf("%d requests", n.Load())
-	}
-	probe := c.cfg.prod.startStream(context.Background(), r)
-	if probe == nil {
-		t.Fatal("no probe although hooks listen")
-	}
-	_, readErr := io.ReadAll(resp.Body)
-	if readErr == nil {
-		t.Fatal("the cut stream read without error")
-	}
-	probe.event(false)
-	time.Sleep(2 * time.Millisecond)
-	probe.event(true)
-	time.Sleep(2 * time.Millisecond)
-	probe.event(true)
-	resp.Body.Close() // the body closes before the stream reports its end
-	if len(ends) != 0 {
-		t.Fatal("call ended at body close although a probe reports the stream")
-	}
-	probe.end(&CallResult{Usage: &Usage{PromptTokens: 3, CompletionTokens: 2}, Err: readErr})
-	// The failure after the headers is not retried.
-	if n.Load() != 2 || len(ends) != 1 {
-		t.Fatalf("%d requests, %d ends", n.Load(), len(ends))
-	}
-	res := ends[0]
-	if res.Attempts != 2 || res.Err != readErr || res.Usage.CompletionTokens != 2 || res.Events != 3 || res.TokenEvents != 2 ||
-		res.TimeToFirstToken <= 0 || res.TimeToFirstToken != progress[1].Elapsed || res.Body != nil {
-		t.Fatalf("result %+v", res)
-	}
-	if len(progress) != 3 || progress[0].Token || progress[1].Gap != 0 || progress[2].Gap < 2*time.Millisecond ||
-		progress[2].Tokens != 2 || progress[2].Events != 3 {
-		t.Fatalf("progress %+v", progress)
-	}
-	if out := c.Endpoints()[0].Outstanding; out != 0 {
-		t.Fatalf("outstanding %d", out)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, n := streamServer(t, true)
+		defer srv.Close()
+		var ends []*CallResult
+		var progress []StreamProgress
+		c, err := New(srv.URL+"/v1", inMemory(), WithRetry(RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond}), WithHooks(Hooks{
+			OnStreamEvent: func(_ context.Context, _ *CallInfo, ev StreamProgress) { progress = append(progress, ev) },
+			OnCallEnd:     func(_ context.Context, _ *CallInfo, res *CallResult) { ends = append(ends, res) },
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		r := &apiRequest{method: "POST", path: "/chat/completions", op: "chat completion", body: []byte(`{"stream":true}`), stream: true, model: "m"}
+		start := time.Now()
+		resp, err := c.send(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The 503 before the headers was retried: the stream began on attempt 2.
+		if n.Load() != 2 {
+			t.Fatalf("%d requests", n.Load())
+		}
+		probe := c.cfg.prod.startStream(context.Background(), r)
+		if probe == nil {
+			t.Fatal("no probe although hooks listen")
+		}
+		_, readErr := io.ReadAll(resp.Body)
+		if readErr == nil {
+			t.Fatal("the cut stream read without error")
+		}
+		probe.event(false)
+		time.Sleep(2 * time.Millisecond)
+		probe.event(true)
+		firstToken := time.Since(start)
+		time.Sleep(3 * time.Millisecond)
+		probe.event(true)
+		resp.Body.Close() // the body closes before the stream reports its end
+		if len(ends) != 0 {
+			t.Fatal("call ended at body close although a probe reports the stream")
+		}
+		probe.end(&CallResult{Usage: &Usage{PromptTokens: 3, CompletionTokens: 2}, Err: readErr})
+		// The failure after the headers is not retried.
+		if n.Load() != 2 || len(ends) != 1 {
+			t.Fatalf("%d requests, %d ends", n.Load(), len(ends))
+		}
+		res := ends[0]
+		if res.Attempts != 2 || res.Err != readErr || res.Usage.CompletionTokens != 2 || res.Events != 3 || res.TokenEvents != 2 ||
+			res.TimeToFirstToken != firstToken || res.TimeToFirstToken != progress[1].Elapsed || res.Body != nil {
+			t.Fatalf("result %+v", res)
+		}
+		if len(progress) != 3 || progress[0].Token || progress[1].Gap != 0 || progress[2].Gap != 3*time.Millisecond ||
+			progress[2].Tokens != 2 || progress[2].Events != 3 {
+			t.Fatalf("progress %+v", progress)
+		}
+		if out := c.Endpoints()[0].Outstanding; out != 0 {
+			t.Fatalf("outstanding %d", out)
+		}
+	})
 }
 
 func TestStartStreamWithoutListeners(t *testing.T) {
-	srv, _ := streamServer(t, false)
-	defer srv.Close()
-	c, err := New(srv.URL + "/v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &apiRequest{method: "POST", path: "/chat/completions", stream: true}
-	resp, err := c.send(context.Background(), r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if p := c.cfg.prod.startStream(context.Background(), r); p != nil {
-		t.Fatal("a probe without listeners")
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, _ := streamServer(t, false)
+		defer srv.Close()
+		c, err := New(srv.URL+"/v1", inMemory())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &apiRequest{method: "POST", path: "/chat/completions", stream: true}
+		resp, err := c.send(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if p := c.cfg.prod.startStream(context.Background(), r); p != nil {
+			t.Fatal("a probe without listeners")
+		}
+	})
 }
 
 func TestSummarize(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -60,8 +61,9 @@ func relStreamError(kind vllm.StreamErrorKind, target error) func(*testing.T, st
 // strike inside the body strike after two events (the role chunk and the
 // first token for chat; two tokens for completions).
 var relStreamCases = []relCase{
+	// 4 words and the end of sequence: header delay, TTFT, 4 ITLs.
 	{name: "timing", fault: vllmtest.Fault{HeaderDelay: 20 * time.Millisecond, TTFT: 20 * time.Millisecond, ITL: time.Millisecond},
-		check: relSuccess},
+		took: 44 * time.Millisecond, check: relSuccess},
 	{name: "status-429", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 429, Message: "too many", RetryAfter: "1"},
 		check: relAPIError(429, "Too Many Requests", "too many", true)},
 	{name: "status-503", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "overloaded"},
@@ -69,7 +71,7 @@ var relStreamCases = []relCase{
 	{name: "status-502-html", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 502, Body: []byte("<html><body>Bad Gateway</body></html>")},
 		check: relAPIError(502, "", "Bad Gateway", true)},
 	{name: "header-delay-timeout", fault: vllmtest.Fault{HeaderDelay: 30 * time.Second}, timeout: 100 * time.Millisecond,
-		check: relTransport(vllm.ErrTimeout)},
+		took: 100 * time.Millisecond, check: relTransport(vllm.ErrTimeout)},
 	{name: "drop-before-headers", fault: vllmtest.Fault{Kind: vllmtest.FaultDrop, After: -1},
 		check: relTransport(nil)},
 	{name: "drop-after-events", fault: vllmtest.Fault{Kind: vllmtest.FaultDrop, After: 2},
@@ -100,12 +102,12 @@ var relStreamCases = []relCase{
 			}
 		}},
 	{name: "stall-idle-timeout", fault: vllmtest.Fault{Kind: vllmtest.FaultStall, After: 2, Duration: 30 * time.Second},
-		opts: []vllm.Option{vllm.WithStreamIdleTimeout(time.Second)},
+		opts: []vllm.Option{vllm.WithStreamIdleTimeout(time.Second)}, took: time.Second,
 		check: func(t *testing.T, c string, err error) {
 			relStreamError(vllm.KindIdleTimeout, vllm.ErrTimeout)(t, c, err)
 		}},
 	{name: "stall-survived", fault: vllmtest.Fault{Kind: vllmtest.FaultStall, After: 2, Duration: 30 * time.Millisecond},
-		check: relSuccess},
+		took: 30 * time.Millisecond, check: relSuccess},
 	{name: "reset-before-headers", fault: vllmtest.Fault{Kind: vllmtest.FaultReset, After: -1},
 		check: relTransport(syscall.ECONNRESET)},
 	{name: "reset", fault: vllmtest.Fault{Kind: vllmtest.FaultReset, After: 2},
@@ -116,7 +118,8 @@ func TestReliabilityStream(t *testing.T) {
 	for _, op := range relStreamOps {
 		for _, tc := range relStreamCases {
 			t.Run(op.name+"/"+tc.name, func(t *testing.T) {
-				relRun(t, op, tc)
+				t.Parallel()
+				synctest.Test(t, func(t *testing.T) { relRun(t, op, tc) })
 			})
 		}
 	}
@@ -128,6 +131,9 @@ func TestReliabilityStreamTooLarge(t *testing.T) {
 	tc := relCase{name: "huge-too-large", fault: vllmtest.Fault{Kind: vllmtest.FaultHugeEvent, After: 2, Bytes: 1 << 20},
 		check: relStreamError(vllm.KindTooLarge, nil)}
 	for _, op := range relStreamOps {
-		t.Run(op.name, func(t *testing.T) { relRun(t, op, tc, vllm.WithMaxEventSize(64<<10)) })
+		t.Run(op.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) { relRun(t, op, tc, vllm.WithMaxEventSize(64<<10)) })
+		})
 	}
 }

@@ -1,9 +1,10 @@
 package vllm_test
 
 // The reliability suite: every fault vllmtest can inflict, against every kind
-// of call, with the exact typed error (or success) each must produce, a bound
-// on how long it may take, a goroutine-leak check and a check that the
-// client's connection pool still works afterwards. docs/reliability.md lists
+// of call, with the exact typed error (or success) each must produce, how
+// long it takes, a goroutine-leak check and a check that the
+// client's connection pool still works afterwards. Every cell runs in a
+// testing/synctest bubble, so its duration is exact. docs/reliability.md lists
 // the matrix and what each cell guarantees.
 
 import (
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -54,10 +56,8 @@ type relCase struct {
 	fault vllmtest.Fault
 	// timeout is the client's WithTimeout (default 5s).
 	timeout time.Duration
-	// bound is how long the call may take at most (default 8s: generous, so
-	// that a loaded machine passes, yet far below the 30s stalls and delays
-	// that a missing timeout would wait out).
-	bound time.Duration
+	// took is how long the call takes (simulated time).
+	took time.Duration
 	// opts are extra client options for this cell.
 	opts []vllm.Option
 	// check verifies the outcome of the faulted call.
@@ -124,8 +124,9 @@ func relDecode(t *testing.T, _ string, err error) {
 
 // relCreateCases are the faults and their outcomes for non-streaming calls.
 var relCreateCases = []relCase{
+	// 4 words and the end of sequence: header delay, TTFT, 4 ITLs.
 	{name: "timing", fault: vllmtest.Fault{HeaderDelay: 20 * time.Millisecond, TTFT: 20 * time.Millisecond, ITL: time.Millisecond},
-		check: relSuccess},
+		took: 44 * time.Millisecond, check: relSuccess},
 	{name: "status-429", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 429, Message: "too many", RetryAfter: "1"},
 		check: func(t *testing.T, c string, err error) {
 			relAPIError(429, "Too Many Requests", "too many", true)(t, c, err)
@@ -151,7 +152,7 @@ var relCreateCases = []relCase{
 	{name: "status-502-html", fault: vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 502, Body: []byte("<html><body>Bad Gateway</body></html>")},
 		check: relAPIError(502, "", "Bad Gateway", true)},
 	{name: "header-delay-timeout", fault: vllmtest.Fault{HeaderDelay: 30 * time.Second}, timeout: 100 * time.Millisecond,
-		check: relTransport(vllm.ErrTimeout)},
+		took: 100 * time.Millisecond, check: relTransport(vllm.ErrTimeout)},
 	{name: "drop-before-headers", fault: vllmtest.Fault{Kind: vllmtest.FaultDrop},
 		check: relTransport(nil)},
 	{name: "drop-mid-body", fault: vllmtest.Fault{Kind: vllmtest.FaultDrop, Bytes: 20},
@@ -169,9 +170,9 @@ var relCreateCases = []relCase{
 			}
 		}},
 	{name: "stall-timeout", fault: vllmtest.Fault{Kind: vllmtest.FaultStall, Bytes: 10, Duration: 30 * time.Second}, timeout: 100 * time.Millisecond,
-		check: relTransport(vllm.ErrTimeout)},
+		took: 100 * time.Millisecond, check: relTransport(vllm.ErrTimeout)},
 	{name: "stall-survived", fault: vllmtest.Fault{Kind: vllmtest.FaultStall, Bytes: 10, Duration: 30 * time.Millisecond},
-		check: relSuccess},
+		took: 30 * time.Millisecond, check: relSuccess},
 	{name: "reset", fault: vllmtest.Fault{Kind: vllmtest.FaultReset}, check: relTransport(syscall.ECONNRESET)},
 	{name: "no-done", fault: vllmtest.Fault{Kind: vllmtest.FaultNoDone}, check: relSuccess},
 	{name: "error-event", fault: vllmtest.Fault{Kind: vllmtest.FaultErrorEvent, Status: 500, Message: "boom"},
@@ -181,15 +182,18 @@ var relCreateCases = []relCase{
 func TestReliabilityCreate(t *testing.T) {
 	for _, op := range relCreateOps {
 		for _, tc := range relCreateCases {
-			t.Run(op.name+"/"+tc.name, func(t *testing.T) { relRun(t, op, tc) })
+			t.Run(op.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				synctest.Test(t, func(t *testing.T) { relRun(t, op, tc) })
+			})
 		}
 	}
 }
 
-// relRun runs one cell of the matrix, with extra client options.
+// relRun runs one cell of the matrix, with extra client options, in a
+// synctest bubble (which checks that no goroutine is left behind).
 func relRun(t *testing.T, op relOp, tc relCase, opts ...vllm.Option) {
-	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(*vllmtest.Request) *vllmtest.Reply {
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithHandler(func(*vllmtest.Request) *vllmtest.Reply {
 		return &vllmtest.Reply{Content: relWant}
 	}))
 	defer srv.Close()
@@ -197,7 +201,7 @@ func relRun(t *testing.T, op relOp, tc relCase, opts ...vllm.Option) {
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
-	opts = append([]vllm.Option{vllm.WithTimeout(timeout), vllm.WithAPIKey("sk-reliability-secret")}, append(tc.opts, opts...)...)
+	opts = append([]vllm.Option{vllm.WithHTTPClient(srv.Client()), vllm.WithTimeout(timeout), vllm.WithAPIKey("sk-reliability-secret")}, append(tc.opts, opts...)...)
 	c, err := vllm.New(srv.URL, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -211,12 +215,8 @@ func relRun(t *testing.T, op relOp, tc relCase, opts ...vllm.Option) {
 	content, err := op.run(ctx, c)
 	elapsed := time.Since(start)
 	tc.check(t, content, err)
-	bound := tc.bound
-	if bound == 0 {
-		bound = 8 * time.Second
-	}
-	if elapsed > bound {
-		t.Errorf("call took %v, more than its bound %v", elapsed, bound)
+	if elapsed != tc.took {
+		t.Errorf("call took %v, want %v", elapsed, tc.took)
 	}
 	if err != nil && strings.Contains(err.Error(), "sk-reliability-secret") {
 		t.Errorf("API key in error: %v", err)

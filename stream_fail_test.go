@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -242,141 +243,164 @@ func fixtureText(name string) string {
 }
 
 func TestStreamIdleTimeout(t *testing.T) {
-	noGoroutineLeaks(t)
-	release := make(chan struct{})
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
-		s.data(vllmChunk(contentChoice(0, "one")))
-		select { // then stall, as a hung server does
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}, WithStreamIdleTimeout(time.Hour))
-	defer close(release)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			s := startSSE(w)
+			s.data(vllmChunk(contentChoice(0, "one")))
+			select { // then stall, as a hung server does
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}, WithStreamIdleTimeout(time.Hour))
+		defer close(release)
 
-	// The per-request idle timeout overrides the client's.
-	st := openChat(t, c, WithRequestIdleTimeout(80*time.Millisecond))
-	start := time.Now()
-	text, err := drainStream(t, st)
-	var se *StreamError
-	if !errors.As(err, &se) || se.Kind != KindIdleTimeout || !errors.Is(err, ErrTimeout) || text != "one" {
-		t.Fatalf("err = %#v", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("idle timeout took %v", d)
-	}
-	// "one" reached the caller: sending again would repeat it.
-	if IsRetryable(err) || !strings.Contains(err.Error(), "idle") {
-		t.Fatalf("err = %v", err)
-	}
+		// The per-request idle timeout overrides the client's.
+		st := openChat(t, c, WithRequestIdleTimeout(80*time.Millisecond))
+		start := time.Now()
+		text, err := drainStream(t, st)
+		var se *StreamError
+		if !errors.As(err, &se) || se.Kind != KindIdleTimeout || !errors.Is(err, ErrTimeout) || text != "one" {
+			t.Fatalf("err = %#v", err)
+		}
+		if d := time.Since(start); d != 80*time.Millisecond {
+			t.Fatalf("idle timeout took %v", d)
+		}
+		// "one" reached the caller: sending again would repeat it.
+		if IsRetryable(err) || !strings.Contains(err.Error(), "idle") {
+			t.Fatalf("err = %v", err)
+		}
+	})
 }
 
 // TestStreamIdleTimeoutOnlyWhileWaiting checks that the idle clock does not
 // run while the caller handles an event.
 func TestStreamIdleTimeoutOnlyWhileWaiting(t *testing.T) {
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
-		for range 3 {
-			s.data(vllmChunk(contentChoice(0, "x")))
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			s := startSSE(w)
+			for range 3 {
+				s.data(vllmChunk(contentChoice(0, "x")))
+			}
+			s.data("[DONE]")
+		}, WithStreamIdleTimeout(60*time.Millisecond))
+		st := openChat(t, c)
+		start := time.Now()
+		n := 0
+		for _, err := range st.Events() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			time.Sleep(120 * time.Millisecond) // a slow consumer
 		}
-		s.data("[DONE]")
-	}, WithStreamIdleTimeout(60*time.Millisecond))
-	st := openChat(t, c)
-	n := 0
-	for _, err := range st.Events() {
-		if err != nil {
-			t.Fatal(err)
+		if n != 4 || time.Since(start) != 4*120*time.Millisecond {
+			t.Fatalf("%d events in %v", n, time.Since(start))
 		}
-		n++
-		time.Sleep(120 * time.Millisecond) // a slow consumer
-	}
-	if n != 4 {
-		t.Fatalf("%d events", n)
-	}
+	})
 }
 
 // TestStreamNotCutByRequestTimeout: WithTimeout covers only the wait for
 // the headers of a stream; a generation that keeps sending runs longer.
 func TestStreamNotCutByRequestTimeout(t *testing.T) {
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
-		for range 12 {
-			s.data(vllmChunk(contentChoice(0, "x")))
-			time.Sleep(25 * time.Millisecond)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			s := startSSE(w)
+			for range 12 {
+				s.data(vllmChunk(contentChoice(0, "x")))
+				time.Sleep(25 * time.Millisecond)
+			}
+			s.data("[DONE]")
+		}, WithTimeout(100*time.Millisecond), WithStreamIdleTimeout(time.Second))
+		start := time.Now()
+		text, err := drainStream(t, openChat(t, c))
+		if err != nil || text != strings.Repeat("x", 12) {
+			t.Fatalf("text %q, err %v", text, err)
 		}
-		s.data("[DONE]")
-	}, WithTimeout(100*time.Millisecond), WithStreamIdleTimeout(time.Second))
-	start := time.Now()
-	text, err := drainStream(t, openChat(t, c))
-	if err != nil || text != strings.Repeat("x", 12) {
-		t.Fatalf("text %q, err %v", text, err)
-	}
-	if time.Since(start) < 250*time.Millisecond {
-		t.Fatal("the stream did not outlast the request timeout; the test proves nothing")
-	}
+		if d := time.Since(start); d != 12*25*time.Millisecond {
+			t.Fatalf("the stream took %v, want 300ms (3 times the request timeout)", d)
+		}
+	})
 }
 
 // TestStreamHeaderTimeout: the request timeout does apply to the headers.
 func TestStreamHeaderTimeout(t *testing.T) {
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
-	}, WithTimeout(50*time.Millisecond))
-	_, err := c.Chat.Stream(context.Background(), chatReq())
-	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("err = %v", err)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+		}, WithTimeout(50*time.Millisecond))
+		start := time.Now()
+		_, err := c.Chat.Stream(context.Background(), chatReq())
+		if !errors.Is(err, ErrTimeout) || time.Since(start) != 50*time.Millisecond {
+			t.Fatalf("err = %v after %v", err, time.Since(start))
+		}
+	})
 }
 
 func TestStreamContextCancelledMidEvent(t *testing.T) {
-	noGoroutineLeaks(t)
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
-		s.data(vllmChunk(contentChoice(0, "one")))
-		s.raw(`data: {"id":"chatcmpl-abc","choi`) // half an event, then nothing
-		<-r.Context().Done()
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	st, err := c.Chat.Stream(ctx, chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got error
-	for ev, err := range st.Events() {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			s := startSSE(w)
+			s.data(vllmChunk(contentChoice(0, "one")))
+			s.raw(`data: {"id":"chatcmpl-abc","choi`) // half an event, then nothing
+			<-r.Context().Done()
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		start := time.Now()
+		st, err := c.Chat.Stream(ctx, chatReq())
 		if err != nil {
-			got = err
-			break
+			t.Fatal(err)
 		}
-		if ev.Type == EventContent {
-			time.AfterFunc(30*time.Millisecond, cancel)
+		var got error
+		for ev, err := range st.Events() {
+			if err != nil {
+				got = err
+				break
+			}
+			if ev.Type == EventContent {
+				time.AfterFunc(30*time.Millisecond, cancel)
+			}
 		}
-	}
-	var se *StreamError
-	var te *TransportError
-	if !errors.As(got, &se) || se.Kind != KindTransport || !errors.Is(got, context.Canceled) || !errors.As(got, &te) {
-		t.Fatalf("err = %#v", got)
-	}
-	if IsRetryable(got) && errors.Is(got, ErrTimeout) {
-		t.Fatalf("a cancellation is not a timeout: %v", got)
-	}
+		var se *StreamError
+		var te *TransportError
+		if !errors.As(got, &se) || se.Kind != KindTransport || !errors.Is(got, context.Canceled) || !errors.As(got, &te) {
+			t.Fatalf("err = %#v", got)
+		}
+		if IsRetryable(got) && errors.Is(got, ErrTimeout) {
+			t.Fatalf("a cancellation is not a timeout: %v", got)
+		}
+		if d := time.Since(start); d != 30*time.Millisecond {
+			t.Fatalf("the cancellation took effect after %v, want 30ms", d)
+		}
+	})
 }
 
 func TestStreamDeadlineMidStream(t *testing.T) {
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
-		s.data(vllmChunk(contentChoice(0, "one")))
-		<-r.Context().Done()
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			s := startSSE(w)
+			s.data(vllmChunk(contentChoice(0, "one")))
+			<-r.Context().Done()
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		st, err := c.Chat.Stream(ctx, chatReq())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = drainStream(t, st)
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) || time.Since(start) != 100*time.Millisecond {
+			t.Fatalf("err = %v after %v", err, time.Since(start))
+		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	st, err := c.Chat.Stream(ctx, chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = drainStream(t, st)
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
-		t.Fatalf("err = %v", err)
-	}
 }
 
 func TestStreamTooLarge(t *testing.T) {
@@ -403,89 +427,101 @@ func TestStreamTooLarge(t *testing.T) {
 // stream at once (the server sees the client go away), leaves no goroutine
 // behind, and the client keeps working.
 func TestStreamBreakReleasesConnection(t *testing.T) {
-	noGoroutineLeaks(t)
-	gone := make(chan struct{})
-	var once sync.Once
-	srv, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Test") == "short" {
-			s := startSSE(w)
-			s.data(vllmChunk(contentChoice(0, "ok")))
-			s.data("[DONE]")
-			return
-		}
-		s := startSSE(w)
-		for i := 0; ; i++ {
-			select {
-			case <-r.Context().Done():
-				once.Do(func() { close(gone) })
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		gone := make(chan struct{})
+		var once sync.Once
+		srv, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Test") == "short" {
+				s := startSSE(w)
+				s.data(vllmChunk(contentChoice(0, "ok")))
+				s.data("[DONE]")
 				return
-			default:
 			}
-			s.data(vllmChunk(contentChoice(0, "tok ")))
-			time.Sleep(time.Millisecond)
+			s := startSSE(w)
+			for i := 0; ; i++ {
+				select {
+				case <-r.Context().Done():
+					once.Do(func() { close(gone) })
+					return
+				default:
+				}
+				s.data(vllmChunk(contentChoice(0, "tok ")))
+				time.Sleep(time.Millisecond)
+			}
+		})
+		st := openChat(t, c)
+		n := 0
+		for ev, err := range st.Events() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Type == EventContent {
+				n++
+			}
+			if n == 5 {
+				break
+			}
+		}
+		// The server notices at its next check, within its 1ms pause.
+		left := time.Now()
+		select {
+		case <-gone:
+		case <-time.After(time.Hour):
+		}
+		if d := time.Since(left); d > time.Millisecond {
+			t.Fatalf("the server streamed on for %v after the loop was left", d)
+		}
+		if err := st.Err(); !errors.Is(err, ErrStreamClosed) {
+			t.Fatalf("Err after break = %v", err)
+		}
+		if st.Next() {
+			t.Fatal("Next after Close")
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal("second Close:", err)
+		}
+		// The client still works, and a stream read to its end leaves its
+		// connection for the next request.
+		before := srv.conns.Load()
+		for range 3 {
+			s2 := openChat(t, c, WithRequestHeader("X-Test", "short"))
+			if text, err := collectText(s2); err != nil || text != "ok" {
+				t.Fatalf("after break: %q %v", text, err)
+			}
+		}
+		if got := srv.conns.Load() - before; got != 1 {
+			t.Fatalf("%d new connections for 3 sequential streams, want 1 (reuse)", got)
 		}
 	})
-	st := openChat(t, c)
-	n := 0
-	for ev, err := range st.Events() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.Type == EventContent {
-			n++
-		}
-		if n == 5 {
-			break
-		}
-	}
-	select {
-	case <-gone:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the server still streams after the loop was left")
-	}
-	if err := st.Err(); !errors.Is(err, ErrStreamClosed) {
-		t.Fatalf("Err after break = %v", err)
-	}
-	if st.Next() {
-		t.Fatal("Next after Close")
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal("second Close:", err)
-	}
-	// The client still works, and a stream read to its end leaves its
-	// connection for the next request.
-	before := srv.conns.Load()
-	for range 3 {
-		s2 := openChat(t, c, WithRequestHeader("X-Test", "short"))
-		if text, err := collectText(s2); err != nil || text != "ok" {
-			t.Fatalf("after break: %q %v", text, err)
-		}
-	}
-	if got := srv.conns.Load() - before; got != 1 {
-		t.Fatalf("%d new connections for 3 sequential streams, want 1 (reuse)", got)
-	}
 }
 
 // TestStreamCloseFromAnotherGoroutine aborts a Next blocked on a silent
 // server.
 func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
-	noGoroutineLeaks(t)
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
-		s.data(vllmChunk(contentChoice(0, "one")))
-		<-r.Context().Done()
-	}, WithStreamIdleTimeout(0))
-	st := openChat(t, c)
-	if !st.Next() || st.Event().Text != "one" {
-		t.Fatal("first event")
-	}
-	time.AfterFunc(50*time.Millisecond, func() { st.Close() })
-	if st.Next() {
-		t.Fatal("Next returned an event")
-	}
-	if !errors.Is(st.Err(), ErrStreamClosed) {
-		t.Fatalf("Err = %v", st.Err())
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			s := startSSE(w)
+			s.data(vllmChunk(contentChoice(0, "one")))
+			<-r.Context().Done()
+		}, WithStreamIdleTimeout(0))
+		st := openChat(t, c)
+		if !st.Next() || st.Event().Text != "one" {
+			t.Fatal("first event")
+		}
+		start := time.Now()
+		time.AfterFunc(50*time.Millisecond, func() { st.Close() })
+		if st.Next() {
+			t.Fatal("Next returned an event")
+		}
+		if d := time.Since(start); d != 50*time.Millisecond {
+			t.Fatalf("Next returned after %v, want 50ms", d)
+		}
+		if !errors.Is(st.Err(), ErrStreamClosed) {
+			t.Fatalf("Err = %v", st.Err())
+		}
+	})
 }
 
 func TestStreamRequestValidation(t *testing.T) {

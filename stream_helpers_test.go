@@ -5,16 +5,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 )
 
-// streamTestServer is an httptest server whose handler the test writes, and
-// which counts the TCP connections it accepted (to check connection reuse).
+// streamTestServer is an in-memory server whose handler the test writes, and
+// which counts the connections it accepted (to check connection reuse).
 type streamTestServer struct {
-	*httptest.Server
+	*memServer
 	conns atomic.Int64
 }
 
@@ -23,7 +22,7 @@ func newStreamServer(t *testing.T, h http.HandlerFunc, opts ...Option) (*streamT
 	s := &streamTestServer{}
 	// Reading the request body first lets the server notice (through
 	// r.Context()) when the client goes away.
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.memServer = newUnstartedMemServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		h(w, r)
 	}))
@@ -34,7 +33,7 @@ func newStreamServer(t *testing.T, h http.HandlerFunc, opts ...Option) (*streamT
 	}
 	s.Start()
 	t.Cleanup(s.Close)
-	c, err := New(s.URL+"/v1", opts...)
+	c, err := New(s.URL+"/v1", append([]Option{inMemory()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

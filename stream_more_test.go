@@ -25,13 +25,14 @@ func TestStreamRequestBody(t *testing.T) {
 		s.data("[DONE]")
 	})
 	// Capture the exact bytes sent, before the server's handler drains them.
+	base := c.cfg.http.Transport
 	c.cfg.http = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		bodies = append(bodies, string(b))
 		mu.Unlock()
 		r.Body = io.NopCloser(strings.NewReader(string(b)))
-		return http.DefaultTransport.RoundTrip(r)
+		return base.RoundTrip(r)
 	})}
 	ctx := context.Background()
 	req := chatReq()

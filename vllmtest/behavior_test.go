@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm/vllmtest"
@@ -310,7 +312,7 @@ func TestTokenizeDetokenize(t *testing.T) {
 
 func postRoot(t *testing.T, srv *vllmtest.Server, path, body string) (int, string) {
 	t.Helper()
-	resp, err := http.Post(srv.RootURL()+path, "application/json", strings.NewReader(body))
+	resp, err := srv.Client().Post(srv.RootURL()+path, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +405,7 @@ func rawStream(t *testing.T, srv *vllmtest.Server) (string, error) {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/chat/completions",
 		strings.NewReader(`{"messages":[{"role":"user","content":"x"}],"stream":true}`))
 	req.Header.Set("X-Request-Id", "fixed")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := srv.Client().Do(req)
 	if err != nil {
 		return "", err
 	}
@@ -413,9 +415,14 @@ func rawStream(t *testing.T, srv *vllmtest.Server) (string, error) {
 }
 
 func TestStreamFaultsOnTheWire(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testStreamFaultsOnTheWire)
+}
+
+func testStreamFaultsOnTheWire(t *testing.T) {
 	reply := vllmtest.Reply{Content: "one two three"}
 	run := func(f vllmtest.Fault) (string, error) {
-		srv := vllmtest.NewServer(vllmtest.WithHandler(func(*vllmtest.Request) *vllmtest.Reply { return &reply }))
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithHandler(func(*vllmtest.Request) *vllmtest.Reply { return &reply }))
 		defer srv.Close()
 		srv.Fail(f)
 		return rawStream(t, srv)
@@ -457,9 +464,9 @@ func TestStreamFaultsOnTheWire(t *testing.T) {
 		t.Errorf("huge: %v %d events", err, len(d))
 	}
 	start := time.Now()
-	body, err = run(vllmtest.Fault{Kind: vllmtest.FaultStall, After: 1, Duration: 50 * time.Millisecond})
-	if err != nil || body != clean || time.Since(start) < 50*time.Millisecond {
-		t.Errorf("stall: %v %q", err, body)
+	body, err = run(vllmtest.Fault{Kind: vllmtest.FaultStall, After: 1, Duration: time.Minute})
+	if err != nil || body != clean || time.Since(start) != time.Minute {
+		t.Errorf("stall: %v %q after %v", err, body, time.Since(start))
 	}
 	body, err = run(vllmtest.Fault{Kind: vllmtest.FaultReset, After: 2})
 	if !errors.Is(err, syscall.ECONNRESET) {
@@ -478,23 +485,26 @@ func TestResetBeforeHeaders(t *testing.T) {
 }
 
 func TestCloseEndsStalledHandlers(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithFault(vllmtest.Fault{Kind: vllmtest.FaultStall, Duration: time.Hour}))
-	done := make(chan error, 1)
-	go func() {
-		_, err := rawStream(t, srv)
-		done <- err
-	}()
-	for len(srv.Requests()) == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	start := time.Now()
-	srv.Close()
-	<-done
-	// The handler stalls for an hour: anything near that means Close waited
-	// for it. The bound leaves room for a loaded CI machine.
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("Close took %v", d)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithFault(vllmtest.Fault{Kind: vllmtest.FaultStall, Duration: time.Hour}))
+		done := make(chan error, 1)
+		go func() {
+			_, err := rawStream(t, srv)
+			done <- err
+		}()
+		synctest.Wait() // the handler stalls
+		if len(srv.Requests()) != 1 {
+			t.Fatalf("%d requests", len(srv.Requests()))
+		}
+		start := time.Now()
+		srv.Close()
+		<-done
+		// Close ends the stall at once instead of waiting out the hour.
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("Close took %v", d)
+		}
+	})
 }
 
 func TestStartServesOnAddress(t *testing.T) {
@@ -581,4 +591,56 @@ func TestStopStringEndsGeneration(t *testing.T) {
 	if c.Text != text[:cut] || c.FinishReason != "stop" || c.StopReason == nil || *c.StopReason != stop {
 		t.Fatalf("text %q finish %q stop_reason %v; full text %q, stop %q", c.Text, c.FinishReason, c.StopReason, text, stop)
 	}
+}
+
+func TestLatencyTakesExactlyItsSimulatedTime(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithTokens(4),
+			vllmtest.WithTTFT(2*time.Second), vllmtest.WithITL(250*time.Millisecond))
+		defer srv.Close()
+
+		// A stream: the first event after the TTFT, each later token (the
+		// end-of-sequence one with the finish reason included) one ITL
+		// after the previous one.
+		ms := time.Millisecond
+		for path, want := range map[string][]time.Duration{
+			// role, 4 tokens, end of sequence, [DONE]
+			"/chat/completions": {2000 * ms, 2000 * ms, 2250 * ms, 2500 * ms, 2750 * ms, 3000 * ms, 3000 * ms},
+			// 4 tokens, end of sequence, [DONE]
+			"/completions": {2000 * ms, 2250 * ms, 2500 * ms, 2750 * ms, 3000 * ms, 3000 * ms},
+		} {
+			start := time.Now()
+			resp, err := srv.Client().Post(srv.URL+path, "application/json",
+				strings.NewReader(`{"messages":[{"role":"user","content":"x"}],"prompt":"x","stream":true}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var at []time.Duration
+			br := bufio.NewReader(resp.Body)
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					break
+				}
+				if strings.HasPrefix(line, "data: ") {
+					at = append(at, time.Since(start))
+				}
+			}
+			resp.Body.Close()
+			if fmt.Sprint(at) != fmt.Sprint(want) {
+				t.Errorf("%s: events at %v, want %v", path, at, want)
+			}
+		}
+
+		// A whole response: TTFT plus an ITL per further token, the
+		// end-of-sequence one included.
+		for _, path := range []string{"/chat/completions", "/completions"} {
+			start := time.Now()
+			status, _ := post(t, srv, path, `{"messages":[{"role":"user","content":"x"}],"prompt":"x"}`)
+			if d := time.Since(start); status != 200 || d != 3000*ms {
+				t.Errorf("%s: status %d after %v, want 200 after 3s", path, status, d)
+			}
+		}
+	})
 }

@@ -734,7 +734,9 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 				b = append(b, `,"finish_reason":null}`...)
 			}
 			tail(last)
-			if !es.send(b, isToken) {
+			// The end-of-sequence token takes its inter-token latency
+			// too, as in a non-streaming generation.
+			if !es.send(b, isToken || c.phase == 3) {
 				return
 			}
 		}

@@ -316,7 +316,9 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 				b = appendChunkFingerprint(b, g.s.cfg.fingerprint)
 			}
 			b = append(b, '}')
-			if !es.send(b, isToken) {
+			// Every piece is a generated token, the end-of-sequence one
+			// included, and takes its inter-token latency.
+			if !es.send(b, true) {
 				return
 			}
 		}

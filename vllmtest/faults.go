@@ -2,7 +2,6 @@ package vllmtest
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -227,7 +226,7 @@ func resetConn(w http.ResponseWriter) {
 	if buf != nil && buf.Writer.Buffered() > 0 {
 		_ = buf.Flush()
 	}
-	if tc, ok := conn.(*net.TCPConn); ok {
+	if tc, ok := conn.(interface{ SetLinger(int) error }); ok {
 		_ = tc.SetLinger(0)
 	}
 	_ = conn.Close()

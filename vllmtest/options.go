@@ -44,6 +44,7 @@ type config struct {
 	maxModelLen    int
 	maxBody        int64
 	fingerprint    string
+	inMemory       bool
 
 	cacheBlocks, blockSize int           // the prefix cache (WithPrefixCaching)
 	promptDetails          bool          // WithPromptTokensDetails
@@ -171,4 +172,24 @@ func WithVersion(v string) Option {
 // and absent from streams.
 func WithSystemFingerprint(fp string) Option {
 	return func(c *config) { c.fingerprint = fp }
+}
+
+// WithInMemoryNetwork makes NewServer serve over an in-memory network
+// instead of a loopback port: no port is opened, URL names a host that does
+// not resolve ("vllmtest-<n>.invalid"), and only clients from Server.Client
+// reach the server.
+// It is for tests in a testing/synctest bubble: a goroutine waiting on a real
+// socket is not durably blocked, so a bubble whose client and server talk over
+// loopback never advances its fake clock, while over this network timeouts,
+// TTFT, inter-token latency and stalls take exactly their simulated time.
+// Create the server inside the bubble:
+//
+//	synctest.Test(t, func(t *testing.T) {
+//		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithTTFT(time.Second))
+//		defer srv.Close()
+//		c, _ := vllm.New(srv.URL, vllm.WithHTTPClient(srv.Client()))
+//		// ...
+//	})
+func WithInMemoryNetwork() Option {
+	return func(c *config) { c.inMemory = true }
 }

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/memnet"
 )
 
 // Server is a vLLM-dialect HTTP server. Create it with NewServer (loopback,
@@ -28,6 +30,7 @@ type Server struct {
 	cfg      config
 	listener net.Listener
 	http     *http.Server
+	client   *http.Client
 	mux      *http.ServeMux
 	ctx      context.Context // canceled by Close
 	cancel   context.CancelFunc
@@ -52,9 +55,14 @@ type pendingFault struct {
 	left  int
 }
 
-// NewServer starts a Server on a loopback port chosen by the system. It
-// panics if no port can be had, like httptest.NewServer.
+// NewServer starts a Server on a loopback port chosen by the system, or on
+// an in-memory network with WithInMemoryNetwork. It panics if no port can be
+// had, like httptest.NewServer.
 func NewServer(opts ...Option) *Server {
+	if s := newServer(opts); s.cfg.inMemory {
+		s.serve(memnet.Listen("vllmtest"), memnet.Transport())
+		return s
+	}
 	s, err := Start("127.0.0.1:0", opts...)
 	if err != nil {
 		s, err = Start("[::1]:0", opts...)
@@ -67,15 +75,26 @@ func NewServer(opts ...Option) *Server {
 
 // Start starts a Server listening on addr (host:port, e.g.
 // "127.0.0.1:8000"; port 0 picks a free one) and serves in the background
-// until Close.
+// until Close. It does not accept WithInMemoryNetwork.
 func Start(addr string, opts ...Option) (*Server, error) {
+	s := newServer(opts)
+	if s.cfg.inMemory {
+		return nil, errors.New("vllmtest: Start listens on a real address; use NewServer with WithInMemoryNetwork")
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(opts)
+	s.serve(ln, &http.Transport{Proxy: nil, DisableCompression: true})
+	return s, nil
+}
+
+// serve starts serving on ln; tr is the transport of the client Client
+// returns.
+func (s *Server) serve(ln net.Listener, tr *http.Transport) {
 	s.listener = ln
 	s.URL = "http://" + ln.Addr().String() + "/v1"
+	s.client = &http.Client{Transport: tr}
 	s.http = &http.Server{
 		Handler:     s,
 		ConnState:   s.connState,
@@ -83,8 +102,14 @@ func Start(addr string, opts ...Option) (*Server, error) {
 		ErrorLog:    nil,
 	}
 	go func() { _ = s.http.Serve(ln) }()
-	return s, nil
 }
+
+// Client returns an HTTP client that reaches the server: for a server made
+// with WithInMemoryNetwork over the in-memory network (the only way to reach
+// it; the client reaches every other in-memory server too, so one client can
+// be given several replicas), otherwise over loopback with a transport of its
+// own. Close closes its idle connections.
+func (s *Server) Client() *http.Client { return s.client }
 
 func newServer(opts []Option) *Server {
 	s := &Server{cfg: defaultConfig()}
@@ -131,6 +156,7 @@ func (s *Server) Close() {
 	s.cancel()
 	_ = s.http.Close()
 	s.handlers.Wait()
+	s.client.CloseIdleConnections()
 }
 
 // Connections returns the number of TCP connections the server has accepted
