@@ -71,6 +71,8 @@ type apiRequest struct {
 	// attemptHeader holds the headers of one attempt set by hooks and
 	// middleware (RequestInfo.Header); they replace any of the same name.
 	attemptHeader http.Header
+	// whole is the body of a non-streaming response, read by attempt.
+	whole wholeBody
 
 	// ep is the endpoint (replica) this request goes to, chosen by the
 	// production layer; nil means the client's base URL.
@@ -260,7 +262,10 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 	if ae := okStatusError(resp, req, data); ae != nil {
 		return nil, ae
 	}
-	resp.Body = &wholeBody{data: data}
+	// The body lives in the attempt's own apiRequest (already on the heap):
+	// one allocation fewer per call.
+	r.whole = wholeBody{data: data}
+	resp.Body = &r.whole
 	return resp, nil
 }
 
