@@ -150,13 +150,13 @@ func newRootCmd(e *env) *cobra.Command {
 // run executes the command line args and returns the exit status. Errors are
 // printed as one line on stderr, prefixed with the command.
 func run(ctx context.Context, e *env, args []string) int {
-	args, err := hoistGlobals(args)
+	root := newRootCmd(e)
+	args, err := hoistGlobals(root, args)
 	args = expandMultiValueFlags(args)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "vllm: "+err.Error())
 		return exitUsage
 	}
-	root := newRootCmd(e)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if cmd == nil {
@@ -182,7 +182,7 @@ var globalFlagNames = map[string]bool{"base-url": true, "api-key": true, "timeou
 // hoistGlobals moves client flags given before the command name after it,
 // where the command's flag set parses them: "vllm --model m chat" becomes
 // "vllm chat --model m".
-func hoistGlobals(args []string) ([]string, error) {
+func hoistGlobals(root *cobra.Command, args []string) ([]string, error) {
 	var globals []string
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
 		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
@@ -205,7 +205,28 @@ func hoistGlobals(args []string) ([]string, error) {
 	if len(args) == 0 {
 		return nil, errors.New("global flags need a command after them (run \"vllm help\")")
 	}
-	return append(append([]string{args[0]}, globals...), args[1:]...), nil
+	// After the whole command path: "vllm --model m bench serve" gives the
+	// flag to serve, not to bench.
+	n, cmd := 0, root
+	for n < len(args) && !strings.HasPrefix(args[n], "-") {
+		sub := findSub(cmd, args[n])
+		if sub == nil {
+			break
+		}
+		cmd, n = sub, n+1
+	}
+	n = max(n, 1)
+	return append(append(append([]string(nil), args[:n]...), globals...), args[n:]...), nil
+}
+
+// findSub returns cmd's subcommand called name (or one of its aliases).
+func findSub(cmd *cobra.Command, name string) *cobra.Command {
+	for _, c := range cmd.Commands() {
+		if c.Name() == name || c.HasAlias(name) {
+			return c
+		}
+	}
+	return nil
 }
 
 // finish maps a command's error to an exit status and prints it as one line

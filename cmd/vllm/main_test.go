@@ -140,11 +140,20 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 }
 
 func TestHoistGlobals(t *testing.T) {
-	got, err := hoistGlobals([]string{"--model", "m", "--base-url=http://x/v1", "chat", "hi"})
-	if err != nil || strings.Join(got, " ") != "chat --model m --base-url=http://x/v1 hi" {
-		t.Fatalf("got %q, %v", got, err)
+	root := newRootCmd(&env{})
+	for _, tc := range []struct{ in, want string }{
+		{"--model m --base-url=http://x/v1 chat hi", "chat --model m --base-url=http://x/v1 hi"},
+		// after the whole command path, so that the subcommand gets them
+		{"--model m bench serve --num-prompts 2", "bench serve --model m --num-prompts 2"},
+		{"--model m batch in.jsonl", "batch --model m in.jsonl"},
+		{"chat --model m hi", "chat --model m hi"},
+	} {
+		got, err := hoistGlobals(root, strings.Fields(tc.in))
+		if err != nil || strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: got %q, %v; want %q", tc.in, got, err, tc.want)
+		}
 	}
-	if _, err := hoistGlobals([]string{"--model", "m"}); err == nil {
+	if _, err := hoistGlobals(root, []string{"--model", "m"}); err == nil {
 		t.Fatal("globals without a command accepted")
 	}
 }
