@@ -317,14 +317,34 @@ func (a *chatAccumulator) finishAll(q *[]queuedEvent) {
 
 func (a *chatAccumulator) finalUsage() *Usage { return a.usage }
 
-// summarize reports the response id, model and finish reasons read so far.
+// summarize reports the response id, model and finish reasons read so far,
+// and the response accumulated so far as Body (see CallResult.Body).
 func (a *chatAccumulator) summarize(res *CallResult) {
 	res.ResponseID, res.ResponseModel = a.id, a.model
+	size := 0
 	for i := range a.choices {
-		if f := a.choices[i].finish; f != "" {
+		ac := &a.choices[i]
+		if f := ac.finish; f != "" {
 			res.FinishReasons = append(res.FinishReasons, f)
 		}
+		size += len(ac.content) + len(ac.reasoning) + len(ac.refusal)
+		for j := range ac.tools {
+			size += len(ac.tools[j].args) + len(ac.tools[j].final)
+		}
 	}
+	if size <= maxCapture {
+		res.Body = capturedBody(a.response())
+	}
+}
+
+// capturedBody is the JSON of a stream's accumulated response for
+// CallResult.Body, nil when it is larger than maxCapture.
+func capturedBody(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil || len(b) > maxCapture {
+		return nil
+	}
+	return b
 }
 
 // content returns the content of choice i so far.

@@ -152,7 +152,9 @@ type CallResult struct {
 	// first event carrying text; 0 when there was none.
 	TimeToFirstToken time.Duration
 	// Body is the JSON response body of a non-streaming call (up to 1 MiB),
-	// valid only during the hook.
+	// valid only during the hook. For a chat or completion stream it is the
+	// response the stream accumulated, in the non-streaming shape (what
+	// Collect returns), when that is at most 1 MiB; nil otherwise.
 	Body []byte
 }
 

@@ -130,10 +130,15 @@ func (a *completionAccumulator) finalUsage() *Usage { return a.usage }
 // summarize reports the response id, model and finish reasons read so far.
 func (a *completionAccumulator) summarize(res *CallResult) {
 	res.ResponseID, res.ResponseModel = a.id, a.model
+	size := 0
 	for i := range a.choices {
 		if f := a.choices[i].finish; f != "" {
 			res.FinishReasons = append(res.FinishReasons, f)
 		}
+		size += len(a.choices[i].text)
+	}
+	if size <= maxCapture {
+		res.Body = capturedBody(a.response())
 	}
 }
 

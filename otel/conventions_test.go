@@ -533,3 +533,43 @@ func TestMessageContentOptIn(t *testing.T) {
 		t.Fatalf("output messages\n got %s\nwant %s", out, wantOut)
 	}
 }
+
+// TestMessageContentStreamed: with WithMessageContent, a streamed chat or
+// completion records its answer as gen_ai.output.messages, as the same
+// answer not streamed does (the tool call included).
+func TestMessageContentStreamed(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	on := newHarnessWith(t, nil, vllmotel.WithMessageContent())
+	c := on.client(t, srv)
+	srv.Enqueue(vllmtest.Reply{Deltas: []string{"short ", "answer"}})
+	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("q")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Collect(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	srv.Enqueue(vllmtest.Reply{Deltas: []string{"more"}})
+	cs, err := c.Completions.Stream(context.Background(), &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("p")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Collect(); err != nil {
+		t.Fatal(err)
+	}
+	cs.Close()
+	spans := on.callSpans()
+	if len(spans) != 2 {
+		t.Fatalf("%d call spans, want 2", len(spans))
+	}
+	for i, want := range []string{
+		`[{"role":"assistant","parts":[{"type":"text","content":"short answer"}],"finish_reason":"stop"}]`,
+		`[{"role":"assistant","parts":[{"type":"text","content":"more"}],"finish_reason":"stop"}]`,
+	} {
+		if got := spanAttr(spans[i], "gen_ai.output.messages"); got != want {
+			t.Errorf("stream %d: output messages\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
