@@ -154,7 +154,8 @@ type CallResult struct {
 	// Body is the JSON response body of a non-streaming call (up to 1 MiB),
 	// valid only during the hook. For a chat or completion stream it is the
 	// response the stream accumulated, in the non-streaming shape (what
-	// Collect returns), when that is at most 1 MiB; nil otherwise.
+	// Collect returns), for a Responses stream the last response object it
+	// carried, when that is at most 1 MiB; nil otherwise.
 	Body []byte
 }
 

@@ -228,10 +228,13 @@ func (u *ResponseUsage) chatUsage() *Usage {
 	return out
 }
 
-// summarize reports the id and model of the response streamed so far.
+// summarize reports the id and model of the response streamed so far, and
+// as Body the last response object the stream carried (the whole response
+// once response.completed arrived; see CallResult.Body).
 func (s *ResponseStream) summarize(res *CallResult) {
 	if s.last != nil {
 		res.ResponseID, res.ResponseModel = s.last.ID, s.last.Model
+		res.Body = capturedBody(s.last)
 	}
 }
 

@@ -573,3 +573,33 @@ func TestMessageContentStreamed(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageContentResponsesStream: the answer of a streamed Responses API
+// call is recorded too, from the response the stream completed with.
+func TestMessageContentResponsesStream(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	on := newHarnessWith(t, nil, vllmotel.WithMessageContent())
+	c := on.client(t, srv)
+	s, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	answer, _ := json.Marshal(resp.Text())
+	if resp.Text() == "" {
+		t.Fatal("the test server streamed no text")
+	}
+	spans := on.callSpans()
+	if len(spans) != 1 {
+		t.Fatalf("%d call spans, want 1", len(spans))
+	}
+	got := spanAttr(spans[0], "gen_ai.output.messages")
+	if !strings.Contains(got, `"content":`+string(answer)) || !strings.HasPrefix(got, `[{"role":"assistant"`) {
+		t.Errorf("output messages %s, want the assistant's streamed answer", got)
+	}
+}

@@ -194,8 +194,8 @@ func WithConventions(v Conventions) Option { return func(c *config) { c.conventi
 // WithMessageContent records the content of the calls on their spans, as
 // the conventions' opt-in attributes: gen_ai.input.messages (the messages or
 // prompt sent), gen_ai.system_instructions (the Responses API's
-// instructions) and gen_ai.output.messages (the answer of a non-streaming
-// call or of a chat or completion stream), as JSON in the conventions' message format. Off by default: prompts
+// instructions) and gen_ai.output.messages (the answer of a call, streamed
+// or not), as JSON in the conventions' message format. Off by default: prompts
 // and answers may hold personal or confidential data.
 func WithMessageContent() Option { return func(c *config) { c.content = true } }
 
