@@ -284,7 +284,7 @@ func waitGoroutines(t *testing.T, before int) {
 			buf := make([]byte, 1<<16)
 			t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // waiting for the real transport's connection goroutines to exit
 	}
 }
 

@@ -45,7 +45,7 @@ func TestBatchResumesAfterKill9(t *testing.T) {
 			cmd.Process.Kill()
 			t.Fatal("batch wrote nothing")
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond) // polling the output file of a real child process (to kill -9 it mid-batch)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

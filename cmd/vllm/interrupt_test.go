@@ -52,7 +52,7 @@ func TestCtrlCDuringOneShotExits130(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no answer streamed; stderr %q", stderr.String())
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // polling a real child process's output
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

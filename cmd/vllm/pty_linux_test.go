@@ -129,7 +129,7 @@ func (p *pty) waitFor(t *testing.T, want string, n int) string {
 		if time.Now().After(deadline) {
 			t.Fatalf("terminal never showed %q (x%d); screen:\n%s", want, n, s)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // polling a real process's terminal screen
 	}
 }
 
