@@ -165,12 +165,8 @@ func vllmValidationError(w http.ResponseWriter, msg, param, value string) {
 }
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req ChatRequest
-	if !s.decodeBody(w, r, &req) {
+	if !s.decodePost(w, r, &req) {
 		return
 	}
 	x := exchangeOf(r)

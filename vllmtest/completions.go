@@ -71,12 +71,8 @@ func detokenize(ids []int) string {
 }
 
 func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req CompletionRequest
-	if !s.decodeBody(w, r, &req) {
+	if !s.decodePost(w, r, &req) {
 		return
 	}
 	x := exchangeOf(r)

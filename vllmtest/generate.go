@@ -46,12 +46,8 @@ func appendInts(b []byte, ids []int) []byte {
 }
 
 func (s *Server) handleChatRender(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req ChatRequest
-	if !s.decodeBody(w, r, &req) {
+	if !s.decodePost(w, r, &req) {
 		return
 	}
 	if req.Messages == nil {
@@ -74,12 +70,8 @@ func (s *Server) handleChatRender(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCompletionRender(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req CompletionRequest
-	if !s.decodeBody(w, r, &req) {
+	if !s.decodePost(w, r, &req) {
 		return
 	}
 	prompts := req.Prompts()
@@ -106,12 +98,8 @@ func (s *Server) handleCompletionRender(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req generateRequest
-	if !s.decodeBody(w, r, &req) {
+	if !s.decodePost(w, r, &req) {
 		return
 	}
 	if req.TokenIDs == nil || req.SamplingParams == nil {
@@ -165,12 +153,8 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
 // of conversations, and the answer is one chat.completion whose choice i
 // answers conversation i. Streaming and tools are refused, as vLLM does.
 func (s *Server) handleChatBatch(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var raw map[string]json.RawMessage
-	if !s.decodeBody(w, r, &raw) {
+	if !s.decodePost(w, r, &raw) {
 		return
 	}
 	var convs [][]ChatMessage

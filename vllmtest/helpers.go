@@ -116,6 +116,16 @@ type jsonBuffer struct{ b []byte }
 
 func (j *jsonBuffer) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }
 
+// decodePost answers 405 to anything but a POST, then decodes the body as
+// decodeBody does; false means the answer is written.
+func (s *Server) decodePost(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w)
+		return false
+	}
+	return s.decodeBody(w, r, v)
+}
+
 // decodeBody decodes the request body into v (a pointer to a struct). On
 // failure it answers 400 with a validation error body, as vLLM does for a
 // body that is not JSON or has a field of the wrong type, and returns false.

@@ -21,12 +21,8 @@ type tokenizeRequest struct {
 }
 
 func (s *Server) handleTokenize(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req tokenizeRequest
-	if !s.decodeBody(w, r, &req) {
+	if !s.decodePost(w, r, &req) {
 		return
 	}
 	m, ok := s.checkModel(w, req.Model)
@@ -114,12 +110,8 @@ type embeddingRequest struct {
 const DefaultDimensions = 8
 
 func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return
-	}
 	var req embeddingRequest
-	if !s.decodeBody(w, r, &req) {
+	if !s.decodePost(w, r, &req) {
 		return
 	}
 	var inputs []string
