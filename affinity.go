@@ -25,10 +25,10 @@ import (
 // next turn of a conversation repeats the previous turn's body up to the end
 // of its last message.
 
-// DefaultAffinityIndex is the number of blocks the affinity index holds
+// defaultAffinityIndex is the number of blocks the affinity index holds
 // unless WithAffinityIndex says otherwise: with affinityBlock bytes per
 // block, 64 MiB of request bodies for about 6 MiB of memory.
-const DefaultAffinityIndex = 1 << 16
+const defaultAffinityIndex = 1 << 16
 
 const (
 	// affinityBlock is the block size in bytes of request bodies: about 64
@@ -108,7 +108,7 @@ type affinityEntry struct {
 
 func newAffinityIndex(capacity, endpoints int) *affinityIndex {
 	if capacity <= 0 {
-		capacity = DefaultAffinityIndex
+		capacity = defaultAffinityIndex
 	}
 	return &affinityIndex{capacity: capacity, entries: make(map[uint64]*list.Element), ejections: make([]uint64, endpoints)}
 }

@@ -249,7 +249,7 @@ func WithFallback(baseURLs ...string) Option {
 // WithAffinityIndex bounds the memory of the PrefixAffinity balance: the
 // index remembers at most blocks prompt blocks of 256 bytes (about 100 bytes
 // of memory each), evicting the least recently used. Default
-// DefaultAffinityIndex (64 MiB of prompts).
+// 65 536 blocks (64 MiB of prompts).
 func WithAffinityIndex(blocks int) Option {
 	return func(c *config) error {
 		if blocks <= 0 {
