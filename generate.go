@@ -122,9 +122,14 @@ func (s *CompletionsService) Render(ctx context.Context, req *CompletionRequest,
 // (its Messages are replaced by the conversations), and the answer is one
 // chat completion with one choice per conversation, Choices[i] answering
 // conversations[i]. vLLM runs them as one batch; it refuses streaming,
-// tools and beam search there. CreateBatch, by contrast, sends one request
-// per conversation, concurrently, to /v1/chat/completions, which any
-// OpenAI-compatible server serves.
+// tools and beam search there. To send one request per conversation
+// instead, concurrently, to /v1/chat/completions (which any
+// OpenAI-compatible server serves), run Create in a batch of package
+// github.com/vllmgo/vllm/batch:
+//
+//	results := batch.Run(ctx, reqs, func(ctx context.Context, r *vllm.ChatRequest) (*vllm.ChatResponse, error) {
+//		return c.Chat.Create(ctx, r)
+//	}, nil)
 func (s *ChatService) CreateMany(ctx context.Context, req *ChatRequest, conversations [][]Message, opts ...RequestOption) (*ChatResponse, error) {
 	if req == nil {
 		return nil, missing("request")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/batch"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
@@ -153,10 +154,14 @@ func ExampleWithMaxInFlight() {
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL, vllm.WithMaxInFlight(4), vllm.WithRateLimit(20, 5))
-	results := c.Chat.CreateBatch(context.Background(), []*vllm.ChatRequest{
+	reqs := []*vllm.ChatRequest{
 		{Model: "m", Messages: []vllm.Message{vllm.User("a")}},
 		{Model: "m", Messages: []vllm.Message{vllm.User("b")}},
-	}, &vllm.BatchOptions{Concurrency: 8})
+	}
+	// Eight at a time from the batch, still at most 4 in flight.
+	results := batch.Run(context.Background(), reqs, func(ctx context.Context, r *vllm.ChatRequest) (*vllm.ChatResponse, error) {
+		return c.Chat.Create(ctx, r)
+	}, &batch.Options{Concurrency: 8})
 	for _, r := range results {
 		fmt.Println(r.Index, r.Err == nil)
 	}

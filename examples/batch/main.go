@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/batch"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
@@ -26,9 +27,11 @@ func main() {
 	// One request is broken on purpose: it fails alone.
 	reqs[3].Model = "no-such-model"
 
-	results := env.Client.Chat.CreateBatch(ctx, reqs, &vllm.BatchOptions{
+	results := batch.Run(ctx, reqs, func(ctx context.Context, r *vllm.ChatRequest) (*vllm.ChatResponse, error) {
+		return env.Client.Chat.Create(ctx, r)
+	}, &batch.Options{
 		Concurrency: 3,
-		OnProgress: func(p vllm.BatchProgress) {
+		OnProgress: func(p batch.Progress) {
 			fmt.Printf("progress: %d/%d done, %d failed\n", p.Done, p.Total, p.Failed)
 		},
 	})
@@ -41,8 +44,8 @@ func main() {
 	}
 
 	// Any function can be batched: here, embeddings-free word counts of the
-	// answers, computed concurrently with RunBatch.
-	counts := vllm.RunBatch(ctx, results, func(_ context.Context, r vllm.BatchResult[*vllm.ChatResponse]) (int, error) {
+	// answers, computed concurrently with batch.Run.
+	counts := batch.Run(ctx, results, func(_ context.Context, r batch.Result[*vllm.ChatResponse]) (int, error) {
 		if r.Err != nil {
 			return 0, r.Err
 		}

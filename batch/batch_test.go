@@ -1,32 +1,38 @@
-package vllm_test
+package batch_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/batch"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
-func TestBatchOrderErrorsAndProgress(t *testing.T) {
+// Every test runs in a testing/synctest bubble, which is also the package's
+// goroutine-leak check: synctest.Test fails when a goroutine started in the
+// bubble is still blocked once the test function returns.
+
+func TestRunOrderErrorsAndProgress(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		inputs := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
-		var progress []vllm.BatchProgress
+		var progress []batch.Progress
 		start := time.Now()
-		results := vllm.RunBatch(context.Background(), inputs, func(ctx context.Context, i int) (string, error) {
+		results := batch.Run(context.Background(), inputs, func(ctx context.Context, i int) (string, error) {
 			time.Sleep(time.Duration(10-i) * time.Millisecond) // later items finish first
 			if i%3 == 0 {
 				return "", fmt.Errorf("item %d failed", i)
 			}
 			return "v" + strconv.Itoa(i), nil
-		}, &vllm.BatchOptions{Concurrency: 4, OnProgress: func(p vllm.BatchProgress) { progress = append(progress, p) }})
+		}, &batch.Options{Concurrency: 4, OnProgress: func(p batch.Progress) { progress = append(progress, p) }})
 		if len(results) != 10 {
 			t.Fatalf("%d results", len(results))
 		}
@@ -35,7 +41,7 @@ func TestBatchOrderErrorsAndProgress(t *testing.T) {
 				t.Fatalf("result %d has index %d", i, r.Index)
 			}
 			if i%3 == 0 {
-				if r.Err == nil || r.Err.Error() != fmt.Sprintf("item %d failed", i) || errors.Is(r.Err, vllm.ErrBatchStopped) {
+				if r.Err == nil || r.Err.Error() != fmt.Sprintf("item %d failed", i) || errors.Is(r.Err, batch.ErrStopped) {
 					t.Fatalf("item %d: %v", i, r.Err)
 				}
 			} else if r.Err != nil || r.Value != "v"+strconv.Itoa(i) {
@@ -64,16 +70,16 @@ func TestBatchOrderErrorsAndProgress(t *testing.T) {
 	})
 }
 
-func TestStreamBatchCompletionOrder(t *testing.T) {
+func TestStreamCompletionOrder(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		gates := []chan struct{}{make(chan struct{}), make(chan struct{}), make(chan struct{})}
 		var order []int
 		close(gates[2])
-		for r := range vllm.StreamBatch(context.Background(), []int{0, 1, 2}, func(ctx context.Context, i int) (int, error) {
+		for r := range batch.Stream(context.Background(), []int{0, 1, 2}, func(ctx context.Context, i int) (int, error) {
 			<-gates[i]
 			return i * 10, nil
-		}, &vllm.BatchOptions{Concurrency: 3}) {
+		}, &batch.Options{Concurrency: 3}) {
 			order = append(order, r.Index)
 			if r.Value != r.Index*10 || r.Err != nil {
 				t.Fatalf("result %+v", r)
@@ -88,68 +94,71 @@ func TestStreamBatchCompletionOrder(t *testing.T) {
 	})
 }
 
-func TestBatchConcurrencyBound(t *testing.T) {
+func TestRunConcurrencyBound(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var cur, peak atomic.Int32
 		inputs := make([]int, 12)
 		start := time.Now()
-		vllm.RunBatch(context.Background(), inputs, func(ctx context.Context, _ int) (int, error) {
+		batch.Run(context.Background(), inputs, func(ctx context.Context, _ int) (int, error) {
 			v := cur.Add(1)
 			for p := peak.Load(); v > p && !peak.CompareAndSwap(p, v); p = peak.Load() {
 			}
 			time.Sleep(5 * time.Millisecond)
 			cur.Add(-1)
 			return 0, nil
-		}, &vllm.BatchOptions{Concurrency: 3})
+		}, &batch.Options{Concurrency: 3})
 		// Exactly 3 at a time: 4 rounds of 5ms.
 		if p := peak.Load(); p != 3 || time.Since(start) != 20*time.Millisecond {
 			t.Fatalf("peak concurrency %d, limit 3; took %v, want 20ms", p, time.Since(start))
 		}
 		// Empty input: nothing runs, no result.
-		if r := vllm.RunBatch(context.Background(), []int(nil), func(context.Context, int) (int, error) { panic("ran") }, nil); len(r) != 0 {
+		if r := batch.Run(context.Background(), []int(nil), func(context.Context, int) (int, error) { panic("ran") }, nil); len(r) != 0 {
 			t.Fatal(r)
 		}
 	})
 }
 
-func TestBatchStopOnError(t *testing.T) {
+func TestRunStopOnError(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		boom := errors.New("boom")
 		var ran atomic.Int32
-		results := vllm.RunBatch(context.Background(), []int{0, 1, 2, 3, 4}, func(ctx context.Context, i int) (int, error) {
+		results := batch.Run(context.Background(), []int{0, 1, 2, 3, 4}, func(ctx context.Context, i int) (int, error) {
 			ran.Add(1)
 			if i == 1 {
 				return 0, boom
 			}
 			return i, nil
-		}, &vllm.BatchOptions{Concurrency: 1, StopOnError: true})
+		}, &batch.Options{Concurrency: 1, StopOnError: true})
 		if ran.Load() != 2 || results[0].Err != nil || !errors.Is(results[1].Err, boom) {
 			t.Fatalf("ran %d, results %+v", ran.Load(), results)
 		}
 		for _, r := range results[2:] {
-			if !errors.Is(r.Err, vllm.ErrBatchStopped) || errors.Is(r.Err, boom) || !contains(r.Err.Error(), "item 1 failed: boom") {
+			if !errors.Is(r.Err, batch.ErrStopped) || errors.Is(r.Err, boom) || !strings.Contains(r.Err.Error(), "item 1 failed: boom") {
 				t.Fatalf("item %d: %v", r.Index, r.Err)
 			}
 		}
 	})
 }
 
-// TestBatchCancelOnVLLMTest cancels a batch of slow requests: running ones
+// TestRunCancelOnVLLMTest cancels a batch of slow requests: running ones
 // end with the cancellation, the rest never start, no goroutine is left, and
 // the client still works.
-func TestBatchCancelOnVLLMTest(t *testing.T) {
+func TestRunCancelOnVLLMTest(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 		defer srv.Close()
-		c := newClient(t, srv.URL)
+		c, err := vllm.New(srv.URL, vllm.WithHTTPClient(srv.Client()))
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer c.Close()
 		srv.FailNext(4, vllmtest.Fault{Kind: vllmtest.FaultNone, HeaderDelay: 5 * time.Second})
 		reqs := make([]*vllm.ChatRequest, 10)
 		for i := range reqs {
-			reqs[i] = chatReq()
+			reqs[i] = &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}}
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(time.Second, func() {
@@ -159,14 +168,16 @@ func TestBatchCancelOnVLLMTest(t *testing.T) {
 			cancel()
 		})
 		start := time.Now()
-		results := c.Chat.CreateBatch(ctx, reqs, &vllm.BatchOptions{Concurrency: 4})
+		results := batch.Run(ctx, reqs, func(ctx context.Context, r *vllm.ChatRequest) (*vllm.ChatResponse, error) {
+			return c.Chat.Create(ctx, r)
+		}, &batch.Options{Concurrency: 4})
 		if d := time.Since(start); d != time.Second {
 			t.Fatalf("the batch ended %v after the start, want 1s (the cancellation)", d)
 		}
 		var cancelled, skipped int
 		for _, r := range results {
 			switch {
-			case errors.Is(r.Err, vllm.ErrBatchStopped) && errors.Is(r.Err, context.Canceled):
+			case errors.Is(r.Err, batch.ErrStopped) && errors.Is(r.Err, context.Canceled):
 				skipped++
 			case errors.Is(r.Err, context.Canceled):
 				cancelled++
@@ -177,18 +188,18 @@ func TestBatchCancelOnVLLMTest(t *testing.T) {
 		if cancelled != 4 || skipped != 6 || len(srv.Requests()) != 4 {
 			t.Fatalf("cancelled %d, skipped %d, requests %d", cancelled, skipped, len(srv.Requests()))
 		}
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+		if _, err := c.Chat.Create(context.Background(), reqs[0]); err != nil {
 			t.Fatalf("client after cancelled batch: %v", err)
 		}
 	})
 }
 
-func TestStreamBatchBreak(t *testing.T) {
+func TestStreamBreak(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var started, finished atomic.Int32
 		n := 0
-		for r := range vllm.StreamBatch(context.Background(), make([]int, 20), func(ctx context.Context, _ int) (int, error) {
+		for r := range batch.Stream(context.Background(), make([]int, 20), func(ctx context.Context, _ int) (int, error) {
 			started.Add(1)
 			defer finished.Add(1)
 			select {
@@ -197,7 +208,7 @@ func TestStreamBatchBreak(t *testing.T) {
 			case <-time.After(time.Millisecond):
 				return 1, nil
 			}
-		}, &vllm.BatchOptions{Concurrency: 2}) {
+		}, &batch.Options{Concurrency: 2}) {
 			n++
 			if r.Err != nil {
 				t.Fatal(r.Err)
@@ -209,29 +220,4 @@ func TestStreamBatchBreak(t *testing.T) {
 			t.Fatalf("yielded %d, started %d, finished %d", n, started.Load(), finished.Load())
 		}
 	})
-}
-
-// Three requests run two at a time; the results come back in input order.
-func ExampleRunBatch() {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
-		return &vllmtest.Reply{Content: "echo: " + r.Chat.Messages[0].Text()}
-	}))
-	defer srv.Close()
-	c, _ := vllm.New(srv.URL)
-
-	prompts := []string{"one", "two", "three"}
-	results := vllm.RunBatch(context.Background(), prompts, func(ctx context.Context, p string) (string, error) {
-		resp, err := c.Chat.Create(ctx, &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User(p)}})
-		if err != nil {
-			return "", err
-		}
-		return resp.Text(), nil
-	}, &vllm.BatchOptions{Concurrency: 2})
-	for _, r := range results {
-		fmt.Println(r.Index, r.Value, r.Err)
-	}
-	// Output:
-	// 0 echo: one <nil>
-	// 1 echo: two <nil>
-	// 2 echo: three <nil>
 }
