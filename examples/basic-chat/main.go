@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 	"strings"
 
 	"github.com/vllmgo/vllm"
@@ -13,10 +12,12 @@ import (
 )
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(chatWithSettings)
+}
 
+// chatWithSettings sends one chat request with sampling settings and stop
+// sequences, in the struct form and the fluent form.
+func chatWithSettings(ctx context.Context, env *exampleenv.Env) error {
 	req := &vllm.ChatRequest{
 		Model: env.Model,
 		Messages: []vllm.Message{
@@ -34,7 +35,7 @@ func main() {
 
 	resp, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("answer:", exampleenv.Answer(resp))
 	fmt.Println("finish reason:", resp.FinishReason())
@@ -47,11 +48,11 @@ func main() {
 	req.Temperature = vllm.Ptr(0.0)
 	greedy, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	again, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("greedy answer:", exampleenv.Answer(greedy))
 	fmt.Println("greedy twice, same answer:", greedy.Text() == again.Text())
@@ -62,7 +63,7 @@ func main() {
 		req.Stop = []string{words[1]}
 		cut, err := env.Client.Chat.Create(ctx, req)
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		stopReason := "none"
 		if sr := cut.Choices[0].StopReason; sr != nil {
@@ -78,7 +79,8 @@ func main() {
 		Temperature(0.7).TopP(0.9).TopK(50).MaxTokens(128).
 		Send(ctx)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("fluent answer:", fluent.Text())
+	return nil
 }

@@ -14,10 +14,12 @@ import (
 )
 
 func main() {
-	env := exampleenv.Start(nil, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 3}))
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.RunWith(exampleenv.Setup{Client: []vllm.Option{vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 3})}}, greetInBatch)
+}
 
+// greetInBatch sends six prompts as one batch, one of them broken, then
+// counts the answers' words with RunBatch.
+func greetInBatch(ctx context.Context, env *exampleenv.Env) error {
 	prompts := []string{"Hello", "Hi", "Hey", "Good morning", "Greetings", "Howdy"}
 	reqs := make([]*vllm.ChatRequest, len(prompts))
 	for i, p := range prompts {
@@ -56,4 +58,5 @@ func main() {
 		total += c.Value
 	}
 	fmt.Println("words in all answers:", total)
+	return nil
 }

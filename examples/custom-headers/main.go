@@ -6,20 +6,21 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
 func main() {
-	env := exampleenv.Start(nil,
+	exampleenv.RunWith(exampleenv.Setup{Client: []vllm.Option{
 		vllm.WithHeader("X-Team", "search"),
 		vllm.WithUserAgent("my-service/1.2"),
-	)
-	defer env.Close()
-	ctx := context.Background()
+	}}, sendHeaders)
+}
 
+// sendHeaders sends one request with client-wide headers, per-request
+// headers and extra body fields.
+func sendHeaders(ctx context.Context, env *exampleenv.Env) error {
 	req := &vllm.ChatRequest{
 		Model:    env.Model,
 		Messages: []vllm.Message{vllm.User("Hello!")},
@@ -30,7 +31,7 @@ func main() {
 		vllm.WithRequestHeader("X-Tenant", "acme"),
 	)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("answer:", exampleenv.Answer(resp))
 
@@ -42,4 +43,5 @@ func main() {
 		}
 		fmt.Printf("sent body fields: request_id=%v custom_field=%v\n", r.JSON["request_id"], r.JSON["custom_field"])
 	}
+	return nil
 }

@@ -38,9 +38,11 @@ func explain(what string, err error) {
 }
 
 func main() {
-	env := exampleenv.Start([]vllmtest.Option{vllmtest.WithModel("served-model")})
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.RunWith(exampleenv.Setup{Server: []vllmtest.Option{vllmtest.WithModel("served-model")}}, classifyErrors)
+}
+
+// classifyErrors makes five kinds of failure happen and explains each.
+func classifyErrors(ctx context.Context, env *exampleenv.Env) error {
 	c := env.Client
 
 	// A caller mistake: no model. Nothing is sent.
@@ -53,9 +55,7 @@ func main() {
 
 	// An overloaded server: HTTP 503, worth retrying. (On the embedded
 	// server we make the next request fail so.)
-	if env.Server != nil {
-		env.Server.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "server overloaded"})
-	}
+	env.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "server overloaded"})
 	_, err = c.Chat.Create(ctx, &vllm.ChatRequest{Model: env.Model, Messages: []vllm.Message{vllm.User("hi")}})
 	explain("overloaded server", err)
 
@@ -65,11 +65,10 @@ func main() {
 	explain("server down", err)
 
 	// A deadline: the context wins.
-	if env.Server != nil {
-		env.Server.Fail(vllmtest.Fault{Kind: vllmtest.FaultNone, HeaderDelay: 200 * time.Millisecond})
-	}
+	env.Fail(vllmtest.Fault{Kind: vllmtest.FaultNone, HeaderDelay: 200 * time.Millisecond})
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	_, err = c.Chat.Create(short, &vllm.ChatRequest{Model: env.Model, Messages: []vllm.Message{vllm.User("hi")}})
 	explain("deadline", err)
+	return nil
 }

@@ -7,39 +7,42 @@ import (
 	"flag"
 	"fmt"
 	"image/color"
-	"log"
-	"os"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
-func main() {
-	path := flag.String("image", "", "image file to send (default: a generated PNG)")
-	flag.Parse()
-	env := exampleenv.Start(nil)
-	defer env.Close()
+var imagePath = flag.String("image", "", "image file to send (default: a generated PNG)")
 
+func main() {
+	flag.Parse()
+	exampleenv.Run(describeInlineImage)
+}
+
+// describeInlineImage sends an image inline and asks about it, then shows a
+// text file refused as an image.
+func describeInlineImage(ctx context.Context, env *exampleenv.Env) error {
 	var img vllm.ContentPart
 	var err error
-	if *path != "" {
-		img, err = vllm.ImageFilePart(*path) // read once, streamed into base64
+	if *imagePath != "" {
+		img, err = vllm.ImageFilePart(*imagePath) // read once, streamed into base64
 	} else {
 		img, err = vllm.ImagePart(exampleenv.SampleImage(color.RGBA{R: 200, A: 255}))
 	}
 	if err != nil {
-		log.Fatal(err) // e.g. not an image: the type is never guessed
+		return err // e.g. not an image: the type is never guessed
 	}
-	resp, err := env.Client.Chat.Create(context.Background(), &vllm.ChatRequest{
+	resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{
 		Model:    env.Model, // a vision model, e.g. Qwen/Qwen2.5-VL-7B-Instruct
 		Messages: []vllm.Message{vllm.UserParts(vllm.TextPart("Describe this image."), img)},
 	})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Printf("sent %s… (%d bytes of data URL)\n", img.ImageURL.URL[:22], len(img.ImageURL.URL))
 	fmt.Println("answer:", exampleenv.Answer(resp))
 
 	_, err = vllm.ImagePart([]byte("plain text, not an image"))
-	fmt.Fprintln(os.Stdout, "a text file as an image:", err)
+	fmt.Println("a text file as an image:", err)
+	return nil
 }

@@ -6,26 +6,26 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(discussImage)
+}
 
+// discussImage asks three questions about one image, keeping it in the history.
+func discussImage(ctx context.Context, env *exampleenv.Env) error {
 	img, err := vllm.ImagePart(exampleenv.SampleImage(color.RGBA{R: 250, G: 200, A: 255}))
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	history := []vllm.Message{vllm.UserParts(vllm.TextPart("What's in this screenshot?"), img)}
 	for i, next := range []string{"What color is the background?", "Is there a line across it?", ""} {
 		resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{Model: env.Model, Messages: history})
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		fmt.Printf("turn %d (%d messages sent): %s\n", i+1, len(history), resp.Text())
 		if next == "" {
@@ -33,4 +33,5 @@ func main() {
 		}
 		history = append(history, resp.AssistantMessage(), vllm.User(next))
 	}
+	return nil
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
@@ -14,10 +13,12 @@ import (
 const imageURL = "https://upload.wikimedia.org/wikipedia/commons/4/47/PNG_transparency_demonstration_1.png"
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
+	exampleenv.Run(describeImageURL)
+}
 
-	resp, err := env.Client.Chat.Create(context.Background(), &vllm.ChatRequest{
+// describeImageURL asks about an image the server fetches by URL.
+func describeImageURL(ctx context.Context, env *exampleenv.Env) error {
+	resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{
 		Model: env.Model,
 		Messages: []vllm.Message{vllm.UserParts(
 			vllm.TextPart("Describe this image in detail."),
@@ -25,8 +26,9 @@ func main() {
 		)},
 	})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("image:", imageURL)
 	fmt.Println("answer:", exampleenv.Answer(resp))
+	return nil
 }

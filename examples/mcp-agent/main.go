@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -51,27 +50,28 @@ func newWeatherServer() *mcp.Server {
 }
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx, cancel := exampleenv.Context()
-	defer cancel()
+	exampleenv.Run(runMCPAgent)
+}
 
+// runMCPAgent serves the MCP tool in memory, connects to it and lets the
+// agent use it.
+func runMCPAgent(ctx context.Context, env *exampleenv.Env) error {
 	// Start the server on one end of an in-memory pipe...
 	clientEnd, serverEnd := mcp.NewInMemoryTransports()
 	session, err := newWeatherServer().Connect(ctx, serverEnd, nil)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer session.Close()
 	// ...and connect to it from the other.
 	toolset, err := vllmmcp.Connect(ctx, []vllmmcp.Server{{Name: "weather", Transport: clientEnd}}, nil)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer toolset.Close()
 	tools, err := toolset.Tools(ctx)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	var names []string
 	for _, t := range tools {
@@ -89,12 +89,13 @@ func main() {
 	switch {
 	case errors.As(err, &limit):
 		fmt.Printf("the model still called tools after %d rounds\n", limit.Limit)
-		return
+		return nil
 	case err != nil:
-		log.Fatal(err)
+		return err
 	}
 	if res.ToolCalls == 0 {
 		fmt.Println("the model answered without calling a tool")
 	}
 	fmt.Printf("answer after %d tool calls: %s\n", res.ToolCalls, res.Text())
+	return nil
 }

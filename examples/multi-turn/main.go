@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/agent"
@@ -13,10 +12,12 @@ import (
 )
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(converse)
+}
 
+// converse asks three questions in one conversation, keeping the history by
+// hand, then two with agent.Conversation.
+func converse(ctx context.Context, env *exampleenv.Env) error {
 	history := []vllm.Message{vllm.System("You are a helpful assistant.")}
 	for i, question := range []string{
 		"My name is Alice.",
@@ -26,7 +27,7 @@ func main() {
 		history = append(history, vllm.User(question))
 		resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{Model: env.Model, Messages: history})
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		history = append(history, resp.AssistantMessage())
 		fmt.Printf("turn %d\n  user:      %s\n  assistant: %s\n", i+1, question, resp.Text())
@@ -37,8 +38,9 @@ func main() {
 	cv := agent.NewConversation(env.Client, env.Model, "You are a helpful assistant.")
 	for _, question := range []string{"My name is Bob.", "What is my name?"} {
 		if _, err := cv.Send(ctx, question); err != nil {
-			log.Fatal(err)
+			return err
 		}
 	}
 	fmt.Printf("conversation: %d messages\n", len(cv.Messages()))
+	return nil
 }

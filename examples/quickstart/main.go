@@ -8,22 +8,24 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
+	exampleenv.Run(askCapital)
+}
 
-	resp, err := env.Client.Chat.Create(context.Background(), &vllm.ChatRequest{
+// askCapital asks one question and prints the answer, the model that gave it
+// and the tokens it took.
+func askCapital(ctx context.Context, env *exampleenv.Env) error {
+	resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{
 		Model:    env.Model,
 		Messages: []vllm.Message{vllm.System("Be brief."), vllm.User("What is the capital of France?")},
 	})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("server:   ", env.Client.BaseURL())
 	fmt.Println("model:    ", resp.Model)
@@ -32,4 +34,5 @@ func main() {
 		fmt.Println("reasoning:", r)
 	}
 	fmt.Println("tokens:   ", resp.Usage.TotalTokens)
+	return nil
 }

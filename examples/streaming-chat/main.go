@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 	"os"
 
 	"github.com/vllmgo/vllm"
@@ -13,16 +12,18 @@ import (
 )
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(streamStory)
+}
 
+// streamStory streams a story as it is generated, then streams a second turn
+// and collects it.
+func streamStory(ctx context.Context, env *exampleenv.Env) error {
 	s, err := env.Client.Chat.Stream(ctx, &vllm.ChatRequest{
 		Model:    env.Model,
 		Messages: []vllm.Message{vllm.User("Write a short story about a robot learning to paint.")},
 	})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer s.Close() // idempotent; releases the connection if we stop early
 
@@ -32,7 +33,7 @@ func main() {
 			// A stream that fails midway — an error event, a connection
 			// that ends without [DONE] — is an error here, never a
 			// quiet end.
-			log.Fatal(err)
+			return err
 		}
 		switch ev.Type {
 		case vllm.EventReasoning:
@@ -53,11 +54,12 @@ func main() {
 	history := []vllm.Message{vllm.User("Name a color."), final.AssistantMessage(), vllm.User("Another one?")}
 	s2, err := env.Client.Chat.Stream(ctx, &vllm.ChatRequest{Model: env.Model, Messages: history})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	second, err := s2.Collect()
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("second turn:", second.Text())
+	return nil
 }

@@ -5,30 +5,31 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(streamCompletion)
+}
 
+// streamCompletion streams a legacy completion event by event, then collects
+// a second one whole.
+func streamCompletion(ctx context.Context, env *exampleenv.Env) error {
 	req := &vllm.CompletionRequest{Model: env.Model, Prompt: vllm.PromptText("What is machine learning?")}
 	req.MaxTokens = vllm.Ptr(64)
 	req.Temperature = vllm.Ptr(0.7)
 
 	s, err := env.Client.Completions.Stream(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer s.Close()
 	fmt.Print("text: ")
 	for ev, err := range s.Events() {
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		switch ev.Type {
 		case vllm.EventContent:
@@ -43,11 +44,12 @@ func main() {
 	// Or collect the whole text at once.
 	s2, err := env.Client.Completions.Stream(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	collected, err := s2.Collect()
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Printf("collected: %d characters\n", len(collected.Text()))
+	return nil
 }

@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
@@ -16,10 +15,12 @@ import (
 
 func main() {
 	// The embedded server thinks for 12 tokens before it answers.
-	env := exampleenv.Start([]vllmtest.Option{vllmtest.WithReasoning(12)})
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.RunWith(exampleenv.Setup{Server: []vllmtest.Option{vllmtest.WithReasoning(12)}}, askToThink)
+}
 
+// askToThink asks for reasoning and reads it whole, streamed, and split out
+// of the content.
+func askToThink(ctx context.Context, env *exampleenv.Env) error {
 	req := &vllm.ChatRequest{
 		Model:              env.Model,
 		Messages:           []vllm.Message{vllm.User("Solve: what is 15 * 23 + 47?")},
@@ -31,7 +32,7 @@ func main() {
 
 	resp, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	// Reasoning is read from "reasoning" or, from older vLLM, "reasoning_content".
 	// A model may answer without thinking, or think until its limit.
@@ -49,13 +50,13 @@ func main() {
 	// Streamed: reasoning deltas come first, then content deltas.
 	s, err := env.Client.Chat.Stream(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer s.Close()
 	var reasoningEvents, contentEvents int
 	for ev, err := range s.Events() {
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		switch ev.Type {
 		case vllm.EventReasoning:
@@ -70,4 +71,5 @@ func main() {
 	// content; SplitThink moves it out.
 	reasoning, answer := vllm.SplitThink("<think>15*23 = 345, +47 = 392</think>The answer is 392.")
 	fmt.Printf("split: reasoning=%q answer=%q\n", reasoning, answer)
+	return nil
 }

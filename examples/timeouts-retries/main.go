@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -16,9 +15,9 @@ import (
 )
 
 func main() {
-	env := exampleenv.Start(nil,
-		vllm.WithTimeout(60*time.Second),           // whole non-streaming call; stream headers
-		vllm.WithStreamIdleTimeout(10*time.Second), // a stream that goes silent this long fails
+	exampleenv.RunWith(exampleenv.Setup{Client: []vllm.Option{
+		vllm.WithTimeout(60 * time.Second),           // whole non-streaming call; stream headers
+		vllm.WithStreamIdleTimeout(10 * time.Second), // a stream that goes silent this long fails
 		vllm.WithRetry(vllm.RetryPolicy{
 			MaxAttempts: 4,                     // the first try and 3 retries
 			BaseDelay:   50 * time.Millisecond, // waits drawn from [0, 50ms], [0, 100ms], [0, 200ms]
@@ -29,38 +28,35 @@ func main() {
 				fmt.Printf("attempt %d failed (%v); retrying in %v\n", req.Attempt, err, wait.Round(time.Millisecond))
 			},
 		}),
-	)
-	defer env.Close()
-	ctx := context.Background()
+	}}, rideOutFailures)
+}
+
+// rideOutFailures shows retries carrying a call through 503s and each kind
+// of timeout ending one.
+func rideOutFailures(ctx context.Context, env *exampleenv.Env) error {
 	req := &vllm.ChatRequest{Model: env.Model, Messages: []vllm.Message{vllm.User("Hello!")}}
 
 	// On the embedded server, the next two requests get 503: the retries
 	// carry the call through.
-	if env.Server != nil {
-		env.Server.FailNext(2, vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "overloaded"})
-	}
+	env.FailNext(2, vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Message: "overloaded"})
 	resp, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("answer after retries:", resp.Text())
 
 	// A shorter timeout for one request. On the embedded server the answer
 	// is held back 300ms, so it times out (and, being retryable, is tried
 	// again until the attempts run out).
-	if env.Server != nil {
-		env.Server.FailNext(4, vllmtest.Fault{Kind: vllmtest.FaultNone, HeaderDelay: 300 * time.Millisecond})
-	}
+	env.FailNext(4, vllmtest.Fault{Kind: vllmtest.FaultNone, HeaderDelay: 300 * time.Millisecond})
 	_, err = env.Client.Chat.Create(ctx, req, vllm.WithRequestTimeout(100*time.Millisecond))
 	fmt.Println("timed out:", errors.Is(err, vllm.ErrTimeout), "retryable:", vllm.IsRetryable(err))
 
 	// A stream that stalls: the idle timeout ends it with a StreamError.
-	if env.Server != nil {
-		env.Server.Fail(vllmtest.Fault{Kind: vllmtest.FaultStall, After: 3, Duration: 2 * time.Second})
-	}
+	env.Fail(vllmtest.Fault{Kind: vllmtest.FaultStall, After: 3, Duration: 2 * time.Second})
 	s, err := env.Client.Chat.Stream(ctx, req, vllm.WithRequestIdleTimeout(200*time.Millisecond))
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	_, err = s.Collect()
 	var se *vllm.StreamError
@@ -73,9 +69,8 @@ func main() {
 	// The context's deadline always wins, retries or not.
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if env.Server != nil {
-		env.Server.FailNext(4, vllmtest.Fault{Kind: vllmtest.FaultNone, HeaderDelay: 300 * time.Millisecond})
-	}
+	env.FailNext(4, vllmtest.Fault{Kind: vllmtest.FaultNone, HeaderDelay: 300 * time.Millisecond})
 	_, err = env.Client.Chat.Create(short, req)
 	fmt.Println("deadline exceeded:", errors.Is(err, context.DeadlineExceeded))
+	return nil
 }

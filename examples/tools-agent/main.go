@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/agent"
@@ -29,13 +28,15 @@ func lookupPopulation(_ context.Context, a populationArgs) (map[string]any, erro
 }
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(runAgent)
+}
 
+// runAgent lets the agent answer a question with a tool, then stops it at
+// one round and resumes it.
+func runAgent(ctx context.Context, env *exampleenv.Env) error {
 	population, err := agent.Func("lookup_population", "Population of a city", lookupPopulation)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	a := agent.New(env.Client, env.Model, population)
 	a.MaxRounds = 5
@@ -51,7 +52,7 @@ func main() {
 		// The model may keep calling tools: the run stops at MaxRounds.
 		fmt.Printf("no answer: %v\n", err)
 	case err != nil:
-		log.Fatal(err)
+		return err
 	default:
 		fmt.Printf("answer after %s, %s: %s\n", exampleenv.Count(res.Rounds, "round"),
 			exampleenv.Count(res.ToolCalls, "tool call"), exampleenv.Answer(res.Response))
@@ -65,18 +66,19 @@ func main() {
 	case errors.As(err, &limit):
 		fmt.Printf("stopped: %v\n", err)
 	case err != nil:
-		log.Fatal(err)
+		return err
 	default:
 		fmt.Println("the model answered within 1 round: nothing to resume")
-		return
+		return nil
 	}
 	res, err = a.Run(ctx, limit.Messages)
 	switch {
 	case errors.As(err, &limit):
 		fmt.Printf("resumed, stopped again: %v\n", err)
 	case err != nil:
-		log.Fatal(err)
+		return err
 	default:
 		fmt.Printf("resumed: %s, %d messages in all: %s\n", exampleenv.Count(res.Rounds, "round"), len(res.Messages), exampleenv.Answer(res.Response))
 	}
+	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
@@ -42,10 +41,12 @@ func executeSafely(call vllm.ToolCall) any {
 }
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(reportToolErrors)
+}
 
+// reportToolErrors turns bad tool calls into results the model can read,
+// alone and in an exchange.
+func reportToolErrors(ctx context.Context, env *exampleenv.Env) error {
 	// What the model may send, well-formed or not:
 	for _, call := range []vllm.ToolCall{
 		{ID: "call-1", Name: "divide", Arguments: `{"a": 1, "b": 0}`},
@@ -54,7 +55,7 @@ func main() {
 	} {
 		msg, err := vllm.ToolResult(call.ID, executeSafely(call))
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		fmt.Printf("%s(%s) -> %s\n", call.Name, call.Arguments, msg.Content)
 	}
@@ -63,23 +64,23 @@ func main() {
 	rate, err := vllm.NewTool("exchange_rate", "Current exchange rate between two currencies",
 		`{"type":"object","properties":{"from":{"type":"string"},"to":{"type":"string"}},"required":["from","to"]}`)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	req := &vllm.ChatRequest{Model: env.Model, Messages: []vllm.Message{vllm.User("How many yen is one euro today?")}, Tools: []vllm.Tool{rate}}
 	resp, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	if len(resp.ToolCalls()) == 0 {
 		// The model may answer without calling the tool.
 		fmt.Println("the model called no tool; answer:", exampleenv.Answer(resp))
-		return
+		return nil
 	}
 	req.Messages = append(req.Messages, resp.AssistantMessage())
 	for _, call := range resp.ToolCalls() {
 		msg, err := vllm.ToolResult(call.ID, executeSafely(call))
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		// Whatever the arguments, a division by zero or a bad call comes
 		// back to the model as a result it can read.
@@ -88,7 +89,8 @@ func main() {
 	}
 	final, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("answer:", exampleenv.Answer(final))
+	return nil
 }

@@ -50,10 +50,12 @@ func run(call vllm.ToolCall) (any, error) {
 }
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(offerTwoTools)
+}
 
+// offerTwoTools offers two tools, runs what the model calls, then forces a
+// call to one of them.
+func offerTwoTools(ctx context.Context, env *exampleenv.Env) error {
 	tools := []vllm.Tool{
 		mustTool("web_search", "Search the web", `{"type":"object","properties":{"query":{"type":"string"},"limit":{"type":"integer"}},"required":["query"]}`),
 		mustTool("calculator", "Evaluate an arithmetic expression", `{"type":"object","properties":{"expression":{"type":"string"}},"required":["expression"]}`),
@@ -65,12 +67,12 @@ func main() {
 	}
 	resp, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	for _, call := range resp.ToolCalls() {
 		out, err := run(call)
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		b, _ := json.Marshal(out)
 		fmt.Printf("called %s -> %s\n", call.Name, b)
@@ -86,9 +88,10 @@ func main() {
 	req.Messages = []vllm.Message{vllm.User("What is 15 * 23 + 47?")}
 	forced, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	for _, call := range forced.ToolCalls() {
 		fmt.Printf("forced call: %s(%s)\n", call.Name, call.Arguments)
 	}
+	return nil
 }

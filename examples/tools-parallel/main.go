@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"sync"
@@ -35,10 +36,12 @@ func execute(call vllm.ToolCall) any {
 }
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(callToolsInParallel)
+}
 
+// callToolsInParallel offers two tools, runs the calls the model makes at
+// once concurrently and sends every result back.
+func callToolsInParallel(ctx context.Context, env *exampleenv.Env) error {
 	schema := `{"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}`
 	req := &vllm.ChatRequest{
 		Model:             env.Model,
@@ -48,30 +51,28 @@ func main() {
 	}
 	resp, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	calls := resp.ToolCalls()
 	if len(calls) == 0 {
 		// The model may answer without calling a tool.
 		fmt.Println("the model called no tool; answer:", exampleenv.Answer(resp))
-		return
+		return nil
 	}
 	fmt.Printf("the model made %s at once\n", exampleenv.Count(len(calls), "call"))
 
 	results := make([]vllm.Message, len(calls))
+	errs := make([]error, len(calls))
 	var wg sync.WaitGroup
 	for i, call := range calls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			msg, err := vllm.ToolResult(call.ID, execute(call))
-			if err != nil {
-				log.Fatal(err)
-			}
-			results[i] = msg
-		}()
+		wg.Go(func() {
+			results[i], errs[i] = vllm.ToolResult(call.ID, execute(call))
+		})
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	for i, call := range calls {
 		fmt.Printf("  %s(%s) -> %s\n", call.Name, call.Arguments, results[i].Content)
 	}
@@ -80,7 +81,8 @@ func main() {
 	req.Messages = append(req.Messages, results...)
 	final, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("answer:", exampleenv.Answer(final))
+	return nil
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
@@ -16,13 +15,15 @@ type weatherArgs struct {
 }
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(streamToolCalls)
+}
 
+// streamToolCalls streams an answer that calls a tool, counting the argument
+// fragments and printing each complete call.
+func streamToolCalls(ctx context.Context, env *exampleenv.Env) error {
 	weather, err := vllm.ToolFor[weatherArgs]("get_weather", "Get the weather for a location")
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	s, err := env.Client.Chat.Stream(ctx, &vllm.ChatRequest{
 		Model:    env.Model,
@@ -30,13 +31,13 @@ func main() {
 		Tools:    []vllm.Tool{weather},
 	})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer s.Close()
 	fragments := 0
 	for ev, err := range s.Events() {
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		switch ev.Type {
 		case vllm.EventToolCallDelta:
@@ -45,7 +46,7 @@ func main() {
 			call := ev.ToolCall.ToolCall()
 			var args weatherArgs
 			if err := call.DecodeArguments(&args); err != nil {
-				log.Fatal(err)
+				return err
 			}
 			fmt.Printf("complete call #%d: %s(%s) id=%s\n", ev.ToolCall.Index, call.Name, call.Arguments, call.ID)
 		case vllm.EventFinish:
@@ -55,4 +56,5 @@ func main() {
 	fmt.Printf("argument fragments received: %d\n", fragments)
 	// The accumulated response holds the assembled calls too.
 	fmt.Println("calls in the response:", len(s.Response().ToolCalls()))
+	return nil
 }

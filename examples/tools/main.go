@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
@@ -23,13 +22,15 @@ func getWeather(a weatherArgs) map[string]any {
 }
 
 func main() {
-	env := exampleenv.Start(nil)
-	defer env.Close()
-	ctx := context.Background()
+	exampleenv.Run(callWeatherTool)
+}
 
+// callWeatherTool offers get_weather, runs the call the model makes and
+// sends the result back for the answer.
+func callWeatherTool(ctx context.Context, env *exampleenv.Env) error {
 	weather, err := vllm.ToolFor[weatherArgs]("get_weather", "Get the current weather for a location")
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	req := &vllm.ChatRequest{
 		Model:      env.Model,
@@ -39,12 +40,12 @@ func main() {
 	}
 	resp, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	calls := resp.ToolCalls()
 	if len(calls) == 0 {
 		fmt.Println("the model answered directly:", exampleenv.Answer(resp))
-		return
+		return nil
 	}
 	call := calls[0]
 	fmt.Println("tool schema:", string(weather.Function.Parameters))
@@ -52,17 +53,18 @@ func main() {
 
 	var args weatherArgs
 	if err := call.DecodeArguments(&args); err != nil {
-		log.Fatal(err) // names the tool and shows the malformed arguments
+		return err // names the tool and shows the malformed arguments
 	}
 	result, err := vllm.ToolResult(call.ID, getWeather(args))
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	// The assistant message carries the tool calls; the tool message answers them.
 	req.Messages = append(req.Messages, resp.AssistantMessage(), result)
 	final, err := env.Client.Chat.Create(ctx, req)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Println("answer:", exampleenv.Answer(final))
+	return nil
 }
