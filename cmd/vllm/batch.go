@@ -108,12 +108,7 @@ func newBatchCmd(e *env) *cobra.Command {
 		Short:   "run an OpenAI/vLLM batch file (JSONL), resumably",
 		Long:    batchAbout,
 		Example: batchExamples,
-		Args: func(cmd *cobra.Command, pos []string) error {
-			if len(pos) != 1 {
-				return usagef("need exactly one input file (see --help)")
-			}
-			return nil
-		},
+		Args:    argCount(1, 1, "exactly one input file"),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			cfg.in = pos[0]
 			return runBatch(cmd.Context(), e, &g, cfg)

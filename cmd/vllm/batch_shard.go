@@ -99,12 +99,7 @@ func newBatchMergeCmd(e *env) *cobra.Command {
 		Short:   "join the outputs of batch shards in input order, checking each request has one result",
 		Long:    batchMergeAbout,
 		Example: batchMergeExamples,
-		Args: func(cmd *cobra.Command, pos []string) error {
-			if len(pos) < 2 {
-				return usagef("need the input file and at least one shard output (see --help)")
-			}
-			return nil
-		},
+		Args:    argCount(2, -1, "the input file and at least one shard output"),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if out == "" {
 				return usagef("--output OUT.jsonl is required")

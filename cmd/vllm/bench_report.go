@@ -34,12 +34,7 @@ func newBenchReportCmd(e *env) *cobra.Command {
 		Short:   "an HTML page of charts from result files",
 		Long:    benchReportLong,
 		Example: benchReportExamples,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef("name at least one result file")
-			}
-			return nil
-		},
+		Args:    argCount(1, -1, "at least one result file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			slo, err := parseGoodput(goodput)
 			if err != nil {
@@ -119,12 +114,7 @@ func newBenchCompareCmd(e *env) *cobra.Command {
 		Short:   "two result files side by side, with the change in percent",
 		Long:    benchCompareLong,
 		Example: "  vllm bench compare before.json after.json",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return usagef("name two result files, got %d", len(args))
-			}
-			return nil
-		},
+		Args:    argCount(2, 2, "two result files"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := loadtest.ReadResult(args[0])
 			if err != nil {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -285,5 +286,220 @@ func TestChatWithStdoutRedirectedReadsOnePrompt(t *testing.T) {
 	waitExit(t, p, cmd, "Ctrl-D")
 	if stdout.String() != "You said: hello there\n" {
 		t.Fatalf("stdout %q", stdout.String())
+	}
+}
+
+// chatScript answers "slow" prompts with a long answer paced at 40 ms a
+// token, and everything else quickly.
+func chatScript(r *vllmtest.Request) *vllmtest.Reply {
+	if r.Chat == nil {
+		return nil
+	}
+	last := r.Chat.Messages[len(r.Chat.Messages)-1].Text()
+	switch {
+	case strings.Contains(last, "slow"):
+		words := make([]string, 200)
+		for i := range words {
+			words[i] = "tick"
+		}
+		return &vllmtest.Reply{Content: "SLOWSTART " + strings.Join(words, " "),
+			Fault: &vllmtest.Fault{Kind: vllmtest.FaultNone, ITL: 40 * time.Millisecond}}
+	case strings.Contains(last, "name"):
+		return &vllmtest.Reply{Content: "Nice to meet you, Ada.", Reasoning: "The user introduces herself."}
+	}
+	return &vllmtest.Reply{Content: "You said: " + last}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a real child process through its pty: no simulated clock reaches it
+	}
+}
+
+// TestInteractiveChatInTerminal drives "vllm chat" in a pseudo-terminal as a
+// person would: a first turn streams its answer (reasoning apart), Ctrl-C in
+// the middle of a long answer returns to the prompt and releases the
+// connection, a later turn carries the whole history, and Ctrl-C at the
+// prompt leaves.
+func TestInteractiveChatInTerminal(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("chat-model"), vllmtest.WithHandler(chatScript))
+	defer srv.Close()
+	cmd := exec.Command(binPath, "chat", "--system", "Be kind.")
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "TERM=dumb", "XDG_STATE_HOME=" + t.TempDir()}
+	p := startInPTY(t, cmd)
+
+	p.waitFor(t, "Chatting with chat-model", 1)
+	p.waitPrompt(t, 1)
+	p.type_(t, "My name is Ada\r")
+	screen := p.waitFor(t, "Nice to meet you, Ada.", 1)
+	// Reasoning is shown apart, dimmed (stderr is the terminal).
+	if !strings.Contains(screen, ansiDim+"The user introduces herself."+ansiReset) {
+		t.Errorf("reasoning not shown dimmed:\n%q", screen)
+	}
+	p.waitPrompt(t, 2)
+
+	p.type_(t, "tell me something slow\r")
+	p.waitFor(t, "SLOWSTART tick", 1) // streaming: the start is shown while the rest is generated
+	open := srv.OpenConnections()
+	p.type_(t, "\x03") // Ctrl-C
+	screen = p.waitFor(t, "[interrupted]", 1)
+	p.waitPrompt(t, 3)
+	if n := strings.Count(screen, "tick"); n >= 200 {
+		t.Fatalf("the answer was not interrupted (%d ticks)", n)
+	}
+	// The stream's connection is closed by the client, not left to finish.
+	waitUntil(t, "the stream's connection to close", func() bool { return srv.OpenConnections() < open })
+
+	p.type_(t, "what is my name?\r")
+	p.waitFor(t, "Nice to meet you, Ada.", 2)
+	p.waitPrompt(t, 4)
+
+	reqs := srv.Requests()
+	last := reqs[len(reqs)-1].Chat
+	var roles, texts []string
+	for _, m := range last.Messages {
+		roles = append(roles, m.Role)
+		texts = append(texts, m.Text())
+	}
+	if got := strings.Join(roles, ","); got != "system,user,assistant,user,assistant,user" {
+		t.Fatalf("roles of the third turn: %s (%q)", got, texts)
+	}
+	if texts[0] != "Be kind." || texts[1] != "My name is Ada" || texts[2] != "Nice to meet you, Ada." ||
+		texts[3] != "tell me something slow" || !strings.HasPrefix(texts[4], "SLOWSTART tick") || texts[5] != "what is my name?" {
+		t.Fatalf("history sent: %q", texts)
+	}
+	if len(texts[4]) >= len("SLOWSTART")+200*5 {
+		t.Fatalf("the interrupted answer kept in the history is not partial: %d bytes", len(texts[4]))
+	}
+
+	p.type_(t, "\x03") // Ctrl-C at the prompt leaves
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("chat exited with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("chat did not exit on Ctrl-C at the prompt; screen:\n%s", p.text())
+	}
+}
+
+// TestInteractiveChatCommandsAndEOF checks /system, /save, /reset and Ctrl-D.
+func TestInteractiveChatCommandsAndEOF(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	defer srv.Close()
+	save := filepath.Join(t.TempDir(), "conv.json")
+	cmd := exec.Command(binPath, "chat", "--reasoning", "hide")
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "XDG_STATE_HOME=" + t.TempDir()}
+	p := startInPTY(t, cmd)
+	p.waitPrompt(t, 1)
+	p.type_(t, "/system Answer in French.\r")
+	p.waitFor(t, "[system prompt set]", 1)
+	p.type_(t, "hello\r")
+	p.waitFor(t, "You said: hello", 1)
+	p.type_(t, "/save "+save+"\r")
+	p.waitFor(t, "[saved 3 messages (the system prompt and 2 messages) and the model name to "+save+"]", 1)
+	png := filepath.Join(t.TempDir(), "dot.png")
+	os.WriteFile(png, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"), 0o644)
+	p.type_(t, "/image "+png+"\r")
+	p.waitFor(t, "[image attached to the next message]", 1)
+	p.type_(t, "/reset\r")
+	p.waitFor(t, "[conversation cleared]", 1)
+	p.type_(t, "again\r")
+	p.waitFor(t, "You said: again", 1)
+	req, _ := srv.LastRequest()
+	if len(req.Chat.Messages) != 2 || req.Chat.Messages[0].Text() != "Answer in French." ||
+		!strings.Contains(string(req.Chat.Messages[1].Content), `{"type":"image_url","image_url":{"url":"data:image/png;base64,`) {
+		t.Fatalf("after /image and /reset the request was %s", req.Body)
+	}
+	p.waitPrompt(t, 4)
+	p.type_(t, "\x04") // Ctrl-D at an empty line: EOF
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("chat exited with %v", err)
+	}
+	var conv struct {
+		Model    string
+		Messages []map[string]any
+	}
+	b, _ := os.ReadFile(save)
+	if err := json.Unmarshal(b, &conv); err != nil || conv.Model != vllmtest.DefaultModel || len(conv.Messages) != 3 ||
+		conv.Messages[0]["content"] != "Answer in French." || conv.Messages[2]["content"] != "You said: hello" {
+		t.Fatalf("saved conversation: %s", b)
+	}
+}
+
+// TestInteractiveChatWithMCPTools drives "vllm chat --mcp" in a
+// pseudo-terminal: a call is shown and confirmed with y, its result shown
+// and answered on; a declined call reaches the model as a tool error; Ctrl-C
+// while a call runs cancels it on the MCP server and returns to the prompt.
+func TestInteractiveChatWithMCPTools(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(toolScript))
+	defer srv.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(binPath, "chat", "--mcp", os.Args[0])
+	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "TERM=dumb", "XDG_STATE_HOME=" + t.TempDir(),
+		mcpServerEnv + "=1", "VLLM_TEST_MCP_DIR=" + dir} // read by the MCP server the chat starts
+	p := startInPTY(t, cmd)
+
+	p.waitFor(t, "[MCP tools: get_weather, slow]", 1)
+	p.waitPrompt(t, 1)
+	p.type_(t, "what is the weather in Paris?\r")
+	p.waitFor(t, `[tool get_weather {"city": "Paris"}]`, 1)
+	p.waitFor(t, "run get_weather? [y/N] ", 1)
+	p.type_(t, "y\r")
+	p.waitFor(t, "[result: 18C and clear in Paris]", 1)
+	p.waitFor(t, "Tool said: 18C and clear in Paris", 1)
+	p.waitPrompt(t, 2)
+
+	p.type_(t, "and the weather tomorrow?\r")
+	p.waitFor(t, `[tool get_weather {"city": "Paris"}]`, 2)
+	// The line editor draws its prompt more than once: wait for it after the second call.
+	waitUntil(t, "the second confirmation", func() bool {
+		s := p.text()
+		return strings.Contains(s[strings.LastIndex(s, "[tool get_weather"):], "run get_weather? [y/N] ")
+	})
+	p.type_(t, "n\r")
+	p.waitFor(t, "[not run]", 1)
+	p.waitFor(t, "Tool said: error: the user did not allow this call", 1)
+	p.waitPrompt(t, 3)
+
+	p.type_(t, "something slow\r")
+	p.waitFor(t, "run slow? [y/N] ", 1)
+	p.type_(t, "yes\r")
+	waitUntil(t, "the slow call to start", func() bool { _, err := os.Stat(filepath.Join(dir, "started")); return err == nil })
+	p.type_(t, "\x03") // Ctrl-C while the call runs
+	p.waitFor(t, "[interrupted]", 1)
+	waitUntil(t, "the MCP server to see the call cancelled", func() bool { _, err := os.Stat(filepath.Join(dir, "cancelled")); return err == nil })
+	p.waitPrompt(t, 4)
+
+	// The history holds both finished turns (with their calls and results),
+	// not the interrupted one.
+	p.type_(t, "thanks\r")
+	p.waitFor(t, "No tool needed.", 1)
+	req, _ := srv.LastRequest()
+	var roles []string
+	for _, m := range req.Chat.Messages {
+		roles = append(roles, m.Role)
+	}
+	if got := strings.Join(roles, ","); got != "user,assistant,tool,assistant,user,assistant,tool,assistant,user" {
+		t.Fatalf("roles sent after the interrupted turn: %s", got)
+	}
+	p.waitPrompt(t, 5)
+	p.type_(t, "\x04")
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("chat exited with %v", err)
+		}
+	case <-time.After(10 * time.Second): // a real process: it closes the MCP server (up to 5s) and exits
+		t.Fatalf("chat did not exit on Ctrl-D; screen:\n%s", p.text())
 	}
 }

@@ -168,6 +168,18 @@ func run(ctx context.Context, e *env, args []string) int {
 	return finish(e, cmd.CommandPath(), err)
 }
 
+// argCount returns a check that wants from min to max positional arguments
+// (max < 0: no upper limit) and otherwise fails with a usage error saying
+// what is needed: "need " + want.
+func argCount(min, max int, want string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || max >= 0 && len(args) > max {
+			return usagef("need %s, got %d (see --help)", want, len(args))
+		}
+		return nil
+	}
+}
+
 // noArgs is cobra.NoArgs with a usage error that says what was unexpected.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {

@@ -91,6 +91,25 @@ func TestUsageErrorsExitTwoWithOneLine(t *testing.T) {
 	}
 }
 
+// TestArgumentCountErrorsSayWhatIsNeeded checks the message of each
+// command's positional-argument check, exactly.
+func TestArgumentCountErrorsSayWhatIsNeeded(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"batch", "a.jsonl", "b.jsonl"}, "vllm batch: need exactly one input file, got 2 (see --help)\n"},
+		{[]string{"batch", "merge", "in.jsonl"}, "vllm batch merge: need the input file and at least one shard output, got 1 (see --help)\n"},
+		{[]string{"bench", "report"}, "vllm bench report: need at least one result file, got 0 (see --help)\n"},
+		{[]string{"bench", "compare", "a.json", "b.json", "c.json"}, "vllm bench compare: need two result files, got 3 (see --help)\n"},
+	} {
+		r := runCLI(t, "", nil, tc.args...)
+		if r.code != exitUsage || r.stderr != tc.want {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2, %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
 func TestHelpOnEveryCommand(t *testing.T) {
 	root := newRootCmd(&env{})
 	var names []string
