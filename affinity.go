@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"hash/maphash"
 	"math"
+	"strings"
 	"sync"
 )
 
@@ -51,7 +52,8 @@ func carriesPrompt(r *apiRequest) bool {
 	if r.method != "POST" || r.root || len(r.body) == 0 {
 		return false
 	}
-	switch r.path {
+	path, _, _ := strings.Cut(r.path, "?") // Client.RoundTripper keeps the query in path
+	switch path {
 	case "/chat/completions", "/completions", "/responses":
 		return true
 	}

@@ -206,12 +206,12 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 			if affinity != nil {
 				p.affinity.record(affinity, endpointIndex(p.endpoints, ep))
 			}
-			resp.Body = &callBody{ReadCloser: resp.Body, cl: cl, capture: len(p.hooks) > 0 && !r.stream}
+			resp.Body = &callBody{ReadCloser: resp.Body, cl: cl, capture: len(p.hooks) > 0 && !r.stream && !r.passthrough}
 			return resp, nil
 		}
 		ep.outstanding.Add(-1)
 		cl.ep = nil // nothing outstanding left on it
-		cl.lastEndpoint = ep.name
+		cl.lastEp = ep
 		lastErr = err
 
 		if attempt >= p.retry.MaxAttempts || r.once || ctx.Err() != nil || !p.retry.retryable(err) {
@@ -288,10 +288,10 @@ type call struct {
 	info CallInfo
 	slot bool
 	ep   *endpoint // endpoint with an outstanding request of this call
-	// lastEndpoint names the endpoint of the last failed attempt.
-	lastEndpoint string
-	attempts     int
-	status       int
+	// lastEp is the endpoint of the last failed attempt.
+	lastEp   *endpoint
+	attempts int
+	status   int
 
 	released sync.Once
 	ended    sync.Once
@@ -337,7 +337,9 @@ func (cl *call) report(res *CallResult) {
 		}
 		res.Attempts = cl.attempts
 		res.StatusCode = cl.status
-		res.Endpoint = cl.lastEndpoint
+		if cl.lastEp != nil {
+			res.Endpoint = cl.lastEp.name
+		}
 		if cl.ep != nil {
 			res.Endpoint = cl.ep.name
 		}

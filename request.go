@@ -61,7 +61,11 @@ type apiRequest struct {
 	// stream marks a response read incrementally: the timeout covers only
 	// the wait for the headers.
 	stream bool
-	opts   []RequestOption
+	// passthrough marks a request of Client.RoundTripper: its response
+	// body is returned unread for the caller to read, the timeout covering
+	// only the wait for the headers, and no Accept header is added.
+	passthrough bool
+	opts        []RequestOption
 	// rc is opts resolved once per call by resolve (resolved says it was);
 	// every later step reads rc instead of applying opts again.
 	rc       requestConfig
@@ -181,7 +185,7 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 	}
 
 	var release func()
-	if timeout > 0 && !r.stream {
+	if timeout > 0 && !r.stream && !r.passthrough {
 		// The timeout covers the whole exchange: a deadline on the context.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, timeoutErr)
@@ -240,7 +244,7 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 		release()
 		return nil, apiErr
 	}
-	if r.stream {
+	if r.stream || r.passthrough {
 		// The timer of the headers is stopped on return; the stream's
 		// progress is bounded by its idle timeout from here on.
 		resp.Body = &releasingBody{ReadCloser: resp.Body, release: release, ctx: ctx}
@@ -367,7 +371,7 @@ func (c *Client) setHeaders(req *http.Request, r *apiRequest) {
 	}
 	if r.stream {
 		h["Accept"] = w.acceptSSE
-	} else {
+	} else if !r.passthrough {
 		h["Accept"] = w.acceptJSON
 	}
 	h["User-Agent"] = w.userAgent
