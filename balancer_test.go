@@ -406,3 +406,25 @@ func isCircuitOpen(err error) bool {
 	var oe *vllm.CircuitOpenError
 	return errors.As(err, &oe)
 }
+
+// TestHealthCheckSendsTheUserAgent: a User-Agent given with WithHeader is
+// the client's user agent everywhere, the health checks' requests included.
+func TestHealthCheckSendsTheUserAgent(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		uas := make(chan string, 4)
+		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			if r.URL.Path == "/health" {
+				uas <- r.Header.Get("User-Agent")
+			}
+		})
+		defer srv.Close()
+		c := newClient(t, srv.URL+"/v1", vllm.WithHeader("User-Agent", "first/1"),
+			vllm.WithHeader("User-Agent", "app/3"), vllm.WithHealthCheck(time.Minute))
+		defer c.Close()
+		synctest.Wait()
+		if ua := <-uas; ua != "app/3" {
+			t.Fatalf("health check User-Agent %q, want the last one given, app/3", ua)
+		}
+	})
+}

@@ -17,19 +17,18 @@ import (
 // this machine at its default port.
 const DefaultBaseURL = "http://localhost:8000/v1"
 
-// DefaultTimeout bounds a request when no timeout is configured. For a
-// non-streaming request it covers the whole exchange; for a stream it covers
-// the wait for the response headers only (see WithTimeout).
-const DefaultTimeout = 10 * time.Minute
+// defaultTimeout bounds a request when no timeout is configured (see
+// WithTimeout, whose doc states it).
+const defaultTimeout = 10 * time.Minute
 
 // Version is this library's version, sent in the default User-Agent.
 const Version = "0.1.0"
 
-// Environment variables read by FromEnv.
+// The environment variables read by FromEnv (named in its doc comment).
 const (
-	EnvBaseURL = "VLLM_BASE_URL"
-	EnvAPIKey  = "VLLM_API_KEY"
-	EnvTimeout = "VLLM_TIMEOUT"
+	envBaseURL = "VLLM_BASE_URL"
+	envAPIKey  = "VLLM_API_KEY"
+	envTimeout = "VLLM_TIMEOUT"
 )
 
 // Client is a client for one vLLM server (or one set of replicas). It is safe
@@ -96,7 +95,7 @@ const defaultIdlePerHost = 512
 
 // newHTTPClient returns an http.Client whose transport keeps enough idle
 // connections for many concurrent requests to one host. TLS verification is on.
-func newHTTPClient(idlePerHost int) *http.Client {
+func newHTTPClient() *http.Client {
 	tr := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{
@@ -105,7 +104,7 @@ func newHTTPClient(idlePerHost int) *http.Client {
 		}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          0, // no global limit
-		MaxIdleConnsPerHost:   idlePerHost,
+		MaxIdleConnsPerHost:   defaultIdlePerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: 1 * time.Second,
@@ -136,13 +135,13 @@ func proxyRefusal(_ context.Context, _ *url.URL, _ *http.Request, resp *http.Res
 // an error naming the value.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	cfg := &config{
-		timeout:   DefaultTimeout,
+		timeout:   defaultTimeout,
 		headers:   make(http.Header),
 		userAgent: "vllm-go/" + Version,
-		http:      newHTTPClient(defaultIdlePerHost),
+		http:      newHTTPClient(),
 		ownHTTP:   true,
 
-		maxResponse: DefaultMaxResponseSize,
+		maxResponse: defaultMaxResponseSize,
 	}
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
@@ -163,6 +162,12 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		if err := o(cfg); err != nil {
 			return nil, err
 		}
+	}
+	// A User-Agent given with WithHeader replaces the default wherever the
+	// client sends one, health checks included.
+	if uas := cfg.headers.Values("User-Agent"); len(uas) > 0 {
+		cfg.userAgent = uas[len(uas)-1]
+		cfg.headers.Del("User-Agent")
 	}
 	cfg.wire = newWireConstants(cfg)
 	if err := cfg.prod.finish(cfg); err != nil {
@@ -211,20 +216,20 @@ func redactURL(s string) string {
 // VLLM_BASE_URL is an error naming the variable and its value.
 func FromEnv(opts ...Option) (*Client, error) {
 	var envOpts []Option
-	if key := os.Getenv(EnvAPIKey); key != "" {
+	if key := os.Getenv(envAPIKey); key != "" {
 		envOpts = append(envOpts, WithAPIKey(key))
 	}
-	if t := strings.TrimSpace(os.Getenv(EnvTimeout)); t != "" {
+	if t := strings.TrimSpace(os.Getenv(envTimeout)); t != "" {
 		secs, err := strconv.ParseFloat(t, 64)
 		if err != nil || math.IsNaN(secs) || secs < 0 || secs > 1e9 {
-			return nil, &ParamError{Field: EnvTimeout, Reason: fmt.Sprintf("%q is not a number of seconds", t)}
+			return nil, &ParamError{Field: envTimeout, Reason: fmt.Sprintf("%q is not a number of seconds", t)}
 		}
 		envOpts = append(envOpts, WithTimeout(time.Duration(secs*float64(time.Second))))
 	}
-	base := os.Getenv(EnvBaseURL)
+	base := os.Getenv(envBaseURL)
 	if base != "" {
 		if _, err := parseBaseURL(base); err != nil {
-			return nil, &ParamError{Field: EnvBaseURL, Reason: fmt.Sprintf("%q is not an absolute http(s) URL", redactURL(base))}
+			return nil, &ParamError{Field: envBaseURL, Reason: fmt.Sprintf("%q is not an absolute http(s) URL", redactURL(base))}
 		}
 	}
 	return New(base, append(envOpts, opts...)...)
@@ -233,9 +238,14 @@ func FromEnv(opts ...Option) (*Client, error) {
 // BaseURL returns the normalised base URL, e.g. "http://localhost:8000/v1".
 func (c *Client) BaseURL() string { return c.cfg.baseURL.String() }
 
-// String describes the client without revealing its API key. It has a value
+// Format prints the client for every verb (%v, %+v, %#v, %s, …) as its base
+// URL and whether it has an API key, never the key itself, so that the key
+// cannot leak through fmt or a logger that formats values. It has a value
 // receiver so that a Client value, too, prints this way.
-func (c Client) String() string {
+func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.describe())) }
+
+// describe is the text Format prints.
+func (c Client) describe() string {
 	if c.cfg == nil {
 		return "vllm.Client{}"
 	}
@@ -245,13 +255,6 @@ func (c Client) String() string {
 	}
 	return "vllm.Client{BaseURL: " + redactURL(c.BaseURL()) + ", APIKey: " + key + "}"
 }
-
-// GoString is String, so that %#v does not reveal the API key either.
-func (c Client) GoString() string { return c.String() }
-
-// Format prints the client as String for every verb (%v, %+v, %#v, %s), so the
-// API key never leaks through fmt.
-func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
 // Ptr returns a pointer to v. It makes optional fields easy to set:
 // Temperature: vllm.Ptr(0.0) sends an explicit 0 where nil sends nothing.

@@ -14,7 +14,7 @@ import (
 const maxLoggedBody = 2 << 10
 
 // alwaysSafeHeaders are the headers whose values are always logged.
-var alwaysSafeHeaders = []string{"Content-Type", "Accept", "User-Agent", HeaderRequestID}
+var alwaysSafeHeaders = []string{"Content-Type", "Accept", "User-Agent", headerRequestID}
 
 // callLogger logs the calls of a client.
 type callLogger struct {

@@ -69,7 +69,7 @@ func TestLogRedactsEveryUnknownHeader(t *testing.T) {
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
 	defer srv.Close()
 	h := &logCapture{level: slog.LevelDebug}
-	c := newClient(t, srv.URL, vllm.WithLogger(slog.New(h)), vllm.WithUserAgent("app/1"),
+	c := newClient(t, srv.URL, vllm.WithLogger(slog.New(h)), vllm.WithHeader("User-Agent", "app/1"),
 		vllm.WithHeader("X-Custom-Token", secret), vllm.WithHeader("Ocp-Apim-Subscription-Key", secret),
 		vllm.WithHeader("X-Tenant", "acme"), vllm.WithHeader("X-Region", "eu"),
 		vllm.WithLogPolicy(vllm.LogPolicy{SafeHeaders: []string{"x-tenant"}}))

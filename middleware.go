@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// HeaderRequestID is the header that carries a request's id. vLLM uses the
+// headerRequestID is the header that carries a request's id. vLLM uses the
 // id it receives there as the base of its own request id (so the id a client
 // logs can be found in the server's logs), and with
 // --enable-request-id-headers it echoes the header in its responses.
-const HeaderRequestID = "X-Request-Id"
+const headerRequestID = "X-Request-Id"
 
 // CallInfo describes one call of the library — one method call such as
 // Chat.Create or Chat.Stream — across all of its attempts. Hooks receive it;

@@ -37,7 +37,7 @@ func WithAPIKey(key string) Option {
 // stream's progress is bounded by its idle timeout instead. Zero disables the
 // timeout (the context still applies).
 //
-// The default is DefaultTimeout (10 minutes).
+// The default is 10 minutes.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
@@ -51,6 +51,8 @@ func WithTimeout(d time.Duration) Option {
 // WithHeader adds a header sent with every request. It may be given several
 // times; a per-request header (WithRequestHeader) replaces a client header of
 // the same name. Setting "Authorization" here overrides WithAPIKey.
+// "User-Agent" replaces the default "vllm-go/<Version>" everywhere the client
+// sends it, health checks included (the last one given wins).
 //
 // By default no extra header is sent.
 func WithHeader(name, value string) Option {
@@ -67,9 +69,11 @@ func WithHeader(name, value string) Option {
 // (self-signed certificates), proxies or transports. The client's own Timeout
 // field is left as it is; prefer WithTimeout, which does not cut streams off.
 //
-// The default is a client whose transport keeps 512 idle connections per host
-// (see WithMaxConnsPerHost), with compression off so that streams are not
-// buffered.
+// The default is a client whose transport keeps up to 512 idle connections
+// per host, so that hundreds of concurrent calls to one server reuse their
+// connections (Go's own default of 2 churns them), with compression off so
+// that streams are not buffered. For more concurrent calls than that, give a
+// client whose transport keeps more.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -81,23 +85,12 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithUserAgent sets the User-Agent header (default "vllm-go/<Version>").
-func WithUserAgent(ua string) Option {
-	return func(c *config) error {
-		if strings.ContainsAny(ua, "\r\n") {
-			return invalid("WithUserAgent", "contains a line break")
-		}
-		c.userAgent = ua
-		return nil
-	}
-}
-
-// DefaultMaxResponseSize is the default bound of a non-streaming response
-// body: 256 MiB.
-const DefaultMaxResponseSize = 256 << 20
+// defaultMaxResponseSize is the bound of a non-streaming response body when
+// WithMaxResponseSize is not given (its doc states it).
+const defaultMaxResponseSize = 256 << 20
 
 // WithMaxResponseSize bounds a non-streaming response body to n bytes
-// (default DefaultMaxResponseSize). A larger body fails the call with a
+// (default 256 MiB). A larger body fails the call with a
 // *ResponseTooLargeError, which is not retried: the same request would get
 // the same body. An announced Content-Length over the bound fails before
 // anything is read; otherwise the body is read into one buffer that never
@@ -109,21 +102,6 @@ func WithMaxResponseSize(n int64) Option {
 			return invalid("WithMaxResponseSize", "must be positive, got %d", n)
 		}
 		c.maxResponse = n
-		return nil
-	}
-}
-
-// WithMaxConnsPerHost tunes the default transport for n concurrent requests to
-// one host: up to n idle connections are kept for reuse. The default is 512.
-// It has no effect together with WithHTTPClient.
-func WithMaxConnsPerHost(n int) Option {
-	return func(c *config) error {
-		if n <= 0 {
-			return invalid("WithMaxConnsPerHost", "must be positive, got %d", n)
-		}
-		if c.ownHTTP {
-			c.http = newHTTPClient(n)
-		}
 		return nil
 	}
 }
@@ -396,7 +374,7 @@ func WithRequestIDFunc(newID func() string) Option {
 }
 
 // WithStreamIdleTimeout bounds how long a stream may wait for its next bytes
-// (the idle timeout; DefaultStreamIdleTimeout when not set). The clock runs
+// (the idle timeout; 5 minutes when not set). The clock runs
 // only while the stream waits for the server, never while the caller handles
 // an event, and it is restarted by every read that returns data; when it
 // fires, the stream fails with a *StreamError of KindIdleTimeout that
@@ -413,7 +391,8 @@ func WithStreamIdleTimeout(d time.Duration) Option {
 }
 
 // WithMaxEventSize bounds the size of one server-sent event of a stream
-// (DefaultMaxEventSize when not set). A larger event fails the stream with a
+// (64 MiB when not set, so that very long tool arguments or logprob lines
+// work out of the box). A larger event fails the stream with a
 // *StreamError of KindTooLarge; the event decoder never buffers more than about
 // twice this size for a stream.
 func WithMaxEventSize(n int) Option {

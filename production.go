@@ -94,10 +94,10 @@ func newRequestID() string {
 // requestID returns the call's X-Request-Id: the one set by the request or
 // the client, or a new one (generated reports that it must be added).
 func (p *productionConfig) requestID(c *Client, r *apiRequest) (id string, generated bool) {
-	if id := r.rc.headers.Get(HeaderRequestID); id != "" {
+	if id := r.rc.headers.Get(headerRequestID); id != "" {
 		return id, false
 	}
-	if id := c.cfg.headers.Get(HeaderRequestID); id != "" {
+	if id := c.cfg.headers.Get(headerRequestID); id != "" {
 		return id, false
 	}
 	if p.newID == nil {
@@ -179,7 +179,7 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 			info.Body = nil
 		}
 		if generated {
-			info.Header.Set(HeaderRequestID, id)
+			info.Header.Set(headerRequestID, id)
 		}
 		for _, h := range p.hooks {
 			if h.OnRequest != nil {

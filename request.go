@@ -385,7 +385,7 @@ func (c *Client) setHeaders(req *http.Request, r *apiRequest) {
 		h[k] = vs[:len(vs):len(vs)]
 	}
 	if r.requestID != "" {
-		h[HeaderRequestID] = []string{r.requestID}
+		h[headerRequestID] = []string{r.requestID}
 	}
 	for k, vs := range r.attemptHeader {
 		h[k] = vs[:len(vs):len(vs)]

@@ -6,13 +6,13 @@ import (
 	"github.com/vllmgo/vllm/internal/sse"
 )
 
-// DefaultStreamIdleTimeout is how long a stream may go without receiving a
-// byte before it fails with an idle timeout (see WithStreamIdleTimeout).
-const DefaultStreamIdleTimeout = 5 * time.Minute
+// defaultStreamIdleTimeout is how long a stream may go without receiving a
+// byte when WithStreamIdleTimeout is not given (its doc states it).
+const defaultStreamIdleTimeout = 5 * time.Minute
 
-// DefaultMaxEventSize bounds one server-sent event of a stream: 64 MiB, so
-// that very long tool arguments or logprob lines work out of the box.
-const DefaultMaxEventSize = sse.DefaultMaxEventSize
+// defaultMaxEventSize bounds one server-sent event of a stream when
+// WithMaxEventSize is not given (its doc states it).
+const defaultMaxEventSize = sse.DefaultMaxEventSize
 
 // streamSettings holds the client-wide settings of streams (idle timeout,
 // maximum event size).
@@ -31,7 +31,7 @@ type streamRequestSettings struct {
 
 // resolve returns the effective settings of one stream.
 func (s *streamSettings) resolve(rc *requestConfig) (idle time.Duration, maxEvent int, rs streamRequestSettings) {
-	idle = DefaultStreamIdleTimeout
+	idle = defaultStreamIdleTimeout
 	if s.idleTimeoutSet {
 		idle = s.idleTimeout
 	}
@@ -43,7 +43,7 @@ func (s *streamSettings) resolve(rc *requestConfig) (idle time.Duration, maxEven
 	}
 	maxEvent = s.maxEventSize
 	if maxEvent <= 0 {
-		maxEvent = DefaultMaxEventSize
+		maxEvent = defaultMaxEventSize
 	}
 	return idle, maxEvent, rc.stream
 }

@@ -139,7 +139,7 @@ func runPrefixOnce(ctx context.Context, w PrefixWorkload, name string, balance v
 		srvs = append(srvs, s)
 		urls = append(urls, s.URL)
 	}
-	opts := []vllm.Option{vllm.WithBalance(balance), vllm.WithMaxConnsPerHost(w.Concurrency * 2)}
+	opts := []vllm.Option{vllm.WithBalance(balance)}
 	if len(urls) > 1 {
 		opts = append(opts, vllm.WithEndpoints(urls[1:]...))
 	}

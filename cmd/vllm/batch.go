@@ -146,7 +146,6 @@ func runBatch(ctx context.Context, e *env, g *globals, cfg batchConfig) error {
 		return err
 	}
 	c, err := g.client(
-		vllm.WithMaxConnsPerHost(cfg.concurrency),
 		vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: cfg.retries + 1, BaseDelay: cfg.backoff, MaxDelay: 30 * time.Second}),
 	)
 	if err != nil {

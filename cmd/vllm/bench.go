@@ -21,7 +21,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/loadtest"
 )
 
@@ -328,7 +327,7 @@ func (s *serveFlags) target(ctx context.Context, out io.Writer) (*target, error)
 		t.baseURL = "http://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
 	}
 	if t.apiKey == "" {
-		t.apiKey = os.Getenv(vllm.EnvAPIKey)
+		t.apiKey = os.Getenv(envAPIKey)
 	}
 	if t.apiKey == "" {
 		t.apiKey = os.Getenv("OPENAI_API_KEY")

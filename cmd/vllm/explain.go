@@ -40,7 +40,7 @@ func explain(c *vllm.Client, method, url string, err error) error {
 	ce := &callError{method: method, url: url, err: err}
 	base := c.BaseURL()
 	if ae.StatusCode == http.StatusNotFound && !strings.HasSuffix(base, "/v1") && answersAt(base+"/v1/models") {
-		ce.fix = fmt.Sprintf("the API is at %s/v1: use --base-url %s/v1 (or set %s to it)", base, base, vllm.EnvBaseURL)
+		ce.fix = fmt.Sprintf("the API is at %s/v1: use --base-url %s/v1 (or set %s to it)", base, base, envBaseURL)
 	}
 	return ce
 }
@@ -88,7 +88,7 @@ type unreachableError struct {
 
 func (e *unreachableError) Error() string {
 	return fmt.Sprintf("cannot reach the server at %s (%v); start one (\"vllm mock\" serves a fake vLLM) or point %s or --base-url at yours",
-		e.baseURL, e.cause, vllm.EnvBaseURL)
+		e.baseURL, e.cause, envBaseURL)
 }
 
 func (e *unreachableError) Unwrap() error { return e.err }

@@ -38,6 +38,16 @@ const (
 	flagsModel = flagsServer | flagModel
 )
 
+// The environment variables of vllm.FromEnv that the command reads itself,
+// where FromEnv cannot: the base URL (to tell one URL from a list of
+// replicas, and to let --base-url take its place) and the API key (which
+// vllm mock and vllm bench serve use without a client).
+// TestCLIVariablesAreTheLibrarys checks that FromEnv reads these names.
+const (
+	envBaseURL = "VLLM_BASE_URL"
+	envAPIKey  = "VLLM_API_KEY"
+)
+
 // globals are the client flags. Their variables (VLLM_BASE_URL,
 // VLLM_API_KEY, VLLM_TIMEOUT) are read by the library's vllm.FromEnv, so
 // they mean exactly what they mean to a program using the library; a flag
@@ -69,7 +79,7 @@ func (g *globals) register(fs *pflag.FlagSet, which clientFlag) {
 func (g *globals) baseURLs() []string {
 	s := g.baseURL
 	if s == "" {
-		s = os.Getenv(vllm.EnvBaseURL)
+		s = os.Getenv(envBaseURL)
 	}
 	var out []string
 	for _, u := range strings.Split(s, ",") {
@@ -120,7 +130,7 @@ func (f *timeoutFlag) Set(s string) error {
 // others are replicas (WithEndpoints): calls are spread over them and a
 // retry goes to another one.
 func (g *globals) client(extra ...vllm.Option) (*vllm.Client, error) {
-	opts := []vllm.Option{vllm.WithUserAgent("vllm-cli/" + vllm.Version)}
+	opts := []vllm.Option{vllm.WithHeader("User-Agent", "vllm-cli/"+vllm.Version)}
 	if g.apiKey != "" {
 		opts = append(opts, vllm.WithAPIKey(g.apiKey))
 	}
@@ -131,14 +141,14 @@ func (g *globals) client(extra ...vllm.Option) (*vllm.Client, error) {
 		urls := g.baseURLs()
 		// The flag takes the variable's place: FromEnv has no option for
 		// the base URL, which New takes as its argument.
-		if err := os.Setenv(vllm.EnvBaseURL, urls[0]); err != nil {
+		if err := os.Setenv(envBaseURL, urls[0]); err != nil {
 			return nil, err
 		}
 		if len(urls) > 1 {
 			opts = append(opts, vllm.WithEndpoints(urls[1:]...))
 		}
-	} else if v := os.Getenv(vllm.EnvBaseURL); strings.Contains(v, ",") {
-		return nil, usagef("%s holds one URL, got %q; give replicas with --base-url URL1,URL2", vllm.EnvBaseURL, v)
+	} else if v := os.Getenv(envBaseURL); strings.Contains(v, ",") {
+		return nil, usagef("%s holds one URL, got %q; give replicas with --base-url URL1,URL2", envBaseURL, v)
 	}
 	return vllm.FromEnv(append(opts, extra...)...)
 }

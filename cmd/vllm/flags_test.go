@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
@@ -128,6 +131,32 @@ func TestEnvironmentMeansWhatTheLibrarySays(t *testing.T) {
 	r = runCLI(t, "", map[string]string{"VLLM_BASE_URL": srv.URL + "," + srv.URL}, "models")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "VLLM_BASE_URL holds one URL") {
 		t.Errorf("VLLM_BASE_URL with two URLs: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// TestCLIVariablesAreTheLibrarys: the names the command reads itself
+// (envBaseURL, envAPIKey) are the variables vllm.FromEnv reads.
+func TestCLIVariablesAreTheLibrarys(t *testing.T) {
+	t.Setenv(envBaseURL, "not a url")
+	_, err := vllm.FromEnv()
+	var pe *vllm.ParamError
+	if !errors.As(err, &pe) || pe.Field != envBaseURL {
+		t.Errorf("FromEnv with %s unparsable: %v", envBaseURL, err)
+	}
+	srv := vllmtest.NewServer(vllmtest.WithAPIKey("env-key"))
+	defer srv.Close()
+	t.Setenv(envBaseURL, srv.URL)
+	t.Setenv(envAPIKey, "env-key")
+	c, err := vllm.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.BaseURL() != srv.URL {
+		t.Errorf("FromEnv base URL %s, want %s from %s", c.BaseURL(), srv.URL, envBaseURL)
+	}
+	if _, err := c.Models.List(context.Background()); err != nil {
+		t.Errorf("the key from %s was not sent: %v", envAPIKey, err)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
@@ -106,7 +105,7 @@ func runMock(ctx context.Context, e *env, m *mockFlags) error {
 	}
 	key := m.apiKey
 	if key == "" {
-		key = os.Getenv(vllm.EnvAPIKey)
+		key = os.Getenv(envAPIKey)
 	}
 	if key != "" {
 		opts = append(opts, vllmtest.WithAPIKey(key))
@@ -162,7 +161,7 @@ func runMock(ctx context.Context, e *env, m *mockFlags) error {
 	if fl, ok := e.stdout.(interface{ Sync() error }); ok {
 		_ = fl.Sync()
 	}
-	fmt.Fprintf(e.stderr, "vllm mock: serving on %s (Ctrl-C to stop); in another terminal: export %s=%s\n", srv.URL, vllm.EnvBaseURL, srv.URL)
+	fmt.Fprintf(e.stderr, "vllm mock: serving on %s (Ctrl-C to stop); in another terminal: export %s=%s\n", srv.URL, envBaseURL, srv.URL)
 	<-ctx.Done()
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 func main() {
 	exampleenv.RunWith(exampleenv.Setup{Client: []vllm.Option{
 		vllm.WithHeader("X-Team", "search"),
-		vllm.WithUserAgent("my-service/1.2"),
+		vllm.WithHeader("User-Agent", "my-service/1.2"),
 	}}, sendHeaders)
 }
 

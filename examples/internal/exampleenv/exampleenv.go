@@ -66,7 +66,7 @@ func run(setup Setup, example func(ctx context.Context, env *Env) error) error {
 
 func start(serverOpts []vllmtest.Option, clientOpts []vllm.Option) (*Env, error) {
 	env := &Env{}
-	if os.Getenv(vllm.EnvBaseURL) == "" {
+	if os.Getenv("VLLM_BASE_URL") == "" {
 		opts := append([]vllmtest.Option{vllmtest.WithHandler(modelLike)}, serverOpts...)
 		env.Server = vllmtest.NewServer(opts...)
 		c, err := vllm.New(env.Server.URL, clientOpts...)
