@@ -85,7 +85,7 @@ func (t balancedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			h.Set("Retry-After", ae.RetryAfter)
 		}
 		if ae.RequestID != "" {
-			h.Set(HeaderRequestID, ae.RequestID)
+			h.Set(headerRequestID, ae.RequestID)
 		}
 		return &http.Response{
 			Status: strconv.Itoa(ae.StatusCode) + " " + http.StatusText(ae.StatusCode), StatusCode: ae.StatusCode,
