@@ -169,9 +169,9 @@ func (r *AudioRequest) fields(stream bool) []formField {
 	return f
 }
 
-// Validate checks the request and returns a *ParamError naming the first
+// validate checks the request and returns a *ParamError naming the first
 // offending field.
-func (r *AudioRequest) Validate() error {
+func (r *AudioRequest) validate() error {
 	switch {
 	case r == nil || r.File == nil || r.File.open == nil:
 		return missing("file")
@@ -199,7 +199,7 @@ func newBoundary() string {
 // goroutine that writes the form and copies the audio into it. The transport
 // closes the pipe's reader when the attempt ends, which stops the goroutine.
 func (s *AudioService) multipartRequest(path, op string, req *AudioRequest, stream bool, opts []RequestOption) (*apiRequest, error) {
-	if err := req.Validate(); err != nil {
+	if err := req.validate(); err != nil {
 		return nil, err
 	}
 	fields := req.fields(stream)

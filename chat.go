@@ -90,7 +90,11 @@ func (r *ChatRequest) marshal(stream bool) ([]byte, error) {
 }
 
 // Validate checks the request for mistakes that the server would reject, and
-// returns a *ParamError naming the first offending field.
+// returns a *ParamError naming the first offending field. Create and Stream
+// run it before sending; it is exported, unlike the other requests' checks,
+// for a caller that checks sampling values away from any call: the vllm
+// command reports a bad sampling flag as a usage error with it, before it
+// reaches a server.
 func (r *ChatRequest) Validate() error {
 	if r == nil {
 		return missing("request")

@@ -346,7 +346,7 @@ func TestValidateContentPartsAndStream(t *testing.T) {
 		t.Errorf("Extra stream: %v", err)
 	}
 	creq := &CompletionRequest{Model: "m", Prompt: PromptText("x"), Extra: map[string]any{"stream": false}}
-	if err := creq.Validate(); !errors.As(err, &pe) || pe.Field != "Extra[stream]" {
+	if err := creq.validate(); !errors.As(err, &pe) || pe.Field != "Extra[stream]" {
 		t.Errorf("completion Extra stream: %v", err)
 	}
 }

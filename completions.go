@@ -136,9 +136,9 @@ func (r *CompletionRequest) marshal(stream bool) ([]byte, error) {
 	return marshalWithExtra(completionWire{(*completionRequestAlias)(r), stream}, r.Extra)
 }
 
-// Validate checks the request and returns a *ParamError naming the first
+// validate checks the request and returns a *ParamError naming the first
 // offending field.
-func (r *CompletionRequest) Validate() error {
+func (r *CompletionRequest) validate() error {
 	if r == nil {
 		return missing("request")
 	}
@@ -229,7 +229,7 @@ func (s *CompletionsService) Create(ctx context.Context, req *CompletionRequest,
 }
 
 func (s *CompletionsService) request(req *CompletionRequest, stream bool, opts []RequestOption) (*apiRequest, error) {
-	if err := req.Validate(); err != nil {
+	if err := req.validate(); err != nil {
 		return nil, err
 	}
 	body, err := req.marshal(stream)

@@ -81,9 +81,9 @@ func validatePoolingInput(input Prompt, messages []Message) error {
 	return nil
 }
 
-// Validate checks the request and returns a *ParamError naming the first
+// validate checks the request and returns a *ParamError naming the first
 // offending field.
-func (r *EmbeddingRequest) Validate() error {
+func (r *EmbeddingRequest) validate() error {
 	if r == nil {
 		return missing("request")
 	}
@@ -284,7 +284,7 @@ func float16bits(h uint32) float32 {
 // Create sends an embedding request. Base64 vectors are decoded according to
 // the request's EmbedDType and Endianness.
 func (s *EmbeddingsService) Create(ctx context.Context, req *EmbeddingRequest, opts ...RequestOption) (*EmbeddingResponse, error) {
-	if err := req.Validate(); err != nil {
+	if err := req.validate(); err != nil {
 		return nil, err
 	}
 	var resp EmbeddingResponse

@@ -121,9 +121,9 @@ type ResponseTextFormat struct {
 	Strict      *bool           `json:"strict,omitempty"`      // follow the schema exactly (json_schema)
 }
 
-// Validate checks the request and returns a *ParamError naming the first
+// validate checks the request and returns a *ParamError naming the first
 // offending field.
-func (r *ResponseRequest) Validate() error {
+func (r *ResponseRequest) validate() error {
 	if r == nil {
 		return missing("request")
 	}
@@ -283,7 +283,7 @@ func (r *Response) FunctionCalls() []ResponseItem {
 
 // Create sends a request and waits for the whole response.
 func (s *ResponsesService) Create(ctx context.Context, req *ResponseRequest, opts ...RequestOption) (*Response, error) {
-	if err := req.Validate(); err != nil {
+	if err := req.validate(); err != nil {
 		return nil, err
 	}
 	return callFor[Response](ctx, s.c, post("/responses", "response", false), req.Model, responseWire{req, false}, req.Extra, opts)
@@ -447,7 +447,7 @@ func (s *ResponseStream) decode(typ string, data []byte) (ResponseEvent, bool, e
 // Stream sends the request with "stream": true and returns the events as
 // they arrive (SSE with event: lines).
 func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opts ...RequestOption) (*ResponseStream, error) {
-	if err := req.Validate(); err != nil {
+	if err := req.validate(); err != nil {
 		return nil, err
 	}
 	r, err := post("/responses", "response", false).jsonBody(req.Model, responseWire{req, true}, req.Extra, opts)

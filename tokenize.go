@@ -38,8 +38,8 @@ type TokenizeRequest struct {
 	Extra map[string]any `json:"-"`
 }
 
-// Validate checks that exactly one of Prompt and Messages is set.
-func (r *TokenizeRequest) Validate() error {
+// validate checks that exactly one of Prompt and Messages is set.
+func (r *TokenizeRequest) validate() error {
 	switch {
 	case r == nil:
 		return missing("request")
@@ -71,7 +71,7 @@ func (r *TokenizeResponse) setRaw(b json.RawMessage) { r.Raw = b }
 
 // Tokenize turns a prompt or a conversation into token ids (POST /tokenize).
 func (s *TokenizerService) Tokenize(ctx context.Context, req *TokenizeRequest, opts ...RequestOption) (*TokenizeResponse, error) {
-	if err := req.Validate(); err != nil {
+	if err := req.validate(); err != nil {
 		return nil, err
 	}
 	return callFor[TokenizeResponse](ctx, s.c, post("/tokenize", "tokenize", true), req.Model, req, req.Extra, opts)
