@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/loadtest"
 	"github.com/vllmgo/vllm/metrics"
 	"github.com/vllmgo/vllm/vllmtest"
 )
@@ -113,16 +112,13 @@ func RunPrefix(ctx context.Context, w PrefixWorkload) ([]PrefixResult, error) {
 	return out, nil
 }
 
-func prefixWords(tag string, n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(tag)
-		b.WriteString(strconv.Itoa(i))
-	}
-	return b.String()
+// conversations generates the workload's conversations (the generator of
+// vllm bench serve --dataset-name prefix-conversations).
+func (w PrefixWorkload) conversations() ([]loadtest.Conversation, error) {
+	return loadtest.PrefixConversations{
+		Conversations: w.Conversations, Turns: w.Turns, SystemLen: w.SystemWords, DocumentLen: w.DocumentWords,
+		DocumentShare: w.DocumentShare, QuestionLen: w.QuestionWords, OutputLen: w.AnswerTokens, MaxPause: w.MaxPause,
+	}.Generate(loadtest.SampleOptions{Seed: int64(w.Seed)})
 }
 
 func runPrefixOnce(ctx context.Context, w PrefixWorkload, name string, balance vllm.Balance, single bool) (PrefixResult, error) {
@@ -149,8 +145,10 @@ func runPrefixOnce(ctx context.Context, w PrefixWorkload, name string, balance v
 	}
 	defer c.Close()
 
-	system := "Policy: " + prefixWords("s", w.SystemWords)
-	document := "Document: " + prefixWords("d", w.DocumentWords)
+	convs, err := w.conversations()
+	if err != nil {
+		return PrefixResult{}, err
+	}
 	res := PrefixResult{Strategy: name}
 	var mu sync.Mutex
 	var ttfts, model []time.Duration
@@ -161,13 +159,10 @@ func runPrefixOnce(ctx context.Context, w PrefixWorkload, name string, balance v
 		go func() {
 			defer wg.Done()
 			for id := range conv {
-				rng := rand.New(rand.NewPCG(w.Seed, uint64(id)))
-				msgs := []vllm.Message{vllm.System(system)}
-				if rng.Float64() < w.DocumentShare {
-					msgs[0] = vllm.System(system + "\n" + document)
-				}
-				for turn := 0; turn < w.Turns; turn++ {
-					msgs = append(msgs, vllm.User(fmt.Sprintf("c%d t%d ", id, turn)+prefixWords(fmt.Sprintf("q%d.%d.", id, turn), w.QuestionWords)))
+				cv := &convs[id]
+				msgs := []vllm.Message{vllm.System(cv.System)}
+				for turn, q := range cv.Questions {
+					msgs = append(msgs, vllm.User(q))
 					text, usage, ttft, err := prefixTurn(ctx, c, msgs, w.AnswerTokens)
 					mu.Lock()
 					res.Requests++
@@ -190,9 +185,7 @@ func runPrefixOnce(ctx context.Context, w PrefixWorkload, name string, balance v
 						break
 					}
 					msgs = append(msgs, vllm.Assistant(text))
-					if w.MaxPause > 0 {
-						time.Sleep(time.Duration(rng.Int64N(int64(w.MaxPause))))
-					}
+					time.Sleep(cv.Pauses[turn])
 				}
 			}
 		}()

@@ -158,6 +158,13 @@ type Output struct {
 	QueueTime float64
 	// GeneratedText is the text the server generated.
 	GeneratedText string
+	// CachedTokens is the server's count of prompt tokens found in its
+	// prefix cache (usage.prompt_tokens_details.cached_tokens; vLLM sends
+	// it with --enable-prompt-tokens-details).
+	CachedTokens int
+	// Server is the entry of Config.Replicas that answered; empty without
+	// Replicas or when no response came.
+	Server string
 }
 
 // outputLen is the request's output length: the server's count, or the

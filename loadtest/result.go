@@ -103,6 +103,11 @@ type Result struct {
 	// (ttft, tpot, itl, e2el, client_queue_time,
 	// e2el_including_client_queue).
 	Stats []MetricStats
+
+	// Routing describes the spread over several servers and their prefix
+	// caches; nil (and not written) for a run of one server with a vLLM
+	// dataset.
+	Routing *Routing
 }
 
 // KeyValue is one metadata entry.
@@ -404,6 +409,32 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 			w.Float("p"+percentileWord(p.P)+"_"+s.Metric+"_ms", p.Value)
 		}
 	}
+	if g := r.Routing; g != nil {
+		w.NullString("balance", g.Balance)
+		w.Int("total_cached_tokens", g.CachedTokens)
+		w.Int("total_uncached_tokens", g.UncachedTokens)
+		w.Float("prefix_cache_hit_rate", g.HitRate())
+		if rate, ok := g.MetricsHitRate(); ok {
+			w.Float("metrics_prefix_cache_hit_rate", rate)
+		} else {
+			w.Raw("metrics_prefix_cache_hit_rate", "null")
+		}
+		if len(g.Replicas) > 0 {
+			w.Float("replica_requests_max_mean", g.LoadImbalance())
+			w.key("replicas")
+			w.buf.WriteByte('[')
+			for i, rep := range g.Replicas {
+				if i > 0 {
+					w.buf.WriteString(", ")
+				}
+				w.buf.WriteString(`{"url": `)
+				w.str(rep.URL)
+				fmt.Fprintf(&w.buf, `, "requests": %d, "prefix_cache_queries": %s, "prefix_cache_hits": %s}`,
+					rep.Requests, pyFloat(rep.PrefixCacheQueries), pyFloat(rep.PrefixCacheHits))
+			}
+			w.buf.WriteByte(']')
+		}
+	}
 	w.buf.WriteByte('}')
 	return w.buf.Bytes(), w.err
 }
@@ -549,6 +580,33 @@ func (r *Result) setField(key string, raw json.RawMessage, stats map[string]*Met
 		err = json.Unmarshal(raw, &r.Errors)
 	case "rps_change_events":
 		err = json.Unmarshal(raw, &r.RPSChanges)
+	case "balance", "total_cached_tokens", "total_uncached_tokens", "replicas":
+		if r.Routing == nil {
+			r.Routing = &Routing{}
+		}
+		g := r.Routing
+		switch key {
+		case "balance":
+			text(&g.Balance)
+		case "total_cached_tokens":
+			integer(&g.CachedTokens)
+		case "total_uncached_tokens":
+			integer(&g.UncachedTokens)
+		default:
+			var reps []struct {
+				URL      string  `json:"url"`
+				Requests int     `json:"requests"`
+				Queries  float64 `json:"prefix_cache_queries"`
+				Hits     float64 `json:"prefix_cache_hits"`
+			}
+			if err = json.Unmarshal(raw, &reps); err == nil {
+				for _, x := range reps {
+					g.Replicas = append(g.Replicas, Replica{URL: x.URL, Requests: x.Requests, PrefixCacheQueries: x.Queries, PrefixCacheHits: x.Hits})
+				}
+			}
+		}
+	case "prefix_cache_hit_rate", "metrics_prefix_cache_hit_rate", "replica_requests_max_mean":
+		// computed from the fields above
 	default:
 		if r.setStat(key, raw, stats) {
 			return nil

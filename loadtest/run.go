@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,8 +37,28 @@ type Config struct {
 	Backend string
 	// Model is the model sent with every request.
 	Model string
-	// Requests is the workload; it must not be empty.
+	// Requests is the workload; it must not be empty unless Conversations
+	// is set instead.
 	Requests []Request
+	// Conversations, instead of Requests, is a workload of multi-turn chat
+	// conversations (PrefixConversations): each turn is one measured
+	// request, sent once the previous turn's answer is in (and its pause
+	// over) with the history so far. The arrival schedule and
+	// MaxConcurrency then apply to conversations: a conversation holds its
+	// slot from its first turn to its last pause. It needs the openai-chat
+	// backend.
+	Conversations []Conversation
+	// Replicas, when set, are the root URLs of the servers HTTPClient
+	// spreads the requests over (its transport chooses, as the one of
+	// vllm.Client.RoundTripper does): each response is counted for the
+	// replica its resp.Request.URL names, each replica's /metrics is read
+	// before and after the run for the prefix-cache counters, and the
+	// result carries Routing.
+	Replicas []string
+	// MetricsClient reads the replicas' /metrics. Defaults to a client of
+	// its own with a 10-second timeout (not HTTPClient, whose transport may
+	// send the request to another replica).
+	MetricsClient *http.Client
 	// Arrival is when the requests are sent.
 	Arrival Arrival
 	// Seed makes the arrival schedule reproducible.
@@ -86,8 +107,12 @@ func (c *Config) defaults() error {
 	switch {
 	case c.Backend != "openai" && c.Backend != "vllm" && !chat:
 		return fmt.Errorf("backend %q is not supported (want openai, vllm or openai-chat)", c.Backend)
-	case len(c.Requests) == 0:
+	case len(c.Requests) == 0 && len(c.Conversations) == 0:
 		return errors.New("the workload holds no request")
+	case len(c.Requests) > 0 && len(c.Conversations) > 0:
+		return errors.New("a workload is either requests or conversations, not both")
+	case len(c.Conversations) > 0 && !chat:
+		return fmt.Errorf("conversations are sent as chat requests: they need the openai-chat backend, not %s", c.Backend)
 	case c.MaxConcurrency < 0:
 		return errors.New("--max-concurrency must be greater than 0")
 	case c.NumWarmups < 0:
@@ -135,7 +160,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	offsets, rates, err := cfg.Arrival.Schedule(len(cfg.Requests), cfg.Seed)
+	arrivals := len(cfg.Requests)
+	starts, total := conversationStarts(cfg.Conversations)
+	if len(cfg.Conversations) > 0 {
+		arrivals = len(cfg.Conversations)
+	} else {
+		total = len(cfg.Requests)
+	}
+	offsets, rates, err := cfg.Arrival.Schedule(arrivals, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +176,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer s.close()
+	before := s.scrapeReplicas(ctx)
 
 	if cfg.ReadyTimeout > 0 {
 		if err := s.waitReady(ctx, cfg.ReadyTimeout); err != nil {
@@ -156,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
-	outputs := make([]Output, len(cfg.Requests))
+	outputs := make([]Output, total)
 	var sem chan struct{}
 	if cfg.MaxConcurrency > 0 {
 		sem = make(chan struct{}, cfg.MaxConcurrency)
@@ -188,9 +221,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				case sem <- struct{}{}:
 					defer func() { <-sem }()
 				case <-ctx.Done():
-					outputs[i] = Output{Error: ctx.Err().Error(), PromptLen: cfg.Requests[i].PromptLen}
+					if len(cfg.Conversations) > 0 {
+						for j := range cfg.Conversations[i].Questions {
+							outputs[starts[i]+j] = Output{Error: ctx.Err().Error()}
+						}
+					} else {
+						outputs[i] = Output{Error: ctx.Err().Error(), PromptLen: cfg.Requests[i].PromptLen}
+					}
 					return
 				}
+			}
+			if len(cfg.Conversations) > 0 {
+				c := &cfg.Conversations[i]
+				s.converse(ctx, c, outputs[starts[i]:starts[i]+len(c.Questions)], start, arrival)
+				if cfg.Progress != nil {
+					cfg.Progress(int(done.Add(int64(len(c.Questions)))), len(outputs))
+				}
+				return
 			}
 			o := &outputs[i]
 			s.do(ctx, i, o, start)
@@ -223,10 +270,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if res.RampUpStrategy != "" {
 		res.RampUpStartRPS, res.RampUpEndRPS = cfg.Arrival.RampUpStartRPS, cfg.Arrival.RampUpEndRPS
 	}
+	if len(cfg.Conversations) > 0 {
+		res.NumPrompts = len(outputs)
+	}
 	computeMetrics(res, outputs, dur, metricsOptions{
 		metrics: cfg.Metrics, percentiles: cfg.Percentiles, goodput: cfg.Goodput,
 		maxConcurrency: cfg.MaxConcurrency, rateLimited: !cfg.Arrival.unlimited() || cfg.Arrival.RampUp != "",
 	})
+	if len(cfg.Replicas) > 0 || len(cfg.Conversations) > 0 {
+		res.Routing = s.routing(outputs, before, s.scrapeReplicas(ctx))
+	}
 	return res, nil
 }
 
@@ -237,9 +290,20 @@ type sender struct {
 	url    string
 	client *http.Client
 	own    *http.Transport // the transport Run made, closed at the end
-	bodies [][]byte
+	// items are the encoded requests; of a workload of conversations, only
+	// the first turn of the first (for the ready check and the warm-ups).
+	items  []item
 	header http.Header
 	chat   bool
+	// replicas are Config.Replicas parsed, to tell which one answered.
+	replicas []*url.URL
+}
+
+// item is one request ready to send.
+type item struct {
+	body      []byte
+	id        string // x-request-id; empty sends none
+	promptLen int    // the estimate, until the server's usage says
 }
 
 func newSender(cfg *Config) (*sender, error) {
@@ -247,7 +311,7 @@ func newSender(cfg *Config) (*sender, error) {
 	if s.client == nil {
 		conns := cfg.MaxConcurrency
 		if conns == 0 {
-			conns = len(cfg.Requests)
+			conns = len(cfg.Requests) + len(cfg.Conversations)
 		}
 		s.own = &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
@@ -268,13 +332,33 @@ func newSender(cfg *Config) (*sender, error) {
 	for k, v := range cfg.Header {
 		s.header[http.CanonicalHeaderKey(k)] = v
 	}
-	s.bodies = make([][]byte, len(cfg.Requests))
-	for i := range cfg.Requests {
-		b, err := s.body(&cfg.Requests[i])
+	for _, r := range cfg.Replicas {
+		u, err := url.Parse(strings.TrimSuffix(r, "/"))
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("replica %q is not an absolute URL", r)
+		}
+		s.replicas = append(s.replicas, u)
+	}
+	if len(cfg.Conversations) > 0 {
+		c := &cfg.Conversations[0]
+		if len(c.Questions) == 0 || len(c.Pauses) != len(c.Questions) {
+			return nil, errors.New("conversation 0 has no turn, or not one pause per turn")
+		}
+		it, err := s.firstTurn(c)
 		if err != nil {
 			return nil, err
 		}
-		s.bodies[i] = b
+		s.items = []item{it}
+		return s, nil
+	}
+	s.items = make([]item, len(cfg.Requests))
+	for i := range cfg.Requests {
+		r := &cfg.Requests[i]
+		b, err := s.body(r)
+		if err != nil {
+			return nil, err
+		}
+		s.items[i] = item{body: b, id: r.ID, promptLen: r.PromptLen}
 	}
 	return s, nil
 }
@@ -383,16 +467,20 @@ const errorBodyLimit = 512
 
 // do sends request i and measures it into o, with times relative to start.
 func (s *sender) do(ctx context.Context, i int, o *Output, start time.Time) {
-	r := &s.cfg.Requests[i]
-	o.PromptLen = r.PromptLen
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(s.bodies[i]))
+	s.send(ctx, s.items[i], o, start)
+}
+
+// send sends it and measures it into o, with times relative to start.
+func (s *sender) send(ctx context.Context, it item, o *Output, start time.Time) {
+	o.PromptLen = it.promptLen
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(it.body))
 	if err != nil {
 		o.Error = err.Error()
 		return
 	}
 	req.Header = s.header.Clone()
-	if r.ID != "" {
-		req.Header.Set("X-Request-Id", r.ID)
+	if it.id != "" {
+		req.Header.Set("X-Request-Id", it.id)
 	}
 	st := time.Now()
 	o.StartTime = st.Sub(start).Seconds()
@@ -402,6 +490,9 @@ func (s *sender) do(ctx context.Context, i int, o *Output, start time.Time) {
 		return
 	}
 	defer resp.Body.Close()
+	if len(s.replicas) > 0 && resp.Request != nil {
+		o.Server = s.replicaOf(resp.Request.URL)
+	}
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
 		o.Error = strings.TrimSpace(resp.Status + ": " + errorMessage(b))
@@ -445,6 +536,9 @@ func (s *sender) do(ctx context.Context, i int, o *Output, start time.Time) {
 						if ev.Usage.PromptTokens != nil {
 							o.PromptLen = *ev.Usage.PromptTokens
 						}
+						if d := ev.Usage.PromptTokensDetails; d != nil {
+							o.CachedTokens = d.CachedTokens
+						}
 					}
 				}
 				if isChoice {
@@ -485,8 +579,11 @@ type chunk struct {
 		} `json:"delta"`
 	} `json:"choices"`
 	Usage *struct {
-		PromptTokens     *int `json:"prompt_tokens"`
-		CompletionTokens int  `json:"completion_tokens"`
+		PromptTokens        *int `json:"prompt_tokens"`
+		CompletionTokens    int  `json:"completion_tokens"`
+		PromptTokensDetails *struct {
+			CachedTokens int `json:"cached_tokens"`
+		} `json:"prompt_tokens_details"`
 	} `json:"usage"`
 	Error json.RawMessage `json:"error"`
 }

@@ -57,6 +57,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 			line("P"+percentileWord(p.P)+" "+short+" (ms):", f2(p.Value))
 		}
 	}
+	if r.Routing != nil {
+		r.Routing.writeTable(line, &b)
+	}
 	b.WriteString(strings.Repeat("=", tableWidth) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
