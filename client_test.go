@@ -334,8 +334,8 @@ func TestValidateContentPartsAndStream(t *testing.T) {
 			t.Errorf("want field %q, got %v", tc.field, err)
 		}
 	}
-	ok := &ChatRequest{Model: "m", Messages: []Message{UserParts(TextPart(""), ImageURLPart("https://x/y.png"),
-		AudioURLPart("https://x/a.wav"), VideoURLPart("https://x/v.mp4"), RawPart(json.RawMessage(`{"type":"image_embeds","image_embeds":"AAAA"}`)))}}
+	ok := &ChatRequest{Model: "m", Messages: []Message{UserParts(TextPart(""), ImagePart("https://x/y.png"),
+		AudioPart("https://x/a.wav"), VideoPart("https://x/v.mp4"), ContentPart{Raw: json.RawMessage(`{"type":"image_embeds","image_embeds":"AAAA"}`)})}}
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -351,9 +351,9 @@ func TestValidateContentPartsAndStream(t *testing.T) {
 	}
 }
 
-func TestRawPart(t *testing.T) {
+func TestRawContentPart(t *testing.T) {
 	raw := `{"type":"image_embeds","image_embeds":"AAAA","uuid":"u1"}`
-	m := UserParts(TextPart("look"), RawPart(json.RawMessage(raw)))
+	m := UserParts(TextPart("look"), ContentPart{Raw: json.RawMessage(raw)})
 	want := `{"role":"user","content":[{"type":"text","text":"look"},` + raw + `]}`
 	if got := string(mustJSON(t, m)); got != want {
 		t.Fatalf("got %s\nwant %s", got, want)
@@ -365,7 +365,7 @@ func TestRawPart(t *testing.T) {
 		t.Fatalf("round trip: %s %v", mustJSON(t, back), err)
 	}
 	var pe *ParamError
-	bad := &ChatRequest{Model: "m", Messages: []Message{UserParts(RawPart(json.RawMessage(`[1]`)))}}
+	bad := &ChatRequest{Model: "m", Messages: []Message{UserParts(ContentPart{Raw: json.RawMessage(`[1]`)})}}
 	if err := bad.Validate(); !errors.As(err, &pe) || pe.Field != "messages[0].content[0]" {
 		t.Fatalf("raw part that is not an object: %v", err)
 	}

@@ -28,9 +28,9 @@
 // (Temperature 0, TopK -1, an empty Stop list) are sent when set. Extra keys
 // that name a typed field replace its value.
 //
-// Messages carry text or parts: images, audio and video from URLs, or from
-// bytes and files as base64 data URLs whose type is detected from the content
-// (ImagePart, ImageFilePart, AudioPart, …). Tools are described by raw
+// Messages carry text or parts: images, audio and video given by URL
+// (ImagePart, AudioPart, VideoPart), http(s) or a base64 data URL made from
+// bytes or a file by DataURL, which detects the type from the content. Tools are described by raw
 // JSON schema (NewTool) or derived from a Go type (ToolFor, JSONSchemaFor);
 // a response's AssistantMessage goes back into the history with its tool
 // calls, and ToolResult answers a call. For servers without a reasoning

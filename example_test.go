@@ -132,25 +132,36 @@ func ExampleToolCall_DecodeArguments() {
 	// true get_weather {"city": "Par
 }
 
-// Images go inline as base64 data URLs whose MIME type is detected from the
-// bytes; several images may share one message.
+// An image part takes a URL: http(s), fetched by the server, or a base64
+// data URL made by DataURL, whose MIME type is detected from the bytes.
+// Several images may share one message.
 func ExampleImagePart() {
 	var buf bytes.Buffer
 	png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1)))
 
-	img, err := vllm.ImagePart(buf.Bytes(), "low")
+	url, err := vllm.DataURL(&buf)
 	if err != nil {
 		log.Fatal(err)
 	}
-	msg := vllm.UserParts(vllm.TextPart("What is in this image?"), img,
-		vllm.ImageURLPart("https://example.com/cat.jpg"))
-	fmt.Println(len(msg.Parts), img.ImageURL.URL[:22])
-
-	_, err = vllm.ImagePart([]byte("not an image"))
-	fmt.Println(err)
+	msg := vllm.UserParts(vllm.TextPart("What is in this image?"),
+		vllm.ImagePart(url, "low"),
+		vllm.ImagePart("https://example.com/cat.jpg"))
+	fmt.Println(len(msg.Parts), url[:22])
 	// Output:
 	// 3 data:image/png;base64,
-	// vllm: invalid request: image is not image data of a known type (first bytes 6e 6f 74 20 61 6e 20 69)
+}
+
+// DataURL reads bytes (through bytes.NewReader) or a file (an *os.File) into
+// a data URL of the type its first bytes show; anything else is an error.
+func ExampleDataURL() {
+	url, err := vllm.DataURL(bytes.NewReader([]byte("RIFF\x24\x00\x00\x00WAVEfmt ")))
+	fmt.Println(url, err)
+
+	_, err = vllm.DataURL(strings.NewReader("not an image"))
+	fmt.Println(err)
+	// Output:
+	// data:audio/wav;base64,UklGRiQAAABXQVZFZm10IA== <nil>
+	// vllm: invalid request: media is not image, audio or video data of a known type (first bytes 6e 6f 74 20 61 6e 20 69)
 }
 
 // Without a reasoning parser on the server, the model's thinking arrives in

@@ -5,17 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"strings"
-)
-
-// mediaKind is the kind of content a part carries.
-type mediaKind string
-
-const (
-	kindImage mediaKind = "image"
-	kindAudio mediaKind = "audio"
-	kindVideo mediaKind = "video"
 )
 
 // sniffLen is how many leading bytes detectMedia needs at most.
@@ -24,43 +15,43 @@ const sniffLen = 18
 // detectMedia returns the MIME type of data from its leading bytes (magic
 // numbers), or "" when the type is not one vLLM's media loaders are known to
 // read. File names and extensions are never consulted.
-func detectMedia(head []byte) (mime string, kind mediaKind) {
+func detectMedia(head []byte) string {
 	has := func(off int, sig string) bool {
 		return len(head) >= off+len(sig) && string(head[off:off+len(sig)]) == sig
 	}
 	switch {
 	case has(0, "\x89PNG\r\n\x1a\n"):
-		return "image/png", kindImage
+		return "image/png"
 	case has(0, "\xff\xd8\xff"):
-		return "image/jpeg", kindImage
+		return "image/jpeg"
 	case has(0, "GIF87a"), has(0, "GIF89a"):
-		return "image/gif", kindImage
+		return "image/gif"
 	case has(0, "RIFF") && has(8, "WEBP"):
-		return "image/webp", kindImage
+		return "image/webp"
 	case has(0, "BM") && isBMPHeader(head):
-		return "image/bmp", kindImage
+		return "image/bmp"
 	case has(0, "II*\x00"), has(0, "MM\x00*"):
-		return "image/tiff", kindImage
+		return "image/tiff"
 	case has(4, "ftypavif"), has(4, "ftypavis"):
-		return "image/avif", kindImage
+		return "image/avif"
 	case has(0, "RIFF") && has(8, "WAVE"):
-		return "audio/wav", kindAudio
+		return "audio/wav"
 	case has(0, "ID3"), len(head) >= 2 && head[0] == 0xff && head[1]&0xe6 == 0xe2: // MPEG-1/2 layer III frame sync
-		return "audio/mpeg", kindAudio
+		return "audio/mpeg"
 	case has(0, "fLaC"):
-		return "audio/flac", kindAudio
+		return "audio/flac"
 	case has(0, "OggS"):
-		return "audio/ogg", kindAudio
+		return "audio/ogg"
 	case has(4, "ftypheic"), has(4, "ftypheix"), has(4, "ftypmif1"), has(4, "ftypmsf1"):
-		return "", "" // HEIF images: vLLM's image loader does not read them
+		return "" // HEIF images: vLLM's image loader does not read them
 	case has(4, "ftypM4A "):
-		return "audio/mp4", kindAudio
+		return "audio/mp4"
 	case has(4, "ftyp"): // other ISO base media brands: isom, mp41, mp42, …
-		return "video/mp4", kindVideo
+		return "video/mp4"
 	case has(0, "\x1a\x45\xdf\xa3"):
-		return "video/webm", kindVideo
+		return "video/webm"
 	}
-	return "", ""
+	return ""
 }
 
 // isBMPHeader checks a BMP file header beyond its "BM": zero reserved bytes
@@ -77,16 +68,63 @@ func isBMPHeader(head []byte) bool {
 	return false
 }
 
-// mediaError reports data of an unexpected or unknown type.
-func mediaError(field string, kind mediaKind, head []byte, got string) error {
-	n := len(head)
-	if n > 8 {
-		n = 8
+// DataURL reads r to its end and returns what it read as a base64 data URL,
+// "data:<type>;base64,…", to give ImagePart, AudioPart or VideoPart. Bytes in
+// memory are bytes.NewReader(data); a file is the *os.File of os.Open (its
+// name then appears in errors).
+//
+// The MIME type is detected from the first bytes, never from a file name:
+// PNG, JPEG, GIF, WebP, BMP, TIFF or AVIF images; WAV, MP3, FLAC, Ogg or M4A
+// audio; MP4 or WebM video. Anything else is a *ParamError showing the first
+// bytes, rather than a guess. r is read once and streamed through the base64
+// encoder, so a file is never held whole besides its data URL.
+func DataURL(r io.Reader) (string, error) {
+	var name string
+	if n, ok := r.(interface{ Name() string }); ok {
+		name = n.Name()
 	}
-	if got != "" {
-		return invalid(field, "is %s, not %s data", got, kind)
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return "", readMediaError(name, err)
 	}
-	return invalid(field, "is not %s data of a known type (first bytes % x)", kind, head[:n])
+	head = head[:n]
+	mime := detectMedia(head)
+	if mime == "" {
+		reason := "is not image, audio or video data of a known type (first bytes % x)"
+		if name != "" {
+			reason = "in " + name + " " + reason
+		}
+		return "", invalid("media", reason, head[:min(len(head), 8)])
+	}
+	url, err := encodeMedia("data:"+mime+";base64,", head, r, remainingSize(r, n))
+	if err != nil {
+		return "", readMediaError(name, err)
+	}
+	return url, nil
+}
+
+// readMediaError reports a failure to read the media given to DataURL.
+func readMediaError(name string, err error) error {
+	if name != "" {
+		return fmt.Errorf("vllm: reading media %s: %w", name, err)
+	}
+	return fmt.Errorf("vllm: reading media: %w", err)
+}
+
+// remainingSize returns the total size of what r holds when r tells (a
+// bytes.Reader, strings.Reader or bytes.Buffer by its length, a regular file
+// by its size), given that read bytes were already read; -1 when unknown.
+func remainingSize(r io.Reader, read int) int64 {
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return int64(read + v.Len())
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
+			return st.Size()
+		}
+	}
+	return -1
 }
 
 // encodeMedia returns base64 of head followed by the rest of r, into a
@@ -102,10 +140,8 @@ func encodeMedia(prefix string, head []byte, r io.Reader, size int64) (string, e
 	if _, err := enc.Write(head); err != nil {
 		return "", err
 	}
-	if r != nil {
-		if _, err := io.Copy(enc, r); err != nil {
-			return "", err
-		}
+	if _, err := io.Copy(enc, r); err != nil {
+		return "", err
 	}
 	if err := enc.Close(); err != nil {
 		return "", err
@@ -113,138 +149,40 @@ func encodeMedia(prefix string, head []byte, r io.Reader, size int64) (string, e
 	return sb.String(), nil
 }
 
-// sniffBytes checks data's type against want.
-func sniffBytes(field string, want mediaKind, data []byte) (string, error) {
-	head := data[:min(len(data), sniffLen)]
-	mime, kind := detectMedia(head)
-	if kind != want {
-		return "", mediaError(field, want, head, mime)
-	}
-	return mime, nil
+// dataURLKind returns the top-level MIME type of a data URL ("image",
+// "audio", "video", …), or "" for any other URL.
+func dataURLKind(url string) string {
+	mime := dataURLType(url)
+	kind, _, _ := strings.Cut(mime, "/")
+	return strings.ToLower(kind)
 }
 
-// openMedia opens path, detects its type and checks it against want. The
-// caller reads the rest of the file from f after head.
-func openMedia(field string, want mediaKind, path string) (f *os.File, head []byte, mime string, size int64, err error) {
-	f, err = os.Open(path)
-	if err != nil {
-		return nil, nil, "", 0, fmt.Errorf("vllm: %s: %w", field, err)
+// dataURLType returns the MIME type of a data URL (the scheme in any case),
+// "" for any other URL.
+func dataURLType(url string) string {
+	const scheme = "data:"
+	if len(url) < len(scheme) || !strings.EqualFold(url[:len(scheme)], scheme) {
+		return ""
 	}
-	size = -1
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		size = st.Size()
+	mime := url[len(scheme):]
+	if i := strings.IndexAny(mime, ";,"); i >= 0 {
+		mime = mime[:i]
 	}
-	head = make([]byte, sniffLen)
-	n, err := io.ReadFull(f, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		f.Close()
-		return nil, nil, "", 0, fmt.Errorf("vllm: %s: %w", field, err)
-	}
-	head = head[:n]
-	mime, kind := detectMedia(head)
-	if kind != want {
-		f.Close()
-		return nil, nil, "", 0, mediaError(field+" "+path, want, head, mime)
-	}
-	return f, head, mime, size, nil
-}
-
-// fileDataURL reads the file at path into a base64 data URL of its detected
-// type, checked against want.
-func fileDataURL(field string, want mediaKind, path string) (string, error) {
-	f, head, mime, size, err := openMedia(field, want, path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	url, err := encodeMedia("data:"+mime+";base64,", head, f, size)
-	if err != nil {
-		return "", fmt.Errorf("vllm: %s %s: %w", field, path, err)
-	}
-	return url, nil
-}
-
-// bytesDataURL encodes data as a base64 data URL of its detected type,
-// checked against want.
-func bytesDataURL(field string, want mediaKind, data []byte) (string, error) {
-	mime, err := sniffBytes(field, want, data)
-	if err != nil {
-		return "", err
-	}
-	return encodeMedia("data:"+mime+";base64,", data, nil, int64(len(data)))
-}
-
-// ImagePart returns an image part holding data as a base64 data URL. The
-// MIME type is detected from the content: PNG, JPEG, GIF, WebP, BMP, TIFF or
-// AVIF; anything else is a *ParamError rather than a guess. An optional
-// detail ("auto", "low", "high") may be given.
-func ImagePart(data []byte, detail ...string) (ContentPart, error) {
-	url, err := bytesDataURL("image", kindImage, data)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	return ImageURLPart(url, detail...), nil
-}
-
-// ImageFilePart is ImagePart for the file at path. The file is read once,
-// streamed through the base64 encoder into the data URL; its type is
-// detected from its first bytes, not from its name.
-func ImageFilePart(path string, detail ...string) (ContentPart, error) {
-	url, err := fileDataURL("image file", kindImage, path)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	return ImageURLPart(url, detail...), nil
-}
-
-// AudioPart returns an audio_url part holding data as a base64 data URL of
-// its detected type: WAV, MP3, FLAC or Ogg.
-//
-// vLLM accepts audio in two wire shapes, audio_url (its own) and OpenAI's
-// input_audio ({"data":…,"format":…}); it turns input_audio into the same
-// data URL before loading it, so the two reach the model identically. This
-// package builds audio_url, which carries every format vLLM reads;
-// ContentPart.InputAudio decodes and re-sends the other shape.
-func AudioPart(data []byte) (ContentPart, error) {
-	url, err := bytesDataURL("audio", kindAudio, data)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	return AudioURLPart(url), nil
-}
-
-// AudioFilePart is AudioPart for the file at path, read once.
-func AudioFilePart(path string) (ContentPart, error) {
-	url, err := fileDataURL("audio file", kindAudio, path)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	return AudioURLPart(url), nil
-}
-
-// VideoPart returns a video_url part holding data as a base64 data URL of
-// its detected type: MP4 (ISO base media) or WebM.
-func VideoPart(data []byte) (ContentPart, error) {
-	url, err := bytesDataURL("video", kindVideo, data)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	return VideoURLPart(url), nil
-}
-
-// VideoFilePart is VideoPart for the file at path, read once.
-func VideoFilePart(path string) (ContentPart, error) {
-	url, err := fileDataURL("video file", kindVideo, path)
-	if err != nil {
-		return ContentPart{}, err
-	}
-	return VideoURLPart(url), nil
-}
-
-// DetectMediaType returns the MIME type of data from its first bytes, as the
-// media parts detect it (e.g. "image/png", "audio/wav", "video/mp4"), or ""
-// for an unknown type.
-func DetectMediaType(data []byte) string {
-	mime, _ := detectMedia(data[:min(len(data), sniffLen)])
 	return mime
+}
+
+// checkMediaKind rejects a data URL holding another kind of media than its
+// part (field) carries, want: "image", "audio" or "video". A video in an
+// audio part passes: vLLM can read its audio track.
+func checkMediaKind(field, want, url string) error {
+	got := dataURLKind(url)
+	switch got {
+	case "image", "audio", "video":
+	default:
+		return nil // an http(s) URL, or a type vLLM's loaders decide on
+	}
+	if got == want || (want == "audio" && got == "video") {
+		return nil
+	}
+	return invalid(field, "is a data URL of %s, not of %s/*", dataURLType(url), want)
 }

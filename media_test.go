@@ -11,7 +11,6 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -78,7 +77,7 @@ func wavSilence(n int) []byte {
 // zero padding, without an ID3 tag.
 var mp3Frame = append([]byte{0xff, 0xfb, 0x90, 0x64}, make([]byte, 413)...)
 
-func TestDetectMediaType(t *testing.T) {
+func TestDataURLDetectsType(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -106,8 +105,20 @@ func TestDetectMediaType(t *testing.T) {
 		{"truncated png", []byte("\x89PN"), ""},
 		{"aac adts is not mp3", []byte{0xff, 0xf1, 0x50, 0x80}, ""},
 	} {
-		if got := DetectMediaType(tc.data); got != tc.want {
-			t.Errorf("%s: DetectMediaType = %q, want %q", tc.name, got, tc.want)
+		if got := detectMedia(tc.data[:min(len(tc.data), sniffLen)]); got != tc.want {
+			t.Errorf("%s: detectMedia = %q, want %q", tc.name, got, tc.want)
+		}
+		url, err := DataURL(bytes.NewReader(tc.data))
+		switch {
+		case tc.want == "":
+			var pe *ParamError
+			if !errors.As(err, &pe) || pe.Field != "media" {
+				t.Errorf("%s: DataURL = %.40q, %v; want a *ParamError", tc.name, url, err)
+			}
+		case err != nil:
+			t.Errorf("%s: DataURL: %v", tc.name, err)
+		case !bytes.Equal(dataURLBytes(t, url, tc.want), tc.data):
+			t.Errorf("%s: the data URL does not hold the bytes", tc.name)
 		}
 	}
 }
@@ -126,7 +137,9 @@ func dataURLBytes(t *testing.T, url, mime string) []byte {
 	return b
 }
 
-func TestImagePart(t *testing.T) {
+// TestDataURLFromFile: a file gives the same data URL as its bytes; a
+// misleading extension does not matter, the content decides.
+func TestDataURLFromFile(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		data []byte
@@ -137,101 +150,120 @@ func TestImagePart(t *testing.T) {
 		{encodedImage(t, "gif"), "image/gif"},
 		{webp1x1, "image/webp"},
 		{bmp1x1(), "image/bmp"},
+		{wavSilence(100), "audio/wav"},
+		{mp3Frame, "audio/mpeg"},
+		{[]byte("\x00\x00\x00\x20ftypisom\x00\x00\x02\x00moredata"), "video/mp4"},
 	} {
-		p, err := ImagePart(tc.data, "high")
-		if err != nil {
-			t.Fatalf("%s: %v", tc.mime, err)
-		}
-		if p.Type != partImageURL || p.ImageURL.Detail != "high" {
-			t.Fatalf("%s: part %+v", tc.mime, p)
-		}
-		if got := dataURLBytes(t, p.ImageURL.URL, tc.mime); !bytes.Equal(got, tc.data) {
-			t.Fatalf("%s: data URL does not hold the bytes", tc.mime)
-		}
-		// A misleading extension does not matter: the content decides.
-		path := filepath.Join(dir, "picture-"+strings.TrimPrefix(tc.mime, "image/")+".txt")
+		path := filepath.Join(dir, "media-"+strings.ReplaceAll(tc.mime, "/", "-")+".txt")
 		if err := os.WriteFile(path, tc.data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		fp, err := ImageFilePart(path)
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		url, err := DataURL(f)
+		f.Close()
 		if err != nil {
 			t.Fatalf("%s file: %v", tc.mime, err)
 		}
-		if fp.ImageURL.URL != p.ImageURL.URL || fp.ImageURL.Detail != "" {
-			t.Fatalf("%s: file part differs from bytes part", tc.mime)
+		if !bytes.Equal(dataURLBytes(t, url, tc.mime), tc.data) {
+			t.Fatalf("%s: the file's data URL does not hold its bytes", tc.mime)
 		}
 	}
 }
 
-func TestMediaPartErrors(t *testing.T) {
+// errReader fails after yielding its bytes.
+type errReader struct {
+	data []byte
+	err  error
+}
+
+func (r *errReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestDataURLErrors(t *testing.T) {
 	var pe *ParamError
-	_, err := ImagePart([]byte("not an image at all"))
-	if !errors.As(err, &pe) || pe.Field != "image" || !strings.Contains(err.Error(), "first bytes 6e 6f 74") {
+	_, err := DataURL(strings.NewReader("not an image at all"))
+	if !errors.As(err, &pe) || pe.Field != "media" || err.Error() != "vllm: invalid request: media is not image, audio or video data of a known type (first bytes 6e 6f 74 20 61 6e 20 69)" {
 		t.Errorf("unknown bytes: %v", err)
 	}
-	_, err = ImagePart(wavSilence(2))
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "is audio/wav, not image data") {
-		t.Errorf("audio as image: %v", err)
+	if _, err = DataURL(bytes.NewReader(nil)); !errors.As(err, &pe) {
+		t.Errorf("empty: %v", err)
 	}
-	if _, err = ImagePart(nil); !errors.As(err, &pe) {
-		t.Errorf("empty image: %v", err)
-	}
-	dir := t.TempDir()
-	_, err = ImageFilePart(filepath.Join(dir, "missing.png"))
-	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "missing.png") {
-		t.Errorf("missing file: %v", err)
-	}
-	txt := filepath.Join(dir, "fake.png")
+	txt := filepath.Join(t.TempDir(), "fake.png")
 	os.WriteFile(txt, []byte("hello, I am text"), 0o600)
-	_, err = ImageFilePart(txt)
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "fake.png") {
+	f, err := os.Open(txt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = DataURL(f)
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "media in "+txt+" is not image, audio or video data") {
 		t.Errorf("text file named .png: %v", err)
 	}
-	if _, err = VideoPart(encodedImage(t, "png")); !errors.As(err, &pe) {
-		t.Errorf("image as video: %v", err)
-	}
-	if _, err = AudioPart([]byte("\x00\x00\x00\x20ftypisom\x00\x00\x02\x00")); !errors.As(err, &pe) {
-		t.Errorf("video as audio: %v", err)
-	}
-}
-
-func TestAudioAndVideoParts(t *testing.T) {
-	dir := t.TempDir()
-	wav := wavSilence(100)
-	p, err := AudioPart(wav)
-	if err != nil || p.Type != partAudioURL || !bytes.Equal(dataURLBytes(t, p.AudioURL.URL, "audio/wav"), wav) {
-		t.Fatalf("wav: %+v %v", p, err)
-	}
-	mp3 := filepath.Join(dir, "a.bin")
-	os.WriteFile(mp3, mp3Frame, 0o600)
-	p, err = AudioFilePart(mp3)
-	if err != nil || p.Type != partAudioURL || !bytes.Equal(dataURLBytes(t, p.AudioURL.URL, "audio/mpeg"), mp3Frame) {
-		t.Fatalf("mp3 file: %+v %v", p, err)
-	}
-	flac := []byte("fLaC\x00\x00\x00\x22rest")
-	p, err = AudioPart(flac)
-	if err != nil || p.Type != partAudioURL || !bytes.Equal(dataURLBytes(t, p.AudioURL.URL, "audio/flac"), flac) {
-		t.Fatalf("flac: %+v %v", p, err)
-	}
-	os.WriteFile(filepath.Join(dir, "a.wav"), wav, 0o600)
-	if p, err = AudioFilePart(filepath.Join(dir, "a.wav")); err != nil || !bytes.Equal(dataURLBytes(t, p.AudioURL.URL, "audio/wav"), wav) {
-		t.Fatalf("wav file: %v", err)
-	}
-	mp4 := []byte("\x00\x00\x00\x20ftypisom\x00\x00\x02\x00moredata")
-	p, err = VideoPart(mp4)
-	if err != nil || p.Type != partVideoURL || !bytes.Equal(dataURLBytes(t, p.VideoURL.URL, "video/mp4"), mp4) {
-		t.Fatalf("mp4: %+v %v", p, err)
-	}
-	os.WriteFile(filepath.Join(dir, "v"), mp4, 0o600)
-	if p, err = VideoFilePart(filepath.Join(dir, "v")); err != nil || !bytes.Equal(dataURLBytes(t, p.VideoURL.URL, "video/mp4"), mp4) {
-		t.Fatalf("mp4 file: %v", err)
+	// A read failure after the type was detected is returned as it is.
+	boom := errors.New("disk on fire")
+	_, err = DataURL(&errReader{data: wavSilence(100), err: boom})
+	if !errors.Is(err, boom) || errors.As(err, &pe) || err.Error() != "vllm: reading media: disk on fire" {
+		t.Errorf("read failure: %v", err)
 	}
 }
 
-// TestImageFilePartMemory: a large file is streamed into its data URL; the
+// TestMediaPartKindChecked: a data URL of another kind of media than its
+// part is rejected before sending, naming the field; http(s) URLs, matching
+// data URLs and a video's audio track in an audio part pass.
+func TestMediaPartKindChecked(t *testing.T) {
+	wav, err := DataURL(bytes.NewReader(wavSilence(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err := DataURL(bytes.NewReader(encodedImage(t, "png")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp4 := "data:video/mp4;base64,AAAAIGZ0eXBpc29t"
+	for _, tc := range []struct {
+		part ContentPart
+		want string // the error, "" for none
+	}{
+		{ImagePart(wav), "vllm: invalid request: messages[0].content[0].image_url.url is a data URL of audio/wav, not of image/*"},
+		{ImagePart(mp4), "vllm: invalid request: messages[0].content[0].image_url.url is a data URL of video/mp4, not of image/*"},
+		{VideoPart(png), "vllm: invalid request: messages[0].content[0].video_url.url is a data URL of image/png, not of video/*"},
+		{AudioPart("DATA:Image/PNG,abc"), "vllm: invalid request: messages[0].content[0].audio_url.url is a data URL of Image/PNG, not of audio/*"},
+		{ImagePart(png), ""},
+		{ImagePart("https://example.com/a.wav"), ""},
+		{AudioPart(wav), ""},
+		{AudioPart(mp4), ""},
+		{VideoPart(mp4), ""},
+		{ImagePart("data:application/octet-stream;base64,AAAA"), ""},
+	} {
+		ws := newWireServer(t, 200, minimalChat)
+		c := ws.client(t)
+		_, err := c.Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{UserParts(tc.part)}})
+		if tc.want == "" {
+			if err != nil || ws.count() != 1 {
+				t.Errorf("%+v: %v, %d requests sent", tc.part, err, ws.count())
+			}
+			continue
+		}
+		var pe *ParamError
+		if !errors.As(err, &pe) || err.Error() != tc.want || ws.count() != 0 {
+			t.Errorf("got %v (%d requests sent), want %s", err, ws.count(), tc.want)
+		}
+	}
+}
+
+// TestDataURLFileMemory: a large file is streamed into its data URL; the
 // allocations stay close to the size of the encoded URL, so the file is never
 // held whole besides it.
-func TestImageFilePartMemory(t *testing.T) {
+func TestDataURLFileMemory(t *testing.T) {
 	const size = 4 << 20
 	data := make([]byte, size)
 	copy(data, encodedImage(t, "png"))
@@ -243,11 +275,16 @@ func TestImageFilePartMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	data = nil
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
 	encoded := uint64(len("data:image/png;base64,") + base64.StdEncoding.EncodedLen(size))
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	p, err := ImageFilePart(path)
+	url, err := DataURL(f)
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
@@ -255,31 +292,30 @@ func TestImageFilePartMemory(t *testing.T) {
 	if got := after.TotalAlloc - before.TotalAlloc; got > encoded+512<<10 {
 		t.Fatalf("allocated %d bytes for a %d-byte data URL", got, encoded)
 	}
-	if uint64(len(p.ImageURL.URL)) != encoded {
-		t.Fatalf("URL length %d, want %d", len(p.ImageURL.URL), encoded)
+	if uint64(len(url)) != encoded {
+		t.Fatalf("URL length %d, want %d", len(url), encoded)
 	}
 }
 
 // TestMultimodalMessageWire: several images and other media in one message,
 // as sent.
 func TestMultimodalMessageWire(t *testing.T) {
-	img1, err := ImagePart(encodedImage(t, "gif"))
-	if err != nil {
-		t.Fatal(err)
+	dataURL := func(data []byte) string {
+		t.Helper()
+		url, err := DataURL(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return url
 	}
-	img2, err := ImagePart(bmp1x1(), "low")
-	if err != nil {
-		t.Fatal(err)
-	}
-	audio, err := AudioPart(wavSilence(2))
-	if err != nil {
-		t.Fatal(err)
-	}
+	img1 := ImagePart(dataURL(encodedImage(t, "gif")))
+	img2 := ImagePart(dataURL(bmp1x1()), "low")
+	audio := AudioPart(dataURL(wavSilence(2)))
 	ws := newWireServer(t, 200, minimalChat)
 	c := ws.client(t)
-	_, err = c.Chat.Builder().Model("Qwen/Qwen2.5-Omni-7B").System("Describe.").
-		UserParts(TextPart("Compare these:"), img1, img2, ImageURLPart("https://example.com/cat.jpg", "auto")).
-		UserParts(audio, AudioURLPart("https://example.com/a.mp3"), VideoURLPart("https://example.com/v.mp4"),
+	_, err := c.Chat.Builder().Model("Qwen/Qwen2.5-Omni-7B").System("Describe.").
+		UserParts(TextPart("Compare these:"), img1, img2, ImagePart("https://example.com/cat.jpg", "auto")).
+		UserParts(audio, AudioPart("https://example.com/a.mp3"), VideoPart("https://example.com/v.mp4"),
 			ContentPart{Type: "input_audio", InputAudio: &InputAudio{Data: "UklGRg==", Format: "wav"}}).
 		Send(context.Background())
 	if err != nil {

@@ -277,13 +277,13 @@ const (
 )
 
 // ContentPart is one part of a multi-part message: text, an image, audio or
-// video. Build parts with TextPart, ImageURLPart, ImagePart, ImageFilePart,
-// AudioURLPart, AudioPart, AudioFilePart, VideoURLPart, VideoPart,
-// VideoFilePart, or RawPart for any other part type vLLM accepts
-// (image_embeds, prompt_embeds, …).
+// video. Build parts with TextPart, ImagePart, AudioPart and VideoPart (media
+// bytes or files become URLs with DataURL); any other part type vLLM accepts
+// (image_embeds, audio_embeds, prompt_embeds, a part with a uuid, …) is sent
+// by setting Raw: vllm.ContentPart{Raw: json.RawMessage(`{"type":"image_embeds",…}`)}.
 type ContentPart struct {
 	// Type is "text", "image_url", "input_audio", "audio_url" or
-	// "video_url" (a part of another type is a RawPart).
+	// "video_url" (a part of another type is given in Raw).
 	Type       string      `json:"type"`
 	Text       string      `json:"text,omitempty"`        // for "text"
 	ImageURL   *MediaURL   `json:"image_url,omitempty"`   // for "image_url"
@@ -291,13 +291,10 @@ type ContentPart struct {
 	AudioURL   *MediaURL   `json:"audio_url,omitempty"`   // for "audio_url"
 	VideoURL   *MediaURL   `json:"video_url,omitempty"`   // for "video_url"
 	// Raw, when set, is sent as the whole part instead of the fields
-	// above. Parts of types this package does not model decode into Raw.
+	// above: a JSON object such as {"type":"image_embeds","image_embeds":"…"}.
+	// Parts of types this package does not model decode into Raw.
 	Raw json.RawMessage `json:"-"`
 }
-
-// RawPart returns a part sent exactly as raw, a JSON object such as
-// {"type":"image_embeds","image_embeds":"…"}.
-func RawPart(raw json.RawMessage) ContentPart { return ContentPart{Raw: raw} }
 
 type contentPartFields ContentPart
 
@@ -335,14 +332,14 @@ func (p *ContentPart) validate(field string) error {
 		}
 		return nil
 	}
-	url := func(name string, u *MediaURL) error {
+	url := func(name, kind string, u *MediaURL) error {
 		if u == nil {
 			return missing(field + "." + name)
 		}
 		if u.URL == "" {
 			return missing(field + "." + name + ".url")
 		}
-		return nil
+		return checkMediaKind(field+"."+name+".url", kind, u.URL)
 	}
 	switch p.Type {
 	case "":
@@ -354,6 +351,7 @@ func (p *ContentPart) validate(field string) error {
 		if p.ImageURL.URL == "" {
 			return missing(field + ".image_url.url")
 		}
+		return checkMediaKind(field+".image_url.url", "image", p.ImageURL.URL)
 	case partInputAudio:
 		switch {
 		case p.InputAudio == nil:
@@ -364,14 +362,18 @@ func (p *ContentPart) validate(field string) error {
 			return missing(field + ".input_audio.format")
 		}
 	case partAudioURL:
-		return url("audio_url", p.AudioURL)
+		return url("audio_url", "audio", p.AudioURL)
 	case partVideoURL:
-		return url("video_url", p.VideoURL)
+		return url("video_url", "video", p.VideoURL)
 	}
 	return nil
 }
 
-// InputAudio is base64-encoded audio sent inline.
+// InputAudio is the content of an input_audio part, OpenAI's shape of
+// inline audio: base64 data and its format. vLLM reads it as the data URL
+// data:audio/<format>;base64,<data>, exactly what AudioPart sends in its
+// own audio_url shape; this type is for sending the OpenAI shape as it is
+// and for decoding messages that carry it.
 type InputAudio struct {
 	// Data is the base64-encoded audio.
 	Data string `json:"data"`
@@ -392,9 +394,11 @@ type MediaURL struct {
 // TextPart returns a text content part.
 func TextPart(text string) ContentPart { return ContentPart{Type: partText, Text: text} }
 
-// ImageURLPart returns an image part for an http(s) or data URL. An optional
-// detail ("auto", "low", "high") may be given.
-func ImageURLPart(url string, detail ...string) ContentPart {
+// ImagePart returns an image part, {"type":"image_url","image_url":{…}}, for
+// an http(s) URL, which the server fetches, or a data URL (DataURL turns
+// bytes or a file into one). An optional detail ("auto", "low", "high") may
+// be given.
+func ImagePart(url string, detail ...string) ContentPart {
 	iu := &MediaURL{URL: url}
 	if len(detail) > 0 {
 		iu.Detail = detail[0]
@@ -402,12 +406,21 @@ func ImageURLPart(url string, detail ...string) ContentPart {
 	return ContentPart{Type: partImageURL, ImageURL: iu}
 }
 
-// AudioURLPart returns an audio part for an http(s) or data URL.
-func AudioURLPart(url string) ContentPart {
+// AudioPart returns an audio part, {"type":"audio_url","audio_url":{…}}, for
+// an http(s) URL or a data URL (see DataURL).
+//
+// vLLM accepts audio in two wire shapes, audio_url (its own) and OpenAI's
+// input_audio ({"data":…,"format":…}); it turns input_audio into the same
+// data URL before loading it, so the two reach the model identically. This
+// constructor builds audio_url, which carries every format vLLM reads and
+// http(s) URLs too; the input_audio shape is ContentPart.InputAudio, which
+// also decodes and re-sends it.
+func AudioPart(url string) ContentPart {
 	return ContentPart{Type: partAudioURL, AudioURL: &MediaURL{URL: url}}
 }
 
-// VideoURLPart returns a video part for an http(s) or data URL.
-func VideoURLPart(url string) ContentPart {
+// VideoPart returns a video part, {"type":"video_url","video_url":{…}}, for
+// an http(s) URL or a data URL (see DataURL).
+func VideoPart(url string) ContentPart {
 	return ContentPart{Type: partVideoURL, VideoURL: &MediaURL{URL: url}}
 }

@@ -259,7 +259,7 @@ func TestMessageDecodeForms(t *testing.T) {
 		{`{"role":"assistant","content":"a","reasoning":null,"reasoning_content":"old"}`, Message{Role: RoleAssistant, Content: "a", Reasoning: "old"}},
 		{`{"role":"assistant","content":"","refusal":"no"}`, Message{Role: RoleAssistant, Refusal: "no"}},
 		{`{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"u","detail":"low"}}]}`,
-			Message{Role: RoleUser, Parts: []ContentPart{TextPart("hi"), ImageURLPart("u", "low")}}},
+			Message{Role: RoleUser, Parts: []ContentPart{TextPart("hi"), ImagePart("u", "low")}}},
 		{`{"role":"tool","tool_call_id":"c1","content":"42","name":"calc"}`, Message{Role: RoleTool, ToolCallID: "c1", Content: "42", Name: "calc"}},
 		{`{"role":"assistant"}`, Message{Role: RoleAssistant, contentNull: true}},
 	} {

@@ -44,7 +44,7 @@ var expected = map[string][]string{
 		`(?m)^argument fragments received: [1-9]\d*$`, `(?m)^calls in the response: 1$`},
 	"timeouts-retries": {`(?m)^attempt 1 failed \(.*503.*overloaded.*\); retrying in `, `(?m)^attempt 2 failed `, `(?m)^answer after retries: \S+`,
 		`(?m)^timed out: true retryable: true$`, `(?m)^stream failed: kind=idle timeout timeout=true$`, `(?m)^deadline exceeded: true$`},
-	"image-base64":     {`(?m)^sent data:image/png;base64,… \(\d+ bytes of data URL\)$`, `(?m)^answer: \S+`, `(?m)^a text file as an image: vllm: invalid request: image `},
+	"image-base64":     {`(?m)^sent data:image/png;base64,… \(\d+ bytes of data URL\)$`, `(?m)^answer: \S+`, `(?m)^a text file as an image: vllm: invalid request: media `},
 	"image-url":        {`(?m)^image: https://`, `(?m)^answer: \S+`},
 	"images-multiple":  {`(?m)^sent 3 images$`, `(?m)^answer: \S+`},
 	"image-streaming":  {`(?m)^answer: \S+`},

@@ -140,8 +140,16 @@ func TestChatSavesAndImages(t *testing.T) {
 	}
 	notImage := filepath.Join(dir, "x.txt")
 	os.WriteFile(notImage, []byte("hello"), 0o644)
-	if r := runCLI(t, "", serverEnv(srv), "chat", "--image", notImage, "hi"); r.code != exitUsage {
+	if r := runCLI(t, "", serverEnv(srv), "chat", "--image", notImage, "hi"); r.code != exitUsage ||
+		!strings.Contains(r.stderr, notImage+": not an image of a known type") {
 		t.Fatalf("text file as image: exit %d %q", r.code, r.stderr)
+	}
+	// Media of a known type that is not an image is refused too.
+	wav := filepath.Join(dir, "x.png")
+	os.WriteFile(wav, []byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00"), 0o644)
+	if r := runCLI(t, "", serverEnv(srv), "chat", "--image", wav, "hi"); r.code != exitUsage ||
+		!strings.Contains(r.stderr, wav+": audio/wav, not an image") {
+		t.Fatalf("audio file as image: exit %d %q", r.code, r.stderr)
 	}
 }
 

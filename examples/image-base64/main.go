@@ -3,10 +3,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"image/color"
+	"os"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
@@ -22,16 +24,17 @@ func main() {
 // describeInlineImage sends an image inline and asks about it, then shows a
 // text file refused as an image.
 func describeInlineImage(ctx context.Context, env *exampleenv.Env) error {
-	var img vllm.ContentPart
+	var url string
 	var err error
 	if *imagePath != "" {
-		img, err = vllm.ImageFilePart(*imagePath) // read once, streamed into base64
+		url, err = fileDataURL(*imagePath)
 	} else {
-		img, err = vllm.ImagePart(exampleenv.SampleImage(color.RGBA{R: 200, A: 255}))
+		url, err = vllm.DataURL(bytes.NewReader(exampleenv.SampleImage(color.RGBA{R: 200, A: 255})))
 	}
 	if err != nil {
 		return err // e.g. not an image: the type is never guessed
 	}
+	img := vllm.ImagePart(url)
 	resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{
 		Model:    env.Model, // a vision model, e.g. Qwen/Qwen2.5-VL-7B-Instruct
 		Messages: []vllm.Message{vllm.UserParts(vllm.TextPart("Describe this image."), img)},
@@ -42,7 +45,17 @@ func describeInlineImage(ctx context.Context, env *exampleenv.Env) error {
 	fmt.Printf("sent %s… (%d bytes of data URL)\n", img.ImageURL.URL[:22], len(img.ImageURL.URL))
 	fmt.Println("answer:", exampleenv.Answer(resp))
 
-	_, err = vllm.ImagePart([]byte("plain text, not an image"))
+	_, err = vllm.DataURL(bytes.NewReader([]byte("plain text, not an image")))
 	fmt.Println("a text file as an image:", err)
 	return nil
+}
+
+// fileDataURL reads the file at path once, streamed into a base64 data URL.
+func fileDataURL(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return vllm.DataURL(f)
 }

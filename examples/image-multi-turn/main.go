@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image/color"
@@ -17,10 +18,11 @@ func main() {
 
 // discussImage asks three questions about one image, keeping it in the history.
 func discussImage(ctx context.Context, env *exampleenv.Env) error {
-	img, err := vllm.ImagePart(exampleenv.SampleImage(color.RGBA{R: 250, G: 200, A: 255}))
+	url, err := vllm.DataURL(bytes.NewReader(exampleenv.SampleImage(color.RGBA{R: 250, G: 200, A: 255})))
 	if err != nil {
 		return err
 	}
+	img := vllm.ImagePart(url)
 	history := []vllm.Message{vllm.UserParts(vllm.TextPart("What's in this screenshot?"), img)}
 	for i, next := range []string{"What color is the background?", "Is there a line across it?", ""} {
 		resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{Model: env.Model, Messages: history})

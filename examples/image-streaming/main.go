@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"os"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
@@ -20,10 +21,16 @@ func streamImageAnswer(ctx context.Context, env *exampleenv.Env) error {
 	if err != nil {
 		return err
 	}
-	img, err := vllm.ImageFilePart(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
+	url, err := vllm.DataURL(f) // the file is read once, streamed into base64
+	f.Close()
+	if err != nil {
+		return err
+	}
+	img := vllm.ImagePart(url)
 	s, err := env.Client.Chat.Stream(ctx, &vllm.ChatRequest{
 		Model:    env.Model,
 		Messages: []vllm.Message{vllm.UserParts(vllm.TextPart("Explain this chart."), img)},

@@ -22,7 +22,7 @@ func describeImageURL(ctx context.Context, env *exampleenv.Env) error {
 		Model: env.Model,
 		Messages: []vllm.Message{vllm.UserParts(
 			vllm.TextPart("Describe this image in detail."),
-			vllm.ImageURLPart(imageURL, "high"),
+			vllm.ImagePart(imageURL, "high"),
 		)},
 	})
 	if err != nil {

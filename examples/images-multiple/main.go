@@ -2,6 +2,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image/color"
@@ -18,11 +19,11 @@ func main() {
 func compareImages(ctx context.Context, env *exampleenv.Env) error {
 	parts := []vllm.ContentPart{vllm.TextPart("What differs between these images?")}
 	for _, c := range []color.RGBA{{R: 255, A: 255}, {G: 255, A: 255}, {B: 255, A: 255}} {
-		img, err := vllm.ImagePart(exampleenv.SampleImage(c), "low")
+		url, err := vllm.DataURL(bytes.NewReader(exampleenv.SampleImage(c)))
 		if err != nil {
 			return err
 		}
-		parts = append(parts, img)
+		parts = append(parts, vllm.ImagePart(url, "low"))
 	}
 	resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{
 		Model:    env.Model,
