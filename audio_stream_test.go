@@ -23,16 +23,17 @@ data: [DONE]
 `
 
 func TestTranscribeStream(t *testing.T) {
-	s, c := newStub(t, reply{ContentType: "text/event-stream; charset=utf-8", Body: transcriptionSSE})
+	s := vllm.NewMemServer(t, reply{ContentType: "text/event-stream; charset=utf-8", Body: transcriptionSSE})
+	c := s.Client(t)
 	st, err := c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", []byte("x")), Model: "openai/whisper-large-v3"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	req := s.got()
-	if req.Accept != "text/event-stream" || !strings.Contains(string(req.Body), "name=\"stream\"\r\n\r\ntrue\r\n") ||
+	req := s.Last(t)
+	if req.Header.Get("Accept") != "text/event-stream" || !strings.Contains(string(req.Body), "name=\"stream\"\r\n\r\ntrue\r\n") ||
 		!strings.Contains(string(req.Body), "name=\"stream_include_usage\"\r\n\r\ntrue\r\n") {
-		t.Fatalf("request %q accept %q", req.Body, req.Accept)
+		t.Fatalf("request %q accept %q", req.Body, req.Header.Get("Accept"))
 	}
 	var texts []string
 	var finish string
@@ -56,7 +57,7 @@ func TestTranscribeStream(t *testing.T) {
 }
 
 func TestTranslateStreamCollectAndFailures(t *testing.T) {
-	_, c := newStub(t, reply{ContentType: "text/event-stream", Body: transcriptionSSE})
+	c := vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: transcriptionSSE}).Client(t)
 	st, err := c.Audio.TranslateStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", []byte("x"))})
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestTranslateStreamCollectAndFailures(t *testing.T) {
 
 	// Cut before [DONE]: an unexpected end, not a success.
 	cut := transcriptionSSE[:strings.Index(transcriptionSSE, "data: [DONE]")]
-	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: cut})
+	c = vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: cut}).Client(t)
 	st, _ = c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)})
 	_, err = collectAudioText(st)
 	var se *vllm.StreamError
@@ -77,7 +78,7 @@ func TestTranslateStreamCollectAndFailures(t *testing.T) {
 
 	// An error event inside the stream.
 	errSSE := "data: {\"error\":{\"message\":\"decoder failed\",\"type\":\"InternalServerError\",\"param\":null,\"code\":500}}\n\ndata: [DONE]\n\n"
-	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: errSSE})
+	c = vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: errSSE}).Client(t)
 	st, _ = c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)})
 	_, err = collectAudioText(st)
 	if !errors.As(err, &se) || se.Kind != vllm.KindErrorEvent || se.API.StatusCode != 500 || se.API.Message != "decoder failed" {
@@ -85,7 +86,7 @@ func TestTranslateStreamCollectAndFailures(t *testing.T) {
 	}
 
 	// A malformed chunk.
-	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: "data: {\"choices\":[\n\n"})
+	c = vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: "data: {\"choices\":[\n\n"}).Client(t)
 	st, _ = c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)})
 	_, err = collectAudioText(st)
 	if !errors.As(err, &se) || se.Kind != vllm.KindMalformed || !errors.Is(err, vllm.ErrInvalidResponse) {
@@ -93,7 +94,7 @@ func TestTranslateStreamCollectAndFailures(t *testing.T) {
 	}
 
 	// A JSON answer to a stream request (a server without streaming).
-	_, c = newStub(t, reply{Body: `{"text":"x"}`})
+	c = vllm.NewMemServer(t, reply{Body: `{"text":"x"}`}).Client(t)
 	if _, err := c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)}); !errors.Is(err, vllm.ErrInvalidResponse) {
 		t.Fatalf("json answer: %v", err)
 	}

@@ -25,7 +25,8 @@ var boundaryRE = regexp.MustCompile(`vllm-go-[0-9a-f]{30}`)
 
 // TestTranscribeMultipartGolden checks the exact multipart bytes sent.
 func TestTranscribeMultipartGolden(t *testing.T) {
-	s, c := newStub(t, reply{Body: `{"text":"Hello world.","usage":{"type":"duration","seconds":3}}`})
+	s := vllm.NewMemServer(t, reply{Body: `{"text":"Hello world.","usage":{"type":"duration","seconds":3}}`})
+	c := s.Client(t)
 	tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{
 		File: vllm.AudioFromBytes("clip.wav", []byte("RIFF\x00\x01wave")), Model: "openai/whisper-large-v3",
 		Language: "en", Prompt: "A greeting.", ResponseFormat: "json", Temperature: vllm.Ptr(0.0),
@@ -34,10 +35,10 @@ func TestTranscribeMultipartGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := s.got()
-	m := boundaryRE.FindString(req.ContentType)
-	if req.Path != "/v1/audio/transcriptions" || req.ContentType != "multipart/form-data; boundary="+m || m == "" {
-		t.Fatalf("sent %s with %q", req.Path, req.ContentType)
+	req := s.Last(t)
+	m := boundaryRE.FindString(req.Header.Get("Content-Type"))
+	if req.Path != "/v1/audio/transcriptions" || req.Header.Get("Content-Type") != "multipart/form-data; boundary="+m || m == "" {
+		t.Fatalf("sent %s with %q", req.Path, req.Header.Get("Content-Type"))
 	}
 	body := strings.ReplaceAll(string(req.Body), m, "B")
 	field := func(name, value string) string {
@@ -57,18 +58,19 @@ func TestTranscribeMultipartGolden(t *testing.T) {
 
 func TestTranslateVerboseAndText(t *testing.T) {
 	verbose := `{"duration":"3.52","language":"en","text":"Hello.","segments":[{"id":0,"avg_logprob":-0.2,"compression_ratio":1.1,"end":3.5,"no_speech_prob":null,"seek":0,"start":0.0,"temperature":0.0,"text":"Hello.","tokens":[50364,2425]}],"words":null}`
-	s, c := newStub(t, reply{Body: verbose})
+	s := vllm.NewMemServer(t, reply{Body: verbose})
+	c := s.Client(t)
 	tr, err := c.Audio.Translate(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.mp3", []byte("ID3")), ResponseFormat: "verbose_json"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.got(); got.Path != "/v1/audio/translations" || !strings.Contains(string(got.Body), "Content-Type: audio/mpeg") {
+	if got := s.Last(t); got.Path != "/v1/audio/translations" || !strings.Contains(string(got.Body), "Content-Type: audio/mpeg") {
 		t.Fatalf("sent %s %q", got.Path, got.Body)
 	}
 	if tr.Duration != 3.52 || tr.Language != "en" || len(tr.Segments) != 1 || tr.Segments[0].End != 3.5 || tr.Segments[0].NoSpeechProb != nil || len(tr.Segments[0].Tokens) != 2 {
 		t.Fatalf("verbose %+v", tr)
 	}
-	_, c = newStub(t, reply{ContentType: "text/plain; charset=utf-8", Body: "1\n00:00:00,000 --> 00:00:03,500\nHello.\n"})
+	c = vllm.NewMemServer(t, reply{ContentType: "text/plain; charset=utf-8", Body: "1\n00:00:00,000 --> 00:00:03,500\nHello.\n"}).Client(t)
 	tr, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: "srt"})
 	if err != nil || tr.Text != "1\n00:00:00,000 --> 00:00:03,500\nHello.\n" {
 		t.Fatalf("srt %q %v", tr.Text, err)
@@ -80,14 +82,15 @@ func TestAudioFromFileAndErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte("fLaC-data"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, c := newStub(t, reply{Body: `{"text":"ok","usage":{"type":"duration","seconds":1}}`})
+	s := vllm.NewMemServer(t, reply{Body: `{"text":"ok","usage":{"type":"duration","seconds":1}}`})
+	c := s.Client(t)
 	if _, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromFile(path)}); err != nil {
 		t.Fatal(err)
 	}
-	if b := string(s.got().Body); !strings.Contains(b, `filename="speech.flac"`) || !strings.Contains(b, "Content-Type: audio/flac\r\n\r\nfLaC-data\r\n") {
+	if b := string(s.Last(t).Body); !strings.Contains(b, `filename="speech.flac"`) || !strings.Contains(b, "Content-Type: audio/flac\r\n\r\nfLaC-data\r\n") {
 		t.Fatalf("body %q", b)
 	}
-	n := s.count()
+	n := s.Count()
 	_, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromFile(filepath.Join(t.TempDir(), "missing.wav"))})
 	var pe *vllm.ParamError
 	if !errors.As(err, &pe) || pe.Field != "file" {
@@ -98,20 +101,16 @@ func TestAudioFromFileAndErrors(t *testing.T) {
 			t.Fatalf("%+v: %v", req, err)
 		}
 	}
-	if s.count() != n {
+	if s.Count() != n {
 		t.Fatal("an invalid request was sent")
 	}
-	s.mu.Lock()
-	s.rep = reply{Status: 400, Body: vllmError400}
-	s.mu.Unlock()
+	s.Handle(reply{Status: 400, Body: vllmError400})
 	_, err = c.Audio.Translate(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)})
 	var ae *vllm.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 400 {
 		t.Fatalf("err = %v", err)
 	}
-	s.mu.Lock()
-	s.rep = reply{Body: `{"text":`}
-	s.mu.Unlock()
+	s.Handle(reply{Body: `{"text":`})
 	if _, err = c.Audio.Translate(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)}); !errors.Is(err, vllm.ErrInvalidResponse) {
 		t.Fatalf("err = %v", err)
 	}

@@ -16,13 +16,13 @@ func TestCircuitBreaker(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var healthy atomic.Bool
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if healthy.Load() {
 				okChat(w)
 				return
 			}
 			fail(w, 500)
-		})
+		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
 		defer c.Close()
@@ -40,8 +40,8 @@ func TestCircuitBreaker(t *testing.T) {
 		if !errors.As(err, &oe) || oe.RetryIn != time.Second || len(oe.Endpoints) != 1 || vllm.IsRetryable(err) {
 			t.Fatalf("err %v", err)
 		}
-		if srv.count() != 2 {
-			t.Fatalf("open breaker let a request through: %d", srv.count())
+		if srv.Count() != 2 {
+			t.Fatalf("open breaker let a request through: %d", srv.Count())
 		}
 		// After the cool-down, not before, a trial goes through; its failure
 		// opens again.
@@ -58,12 +58,12 @@ func TestCircuitBreaker(t *testing.T) {
 		if _, err := c.Chat.Create(ctx, chatReq()); err != nil {
 			t.Fatal(err)
 		}
-		if st := c.Endpoints()[0].State; st != vllm.BreakerClosed || srv.count() != 4 {
-			t.Fatalf("state %v, %d requests", st, srv.count())
+		if st := c.Endpoints()[0].State; st != vllm.BreakerClosed || srv.Count() != 4 {
+			t.Fatalf("state %v, %d requests", st, srv.Count())
 		}
 		// Answers that are not the endpoint's fault do not open it.
 		healthy.Store(false)
-		srv2 := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) })
+		srv2 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) }))
 		defer srv2.Close()
 		c2 := newClient(t, srv2.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1}))
 		defer c2.Close()
@@ -78,10 +78,10 @@ func TestCircuitBreaker(t *testing.T) {
 func TestRoundRobin(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var srvs []*scriptServer
+		var srvs []*vllm.MemServer
 		var urls []string
 		for i := 0; i < 3; i++ {
-			s := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+			s := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
 			defer s.Close()
 			srvs = append(srvs, s)
 			urls = append(urls, s.URL+"/v1")
@@ -94,8 +94,8 @@ func TestRoundRobin(t *testing.T) {
 			}
 		}
 		for i, s := range srvs {
-			if s.count() != 3 {
-				t.Errorf("server %d got %d calls, want 3", i, s.count())
+			if s.Count() != 3 {
+				t.Errorf("server %d got %d calls, want 3", i, s.Count())
 			}
 		}
 		if eps := c.Endpoints(); len(eps) != 3 || eps[0].URL != urls[0] || eps[2].URL != urls[2] || eps[0].Fallback {
@@ -108,12 +108,12 @@ func TestLeastOutstanding(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
-		slow := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		slow := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			<-release
 			okChat(w)
-		})
+		}))
 		defer slow.Close()
-		fast := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+		fast := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
 		defer fast.Close()
 		c := newClient(t, slow.URL+"/v1", vllm.WithEndpoints(fast.URL+"/v1"), vllm.WithBalance(vllm.LeastOutstanding))
 		defer c.Close()
@@ -127,7 +127,7 @@ func TestLeastOutstanding(t *testing.T) {
 				done <- err
 			}()
 			synctest.Wait()
-			if slow.count() == 1 {
+			if slow.Count() == 1 {
 				started = true
 			} else if err := <-done; err != nil {
 				t.Fatal(err)
@@ -139,14 +139,14 @@ func TestLeastOutstanding(t *testing.T) {
 		if c.Endpoints()[0].Outstanding != 1 {
 			t.Fatalf("outstanding %+v", c.Endpoints())
 		}
-		before := fast.count()
+		before := fast.Count()
 		for i := 0; i < 5; i++ {
 			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if fast.count()-before != 5 || slow.count() != 1 {
-			t.Fatalf("fast %d, slow %d", fast.count()-before, slow.count())
+		if fast.Count()-before != 5 || slow.Count() != 1 {
+			t.Fatalf("fast %d, slow %d", fast.Count()-before, slow.Count())
 		}
 		close(release)
 		if err := <-done; err != nil {
@@ -163,15 +163,15 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var down atomic.Bool
 		down.Store(true)
-		bad := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		bad := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if down.Load() {
 				fail(w, 503)
 				return
 			}
 			okChat(w)
-		})
+		}))
 		defer bad.Close()
-		good := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+		good := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
 		defer good.Close()
 		c := newClient(t, bad.URL+"/v1", vllm.WithEndpoints(good.URL+"/v1"), fastRetry(1),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
@@ -183,8 +183,8 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if bad.count() != 2 || good.count() != 6 {
-			t.Fatalf("bad %d, good %d: the bad endpoint was not ejected after 2 failures", bad.count(), good.count())
+		if bad.Count() != 2 || good.Count() != 6 {
+			t.Fatalf("bad %d, good %d: the bad endpoint was not ejected after 2 failures", bad.Count(), good.Count())
 		}
 		if st := c.Endpoints()[0].State; st != vllm.BreakerOpen {
 			t.Fatalf("state %v", st)
@@ -192,15 +192,15 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 		// After the cool-down it is re-admitted on trial.
 		down.Store(false)
 		// (The breaker opened on the bad endpoint's last failure.)
-		opened := bad.requests()[bad.count()-1].Time
+		opened := bad.Requests()[bad.Count()-1].Time
 		awaitState(t, c, 0, time.Until(opened.Add(time.Second)), vllm.BreakerOpen, vllm.BreakerHalfOpen)
 		for i := 0; i < 4; i++ {
 			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if bad.count() < 3 || c.Endpoints()[0].State != vllm.BreakerClosed {
-			t.Fatalf("not re-admitted: bad %d, state %v", bad.count(), c.Endpoints()[0].State)
+		if bad.Count() < 3 || c.Endpoints()[0].State != vllm.BreakerClosed {
+			t.Fatalf("not re-admitted: bad %d, state %v", bad.Count(), c.Endpoints()[0].State)
 		}
 	})
 }
@@ -209,15 +209,15 @@ func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var primaryDown atomic.Bool
-		primary := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		primary := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if primaryDown.Load() {
 				fail(w, 502)
 				return
 			}
 			okChat(w)
-		})
+		}))
 		defer primary.Close()
-		fallback := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+		fallback := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
 		defer fallback.Close()
 		c := newClient(t, primary.URL+"/v1", vllm.WithFallback(fallback.URL+"/v1"), fastRetry(1),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: time.Minute}))
@@ -227,8 +227,8 @@ func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if primary.count() != 3 || fallback.count() != 0 {
-			t.Fatalf("primary %d, fallback %d", primary.count(), fallback.count())
+		if primary.Count() != 3 || fallback.Count() != 0 {
+			t.Fatalf("primary %d, fallback %d", primary.Count(), fallback.Count())
 		}
 		// The primary fails once (its breaker opens): the retry and every
 		// later call go to the fallback.
@@ -238,8 +238,8 @@ func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if primary.count() != 4 || fallback.count() != 3 {
-			t.Fatalf("primary %d, fallback %d", primary.count(), fallback.count())
+		if primary.Count() != 4 || fallback.Count() != 3 {
+			t.Fatalf("primary %d, fallback %d", primary.Count(), fallback.Count())
 		}
 		if eps := c.Endpoints(); !eps[1].Fallback || eps[0].State != vllm.BreakerOpen {
 			t.Fatalf("endpoints %+v", eps)
@@ -262,9 +262,9 @@ func TestHealthChecks(t *testing.T) {
 				okChat(w)
 			}
 		}
-		a := newScriptServer(t, handler(&aHealthy))
+		a := vllm.NewMemServer(t, byIndex(handler(&aHealthy)))
 		defer a.Close()
-		b := newScriptServer(t, handler(nil))
+		b := vllm.NewMemServer(t, byIndex(handler(nil)))
 		defer b.Close()
 		c := newClient(t, a.URL+"/v1", vllm.WithEndpoints(b.URL+"/v1"), vllm.WithHealthCheck(10*time.Second))
 		defer c.Close()
@@ -278,8 +278,8 @@ func TestHealthChecks(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if a.count() != 0 || b.count() != 4 {
-			t.Fatalf("a %d, b %d", a.count(), b.count())
+		if a.Count() != 0 || b.Count() != 4 {
+			t.Fatalf("a %d, b %d", a.Count(), b.Count())
 		}
 		// a recovers: the next check, one interval after the first, and not
 		// before, re-admits it.
@@ -299,14 +299,14 @@ func TestHealthChecks(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if a.count() != 2 {
-			t.Fatalf("a %d after re-admission", a.count())
+		if a.Count() != 2 {
+			t.Fatalf("a %d after re-admission", a.Count())
 		}
-		if n := len(a.requests()) - a.count(); n != 2 {
+		if n := len(a.Requests()) - a.Count(); n != 2 {
 			t.Fatalf("%d health checks of a in 10s, want 2", n)
 		}
 		var sawHealth bool
-		for _, r := range a.requests() {
+		for _, r := range a.Requests() {
 			sawHealth = sawHealth || (r.Path == "/health" && r.Method == "GET")
 		}
 		if !sawHealth {
@@ -321,11 +321,11 @@ func TestHealthChecks(t *testing.T) {
 func TestAllEndpointsDown(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if r.URL.Path == "/health" {
 				w.WriteHeader(500)
 			}
-		})
+		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithHealthCheck(10*time.Second))
 		defer c.Close()
@@ -334,8 +334,8 @@ func TestAllEndpointsDown(t *testing.T) {
 			t.Fatal("healthy after a failed check")
 		}
 		_, err := c.Chat.Create(context.Background(), chatReq())
-		if !isCircuitOpen(err) || srv.count() != 0 {
-			t.Fatalf("err %v, %d requests", err, srv.count())
+		if !isCircuitOpen(err) || srv.Count() != 0 {
+			t.Fatalf("err %v, %d requests", err, srv.Count())
 		}
 	})
 }
@@ -345,11 +345,11 @@ func TestAllEndpointsDown(t *testing.T) {
 func TestHealthCheckTimeout(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if r.URL.Path == "/health" {
 				<-r.Context().Done()
 			}
-		})
+		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithHealthCheck(time.Minute))
 		defer c.Close()
@@ -378,10 +378,10 @@ func TestBreakerOpenedByOwnRetries(t *testing.T) {
 		defer c.Close()
 		_, err := c.Chat.Create(context.Background(), chatReq())
 		var ae *vllm.APIError
-		if !errors.As(err, &ae) || ae.StatusCode != 500 || srv.count() != 2 {
-			t.Fatalf("err %v, %d requests", err, srv.count())
+		if !errors.As(err, &ae) || ae.StatusCode != 500 || srv.Count() != 2 {
+			t.Fatalf("err %v, %d requests", err, srv.Count())
 		}
-		if _, err := c.Chat.Create(context.Background(), chatReq()); !isCircuitOpen(err) || srv.count() != 2 {
+		if _, err := c.Chat.Create(context.Background(), chatReq()); !isCircuitOpen(err) || srv.Count() != 2 {
 			t.Fatalf("second call: %v", err)
 		}
 	})

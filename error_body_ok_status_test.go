@@ -57,7 +57,7 @@ func TestOKStatusWithErrorBodyIsAnAPIError(t *testing.T) {
 	for _, b := range bodies {
 		for _, cl := range calls {
 			t.Run(b.name+"/"+cl.name, func(t *testing.T) {
-				_, c := newStub(t, reply{Status: 200, Body: b.body})
+				c := vllm.NewMemServer(t, reply{Status: 200, Body: b.body}).Client(t)
 				err := cl.call(ctxT(t), c)
 				var ae *vllm.APIError
 				if !errors.As(err, &ae) {
@@ -82,7 +82,7 @@ func TestOKStatusResponseObjectWithErrorMemberIsNotAnError(t *testing.T) {
 		`{"id":"resp_1","object":"response","created_at":1,"model":"m","status":"completed","error":null,"output":[]}`,
 		`{"id":"resp_1","object":"response","created_at":1,"model":"m","status":"failed","error":{"code":"server_error","message":"engine died"},"output":[]}`,
 	} {
-		_, c := newStub(t, reply{Status: 200, Body: body})
+		c := vllm.NewMemServer(t, reply{Status: 200, Body: body}).Client(t)
 		if _, err := c.Responses.Get(ctxT(t), "resp_1"); err != nil {
 			t.Fatalf("%s: %v", body, err)
 		}

@@ -2,15 +2,21 @@ package vllm
 
 // Test helpers of package vllm used by the tests of package vllm_test.
 var (
-	NoGoroutineLeaks      = noGoroutineLeaks
-	WaitGoroutines        = waitGoroutines
-	NewMemServer          = newMemServer
-	NewUnstartedMemServer = newUnstartedMemServer
-	InMemory              = inMemory
+	NoGoroutineLeaks = noGoroutineLeaks
+	WaitGoroutines   = waitGoroutines
+	NewMemServer     = newMemServer
+	InMemory         = inMemory
+	CloseIdle        = closeIdle
+	ByIndex          = byIndex
 )
 
-// MemServer is memServer, for package vllm_test.
-type MemServer = memServer
+// MemServer, RecordedRequest and FixedReply are the raw test server's types,
+// for package vllm_test.
+type (
+	MemServer       = memServer
+	RecordedRequest = recordedRequest
+	FixedReply      = fixedReply
+)
 
 // AffinityIndexSize returns the number of blocks in c's PrefixAffinity index.
 func AffinityIndexSize(c *Client) int { return c.cfg.prod.affinity.size() }

@@ -2,77 +2,19 @@ package vllm_test
 
 import (
 	"context"
-	"io"
+	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"sync"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/vllmgo/vllm"
 )
 
-// captured is what a stub server saw of one request.
-type captured struct {
-	Method, Path, RawQuery, ContentType, Auth, Accept string
-	Body                                              []byte
-}
-
-// reply is what a stub server answers.
-type reply struct {
-	Status      int
-	ContentType string
-	Body        string
-}
-
-// stub serves reply to every request and records the last request.
-type stub struct {
-	mu   sync.Mutex
-	last captured
-	n    int
-	rep  reply
-	srv  *httptest.Server
-}
-
-func newStub(t *testing.T, rep reply) (*stub, *vllm.Client) {
-	t.Helper()
-	s := &stub{rep: rep}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.last = captured{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), r.Header.Get("Accept"), b}
-		s.n++
-		rep := s.rep
-		s.mu.Unlock()
-		ct := rep.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		w.Header().Set("Content-Type", ct)
-		if rep.Status != 0 {
-			w.WriteHeader(rep.Status)
-		}
-		io.WriteString(w, rep.Body)
-	}))
-	t.Cleanup(s.srv.Close)
-	c, err := vllm.New(s.srv.URL+"/v1", vllm.WithAPIKey("sk-test"), vllm.WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, c
-}
-
-func (s *stub) got() captured {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last
-}
-
-func (s *stub) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
+// reply is a handler that answers every request with the same status,
+// Content-Type, headers and body.
+type reply = vllm.FixedReply
 
 // vllmError is an error body as current vLLM sends it.
 const vllmError400 = `{"error":{"message":"This model's maximum context length is 512 tokens.","type":"BadRequestError","param":null,"code":400}}`
@@ -99,4 +41,71 @@ func collectResponseText(s *vllm.ResponseStream) (string, error) {
 func collectAudioText(s *vllm.AudioStream) (string, error) {
 	t, err := s.Collect()
 	return t.Text, err
+}
+
+// byIndex is a handler that passes h the index of each request among those
+// the server recorded.
+var byIndex = vllm.ByIndex
+
+var chatFixture = func() []byte {
+	b, err := os.ReadFile("testdata/fixtures/llmd-sim-chat.json")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// okChat answers with the chat fixture.
+func okChat(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(chatFixture)
+}
+
+// fail answers with a vLLM error body of the given status.
+func fail(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"error":{"message":"failure %d","type":"InternalServerError","param":null,"code":%d}}`, status, status)
+}
+
+// failThenOK answers the first requests with the given error statuses and
+// every later one with the chat fixture.
+func failThenOK(t *testing.T, statuses ...int) *vllm.MemServer {
+	return vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
+		if n < len(statuses) {
+			fail(w, statuses[n])
+			return
+		}
+		okChat(w)
+	}))
+}
+
+func chatReq() *vllm.ChatRequest {
+	return &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}}
+}
+
+// fastRetry retries n times with waits of at most a few milliseconds.
+func fastRetry(n int) vllm.Option {
+	return vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: n + 1, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+}
+
+// newClient returns a client of base that reaches the in-memory servers
+// (unless opts give another HTTP client).
+func newClient(t *testing.T, base string, opts ...vllm.Option) *vllm.Client {
+	t.Helper()
+	c, err := vllm.New(base, append([]vllm.Option{vllm.InMemory()}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// contains reports whether s contains every one of subs.
+func contains(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }

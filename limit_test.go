@@ -19,7 +19,7 @@ func TestMaxInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		var cur, peak atomic.Int32
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			v := cur.Add(1)
 			for {
 				p := peak.Load()
@@ -30,7 +30,7 @@ func TestMaxInFlight(t *testing.T) {
 			<-release
 			cur.Add(-1)
 			okChat(w)
-		})
+		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithMaxInFlight(2))
 		defer c.Close()
@@ -68,8 +68,8 @@ func TestMaxInFlight(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if peak.Load() != 2 || srv.count() != 5 {
-			t.Fatalf("peak %d, requests %d", peak.Load(), srv.count())
+		if peak.Load() != 2 || srv.Count() != 5 {
+			t.Fatalf("peak %d, requests %d", peak.Load(), srv.Count())
 		}
 	})
 }
@@ -77,7 +77,7 @@ func TestMaxInFlight(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
 		defer srv.Close()
 		// One request per second, bursts of 2: two calls pass at once, the
 		// third would wait a second, longer than its deadline.
@@ -96,8 +96,8 @@ func TestRateLimit(t *testing.T) {
 		if !errors.As(err, &te) || te.Op != "wait for the rate limit" || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err %v", err)
 		}
-		if srv.count() != 2 || time.Since(start) != 500*time.Millisecond {
-			t.Fatalf("%d requests after %v", srv.count(), time.Since(start))
+		if srv.Count() != 2 || time.Since(start) != 500*time.Millisecond {
+			t.Fatalf("%d requests after %v", srv.Count(), time.Since(start))
 		}
 		// The abandoned call gave its token back: the next ones are sent at
 		// 1s and 2s.
@@ -107,7 +107,7 @@ func TestRateLimit(t *testing.T) {
 			}
 		}
 		var at []time.Duration
-		for _, r := range srv.requests() {
+		for _, r := range srv.Requests() {
 			at = append(at, r.Time.Sub(start))
 		}
 		if want := []time.Duration{0, 0, time.Second, 2 * time.Second}; fmt.Sprint(at) != fmt.Sprint(want) {

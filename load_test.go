@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -222,25 +221,13 @@ func loadCancel(c *vllm.Client, id string, k, events int) error {
 func TestStreamReusesConnectionWhenEndArrivesLate(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var conns atomic.Int64
-		srv := vllm.NewUnstartedMemServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 			_, _ = io.WriteString(w, `data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"logprobs":null,"finish_reason":"stop","stop_reason":null}]}`+"\n\ndata: [DONE]\n\n")
 			http.NewResponseController(w).Flush()
 			time.Sleep(50 * time.Millisecond) // the end of the body comes later
 		}))
-		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				conns.Add(1)
-			}
-		}
-		srv.Start()
-		defer srv.Close()
-		c, err := vllm.New(srv.URL+"/v1", vllm.InMemory())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := srv.Client(t)
 		start := time.Now()
 		for i := 0; i < 3; i++ {
 			s, err := c.Chat.Stream(context.Background(), loadRequest("x", 1))
@@ -253,7 +240,7 @@ func TestStreamReusesConnectionWhenEndArrivesLate(t *testing.T) {
 				t.Fatalf("stream %d: %q %v", i, got, err)
 			}
 		}
-		if n := conns.Load(); n != 1 {
+		if n := srv.Connections(); n != 1 {
 			t.Fatalf("3 sequential streams used %d connections, want 1", n)
 		}
 		// Each stream waited for the end of its body.

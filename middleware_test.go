@@ -51,7 +51,7 @@ func TestMiddlewareOrderAndHeaders(t *testing.T) {
 	if strings.Join(trace, "|") != strings.Join(want, "|") {
 		t.Fatalf("trace\n got %q\nwant %q", trace, want)
 	}
-	for _, r := range srv.requests() {
+	for _, r := range srv.Requests() {
 		if r.Header.Get("X-Trace-a") != "a" || r.Header.Get("X-Trace-b") != "b" || r.Header.Get("X-Client") != "c" || r.Header.Get("X-Req") != "r" {
 			t.Fatalf("headers %v", r.Header)
 		}
@@ -71,15 +71,15 @@ func statusOfErr(resp *http.Response, err error) int {
 
 func TestMiddlewareShortCircuit(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+	srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
 	defer srv.Close()
 	deny := errors.New("denied by policy")
 	c := newClient(t, srv.URL+"/v1", vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip {
 		return func(ctx context.Context, req *vllm.RequestInfo) (*http.Response, error) { return nil, deny }
 	}))
 	defer c.Close()
-	if _, err := c.Chat.Create(context.Background(), chatReq()); !errors.Is(err, deny) || srv.count() != 0 {
-		t.Fatalf("err %v, %d requests", err, srv.count())
+	if _, err := c.Chat.Create(context.Background(), chatReq()); !errors.Is(err, deny) || srv.Count() != 0 {
+		t.Fatalf("err %v, %d requests", err, srv.Count())
 	}
 	// A RequestInfo not made by the library is refused, not a panic.
 	var rt vllm.RoundTrip
@@ -137,7 +137,7 @@ func TestHooksCallLifecycle(t *testing.T) {
 	}
 
 	// A call that fails ends with its error.
-	srv2 := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) })
+	srv2 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) }))
 	defer srv2.Close()
 	var ended []error
 	c2 := newClient(t, srv2.URL+"/v1", vllm.WithHooks(vllm.Hooks{OnCallEnd: func(_ context.Context, _ *vllm.CallInfo, res *vllm.CallResult) {
@@ -167,7 +167,7 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A failing call is logged too.
-	srv2 := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 400) })
+	srv2 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 400) }))
 	defer srv2.Close()
 	c2 := newClient(t, srv2.URL+"/v1", vllm.WithAPIKey(key), vllm.WithLogger(logger))
 	defer c2.Close()
@@ -200,7 +200,7 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 
 func TestRequestID(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 400) })
+	srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 400) }))
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -209,19 +209,19 @@ func TestRequestID(t *testing.T) {
 	defer c.Close()
 	_, err := c.Chat.Create(ctx, chatReq())
 	var ae *vllm.APIError
-	sent := srv.requests()[0].Header.Get("X-Request-Id")
+	sent := srv.Requests()[0].Header.Get("X-Request-Id")
 	if !errors.As(err, &ae) || len(sent) != 32 || ae.RequestID != sent {
 		t.Fatalf("sent %q, error has %q", sent, ae.RequestID)
 	}
 	// Two calls get two ids.
 	c.Chat.Create(ctx, chatReq())
-	if srv.requests()[1].Header.Get("X-Request-Id") == sent {
+	if srv.Requests()[1].Header.Get("X-Request-Id") == sent {
 		t.Fatal("request id reused")
 	}
 	// The caller's id wins, per request or per client.
 	_, err = c.Chat.Create(ctx, chatReq(), vllm.WithRequestHeader("X-Request-Id", "mine"))
-	if errors.As(err, &ae); ae.RequestID != "mine" || srv.requests()[2].Header.Values("X-Request-Id")[0] != "mine" || len(srv.requests()[2].Header.Values("X-Request-Id")) != 1 {
-		t.Fatalf("caller id: %v", srv.requests()[2].Header)
+	if errors.As(err, &ae); ae.RequestID != "mine" || srv.Requests()[2].Header.Values("X-Request-Id")[0] != "mine" || len(srv.Requests()[2].Header.Values("X-Request-Id")) != 1 {
+		t.Fatalf("caller id: %v", srv.Requests()[2].Header)
 	}
 	// A custom generator, and none at all.
 	c2 := newClient(t, srv.URL+"/v1", vllm.WithRequestIDFunc(func() string { return "gen-1" }))
@@ -230,7 +230,7 @@ func TestRequestID(t *testing.T) {
 	c3 := newClient(t, srv.URL+"/v1", vllm.WithRequestIDFunc(nil))
 	defer c3.Close()
 	c3.Chat.Create(ctx, chatReq())
-	reqs := srv.requests()
+	reqs := srv.Requests()
 	if reqs[3].Header.Get("X-Request-Id") != "gen-1" || reqs[4].Header.Get("X-Request-Id") != "" {
 		t.Fatalf("custom %q, none %q", reqs[3].Header.Get("X-Request-Id"), reqs[4].Header.Get("X-Request-Id"))
 	}
@@ -240,10 +240,10 @@ func TestRequestID(t *testing.T) {
 // *DecodeError the caller gets.
 func TestHooksSeeDecodeError(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+	srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"id":"x","choices":[{"index":"zero"}]}`))
-	})
+	}))
 	defer srv.Close()
 	var mu sync.Mutex
 	var ended []error

@@ -16,7 +16,7 @@ const twoBases = `{"object":"list","data":[{"id":"a","object":"model","created":
 
 func TestModelsDefault(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{{oneModel, "Qwen/Qwen3-8B"}, {baseAndAdapter, "base"}} {
-		_, c := newStub(t, reply{Body: tc.body})
+		c := vllm.NewMemServer(t, reply{Body: tc.body}).Client(t)
 		got, err := c.Models.Default(ctxT(t))
 		if err != nil || got != tc.want {
 			t.Fatalf("Default = %q, %v; want %q", got, err, tc.want)
@@ -26,20 +26,20 @@ func TestModelsDefault(t *testing.T) {
 			t.Fatalf("Resolve(\"\") = %q, %v", got, err)
 		}
 	}
-	_, c := newStub(t, reply{Body: twoBases})
+	c := vllm.NewMemServer(t, reply{Body: twoBases}).Client(t)
 	_, err := c.Models.Default(ctxT(t))
 	var mnf *vllm.ModelNotFoundError
 	if !errors.Is(err, vllm.ErrModelNotFound) || !errors.As(err, &mnf) || !mnf.Ambiguous || !strings.Contains(err.Error(), "served: a, b") {
 		t.Fatalf("err = %v", err)
 	}
-	_, c = newStub(t, reply{Body: `{"object":"list","data":[]}`})
+	c = vllm.NewMemServer(t, reply{Body: `{"object":"list","data":[]}`}).Client(t)
 	if _, err := c.Models.Default(ctxT(t)); !errors.Is(err, vllm.ErrModelNotFound) || !strings.Contains(err.Error(), "serves none") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestModelsRetrieveNotFound(t *testing.T) {
-	_, c := newStub(t, reply{Body: baseAndAdapter})
+	c := vllm.NewMemServer(t, reply{Body: baseAndAdapter}).Client(t)
 	m, err := c.Models.Retrieve(ctxT(t), "sql")
 	if err != nil || m.Parent != "base" || m.Root != "/a/sql" {
 		t.Fatalf("Retrieve = %+v, %v", m, err)
@@ -58,11 +58,10 @@ func TestModelsRetrieveNotFound(t *testing.T) {
 // TestModelsExplain turns the server's 404 for an unknown model into an error
 // listing the served models, keeping the *APIError reachable.
 func TestModelsExplain(t *testing.T) {
-	s, c := newStub(t, reply{Status: 404, Body: `{"error":{"message":"The model ` + "`llama`" + ` does not exist.","type":"NotFoundError","param":"model","code":404}}`})
+	s := vllm.NewMemServer(t, reply{Status: 404, Body: `{"error":{"message":"The model ` + "`llama`" + ` does not exist.","type":"NotFoundError","param":"model","code":404}}`})
+	c := s.Client(t)
 	_, apiErr := c.Embeddings.Create(ctxT(t), &vllm.EmbeddingRequest{Model: "llama", Input: vllm.PromptText("x")})
-	s.mu.Lock()
-	s.rep = reply{Body: oneModel}
-	s.mu.Unlock()
+	s.Handle(reply{Body: oneModel})
 	err := c.Models.Explain(ctxT(t), "llama", apiErr)
 	var mnf *vllm.ModelNotFoundError
 	var ae *vllm.APIError

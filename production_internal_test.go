@@ -136,7 +136,7 @@ func TestBreakerStates(t *testing.T) {
 // connection; the first request of failFirst servers gets a 503 instead.
 func streamServer(t *testing.T, failFirst bool) (*memServer, *atomic.Int32) {
 	var n atomic.Int32
-	srv := newMemServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 && failFirst {
 			w.WriteHeader(503)
 			return

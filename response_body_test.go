@@ -42,7 +42,7 @@ func TestOversizedResponseIsTypedAndNotRetried(t *testing.T) {
 	body := bigBody(2 * limit)
 	for _, chunked := range []bool{false, true} {
 		t.Run(fmt.Sprint("chunked=", chunked), func(t *testing.T) {
-			srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { writeBig(w, body, chunked) })
+			srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { writeBig(w, body, chunked) }))
 			defer srv.Close()
 			c := newClient(t, srv.URL+"/v1", vllm.WithMaxResponseSize(limit), fastRetry(3))
 			_, err := c.Chat.Create(ctxT(t), chatReq())
@@ -60,7 +60,7 @@ func TestOversizedResponseIsTypedAndNotRetried(t *testing.T) {
 			if vllm.IsRetryable(err) {
 				t.Fatal("IsRetryable says true")
 			}
-			if n := srv.count(); n != 1 {
+			if n := srv.Count(); n != 1 {
 				t.Fatalf("%d requests, want 1 (not retried)", n)
 			}
 			if !strings.Contains(err.Error(), "WithMaxResponseSize") {
@@ -88,7 +88,7 @@ func TestResponseBodyMemory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := bigBody(tt.size)
-			srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { writeBig(w, body, tt.chunked) })
+			srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { writeBig(w, body, tt.chunked) }))
 			defer srv.Close()
 			c := newClient(t, srv.URL+"/v1", vllm.WithMaxResponseSize(limit))
 			var before, after runtime.MemStats
@@ -115,7 +115,7 @@ func TestResponseBodyMemory(t *testing.T) {
 // are on, as IsRetryable says of its error: re-sending an inference request
 // is safe.
 func TestBodyCutMidwayIsRetried(t *testing.T) {
-	srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+	srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 		if n < 2 {
 			conn, buf, err := w.(http.Hijacker).Hijack()
 			if err != nil {
@@ -127,7 +127,7 @@ func TestBodyCutMidwayIsRetried(t *testing.T) {
 			return
 		}
 		okChat(w)
-	})
+	}))
 	defer srv.Close()
 
 	plain := newClient(t, srv.URL+"/v1")
@@ -145,7 +145,7 @@ func TestBodyCutMidwayIsRetried(t *testing.T) {
 	if len(resp.Choices) == 0 {
 		t.Fatal("no choices")
 	}
-	if n := srv.count(); n != 3 {
+	if n := srv.Count(); n != 3 {
 		t.Fatalf("%d requests, want 3 (one cut without retries, one cut then one whole with)", n)
 	}
 }

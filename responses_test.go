@@ -16,7 +16,8 @@ import (
 const responseToolJSON = `{"id":"resp_7","object":"response","created_at":1745000000,"model":"Qwen/Qwen3-8B","status":"completed","output":[{"id":"rs_1","type":"reasoning","summary":[],"content":[{"type":"reasoning_text","text":"The user wants the weather."}],"encrypted_content":null,"status":null},{"id":"fc_1","type":"function_call","call_id":"call_9f","name":"get_weather","arguments":"{\"city\": \"Paris\"}","status":"completed"}],"parallel_tool_calls":true,"tool_choice":"auto","tools":[],"usage":{"input_tokens":40,"input_tokens_details":{"cached_tokens":16},"output_tokens":30,"output_tokens_details":{"reasoning_tokens":12},"total_tokens":70},"error":null,"incomplete_details":null}`
 
 func TestResponsesCreateGolden(t *testing.T) {
-	s, c := newStub(t, reply{Body: responseToolJSON})
+	s := vllm.NewMemServer(t, reply{Body: responseToolJSON})
+	c := s.Client(t)
 	tool, err := vllm.NewTool("get_weather", "Weather of a city", `{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +41,7 @@ func TestResponsesCreateGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"model":"Qwen/Qwen3-8B","input":[{"type":"message","role":"user","content":"Weather in Paris?"},{"type":"function_call","call_id":"call_1","name":"get_weather","arguments":"{\"city\":\"Rome\"}"},{"type":"function_call_output","call_id":"call_1","output":"{\"temp\":20}"}],"instructions":"Be brief.","max_output_tokens":256,"temperature":0,"tools":[{"type":"function","name":"get_weather","description":"Weather of a city","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}],"tool_choice":"auto","reasoning":{"effort":"low"},"top_k":20}`
-	if got := s.got(); got.Path != "/v1/responses" || string(got.Body) != want {
+	if got := s.Last(t); got.Path != "/v1/responses" || string(got.Body) != want {
 		t.Fatalf("sent %s\n got %s\nwant %s", got.Path, got.Body, want)
 	}
 	if resp.ReasoningText() != "The user wants the weather." || resp.Text() != "" || resp.Usage.OutputTokensDetails.ReasoningTokens != 12 ||
@@ -85,13 +86,14 @@ var textStream = sse(
 )
 
 func TestResponsesStreamText(t *testing.T) {
-	s, c := newStub(t, reply{ContentType: "text/event-stream; charset=utf-8", Body: textStream})
+	s := vllm.NewMemServer(t, reply{ContentType: "text/event-stream; charset=utf-8", Body: textStream})
+	c := s.Client(t)
 	st, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Model: "m", Input: "Say hello"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.got(); string(got.Body) != `{"model":"m","input":"Say hello","stream":true}` || got.Accept != "text/event-stream" {
-		t.Fatalf("sent %s (accept %q)", got.Body, got.Accept)
+	if got := s.Last(t); string(got.Body) != `{"model":"m","input":"Say hello","stream":true}` || got.Header.Get("Accept") != "text/event-stream" {
+		t.Fatalf("sent %s (accept %q)", got.Body, got.Header.Get("Accept"))
 	}
 	text, err := collectResponseText(st)
 	if err != nil || text != "Hello!" {
@@ -119,7 +121,7 @@ var toolStream = sse(
 )
 
 func TestResponsesStreamReasoningAndFunctionCall(t *testing.T) {
-	_, c := newStub(t, reply{ContentType: "text/event-stream", Body: toolStream})
+	c := vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: toolStream}).Client(t)
 	st, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "Weather in Paris?"})
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +159,7 @@ func TestResponsesStreamFailures(t *testing.T) {
 	var se *vllm.StreamError
 	// Ends before response.completed.
 	cut := textStream[:strings.Index(textStream, "event: response.completed")]
-	_, c := newStub(t, reply{ContentType: "text/event-stream", Body: cut})
+	c := vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: cut}).Client(t)
 	st, _ := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
 	if _, err := collectResponseText(st); !errors.As(err, &se) || se.Kind != vllm.KindUnexpectedEOF || se.Events != 9 {
 		t.Fatalf("cut: %v", err)
@@ -165,19 +167,19 @@ func TestResponsesStreamFailures(t *testing.T) {
 	// response.failed carries the error.
 	failed := sse(`{"type":"response.created","sequence_number":0,"response":{"id":"r","object":"response","created_at":1,"model":"m","status":"in_progress","output":[]}}`,
 		`{"type":"response.failed","sequence_number":1,"response":{"id":"r","object":"response","created_at":1,"model":"m","status":"failed","output":[],"error":{"code":"server_error","message":"engine died"}}}`)
-	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: failed})
+	c = vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: failed}).Client(t)
 	st, _ = c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
 	if _, err := collectResponseText(st); !errors.As(err, &se) || se.Kind != vllm.KindErrorEvent || se.API.Message != "engine died" || se.API.Code != "server_error" {
 		t.Fatalf("failed: %v", err)
 	}
 	// An error event.
-	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: "event: error\ndata: {\"type\":\"error\",\"sequence_number\":3,\"code\":\"400\",\"message\":\"bad input\",\"param\":null}\n\n"})
+	c = vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: "event: error\ndata: {\"type\":\"error\",\"sequence_number\":3,\"code\":\"400\",\"message\":\"bad input\",\"param\":null}\n\n"}).Client(t)
 	st, _ = c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
 	if _, err := collectResponseText(st); !errors.As(err, &se) || se.Kind != vllm.KindErrorEvent || se.API.Message != "bad input" || se.API.StatusCode != 400 {
 		t.Fatalf("error event: %v", err)
 	}
 	// An HTTP error before the stream.
-	_, c = newStub(t, reply{Status: 400, Body: vllmError400})
+	c = vllm.NewMemServer(t, reply{Status: 400, Body: vllmError400}).Client(t)
 	if _, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"}); err == nil {
 		t.Fatal("no error")
 	}
@@ -189,7 +191,8 @@ func TestResponsesStreamFailures(t *testing.T) {
 // TestResponsesStreamBreakNoLeak: leaving the loop early closes the stream;
 // nothing is left running and the client still works.
 func TestResponsesStreamBreakNoLeak(t *testing.T) {
-	s, c := newStub(t, reply{ContentType: "text/event-stream", Body: textStream})
+	s := vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: textStream})
+	c := s.Client(t)
 	base := runtime.NumGoroutine()
 	for i := 0; i < 3; i++ {
 		st, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
@@ -208,13 +211,12 @@ func TestResponsesStreamBreakNoLeak(t *testing.T) {
 			t.Fatal("Next after Close")
 		}
 	}
-	s.mu.Lock()
-	s.rep = reply{Body: responseTextJSON}
-	s.mu.Unlock()
+	s.Handle(reply{Body: responseTextJSON})
 	if _, err := c.Responses.Create(ctxT(t), &vllm.ResponseRequest{Input: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
+	vllm.CloseIdle(c) // the in-memory HTTP client is the test's: Close leaves it open
 	vllm.WaitGoroutines(t, base)
 }
 

@@ -42,7 +42,7 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 		if resp.Text() != "Hello there sim" {
 			t.Fatalf("content %q", resp.Text())
 		}
-		reqs := srv.requests()
+		reqs := srv.Requests()
 		if len(reqs) != 3 || retries.Load() != 2 || responses.Load() != 3 {
 			t.Fatalf("requests %d, retries %d, responses %d", len(reqs), retries.Load(), responses.Load())
 		}
@@ -52,7 +52,7 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 			t.Fatalf("generated request id %q", id)
 		}
 		for i, r := range reqs {
-			if r.Body != want {
+			if string(r.Body) != want {
 				t.Errorf("attempt %d body %s, want %s", i+1, r.Body, want)
 			}
 			if got := r.Header.Get("X-Request-Id"); got != id {
@@ -68,10 +68,10 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 func TestRetryGivesUpWithLastError(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			w.Header().Set("X-Request-Id", "srv-1")
 			fail(w, 500)
-		})
+		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", fastRetry(2))
 		defer c.Close()
@@ -80,7 +80,7 @@ func TestRetryGivesUpWithLastError(t *testing.T) {
 		if !errors.As(err, &ae) || ae.StatusCode != 500 || ae.RequestID != "srv-1" {
 			t.Fatalf("err %v", err)
 		}
-		if n := srv.count(); n != 3 {
+		if n := srv.Count(); n != 3 {
 			t.Fatalf("%d attempts, want 3", n)
 		}
 	})
@@ -90,23 +90,23 @@ func TestRetryOnlyRetryable(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		for _, status := range []int{400, 401, 404, 422} {
-			srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, status) })
+			srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, status) }))
 			c := newClient(t, srv.URL+"/v1", fastRetry(3))
 			_, err := c.Chat.Create(context.Background(), chatReq())
-			if err == nil || srv.count() != 1 {
-				t.Errorf("status %d: %d attempts (err %v), want 1", status, srv.count(), err)
+			if err == nil || srv.Count() != 1 {
+				t.Errorf("status %d: %d attempts (err %v), want 1", status, srv.Count(), err)
 			}
 			c.Close()
 			srv.Close()
 		}
 		// A caller's own Retryable decides instead of IsRetryable.
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 503) })
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 503) }))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond,
 			Retryable: func(err error) bool { return false }}))
 		defer c.Close()
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err == nil || srv.count() != 1 {
-			t.Fatalf("custom Retryable: %d attempts", srv.count())
+		if _, err := c.Chat.Create(context.Background(), chatReq()); err == nil || srv.Count() != 1 {
+			t.Fatalf("custom Retryable: %d attempts", srv.Count())
 		}
 	})
 }
@@ -115,7 +115,7 @@ func TestRetryTransportFailureGoesOn(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		// The first attempt's connection is cut before any response.
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if n == 0 {
 				hj, _ := w.(http.Hijacker)
 				conn, _, _ := hj.Hijack()
@@ -123,15 +123,15 @@ func TestRetryTransportFailureGoesOn(t *testing.T) {
 				return
 			}
 			okChat(w)
-		})
+		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", fastRetry(1))
 		defer c.Close()
 		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 			t.Fatal(err)
 		}
-		if srv.count() != 2 {
-			t.Fatalf("%d attempts", srv.count())
+		if srv.Count() != 2 {
+			t.Fatalf("%d attempts", srv.Count())
 		}
 	})
 }
@@ -140,14 +140,14 @@ func TestRetryAfter(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var retryAfter atomic.Value
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if n == 0 {
 				w.Header().Set("Retry-After", retryAfter.Load().(string))
 				fail(w, 429)
 				return
 			}
 			okChat(w)
-		})
+		}))
 		defer srv.Close()
 		var waits []time.Duration
 		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
@@ -157,8 +157,8 @@ func TestRetryAfter(t *testing.T) {
 		// An HTTP date in the past: retry at once (after the jittered backoff).
 		retryAfter.Store(time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat))
 		start := time.Now()
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil || srv.count() != 2 {
-			t.Fatalf("past date: err %v, %d attempts", err, srv.count())
+		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil || srv.Count() != 2 {
+			t.Fatalf("past date: err %v, %d attempts", err, srv.Count())
 		}
 		if len(waits) != 1 || waits[0] > time.Millisecond || time.Since(start) != waits[0] {
 			t.Fatalf("waits %v, call took %v", waits, time.Since(start))
@@ -166,28 +166,24 @@ func TestRetryAfter(t *testing.T) {
 
 		// An HTTP date in the future: wait until then. (Dates have whole
 		// seconds: start on one.)
-		srv.mu.Lock()
-		srv.reqs = nil
-		srv.mu.Unlock()
+		srv.ResetRequests()
 		waits = nil
 		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 		retryAfter.Store(time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat))
 		start = time.Now()
-		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil || srv.count() != 2 {
-			t.Fatalf("future date: err %v, %d attempts", err, srv.count())
+		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil || srv.Count() != 2 {
+			t.Fatalf("future date: err %v, %d attempts", err, srv.Count())
 		}
 		if len(waits) != 1 || waits[0] != 2*time.Second || time.Since(start) != waits[0] {
 			t.Fatalf("waits %v, call took %v", waits, time.Since(start))
 		}
 
 		// A Retry-After beyond MaxDelay: give up at once with the 429.
-		srv.mu.Lock()
-		srv.reqs = nil
-		srv.mu.Unlock()
+		srv.ResetRequests()
 		retryAfter.Store("30")
 		_, err := c.Chat.Create(context.Background(), chatReq())
-		if !errors.Is(err, vllm.ErrRateLimited) || srv.count() != 1 {
-			t.Fatalf("long Retry-After: err %v, %d attempts", err, srv.count())
+		if !errors.Is(err, vllm.ErrRateLimited) || srv.Count() != 1 {
+			t.Fatalf("long Retry-After: err %v, %d attempts", err, srv.Count())
 		}
 	})
 }
@@ -195,14 +191,14 @@ func TestRetryAfter(t *testing.T) {
 func TestRetryAfterWaitIsHonoured(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if n%2 == 0 {
 				w.Header().Set("Retry-After", "1")
 				fail(w, 503)
 				return
 			}
 			okChat(w)
-		})
+		}))
 		defer srv.Close()
 		var wait time.Duration
 		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
@@ -214,7 +210,7 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 			t.Fatal(err)
 		}
-		reqs := srv.requests()
+		reqs := srv.Requests()
 		if len(reqs) != 2 || wait != time.Second || reqs[1].Time.Sub(reqs[0].Time) != time.Second {
 			t.Fatalf("%d attempts, wait %v", len(reqs), wait)
 		}
@@ -231,8 +227,8 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 		if !errors.As(err, &te) || te.Op != "wait to retry" || !errors.Is(err, context.Canceled) || vllm.IsRetryable(err) {
 			t.Fatalf("err %v", err)
 		}
-		if !contains(err.Error(), "503") || time.Since(start) != 500*time.Millisecond || len(srv.requests()) != 3 {
-			t.Fatalf("err %q after %v, %d requests", err, time.Since(start), len(srv.requests()))
+		if !contains(err.Error(), "503") || time.Since(start) != 500*time.Millisecond || len(srv.Requests()) != 3 {
+			t.Fatalf("err %q after %v, %d requests", err, time.Since(start), len(srv.Requests()))
 		}
 	})
 }
@@ -240,10 +236,10 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 func TestRetryDeadlineWins(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			w.Header().Set("Retry-After", "30")
 			fail(w, 503)
-		})
+		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 5, MaxDelay: time.Minute}))
 		defer c.Close()
@@ -256,8 +252,8 @@ func TestRetryDeadlineWins(t *testing.T) {
 		var ae *vllm.APIError
 		// The wait would outlast the deadline: the last error is returned at
 		// once rather than after sleeping into the deadline.
-		if !errors.As(err, &ae) || ae.StatusCode != 503 || srv.count() != 1 || ctx.Err() != nil || time.Since(start) != 0 {
-			t.Fatalf("err %v, %d attempts, ctx %v after %v", err, srv.count(), ctx.Err(), time.Since(start))
+		if !errors.As(err, &ae) || ae.StatusCode != 503 || srv.Count() != 1 || ctx.Err() != nil || time.Since(start) != 0 {
+			t.Fatalf("err %v, %d attempts, ctx %v after %v", err, srv.Count(), ctx.Err(), time.Since(start))
 		}
 	})
 }
@@ -266,11 +262,11 @@ func TestRetryMaxElapsed(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		// Each attempt takes 10s and asks for a 5s wait.
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			time.Sleep(10 * time.Second)
 			w.Header().Set("Retry-After", "5")
 			fail(w, 503)
-		})
+		}))
 		defer srv.Close()
 		for _, tc := range []struct {
 			maxElapsed time.Duration
@@ -284,15 +280,13 @@ func TestRetryMaxElapsed(t *testing.T) {
 			{45 * time.Second, 4, 55 * time.Second},
 			{9 * time.Second, 1, 10 * time.Second},
 		} {
-			srv.mu.Lock()
-			srv.reqs = nil
-			srv.mu.Unlock()
+			srv.ResetRequests()
 			c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 5, MaxDelay: time.Minute, MaxElapsed: tc.maxElapsed}))
 			start := time.Now()
 			_, err := c.Chat.Create(context.Background(), chatReq())
-			if err == nil || srv.count() != tc.attempts || time.Since(start) != tc.took {
+			if err == nil || srv.Count() != tc.attempts || time.Since(start) != tc.took {
 				t.Errorf("MaxElapsed %v: err %v, %d attempts after %v, want %d after %v",
-					tc.maxElapsed, err, srv.count(), time.Since(start), tc.attempts, tc.took)
+					tc.maxElapsed, err, srv.Count(), time.Since(start), tc.attempts, tc.took)
 			}
 			c.Close()
 		}

@@ -375,23 +375,24 @@ var routeCases = []routeCase{
 func TestRoutesWire(t *testing.T) {
 	for _, tc := range routeCases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, c := newStub(t, reply{ContentType: tc.respType, Body: tc.resp})
+			s := vllm.NewMemServer(t, reply{ContentType: tc.respType, Body: tc.resp})
+			c := s.Client(t, vllm.WithAPIKey("sk-test"))
 			got, err := tc.call(ctxT(t), c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := s.got()
+			req := s.Last(t)
 			if req.Method != tc.method || req.Path != tc.path || req.RawQuery != tc.query {
 				t.Fatalf("sent %s %s?%s, want %s %s?%s", req.Method, req.Path, req.RawQuery, tc.method, tc.path, tc.query)
 			}
 			if string(req.Body) != tc.body {
 				t.Fatalf("body\n got %s\nwant %s", req.Body, tc.body)
 			}
-			if tc.body != "" && req.ContentType != "application/json" {
-				t.Fatalf("content type %q", req.ContentType)
+			if tc.body != "" && req.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("content type %q", req.Header.Get("Content-Type"))
 			}
-			if req.Auth != "Bearer sk-test" {
-				t.Fatalf("auth %q", req.Auth)
+			if req.Header.Get("Authorization") != "Bearer sk-test" {
+				t.Fatalf("auth %q", req.Header.Get("Authorization"))
 			}
 			if tc.check != nil {
 				tc.check(t, got)
@@ -405,7 +406,7 @@ func TestRoutesWire(t *testing.T) {
 func TestRoutesErrors(t *testing.T) {
 	for _, tc := range routeCases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, c := newStub(t, reply{Status: 400, Body: vllmError400})
+			c := vllm.NewMemServer(t, reply{Status: 400, Body: vllmError400}).Client(t)
 			_, err := tc.call(ctxT(t), c)
 			var ae *vllm.APIError
 			if !errors.As(err, &ae) || ae.StatusCode != 400 || ae.Type != "BadRequestError" || ae.Message == "" {
@@ -423,7 +424,7 @@ func TestRoutesUndecodable(t *testing.T) {
 			continue
 		}
 		t.Run(tc.name, func(t *testing.T) {
-			_, c := newStub(t, reply{Body: `{"truncated":`})
+			c := vllm.NewMemServer(t, reply{Body: `{"truncated":`}).Client(t)
 			_, err := tc.call(ctxT(t), c)
 			if !errors.Is(err, vllm.ErrInvalidResponse) {
 				t.Fatalf("err = %v", err)
@@ -433,7 +434,7 @@ func TestRoutesUndecodable(t *testing.T) {
 }
 
 func TestDevModeDisabled(t *testing.T) {
-	_, c := newStub(t, reply{Status: 404, Body: `{"detail":"Not Found"}`})
+	c := vllm.NewMemServer(t, reply{Status: 404, Body: `{"detail":"Not Found"}`}).Client(t)
 	err := c.Dev.Sleep(ctxT(t), 1)
 	var ae *vllm.APIError
 	if !errors.Is(err, vllm.ErrDevModeDisabled) || !errors.As(err, &ae) || ae.StatusCode != 404 {
@@ -445,7 +446,7 @@ func TestDevModeDisabled(t *testing.T) {
 }
 
 func TestHealthUnavailable(t *testing.T) {
-	_, c := newStub(t, reply{Status: 503, ContentType: "text/plain"})
+	c := vllm.NewMemServer(t, reply{Status: 503, ContentType: "text/plain"}).Client(t)
 	err := c.Server.Health(ctxT(t))
 	var ae *vllm.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 503 {
@@ -455,7 +456,8 @@ func TestHealthUnavailable(t *testing.T) {
 
 // TestParamErrors checks that caller mistakes are rejected before sending.
 func TestParamErrors(t *testing.T) {
-	s, c := newStub(t, reply{Body: `{}`})
+	s := vllm.NewMemServer(t, reply{Body: `{}`})
+	c := s.Client(t)
 	ctx := ctxT(t)
 	cases := map[string]struct {
 		err   error
@@ -513,19 +515,19 @@ func TestParamErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want a ParamError for %q", name, tc.err, tc.field)
 		}
 	}
-	if s.count() != 0 {
-		t.Fatalf("%d requests were sent", s.count())
+	if s.Count() != 0 {
+		t.Fatalf("%d requests were sent", s.Count())
 	}
 }
 
 func TestEmbeddingBase64Malformed(t *testing.T) {
-	_, c := newStub(t, reply{Body: `{"object":"list","data":[{"index":0,"object":"embedding","embedding":"not*base64"}]}`})
+	c := vllm.NewMemServer(t, reply{Body: `{"object":"list","data":[{"index":0,"object":"embedding","embedding":"not*base64"}]}`}).Client(t)
 	_, err := c.Embeddings.Create(ctxT(t), &vllm.EmbeddingRequest{Input: vllm.PromptText("a"), EncodingFormat: "base64"})
 	if !errors.Is(err, vllm.ErrInvalidResponse) {
 		t.Fatalf("err = %v", err)
 	}
 	// 6 bytes fit neither float32 nor the float32 the request asked for.
-	_, c = newStub(t, reply{Body: `{"object":"list","data":[{"index":0,"object":"embedding","embedding":"AACAPwAA"}]}`})
+	c = vllm.NewMemServer(t, reply{Body: `{"object":"list","data":[{"index":0,"object":"embedding","embedding":"AACAPwAA"}]}`}).Client(t)
 	_, err = c.Embeddings.Create(ctxT(t), &vllm.EmbeddingRequest{Input: vllm.PromptText("a"), EncodingFormat: "base64"})
 	if !errors.Is(err, vllm.ErrInvalidResponse) {
 		t.Fatalf("err = %v", err)
@@ -534,7 +536,7 @@ func TestEmbeddingBase64Malformed(t *testing.T) {
 
 func TestEmbeddingBFloat16(t *testing.T) {
 	// bfloat16 1.0 = 0x3f80, -0.5 = 0xbf00, little-endian.
-	_, c := newStub(t, reply{Body: `{"object":"list","data":[{"index":0,"object":"embedding","embedding":"gD8Avw=="}]}`})
+	c := vllm.NewMemServer(t, reply{Body: `{"object":"list","data":[{"index":0,"object":"embedding","embedding":"gD8Avw=="}]}`}).Client(t)
 	r, err := c.Embeddings.Create(ctxT(t), &vllm.EmbeddingRequest{Input: vllm.PromptText("a"), EncodingFormat: "base64", EmbedDType: "bfloat16"})
 	if err != nil || !reflect.DeepEqual(r.Data[0].Embedding, []float32{1, -0.5}) {
 		t.Fatalf("%v %v", r, err)
@@ -543,7 +545,7 @@ func TestEmbeddingBFloat16(t *testing.T) {
 
 func TestFloat16Specials(t *testing.T) {
 	// +Inf 0x7c00, smallest subnormal 0x0001, -0 0x8000 (little-endian).
-	_, c := newStub(t, reply{Body: `{"object":"list","data":[{"index":0,"object":"embedding","embedding":"AHwBAACA"}]}`})
+	c := vllm.NewMemServer(t, reply{Body: `{"object":"list","data":[{"index":0,"object":"embedding","embedding":"AHwBAACA"}]}`}).Client(t)
 	r, err := c.Embeddings.Create(ctxT(t), &vllm.EmbeddingRequest{Input: vllm.PromptText("a"), EncodingFormat: "base64", EmbedDType: "float16"})
 	if err != nil {
 		t.Fatal(err)
@@ -558,12 +560,13 @@ const responseTextJSON = `{"id":"resp_abc","object":"response","created_at":1745
 
 // TestScoreNewerFieldNames sends the queries/documents form through Extra.
 func TestScoreNewerFieldNames(t *testing.T) {
-	s, c := newStub(t, reply{Body: `{"id":"score-1","object":"list","created":1,"model":"m","data":[{"index":0,"object":"score","score":0.5}],"usage":{"prompt_tokens":2,"total_tokens":2,"completion_tokens":0,"prompt_tokens_details":null}}`})
+	s := vllm.NewMemServer(t, reply{Body: `{"id":"score-1","object":"list","created":1,"model":"m","data":[{"index":0,"object":"score","score":0.5}],"usage":{"prompt_tokens":2,"total_tokens":2,"completion_tokens":0,"prompt_tokens_details":null}}`})
+	c := s.Client(t)
 	_, err := c.Pooling.Score(ctxT(t), &vllm.ScoreRequest{Extra: map[string]any{"queries": "q", "documents": []string{"d"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(s.got().Body); got != `{"documents":["d"],"queries":"q"}` {
+	if got := string(s.Last(t).Body); got != `{"documents":["d"],"queries":"q"}` {
 		t.Fatalf("body %s", got)
 	}
 }

@@ -114,13 +114,13 @@ func BenchmarkChatStreamContentNext(b *testing.B) { benchContent(b, false) }
 // BenchmarkChatStreamContentEvent reads them as ChatEvent values (Text kept).
 func BenchmarkChatStreamContentEvent(b *testing.B) { benchContent(b, true) }
 
-// BenchmarkChatStreamHTTP reads 20 000 content chunks over loopback HTTP.
+// BenchmarkChatStreamHTTP reads 20 000 content chunks over HTTP (in memory).
 func BenchmarkChatStreamHTTP(b *testing.B) {
 	body, _ := renderContentStream(20000)
-	_, c := newStreamServer(&testing.T{}, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.Copy(w, bytes.NewReader([]byte(body)))
-	})
+	})).Client(b)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -44,9 +44,9 @@ func TestStreamErrorEventsCountsDeliveredEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			noGoroutineLeaks(t)
-			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				tt.send(startSSE(w))
-			})
+			})).Client(t)
 			st := openChat(t, c)
 			delivered := 0
 			for st.Next() {
@@ -91,9 +91,9 @@ func TestStreamStopsAtOnceWhenContextCancelled(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			noGoroutineLeaks(t)
-			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				tt.send(startSSE(w))
-			})
+			})).Client(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			st, err := c.Chat.Stream(ctx, chatReq())
@@ -126,11 +126,11 @@ func TestStreamStopsAtOnceWhenContextCancelled(t *testing.T) {
 func TestCompletionStreamStopsWhenContextCancelled(t *testing.T) {
 	noGoroutineLeaks(t)
 	chunk := `{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"x","logprobs":null,"finish_reason":null}]}`
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
 		s.raw(strings.Repeat("data: "+chunk+"\n\n", 100))
 		s.data("[DONE]")
-	})
+	})).Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st, err := c.Completions.Stream(ctx, &CompletionRequest{Model: "m", Prompt: PromptText("hi")})

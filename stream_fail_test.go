@@ -53,12 +53,12 @@ func TestStreamErrorEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			noGoroutineLeaks(t)
-			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				s.data(vllmChunk(contentChoice(0, "partial ")))
 				s.data(tt.payload)
 				s.data("[DONE]")
-			})
+			})).Client(t)
 			st := openChat(t, c)
 			text, err := drainStream(t, st)
 			var se *StreamError
@@ -83,9 +83,9 @@ func TestStreamErrorEvent(t *testing.T) {
 }
 
 func TestStreamErrorEventType(t *testing.T) {
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		startSSE(w).raw("event: error\ndata: {\"error\":{\"message\":\"overloaded\",\"type\":\"ServiceUnavailableError\",\"code\":503}}\n\n")
-	})
+	})).Client(t)
 	_, err := drainStream(t, openChat(t, c))
 	var se *StreamError
 	if !errors.As(err, &se) || se.Kind != KindErrorEvent || se.API.StatusCode != 503 || !IsRetryable(err) {
@@ -95,11 +95,11 @@ func TestStreamErrorEventType(t *testing.T) {
 
 func TestStreamEOFWithoutDone(t *testing.T) {
 	noGoroutineLeaks(t)
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
 		s.data(vllmChunk(contentChoice(0, "Hello")))
 		s.data(vllmChunk(`{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop","stop_reason":null}`))
-	})
+	})).Client(t)
 	st := openChat(t, c)
 	text, err := drainStream(t, st)
 	var se *StreamError
@@ -117,11 +117,11 @@ func TestStreamEOFWithoutDone(t *testing.T) {
 
 func TestStreamTruncatedPayload(t *testing.T) {
 	// The connection ends in the middle of a JSON payload.
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
 		s.data(vllmChunk(contentChoice(0, "Hi")))
 		s.raw(`data: {"id":"chatcmpl-abc","choices":[{"index":0,"delta":{"content":"wor`)
-	})
+	})).Client(t)
 	_, err := drainStream(t, openChat(t, c))
 	var se *StreamError
 	var de *DecodeError
@@ -135,12 +135,12 @@ func TestStreamTruncatedPayload(t *testing.T) {
 
 func TestStreamMalformedPayload(t *testing.T) {
 	long := strings.Repeat("x", 1000)
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
 		s.data(vllmChunk(contentChoice(0, "Hi")))
 		s.data(`{"id":"` + long + `","choices":[{"index":0,"delta":{"content":"a"} "finish_reason":null}]}`)
 		s.data("[DONE]")
-	})
+	})).Client(t)
 	_, err := drainStream(t, openChat(t, c))
 	var se *StreamError
 	var de *DecodeError
@@ -169,11 +169,11 @@ func TestStreamMalformedShapes(t *testing.T) {
 		`{"choices":[]} trailing`,
 		`"just a string"`,
 	} {
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			s.data(payload)
 			s.data("[DONE]")
-		})
+		})).Client(t)
 		_, err := drainStream(t, openChat(t, c))
 		var se *StreamError
 		var de *DecodeError
@@ -184,11 +184,11 @@ func TestStreamMalformedShapes(t *testing.T) {
 }
 
 func TestStreamHTTPErrorBeforeStream(t *testing.T) {
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
 		w.Write([]byte(`{"error":{"message":"The model ` + "`m`" + ` does not exist.","type":"NotFoundError","param":"model","code":404}}`))
-	})
+	})).Client(t)
 	s, err := c.Chat.Stream(context.Background(), chatReq())
 	var ae *APIError
 	if s != nil || !errors.As(err, &ae) || ae.StatusCode != 404 || ae.Type != "NotFoundError" || !errors.Is(err, ErrModelNotFound) {
@@ -208,10 +208,10 @@ func TestStreamNotEventStream(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			noGoroutineLeaks(t)
-			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", tt.ctype)
 				w.Write([]byte(tt.body))
-			})
+			})).Client(t)
 			s, err := c.Chat.Stream(context.Background(), chatReq())
 			if s != nil {
 				t.Fatal("got a stream")
@@ -246,14 +246,14 @@ func TestStreamIdleTimeout(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			s.data(vllmChunk(contentChoice(0, "one")))
 			select { // then stall, as a hung server does
 			case <-release:
 			case <-r.Context().Done():
 			}
-		}, WithStreamIdleTimeout(time.Hour))
+		})).Client(t, WithStreamIdleTimeout(time.Hour))
 		defer close(release)
 
 		// The per-request idle timeout overrides the client's.
@@ -279,13 +279,13 @@ func TestStreamIdleTimeout(t *testing.T) {
 func TestStreamIdleTimeoutOnlyWhileWaiting(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			for range 3 {
 				s.data(vllmChunk(contentChoice(0, "x")))
 			}
 			s.data("[DONE]")
-		}, WithStreamIdleTimeout(60*time.Millisecond))
+		})).Client(t, WithStreamIdleTimeout(60*time.Millisecond))
 		st := openChat(t, c)
 		start := time.Now()
 		n := 0
@@ -307,14 +307,14 @@ func TestStreamIdleTimeoutOnlyWhileWaiting(t *testing.T) {
 func TestStreamNotCutByRequestTimeout(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			for range 12 {
 				s.data(vllmChunk(contentChoice(0, "x")))
 				time.Sleep(25 * time.Millisecond)
 			}
 			s.data("[DONE]")
-		}, WithTimeout(100*time.Millisecond), WithStreamIdleTimeout(time.Second))
+		})).Client(t, WithTimeout(100*time.Millisecond), WithStreamIdleTimeout(time.Second))
 		start := time.Now()
 		text, err := drainStream(t, openChat(t, c))
 		if err != nil || text != strings.Repeat("x", 12) {
@@ -330,9 +330,9 @@ func TestStreamNotCutByRequestTimeout(t *testing.T) {
 func TestStreamHeaderTimeout(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
-		}, WithTimeout(50*time.Millisecond))
+		})).Client(t, WithTimeout(50*time.Millisecond))
 		start := time.Now()
 		_, err := c.Chat.Stream(context.Background(), chatReq())
 		if !errors.Is(err, ErrTimeout) || time.Since(start) != 50*time.Millisecond {
@@ -344,12 +344,12 @@ func TestStreamHeaderTimeout(t *testing.T) {
 func TestStreamContextCancelledMidEvent(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			s.data(vllmChunk(contentChoice(0, "one")))
 			s.raw(`data: {"id":"chatcmpl-abc","choi`) // half an event, then nothing
 			<-r.Context().Done()
-		})
+		})).Client(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		start := time.Now()
@@ -384,11 +384,11 @@ func TestStreamContextCancelledMidEvent(t *testing.T) {
 func TestStreamDeadlineMidStream(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			s.data(vllmChunk(contentChoice(0, "one")))
 			<-r.Context().Done()
-		})
+		})).Client(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -404,12 +404,12 @@ func TestStreamDeadlineMidStream(t *testing.T) {
 }
 
 func TestStreamTooLarge(t *testing.T) {
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
 		s.data(vllmChunk(contentChoice(0, "small")))
 		s.data(vllmChunk(contentChoice(0, strings.Repeat("y", 4096))))
 		s.data("[DONE]")
-	}, WithMaxEventSize(1024))
+	})).Client(t, WithMaxEventSize(1024))
 	text, err := drainStream(t, openChat(t, c))
 	var se *StreamError
 	if !errors.As(err, &se) || se.Kind != KindTooLarge || text != "small" || !strings.Contains(err.Error(), "1024") {
@@ -431,7 +431,7 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		gone := make(chan struct{})
 		var once sync.Once
-		srv, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		srv := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("X-Test") == "short" {
 				s := startSSE(w)
 				s.data(vllmChunk(contentChoice(0, "ok")))
@@ -449,7 +449,8 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 				s.data(vllmChunk(contentChoice(0, "tok ")))
 				time.Sleep(time.Millisecond)
 			}
-		})
+		}))
+		c := srv.Client(t)
 		st := openChat(t, c)
 		n := 0
 		for ev, err := range st.Events() {
@@ -483,14 +484,14 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 		}
 		// The client still works, and a stream read to its end leaves its
 		// connection for the next request.
-		before := srv.conns.Load()
+		before := srv.Connections()
 		for range 3 {
 			s2 := openChat(t, c, WithRequestHeader("X-Test", "short"))
 			if text, err := collectText(s2); err != nil || text != "ok" {
 				t.Fatalf("after break: %q %v", text, err)
 			}
 		}
-		if got := srv.conns.Load() - before; got != 1 {
+		if got := srv.Connections() - before; got != 1 {
 			t.Fatalf("%d new connections for 3 sequential streams, want 1 (reuse)", got)
 		}
 	})
@@ -501,11 +502,11 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			s.data(vllmChunk(contentChoice(0, "one")))
 			<-r.Context().Done()
-		}, WithStreamIdleTimeout(0))
+		})).Client(t, WithStreamIdleTimeout(0))
 		st := openChat(t, c)
 		if !st.Next() || st.Event().Text != "one" {
 			t.Fatal("first event")
@@ -557,10 +558,10 @@ func TestStreamNotEventStreamHooksSeeError(t *testing.T) {
 				ends = append(ends, res.Err)
 				mu.Unlock()
 			}}
-			_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", tt.ctype)
 				w.Write([]byte(tt.body))
-			}, WithHooks(hooks))
+			})).Client(t, WithHooks(hooks))
 			var err error
 			if tt.completion {
 				_, err = c.Completions.Stream(context.Background(), &CompletionRequest{Model: "m", Prompt: PromptText("x")})

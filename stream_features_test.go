@@ -17,13 +17,13 @@ func TestStreamRequestBody(t *testing.T) {
 	var mu sync.Mutex
 	var bodies []string
 	var accepts []string
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		accepts = append(accepts, r.Header.Get("Accept"))
 		mu.Unlock()
 		s := startSSE(w)
 		s.data("[DONE]")
-	})
+	})).Client(t)
 	// Capture the exact bytes sent, before the server's handler drains them.
 	base := c.cfg.http.Transport
 	c.cfg.http = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -113,7 +113,7 @@ func TestStreamProbe(t *testing.T) {
 		`data: {"id":"chatcmpl-abc","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":3,"total_tokens":5,"completion_tokens":2,"prompt_tokens_details":null}}` + "\n\n"
 	t.Run("done", func(t *testing.T) {
 		rec := &probeRecorder{}
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body + "data: [DONE]\n\n") }, WithHooks(rec.hooks()))
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body + "data: [DONE]\n\n") })).Client(t, WithHooks(rec.hooks()))
 		if _, err := openChat(t, c).Collect(); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestStreamProbe(t *testing.T) {
 	})
 	t.Run("failure", func(t *testing.T) {
 		rec := &probeRecorder{}
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) }, WithHooks(rec.hooks()))
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })).Client(t, WithHooks(rec.hooks()))
 		st := openChat(t, c)
 		if _, err := st.Collect(); err == nil {
 			t.Fatal("no error")
@@ -139,7 +139,7 @@ func TestStreamProbe(t *testing.T) {
 	})
 	t.Run("closed early", func(t *testing.T) {
 		rec := &probeRecorder{}
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body + "data: [DONE]\n\n") }, WithHooks(rec.hooks()))
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body + "data: [DONE]\n\n") })).Client(t, WithHooks(rec.hooks()))
 		st := openChat(t, c)
 		for range st.Events() {
 			break
@@ -151,10 +151,10 @@ func TestStreamProbe(t *testing.T) {
 	})
 	t.Run("not an event stream", func(t *testing.T) {
 		rec := &probeRecorder{}
-		_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			w.Write([]byte("<html>"))
-		}, WithHooks(rec.hooks()))
+		})).Client(t, WithHooks(rec.hooks()))
 		if _, err := c.Chat.Stream(context.Background(), chatReq()); err == nil {
 			t.Fatal("no error")
 		}
@@ -175,7 +175,7 @@ func TestStreamContinuousUsage(t *testing.T) {
 		chunk(contentChoice(0, "x"), u(1)) +
 		chunk(`{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":"length","stop_reason":null}`, u(2)) +
 		`data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[]` + u(2) + "}\n\ndata: [DONE]\n\n"
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })).Client(t)
 	var usages []int
 	var types []EventType
 	for ev, err := range openChat(t, c).Events() {
@@ -220,7 +220,7 @@ func TestStreamParallelToolCallsAcrossChoices(t *testing.T) {
 		body += "data: " + vllmChunk(ch) + "\n\n"
 	}
 	body += "data: [DONE]\n\n"
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })).Client(t)
 	var done []string
 	for ev, err := range openChat(t, c).Events() {
 		if err != nil {
@@ -244,7 +244,7 @@ func TestStreamReasoningFieldNames(t *testing.T) {
 		"data: " + vllmChunk(`{"index":0,"delta":{"reasoning":"new "},"logprobs":null,"finish_reason":null}`) + "\n\n" +
 		"data: " + vllmChunk(`{"index":0,"delta":{"reasoning":"both","reasoning_content":"both"},"logprobs":null,"finish_reason":null}`) + "\n\n" +
 		"data: " + vllmChunk(contentChoice(0, "answer")) + "\n\ndata: [DONE]\n\n"
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })).Client(t)
 	st := openChat(t, c)
 	var kinds []string
 	for st.Next() {
@@ -272,7 +272,7 @@ func TestStreamThinkSplit(t *testing.T) {
 		{"<think>cut off by the length limit", false},
 	}
 	var body string
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })).Client(t)
 	for _, tt := range texts {
 		wantR, wantC := SplitThink(tt.text)
 		if tt.startInThink {
@@ -323,7 +323,7 @@ func TestStreamFortyMiBToolArguments(t *testing.T) {
 	body := "data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"id":"t","type":"function","index":0,"function":{"name":"store"}}]},"logprobs":null,"finish_reason":null}`) + "\n\n" +
 		"data: " + vllmChunk(`{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"blob\":\"`+blob+`\"}"}}]},"logprobs":null,"finish_reason":null}`) + "\n\n" +
 		"data: " + vllmChunk(`{"index":0,"delta":{},"logprobs":null,"finish_reason":"tool_calls","stop_reason":null}`) + "\n\ndata: [DONE]\n\n"
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })).Client(t)
 	resp, err := openChat(t, c).Collect()
 	if err != nil {
 		t.Fatal(err)
@@ -343,7 +343,7 @@ func TestCompletionStream(t *testing.T) {
 		chunk(`{"index":0,"text":"","logprobs":null,"finish_reason":"length","stop_reason":null}`) +
 		chunk(`{"index":1,"text":"","logprobs":null,"finish_reason":"stop","stop_reason":"\n"}`) +
 		`data: {"id":"cmpl-1","object":"text_completion","created":7,"model":"m","choices":[],"usage":{"prompt_tokens":1,"total_tokens":4,"completion_tokens":3}}` + "\n\ndata: [DONE]\n\n"
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })).Client(t)
 	req := &CompletionRequest{Model: "m", Prompt: PromptText("x")}
 	st, err := c.Completions.Stream(context.Background(), req)
 	if err != nil {
@@ -415,14 +415,14 @@ func TestCompletionStreamCollectEqualsCreate(t *testing.T) {
 	usage, _ := json.Marshal(full.Usage)
 	body.WriteString(`data: {"id":` + jsonString(full.ID) + `,"object":"text_completion","created":` + itoa64(full.Created) +
 		`,"model":` + jsonString(full.Model) + `,"system_fingerprint":` + jsonString(full.SystemFingerprint) + `,"choices":[],"usage":` + string(usage) + "}\n\ndata: [DONE]\n\n")
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Accept") == "text/event-stream" {
 			startSSE(w).raw(body.String())
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(create))
-	})
+	})).Client(t)
 	req := &CompletionRequest{Model: "m", Prompt: PromptText("x")}
 	want, err := c.Completions.Create(context.Background(), req)
 	if err != nil {
@@ -453,7 +453,7 @@ func TestCompletionStreamCollectEqualsCreate(t *testing.T) {
 func TestBuilderStream(t *testing.T) {
 	var got []string
 	var mu sync.Mutex
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		got = append(got, r.URL.Path+" "+r.Header.Get("X-Trace"))
 		mu.Unlock()
@@ -464,7 +464,7 @@ func TestBuilderStream(t *testing.T) {
 			s.data(`{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"Once","logprobs":null,"finish_reason":null}]}`)
 		}
 		s.data("[DONE]")
-	})
+	})).Client(t)
 	ctx := context.Background()
 	st, err := c.Chat.Builder().Model("m").User("hi").Options(WithRequestHeader("X-Trace", "1"), WithThinkSplit(false)).Stream(ctx)
 	if err != nil {
@@ -490,11 +490,11 @@ func TestBuilderStream(t *testing.T) {
 }
 
 func TestEventAfterEnd(t *testing.T) {
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := startSSE(w)
 		s.data(vllmChunk(contentChoice(0, "x")))
 		s.data("[DONE]")
-	})
+	})).Client(t)
 	st := openChat(t, c)
 	if st.Event().Type != 0 {
 		t.Fatal("an event before Next")

@@ -2,44 +2,9 @@ package vllm
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
-	"testing"
 )
-
-// streamTestServer is an in-memory server whose handler the test writes, and
-// which counts the connections it accepted (to check connection reuse).
-type streamTestServer struct {
-	*memServer
-	conns atomic.Int64
-}
-
-func newStreamServer(t *testing.T, h http.HandlerFunc, opts ...Option) (*streamTestServer, *Client) {
-	t.Helper()
-	s := &streamTestServer{}
-	// Reading the request body first lets the server notice (through
-	// r.Context()) when the client goes away.
-	s.memServer = newUnstartedMemServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		h(w, r)
-	}))
-	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			s.conns.Add(1)
-		}
-	}
-	s.Start()
-	t.Cleanup(s.Close)
-	c, err := New(s.URL+"/v1", append([]Option{inMemory()}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeIdle(c) })
-	return s, c
-}
 
 // sseResponse starts an event-stream response as vLLM does.
 type sseResponse struct {

@@ -302,14 +302,14 @@ func normalize(r *ChatResponse) {
 
 func TestStreamCollectEqualsCreate(t *testing.T) {
 	var cur struct{ stream, body string }
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Accept") == "text/event-stream" {
 			startSSE(w).raw(cur.stream)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(cur.body))
-	})
+	})).Client(t)
 	const shapes = 400
 	kinds := map[string]int{}
 	for i := range shapes {
@@ -367,7 +367,7 @@ func TestStreamCollectEqualsCreate(t *testing.T) {
 // call in index order, before the choice's EventFinish.
 func TestStreamEventsRebuildResponse(t *testing.T) {
 	var body string
-	_, c := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })).Client(t)
 	for i := range 100 {
 		r := rand.New(rand.NewPCG(uint64(i), 7))
 		sh := genShapeN(r, i)

@@ -15,7 +15,8 @@ type Weather struct {
 
 func TestResponseFormatJSONSchemaRoundTrip(t *testing.T) {
 	content := `{\"city\":\"Paris\",\"temp_c\":21.5}`
-	s, c := newStub(t, reply{Body: `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"` + content + `","tool_calls":[]},"logprobs":null,"finish_reason":"stop","stop_reason":null}],"usage":{"prompt_tokens":20,"total_tokens":32,"completion_tokens":12,"prompt_tokens_details":null}}`})
+	s := vllm.NewMemServer(t, reply{Body: `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"` + content + `","tool_calls":[]},"logprobs":null,"finish_reason":"stop","stop_reason":null}],"usage":{"prompt_tokens":20,"total_tokens":32,"completion_tokens":12,"prompt_tokens_details":null}}`})
+	c := s.Client(t)
 	schema, err := vllm.JSONSchemaFor[Weather]()
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +32,7 @@ func TestResponseFormatJSONSchemaRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"model":"m","messages":[{"role":"user","content":"Weather in Paris?"}],"response_format":{"type":"json_schema","json_schema":{"name":"Weather","schema":` + string(schema) + `,"strict":true}}}`
-	if got := string(s.got().Body); got != want {
+	if got := string(s.Last(t).Body); got != want {
 		t.Fatalf("body\n got %s\nwant %s", got, want)
 	}
 	var w Weather
@@ -103,18 +104,20 @@ func TestStructuredOutputsWire(t *testing.T) {
 		{vllm.StructuredOutputs{StructuralTag: `{"type":"structural_tag"}`}, `{"structural_tag":"{\"type\":\"structural_tag\"}"}`},
 	}
 	for _, tc := range cases {
-		s, c := newStub(t, reply{Body: `{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"yes","logprobs":null,"finish_reason":"stop","stop_reason":null}],"usage":null}`})
+		s := vllm.NewMemServer(t, reply{Body: `{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"yes","logprobs":null,"finish_reason":"stop","stop_reason":null}],"usage":null}`})
+		c := s.Client(t)
 		req := &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("Q?")}
 		req.StructuredOutputs = &tc.so
 		if _, err := c.Completions.Create(ctxT(t), req); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := string(s.got().Body), `{"model":"m","prompt":"Q?","structured_outputs":`+tc.want+`}`; got != want {
+		if got, want := string(s.Last(t).Body), `{"model":"m","prompt":"Q?","structured_outputs":`+tc.want+`}`; got != want {
 			t.Fatalf("body\n got %s\nwant %s", got, want)
 		}
 	}
 	for _, so := range []vllm.StructuredOutputs{{}, {WhitespacePattern: " "}, {Regex: "a", Choice: []string{"a"}}} {
-		s, c := newStub(t, reply{Body: `{}`})
+		s := vllm.NewMemServer(t, reply{Body: `{}`})
+		c := s.Client(t)
 		req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("Q?")}}
 		req.StructuredOutputs = &so
 		_, err := c.Chat.Create(ctxT(t), req)
@@ -122,7 +125,7 @@ func TestStructuredOutputsWire(t *testing.T) {
 		if !errors.As(err, &pe) || !strings.HasPrefix(pe.Field, "structured_outputs") {
 			t.Fatalf("%+v: %v", so, err)
 		}
-		if s.count() != 0 {
+		if s.Count() != 0 {
 			t.Fatalf("%+v: a request was sent", so)
 		}
 	}

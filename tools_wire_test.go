@@ -32,13 +32,14 @@ func TestEmptyToolListIsNotSent(t *testing.T) {
 	}
 	for _, s := range sends {
 		t.Run(s.name, func(t *testing.T) {
-			st, c := newStub(t, reply{Body: string(chatFixture)})
+			st := vllm.NewMemServer(t, reply{Body: string(chatFixture)})
+			c := st.Client(t)
 			_ = s.send(ctxT(t), c) // the answer is a chat body; only the request matters here
-			if st.count() != 1 {
-				t.Fatalf("%d requests", st.count())
+			if st.Count() != 1 {
+				t.Fatalf("%d requests", st.Count())
 			}
 			var body map[string]json.RawMessage
-			if err := json.Unmarshal(st.got().Body, &body); err != nil {
+			if err := json.Unmarshal(st.Last(t).Body, &body); err != nil {
 				t.Fatal(err)
 			}
 			if tools, ok := body["tools"]; ok {

@@ -15,7 +15,7 @@ func TestUsagePromptTokensDetails(t *testing.T) {
 	want := &vllm.PromptTokensDetails{CachedTokens: 16, CreatedCacheTokens: 32, MultimodalTokens: map[string]int{"image": 64}}
 
 	body := `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"logprobs":null,"finish_reason":"stop","stop_reason":null}],"usage":` + usage + `}`
-	_, c := newStub(t, reply{Body: body})
+	c := vllm.NewMemServer(t, reply{Body: body}).Client(t)
 	resp, err := c.Chat.Create(ctxT(t), chatReq())
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +26,7 @@ func TestUsagePromptTokensDetails(t *testing.T) {
 
 	sse := "data: " + `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"logprobs":null,"finish_reason":"stop"}]}` +
 		"\n\ndata: " + `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":` + usage + "}\n\ndata: [DONE]\n\n"
-	_, c = newStub(t, reply{ContentType: "text/event-stream", Body: sse})
+	c = vllm.NewMemServer(t, reply{ContentType: "text/event-stream", Body: sse}).Client(t)
 	st, err := c.Chat.Stream(ctxT(t), chatReq())
 	if err != nil {
 		t.Fatal(err)
@@ -58,14 +58,15 @@ func TestResponseFormatStructuralTag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, c := newStub(t, reply{Body: string(chatFixture)})
+			st := vllm.NewMemServer(t, reply{Body: string(chatFixture)})
+			c := st.Client(t)
 			req := chatReq()
 			req.ResponseFormat = tt.rf
 			if _, err := c.Chat.Create(ctxT(t), req); err != nil {
 				t.Fatal(err)
 			}
 			var body map[string]json.RawMessage
-			if err := json.Unmarshal(st.got().Body, &body); err != nil {
+			if err := json.Unmarshal(st.Last(t).Body, &body); err != nil {
 				t.Fatal(err)
 			}
 			var got, want any
