@@ -413,11 +413,11 @@ func TestHealthCheckSendsTheUserAgent(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		uas := make(chan string, 4)
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if r.URL.Path == "/health" {
 				uas <- r.Header.Get("User-Agent")
 			}
-		})
+		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithHeader("User-Agent", "first/1"),
 			vllm.WithHeader("User-Agent", "app/3"), vllm.WithHealthCheck(time.Minute))

@@ -45,11 +45,11 @@ func roundTrip(t *testing.T, rt http.RoundTripper, path, body string, header htt
 func TestRoundTripperRoutesByPrefix(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var srvs [2]*scriptServer
+		var srvs [2]*vllm.MemServer
 		for i := range srvs {
-			srvs[i] = newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			srvs[i] = vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 				io.WriteString(w, "served")
-			})
+			}))
 			defer srvs[i].Close()
 		}
 		c := newClient(t, srvs[0].URL+"/v1", vllm.WithEndpoints(srvs[1].URL+"/v1"),
@@ -77,15 +77,15 @@ func TestRoundTripperRoutesByPrefix(t *testing.T) {
 			if want := srvs[tc.want].URL + "/v1/chat/completions?trace=1"; resp.Request.URL.String() != want {
 				t.Fatalf("turn %d: resp.Request.URL %s, want %s", i, resp.Request.URL, want)
 			}
-			reqs := srvs[tc.want].requests()
+			reqs := srvs[tc.want].Requests()
 			last := reqs[len(reqs)-1]
-			if last.Body != tc.body || last.Path != "/v1/chat/completions" || last.Method != "POST" ||
+			if string(last.Body) != tc.body || last.Path != "/v1/chat/completions" || last.Method != "POST" ||
 				last.Header.Get("X-Test") != "v" || last.Header.Get("Authorization") != "Bearer sk-test" ||
 				last.Header.Get("Content-Type") != "application/json" {
 				t.Fatalf("turn %d: server %d got %+v", i, tc.want, last)
 			}
 		}
-		if n0, n1 := srvs[0].count(), srvs[1].count(); n0 != 2 || n1 != 3 {
+		if n0, n1 := srvs[0].Count(), srvs[1].Count(); n0 != 2 || n1 != 3 {
 			t.Fatalf("requests per server %d, %d; want 2, 3", n0, n1)
 		}
 	})
@@ -96,12 +96,12 @@ func TestRoundTripperRoutesByPrefix(t *testing.T) {
 func TestRoundTripperRootPath(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) { io.WriteString(w, "ok") })
+		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { io.WriteString(w, "ok") }))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1")
 		defer c.Close()
 		resp, _ := roundTrip(t, c.RoundTripper(), "/metrics", "", nil)
-		if got := srv.requests()[0].Path; got != "/metrics" || resp.Request.URL.String() != srv.URL+"/metrics" {
+		if got := srv.Requests()[0].Path; got != "/metrics" || resp.Request.URL.String() != srv.URL+"/metrics" {
 			t.Fatalf("path %s, resp.Request.URL %s", got, resp.Request.URL)
 		}
 	})
@@ -122,7 +122,7 @@ func TestRoundTripperReleasesEndpoint(t *testing.T) {
 			case <-r.Context().Done():
 			}
 		}
-		s0, s1 := newScriptServer(t, h), newScriptServer(t, h)
+		s0, s1 := vllm.NewMemServer(t, byIndex(h)), vllm.NewMemServer(t, byIndex(h))
 		defer s0.Close()
 		defer s1.Close()
 		c := newClient(t, s0.URL+"/v1", vllm.WithEndpoints(s1.URL+"/v1"), vllm.WithBalance(vllm.LeastOutstanding))
@@ -181,14 +181,14 @@ func TestRoundTripperReleasesEndpoint(t *testing.T) {
 func TestRoundTripperErrorStatusIsAResponse(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		s0 := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		s0 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			w.Header().Set("Retry-After", "3")
 			fail(w, 503)
-		})
-		s1 := newScriptServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		}))
+		s1 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			w.Header().Set("Retry-After", "3")
 			fail(w, 503)
-		})
+		}))
 		defer s0.Close()
 		defer s1.Close()
 		c := newClient(t, s0.URL+"/v1", vllm.WithEndpoints(s1.URL+"/v1"))
@@ -198,7 +198,7 @@ func TestRoundTripperErrorStatusIsAResponse(t *testing.T) {
 		if resp.StatusCode != 503 || resp.Status != "503 Service Unavailable" || body != want || resp.Header.Get("Retry-After") != "3" {
 			t.Fatalf("%s %q %v", resp.Status, body, resp.Header)
 		}
-		served := s0.count() + s1.count()
+		served := s0.Count() + s1.Count()
 		if served != 1 || (resp.Request.URL.String() != s0.URL+"/v1/chat/completions" && resp.Request.URL.String() != s1.URL+"/v1/chat/completions") {
 			t.Fatalf("served %d, resp.Request.URL %s", served, resp.Request.URL)
 		}
