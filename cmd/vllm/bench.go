@@ -21,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/loadtest"
 )
 
@@ -81,7 +82,9 @@ const benchServeExamples = `  vllm mock --tokens 1000 &
 
 // serveFlags are the flags of "vllm bench serve", named as vLLM names them.
 type serveFlags struct {
-	backend, baseURL, host, endpoint, model, servedModel, label string
+	backend, host, endpoint, model, servedModel, label          string
+	baseURLs                                                    []string // --base-url, repeatable or comma-separated
+	balance                                                     string
 	port                                                        int
 	apiKey                                                      string
 	headers, metadata, goodput, loraModules                     []string
@@ -113,6 +116,7 @@ type serveFlags struct {
 	customOutputLen                                    int
 	sonnetInputLen, sonnetOutputLen, sonnetPrefixLen   int
 	prefixLen, suffixLen, numPrefixes, prefixOutputLen int
+	conversations                                      loadtest.PrefixConversations
 
 	refused map[string]*string
 }
@@ -169,7 +173,7 @@ var refusedDatasets = map[string]string{
 
 // multiValueFlags take several values after one flag, as vLLM's (argparse
 // nargs) do: "--goodput ttft:500 tpot:50".
-var multiValueFlags = map[string]bool{"--header": true, "--metadata": true, "--goodput": true, "--lora-modules": true}
+var multiValueFlags = map[string]bool{"--header": true, "--metadata": true, "--goodput": true, "--lora-modules": true, "--base-url": true}
 
 // expandMultiValueFlags rewrites "vllm bench serve --goodput a b" as
 // "... --goodput a --goodput b", for the bench commands that take no
@@ -202,7 +206,8 @@ func expandMultiValueFlags(args []string) []string {
 func (s *serveFlags) register(f *pflag.FlagSet, sweep bool) {
 	f.StringVar(&s.label, "label", "", "label of the result (default: the backend), the prefix of its file name")
 	f.StringVar(&s.backend, "backend", "openai", "request format: openai or vllm (legacy completions), openai-chat")
-	f.StringVar(&s.baseURL, "base-url", "", "server root, e.g. http://gpu-1:8000 (without /v1); default http://HOST:PORT")
+	f.Var(listFlag{&s.baseURLs}, "base-url", "server root, e.g. http://gpu-1:8000 (without /v1); default http://HOST:PORT. Several (repeated or comma-separated) are replicas the requests are spread over (--balance)")
+	f.StringVar(&s.balance, "balance", "", "with several --base-url: round-robin (default), least-outstanding or prefix-affinity (vllm.WithBalance)")
 	f.StringVar(&s.host, "host", "127.0.0.1", "server host")
 	f.IntVar(&s.port, "port", 8000, "server port")
 	f.StringVar(&s.endpoint, "endpoint", "", "API path (default /v1/completions, /v1/chat/completions for openai-chat)")
@@ -253,7 +258,7 @@ func (s *serveFlags) register(f *pflag.FlagSet, sweep bool) {
 	f.IntVar(&s.allowedFailures, "allowed-failures", 0, "failed requests tolerated before the exit status is 1")
 	f.IntVar(&s.seed, "seed", 0, "random seed of the dataset and the arrivals")
 	f.IntVar(&s.numPrompts, "num-prompts", 1000, "number of requests")
-	f.StringVar(&s.datasetName, "dataset-name", "random", "random, sharegpt, sonnet, prefix_repetition or custom")
+	f.StringVar(&s.datasetName, "dataset-name", "random", "random, sharegpt, sonnet, prefix_repetition, custom, or prefix-conversations (multi-turn chats sharing prefixes; --backend openai-chat)")
 	f.StringVar(&s.datasetPath, "dataset-path", "", "the sharegpt (.json), sonnet (.txt) or custom (.jsonl) file")
 	f.BoolVar(&s.noOversample, "no-oversample", false, "send fewer requests when the dataset holds fewer than --num-prompts")
 	f.BoolVar(&s.skipChatTemplate, "skip-chat-template", false, "accepted for vLLM's command lines: prompts are always sent as they are")
@@ -271,6 +276,15 @@ func (s *serveFlags) register(f *pflag.FlagSet, sweep bool) {
 	f.IntVar(&s.suffixLen, "prefix-repetition-suffix-len", 256, "suffix tokens of the prefix_repetition dataset")
 	f.IntVar(&s.numPrefixes, "prefix-repetition-num-prefixes", 10, "distinct prefixes of the prefix_repetition dataset")
 	f.IntVar(&s.prefixOutputLen, "prefix-repetition-output-len", 128, "output tokens of the prefix_repetition dataset")
+	pc := loadtest.DefaultPrefixConversations()
+	f.IntVar(&s.conversations.Conversations, "conversations-num", pc.Conversations, "conversations of the prefix-conversations dataset (requests: this × --conversations-turns)")
+	f.IntVar(&s.conversations.Turns, "conversations-turns", pc.Turns, "turns of each conversation")
+	f.IntVar(&s.conversations.SystemLen, "conversations-system-len", pc.SystemLen, "words of the system prompt every conversation starts with")
+	f.IntVar(&s.conversations.DocumentLen, "conversations-document-len", pc.DocumentLen, "words of the hot document a share of the conversations quote")
+	f.Float64Var(&s.conversations.DocumentShare, "conversations-document-share", pc.DocumentShare, "share of the conversations quoting the document, in [0, 1]")
+	f.IntVar(&s.conversations.QuestionLen, "conversations-question-len", pc.QuestionLen, "words of each user turn")
+	f.IntVar(&s.conversations.OutputLen, "conversations-output-len", pc.OutputLen, "output tokens of each turn")
+	f.DurationVar(&s.conversations.MaxPause, "conversations-max-pause", pc.MaxPause, "longest random pause of a conversation after each turn")
 	s.refused = map[string]*string{}
 	for _, r := range refusedFlags {
 		v := new(string)
@@ -311,19 +325,82 @@ func (s *serveFlags) check(f *pflag.FlagSet) error {
 	default:
 		return usagef("--backend %s is not supported: this benchmark speaks openai and vllm (legacy completions) and openai-chat", s.backend)
 	}
+	if s.datasetName == "prefix-conversations" {
+		if s.backend != "openai-chat" {
+			return usagef("--dataset-name prefix-conversations sends multi-turn chats: it needs --backend openai-chat")
+		}
+		if f.Changed("num-prompts") {
+			return usagef("--dataset-name prefix-conversations sends --conversations-num × --conversations-turns requests: give those instead of --num-prompts")
+		}
+	}
+	if _, err := s.balanceOption(); err != nil {
+		return err
+	}
+	if s.balance != "" && len(s.urls()) < 2 {
+		return usagef("--balance %s spreads requests over replicas: give several --base-url", s.balance)
+	}
 	return nil
 }
 
-// target is the server and model a run goes to.
+// urls returns the --base-url values, split at commas.
+func (s *serveFlags) urls() []string {
+	var out []string
+	for _, v := range s.baseURLs {
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSuffix(strings.TrimSpace(u), "/"); u != "" {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// balances are the --balance values.
+var balances = map[string]vllm.Balance{
+	"round-robin": vllm.RoundRobin, "least-outstanding": vllm.LeastOutstanding, "prefix-affinity": vllm.PrefixAffinity,
+}
+
+// balanceOption returns the balance --balance names (the library's
+// default, round-robin, when it is not given).
+func (s *serveFlags) balanceOption() (vllm.Balance, error) {
+	if s.balance == "" {
+		return vllm.RoundRobin, nil
+	}
+	b, ok := balances[s.balance]
+	if !ok {
+		return 0, usagef("--balance %q: want round-robin, least-outstanding or prefix-affinity", s.balance)
+	}
+	return b, nil
+}
+
+// target is the server (or replicas) and model a run goes to.
 type target struct {
 	baseURL, model, modelID, apiKey string
 	header                          http.Header
 	client                          *http.Client
+	// With several --base-url: replicas are their roots, balance names the
+	// --balance, balanced spreads the requests over them (client's
+	// transport is its RoundTripper) and direct is the client that reads
+	// their /metrics (nil: loadtest's own).
+	replicas []string
+	balance  string
+	balanced *vllm.Client
+	direct   *http.Client
+}
+
+// close releases the balancing client.
+func (t *target) close() {
+	if t.balanced != nil {
+		t.balanced.Close()
+	}
 }
 
 func (s *serveFlags) target(ctx context.Context, out io.Writer) (*target, error) {
-	t := &target{baseURL: strings.TrimSuffix(s.baseURL, "/"), apiKey: s.apiKey, header: http.Header{}}
-	if t.baseURL == "" {
+	t := &target{apiKey: s.apiKey, header: http.Header{}}
+	urls := s.urls()
+	if len(urls) > 0 {
+		t.baseURL = urls[0]
+	} else {
 		t.baseURL = "http://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
 	}
 	if t.apiKey == "" {
@@ -346,6 +423,11 @@ func (s *serveFlags) target(ctx context.Context, out io.Writer) (*target, error)
 		tr.DisableCompression = true
 		t.client = &http.Client{Transport: tr}
 	}
+	if len(urls) > 1 {
+		if err := s.balanceOver(t, urls); err != nil {
+			return nil, err
+		}
+	}
 	t.model, t.modelID = s.model, s.model
 	if s.servedModel != "" {
 		t.model = s.servedModel
@@ -360,6 +442,38 @@ func (s *serveFlags) target(ctx context.Context, out io.Writer) (*target, error)
 		fmt.Fprintf(out, "First model name: %s, first model id: %s\n", id, root)
 	}
 	return t, nil
+}
+
+// balanceOver makes t spread the requests over the replicas urls (roots,
+// without /v1) with the --balance strategy: through a vllm.Client whose
+// endpoints they are, so that the balancing is the library's own.
+func (s *serveFlags) balanceOver(t *target, urls []string) error {
+	b, err := s.balanceOption()
+	if err != nil {
+		return err
+	}
+	t.balance = s.balance
+	if t.balance == "" {
+		t.balance = "round-robin"
+	}
+	var extra []string
+	for _, u := range urls[1:] {
+		extra = append(extra, u+"/v1")
+	}
+	// No timeout (loadtest's own client has none), no retries (the
+	// library's default): a failed request counts as failed.
+	opts := []vllm.Option{vllm.WithEndpoints(extra...), vllm.WithBalance(b), vllm.WithTimeout(0)}
+	if t.client != nil {
+		opts = append(opts, vllm.WithHTTPClient(t.client))
+		t.direct = t.client
+	}
+	c, err := vllm.New(urls[0]+"/v1", opts...)
+	if err != nil {
+		return usagef("--base-url: %v", err)
+	}
+	t.balanced, t.replicas = c, urls
+	t.client = &http.Client{Transport: c.RoundTripper()}
+	return nil
 }
 
 // firstModel asks the server's /v1/models for its first model, as vLLM's
@@ -402,6 +516,37 @@ func (t *target) firstModel(ctx context.Context) (id, root string, err error) {
 	return id, root, nil
 }
 
+func (s *serveFlags) defaultRequestIDPrefix() {
+	if s.requestIDPrefix == "" {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		s.requestIDPrefix = "bench-" + hex.EncodeToString(b[:]) + "-"
+	}
+}
+
+// workload puts the workload of the dataset flags into cfg: requests, or
+// the conversations of prefix-conversations.
+func (s *serveFlags) workload(cfg *loadtest.Config) error {
+	if s.datasetName != "prefix-conversations" {
+		reqs, err := s.dataset()
+		cfg.Requests = reqs
+		return err
+	}
+	if s.datasetPath != "" {
+		return usagef("--dataset-name prefix-conversations takes no --dataset-path")
+	}
+	if s.outputLen != nil {
+		s.conversations.OutputLen = *s.outputLen
+	}
+	s.defaultRequestIDPrefix()
+	convs, err := s.conversations.Generate(loadtest.SampleOptions{Seed: int64(s.seed), RequestIDPrefix: s.requestIDPrefix})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	cfg.Conversations = convs
+	return nil
+}
+
 // dataset builds the workload as vLLM's get_samples does.
 func (s *serveFlags) dataset() ([]loadtest.Request, error) {
 	if s.inputLen != nil {
@@ -437,13 +582,9 @@ func (s *serveFlags) dataset() ([]loadtest.Request, error) {
 			d = loadtest.Custom{Path: s.datasetPath, OutputLen: s.customOutputLen}
 		}
 	default:
-		return nil, usagef("--dataset-name %q: want random, sharegpt, sonnet, prefix_repetition or custom", s.datasetName)
+		return nil, usagef("--dataset-name %q: want random, sharegpt, sonnet, prefix_repetition, custom or prefix-conversations", s.datasetName)
 	}
-	if s.requestIDPrefix == "" {
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		s.requestIDPrefix = "bench-" + hex.EncodeToString(b[:]) + "-"
-	}
+	s.defaultRequestIDPrefix()
 	reqs, err := d.Sample(s.numPrompts, loadtest.SampleOptions{
 		Seed: int64(s.seed), RequestIDPrefix: s.requestIDPrefix, NoOversample: s.noOversample, DisableShuffle: s.disableShuffle,
 	})
@@ -465,15 +606,23 @@ func (s *serveFlags) dataset() ([]loadtest.Request, error) {
 
 // config builds the run's configuration from the flags (the rate and
 // concurrency given).
-func (s *serveFlags) config(t *target, reqs []loadtest.Request, rate float64, conc int) (loadtest.Config, error) {
+func (s *serveFlags) config(t *target, rate float64, conc int) (loadtest.Config, error) {
 	cfg := loadtest.Config{
-		BaseURL: t.baseURL, Endpoint: s.endpoint, Backend: s.backend, Model: t.model, Requests: reqs,
+		BaseURL: t.baseURL, Endpoint: s.endpoint, Backend: s.backend, Model: t.model,
 		Arrival: loadtest.Arrival{Rate: rate, Burstiness: s.burstiness}, Seed: int64(s.seed),
 		MaxConcurrency: conc, IgnoreEOS: s.ignoreEOS, Logprobs: s.logprobs, Header: t.header, APIKey: t.apiKey,
 		NumWarmups: s.numWarmups, ReadyTimeout: time.Duration(s.readyTimeout) * time.Second, HTTPClient: t.client,
 	}
+	if err := s.workload(&cfg); err != nil {
+		return cfg, err
+	}
 	if s.datasetName == "random" {
 		cfg.IgnoreEOS = true // as vLLM does for the random dataset
+	}
+	if len(t.replicas) > 0 {
+		cfg.Replicas, cfg.MetricsClient = t.replicas, t.direct
+	} else if len(cfg.Conversations) > 0 {
+		cfg.Replicas, cfg.MetricsClient = []string{t.baseURL}, t.client
 	}
 	if s.rampStrategy != "" {
 		if s.rampStart < 0 || s.rampEnd < 0 {
@@ -647,11 +796,8 @@ func (s *serveFlags) serve(ctx context.Context, e *env, rate float64, conc int) 
 	if err != nil {
 		return nil, err
 	}
-	reqs, err := s.dataset()
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := s.config(t, reqs, rate, conc)
+	defer t.close()
+	cfg, err := s.config(t, rate, conc)
 	if err != nil {
 		return nil, err
 	}
@@ -690,7 +836,11 @@ func runAndPrint(ctx context.Context, e *env, cfg loadtest.Config, s *serveFlags
 	stop := func() {}
 	if !s.disableTqdm {
 		bar := newProgress(e.stderr, "bench", 5*time.Second)
-		stop = bar.start(func() (int, int, string) { return int(done.Load()), len(cfg.Requests), "" })
+		total := len(cfg.Requests)
+		for _, c := range cfg.Conversations {
+			total += len(c.Questions)
+		}
+		stop = bar.start(func() (int, int, string) { return int(done.Load()), total, "" })
 		cfg.Progress = func(d, _ int) { done.Store(int64(d)) }
 	}
 	res, err := loadtest.Run(ctx, cfg)
@@ -698,7 +848,13 @@ func runAndPrint(ctx context.Context, e *env, cfg loadtest.Config, s *serveFlags
 	if err != nil {
 		return nil, err
 	}
-	res.ModelID, res.Label, res.NumPrompts = t.modelID, s.label, s.numPrompts
+	res.ModelID, res.Label = t.modelID, s.label
+	if len(cfg.Conversations) == 0 {
+		res.NumPrompts = s.numPrompts
+	}
+	if res.Routing != nil {
+		res.Routing.Balance = t.balance
+	}
 	for _, kv := range s.metadata {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

@@ -115,11 +115,8 @@ func (s *serveFlags) sweep(cmd *cobra.Command, e *env, attainment float64) error
 	if err != nil {
 		return err
 	}
-	reqs, err := s.dataset()
-	if err != nil {
-		return err
-	}
-	cfg, err := s.config(t, reqs, rate, conc)
+	defer t.close()
+	cfg, err := s.config(t, rate, conc)
 	if err != nil {
 		return err
 	}
