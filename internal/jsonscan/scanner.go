@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode"
 	"unicode/utf16"
@@ -247,7 +248,30 @@ func (s *Scanner) Str() ([]byte, bool) {
 	copying := false
 	copied := begin // b[begin:copied] is in out (when copying)
 	for {
-		j += plainPrefix(b[j:])
+		// Pass over plain ASCII (eight bytes at a time where it can) and
+		// valid multi-byte sequences, which are kept as they are.
+		for j < len(b) {
+			if len(b)-j >= 8 {
+				m := nonPlain8(binary.LittleEndian.Uint64(b[j:]))
+				if m == 0 {
+					j += 8
+					continue
+				}
+				j += bits.TrailingZeros64(m) >> 3
+			} else if plainByte[b[j]] {
+				j++
+				continue
+			}
+			// b[j] is not plain.
+			n := 0
+			if b[j] >= 0x80 {
+				n = validSeqLen(b[j:])
+			}
+			if n == 0 {
+				break
+			}
+			j += n
+		}
 		if j >= len(b) {
 			s.I = j
 			return nil, s.Fail("")
@@ -318,36 +342,60 @@ func (s *Scanner) Str() ([]byte, bool) {
 		case c < 0x20:
 			s.I = j
 			return nil, s.failChar("in string literal")
-		default: // >= 0x80
-			r, size := utf8.DecodeRune(b[j:])
-			if r == utf8.RuneError && size == 1 {
-				copying = true
-				out = append(out, b[copied:j]...)
-				out = utf8.AppendRune(out, utf8.RuneError)
-				j++
-				copied = j
-				continue
-			}
-			j += size
+		default: // >= 0x80 and not valid UTF-8 here (see validSeqLen)
+			copying = true
+			out = append(out, b[copied:j]...)
+			out = utf8.AppendRune(out, utf8.RuneError)
+			j++
+			copied = j
 		}
 	}
+}
+
+// validSeqLen returns the length of the valid UTF-8 sequence of two to four
+// bytes at the start of b, or 0 when b does not start with one; it accepts
+// exactly what utf8.DecodeRune decodes to a size above 1 (no overlong forms,
+// no surrogates, nothing above U+10FFFF).
+func validSeqLen(b []byte) int {
+	c := b[0]
+	switch {
+	case c < 0xC2:
+		return 0
+	case c < 0xE0:
+		if len(b) >= 2 && b[1]&0xC0 == 0x80 {
+			return 2
+		}
+	case c < 0xF0:
+		lo, hi := byte(0x80), byte(0xBF)
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+		if len(b) >= 3 && b[1] >= lo && b[1] <= hi && b[2]&0xC0 == 0x80 {
+			return 3
+		}
+	case c < 0xF5:
+		lo, hi := byte(0x80), byte(0xBF)
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+		if len(b) >= 4 && b[1] >= lo && b[1] <= hi && b[2]&0xC0 == 0x80 && b[3]&0xC0 == 0x80 {
+			return 4
+		}
+	}
+	return 0
 }
 
 // plainPrefix returns the length of the run of plain bytes (see plainByte)
 // at the start of b, eight bytes at a time where it can.
 func plainPrefix(b []byte) int {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
 	n := 0
 	for len(b)-n >= 8 {
-		x := binary.LittleEndian.Uint64(b[n:])
-		q := x ^ ('"' * ones)
-		bs := x ^ ('\\' * ones)
-		// A byte below 0x20, a quote, a backslash or a byte >= 0x80.
-		if ((x-0x20*ones)|(q-ones)|(bs-ones)|x)&highs != 0 {
-			break
+		if m := nonPlain8(binary.LittleEndian.Uint64(b[n:])); m != 0 {
+			return n + bits.TrailingZeros64(m)>>3
 		}
 		n += 8
 	}
@@ -355,6 +403,20 @@ func plainPrefix(b []byte) int {
 		n++
 	}
 	return n
+}
+
+// nonPlain8 flags, in the high bit of each byte, the bytes of the eight
+// (little-endian) bytes of x that are not plain: below 0x20, a quote, a
+// backslash, or 0x80 and above. A borrow can flag a plain byte after a flagged
+// one, never before: the lowest flagged byte is the first non-plain byte.
+func nonPlain8(x uint64) uint64 {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	q := x ^ ('"' * ones)
+	bs := x ^ ('\\' * ones)
+	return ((x - 0x20*ones) | (q - ones) | (bs - ones) | x) & highs
 }
 
 // plainByte marks the bytes a string body holds as they are: printable

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/json"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzJSONString checks the string decoder alone against encoding/json:
@@ -27,4 +28,30 @@ func FuzzJSONString(f *testing.F) {
 			t.Fatalf("%q: got %q, want %q", in, got, want)
 		}
 	})
+}
+
+// TestValidSeqLen compares validSeqLen with utf8.DecodeRune on every lead
+// byte from 0x80 with every second byte, continuation bytes at the range
+// edges after it, and every truncation.
+func TestValidSeqLen(t *testing.T) {
+	tails := []byte{0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF}
+	for b0 := 0x80; b0 <= 0xFF; b0++ {
+		for b1 := 0; b1 <= 0xFF; b1++ {
+			for _, b2 := range tails {
+				for _, b3 := range tails {
+					full := []byte{byte(b0), byte(b1), b2, b3}
+					for n := 1; n <= len(full); n++ {
+						in := full[:n]
+						want := 0
+						if r, size := utf8.DecodeRune(in); !(r == utf8.RuneError && size == 1) {
+							want = size
+						}
+						if got := validSeqLen(in); got != want {
+							t.Fatalf("validSeqLen(% x) = %d, utf8.DecodeRune gives size %d", in, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
 }
