@@ -81,12 +81,31 @@ func (r *ChatRequest) MarshalJSON() ([]byte, error) {
 // marshal encodes the body of Create (stream false) or Stream. vLLM refuses
 // stream_options without stream, so Create leaves it out.
 func (r *ChatRequest) marshal(stream bool) ([]byte, error) {
+	if b, ok := appendChatRequest(make([]byte, 0, r.bodySizeHint()), r, stream); ok {
+		return b, nil
+	}
+	return r.marshalReflect(stream)
+}
+
+// marshalReflect is marshal through encoding/json, for the requests
+// appendChatRequest does not write.
+func (r *ChatRequest) marshalReflect(stream bool) ([]byte, error) {
 	if !stream && r.StreamOptions != nil {
 		cp := *r
 		cp.StreamOptions = nil
 		r = &cp
 	}
 	return marshalWithExtra(chatWire{(*chatRequestAlias)(r), stream}, r.Extra)
+}
+
+// bodySizeHint is room for a body of plain messages and a few settings.
+func (r *ChatRequest) bodySizeHint() int {
+	n := 256 + len(r.Model)
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		n += 48 + len(m.Role) + len(m.Content) + len(m.Name) + len(m.Reasoning) + len(m.Refusal) + len(m.ToolCallID)
+	}
+	return n
 }
 
 // Validate checks the request for mistakes that the server would reject, and
