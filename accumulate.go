@@ -257,7 +257,7 @@ func (ac *accChoice) applyTool(td *toolDelta, choice int, raw []byte, q *[]queue
 		t.args = append(t.args, td.args...)
 	}
 	*q = append(*q, queuedEvent{
-		ev:   ChatEvent{Type: EventToolCallDelta, Choice: choice, ToolCall: StreamToolCall{Index: idx, ID: t.id, Type: t.typ, Name: t.name}, Raw: raw},
+		ev:   ChatEvent{Type: EventToolCallDelta, Choice: choice, ToolIndex: idx, ToolCall: ToolCall{ID: t.id, Type: t.typ, Name: t.name}, Raw: raw},
 		text: td.args,
 	})
 }
@@ -287,8 +287,8 @@ func (ac *accChoice) doneTools(choice int, raw []byte, q *[]queuedEvent) {
 		t.done = true
 		t.final = string(t.args)
 		*q = append(*q, queuedEvent{ev: ChatEvent{
-			Type: EventToolCallDone, Choice: choice, Raw: raw,
-			ToolCall: StreamToolCall{Index: i, ID: t.id, Type: t.toolType(), Name: t.name, Arguments: t.final},
+			Type: EventToolCallDone, Choice: choice, Raw: raw, ToolIndex: i,
+			ToolCall: ToolCall{ID: t.id, Type: t.toolType(), Name: t.name, Arguments: t.final},
 		}})
 	}
 }

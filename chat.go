@@ -315,39 +315,25 @@ func (r *ChatResponse) ToolCalls() []ToolCall {
 // AssistantMessage returns the first choice's message, ready to append to
 // the conversation for the next turn: content (null when there is none) and
 // tool calls. Reasoning is dropped, since most chat templates discard it and
-// sending it back wastes context; use AssistantMessageWithReasoning for models
-// that expect it back (interleaved thinking).
+// sending it back wastes context. For models whose templates expect their
+// earlier reasoning back (interleaved thinking: Kimi K2, gpt-oss), set it
+// again: m.Reasoning = resp.Reasoning() is sent as "reasoning", the field
+// current vLLM reads.
 func (r *ChatResponse) AssistantMessage() Message {
-	m := r.AssistantMessageWithReasoning()
-	m.Reasoning = ""
-	return m
-}
-
-// AssistantMessageWithReasoning is AssistantMessage keeping the reasoning,
-// which is sent back as "reasoning" (the field name vLLM reads in current
-// versions) — for models such as Kimi K2 and gpt-oss whose templates expect
-// their earlier reasoning in the history.
-func (r *ChatResponse) AssistantMessageWithReasoning() Message {
-	return r.first().AssistantMessageWithReasoning()
+	return r.first().AssistantMessage()
 }
 
 // AssistantMessage is ChatResponse.AssistantMessage for this choice, for
-// picking one of several (n > 1).
+// picking one of several (n > 1); its reasoning is c.Message.Reasoning. A nil
+// choice gives an empty assistant message.
 func (c *ChatChoice) AssistantMessage() Message {
-	m := c.AssistantMessageWithReasoning()
-	m.Reasoning = ""
-	return m
-}
-
-// AssistantMessageWithReasoning is ChatResponse.AssistantMessageWithReasoning
-// for this choice. A nil choice gives an empty assistant message.
-func (c *ChatChoice) AssistantMessageWithReasoning() Message {
 	if c == nil {
 		return Message{Role: RoleAssistant}
 	}
 	m := c.Message
 	m.Role = RoleAssistant
 	m.Refusal = ""
+	m.Reasoning = ""
 	return m
 }
 

@@ -238,14 +238,16 @@ func ExampleCompletionsService_Create() {
 
 // The assistant message of a response goes back into the history for the
 // next turn; reasoning only when the model expects it back.
-func ExampleChatResponse_AssistantMessageWithReasoning() {
+func ExampleChatResponse_AssistantMessage() {
 	srv := fakeVLLM(200, `{"choices":[{"index":0,"message":{"role":"assistant","content":"4","reasoning":"2+2=4"},"finish_reason":"stop"}]}`)
 	defer srv.Close()
 	c, _ := vllm.New(srv.URL + "/v1")
 	resp, _ := c.Chat.Builder().Model("moonshotai/Kimi-K2-Thinking").User("2+2?").Send(context.Background())
 
 	plain, _ := resp.AssistantMessage().MarshalJSON()
-	withReasoning, _ := resp.AssistantMessageWithReasoning().MarshalJSON()
+	m := resp.AssistantMessage()
+	m.Reasoning = resp.Reasoning() // for models that expect their reasoning back
+	withReasoning, _ := m.MarshalJSON()
 	fmt.Println(string(plain))
 	fmt.Println(string(withReasoning))
 	// Output:

@@ -47,7 +47,8 @@ func FuzzDecodeChatResponse(f *testing.F) {
 		_ = resp.Text()
 		_ = resp.Reasoning()
 		_ = resp.ToolCalls()
-		m := resp.AssistantMessageWithReasoning()
+		m := resp.AssistantMessage()
+		m.Reasoning = resp.Reasoning()
 		b, err := json.Marshal(m)
 		if err != nil {
 			t.Fatalf("assistant message cannot be encoded: %v", err)

@@ -240,13 +240,14 @@ func TestHooksSeeResponsesUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Collect(); err != nil {
+	final, err := s.Collect()
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.ends) != 2 {
 		t.Fatalf("%d call ends", len(rec.ends))
 	}
-	for i, u := range []*vllm.ResponseUsage{r.Usage, s.Response().Usage} {
+	for i, u := range []*vllm.ResponseUsage{r.Usage, final.Usage} {
 		res := rec.ends[i]
 		if u == nil || u.InputTokens == 0 || u.OutputTokens == 0 {
 			t.Fatalf("call %d: the server sent usage %+v", i, u)
@@ -256,8 +257,8 @@ func TestHooksSeeResponsesUsage(t *testing.T) {
 			t.Fatalf("call %d: result %+v usage %+v, want %+v", i, res, res.Usage, u)
 		}
 	}
-	if rec.ends[0].ResponseID != r.ID || rec.ends[1].ResponseID != s.Response().ID {
-		t.Fatalf("ids %q %q, want %q %q", rec.ends[0].ResponseID, rec.ends[1].ResponseID, r.ID, s.Response().ID)
+	if rec.ends[0].ResponseID != r.ID || rec.ends[1].ResponseID != final.ID {
+		t.Fatalf("ids %q %q, want %q %q", rec.ends[0].ResponseID, rec.ends[1].ResponseID, r.ID, final.ID)
 	}
 }
 

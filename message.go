@@ -70,12 +70,6 @@ func UserParts(parts ...ContentPart) Message {
 // conversation's history.
 func Assistant(text string) Message { return Message{Role: RoleAssistant, Content: text} }
 
-// HasContent reports whether the message has text or parts. A response
-// message whose content was null has none.
-func (m *Message) HasContent() bool {
-	return m.Content != "" || len(m.Parts) > 0
-}
-
 // messageWire is the encoding form of a Message. Content is a string, the
 // parts, or nil for null, encoded in place (not as pre-encoded bytes that
 // encoding/json would scan again).

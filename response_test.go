@@ -121,7 +121,9 @@ func TestChatResponseOldReasoningFieldAndStopReasons(t *testing.T) {
 	if got := string(mustJSON(t, resp.Choices[1].AssistantMessage())); got != `{"role":"assistant","content":"Four"}` {
 		t.Fatalf("second choice: %s", got)
 	}
-	if got := string(mustJSON(t, resp.Choices[1].AssistantMessageWithReasoning())); got != `{"role":"assistant","content":"Four","reasoning":"Simple sum."}` {
+	withR := resp.Choices[1].AssistantMessage()
+	withR.Reasoning = resp.Choices[1].Message.Reasoning
+	if got := string(mustJSON(t, withR)); got != `{"role":"assistant","content":"Four","reasoning":"Simple sum."}` {
 		t.Fatalf("second choice with reasoning: %s", got)
 	}
 }
@@ -218,14 +220,15 @@ func TestCompletionResponseLogprobs(t *testing.T) {
 func TestAssistantMessageRoundTrip(t *testing.T) {
 	resp, _ := chatFromFile(t, "testdata/responses/chat-reasoning-tools.json")
 	plain := resp.AssistantMessage()
-	withR := resp.AssistantMessageWithReasoning()
+	withR := resp.AssistantMessage()
+	withR.Reasoning = resp.Reasoning()
 	calls := `"tool_calls":[{"id":"chatcmpl-tool-4f1e0c5b2a9d4e7f8a6b3c2d1e0f9a8b","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Paris\", \"unit\": \"celsius\"}"}},` +
 		`{"id":"chatcmpl-tool-0a1b2c3d4e5f60718293a4b5c6d7e8f9","type":"function","function":{"name":"get_time","arguments":"{\"tz\": \"Europe/Paris\"}"}}]`
 	if got, want := string(mustJSON(t, plain)), `{"role":"assistant","content":null,`+calls+`}`; got != want {
 		t.Fatalf("AssistantMessage\n got %s\nwant %s", got, want)
 	}
 	if got, want := string(mustJSON(t, withR)), `{"role":"assistant","content":null,"reasoning":"The user wants weather and time in Paris; call both tools.",`+calls+`}`; got != want {
-		t.Fatalf("AssistantMessageWithReasoning\n got %s\nwant %s", got, want)
+		t.Fatalf("AssistantMessage with Reasoning set\n got %s\nwant %s", got, want)
 	}
 	// Decoding what we send gives the message back.
 	var back Message

@@ -380,14 +380,12 @@ func (s *ResponseStream) Close() error { return s.es.core.close() }
 // including by break.
 func (s *ResponseStream) Events() iter.Seq2[ResponseEvent, error] { return s.es.events() }
 
-// Response returns the final response, or nil before the stream completed.
-func (s *ResponseStream) Response() *Response { return s.final }
-
 // Collect reads the rest of the stream, closes it and returns the final
 // response (the one response.completed or .incomplete carries). When the
 // stream fails, or ends without that event, it returns a response holding
 // the output text received so far (one message item), together with the
-// error.
+// error. After an Events loop or Next returned false, it reads nothing more
+// and returns the final response the stream carried.
 func (s *ResponseStream) Collect() (*Response, error) {
 	var b strings.Builder
 	defer s.Close()

@@ -99,8 +99,8 @@ func TestResponsesStreamText(t *testing.T) {
 	if err != nil || text != "Hello!" {
 		t.Fatalf("text %q err %v", text, err)
 	}
-	if r := st.Response(); r == nil || r.Text() != "Hello!" || r.Usage.TotalTokens != 8 {
-		t.Fatalf("final %+v", r)
+	if r, err := st.Collect(); err != nil || r.Text() != "Hello!" || r.Usage.TotalTokens != 8 {
+		t.Fatalf("final %+v %v", r, err)
 	}
 }
 
@@ -150,8 +150,8 @@ func TestResponsesStreamReasoningAndFunctionCall(t *testing.T) {
 	if reasoning.String() != "The user wants the weather." || args.String() != `{"city": "Paris"}` || doneArgs != args.String() || callName != "get_weather" || len(seq) != 13 || seq[12] != 12 {
 		t.Fatalf("reasoning %q args %q/%q name %q seq %v", reasoning.String(), args.String(), doneArgs, callName, seq)
 	}
-	if r := st.Response(); r == nil || len(r.FunctionCalls()) != 1 {
-		t.Fatalf("final %+v", r)
+	if r, err := st.Collect(); err != nil || len(r.FunctionCalls()) != 1 {
+		t.Fatalf("final %+v %v", r, err)
 	}
 }
 

@@ -17,8 +17,9 @@ const (
 	// EventReasoning carries a piece of the reasoning ("thinking") in
 	// Text, read from "reasoning" or, from older vLLM, "reasoning_content".
 	EventReasoning
-	// EventToolCallDelta carries a piece of a tool call in ToolCall: its
-	// Index, the ID, Type and Name known so far, and an Arguments fragment.
+	// EventToolCallDelta carries a piece of a tool call in ToolCall (its
+	// position in ToolIndex): the ID, Type and Name known so far, and an
+	// Arguments fragment.
 	EventToolCallDelta
 	// EventToolCallDone carries a complete tool call in ToolCall, with the
 	// whole Arguments; it comes once per call, when the call's choice
@@ -52,29 +53,6 @@ func (t EventType) String() string {
 	return "EventType(" + strconv.Itoa(int(t)) + ")"
 }
 
-// StreamToolCall is a tool call as a stream reports it: a fragment
-// (EventToolCallDelta) or the complete call (EventToolCallDone).
-type StreamToolCall struct {
-	// Index is the call's position among the choice's tool calls.
-	Index int
-	// ID is the call's id. ID, Type and Name are as far as the server has
-	// sent them: vLLM sends them in the call's first delta only, and the
-	// stream repeats them in every later event of the call.
-	ID string
-	// Type is "function".
-	Type string
-	// Name is the function's name.
-	Name string
-	// Arguments is the argument fragment of a delta, or the whole
-	// arguments (JSON text) of a completed call.
-	Arguments string
-}
-
-// ToolCall returns the call as a ToolCall (for a completed call).
-func (tc StreamToolCall) ToolCall() ToolCall {
-	return ToolCall{ID: tc.ID, Type: tc.Type, Name: tc.Name, Arguments: tc.Arguments}
-}
-
 // ChatEvent is one event of a chat stream. Which fields are set depends on
 // Type; one chunk sent by the server may yield several events (a delta with
 // reasoning and content, parallel tool calls, a finish reason, usage).
@@ -86,8 +64,16 @@ type ChatEvent struct {
 	// Text is the content or reasoning fragment (EventContent,
 	// EventReasoning).
 	Text string
-	// ToolCall is set for EventToolCallDelta and EventToolCallDone.
-	ToolCall StreamToolCall
+	// ToolCall is set for EventToolCallDelta and EventToolCallDone: for a
+	// completed call, the call as a response holds it, ready for
+	// DecodeArguments and ToolResult; for a delta, the argument fragment in
+	// Arguments, with the ID, Type and Name as far as the server has sent
+	// them (vLLM sends them in the call's first delta only; the stream
+	// repeats them in every later event of the call).
+	ToolCall ToolCall
+	// ToolIndex is the call's position among the choice's tool calls, for
+	// EventToolCallDelta and EventToolCallDone.
+	ToolIndex int
 	// Usage is set for EventUsage.
 	Usage *Usage
 	// FinishReason and StopReason are set for EventFinish.
@@ -334,16 +320,14 @@ func readAll(next func() bool, closef func() error) {
 	}
 }
 
-// Response returns the response accumulated from the events read so far:
-// after the end of the stream, the same response a non-streaming request
-// would have returned (content, reasoning, tool calls with whole arguments,
-// finish and stop reasons, logprobs, usage). It makes a new value each time.
-func (s *ChatStream) Response() *ChatResponse { return s.acc.response() }
-
-// Collect reads the rest of the stream, closes it and returns the
-// accumulated response. On failure it returns what was accumulated so far
-// together with the error.
+// Collect reads the rest of the stream, closes it and returns the response
+// accumulated from all its events: the same response a non-streaming
+// request would have returned (content, reasoning, tool calls with whole
+// arguments, finish and stop reasons, logprobs, usage). On failure it
+// returns what was accumulated so far together with the error. After an
+// Events loop or Next returned false, it reads nothing more: it is how to
+// get the response of a stream read event by event.
 func (s *ChatStream) Collect() (*ChatResponse, error) {
 	readAll(s.Next, s.Close)
-	return s.Response(), s.Err()
+	return s.acc.response(), s.Err()
 }

@@ -94,15 +94,13 @@ func (s *CompletionStream) Events() iter.Seq2[CompletionEvent, error] {
 	return events(s.Next, s.Event, s.Err, s.Close)
 }
 
-// Response returns the response accumulated so far; after the end of the
-// stream, the one a non-streaming request would have returned.
-func (s *CompletionStream) Response() *CompletionResponse { return s.acc.response() }
-
 // Collect reads the rest of the stream, closes it and returns the
-// accumulated response (with the error, if the stream failed).
+// accumulated response, the one a non-streaming request would have returned
+// (with the error, if the stream failed). After an Events loop or Next
+// returned false, it reads nothing more.
 func (s *CompletionStream) Collect() (*CompletionResponse, error) {
 	readAll(s.Next, s.Close)
-	return s.Response(), s.Err()
+	return s.acc.response(), s.Err()
 }
 
 // completionAccumulator builds the final response of a completion stream.

@@ -65,7 +65,8 @@ func ExampleChatService_Stream() {
 			fmt.Println("tokens:", ev.Usage.TotalTokens)
 		}
 	}
-	fmt.Println("accumulated:", stream.Response().Text())
+	final, _ := stream.Collect() // the loop read it all: nothing more is read
+	fmt.Println("accumulated:", final.Text())
 	// Output:
 	// [thinking] 2 and 2 make 4.
 	// The answer is 4.

@@ -72,8 +72,8 @@ func TestStreamErrorEvent(t *testing.T) {
 			if !errors.As(err, &ae) || !errors.Is(err, ErrStream) || text != "partial " {
 				t.Fatalf("errors.As APIError %v, text %q", ae, text)
 			}
-			if got := st.Response().Text(); got != "partial " {
-				t.Fatalf("accumulated %q", got)
+			if r, cerr := st.Collect(); r.Text() != "partial " || cerr != err {
+				t.Fatalf("accumulated %q, Collect error %v", r.Text(), cerr)
 			}
 			if !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("message %q", err)
@@ -106,12 +106,12 @@ func TestStreamEOFWithoutDone(t *testing.T) {
 	if !errors.As(err, &se) || se.Kind != KindUnexpectedEOF || !errors.Is(err, io.ErrUnexpectedEOF) || se.Events != 2 {
 		t.Fatalf("err = %#v", err)
 	}
-	if text != "Hello" || st.Response().FinishReason() != "stop" {
+	if text != "Hello" {
 		t.Fatalf("text %q", text)
 	}
 	r, err := st.Collect()
-	if err == nil || r.Text() != "Hello" {
-		t.Fatal("Collect after a failure must keep failing")
+	if err == nil || r.Text() != "Hello" || r.FinishReason() != "stop" {
+		t.Fatal("Collect after a failure must keep failing and return what was accumulated")
 	}
 }
 

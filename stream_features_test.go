@@ -252,8 +252,8 @@ func TestStreamReasoningFieldNames(t *testing.T) {
 		kinds = append(kinds, ev.Type.String()+":"+ev.Text)
 	}
 	want := []string{"reasoning:old ", "reasoning:new ", "reasoning:both", "content:answer", "done:"}
-	if !reflect.DeepEqual(kinds, want) || st.Response().Reasoning() != "old new both" {
-		t.Fatalf("%q, reasoning %q", kinds, st.Response().Reasoning())
+	if r, err := st.Collect(); err != nil || !reflect.DeepEqual(kinds, want) || r.Reasoning() != "old new both" {
+		t.Fatalf("%q, reasoning %q, %v", kinds, r.Reasoning(), err)
 	}
 }
 
@@ -306,7 +306,10 @@ func TestStreamThinkSplit(t *testing.T) {
 					t.Fatal("text after the finish event")
 				}
 			}
-			resp := st.Response()
+			resp, err := st.Collect()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if gotR.String() != wantR || gotC.String() != wantC || resp.Reasoning() != wantR || resp.Text() != wantC {
 				t.Fatalf("%q step %d: reasoning %q content %q, want %q %q", tt.text, step, gotR.String(), gotC.String(), wantR, wantC)
 			}
@@ -367,7 +370,10 @@ func TestCompletionStream(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q", got)
 	}
-	r := st.Response()
+	r, err := st.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r.Text() != "Once upon" || r.Choices[1].Text != "Twice" || r.Object != "text_completion" || r.Usage.TotalTokens != 4 {
 		t.Fatalf("%+v", r)
 	}

@@ -501,7 +501,7 @@ func TestTemplatesDoNotChangeStreams(t *testing.T) {
 			if err := st.Err(); err != nil {
 				t.Fatal(err)
 			}
-			resps[k] = st.Response()
+			resps[k], _ = st.Collect() // Err was nil: the stream ended with [DONE]
 		}
 		if !reflect.DeepEqual(digests[0], digests[1]) || !reflect.DeepEqual(resps[0], resps[1]) {
 			t.Fatalf("shape %d differs with memos", i)

@@ -378,7 +378,7 @@ func TestStreamEventsRebuildResponse(t *testing.T) {
 		}
 		content := map[int]*bytes.Buffer{}
 		reasoning := map[int]*bytes.Buffer{}
-		done := map[int][]StreamToolCall{}
+		done := map[int][]ChatEvent{}
 		finished := map[int]bool{}
 		var last EventType
 		for st.Next() {
@@ -398,7 +398,7 @@ func TestStreamEventsRebuildResponse(t *testing.T) {
 			case EventReasoning:
 				buf(reasoning).WriteString(ev.Text)
 			case EventToolCallDone:
-				done[ev.Choice] = append(done[ev.Choice], ev.ToolCall)
+				done[ev.Choice] = append(done[ev.Choice], ev)
 			case EventFinish:
 				finished[ev.Choice] = true
 			}
@@ -410,7 +410,7 @@ func TestStreamEventsRebuildResponse(t *testing.T) {
 		if st.Err() != nil || last != EventDone {
 			t.Fatalf("shape %d: err %v, last %v", i, st.Err(), last)
 		}
-		resp := st.Response()
+		resp, _ := st.Collect() // Err was nil: the stream ended with [DONE]
 		for _, ch := range resp.Choices {
 			if got := content[ch.Index]; ch.Message.Content != "" && (got == nil || got.String() != ch.Message.Content) {
 				t.Fatalf("shape %d: content events %q, response %q", i, got, ch.Message.Content)
@@ -422,8 +422,8 @@ func TestStreamEventsRebuildResponse(t *testing.T) {
 				t.Fatalf("shape %d: %d done events for %d calls", i, len(done[ch.Index]), len(ch.Message.ToolCalls))
 			}
 			for k, tc := range done[ch.Index] {
-				if tc.Index != k || tc.ToolCall() != ch.Message.ToolCalls[k] {
-					t.Fatalf("shape %d: done event %d = %+v, call %+v", i, k, tc, ch.Message.ToolCalls[k])
+				if tc.ToolIndex != k || tc.ToolCall != ch.Message.ToolCalls[k] {
+					t.Fatalf("shape %d: done event %d = #%d %+v, call %+v", i, k, tc.ToolIndex, tc.ToolCall, ch.Message.ToolCalls[k])
 				}
 			}
 			if !finished[ch.Index] {

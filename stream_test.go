@@ -44,11 +44,12 @@ func chatReq() *ChatRequest {
 
 // evSummary is a comparable digest of an event.
 type evSummary struct {
-	Type   EventType
-	Choice int
-	Text   string
-	Tool   StreamToolCall
-	Finish string
+	Type      EventType
+	Choice    int
+	Text      string
+	ToolIndex int
+	Tool      ToolCall
+	Finish    string
 }
 
 func collectEvents(t *testing.T, s *ChatStream) []evSummary {
@@ -58,7 +59,7 @@ func collectEvents(t *testing.T, s *ChatStream) []evSummary {
 		if err != nil {
 			t.Fatalf("stream failed after %d events: %v", len(out), err)
 		}
-		out = append(out, evSummary{ev.Type, ev.Choice, ev.Text, ev.ToolCall, ev.FinishReason})
+		out = append(out, evSummary{ev.Type, ev.Choice, ev.Text, ev.ToolIndex, ev.ToolCall, ev.FinishReason})
 	}
 	return out
 }
@@ -70,8 +71,8 @@ func TestStreamRealVLLMToolCallCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := "chatcmpl-tool-ca99dda515524c6abe47d1ea22813507"
-	tc := func(args string) StreamToolCall {
-		return StreamToolCall{Index: 0, ID: id, Type: "function", Name: "run_command", Arguments: args}
+	tc := func(args string) ToolCall {
+		return ToolCall{ID: id, Type: "function", Name: "run_command", Arguments: args}
 	}
 	want := []evSummary{
 		{Type: EventToolCallDelta, Tool: tc("")},
@@ -85,7 +86,10 @@ func TestStreamRealVLLMToolCallCapture(t *testing.T) {
 	if got := collectEvents(t, s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("events\n got %+v\nwant %+v", got, want)
 	}
-	r := s.Response()
+	r, err := s.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r.ID != "chatcmpl-d0c68c86be0641129cffa5053c0c217e" || r.Created != 1744513664 || r.FinishReason() != "tool_calls" ||
 		r.Text() != "" || r.Choices[0].StopReason != nil {
 		t.Fatalf("response %+v", r)
@@ -106,7 +110,7 @@ func TestStreamSimulatorToolCallCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var done []StreamToolCall
+	var done []ToolCall
 	deltas := 0
 	for ev, err := range s.Events() {
 		if err != nil {
@@ -122,7 +126,7 @@ func TestStreamSimulatorToolCallCapture(t *testing.T) {
 			done = append(done, ev.ToolCall)
 		}
 	}
-	want := []StreamToolCall{{ID: "chatcmpl-tool-7803576839", Type: "function", Name: "get_weather", Arguments: `{"city":"cloudy"}`}}
+	want := []ToolCall{{ID: "chatcmpl-tool-7803576839", Type: "function", Name: "get_weather", Arguments: `{"city":"cloudy"}`}}
 	if deltas != 9 || !reflect.DeepEqual(done, want) {
 		t.Fatalf("%d deltas, done %+v", deltas, done)
 	}

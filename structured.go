@@ -20,7 +20,7 @@ import (
 // the token limit (finish_reason "length").
 func (r *ChatResponse) DecodeJSON(v any) error {
 	c := r.first()
-	if c == nil || !c.Message.HasContent() {
+	if c == nil || (c.Message.Content == "" && len(c.Message.Parts) == 0) {
 		return ErrNoContent
 	}
 	return decodeStructured(c.Message.Content, c.FinishReason, v)

@@ -173,8 +173,8 @@ func TestVllmtestResponses(t *testing.T) {
 			text.WriteString(ev.Delta)
 		}
 	}
-	if final := st.Response(); final == nil || text.String() != final.Text() || reasoning.String() != final.ReasoningText() || text.String() != r.Text() {
-		t.Fatalf("stream text %q reasoning %q final %+v", text.String(), reasoning.String(), st.Response())
+	if final, err := st.Collect(); err != nil || text.String() != final.Text() || reasoning.String() != final.ReasoningText() || text.String() != r.Text() {
+		t.Fatalf("stream text %q reasoning %q final %+v %v", text.String(), reasoning.String(), final, err)
 	}
 
 	// A function call, streamed.
@@ -192,7 +192,11 @@ func TestVllmtestResponses(t *testing.T) {
 			args.WriteString(ev.Delta)
 		}
 	}
-	calls := st.Response().FunctionCalls()
+	final, err := st.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := final.FunctionCalls()
 	var a struct{ City string }
 	if len(calls) != 1 || calls[0].Name != "get_weather" || calls[0].Arguments != args.String() || calls[0].DecodeArguments(&a) != nil || a.City == "" {
 		t.Fatalf("calls %+v args %q", calls, args.String())

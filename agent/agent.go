@@ -82,8 +82,8 @@ type Agent struct {
 	// Parallel runs the calls of one model turn concurrently; their
 	// results are appended in the order of the calls either way.
 	Parallel bool
-	// KeepReasoning sends the model's reasoning back in the history (see
-	// ChatResponse.AssistantMessageWithReasoning).
+	// KeepReasoning sends the model's reasoning back in the history, as
+	// "reasoning" (see ChatResponse.AssistantMessage).
 	KeepReasoning bool
 	// OnToolResult, when set, is called after each tool call ran (from the
 	// goroutine that ran it when Parallel is set).
@@ -170,7 +170,7 @@ func (a *Agent) run(ctx context.Context, messages []vllm.Message, send func(cont
 		res.Rounds++
 		msg := resp.AssistantMessage()
 		if a.KeepReasoning {
-			msg = resp.AssistantMessageWithReasoning()
+			msg.Reasoning = resp.Reasoning()
 		}
 		res.Messages = append(res.Messages, msg)
 		calls := resp.ToolCalls()
@@ -293,10 +293,11 @@ func streamTurn(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest, opts
 			onEvent(s.Event())
 		}
 	}
-	if err := s.Err(); err != nil {
+	resp, err := s.Collect()
+	if err != nil {
 		return nil, err
 	}
-	return s.Response(), nil
+	return resp, nil
 }
 
 // missing and invalid report a bad Agent or Tool field the way package vllm

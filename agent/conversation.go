@@ -23,8 +23,8 @@ type Conversation struct {
 	// Agent, when set, answers each turn with its tool-use loop (its own
 	// Request is used then, and this one ignored).
 	Agent *Agent
-	// KeepReasoning keeps the model's reasoning in the history (see
-	// ChatResponse.AssistantMessageWithReasoning).
+	// KeepReasoning keeps the model's reasoning in the history, sent back
+	// as "reasoning" (see ChatResponse.AssistantMessage).
 	KeepReasoning bool
 
 	mu       sync.Mutex
@@ -100,7 +100,7 @@ func (cv *Conversation) turn(ctx context.Context, m vllm.Message, opts []vllm.Re
 func (cv *Conversation) appendAnswer(history []vllm.Message, resp *vllm.ChatResponse) {
 	msg := resp.AssistantMessage()
 	if cv.KeepReasoning {
-		msg = resp.AssistantMessageWithReasoning()
+		msg.Reasoning = resp.Reasoning()
 	}
 	cv.messages = append(history, msg)
 }

@@ -161,10 +161,11 @@ func TestResponsesAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Collect(); err != nil {
+	final, err := s.Collect()
+	if err != nil {
 		t.Fatal(err)
 	}
-	usages := []*vllm.ResponseUsage{r.Usage, s.Response().Usage}
+	usages := []*vllm.ResponseUsage{r.Usage, final.Usage}
 	spans := h.callSpans()
 	if len(spans) != 2 {
 		t.Fatalf("%d call spans", len(spans))

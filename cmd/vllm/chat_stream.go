@@ -32,8 +32,12 @@ func (s *chatSession) streamTurn(ctx context.Context, req *vllm.ChatRequest, out
 		case vllm.EventContent:
 			out.content(ev.Text)
 		case vllm.EventToolCallDone:
-			out.toolCall(ev.ToolCall.ToolCall())
+			out.toolCall(ev.ToolCall)
 		}
 	}
-	return st.Response().AssistantMessage(), nil
+	resp, err := st.Collect()
+	if err != nil {
+		return vllm.Message{}, err
+	}
+	return resp.AssistantMessage(), nil
 }

@@ -47,7 +47,10 @@ func streamStory(ctx context.Context, env *exampleenv.Env) error {
 		}
 	}
 	// Everything the stream carried, accumulated into a ChatResponse.
-	final := s.Response()
+	final, err := s.Collect() // the loop read it all: nothing more is read
+	if err != nil {
+		return err
+	}
 	fmt.Printf("accumulated: %d characters of content\n", len(final.Text()))
 
 	// Multi-turn streaming: the accumulated answer goes into the history.

@@ -43,18 +43,22 @@ func streamToolCalls(ctx context.Context, env *exampleenv.Env) error {
 		case vllm.EventToolCallDelta:
 			fragments++
 		case vllm.EventToolCallDone:
-			call := ev.ToolCall.ToolCall()
+			call := ev.ToolCall
 			var args weatherArgs
 			if err := call.DecodeArguments(&args); err != nil {
 				return err
 			}
-			fmt.Printf("complete call #%d: %s(%s) id=%s\n", ev.ToolCall.Index, call.Name, call.Arguments, call.ID)
+			fmt.Printf("complete call #%d: %s(%s) id=%s\n", ev.ToolIndex, call.Name, call.Arguments, call.ID)
 		case vllm.EventFinish:
 			fmt.Println("finish reason:", ev.FinishReason)
 		}
 	}
 	fmt.Printf("argument fragments received: %d\n", fragments)
 	// The accumulated response holds the assembled calls too.
-	fmt.Println("calls in the response:", len(s.Response().ToolCalls()))
+	final, err := s.Collect()
+	if err != nil {
+		return err
+	}
+	fmt.Println("calls in the response:", len(final.ToolCalls()))
 	return nil
 }
