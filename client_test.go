@@ -41,15 +41,15 @@ func TestNewBaseURL(t *testing.T) {
 }
 
 func TestRequestPathsJoinBase(t *testing.T) {
-	ws := newWireServer(t, 200, minimalChat)
-	c, err := New(ws.URL + "/team/v1//")
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c, err := New(ws.URL+"/team/v1//", inMemory())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}}); err != nil {
 		t.Fatal(err)
 	}
-	if p := ws.last(t).Path; p != "/team/v1/chat/completions" {
+	if p := ws.Last(t).Path; p != "/team/v1/chat/completions" {
 		t.Fatalf("path %s", p)
 	}
 }
@@ -98,13 +98,13 @@ func TestFromEnv(t *testing.T) {
 }
 
 func TestHeadersSent(t *testing.T) {
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t, WithAPIKey("sk-123"), WithHeader("X-Team", "a"), WithHeader("X-Trace", "t1"), WithHeader("User-Agent", "my-app/2"))
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t, WithAPIKey("sk-123"), WithHeader("X-Team", "a"), WithHeader("X-Trace", "t1"), WithHeader("User-Agent", "my-app/2"))
 	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
 	if _, err := c.Chat.Create(context.Background(), req, WithRequestHeader("X-Trace", "t2"), WithRequestHeader("X-Once", "1")); err != nil {
 		t.Fatal(err)
 	}
-	h := ws.last(t).Header
+	h := ws.Last(t).Header
 	for k, want := range map[string]string{
 		"Authorization": "Bearer sk-123", "X-Team": "a", "X-Trace": "t2", "X-Once": "1",
 		"User-Agent": "my-app/2", "Accept": "application/json", "Content-Type": "application/json",
@@ -117,29 +117,29 @@ func TestHeadersSent(t *testing.T) {
 	if _, err := c.Chat.Builder().Model("m").User("x").Header("X-Trace", "t3").Send(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := ws.last(t).Header.Get("X-Trace"); got != "t3" {
+	if got := ws.Last(t).Header.Get("X-Trace"); got != "t3" {
 		t.Errorf("builder header %q", got)
 	}
 	if _, err := c.Chat.Create(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	if h := ws.last(t).Header; h.Get("X-Trace") != "t1" || h.Get("X-Once") != "" {
+	if h := ws.Last(t).Header; h.Get("X-Trace") != "t1" || h.Get("X-Once") != "" {
 		t.Errorf("per-request headers leaked into the next request: %v", h)
 	}
 	// No key, no Authorization; the default user agent names the library.
-	c2 := ws.client(t)
+	c2 := ws.Client(t)
 	if _, err := c2.Chat.Create(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	if h := ws.last(t).Header; h.Get("Authorization") != "" || h.Get("User-Agent") != "vllm-go/"+Version {
+	if h := ws.Last(t).Header; h.Get("Authorization") != "" || h.Get("User-Agent") != "vllm-go/"+Version {
 		t.Errorf("headers without options: %v", h)
 	}
 	// A client Authorization header replaces the key's.
-	c3 := ws.client(t, WithAPIKey("sk-1"), WithHeader("Authorization", "Basic abc"))
+	c3 := ws.Client(t, WithAPIKey("sk-1"), WithHeader("Authorization", "Basic abc"))
 	if _, err := c3.Chat.Create(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	if got := ws.last(t).Header.Values("Authorization"); len(got) != 1 || got[0] != "Basic abc" {
+	if got := ws.Last(t).Header.Values("Authorization"); len(got) != 1 || got[0] != "Basic abc" {
 		t.Errorf("Authorization %q", got)
 	}
 }
@@ -155,8 +155,8 @@ func TestInvalidHeaders(t *testing.T) {
 	}
 	// A bad per-request header is the caller's mistake: a *ParamError, not
 	// a retryable transport failure, and nothing is sent.
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t)
 	for _, o := range []RequestOption{WithRequestHeader("X-Bad", "a\nb"), WithRequestHeader("Bad Name", "x")} {
 		_, err := c.Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}}, o)
 		var pe *ParamError
@@ -164,8 +164,8 @@ func TestInvalidHeaders(t *testing.T) {
 			t.Errorf("bad request header: %T %v", err, err)
 		}
 	}
-	if ws.count() != 0 {
-		t.Errorf("%d requests sent", ws.count())
+	if ws.Count() != 0 {
+		t.Errorf("%d requests sent", ws.Count())
 	}
 }
 
@@ -189,10 +189,10 @@ func TestTransportSettings(t *testing.T) {
 		t.Fatalf("default transport %+v", tr)
 	}
 	// A caller's http.Client is used as it is.
-	ws := newWireServer(t, 200, minimalChat)
-	ct := &countingTransport{rt: http.DefaultTransport}
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	ct := &countingTransport{rt: memHTTPClient().Transport}
 	hc := &http.Client{Transport: ct}
-	c = ws.client(t, WithHTTPClient(hc))
+	c = ws.Client(t, WithHTTPClient(hc))
 	if c.cfg.http != hc {
 		t.Fatal("HTTPClient is not the caller's")
 	}
@@ -233,8 +233,8 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 
 func TestConcurrentRequests(t *testing.T) {
 	noGoroutineLeaks(t)
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t, WithAPIKey("k"))
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t, WithAPIKey("k"))
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for i := 0; i < 64; i++ {
@@ -255,15 +255,15 @@ func TestConcurrentRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ws.count() != 64 {
-		t.Fatalf("%d requests", ws.count())
+	if ws.Count() != 64 {
+		t.Fatalf("%d requests", ws.Count())
 	}
 	c.cfg.http.CloseIdleConnections()
 }
 
 func TestValidationNamesTheField(t *testing.T) {
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t)
 	ctx := context.Background()
 	msgs := []Message{User("x")}
 	for _, tc := range []struct {
@@ -306,8 +306,8 @@ func TestValidationNamesTheField(t *testing.T) {
 			t.Errorf("want field %q, got %v", tc.field, err)
 		}
 	}
-	if ws.count() != 0 {
-		t.Fatalf("%d invalid requests were sent", ws.count())
+	if ws.Count() != 0 {
+		t.Fatalf("%d invalid requests were sent", ws.Count())
 	}
 	// Boundary values that are valid.
 	ok := &ChatRequest{Model: "m", Messages: msgs, SamplingParams: SamplingParams{TopP: Ptr(1.0), TopK: Ptr(-1), MinP: Ptr(0.0), Temperature: Ptr(0.0), N: Ptr(1), MaxTokens: Ptr(0)}}
@@ -420,9 +420,9 @@ func TestValidateLogprobsAndToolChoice(t *testing.T) {
 // rejected before the call takes anything: no hook runs, no in-flight slot
 // or rate-limit token is used (a held slot would make the call wait).
 func TestBadRequestOptionFailsFirst(t *testing.T) {
-	ws := newWireServer(t, 200, minimalChat)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
 	var hooked atomic.Int32
-	c := ws.client(t, WithMaxInFlight(1), WithRateLimit(1, 1), WithHooks(Hooks{
+	c := ws.Client(t, WithMaxInFlight(1), WithRateLimit(1, 1), WithHooks(Hooks{
 		OnCallStart: func(ctx context.Context, _ *CallInfo) context.Context { hooked.Add(1); return ctx },
 		OnCallEnd:   func(context.Context, *CallInfo, *CallResult) { hooked.Add(1) },
 	}))
@@ -438,7 +438,7 @@ func TestBadRequestOptionFailsFirst(t *testing.T) {
 	if n := hooked.Load(); n != 0 {
 		t.Errorf("hooks ran %d times for a call rejected before it started", n)
 	}
-	if ws.count() != 0 {
-		t.Errorf("%d requests sent", ws.count())
+	if ws.Count() != 0 {
+		t.Errorf("%d requests sent", ws.Count())
 	}
 }

@@ -11,9 +11,9 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -53,13 +53,12 @@ func TestAPIErrorBodies(t *testing.T) {
 		{"JSON without error fields", 500, `{"status":"bad"}`, `{"status":"bad"}`, "", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ws := newWireServer(t, tc.status, tc.body)
-			ws.header.Set("X-Request-Id", "req-abc")
-			ws.header.Set("Retry-After", "3")
+			rep := fixedReply{Status: tc.status, Header: http.Header{"X-Request-Id": {"req-abc"}, "Retry-After": {"3"}}, Body: tc.body}
 			if !strings.HasPrefix(tc.body, "{") {
-				ws.header.Set("Content-Type", "text/html")
+				rep.ContentType = "text/html"
 			}
-			_, err := ws.client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
+			ws := newMemServer(t, rep)
+			_, err := ws.Client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
 			var ae *APIError
 			if !errors.As(err, &ae) {
 				t.Fatalf("err = %T %v", err, err)
@@ -104,8 +103,8 @@ func TestAPIErrorMessageAndSentinels(t *testing.T) {
 
 func TestAPIErrorBodyBounded(t *testing.T) {
 	big := `{"error":{"message":"` + strings.Repeat("x", 100<<10) + `"}}`
-	ws := newWireServer(t, 400, big)
-	_, err := ws.client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
+	ws := newMemServer(t, fixedReply{Status: 400, Body: big})
+	_, err := ws.Client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
 	var ae *APIError
 	if !errors.As(err, &ae) || len(ae.Body) != maxErrorBody {
 		t.Fatalf("body of %d bytes kept: %v", len(ae.Body), err)
@@ -114,8 +113,8 @@ func TestAPIErrorBodyBounded(t *testing.T) {
 		t.Fatalf("message of %d bytes", len(ae.Message))
 	}
 	// A long message in a complete JSON body is kept up to messageLen.
-	ws = newWireServer(t, 400, `{"error":{"message":"`+strings.Repeat("y", 10000)+`","type":"BadRequestError","code":400}}`)
-	_, err = ws.client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
+	ws = newMemServer(t, fixedReply{Status: 400, Body: `{"error":{"message":"` + strings.Repeat("y", 10000) + `","type":"BadRequestError","code":400}}`})
+	_, err = ws.Client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
 	if !errors.As(err, &ae) || len(ae.Message) != messageLen+len("…") || ae.Type != "BadRequestError" {
 		t.Fatalf("long message: %d bytes, type %q", len(ae.Message), ae.Type)
 	}
@@ -239,8 +238,8 @@ func TestDecodeErrorOnBadBodies(t *testing.T) {
 		{`{"id":"x","choices":[{"index":0,"message":{"role":"assist`, "unexpected end of JSON input"},
 		{`{"id":"x","choices":"not a list"}`, "at byte"},
 	} {
-		ws := newWireServer(t, 200, tc.body)
-		_, err := ws.client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
+		ws := newMemServer(t, fixedReply{Body: tc.body})
+		_, err := ws.Client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
 		var de *DecodeError
 		if !errors.As(err, &de) || !errors.Is(err, ErrInvalidResponse) || IsRetryable(err) {
 			t.Fatalf("%q: err %T %v", tc.body, err, err)
@@ -251,137 +250,159 @@ func TestDecodeErrorOnBadBodies(t *testing.T) {
 	}
 }
 
-// TestTransportFailures exercises real network failures end to end.
-func TestTransportFailures(t *testing.T) {
-	ctx := context.Background()
+// TestTransportConnectionRefused: a refused connection on the real network
+// is a retryable *TransportError that says where it went, once, and no more.
+// (It needs no clock: the refusal is immediate.)
+func TestTransportConnectionRefused(t *testing.T) {
 	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
 	noGoroutineLeaks(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c, _ := New("http://"+addr+"/v1", WithAPIKey("sk-very-secret"))
+	_, err = c.Chat.Create(context.Background(), req)
+	var te *TransportError
+	if !errors.As(err, &te) || !IsRetryable(err) || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("err %T %v", err, err)
+	}
+	if strings.Contains(err.Error(), "sk-very-secret") || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("error text %q", err)
+	}
+	// Method and URL are said once: the *url.Error wrapper, which
+	// repeats them as `Post "http://…"`, is dropped.
+	want := "vllm: send POST http://" + addr + "/v1/chat/completions: dial tcp " + addr + ": connect: connection refused"
+	if err.Error() != want {
+		t.Fatalf("error text\n got %q\nwant %q", err, want)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		t.Fatalf("*url.Error kept in the chain: %v", ue)
+	}
+}
 
-	t.Run("connection refused", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+// holdResponse is a handler that answers nothing until the client goes away:
+// before the headers, or, with partial, after the headers and the first
+// bytes of the body.
+func holdResponse(partial bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if partial {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(200)
+			w.Write([]byte(`{"id":`))
+			w.(http.Flusher).Flush()
 		}
-		addr := ln.Addr().String()
-		ln.Close()
-		c, _ := New("http://"+addr+"/v1", WithAPIKey("sk-very-secret"))
-		_, err = c.Chat.Create(ctx, req)
-		var te *TransportError
-		if !errors.As(err, &te) || !IsRetryable(err) || !errors.Is(err, syscall.ECONNREFUSED) {
-			t.Fatalf("err %T %v", err, err)
-		}
-		if strings.Contains(err.Error(), "sk-very-secret") || !strings.Contains(err.Error(), addr) {
-			t.Fatalf("error text %q", err)
-		}
-		// Method and URL are said once: the *url.Error wrapper, which
-		// repeats them as `Post "http://…"`, is dropped.
-		want := "vllm: send POST http://" + addr + "/v1/chat/completions: dial tcp " + addr + ": connect: connection refused"
-		if err.Error() != want {
-			t.Fatalf("error text\n got %q\nwant %q", err, want)
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			t.Fatalf("*url.Error kept in the chain: %v", ue)
-		}
-	})
+		<-r.Context().Done()
+	}
+}
+
+// TestTransportFailures exercises connection failures and timeouts end to
+// end, on simulated time.
+func TestTransportFailures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
 
 	t.Run("connection closed before response", func(t *testing.T) {
-		srv := newHijackServer(t)
-		c, _ := New(srv + "/v1")
-		_, err := c.Chat.Create(ctx, req)
-		var te *TransportError
-		if !errors.As(err, &te) || !IsRetryable(err) || te.Op != "send" {
-			t.Fatalf("err %T %v", err, err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+			})).Client(t)
+			_, err := c.Chat.Create(ctx, req)
+			var te *TransportError
+			if !errors.As(err, &te) || !IsRetryable(err) || te.Op != "send" {
+				t.Fatalf("err %T %v", err, err)
+			}
+		})
 	})
 
 	t.Run("client timeout waiting for headers", func(t *testing.T) {
-		release := make(chan struct{})
-		ws := newSlowServer(t, release, false)
-		defer close(release)
-		c, _ := New(ws+"/v1", WithTimeout(50*time.Millisecond))
-		_, err := c.Chat.Create(ctx, req)
-		var te *TransportError
-		if !errors.As(err, &te) || !errors.Is(err, ErrTimeout) || !IsRetryable(err) || !strings.Contains(err.Error(), "no response within 50ms") {
-			t.Fatalf("err %T %v", err, err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			c := newMemServer(t, holdResponse(false)).Client(t, WithTimeout(50*time.Millisecond))
+			start := time.Now()
+			_, err := c.Chat.Create(ctx, req)
+			var te *TransportError
+			if !errors.As(err, &te) || !errors.Is(err, ErrTimeout) || !IsRetryable(err) || !strings.Contains(err.Error(), "no response within 50ms") {
+				t.Fatalf("err %T %v", err, err)
+			}
+			if d := time.Since(start); d != 50*time.Millisecond {
+				t.Fatalf("gave up after %v", d)
+			}
+		})
 	})
 
 	t.Run("per-request timeout overrides the client's", func(t *testing.T) {
-		release := make(chan struct{})
-		ws := newSlowServer(t, release, false)
-		defer close(release)
-		c, _ := New(ws+"/v1", WithTimeout(time.Hour))
-		_, err := c.Chat.Create(ctx, req, WithRequestTimeout(30*time.Millisecond))
-		if !errors.Is(err, ErrTimeout) {
-			t.Fatalf("err %v", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			c := newMemServer(t, holdResponse(false)).Client(t, WithTimeout(time.Hour))
+			start := time.Now()
+			_, err := c.Chat.Create(ctx, req, WithRequestTimeout(30*time.Millisecond))
+			if !errors.Is(err, ErrTimeout) || time.Since(start) != 30*time.Millisecond {
+				t.Fatalf("err %v after %v", err, time.Since(start))
+			}
+		})
 	})
 
 	t.Run("timeout while reading the body", func(t *testing.T) {
-		release := make(chan struct{})
-		ws := newSlowServer(t, release, true)
-		defer close(release)
-		c, _ := New(ws+"/v1", WithTimeout(80*time.Millisecond))
-		_, err := c.Chat.Create(ctx, req)
-		var te *TransportError
-		if !errors.As(err, &te) || te.Op != "read response" || !errors.Is(err, ErrTimeout) {
-			t.Fatalf("err %T %v", err, err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			c := newMemServer(t, holdResponse(true)).Client(t, WithTimeout(80*time.Millisecond))
+			start := time.Now()
+			_, err := c.Chat.Create(ctx, req)
+			var te *TransportError
+			if !errors.As(err, &te) || te.Op != "read response" || !errors.Is(err, ErrTimeout) {
+				t.Fatalf("err %T %v", err, err)
+			}
+			if d := time.Since(start); d != 80*time.Millisecond {
+				t.Fatalf("gave up after %v", d)
+			}
+		})
 	})
 
 	t.Run("caller cancels", func(t *testing.T) {
-		release := make(chan struct{})
-		ws := newSlowServer(t, release, false)
-		defer close(release)
-		c, _ := New(ws + "/v1")
-		cctx, cancel := context.WithCancel(ctx)
-		time.AfterFunc(20*time.Millisecond, cancel)
-		_, err := c.Chat.Create(cctx, req)
-		if !errors.Is(err, context.Canceled) || IsRetryable(err) || errors.Is(err, ErrTimeout) {
-			t.Fatalf("err %v", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			c := newMemServer(t, holdResponse(false)).Client(t)
+			cctx, cancel := context.WithCancel(ctx)
+			time.AfterFunc(20*time.Millisecond, cancel)
+			_, err := c.Chat.Create(cctx, req)
+			if !errors.Is(err, context.Canceled) || IsRetryable(err) || errors.Is(err, ErrTimeout) {
+				t.Fatalf("err %v", err)
+			}
+		})
 	})
 
 	t.Run("caller deadline", func(t *testing.T) {
-		release := make(chan struct{})
-		ws := newSlowServer(t, release, false)
-		defer close(release)
-		c, _ := New(ws + "/v1")
-		dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-		defer cancel()
-		_, err := c.Chat.Create(dctx, req)
-		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
-			t.Fatalf("err %v", err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			c := newMemServer(t, holdResponse(false)).Client(t)
+			dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			_, err := c.Chat.Create(dctx, req)
+			if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
+				t.Fatalf("err %v", err)
+			}
+		})
 	})
 }
 
 // TestErrorResponseKeepsConnection: a large error body is drained, so the
 // next request reuses the connection.
 func TestErrorResponseKeepsConnection(t *testing.T) {
-	var conns atomic.Int32
-	ws := newWireServer(t, 500, `{"error":{"message":"`+strings.Repeat("z", 100<<10)+`"}}`, func(s *http.Server) {
-		s.ConnState = func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				conns.Add(1)
-			}
-		}
-	})
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Status: 500, Body: `{"error":{"message":"` + strings.Repeat("z", 100<<10) + `"}}`})
+	c := ws.Client(t)
 	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
 	for i := 0; i < 3; i++ {
 		if _, err := c.Chat.Create(context.Background(), req); err == nil {
 			t.Fatal("no error")
 		}
 	}
-	ws.mu.Lock()
-	ws.status, ws.body = 200, []byte(minimalChat)
-	ws.mu.Unlock()
+	ws.Handle(fixedReply{Body: minimalChat})
 	if _, err := c.Chat.Create(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	if n := conns.Load(); n != 1 {
+	if n := ws.Connections(); n != 1 {
 		t.Fatalf("%d connections for 4 sequential requests", n)
 	}
 }

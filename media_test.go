@@ -244,18 +244,18 @@ func TestMediaPartKindChecked(t *testing.T) {
 		{VideoPart(mp4), ""},
 		{ImagePart("data:application/octet-stream;base64,AAAA"), ""},
 	} {
-		ws := newWireServer(t, 200, minimalChat)
-		c := ws.client(t)
+		ws := newMemServer(t, fixedReply{Body: minimalChat})
+		c := ws.Client(t)
 		_, err := c.Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{UserParts(tc.part)}})
 		if tc.want == "" {
-			if err != nil || ws.count() != 1 {
-				t.Errorf("%+v: %v, %d requests sent", tc.part, err, ws.count())
+			if err != nil || ws.Count() != 1 {
+				t.Errorf("%+v: %v, %d requests sent", tc.part, err, ws.Count())
 			}
 			continue
 		}
 		var pe *ParamError
-		if !errors.As(err, &pe) || err.Error() != tc.want || ws.count() != 0 {
-			t.Errorf("got %v (%d requests sent), want %s", err, ws.count(), tc.want)
+		if !errors.As(err, &pe) || err.Error() != tc.want || ws.Count() != 0 {
+			t.Errorf("got %v (%d requests sent), want %s", err, ws.Count(), tc.want)
 		}
 	}
 }
@@ -311,8 +311,8 @@ func TestMultimodalMessageWire(t *testing.T) {
 	img1 := ImagePart(dataURL(encodedImage(t, "gif")))
 	img2 := ImagePart(dataURL(bmp1x1()), "low")
 	audio := AudioPart(dataURL(wavSilence(2)))
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t)
 	_, err := c.Chat.Builder().Model("Qwen/Qwen2.5-Omni-7B").System("Describe.").
 		UserParts(TextPart("Compare these:"), img1, img2, ImagePart("https://example.com/cat.jpg", "auto")).
 		UserParts(audio, AudioPart("https://example.com/a.mp3"), VideoPart("https://example.com/v.mp4"),
@@ -321,5 +321,5 @@ func TestMultimodalMessageWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "chat-multimodal.json", ws.last(t).Body)
+	checkGolden(t, "chat-multimodal.json", ws.Last(t).Body)
 }

@@ -87,12 +87,12 @@ func hasString(ss []string, s string) bool {
 func TestChatRequestAllFieldsWire(t *testing.T) {
 	req := allChatRequest()
 	assertAllSet(t, req, "Extra")
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t)
 	if _, err := c.Chat.Create(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	got := ws.last(t)
+	got := ws.Last(t)
 	if got.Method != "POST" || got.Path != "/v1/chat/completions" || got.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("request %s %s %q", got.Method, got.Path, got.Header.Get("Content-Type"))
 	}
@@ -113,12 +113,12 @@ func TestCompletionRequestAllFieldsWire(t *testing.T) {
 		Suffix:         Ptr("The end."), Logprobs: Ptr(3), Echo: Ptr(true),
 	}
 	assertAllSet(t, req, "Extra")
-	ws := newWireServer(t, 200, minimalCompletion)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalCompletion})
+	c := ws.Client(t)
 	if _, err := c.Completions.Create(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	got := ws.last(t)
+	got := ws.Last(t)
 	if got.Path != "/v1/completions" {
 		t.Fatalf("path %s", got.Path)
 	}
@@ -133,13 +133,13 @@ func TestCompletionRequestAllFieldsWire(t *testing.T) {
 // TestChatBuilderMatchesRequest: the builder sends exactly the bytes of the
 // same request written as a struct.
 func TestChatBuilderMatchesRequest(t *testing.T) {
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t)
 	ctx := context.Background()
 	if _, err := c.Chat.Create(ctx, allChatRequest()); err != nil {
 		t.Fatal(err)
 	}
-	want := ws.last(t).Body
+	want := ws.Last(t).Body
 
 	s := allSampling()
 	want2 := allChatRequest()
@@ -161,14 +161,14 @@ func TestChatBuilderMatchesRequest(t *testing.T) {
 	if _, err := b.Send(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := ws.last(t).Body; string(got) != string(want) {
+	if got := ws.Last(t).Body; string(got) != string(want) {
 		t.Fatalf("builder body\n got %s\nwant %s", got, want)
 	}
 }
 
 func TestCompletionBuilderMatchesRequest(t *testing.T) {
-	ws := newWireServer(t, 200, minimalCompletion)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalCompletion})
+	c := ws.Client(t)
 	ctx := context.Background()
 	req := &CompletionRequest{Model: "m", Prompt: PromptTexts("a", "b"), Suffix: Ptr("s"), Logprobs: Ptr(0), Echo: Ptr(true)}
 	req.Temperature, req.TopK, req.Stop = Ptr(0.0), Ptr(-1), []string{}
@@ -176,13 +176,13 @@ func TestCompletionBuilderMatchesRequest(t *testing.T) {
 	if _, err := c.Completions.Create(ctx, req); err != nil {
 		t.Fatal(err)
 	}
-	want := ws.last(t).Body
+	want := ws.Last(t).Body
 	_, err := c.Completions.Builder().Model("m").Prompts("a", "b").Suffix("s").Logprobs(0).Echo(true).
 		Temperature(0).TopK(-1).Stop().Extra("x", 1).Send(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ws.last(t).Body; string(got) != string(want) {
+	if got := ws.Last(t).Body; string(got) != string(want) {
 		t.Fatalf("builder body\n got %s\nwant %s", got, want)
 	}
 	if string(want) != `{"model":"m","prompt":["a","b"],"temperature":0,"stop":[],"top_k":-1,"suffix":"s","logprobs":0,"echo":true,"x":1}` {
@@ -191,7 +191,7 @@ func TestCompletionBuilderMatchesRequest(t *testing.T) {
 	if _, err := c.Completions.Builder().Model("m").PromptTokens(1, 2).Send(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(ws.last(t).Body); got != `{"model":"m","prompt":[1,2]}` {
+	if got := string(ws.Last(t).Body); got != `{"model":"m","prompt":[1,2]}` {
 		t.Fatalf("token prompt body %s", got)
 	}
 }
@@ -223,40 +223,40 @@ func TestBuildersCoverSamplingParams(t *testing.T) {
 }
 
 func TestRequestUnsetFieldsNotSent(t *testing.T) {
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t)
 	ctx := context.Background()
 	if _, err := c.Chat.Create(ctx, &ChatRequest{Model: "m", Messages: []Message{User("hi")}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(ws.last(t).Body); got != `{"model":"m","messages":[{"role":"user","content":"hi"}]}` {
+	if got := string(ws.Last(t).Body); got != `{"model":"m","messages":[{"role":"user","content":"hi"}]}` {
 		t.Fatalf("minimal chat body %s", got)
 	}
 	// A nil Stop sends nothing; an empty one sends [].
 	if _, err := c.Chat.Builder().Model("m").User("hi").Send(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(ws.last(t).Body); got != `{"model":"m","messages":[{"role":"user","content":"hi"}]}` {
+	if got := string(ws.Last(t).Body); got != `{"model":"m","messages":[{"role":"user","content":"hi"}]}` {
 		t.Fatalf("minimal builder body %s", got)
 	}
 }
 
 // TestRequestMeaningfulZeros: zero values that mean something are sent.
 func TestRequestMeaningfulZeros(t *testing.T) {
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t)
 	_, err := c.Chat.Builder().Model("m").User("").Temperature(0).TopK(-1).Stop().StopTokenIDs().Seed(0).
 		MaxTokens(0).PresencePenalty(0).MinP(0).IgnoreEOS(false).Priority(0).Logprobs(false).TopLogprobs(0).
 		ParallelToolCalls(false).ToolChoice(ToolChoiceNone).Send(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "chat-meaningful-zeros.json", ws.last(t).Body)
+	checkGolden(t, "chat-meaningful-zeros.json", ws.Last(t).Body)
 }
 
 func TestRequestExtraCollision(t *testing.T) {
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t)
 	req := &ChatRequest{Model: "m", Messages: []Message{User("hi")}}
 	req.Temperature = Ptr(0.5)
 	req.TopK = Ptr(10)
@@ -271,7 +271,7 @@ func TestRequestExtraCollision(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":1.5,"top_k":null,"aaa_new":"x","chat_template_kwargs":{"a":true},"zzz_new":[1]}`
-	if got := string(ws.last(t).Body); got != want {
+	if got := string(ws.Last(t).Body); got != want {
 		t.Fatalf("body\n got %s\nwant %s", got, want)
 	}
 	// MarshalJSON gives the same bytes as the wire.
@@ -280,12 +280,12 @@ func TestRequestExtraCollision(t *testing.T) {
 	}
 	// An Extra value that cannot be encoded is a *ParamError naming the key,
 	// and nothing is sent.
-	n := ws.count()
+	n := ws.Count()
 	req.Extra = map[string]any{"bad": func() {}}
 	_, err := c.Chat.Create(context.Background(), req)
 	var pe *ParamError
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "bad") || ws.count() != n {
-		t.Fatalf("err %v, requests %d→%d", err, n, ws.count())
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "bad") || ws.Count() != n {
+		t.Fatalf("err %v, requests %d→%d", err, n, ws.Count())
 	}
 }
 
@@ -337,14 +337,14 @@ func TestToolChoiceForms(t *testing.T) {
 // TestStreamOptionsOnlyInStreams: vLLM refuses stream_options without
 // stream, so Create leaves it out while the stream body keeps it.
 func TestStreamOptionsOnlyInStreams(t *testing.T) {
-	ws := newWireServer(t, 200, minimalChat)
-	c := ws.client(t)
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	c := ws.Client(t)
 	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
 	req.StreamOptions = &StreamOptions{IncludeUsage: Ptr(true)}
 	if _, err := c.Chat.Create(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(ws.last(t).Body); got != `{"model":"m","messages":[{"role":"user","content":"x"}]}` {
+	if got := string(ws.Last(t).Body); got != `{"model":"m","messages":[{"role":"user","content":"x"}]}` {
 		t.Fatalf("Create body %s", got)
 	}
 	if req.StreamOptions == nil {
@@ -356,13 +356,11 @@ func TestStreamOptionsOnlyInStreams(t *testing.T) {
 	}
 	creq := &CompletionRequest{Model: "m", Prompt: PromptText("x")}
 	creq.StreamOptions = &StreamOptions{IncludeUsage: Ptr(true)}
-	ws.mu.Lock()
-	ws.body = []byte(minimalCompletion)
-	ws.mu.Unlock()
+	ws.Handle(fixedReply{Body: minimalCompletion})
 	if _, err := c.Completions.Create(context.Background(), creq); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(ws.last(t).Body); got != `{"model":"m","prompt":"x"}` {
+	if got := string(ws.Last(t).Body); got != `{"model":"m","prompt":"x"}` {
 		t.Fatalf("completion Create body %s", got)
 	}
 	if b, _ := creq.marshal(true); !strings.Contains(string(b), `"stream_options":{"include_usage":true},"stream":true`) {

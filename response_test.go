@@ -17,8 +17,8 @@ func chatFromFile(t *testing.T, path string) (*ChatResponse, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws := newWireServer(t, 200, string(body))
-	resp, err := ws.client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
+	ws := newMemServer(t, fixedReply{Body: string(body)})
+	resp, err := ws.Client(t).Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +159,8 @@ func TestCompletionResponseRealFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws := newWireServer(t, 200, string(body))
-	resp, err := ws.client(t).Completions.Create(context.Background(), &CompletionRequest{Model: "m", Prompt: PromptText("x")})
+	ws := newMemServer(t, fixedReply{Body: string(body)})
+	resp, err := ws.Client(t).Completions.Create(context.Background(), &CompletionRequest{Model: "m", Prompt: PromptText("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,13 +238,13 @@ func TestAssistantMessageRoundTrip(t *testing.T) {
 	// The whole second turn, as sent.
 	r1, _ := ToolResult(plain.ToolCalls[0].ID, map[string]any{"temp_c": 18, "sky": "clear"})
 	r2, _ := ToolResult(plain.ToolCalls[1].ID, "14:05")
-	ws := newWireServer(t, 200, minimalChat)
-	_, err := ws.client(t).Chat.Builder().Model("Qwen/Qwen3-8B").User("Weather and time in Paris?").
+	ws := newMemServer(t, fixedReply{Body: minimalChat})
+	_, err := ws.Client(t).Chat.Builder().Model("Qwen/Qwen3-8B").User("Weather and time in Paris?").
 		Messages(withR, r1, r2).Send(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "chat-second-turn.json", ws.last(t).Body)
+	checkGolden(t, "chat-second-turn.json", ws.Last(t).Body)
 
 	// An empty response still yields a valid assistant message.
 	var empty ChatResponse
