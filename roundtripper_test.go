@@ -181,14 +181,11 @@ func TestRoundTripperReleasesEndpoint(t *testing.T) {
 func TestRoundTripperErrorStatusIsAResponse(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		s0 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
+		overloaded := byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			w.Header().Set("Retry-After", "3")
 			fail(w, 503)
-		}))
-		s1 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
-			w.Header().Set("Retry-After", "3")
-			fail(w, 503)
-		}))
+		})
+		s0, s1 := vllm.NewMemServer(t, overloaded), vllm.NewMemServer(t, overloaded)
 		defer s0.Close()
 		defer s1.Close()
 		c := newClient(t, s0.URL+"/v1", vllm.WithEndpoints(s1.URL+"/v1"))

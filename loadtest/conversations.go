@@ -1,9 +1,7 @@
 package loadtest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -137,19 +135,7 @@ func (s *sender) turnBody(c *Conversation, msgs []chatMessage) ([]byte, error) {
 	if c.OutputLen > 0 {
 		p["max_completion_tokens"] = c.OutputLen
 	}
-	if s.cfg.IgnoreEOS {
-		p["ignore_eos"] = true
-	}
-	for k, v := range s.cfg.ExtraBody {
-		p[k] = v
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
-		return nil, fmt.Errorf("--extra-body: %w", err)
-	}
-	return b.Bytes(), nil
+	return s.encode(p)
 }
 
 // firstTurn is the first turn of c as a request (for the ready check and

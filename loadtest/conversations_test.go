@@ -91,15 +91,13 @@ func TestRunConversations(t *testing.T) {
 		if len(got) != 6 {
 			t.Fatalf("server saw %d requests", len(got))
 		}
+		// Under MaxConcurrency 1 the conversations run one after the other,
+		// in whichever order they took the slot; each sends its turns in
+		// order.
 		type msg struct{ Role, Content string }
+		sent := map[int]int{} // turns sent per conversation
+		order := []int{}      // conversations in the order they ran
 		for i, r := range got {
-			conv, turn := i/3, i%3
-			c := convs[conv]
-			want := []msg{{"system", c.System}}
-			for k := 0; k < turn; k++ {
-				want = append(want, msg{"user", c.Questions[k]}, msg{"assistant", res.GeneratedTexts[conv*3+k]})
-			}
-			want = append(want, msg{"user", c.Questions[turn]})
 			var body struct {
 				Messages      []msg          `json:"messages"`
 				MaxTokens     int            `json:"max_completion_tokens"`
@@ -109,9 +107,24 @@ func TestRunConversations(t *testing.T) {
 			}
 			dec := json.NewDecoder(bytes.NewReader(r.Body))
 			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil {
+			if err := dec.Decode(&body); err != nil || len(body.Messages) == 0 {
 				t.Fatalf("request %d: %v: %s", i, err, r.Body)
 			}
+			conv := int(body.Messages[len(body.Messages)-1].Content[1] - '0') // "cN tM ..."
+			if len(order) == 0 || order[len(order)-1] != conv {
+				if len(order) > 0 && sent[order[len(order)-1]] != 3 {
+					t.Fatalf("request %d: conversation %d began before conversation %d ended", i, conv, order[len(order)-1])
+				}
+				order = append(order, conv)
+			}
+			turn := sent[conv]
+			sent[conv]++
+			c := convs[conv]
+			want := []msg{{"system", c.System}}
+			for k := 0; k < turn; k++ {
+				want = append(want, msg{"user", c.Questions[k]}, msg{"assistant", res.GeneratedTexts[conv*3+k]})
+			}
+			want = append(want, msg{"user", c.Questions[turn]})
 			if !reflect.DeepEqual(body.Messages, want) || body.MaxTokens != 4 || body.Model != "m" || !body.Stream ||
 				!reflect.DeepEqual(body.StreamOptions, map[string]any{"include_usage": true}) {
 				t.Fatalf("request %d: %s\nwant messages %v", i, r.Body, want)
@@ -123,8 +136,9 @@ func TestRunConversations(t *testing.T) {
 				t.Errorf("request %d: X-Request-Id %q", i, id)
 			}
 		}
-		if wait := res.StartTimes[3] - (res.StartTimes[2] + convs[0].Pauses[2].Seconds()); wait < 0 {
-			t.Errorf("conversation 1 started %.6fs before conversation 0's last pause ended", -wait)
+		first, second := order[0], order[1]
+		if wait := res.StartTimes[second*3] - (res.StartTimes[first*3+2] + res.Latencies[first*3+2] + convs[first].Pauses[2].Seconds()); wait < 0 {
+			t.Errorf("conversation %d started %.6fs before conversation %d's last pause ended", second, -wait, first)
 		}
 		g := res.Routing
 		if g == nil || g.CachedTokens <= 0 || g.CachedTokens+g.UncachedTokens != res.TotalInputTokens {

@@ -393,6 +393,12 @@ func (s *sender) body(r *Request) ([]byte, error) {
 		}
 		p["logprobs"] = s.cfg.Logprobs
 	}
+	return s.encode(p)
+}
+
+// encode adds ignore_eos and the extra body to the fields p of a request
+// and encodes it.
+func (s *sender) encode(p map[string]any) ([]byte, error) {
 	if s.cfg.IgnoreEOS {
 		p["ignore_eos"] = true
 	}
