@@ -127,7 +127,7 @@ func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEv
 	}
 	if ch.hasContent && len(ch.content) > 0 {
 		if a.splitThink {
-			a.splitter(ac).split(ac, ch.index, string(ch.content), raw, q)
+			a.splitter(ac).splitChunk(ac, ch.index, string(ch.content), raw, q)
 		} else {
 			ac.content = append(ac.content, ch.content...)
 			*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventContent, Choice: ch.index, Raw: raw}, text: ch.content})
@@ -166,7 +166,7 @@ func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEv
 	}
 	if ch.hasFinish {
 		if a.splitThink {
-			a.splitter(ac).flush(ac, ch.index, raw, q)
+			a.splitter(ac).flushChoice(ac, ch.index, raw, q)
 		}
 		ac.finish = finishReason(ch.finish)
 		ac.doneTools(ch.index, raw, q)
@@ -175,29 +175,30 @@ func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEv
 	return nil
 }
 
-// streamThink adapts a ThinkSplitter to a choice of a stream.
-type streamThink struct{ ThinkSplitter }
+// streamThink adapts a thinkSplitter to a choice of a stream.
+type streamThink struct{ thinkSplitter }
 
 func (a *chatAccumulator) splitter(ac *accChoice) *streamThink {
 	if ac.think == nil {
-		ac.think = &streamThink{ThinkSplitter{StartInThink: a.startInThink}}
+		ac.think = &streamThink{thinkSplitter{startInThink: a.startInThink}}
 	}
 	return ac.think
 }
 
-// split feeds a content fragment and queues what it yields, in the order
-// the text came: reasoning first when the fragment began inside a think
-// block.
-func (t *streamThink) split(ac *accChoice, choice int, text string, raw []byte, q *[]queuedEvent) {
-	inside := t.inside || (!t.begun && t.StartInThink)
-	reasoning, content := t.Split(text)
+// splitChunk feeds a content fragment and queues what it yields, in the
+// order the text came: reasoning first when the fragment began inside a
+// think block.
+func (t *streamThink) splitChunk(ac *accChoice, choice int, text string, raw []byte, q *[]queuedEvent) {
+	inside := t.inside || (!t.begun && t.startInThink)
+	reasoning, content := t.split(text)
 	t.emit(ac, choice, reasoning, content, inside, raw, q)
 }
 
-// flush releases what the splitter held back, once the choice has ended.
-func (t *streamThink) flush(ac *accChoice, choice int, raw []byte, q *[]queuedEvent) {
+// flushChoice releases what the splitter held back, once the choice has
+// ended.
+func (t *streamThink) flushChoice(ac *accChoice, choice int, raw []byte, q *[]queuedEvent) {
 	inside := t.inside
-	reasoning, content := t.Flush()
+	reasoning, content := t.flush()
 	t.emit(ac, choice, reasoning, content, inside, raw, q)
 }
 
@@ -309,7 +310,7 @@ func (a *chatAccumulator) finishAll(q *[]queuedEvent) {
 			continue
 		}
 		if a.splitThink {
-			a.splitter(ac).flush(ac, i, nil, q)
+			a.splitter(ac).flushChoice(ac, i, nil, q)
 		}
 		ac.doneTools(i, nil, q)
 	}

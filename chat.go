@@ -343,11 +343,21 @@ func (s *ChatService) Create(ctx context.Context, req *ChatRequest, opts ...Requ
 	if err != nil {
 		return nil, err
 	}
+	return s.do(ctx, ar)
+}
+
+// do sends a non-streaming chat request and decodes its response, splitting
+// <think> out of the content when the call asked for it (WithThinkSplit).
+func (s *ChatService) do(ctx context.Context, ar *apiRequest) (*ChatResponse, error) {
 	var w chatResponseIn
 	if err := s.c.doJSON(ctx, ar, &w); err != nil {
 		return nil, err
 	}
-	return w.response(), nil
+	resp := w.response()
+	if ar.rc.stream.splitThink {
+		resp.splitThink(ar.rc.stream.startInThink)
+	}
+	return resp, nil
 }
 
 // chatResponseIn decodes a chat response in one pass: its choices and

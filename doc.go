@@ -34,8 +34,8 @@
 // JSON schema (NewTool) or derived from a Go type (ToolFor, JSONSchemaFor);
 // a response's AssistantMessage goes back into the history with its tool
 // calls, and ToolResult answers a call. For servers without a reasoning
-// parser, SplitThink and ThinkSplitter move <think>…</think> out of the
-// content.
+// parser, the request option WithThinkSplit moves <think>…</think> out of
+// the content.
 //
 // Every failure is a typed error: *APIError for an HTTP error answered by the
 // server, *ParamError for a request rejected before it was sent,

@@ -165,35 +165,17 @@ func ExampleDataURL() {
 }
 
 // Without a reasoning parser on the server, the model's thinking arrives in
-// the content; SplitThink separates it.
-func ExampleSplitThink() {
-	reasoning, content := vllm.SplitThink("<think>\nThe user greets me.\n</think>\n\nHello!")
-	fmt.Printf("%q %q\n", reasoning, content)
-
-	// DeepSeek-R1-style templates open the block in the prompt.
-	reasoning, content = vllm.SplitThink("2+2 is 4.</think>4")
-	fmt.Printf("%q %q\n", reasoning, content)
+// the content; WithThinkSplit moves it into the reasoning.
+func ExampleWithThinkSplit() {
+	srv := fakeVLLM(200, `{"choices":[{"index":0,"message":{"role":"assistant",
+		"content":"<think>\nThe user greets me.\n</think>\n\nHello!"},"finish_reason":"stop"}]}`)
+	defer srv.Close()
+	c, _ := vllm.New(srv.URL + "/v1")
+	req := &vllm.ChatRequest{Model: "Qwen/Qwen3-8B", Messages: []vllm.Message{vllm.User("Hi")}}
+	resp, _ := c.Chat.Create(context.Background(), req, vllm.WithThinkSplit(false))
+	fmt.Printf("%q %q\n", resp.Reasoning(), resp.Text())
 	// Output:
 	// "The user greets me." "Hello!"
-	// "2+2 is 4." "4"
-}
-
-// ThinkSplitter does the same on streamed fragments, tags split across them
-// included.
-func ExampleThinkSplitter() {
-	var sp vllm.ThinkSplitter
-	var reasoning, content strings.Builder
-	for _, frag := range []string{"<th", "ink>Plan", " first.</thi", "nk>\n\nDo", "ne."} {
-		r, c := sp.Split(frag)
-		reasoning.WriteString(r)
-		content.WriteString(c)
-	}
-	r, c := sp.Flush()
-	reasoning.WriteString(r)
-	content.WriteString(c)
-	fmt.Printf("%q %q\n", reasoning.String(), content.String())
-	// Output:
-	// "Plan first." "Done."
 }
 
 // Every failure is a typed error: inspect it with errors.As and classify it

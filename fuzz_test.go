@@ -66,7 +66,8 @@ func FuzzDecodeChatResponse(f *testing.F) {
 				}
 			}
 		}
-		resp.SplitThink()
+		resp.splitThink(false)
+		resp.splitThink(true)
 	})
 }
 

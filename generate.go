@@ -161,9 +161,5 @@ func (s *ChatService) CreateMany(ctx context.Context, req *ChatRequest, conversa
 		return nil, err
 	}
 	ar.path, ar.op, ar.method = "/chat/completions/batch", "chat completion batch", http.MethodPost
-	var w chatResponseIn
-	if err := s.c.doJSON(ctx, ar, &w); err != nil {
-		return nil, err
-	}
-	return w.response(), nil
+	return s.do(ctx, ar)
 }

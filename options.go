@@ -448,15 +448,23 @@ func WithRequestIdleTimeout(d time.Duration) RequestOption {
 	return func(rc *requestConfig) { rc.stream.idleTimeout = &d }
 }
 
-// WithThinkSplit makes a chat stream move the text a model writes between
-// <think> and </think> in its content into EventReasoning events (and the
-// accumulated reasoning), for servers that run without a reasoning parser.
-// It uses a ThinkSplitter per choice, so tags split across chunks are
-// recognised, and the accumulated response equals what SplitThink gives for
-// the whole content. startInThink is ThinkSplitter.StartInThink: set it when
-// the chat template opens the think block in the prompt (DeepSeek-R1, Qwen3
-// thinking templates), so that the output starts as reasoning. It has no
-// effect on requests other than chat streams.
+// WithThinkSplit moves the text a model writes between <think> and </think>
+// in its content into the reasoning, for servers that run without a
+// reasoning parser (vLLM's --reasoning-parser): a chat response's
+// Message.Reasoning (appended to any reasoning the server sent), and on a
+// chat stream EventReasoning events and the accumulated reasoning. Text
+// outside think blocks stays content; whitespace at both ends of the
+// reasoning and right after each tag is dropped; a think block left open
+// (the generation hit its length limit) is reasoning to the end.
+//
+// Set startInThink when the chat template opens the think block in the
+// prompt (DeepSeek-R1, Qwen3 thinking templates), so that the output starts
+// as reasoning up to the first </think>. A whole response detects that
+// case by itself (a </think> with no <think> before it); a stream cannot
+// look ahead and needs to be told. A stream recognises tags split across
+// chunks, and its accumulated response equals the whole response split the
+// same way. It applies to Chat.Create, Chat.Stream and Chat.CreateMany, and
+// has no effect on other calls.
 //
 // By default the content is left as the server sent it.
 func WithThinkSplit(startInThink bool) RequestOption {

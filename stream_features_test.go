@@ -258,7 +258,7 @@ func TestStreamReasoningFieldNames(t *testing.T) {
 }
 
 // TestStreamThinkSplit: <think> tags in streamed content, split anywhere
-// across chunks, give the same reasoning and content as SplitThink on the
+// across chunks, give the same reasoning and content as splitThink on the
 // whole text, and events in order.
 func TestStreamThinkSplit(t *testing.T) {
 	texts := []struct {
@@ -274,11 +274,11 @@ func TestStreamThinkSplit(t *testing.T) {
 	var body string
 	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { startSSE(w).raw(body) })).Client(t)
 	for _, tt := range texts {
-		wantR, wantC := SplitThink(tt.text)
+		wantR, wantC := splitThink(tt.text, false)
 		if tt.startInThink {
-			sp := ThinkSplitter{StartInThink: true}
-			r1, c1 := sp.Split(tt.text)
-			r2, c2 := sp.Flush()
+			sp := thinkSplitter{startInThink: true}
+			r1, c1 := sp.split(tt.text)
+			r2, c2 := sp.flush()
 			wantR, wantC = r1+r2, c1+c2
 		}
 		for step := 1; step <= 9; step++ {

@@ -22,7 +22,8 @@ type streamSettings struct {
 	maxEventSize   int
 }
 
-// streamRequestSettings are the per-request stream settings.
+// streamRequestSettings are the per-request stream settings, and the think
+// splitting that non-streaming chat calls apply too.
 type streamRequestSettings struct {
 	idleTimeout  *time.Duration
 	splitThink   bool

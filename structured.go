@@ -42,7 +42,7 @@ func decodeStructured(text, finish string, v any) error {
 	if strings.Contains(text, thinkCloseTag) {
 		// A server without a reasoning parser leaves the thinking in the
 		// content: the answer follows it.
-		_, text = SplitThink(text)
+		_, text = splitThink(text, false)
 	}
 	b := bytes.TrimSpace([]byte(text))
 	if bytes.HasPrefix(b, []byte("```")) {

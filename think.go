@@ -11,10 +11,13 @@ const (
 // thinkSpace is the whitespace trimmed around reasoning and after the tags.
 const thinkSpace = " \t\r\n"
 
-// SplitThink separates the reasoning a model wrote between <think> and
-// </think> from the rest of its output, for servers that run without a
+// This file moves the reasoning a model wrote between <think> and </think>
+// out of its content (WithThinkSplit), for servers that run without a
 // reasoning parser (vLLM's --reasoning-parser) and so return the reasoning
 // inside the content.
+
+// splitThink separates the reasoning a model wrote between <think> and
+// </think> from the rest of its output.
 //
 // Text outside think blocks is the content; text inside is the reasoning.
 // Whitespace at both ends of the reasoning and right after each tag is
@@ -24,16 +27,17 @@ const thinkSpace = " \t\r\n"
 //
 // Chat templates such as DeepSeek-R1's and Qwen3's thinking templates open
 // the think block in the prompt, so the output starts inside it and only
-// closes it: "reasoning…</think>answer". SplitThink detects this — a
+// closes it: "reasoning…</think>answer". splitThink detects this — a
 // </think> with no <think> before it — and treats the text before it as
 // reasoning. Text without any tag is all content.
 //
-// SplitThink gives exactly the result of a ThinkSplitter fed the same text in
-// any number of fragments, with StartInThink set as detected here.
-func SplitThink(text string) (reasoning, content string) {
-	sp := ThinkSplitter{StartInThink: opensInsideThink(text)}
-	r1, c1 := sp.Split(text)
-	r2, c2 := sp.Flush()
+// splitThink gives exactly the result of a thinkSplitter fed the same text in
+// any number of fragments, with startInThink set as detected here (or as
+// given: startInThink true makes text without any tag all reasoning).
+func splitThink(text string, startInThink bool) (reasoning, content string) {
+	sp := thinkSplitter{startInThink: startInThink || opensInsideThink(text)}
+	r1, c1 := sp.split(text)
+	r2, c2 := sp.flush()
 	return r1 + r2, c1 + c2
 }
 
@@ -43,25 +47,25 @@ func opensInsideThink(text string) bool {
 	return end >= 0 && !strings.Contains(text[:end], thinkOpenTag)
 }
 
-// ThinkSplitter is the incremental form of SplitThink, for streamed content:
-// feed each content fragment to Split as it arrives, and call Flush once the
+// thinkSplitter is the incremental form of splitThink, for streamed content:
+// feed each content fragment to split as it arrives, and call flush once the
 // stream has ended. Tags split across fragments are recognised; the few bytes
 // that may start a tag (and, inside a think block, trailing whitespace) are
 // held back until the next fragment decides them.
 //
 // A stream cannot look ahead to find out whether the output starts inside a
-// think block, so say so with StartInThink when the chat template opens the
+// think block, so say so with startInThink when the chat template opens the
 // block in the prompt (DeepSeek-R1, Qwen3 thinking templates); a <think> at
 // the very start of the output is accepted either way.
 //
-// The zero value is ready to use. Split returns substrings of its argument
+// The zero value is ready to use. split returns substrings of its argument
 // where it can, so it allocates only when held-back bytes are joined to the
 // next fragment or one fragment holds several segments of the same kind. A
-// ThinkSplitter is not safe for concurrent use; use one per choice.
-type ThinkSplitter struct {
-	// StartInThink makes the output start as reasoning, up to the first
+// thinkSplitter is not safe for concurrent use; use one per choice.
+type thinkSplitter struct {
+	// startInThink makes the output start as reasoning, up to the first
 	// </think>.
-	StartInThink bool
+	startInThink bool
 
 	begun  bool   // the start of the output has been decided
 	inside bool   // inside a think block
@@ -69,9 +73,9 @@ type ThinkSplitter struct {
 	pend   string // held-back bytes: a possible tag and/or trailing whitespace
 }
 
-// Split takes the next fragment of content and returns the reasoning and
+// split takes the next fragment of content and returns the reasoning and
 // content it completes. Either or both may be empty while bytes are held back.
-func (sp *ThinkSplitter) Split(fragment string) (reasoning, content string) {
+func (sp *thinkSplitter) split(fragment string) (reasoning, content string) {
 	s := fragment
 	if sp.pend != "" {
 		s = sp.pend + fragment
@@ -123,7 +127,7 @@ func (sp *ThinkSplitter) Split(fragment string) (reasoning, content string) {
 // begin decides how the output starts: whitespace and a leading <think> are
 // consumed. It returns the rest of s, or false when s is too short to decide
 // (it is then held back).
-func (sp *ThinkSplitter) begin(s string) (string, bool) {
+func (sp *thinkSplitter) begin(s string) (string, bool) {
 	t := strings.TrimLeft(s, thinkSpace)
 	switch {
 	case strings.HasPrefix(t, thinkOpenTag):
@@ -133,20 +137,20 @@ func (sp *ThinkSplitter) begin(s string) (string, bool) {
 		sp.pend = s
 		return "", false
 	}
-	sp.begun, sp.inside = true, sp.StartInThink
+	sp.begun, sp.inside = true, sp.startInThink
 	if sp.inside {
 		return t, true // reasoning starts at its first non-space byte
 	}
 	return s, true
 }
 
-// Flush returns what is still held back, once the content has ended, and
-// resets the splitter for reuse (StartInThink is kept).
-func (sp *ThinkSplitter) Flush() (reasoning, content string) {
+// flush returns what is still held back, once the content has ended, and
+// resets the splitter for reuse (startInThink is kept).
+func (sp *thinkSplitter) flush() (reasoning, content string) {
 	s := sp.pend
 	inside := sp.inside
 	if !sp.begun {
-		inside = sp.StartInThink
+		inside = sp.startInThink
 		if inside {
 			s = strings.TrimLeft(s, thinkSpace)
 		}
@@ -154,7 +158,7 @@ func (sp *ThinkSplitter) Flush() (reasoning, content string) {
 	if sp.skipWS {
 		s = strings.TrimLeft(s, thinkSpace)
 	}
-	*sp = ThinkSplitter{StartInThink: sp.StartInThink}
+	*sp = thinkSplitter{startInThink: sp.startInThink}
 	if inside {
 		return strings.TrimRight(s, thinkSpace), ""
 	}
@@ -187,21 +191,22 @@ func joinSeg(acc, seg string) string {
 	return acc + seg
 }
 
-// SplitThink moves <think>…</think> reasoning out of every choice's content
-// into its reasoning (see the function SplitThink), for servers that run
-// without a reasoning parser. Reasoning found in the content is appended to
-// any reasoning the server already returned. Choices whose content holds no
-// think tag are left as they are.
-func (r *ChatResponse) SplitThink() {
+// splitThink moves <think>…</think> reasoning out of every choice's content
+// into its reasoning (see the function splitThink), for WithThinkSplit on a
+// whole response. Reasoning found in the content is appended to any
+// reasoning the server already returned. Choices whose content holds no
+// think tag are left as they are, unless startInThink makes it all
+// reasoning.
+func (r *ChatResponse) splitThink(startInThink bool) {
 	if r == nil {
 		return
 	}
 	for i := range r.Choices {
 		m := &r.Choices[i].Message
-		if !strings.Contains(m.Content, thinkCloseTag) && !strings.Contains(m.Content, thinkOpenTag) {
+		if !startInThink && !strings.Contains(m.Content, thinkCloseTag) && !strings.Contains(m.Content, thinkOpenTag) {
 			continue
 		}
-		reasoning, content := SplitThink(m.Content)
+		reasoning, content := splitThink(m.Content, startInThink)
 		m.Content = content
 		if reasoning != "" {
 			if m.Reasoning != "" {

@@ -1,8 +1,11 @@
 package vllm
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"math/rand"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -32,16 +35,16 @@ func TestSplitThink(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, c := SplitThink(tt.in)
+			r, c := splitThink(tt.in, false)
 			if r != tt.reasoning || c != tt.content {
-				t.Fatalf("SplitThink(%q) = (%q, %q), want (%q, %q)", tt.in, r, c, tt.reasoning, tt.content)
+				t.Fatalf("splitThink(%q, false) = (%q, %q), want (%q, %q)", tt.in, r, c, tt.reasoning, tt.content)
 			}
 		})
 	}
 }
 
 func TestThinkSplitterStartInThink(t *testing.T) {
-	in := ThinkSplitter{StartInThink: true}
+	in := thinkSplitter{startInThink: true}
 	for _, tc := range []struct {
 		parts              []string
 		reasoning, content string
@@ -60,65 +63,65 @@ func TestThinkSplitterStartInThink(t *testing.T) {
 
 func TestThinkSplitterStreamsEarly(t *testing.T) {
 	// Text that cannot start a tag is released at once, not held to the end.
-	var sp ThinkSplitter
-	if r, c := sp.Split("<think>"); r != "" || c != "" {
+	var sp thinkSplitter
+	if r, c := sp.split("<think>"); r != "" || c != "" {
 		t.Fatalf("got (%q, %q)", r, c)
 	}
-	if r, c := sp.Split("step one"); r != "step one" || c != "" {
+	if r, c := sp.split("step one"); r != "step one" || c != "" {
 		t.Fatalf("got (%q, %q)", r, c)
 	}
-	if r, c := sp.Split(" and two\n<"); r != " and two" || c != "" {
+	if r, c := sp.split(" and two\n<"); r != " and two" || c != "" {
 		t.Fatalf("got (%q, %q)", r, c)
 	}
-	if r, c := sp.Split("/think>\n\nAns"); r != "" || c != "Ans" {
+	if r, c := sp.split("/think>\n\nAns"); r != "" || c != "Ans" {
 		t.Fatalf("got (%q, %q)", r, c)
 	}
-	if r, c := sp.Split("wer <b>"); r != "" || c != "wer <b>" {
+	if r, c := sp.split("wer <b>"); r != "" || c != "wer <b>" {
 		t.Fatalf("got (%q, %q)", r, c)
 	}
-	if r, c := sp.Flush(); r != "" || c != "" {
+	if r, c := sp.flush(); r != "" || c != "" {
 		t.Fatalf("flush got (%q, %q)", r, c)
 	}
 }
 
 func TestThinkSplitterReuseAfterFlush(t *testing.T) {
-	var sp ThinkSplitter
-	sp.Split("<think>a")
-	sp.Flush()
-	r, c := sp.Split("plain")
-	r2, c2 := sp.Flush()
+	var sp thinkSplitter
+	sp.split("<think>a")
+	sp.flush()
+	r, c := sp.split("plain")
+	r2, c2 := sp.flush()
 	if r+r2 != "" || c+c2 != "plain" {
 		t.Fatalf("after Flush got (%q, %q)", r+r2, c+c2)
 	}
 }
 
 func TestThinkSplitterAllocations(t *testing.T) {
-	var sp ThinkSplitter
-	sp.Split("<think>")
+	var sp thinkSplitter
+	sp.split("<think>")
 	allocs := testing.AllocsPerRun(100, func() {
-		sp.Split("a reasoning token")
-		sp.Split(" and another one.")
+		sp.split("a reasoning token")
+		sp.split(" and another one.")
 	})
 	if allocs != 0 {
 		t.Fatalf("Split of plain fragments allocates %v times", allocs)
 	}
 }
 
-// splitAll feeds parts to a splitter configured as SplitThink would be for
+// splitAll feeds parts to a splitter configured as splitThink would be for
 // the whole text, and joins what comes out.
 func splitAll(whole string, parts []string) (string, string) {
-	return feedAll(ThinkSplitter{StartInThink: opensInsideThink(whole)}, parts)
+	return feedAll(thinkSplitter{startInThink: opensInsideThink(whole)}, parts)
 }
 
 // feedAll feeds parts to sp, flushes it, and joins what comes out.
-func feedAll(sp ThinkSplitter, parts []string) (string, string) {
+func feedAll(sp thinkSplitter, parts []string) (string, string) {
 	var r, c strings.Builder
 	for _, p := range parts {
-		rr, cc := sp.Split(p)
+		rr, cc := sp.split(p)
 		r.WriteString(rr)
 		c.WriteString(cc)
 	}
-	rr, cc := sp.Flush()
+	rr, cc := sp.flush()
 	r.WriteString(rr)
 	c.WriteString(cc)
 	return r.String(), c.String()
@@ -151,7 +154,7 @@ func TestThinkSplitterEveryCut(t *testing.T) {
 		texts = append(texts, randomThinkText(rng))
 	}
 	for _, s := range texts {
-		wr, wc := SplitThink(s)
+		wr, wc := splitThink(s, false)
 		for i := 0; i <= len(s); i++ {
 			if r, c := splitAll(s, []string{s[:i], s[i:]}); r != wr || c != wc {
 				t.Fatalf("%q cut at %d: got (%q, %q), whole (%q, %q)", s, i, r, c, wr, wc)
@@ -177,7 +180,7 @@ func FuzzThinkSplitter(f *testing.F) {
 		if i > j {
 			i, j = j, i
 		}
-		wr, wc := SplitThink(s)
+		wr, wc := splitThink(s, false)
 		if r, c := splitAll(s, []string{s[:i], s[i:j], s[j:]}); r != wr || c != wc {
 			t.Fatalf("%q cut at %d,%d: got (%q, %q), whole (%q, %q)", s, i, j, r, c, wr, wc)
 		}
@@ -193,34 +196,43 @@ func FuzzThinkSplitter(f *testing.F) {
 	})
 }
 
-func TestChatResponseSplitThink(t *testing.T) {
+// TestCreateWithThinkSplit: WithThinkSplit splits a whole chat response as
+// it splits a stream; without it the content is left as the server sent it.
+func TestCreateWithThinkSplit(t *testing.T) {
 	body := `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[
 	 {"index":0,"message":{"role":"assistant","content":"<think>\nPlan.\n</think>\n\nHi!"},"finish_reason":"stop"},
 	 {"index":1,"message":{"role":"assistant","content":"Only content."},"finish_reason":"stop"},
 	 {"index":2,"message":{"role":"assistant","content":"R1 style</think>Answer","reasoning":"server"},"finish_reason":"stop"},
 	 {"index":3,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`
-	var resp ChatResponse
-	if err := json.Unmarshal([]byte(body), &resp); err != nil {
-		t.Fatal(err)
-	}
-	resp.SplitThink()
-	want := []struct{ reasoning, content string }{
-		{"Plan.", "Hi!"}, {"", "Only content."}, {"server\nR1 style", "Answer"}, {"", ""},
-	}
-	for i, w := range want {
-		m := resp.Choices[i].Message
-		if m.Reasoning != w.reasoning || m.Content != w.content {
-			t.Errorf("choice %d: got (%q, %q), want (%q, %q)", i, m.Reasoning, m.Content, w.reasoning, w.content)
+	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body)
+	})).Client(t)
+	type rc struct{ reasoning, content string }
+	for _, tt := range []struct {
+		name string
+		opts []RequestOption
+		want []rc
+	}{
+		{"no option", nil, []rc{{"", "<think>\nPlan.\n</think>\n\nHi!"}, {"", "Only content."}, {"server", "R1 style</think>Answer"}, {"", ""}}},
+		{"split", []RequestOption{WithThinkSplit(false)}, []rc{{"Plan.", "Hi!"}, {"", "Only content."}, {"server\nR1 style", "Answer"}, {"", ""}}},
+		{"start in think", []RequestOption{WithThinkSplit(true)}, []rc{{"Plan.", "Hi!"}, {"Only content.", ""}, {"server\nR1 style", "Answer"}, {"", ""}}},
+	} {
+		resp, err := c.Chat.Create(context.Background(), chatReq(), tt.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range tt.want {
+			m := resp.Choices[i].Message
+			if m.Reasoning != w.reasoning || m.Content != w.content {
+				t.Errorf("%s, choice %d: got (%q, %q), want (%q, %q)", tt.name, i, m.Reasoning, m.Content, w.reasoning, w.content)
+			}
+		}
+		// The tool-call choice still sends content null in history.
+		if b, _ := json.Marshal(resp.Choices[3].AssistantMessage()); !strings.Contains(string(b), `"content":null`) {
+			t.Errorf("%s: tool-call message lost null content: %s", tt.name, b)
 		}
 	}
-	if resp.Reasoning() != "Plan." || resp.Text() != "Hi!" {
-		t.Errorf("helpers: %q %q", resp.Reasoning(), resp.Text())
-	}
-	// The tool-call choice still sends content null in history.
-	b, _ := json.Marshal(resp.Choices[3].Message)
-	if !strings.Contains(string(b), `"content":null`) {
-		t.Errorf("tool-call message lost null content: %s", b)
-	}
 	var nilResp *ChatResponse
-	nilResp.SplitThink() // no panic
+	nilResp.splitThink(false) // no panic
 }

@@ -68,8 +68,15 @@ func askToThink(ctx context.Context, env *exampleenv.Env) error {
 	fmt.Printf("streamed: %d reasoning events, then %d content events\n", reasoningEvents, contentEvents)
 
 	// A server without --reasoning-parser leaves <think>…</think> in the
-	// content; SplitThink moves it out.
-	reasoning, answer := vllm.SplitThink("<think>15*23 = 345, +47 = 392</think>The answer is 392.")
-	fmt.Printf("split: reasoning=%q answer=%q\n", reasoning, answer)
+	// content (the embedded server is told to answer so); WithThinkSplit
+	// moves it into the reasoning.
+	if env.Server != nil {
+		env.Server.Enqueue(vllmtest.Reply{Content: "<think>15*23 = 345, +47 = 392</think>The answer is 392."})
+	}
+	split, err := env.Client.Chat.Create(ctx, req, vllm.WithThinkSplit(false))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("split: reasoning=%q answer=%q\n", split.Reasoning(), split.Text())
 	return nil
 }
