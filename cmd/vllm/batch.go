@@ -103,16 +103,11 @@ type batchConfig struct {
 func newBatchCmd(e *env) *cobra.Command {
 	var g globals
 	var cfg batchConfig
-	cmd := &cobra.Command{
-		Use:     "batch [flags] IN.jsonl -o OUT.jsonl",
-		Short:   "run an OpenAI/vLLM batch file (JSONL), resumably",
-		Long:    batchAbout,
-		Example: batchExamples,
-		Args:    argCount(1, 1, "exactly one input file"),
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			cfg.in = pos[0]
-			return runBatch(cmd.Context(), e, &g, cfg)
-		},
+	cmd := newCommand("batch [flags] IN.jsonl -o OUT.jsonl", "run an OpenAI/vLLM batch file (JSONL), resumably", batchAbout, batchExamples)
+	cmd.Args = argCount(1, 1, "exactly one input file")
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		cfg.in = pos[0]
+		return runBatch(cmd.Context(), e, &g, cfg)
 	}
 	fs := cmd.Flags()
 	g.register(fs, flagsServer)

@@ -94,31 +94,26 @@ const batchMergeExamples = `  vllm batch merge requests.jsonl out-0.jsonl out-1.
 
 func newBatchMergeCmd(e *env) *cobra.Command {
 	var out string
-	cmd := &cobra.Command{
-		Use:     "merge [flags] IN.jsonl SHARD-OUT.jsonl... -o OUT.jsonl",
-		Short:   "join the outputs of batch shards in input order, checking each request has one result",
-		Long:    batchMergeAbout,
-		Example: batchMergeExamples,
-		Args:    argCount(2, -1, "the input file and at least one shard output"),
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			if out == "" {
-				return usagef("--output OUT.jsonl is required")
+	cmd := newCommand("merge [flags] IN.jsonl SHARD-OUT.jsonl... -o OUT.jsonl", "join the outputs of batch shards in input order, checking each request has one result", batchMergeAbout, batchMergeExamples)
+	cmd.Args = argCount(2, -1, "the input file and at least one shard output")
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		if out == "" {
+			return usagef("--output OUT.jsonl is required")
+		}
+		if err := notTheInput(pos[0], out); err != nil {
+			return err
+		}
+		for _, p := range pos[1:] {
+			if err := notTheInput(p, out); err != nil {
+				return usagef("%s is one of the shard outputs: the merge needs a file of its own", out)
 			}
-			if err := notTheInput(pos[0], out); err != nil {
-				return err
-			}
-			for _, p := range pos[1:] {
-				if err := notTheInput(p, out); err != nil {
-					return usagef("%s is one of the shard outputs: the merge needs a file of its own", out)
-				}
-			}
-			n, err := mergeBatch(pos[0], pos[1:], out)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stderr, "vllm batch merge: %d results from %d files written to %s in input order\n", n, len(pos)-1, out)
-			return nil
-		},
+		}
+		n, err := mergeBatch(pos[0], pos[1:], out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "vllm batch merge: %d results from %d files written to %s in input order\n", n, len(pos)-1, out)
+		return nil
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "the merged output file (required)")
 	return cmd

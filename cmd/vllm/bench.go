@@ -754,37 +754,31 @@ func newSeededPicker(seed int64) func(n int) int {
 
 func newBenchServeCmd(e *env) *cobra.Command {
 	var s serveFlags
-	cmd := &cobra.Command{
-		Use:     "serve [flags]",
-		Short:   "vLLM's serving benchmark (vllm bench serve): same flags, table and result files",
-		Long:    benchServeLong,
-		Example: benchServeExamples,
-		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := s.check(cmd.Flags()); err != nil {
-				return err
-			}
-			rate, err := parseRate(s.requestRate)
-			if err != nil {
-				return err
-			}
-			conc, err := parseConcurrency(s.maxConcurrency)
-			if err != nil {
-				return err
-			}
-			if s.rampStrategy != "" && cmd.Flags().Changed("request-rate") && !math.IsInf(rate, 1) {
-				return usagef("when using ramp-up, do not specify --request-rate: the ramp-up parameters control the rate")
-			}
-			res, err := s.serve(cmd.Context(), e, rate, conc)
-			if err != nil {
-				return err
-			}
-			verdict := s.judge(res)
-			if _, err := s.save(res, time.Now()); err != nil {
-				return err
-			}
-			return verdict
-		},
+	cmd := newCommand("serve [flags]", "vLLM's serving benchmark (vllm bench serve): same flags, table and result files", benchServeLong, benchServeExamples)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := s.check(cmd.Flags()); err != nil {
+			return err
+		}
+		rate, err := parseRate(s.requestRate)
+		if err != nil {
+			return err
+		}
+		conc, err := parseConcurrency(s.maxConcurrency)
+		if err != nil {
+			return err
+		}
+		if s.rampStrategy != "" && cmd.Flags().Changed("request-rate") && !math.IsInf(rate, 1) {
+			return usagef("when using ramp-up, do not specify --request-rate: the ramp-up parameters control the rate")
+		}
+		res, err := s.serve(cmd.Context(), e, rate, conc)
+		if err != nil {
+			return err
+		}
+		verdict := s.judge(res)
+		if _, err := s.save(res, time.Now()); err != nil {
+			return err
+		}
+		return verdict
 	}
 	s.register(cmd.Flags(), false)
 	return cmd

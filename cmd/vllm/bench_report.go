@@ -29,37 +29,32 @@ const benchReportExamples = `  vllm bench report result.json -o report.html
 func newBenchReportCmd(e *env) *cobra.Command {
 	var out, title string
 	var goodput []string
-	cmd := &cobra.Command{
-		Use:     "report RESULT.json... [-o report.html]",
-		Short:   "an HTML page of charts from result files",
-		Long:    benchReportLong,
-		Example: benchReportExamples,
-		Args:    argCount(1, -1, "at least one result file"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			slo, err := parseGoodput(goodput)
-			if err != nil {
-				return err
-			}
-			results, sum, err := readBenchResults(args)
-			if err != nil {
-				return err
-			}
-			if sum != nil && slo.IsZero() {
-				slo = sloOf(sum.SLO)
-			}
-			if title == "" {
-				title = "vLLM serving benchmark: " + results[0].ModelID
-			}
-			var b bytes.Buffer
-			if err := loadtest.WriteReport(&b, title, results, slo); err != nil {
-				return err
-			}
-			if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stderr, "vllm bench report: wrote %s (%d result(s))\n", out, len(results))
-			return nil
-		},
+	cmd := newCommand("report RESULT.json... [-o report.html]", "an HTML page of charts from result files", benchReportLong, benchReportExamples)
+	cmd.Args = argCount(1, -1, "at least one result file")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		slo, err := parseGoodput(goodput)
+		if err != nil {
+			return err
+		}
+		results, sum, err := readBenchResults(args)
+		if err != nil {
+			return err
+		}
+		if sum != nil && slo.IsZero() {
+			slo = sloOf(sum.SLO)
+		}
+		if title == "" {
+			title = "vLLM serving benchmark: " + results[0].ModelID
+		}
+		var b bytes.Buffer
+		if err := loadtest.WriteReport(&b, title, results, slo); err != nil {
+			return err
+		}
+		if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "vllm bench report: wrote %s (%d result(s))\n", out, len(results))
+		return nil
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "report.html", "HTML file to write")
 	cmd.Flags().StringVar(&title, "title", "", "page title (default: the model)")
@@ -109,27 +104,23 @@ second in percent: counts, throughputs, peaks, and each metric's mean,
 median, standard deviation and percentiles.`
 
 func newBenchCompareCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:     "compare A.json B.json",
-		Short:   "two result files side by side, with the change in percent",
-		Long:    benchCompareLong,
-		Example: "  vllm bench compare before.json after.json",
-		Args:    argCount(2, 2, "two result files"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := loadtest.ReadResult(args[0])
-			if err != nil {
-				return err
-			}
-			b, err := loadtest.ReadResult(args[1])
-			if err != nil {
-				return err
-			}
-			nameA, nameB := filepath.Base(args[0]), filepath.Base(args[1])
-			if nameA == nameB {
-				nameA, nameB = args[0], args[1]
-			}
-			nameA, nameB = strings.TrimSuffix(nameA, ".json"), strings.TrimSuffix(nameB, ".json")
-			return loadtest.WriteComparison(e.stdout, nameA, nameB, a, b)
-		},
+	cmd := newCommand("compare A.json B.json", "two result files side by side, with the change in percent", benchCompareLong, "  vllm bench compare before.json after.json")
+	cmd.Args = argCount(2, 2, "two result files")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		a, err := loadtest.ReadResult(args[0])
+		if err != nil {
+			return err
+		}
+		b, err := loadtest.ReadResult(args[1])
+		if err != nil {
+			return err
+		}
+		nameA, nameB := filepath.Base(args[0]), filepath.Base(args[1])
+		if nameA == nameB {
+			nameA, nameB = args[0], args[1]
+		}
+		nameA, nameB = strings.TrimSuffix(nameA, ".json"), strings.TrimSuffix(nameB, ".json")
+		return loadtest.WriteComparison(e.stdout, nameA, nameB, a, b)
 	}
+	return cmd
 }

@@ -36,21 +36,15 @@ const benchSweepExamples = `  vllm bench sweep --model Qwen/Qwen3-8B --request-r
 func newBenchSweepCmd(e *env) *cobra.Command {
 	var s serveFlags
 	var attainment float64
-	cmd := &cobra.Command{
-		Use:     "sweep [flags]",
-		Short:   "serve at several request rates or concurrency limits; the highest meeting the SLOs",
-		Long:    benchSweepLong,
-		Example: benchSweepExamples,
-		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := s.check(cmd.Flags()); err != nil {
-				return err
-			}
-			if attainment <= 0 || attainment > 1 {
-				return usagef("--slo-attainment %g: want a share in (0, 1]", attainment)
-			}
-			return s.sweep(cmd, e, attainment)
-		},
+	cmd := newCommand("sweep [flags]", "serve at several request rates or concurrency limits; the highest meeting the SLOs", benchSweepLong, benchSweepExamples)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := s.check(cmd.Flags()); err != nil {
+			return err
+		}
+		if attainment <= 0 || attainment > 1 {
+			return usagef("--slo-attainment %g: want a share in (0, 1]", attainment)
+		}
+		return s.sweep(cmd, e, attainment)
 	}
 	s.register(cmd.Flags(), true)
 	cmd.Flags().Float64Var(&attainment, "slo-attainment", loadtest.DefaultAttainment, "share of requests that must meet every SLO for a point to meet the SLOs")

@@ -73,14 +73,10 @@ func newChatCmd(e *env) *cobra.Command {
 	var g globals
 	var images []string
 	var asJSON, noStream bool
-	cmd := &cobra.Command{
-		Use:     "chat [flags] [PROMPT]",
-		Short:   "chat with a model: one-shot, from stdin, or interactive",
-		Long:    chatAbout,
-		Example: chatExamples,
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			return s.run(cmd.Context(), &g, images, pos, asJSON, noStream)
-		},
+	cmd := newCommand("chat [flags] [PROMPT]", "chat with a model: one-shot, from stdin, or interactive", chatAbout, chatExamples)
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		return s.run(cmd.Context(), &g, images, pos, asJSON, noStream)
 	}
 	fs := cmd.Flags()
 	g.register(fs, flagsModel)

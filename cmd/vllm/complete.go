@@ -12,21 +12,21 @@ import (
 
 func init() { register(newCompleteCmd) }
 
+const completeAbout = `Sends PROMPT (or stdin) to /v1/completions and prints the generated text,
+streamed as it arrives unless --no-stream or --json is given.`
+
+const completeExamples = `  vllm complete --max-tokens 20 "Once upon a time"
+  cat prefix.txt | vllm complete --temperature 0 --stop "###"
+  vllm complete --json "def fib(n):" | jq .choices[0].text`
+
 func newCompleteCmd(e *env) *cobra.Command {
 	var g globals
 	var smp sampling
 	var asJSON, echo, noStream bool
-	cmd := &cobra.Command{
-		Use:   "complete [flags] [PROMPT]",
-		Short: "legacy text completion of a prompt (/v1/completions)",
-		Long: `Sends PROMPT (or stdin) to /v1/completions and prints the generated text,
-streamed as it arrives unless --no-stream or --json is given.`,
-		Example: `  vllm complete --max-tokens 20 "Once upon a time"
-  cat prefix.txt | vllm complete --temperature 0 --stop "###"
-  vllm complete --json "def fib(n):" | jq .choices[0].text`,
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			return runComplete(cmd.Context(), e, &g, &smp, pos, asJSON, echo, noStream)
-		},
+	cmd := newCommand("complete [flags] [PROMPT]", "legacy text completion of a prompt (/v1/completions)", completeAbout, completeExamples)
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		return runComplete(cmd.Context(), e, &g, &smp, pos, asJSON, echo, noStream)
 	}
 	fs := cmd.Flags()
 	g.register(fs, flagsModel)

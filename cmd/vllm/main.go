@@ -267,3 +267,10 @@ func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
 }
+
+// newCommand returns a command with its usage line, one-line summary and the
+// long help and examples of --help. It takes no positional arguments (noArgs)
+// until its Args is set: a stray word is refused, not silently ignored.
+func newCommand(use, short, long, example string) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: noArgs}
+}

@@ -59,14 +59,8 @@ type mockFlags struct {
 
 func newMockCmd(e *env) *cobra.Command {
 	var m mockFlags
-	cmd := &cobra.Command{
-		Use:     "mock [flags]",
-		Short:   "serve a fake vLLM (vllmtest) for development without a GPU",
-		Long:    mockAbout,
-		Example: mockExamples,
-		Args:    noArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runMock(cmd.Context(), e, &m) },
-	}
+	cmd := newCommand("mock [flags]", "serve a fake vLLM (vllmtest) for development without a GPU", mockAbout, mockExamples)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runMock(cmd.Context(), e, &m) }
 	fs := cmd.Flags()
 	fs.StringVar(&m.addr, "addr", "127.0.0.1:8000", "address to listen on (port 0 picks a free one)")
 	fs.StringVar(&m.models, "model", vllmtest.DefaultModel, "served model names, comma-separated; the first is the default (env VLLM_MODEL)")

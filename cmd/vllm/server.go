@@ -19,41 +19,39 @@ func init() {
 	register(newEmbedCmd)
 }
 
-func newHealthCmd(e *env) *cobra.Command {
-	var g globals
-	cmd := &cobra.Command{
-		Use:   "health [flags]",
-		Short: "check that the server is up (GET /health), with its version",
-		Long: `Checks GET /health and prints "ok" and the server's version; exits 1 when the
+const healthAbout = `Checks GET /health and prints "ok" and the server's version; exits 1 when the
 server is down or its engine is dead (HTTP 503). /health is at the server's
 root, so a base URL that lacks /v1 is checked too: exit 2 when the API is not
-at the base URL but at its /v1.`,
-		Example: `  vllm health
-  vllm health --base-url http://gpu-1:8000/v1 && echo up`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, err := g.client()
-			if err != nil {
+at the base URL but at its /v1.`
+
+const healthExamples = `  vllm health
+  vllm health --base-url http://gpu-1:8000/v1 && echo up`
+
+func newHealthCmd(e *env) *cobra.Command {
+	var g globals
+	cmd := newCommand("health [flags]", "check that the server is up (GET /health), with its version", healthAbout, healthExamples)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		c, err := g.client()
+		if err != nil {
+			return err
+		}
+		if err := c.Server.Health(ctx); err != nil {
+			return explain(c, "GET", rootRoute(c, "/health"), err)
+		}
+		if !strings.HasSuffix(c.BaseURL(), "/v1") {
+			var ce *callError
+			_, err := c.Models.List(ctx)
+			if err = explain(c, "GET", baseRoute(c, "/models"), err); errors.As(err, &ce) && ce.fix != "" {
 				return err
 			}
-			if err := c.Server.Health(ctx); err != nil {
-				return explain(c, "GET", rootRoute(c, "/health"), err)
-			}
-			if !strings.HasSuffix(c.BaseURL(), "/v1") {
-				var ce *callError
-				_, err := c.Models.List(ctx)
-				if err = explain(c, "GET", baseRoute(c, "/models"), err); errors.As(err, &ce) && ce.fix != "" {
-					return err
-				}
-			}
-			line := "ok " + c.BaseURL()
-			if v, err := c.Server.Version(ctx); err == nil && v != "" {
-				line += " (vLLM " + v + ")"
-			}
-			fmt.Fprintln(e.stdout, line)
-			return nil
-		},
+		}
+		line := "ok " + c.BaseURL()
+		if v, err := c.Server.Version(ctx); err == nil && v != "" {
+			line += " (vLLM " + v + ")"
+		}
+		fmt.Fprintln(e.stdout, line)
+		return nil
 	}
 	g.register(cmd.Flags(), flagsServer)
 	return cmd
@@ -77,20 +75,20 @@ func textInput(e *env, pos []string) (string, error) {
 	return string(b), nil
 }
 
+const tokenizeAbout = `Tokenizes TEXT (or stdin) with the model's tokenizer and prints the token ids
+on one line, then the count and the context length on stderr.`
+
+const tokenizeExamples = `  vllm tokenize "Hello, world"
+  vllm tokenize --strings "Hello, world"
+  cat prompt.txt | vllm tokenize --json`
+
 func newTokenizeCmd(e *env) *cobra.Command {
 	var g globals
 	var strs, noSpecial, asJSON bool
-	cmd := &cobra.Command{
-		Use:   "tokenize [flags] [TEXT]",
-		Short: "turn text into the model's token ids (POST /tokenize)",
-		Long: `Tokenizes TEXT (or stdin) with the model's tokenizer and prints the token ids
-on one line, then the count and the context length on stderr.`,
-		Example: `  vllm tokenize "Hello, world"
-  vllm tokenize --strings "Hello, world"
-  cat prompt.txt | vllm tokenize --json`,
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			return runTokenize(cmd.Context(), e, &g, pos, strs, noSpecial, asJSON)
-		},
+	cmd := newCommand("tokenize [flags] [TEXT]", "turn text into the model's token ids (POST /tokenize)", tokenizeAbout, tokenizeExamples)
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		return runTokenize(cmd.Context(), e, &g, pos, strs, noSpecial, asJSON)
 	}
 	fs := cmd.Flags()
 	g.register(fs, flagsModel)
@@ -141,21 +139,21 @@ func runTokenize(ctx context.Context, e *env, g *globals, pos []string, strs, no
 	return nil
 }
 
+const embedAbout = `Embeds each TEXT argument (or each line of stdin) and prints one JSON array of
+numbers per line, in input order.`
+
+const embedExamples = `  vllm embed "first text" "second text"
+  cat sentences.txt | vllm embed --model BAAI/bge-m3 > vectors.jsonl
+  vllm embed --dimensions 256 "Matryoshka models can be truncated"`
+
 func newEmbedCmd(e *env) *cobra.Command {
 	var g globals
 	var dims int
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "embed [flags] [TEXT...]",
-		Short: "embedding vectors of texts (/v1/embeddings)",
-		Long: `Embeds each TEXT argument (or each line of stdin) and prints one JSON array of
-numbers per line, in input order.`,
-		Example: `  vllm embed "first text" "second text"
-  cat sentences.txt | vllm embed --model BAAI/bge-m3 > vectors.jsonl
-  vllm embed --dimensions 256 "Matryoshka models can be truncated"`,
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			return runEmbed(cmd.Context(), e, &g, pos, dims, asJSON)
-		},
+	cmd := newCommand("embed [flags] [TEXT...]", "embedding vectors of texts (/v1/embeddings)", embedAbout, embedExamples)
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		return runEmbed(cmd.Context(), e, &g, pos, dims, asJSON)
 	}
 	fs := cmd.Flags()
 	g.register(fs, flagsModel)
