@@ -23,7 +23,7 @@ func TestConfigServersOverStdioAndStreamableHTTP(t *testing.T) {
 		mu.Unlock()
 		handler.ServeHTTP(w, r)
 	}))
-	defer hs.Close()
+	t.Cleanup(hs.Close) // runs after the Toolset's Close: cleanups run in reverse order
 	exe, err := json.Marshal(os.Args[0])
 	if err != nil {
 		t.Fatal(err)
@@ -40,15 +40,7 @@ func TestConfigServersOverStdioAndStreamableHTTP(t *testing.T) {
 	if len(servers) != 2 || servers[0].Name != "local" || servers[1].Name != "remote" {
 		t.Fatalf("servers %+v", servers)
 	}
-	ts, err := Connect(t.Context(), servers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ts.Close()
-	tools, err := ts.Tools(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tools := listTools(t, connect(t, nil, servers...))
 	if got := toolNames(tools); got != "crash echo lookup" {
 		t.Fatalf("tools %q", got)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/vllmgo/vllm/agent"
 )
 
 // named is an in-process MCP server with the name its Toolset gives it.
@@ -17,16 +18,33 @@ type named struct {
 	srv  *mcp.Server
 }
 
-// connectInMemory connects a Toolset to in-process servers over the SDK's
-// in-memory transports; the Toolset is closed when the test ends.
-func connectInMemory(t *testing.T, opts *Options, servers ...named) *Toolset {
+// connect connects a Toolset to servers, failing the test if it cannot;
+// the Toolset is closed when the test ends.
+func connect(t *testing.T, opts *Options, servers ...Server) *Toolset {
 	t.Helper()
-	ts, err := Connect(t.Context(), inMemory(t, servers...), opts)
+	ts, err := Connect(t.Context(), servers, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ts.Close() })
 	return ts
+}
+
+// connectInMemory connects a Toolset to in-process servers over the SDK's
+// in-memory transports; the Toolset is closed when the test ends.
+func connectInMemory(t *testing.T, opts *Options, servers ...named) *Toolset {
+	t.Helper()
+	return connect(t, opts, inMemory(t, servers...)...)
+}
+
+// listTools returns the tools of ts, failing the test on an error.
+func listTools(t *testing.T, ts *Toolset) []agent.Tool {
+	t.Helper()
+	tools, err := ts.Tools(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tools
 }
 
 // inMemory starts each server's side of an in-memory pair and returns the

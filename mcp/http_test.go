@@ -14,15 +14,7 @@ import (
 func TestHTTPServerGoneMidSession(t *testing.T) {
 	srv := newServer(textTool("lookup", objectSchema, "found it"))
 	hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
-	ts, err := Connect(t.Context(), []Server{{Name: "web", Transport: &mcp.StreamableClientTransport{Endpoint: hs.URL}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ts.Close()
-	tools, err := ts.Tools(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tools := listTools(t, connect(t, nil, Server{Name: "web", Transport: &mcp.StreamableClientTransport{Endpoint: hs.URL}}))
 	hs.CloseClientConnections()
 	hs.Close()
 	got, err := runTool(t, t.Context(), tools, "lookup", `{"q":"x"}`)

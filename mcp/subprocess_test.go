@@ -51,14 +51,8 @@ func selfServer(t *testing.T, mode string) *mcp.CommandTransport {
 }
 
 func TestSubprocessServerRunsTools(t *testing.T) {
-	ts, err := Connect(t.Context(), []Server{{Name: "self", Transport: selfServer(t, "tools")}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools, err := ts.Tools(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts := connect(t, nil, Server{Name: "self", Transport: selfServer(t, "tools")})
+	tools := listTools(t, ts)
 	if got := toolNames(tools); got != "crash echo" {
 		t.Fatalf("tools %q", got)
 	}
@@ -75,16 +69,9 @@ func TestSubprocessServerRunsTools(t *testing.T) {
 }
 
 func TestSubprocessServerDyingMidSession(t *testing.T) {
-	ts, err := Connect(t.Context(), []Server{{Name: "self", Transport: selfServer(t, "tools")}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ts.Close()
-	tools, err := ts.Tools(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = runTool(t, t.Context(), tools, "crash", `{}`)
+	ts := connect(t, nil, Server{Name: "self", Transport: selfServer(t, "tools")})
+	tools := listTools(t, ts)
+	_, err := runTool(t, t.Context(), tools, "crash", `{}`)
 	if err == nil || !strings.HasPrefix(err.Error(), `MCP server "self", tool "crash": call: the server is gone: `) {
 		t.Fatalf("the call the server died in: %v", err)
 	}

@@ -162,11 +162,7 @@ func TestToolListIsReadAgainAfterListChanged(t *testing.T) {
 
 func TestToolListIsCachedUntilChanged(t *testing.T) {
 	raw := &rawServer{tools: `{"tools":[{"name":"t","inputSchema":{"type":"object"}}]}`}
-	ts, err := Connect(t.Context(), []Server{{Name: "raw", Transport: raw.transport(t)}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ts.Close()
+	ts := connect(t, nil, Server{Name: "raw", Transport: raw.transport(t)})
 	for range 2 {
 		if _, err := ts.Tools(t.Context()); err != nil {
 			t.Fatal(err)
@@ -257,15 +253,7 @@ func TestToolErrorResultReachesTheModelAsAnError(t *testing.T) {
 
 func TestMalformedArgumentsAreNotSent(t *testing.T) {
 	raw := &rawServer{tools: `{"tools":[{"name":"t","inputSchema":{"type":"object"}}]}`, call: `{"content":[]}`}
-	ts, err := Connect(t.Context(), []Server{{Name: "raw", Transport: raw.transport(t)}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ts.Close()
-	tools, err := ts.Tools(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tools := listTools(t, connect(t, nil, Server{Name: "raw", Transport: raw.transport(t)}))
 	for args, want := range map[string]string{
 		`{"q": `: `MCP server "raw", tool "t": arguments: the arguments are not valid JSON: {"q":`,
 		`[1]`:    `MCP server "raw", tool "t": arguments: the arguments are not a JSON object: [1]`,
@@ -291,15 +279,7 @@ func TestResultsThatDoNotDecodeAreToolErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			raw := &rawServer{tools: `{"tools":[{"name":"t","inputSchema":{"type":"object"}}]}`, call: tc.result}
-			ts, err := Connect(t.Context(), []Server{{Name: "raw", Transport: raw.transport(t)}}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ts.Close()
-			tools, err := ts.Tools(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
+			tools := listTools(t, connect(t, nil, Server{Name: "raw", Transport: raw.transport(t)}))
 			got, err := runTool(t, t.Context(), tools, "t", `{}`)
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Fatalf("got %q, %v; want an error starting %q", got, err, tc.want)
@@ -315,12 +295,7 @@ func TestSchemasVLLMWouldRejectAreErrors(t *testing.T) {
 		`{"name":"list","inputSchema":["not","a","schema"]},` +
 		`{"name":"text","inputSchema":{"type":"string"}},` +
 		`{"name":"anything","inputSchema":true}]}`}
-	ts, err := Connect(t.Context(), []Server{{Name: "raw", Transport: raw.transport(t)}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ts.Close()
-	_, err = ts.Tools(t.Context())
+	_, err := connect(t, nil, Server{Name: "raw", Transport: raw.transport(t)}).Tools(t.Context())
 	want := []string{
 		`MCP server "raw", tool "list": schema: the input schema is not a JSON object (vLLM accepts tool parameters only as an object): ["not","a","schema"]`,
 		`MCP server "raw", tool "text": schema: the input schema's type is "string", not "object" (tool arguments are a JSON object)`,
@@ -331,13 +306,8 @@ func TestSchemasVLLMWouldRejectAreErrors(t *testing.T) {
 	}
 
 	// The filter leaves them out; the rest is offered.
-	ts2, err := Connect(t.Context(), []Server{{Name: "raw", Transport: (&rawServer{tools: raw.tools}).transport(t)}},
-		&Options{Filter: func(server string, tool *mcp.Tool) bool { return server == "raw" && tool.Name == "ok" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ts2.Close()
-	tools, err := ts2.Tools(t.Context())
+	filter := &Options{Filter: func(server string, tool *mcp.Tool) bool { return server == "raw" && tool.Name == "ok" }}
+	tools, err := connect(t, filter, Server{Name: "raw", Transport: (&rawServer{tools: raw.tools}).transport(t)}).Tools(t.Context())
 	if err != nil || toolNames(tools) != "ok" || string(tools[0].Def.Function.Parameters) != `{"properties":{},"type":"object"}` {
 		t.Fatalf("filtered: %q, %v", toolNames(tools), err)
 	}
@@ -346,15 +316,9 @@ func TestSchemasVLLMWouldRejectAreErrors(t *testing.T) {
 func TestServerThatNeverAnswersTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		raw := &rawServer{tools: `{"tools":[{"name":"t","inputSchema":{"type":"object"}}]}`} // no answer to tools/call
-		ts, err := Connect(t.Context(), []Server{{Name: "raw", Transport: raw.transport(t)}}, &Options{Timeout: time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tools, err := ts.Tools(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = runTool(t, t.Context(), tools, "t", `{}`)
+		ts := connect(t, &Options{Timeout: time.Second}, Server{Name: "raw", Transport: raw.transport(t)})
+		tools := listTools(t, ts)
+		_, err := runTool(t, t.Context(), tools, "t", `{}`)
 		if err == nil || err.Error() != `MCP server "raw", tool "t": call: timed out after 1s` {
 			t.Fatalf("err = %v", err)
 		}
