@@ -18,7 +18,7 @@ func main() {
 }
 
 // greetInBatch sends six prompts as one batch, one of them broken, then
-// counts the answers' words with RunBatch.
+// counts the answers' words with batch.Run.
 func greetInBatch(ctx context.Context, env *exampleenv.Env) error {
 	prompts := []string{"Hello", "Hi", "Hey", "Good morning", "Greetings", "Howdy"}
 	reqs := make([]*vllm.ChatRequest, len(prompts))
