@@ -262,11 +262,21 @@ func (s *Scanner) Str() ([]byte, bool) {
 				j++
 				continue
 			}
-			// b[j] is not plain.
-			n := 0
-			if b[j] >= 0x80 {
-				n = validSeqLen(b[j:])
+			// b[j] is not plain. The common two- and three-byte
+			// sequences are checked here, the rest by validSeqLen.
+			c := b[j]
+			if c < 0x80 {
+				break
 			}
+			if c >= 0xC2 && c < 0xE0 && j+1 < len(b) && b[j+1]&0xC0 == 0x80 {
+				j += 2
+				continue
+			}
+			if c > 0xE0 && c < 0xF0 && c != 0xED && j+2 < len(b) && b[j+1]&0xC0 == 0x80 && b[j+2]&0xC0 == 0x80 {
+				j += 3
+				continue
+			}
+			n := validSeqLen(b[j:])
 			if n == 0 {
 				break
 			}
