@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -117,7 +117,7 @@ func TestAudioFromFileAndErrors(t *testing.T) {
 }
 
 // gateReader yields first, then blocks until gate is closed (or a second
-// passes), then yields rest.
+// of the test's simulated time passes), then yields rest.
 type gateReader struct {
 	first, rest []byte
 	gate        chan struct{}
@@ -145,44 +145,46 @@ func (g *gateReader) Read(p []byte) (int, error) {
 // TestAudioUploadStreams proves the upload is streamed: the reader only
 // yields its second half after the server has received the first.
 func TestAudioUploadStreams(t *testing.T) {
-	gate := make(chan struct{})
-	gotc := make(chan []byte, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		mr := multipart.NewReader(r.Body, params["boundary"])
-		for {
-			p, err := mr.NextPart()
-			if err != nil {
-				break
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		gotc := make(chan []byte, 1)
+		srv := vllm.NewMemServer(t, vllm.ReadsBody(func(w http.ResponseWriter, r *http.Request) {
+			_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			mr := multipart.NewReader(r.Body, params["boundary"])
+			for {
+				p, err := mr.NextPart()
+				if err != nil {
+					break
+				}
+				if p.FormName() != "file" {
+					continue
+				}
+				buf := make([]byte, 5)
+				if _, err := io.ReadFull(p, buf); err == nil && string(buf) == "first" {
+					close(gate)
+				}
+				rest, _ := io.ReadAll(p)
+				gotc <- append(buf, rest...)
 			}
-			if p.FormName() != "file" {
-				continue
-			}
-			buf := make([]byte, 5)
-			if _, err := io.ReadFull(p, buf); err == nil && string(buf) == "first" {
-				close(gate)
-			}
-			rest, _ := io.ReadAll(p)
-			gotc <- append(buf, rest...)
+			io.WriteString(w, `{"text":"ok","usage":{"type":"duration","seconds":1}}`)
+		}))
+		c := srv.Client(t)
+		g := &gateReader{first: []byte("first"), rest: []byte("-second"), gate: gate}
+		if _, err := c.Audio.Transcribe(context.Background(), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", g)}); err != nil {
+			t.Fatal(err)
 		}
-		io.WriteString(w, `{"text":"ok","usage":{"type":"duration","seconds":1}}`)
-	}))
-	defer srv.Close()
-	c, _ := vllm.New(srv.URL + "/v1")
-	g := &gateReader{first: []byte("first"), rest: []byte("-second"), gate: gate}
-	if _, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", g)}); err != nil {
-		t.Fatal(err)
-	}
-	got := <-gotc
-	if g.timedOut || string(got) != "first-second" {
-		t.Fatalf("the upload was buffered (timed out %v), server got %q", g.timedOut, got)
-	}
+		got := <-gotc
+		if g.timedOut || string(got) != "first-second" {
+			t.Fatalf("the upload was buffered (timed out %v), server got %q", g.timedOut, got)
+		}
+	})
 }
 
 // TestAudioUploadNoLeak: the server rejects the upload without reading it;
 // the goroutine feeding the pipe must end and the client must keep working.
 func TestAudioUploadNoLeak(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := vllm.NewMemServer(t, vllm.ReadsBody(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/health" {
 			return
 		}
@@ -190,8 +192,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 		w.WriteHeader(413)
 		io.WriteString(w, `{"error":{"message":"too large","type":"BadRequestError","param":null,"code":413}}`)
 	}))
-	defer srv.Close()
-	c, _ := vllm.New(srv.URL + "/v1")
+	c := srv.Client(t)
 	base := runtime.NumGoroutine()
 	big := io.LimitReader(zeroReader{}, 8<<20)
 	_, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("big.wav", big)})
@@ -209,6 +210,7 @@ func TestAudioUploadNoLeak(t *testing.T) {
 		t.Fatalf("client unusable after the failed upload: %v", err)
 	}
 	c.Close()
+	vllm.CloseIdle(c) // the in-memory HTTP client is the test's: Close leaves it open
 	vllm.WaitGoroutines(t, base)
 }
 
@@ -222,65 +224,61 @@ func (zeroReader) Read(p []byte) (int, error) {
 // TestAudioRetry: a replayable upload is sent again whole after a 503; a
 // reader cannot be, and says so.
 func TestAudioRetry(t *testing.T) {
-	var mu sync.Mutex
-	var bodies []string
-	var calls int
-	count := func() int { mu.Lock(); defer mu.Unlock(); return calls }
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		defer mu.Unlock()
-		calls++
-		w.Header().Set("Content-Type", "application/json")
-		if calls%2 == 1 {
-			w.WriteHeader(503)
-			io.WriteString(w, `{"error":{"message":"busy","type":"ServiceUnavailableError","param":null,"code":503}}`)
-			return
-		}
-		bodies = append(bodies, boundaryRE.ReplaceAllString(string(b), "B"))
-		io.WriteString(w, `{"text":"ok","usage":{"type":"duration","seconds":1}}`)
-	}))
-	defer srv.Close()
-	c, err := vllm.New(srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", []byte("abc"))})
-	mu.Lock()
-	first := bodies[0]
-	mu.Unlock()
-	if err != nil || tr.Text != "ok" || count() != 2 || !strings.Contains(first, "\r\n\r\nabc\r\n--B--") {
-		t.Fatalf("bytes: %v %+v calls %d body %q", err, tr, count(), first)
-	}
-	// A reader is not retried: the caller gets the 503 itself.
-	_, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", strings.NewReader("abc"))})
-	var ae *vllm.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 503 || count() != 3 {
-		t.Fatalf("reader: %v (calls %d)", err, count())
-	}
-
-	// A middleware that sends an attempt twice cannot replay the reader
-	// either, and is told why.
-	twice := func(next vllm.RoundTrip) vllm.RoundTrip {
-		return func(ctx context.Context, info *vllm.RequestInfo) (*http.Response, error) {
-			if resp, err := next(ctx, info); err == nil {
-				return resp, nil
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var bodies []string
+		var calls int
+		count := func() int { mu.Lock(); defer mu.Unlock(); return calls }
+		srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			w.Header().Set("Content-Type", "application/json")
+			if calls%2 == 1 {
+				w.WriteHeader(503)
+				io.WriteString(w, `{"error":{"message":"busy","type":"ServiceUnavailableError","param":null,"code":503}}`)
+				return
 			}
-			return next(ctx, info)
+			bodies = append(bodies, boundaryRE.ReplaceAllString(string(b), "B"))
+			io.WriteString(w, `{"text":"ok","usage":{"type":"duration","seconds":1}}`)
+		}))
+		c := srv.Client(t, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+		tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", []byte("abc"))})
+		mu.Lock()
+		first := bodies[0]
+		mu.Unlock()
+		if err != nil || tr.Text != "ok" || count() != 2 || !strings.Contains(first, "\r\n\r\nabc\r\n--B--") {
+			t.Fatalf("bytes: %v %+v calls %d body %q", err, tr, count(), first)
 		}
-	}
-	c2, err := vllm.New(srv.URL+"/v1", vllm.WithMiddleware(twice))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c2.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", []byte("abc"))}); err != nil || count() != 4 {
-		t.Fatalf("bytes through the middleware: %v (calls %d)", err, count()) // call 4 succeeds
-	}
-	_, err = c2.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", strings.NewReader("abc"))})
-	var pe *vllm.ParamError
-	if !errors.As(err, &pe) || pe.Field != "file" || !strings.Contains(err.Error(), "cannot be sent again") || count() != 5 {
-		t.Fatalf("reader sent twice by a middleware: %v (calls %d)", err, count())
-	}
+		// A reader is not retried: the caller gets the 503 itself.
+		_, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", strings.NewReader("abc"))})
+		var ae *vllm.APIError
+		if !errors.As(err, &ae) || ae.StatusCode != 503 || count() != 3 {
+			t.Fatalf("reader: %v (calls %d)", err, count())
+		}
+
+		// A middleware that sends an attempt twice cannot replay the reader
+		// either, and is told why.
+		twice := func(next vllm.RoundTrip) vllm.RoundTrip {
+			return func(ctx context.Context, info *vllm.RequestInfo) (*http.Response, error) {
+				if resp, err := next(ctx, info); err == nil {
+					return resp, nil
+				}
+				return next(ctx, info)
+			}
+		}
+		c2 := srv.Client(t, vllm.WithMiddleware(twice))
+		if _, err := c2.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", []byte("abc"))}); err != nil || count() != 4 {
+			t.Fatalf("bytes through the middleware: %v (calls %d)", err, count()) // call 4 succeeds
+		}
+		_, err = c2.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("a.wav", strings.NewReader("abc"))})
+		var pe *vllm.ParamError
+		if !errors.As(err, &pe) || pe.Field != "file" || !strings.Contains(err.Error(), "cannot be sent again") || count() != 5 {
+			t.Fatalf("reader sent twice by a middleware: %v (calls %d)", err, count())
+		}
+	})
 }
 
 // TestAudioRetryOnVLLMTest: with retries on, a file or bytes upload is sent
@@ -288,49 +286,52 @@ func TestAudioRetry(t *testing.T) {
 // is not retried and the caller gets the server's 503, not a complaint about
 // the reader.
 func TestAudioRetryOnVLLMTest(t *testing.T) {
-	srv := vllmtest.NewServer()
-	defer srv.Close()
-	c, err := vllm.New(srv.URL, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "clip.wav")
-	if err := os.WriteFile(path, []byte("RIFFwave-data"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	busy := vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Path: "/audio/transcriptions"}
-	for name, file := range map[string]func() *vllm.AudioFile{
-		"file":  func() *vllm.AudioFile { return vllm.AudioFromFile(path) },
-		"bytes": func() *vllm.AudioFile { return vllm.AudioFromBytes("clip.wav", []byte("RIFFwave-data")) },
-	} {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork())
+		defer srv.Close()
+		c, err := vllm.New(srv.URL, vllm.WithHTTPClient(srv.Client()), vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "clip.wav")
+		if err := os.WriteFile(path, []byte("RIFFwave-data"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		busy := vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, Path: "/audio/transcriptions"}
+		for name, file := range map[string]func() *vllm.AudioFile{
+			"file":  func() *vllm.AudioFile { return vllm.AudioFromFile(path) },
+			"bytes": func() *vllm.AudioFile { return vllm.AudioFromBytes("clip.wav", []byte("RIFFwave-data")) },
+		} {
+			srv.FailNext(1, busy)
+			before := len(srv.Requests())
+			tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: file()})
+			if err != nil || tr.Text == "" {
+				t.Fatalf("%s: %v %+v", name, err, tr)
+			}
+			if n := len(srv.Requests()) - before; n != 2 {
+				t.Fatalf("%s: %d requests, want 2 (503 then success)", name, n)
+			}
+		}
+
 		srv.FailNext(1, busy)
 		before := len(srv.Requests())
-		tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: file()})
+		_, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("clip.wav", strings.NewReader("RIFFwave-data"))})
+		var ae *vllm.APIError
+		if !errors.As(err, &ae) || ae.StatusCode != 503 {
+			t.Fatalf("reader: got %T %v, want the 503 *APIError", err, err)
+		}
+		var pe *vllm.ParamError
+		if errors.As(err, &pe) {
+			t.Fatalf("reader: a *ParamError hides the first attempt's failure: %v", err)
+		}
+		if n := len(srv.Requests()) - before; n != 1 {
+			t.Fatalf("reader: %d requests, want 1 (not replayable, not retried)", n)
+		}
+		// The reader upload works when nothing fails.
+		tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("clip.wav", strings.NewReader("RIFFwave-data"))})
 		if err != nil || tr.Text == "" {
-			t.Fatalf("%s: %v %+v", name, err, tr)
+			t.Fatalf("reader without faults: %v %+v", err, tr)
 		}
-		if n := len(srv.Requests()) - before; n != 2 {
-			t.Fatalf("%s: %d requests, want 2 (503 then success)", name, n)
-		}
-	}
-
-	srv.FailNext(1, busy)
-	before := len(srv.Requests())
-	_, err = c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("clip.wav", strings.NewReader("RIFFwave-data"))})
-	var ae *vllm.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 503 {
-		t.Fatalf("reader: got %T %v, want the 503 *APIError", err, err)
-	}
-	var pe *vllm.ParamError
-	if errors.As(err, &pe) {
-		t.Fatalf("reader: a *ParamError hides the first attempt's failure: %v", err)
-	}
-	if n := len(srv.Requests()) - before; n != 1 {
-		t.Fatalf("reader: %d requests, want 1 (not replayable, not retried)", n)
-	}
-	// The reader upload works when nothing fails.
-	tr, err := c.Audio.Transcribe(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromReader("clip.wav", strings.NewReader("RIFFwave-data"))})
-	if err != nil || tr.Text == "" {
-		t.Fatalf("reader without faults: %v %+v", err, tr)
-	}
+	})
 }

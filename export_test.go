@@ -13,6 +13,7 @@ var (
 // MemServer, RecordedRequest and FixedReply are the raw test server's types,
 // for package vllm_test.
 type (
+	ReadsBody       = readsBody
 	MemServer       = memServer
 	RecordedRequest = recordedRequest
 	FixedReply      = fixedReply

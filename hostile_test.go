@@ -8,10 +8,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode/utf8"
 
@@ -175,44 +175,44 @@ func TestInvalidUTF8PassedThroughOrReported(t *testing.T) {
 }
 
 // TestEndlessBodyCutByTimeout: a non-streaming body that never ends (a byte
-// every few milliseconds) is cut by the request timeout.
+// every few milliseconds) is cut by the request timeout, on time.
 func TestEndlessBodyCutByTimeout(t *testing.T) {
-	vllm.NoGoroutineLeaks(t)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"choices":[{"message":{"content":"`)
-		rc := http.NewResponseController(w)
-		for {
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(5 * time.Millisecond):
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"choices":[{"message":{"content":"`)
+			rc := http.NewResponseController(w)
+			for {
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				if _, err := io.WriteString(w, "x"); err != nil {
+					return
+				}
+				_ = rc.Flush()
 			}
-			if _, err := io.WriteString(w, "x"); err != nil {
-				return
-			}
-			_ = rc.Flush()
+		}))
+		c := srv.Client(t, vllm.WithTimeout(150*time.Millisecond))
+		start := time.Now()
+		_, err := c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
+		var te *vllm.TransportError
+		if !errors.As(err, &te) || !errors.Is(err, vllm.ErrTimeout) {
+			t.Fatalf("want a timeout *TransportError, got %T %v", err, err)
 		}
-	}))
-	defer srv.Close()
-	c, _ := vllm.New(srv.URL+"/v1", vllm.WithTimeout(150*time.Millisecond))
-	defer c.Close()
-	start := time.Now()
-	_, err := c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
-	var te *vllm.TransportError
-	if !errors.As(err, &te) || !errors.Is(err, vllm.ErrTimeout) {
-		t.Fatalf("want a timeout *TransportError, got %T %v", err, err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("took %v", d)
-	}
+		if d := time.Since(start); d != 150*time.Millisecond {
+			t.Fatalf("cut after %v, want 150ms", d)
+		}
+	})
 }
 
 // TestEndlessEventCutBySizeBound: a stream whose event never ends (bytes
 // keep coming, no blank line) is cut by the event size bound, and fast.
 func TestEndlessEventCutBySizeBound(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, `data: {"choices":[{"index":0,"delta":{"content":"`)
 		chunk := []byte(strings.Repeat("x", 4096))
@@ -222,9 +222,7 @@ func TestEndlessEventCutBySizeBound(t *testing.T) {
 			}
 		}
 	}))
-	defer srv.Close()
-	c, _ := vllm.New(srv.URL+"/v1", vllm.WithMaxEventSize(256<<10))
-	defer c.Close()
+	c := srv.Client(t, vllm.WithMaxEventSize(256<<10))
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ type memServer struct {
 	h     http.Handler
 	mu    sync.Mutex
 	reqs  []recordedRequest
+	gen   int // ResetRequests calls
 	conns atomic.Int64
 }
 
@@ -45,9 +46,9 @@ type recordedRequest struct {
 }
 
 // newMemServer starts a server whose handler is h; it closes when the test
-// ends. The handler sees the request body in full (the server has read it to
-// record it: so a handler notices through r.Context() when the client goes
-// away).
+// ends. The server reads and records each request body before h runs (so h
+// notices through r.Context() when the client goes away), unless h is a
+// readsBody.
 func newMemServer(t testing.TB, h http.Handler) *memServer {
 	t.Helper()
 	ln := memnet.Listen("fake")
@@ -66,15 +67,42 @@ func newMemServer(t testing.TB, h http.Handler) *memServer {
 }
 
 func (s *memServer) serve(w http.ResponseWriter, r *http.Request) {
-	b, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(b))
 	s.mu.Lock()
-	n := len(s.reqs)
-	s.reqs = append(s.reqs, recordedRequest{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: b, Time: time.Now()})
 	h := s.h
 	s.mu.Unlock()
+	rec := recordedRequest{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Time: time.Now()}
+	var read *bytes.Buffer
+	if _, ok := h.(readsBody); ok {
+		read = new(bytes.Buffer)
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.TeeReader(r.Body, read), r.Body}
+	} else {
+		rec.Body, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(rec.Body))
+	}
+	s.mu.Lock()
+	n, gen := len(s.reqs), s.gen
+	s.reqs = append(s.reqs, rec)
+	s.mu.Unlock()
 	h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIndexKey{}, n)))
+	if read != nil {
+		s.mu.Lock()
+		if s.gen == gen {
+			s.reqs[n].Body = read.Bytes()
+		}
+		s.mu.Unlock()
+	}
 }
+
+// readsBody is a handler for a memServer that reads the request body itself,
+// as it arrives (to see an upload streamed, or to answer without reading
+// it): the server does not read the body first, and records only the bytes
+// h read, once h returns.
+type readsBody func(w http.ResponseWriter, r *http.Request)
+
+func (h readsBody) ServeHTTP(w http.ResponseWriter, r *http.Request) { h(w, r) }
 
 type requestIndexKey struct{}
 
@@ -121,6 +149,7 @@ func (s *memServer) Requests() []recordedRequest {
 func (s *memServer) ResetRequests() {
 	s.mu.Lock()
 	s.reqs = nil
+	s.gen++
 	s.mu.Unlock()
 }
 

@@ -1,13 +1,14 @@
 package vllm_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -222,51 +223,57 @@ func TestResponsesStreamBreakNoLeak(t *testing.T) {
 
 // TestEventStreamsIdleTimeoutAndMaxSize: the audio and Responses streams
 // honour the client's stream settings (idle timeout, maximum event size).
+// Not parallel: it counts goroutines.
 func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		if r.URL.Path == "/v1/responses" {
-			io.WriteString(w, "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0}\n\n")
-		} else {
-			io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n")
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			if r.URL.Path == "/v1/responses" {
+				io.WriteString(w, "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0}\n\n")
+			} else {
+				io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n")
+			}
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		}))
+		base := runtime.NumGoroutine()
+		c := srv.Client(t, vllm.WithStreamIdleTimeout(time.Hour))
+		start := time.Now()
+		st, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Input: "x"}, vllm.WithRequestIdleTimeout(50*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
 		}
-		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
+		_, err = collectResponseText(st)
+		var se *vllm.StreamError
+		if !errors.As(err, &se) || se.Kind != vllm.KindIdleTimeout || !errors.Is(err, vllm.ErrTimeout) || se.Events != 1 {
+			t.Fatalf("responses: %v", err)
 		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	base := runtime.NumGoroutine()
-	c, _ := vllm.New(srv.URL+"/v1", vllm.WithStreamIdleTimeout(time.Hour))
-	st, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"}, vllm.WithRequestIdleTimeout(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = collectResponseText(st)
-	var se *vllm.StreamError
-	if !errors.As(err, &se) || se.Kind != vllm.KindIdleTimeout || !errors.Is(err, vllm.ErrTimeout) || se.Events != 1 {
-		t.Fatalf("responses: %v", err)
-	}
-	as, err := c.Audio.TranscribeStream(ctxT(t), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)}, vllm.WithRequestIdleTimeout(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := collectAudioText(as)
-	if text != "hi" || !errors.As(err, &se) || se.Kind != vllm.KindIdleTimeout {
-		t.Fatalf("audio: %q %v", text, err)
-	}
-	c.Close()
-	vllm.WaitGoroutines(t, base)
+		if d := time.Since(start); d != 50*time.Millisecond {
+			t.Fatalf("responses: idle timeout after %v, want 50ms", d)
+		}
+		start = time.Now()
+		as, err := c.Audio.TranscribeStream(context.Background(), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)}, vllm.WithRequestIdleTimeout(50*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := collectAudioText(as)
+		if text != "hi" || !errors.As(err, &se) || se.Kind != vllm.KindIdleTimeout {
+			t.Fatalf("audio: %q %v", text, err)
+		}
+		if d := time.Since(start); d != 50*time.Millisecond {
+			t.Fatalf("audio: idle timeout after %v, want 50ms", d)
+		}
+		c.Close()
+		vllm.CloseIdle(c) // the in-memory HTTP client is the test's: Close leaves it open
+		vllm.WaitGoroutines(t, base)
 
-	small, _ := vllm.New(srv.URL+"/v1", vllm.WithMaxEventSize(16))
-	st, err = small.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := collectResponseText(st); !errors.As(err, &se) || se.Kind != vllm.KindTooLarge {
-		t.Fatalf("too large: %v", err)
-	}
+		small := srv.Client(t, vllm.WithMaxEventSize(16))
+		st, err = small.Responses.Stream(context.Background(), &vllm.ResponseRequest{Input: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := collectResponseText(st); !errors.As(err, &se) || se.Kind != vllm.KindTooLarge {
+			t.Fatalf("too large: %v", err)
+		}
+	})
 }
