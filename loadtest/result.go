@@ -269,6 +269,25 @@ func (w *objectWriter) Floats(k string, vs []float64) {
 	writeFloats(&w.buf, vs)
 }
 
+// Strings writes k and a list of JSON strings.
+func (w *objectWriter) Strings(k string, vs []string) {
+	w.List(k, len(vs), func(i int) { w.str(vs[i]) })
+}
+
+// List writes k and a list of n items, item writing the i-th, separated
+// as Python's json.dumps separates them.
+func (w *objectWriter) List(k string, n int, item func(i int)) {
+	w.key(k)
+	w.buf.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			w.buf.WriteString(", ")
+		}
+		item(i)
+	}
+	w.buf.WriteByte(']')
+}
+
 func writeFloats(b *bytes.Buffer, vs []float64) {
 	b.WriteByte('[')
 	for i, v := range vs {
@@ -354,15 +373,7 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		w.Floats("ttfts", r.TTFTs)
 	}
 	if r.ITLs != nil {
-		w.key("itls")
-		w.buf.WriteByte('[')
-		for i, l := range r.ITLs {
-			if i > 0 {
-				w.buf.WriteString(", ")
-			}
-			writeFloats(&w.buf, l)
-		}
-		w.buf.WriteByte(']')
+		w.List("itls", len(r.ITLs), func(i int) { writeFloats(&w.buf, r.ITLs[i]) })
 	}
 	if r.Latencies != nil {
 		w.Floats("latencies", r.Latencies)
@@ -374,26 +385,10 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		w.Floats("queue_times", r.QueueTimes)
 	}
 	if r.GeneratedTexts != nil {
-		w.key("generated_texts")
-		w.buf.WriteByte('[')
-		for i, s := range r.GeneratedTexts {
-			if i > 0 {
-				w.buf.WriteString(", ")
-			}
-			w.str(s)
-		}
-		w.buf.WriteByte(']')
+		w.Strings("generated_texts", r.GeneratedTexts)
 	}
 	if r.Errors != nil {
-		w.key("errors")
-		w.buf.WriteByte('[')
-		for i, s := range r.Errors {
-			if i > 0 {
-				w.buf.WriteString(", ")
-			}
-			w.str(s)
-		}
-		w.buf.WriteByte(']')
+		w.Strings("errors", r.Errors)
 	}
 	w.Float("max_output_tokens_per_s", r.MaxOutputTokensPerS)
 	w.Int("max_concurrent_requests", r.MaxConcurrentRequests)

@@ -113,12 +113,8 @@ func plainOK(w http.ResponseWriter, text string) {
 
 func (s *Server) handleLoadLoRA(st *opsState) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w)
-			return
-		}
 		var req loraRequest
-		if !s.decodeBody(w, r, &req) {
+		if !s.decodePost(w, r, &req) {
 			return
 		}
 		if req.Name == "" || req.Path == "" {
@@ -148,12 +144,8 @@ func (s *Server) handleLoadLoRA(st *opsState) http.HandlerFunc {
 
 func (s *Server) handleUnloadLoRA(st *opsState) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w)
-			return
-		}
 		var req loraRequest
-		if !s.decodeBody(w, r, &req) {
+		if !s.decodePost(w, r, &req) {
 			return
 		}
 		if req.Name == "" {

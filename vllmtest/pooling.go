@@ -164,11 +164,7 @@ func (s *Server) listResponse(prefix, model string, data any, texts []string) li
 // beginPost checks the method, decodes the JSON body into req and checks the
 // model modelName() names; it answers the error and returns false on failure.
 func (s *Server) beginPost(w http.ResponseWriter, r *http.Request, req any, modelName func() string) (*model, bool) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w)
-		return nil, false
-	}
-	if !s.decodeBody(w, r, req) {
+	if !s.decodePost(w, r, req) {
 		return nil, false
 	}
 	return s.checkModel(w, modelName())
