@@ -62,12 +62,18 @@ and a flag that needs vLLM's Python side (a Hugging Face tokenizer or dataset,
 Python plots) is refused with the reason.
 
 The server is --base-url (its root, e.g. http://gpu-1:8000, without /v1) or
---host and --port; --endpoint is the path appended to it. The API key is
---api-key, VLLM_API_KEY or OPENAI_API_KEY.
+--host and --port; --endpoint is the path appended to it. Several --base-url
+(repeated or comma-separated) are replicas the requests are spread over by the
+library's balancer: --balance round-robin (default), least-outstanding or
+prefix-affinity; the table and the result file then report the requests per
+replica and the prefix cache's hits (from usage and from each /metrics). The
+API key is --api-key, VLLM_API_KEY or OPENAI_API_KEY.
 
 Datasets: random (default; synthetic prompts of --random-input-len tokens),
 sharegpt (--dataset-path FILE.json), sonnet (--dataset-path sonnet.txt),
-prefix_repetition, custom (--dataset-path FILE.jsonl of {"prompt": ...}).
+prefix_repetition, custom (--dataset-path FILE.jsonl of {"prompt": ...}), and
+prefix-conversations (multi-turn chats sharing a system prompt and a hot
+document, --conversations-*; with --backend openai-chat).
 
 Exit status 1 when more than --allowed-failures requests failed (default 0:
 any failure), after the table and the result file; the first errors are
@@ -78,7 +84,10 @@ const benchServeExamples = `  vllm mock --tokens 1000 &
   vllm bench serve --backend openai-chat --endpoint /v1/chat/completions --model Qwen/Qwen3-8B \
       --dataset-name sharegpt --dataset-path ShareGPT_V3_unfiltered_cleaned_split.json \
       --request-rate 10 --burstiness 0.5 --max-concurrency 64 \
-      --goodput ttft:500 tpot:50 --save-result --save-detailed --result-dir results/`
+      --goodput ttft:500 tpot:50 --save-result --save-detailed --result-dir results/
+  vllm bench serve --backend openai-chat --model vllmtest-model \
+      --base-url http://127.0.0.1:8001,http://127.0.0.1:8002 --balance prefix-affinity \
+      --dataset-name prefix-conversations --max-concurrency 32`
 
 // serveFlags are the flags of "vllm bench serve", named as vLLM names them.
 type serveFlags struct {
