@@ -15,12 +15,6 @@ import (
 // Client.Embeddings.
 type EmbeddingsService struct{ c *Client }
 
-// Embedding encodings (EmbeddingRequest.EncodingFormat).
-const (
-	EncodingFloat  = "float"
-	EncodingBase64 = "base64"
-)
-
 // EmbeddingRequest is a request to /v1/embeddings: either Input (a text,
 // texts, token ids or batches of them; build it with PromptText, PromptTexts,
 // PromptTokens or PromptTokenBatches) or, for chat-style embedding models,
@@ -33,8 +27,8 @@ type EmbeddingRequest struct {
 	// Messages is a conversation to embed (chat-style request).
 	Messages []Message `json:"messages,omitzero"`
 
-	// EncodingFormat is EncodingFloat (default) or EncodingBase64; either
-	// way the vectors arrive decoded in Embedding.Embedding.
+	// EncodingFormat is "float" (the default) or "base64" (smaller on the
+	// wire); either way the vectors arrive decoded in Embedding.Embedding.
 	EncodingFormat string `json:"encoding_format,omitempty"`
 	// Dimensions truncates the vectors (Matryoshka models only).
 	Dimensions *int `json:"dimensions,omitempty"`
@@ -91,9 +85,9 @@ func (r *EmbeddingRequest) validate() error {
 		return err
 	}
 	switch r.EncodingFormat {
-	case "", EncodingFloat, EncodingBase64:
+	case "", "float", "base64":
 	default:
-		return invalid("encoding_format", "must be %q or %q, got %q", EncodingFloat, EncodingBase64, r.EncodingFormat)
+		return invalid("encoding_format", "must be %q or %q, got %q", "float", "base64", r.EncodingFormat)
 	}
 	if _, err := embedCodec(r.EmbedDType, r.Endianness); err != nil {
 		return err
@@ -304,16 +298,4 @@ func (s *EmbeddingsService) Create(ctx context.Context, req *EmbeddingRequest, o
 		}
 	}
 	return &resp, nil
-}
-
-// Embed returns the vector of one text with the float encoding.
-func (s *EmbeddingsService) Embed(ctx context.Context, model, text string, opts ...RequestOption) ([]float32, error) {
-	resp, err := s.Create(ctx, &EmbeddingRequest{Model: model, Input: PromptText(text)}, opts...)
-	if err != nil {
-		return nil, err
-	}
-	if len(resp.Data) == 0 {
-		return nil, ErrNoContent
-	}
-	return resp.Data[0].Embedding, nil
 }

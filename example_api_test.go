@@ -84,7 +84,7 @@ func ExampleModelsService_List() {
 		return
 	}
 	for _, m := range list.Data {
-		if m.IsAdapter() {
+		if m.Parent != "" { // a LoRA adapter
 			fmt.Printf("%s: LoRA adapter on %s\n", m.ID, m.Parent)
 		} else {
 			fmt.Printf("%s: %d tokens of context\n", m.ID, m.MaxModelLen)

@@ -3,7 +3,6 @@ package vllm
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sort"
 	"strings"
 )
@@ -22,7 +21,8 @@ type Model struct {
 	// Root is the model's path or Hugging Face id for a base model, and
 	// the adapter's path for a LoRA adapter.
 	Root string `json:"root,omitempty"`
-	// Parent is the base model of a LoRA adapter; empty for a base model.
+	// Parent is the base model of a LoRA adapter; empty for a base model
+	// (a model is an adapter when Parent != "").
 	Parent string `json:"parent,omitempty"`
 	// MaxModelLen is the context length of a base model; 0 when the server
 	// did not say (vLLM omits it for LoRA adapters).
@@ -30,9 +30,6 @@ type Model struct {
 	// Permission is OpenAI's legacy permission list, kept raw.
 	Permission json.RawMessage `json:"permission,omitempty"`
 }
-
-// IsAdapter reports whether the model is a LoRA adapter on a base model.
-func (m *Model) IsAdapter() bool { return m.Parent != "" }
 
 // ModelList is the response of GET /v1/models.
 type ModelList struct {
@@ -61,17 +58,6 @@ func (l *ModelList) Find(id string) *Model {
 		}
 	}
 	return nil
-}
-
-// BaseModels returns the models that are not LoRA adapters.
-func (l *ModelList) BaseModels() []Model {
-	var out []Model
-	for _, m := range l.Data {
-		if !m.IsAdapter() {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // List returns the served models (GET /v1/models): base models first, then
@@ -119,24 +105,20 @@ func (l *ModelList) defaultModel() (string, error) {
 	if len(l.Data) == 1 {
 		return l.Data[0].ID, nil
 	}
-	if base := l.BaseModels(); len(base) == 1 {
-		return base[0].ID, nil
+	base := ""
+	for _, m := range l.Data {
+		if m.Parent == "" {
+			if base != "" {
+				base = ""
+				break
+			}
+			base = m.ID
+		}
+	}
+	if base != "" {
+		return base, nil
 	}
 	return "", &ModelNotFoundError{Served: l.IDs(), Ambiguous: len(l.Data) > 0}
-}
-
-// Resolve returns model when the server serves it, and the default model
-// (see Default) when model is empty. A model that is not served is a
-// *ModelNotFoundError listing what is.
-func (s *ModelsService) Resolve(ctx context.Context, model string, opts ...RequestOption) (string, error) {
-	if model == "" {
-		return s.Default(ctx, opts...)
-	}
-	_, err := s.Retrieve(ctx, model, opts...)
-	if err != nil {
-		return "", err
-	}
-	return model, nil
 }
 
 // ModelNotFoundError says that a model is not served, or that no model was
@@ -148,12 +130,7 @@ type ModelNotFoundError struct {
 	Served []string
 	// Ambiguous is set when no model was given and several are served.
 	Ambiguous bool
-	// Err is the server's answer (an *APIError), when there was one.
-	Err error
 }
-
-// Unwrap returns the server's answer, if any.
-func (e *ModelNotFoundError) Unwrap() error { return e.Err }
 
 // Error names the requested model and the served ones.
 func (e *ModelNotFoundError) Error() string {
@@ -180,19 +157,3 @@ func (e *ModelNotFoundError) Is(target error) bool { return target == ErrModelNo
 
 // quote wraps s in double quotes (without escaping, for messages).
 func quote(s string) string { return "\"" + s + "\"" }
-
-// Explain turns err, when it is the server's 404 answer for model, into a
-// *ModelNotFoundError that lists the served models and wraps the server's
-// *APIError. Any other error is returned unchanged, as is err when the models
-// cannot be listed.
-func (s *ModelsService) Explain(ctx context.Context, model string, err error) error {
-	var ae *APIError
-	if model == "" || !errors.As(err, &ae) || !errors.Is(ae, ErrModelNotFound) {
-		return err
-	}
-	l, lerr := s.List(ctx)
-	if lerr != nil {
-		return err
-	}
-	return &ModelNotFoundError{Model: model, Served: l.IDs(), Err: err}
-}

@@ -21,10 +21,6 @@ func TestModelsDefault(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Fatalf("Default = %q, %v; want %q", got, err, tc.want)
 		}
-		got, err = c.Models.Resolve(ctxT(t), "")
-		if err != nil || got != tc.want {
-			t.Fatalf("Resolve(\"\") = %q, %v", got, err)
-		}
 	}
 	c := vllm.NewMemServer(t, reply{Body: twoBases}).Client(t)
 	_, err := c.Models.Default(ctxT(t))
@@ -44,8 +40,8 @@ func TestModelsRetrieveNotFound(t *testing.T) {
 	if err != nil || m.Parent != "base" || m.Root != "/a/sql" {
 		t.Fatalf("Retrieve = %+v, %v", m, err)
 	}
-	if got, err := c.Models.Resolve(ctxT(t), "base"); err != nil || got != "base" {
-		t.Fatalf("Resolve = %q, %v", got, err)
+	if m, err := c.Models.Retrieve(ctxT(t), "base"); err != nil || m.Parent != "" {
+		t.Fatalf("Retrieve base = %+v, %v", m, err)
 	}
 	_, err = c.Models.Retrieve(ctxT(t), "llama")
 	var mnf *vllm.ModelNotFoundError
@@ -55,22 +51,3 @@ func TestModelsRetrieveNotFound(t *testing.T) {
 	}
 }
 
-// TestModelsExplain turns the server's 404 for an unknown model into an error
-// listing the served models, keeping the *APIError reachable.
-func TestModelsExplain(t *testing.T) {
-	s := vllm.NewMemServer(t, reply{Status: 404, Body: `{"error":{"message":"The model ` + "`llama`" + ` does not exist.","type":"NotFoundError","param":"model","code":404}}`})
-	c := s.Client(t)
-	_, apiErr := c.Embeddings.Create(ctxT(t), &vllm.EmbeddingRequest{Model: "llama", Input: vllm.PromptText("x")})
-	s.Handle(reply{Body: oneModel})
-	err := c.Models.Explain(ctxT(t), "llama", apiErr)
-	var mnf *vllm.ModelNotFoundError
-	var ae *vllm.APIError
-	if !errors.As(err, &mnf) || !errors.As(err, &ae) || ae.StatusCode != 404 || !errors.Is(err, vllm.ErrModelNotFound) ||
-		!strings.Contains(err.Error(), "served: Qwen/Qwen3-8B") {
-		t.Fatalf("err = %v", err)
-	}
-	other := errors.New("boom")
-	if got := c.Models.Explain(ctxT(t), "llama", other); got != other {
-		t.Fatalf("Explain changed an unrelated error: %v", got)
-	}
-}

@@ -80,8 +80,8 @@ func TestVllmtestPoolingFamily(t *testing.T) {
 	if !errors.Is(err, vllm.ErrModelNotFound) {
 		t.Fatalf("unknown model: %v", err)
 	}
-	if err := c.Models.Explain(ctx, "nope", err); !strings.Contains(err.Error(), "served: m") {
-		t.Fatalf("explain: %v", err)
+	if _, err := c.Models.Retrieve(ctx, "nope"); !strings.Contains(err.Error(), "served: m") {
+		t.Fatalf("retrieve: %v", err)
 	}
 }
 
@@ -284,7 +284,7 @@ func TestVllmtestEmbeddingsAndTokenize(t *testing.T) {
 	if err != nil || len(f.Data) != 2 || len(f.Data[0].Embedding) == 0 {
 		t.Fatalf("float %+v %v", f, err)
 	}
-	b, err := c.Embeddings.Create(ctx, &vllm.EmbeddingRequest{Input: vllm.PromptTexts("hello world", "bye"), EncodingFormat: vllm.EncodingBase64})
+	b, err := c.Embeddings.Create(ctx, &vllm.EmbeddingRequest{Input: vllm.PromptTexts("hello world", "bye"), EncodingFormat: "base64"})
 	if err != nil || b.Data[0].Base64 == "" || len(b.Data[0].Embedding) != len(f.Data[0].Embedding) {
 		t.Fatalf("base64 %+v %v", b, err)
 	}
@@ -403,7 +403,7 @@ func TestVllmtestRuntimeLoRAListed(t *testing.T) {
 		t.Fatalf("models %v", got)
 	}
 	m := l.Data[2]
-	if m.Root != "/a/math" || m.Parent != "base" || m.MaxModelLen != 0 || !m.IsAdapter() || m.OwnedBy != "vllm" ||
+	if m.Root != "/a/math" || m.Parent != "base" || m.MaxModelLen != 0 || m.Parent == "" || m.OwnedBy != "vllm" ||
 		!strings.Contains(string(m.Permission), `"object":"model_permission"`) {
 		t.Fatalf("adapter card %+v", m)
 	}
