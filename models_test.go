@@ -50,4 +50,3 @@ func TestModelsRetrieveNotFound(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-

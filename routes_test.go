@@ -33,7 +33,7 @@ var routeCases = []routeCase{
 		check: func(t *testing.T, got any) {
 			l := got.(*vllm.ModelList)
 			if len(l.Data) != 2 || l.Data[0].MaxModelLen != 32768 || l.Data[0].Root != "/models/Qwen3-8B" || l.Data[0].Parent != "" ||
-				l.Data[1].Parent != "Qwen/Qwen3-8B" ||  l.Data[1].MaxModelLen != 0 || l.Data[0].OwnedBy != "vllm" {
+				l.Data[1].Parent != "Qwen/Qwen3-8B" || l.Data[1].MaxModelLen != 0 || l.Data[0].OwnedBy != "vllm" {
 				t.Fatalf("models = %+v", l.Data)
 			}
 			if !reflect.DeepEqual(l.IDs(), []string{"Qwen/Qwen3-8B", "sql-lora"}) || l.Find("sql-lora") == nil || len(l.Raw) == 0 {
