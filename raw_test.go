@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/vllmgo/vllm"
@@ -15,11 +14,7 @@ import (
 )
 
 func TestRawSendsBodyAndReturnsBytes(t *testing.T) {
-	type seen struct{ method, path, ctype, auth, body string }
-	var got []seen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		got = append(got, seen{r.Method, r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), string(b)})
+	srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1/missing" {
 			w.WriteHeader(404)
 			io.WriteString(w, `{"error":{"message":"The model `+"`x`"+` does not exist.","type":"NotFoundError","param":null,"code":404}}`)
@@ -27,11 +22,7 @@ func TestRawSendsBodyAndReturnsBytes(t *testing.T) {
 		}
 		io.WriteString(w, `{"ok":true}`)
 	}))
-	defer srv.Close()
-	c, err := vllm.New(srv.URL+"/v1", vllm.WithAPIKey("k"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := srv.Client(t, vllm.WithAPIKey("k"))
 	ctx := context.Background()
 	out, err := c.Raw(ctx, "POST", "/chat/completions", []byte(`{"model":"m"}`))
 	if err != nil || string(out) != `{"ok":true}` {
@@ -44,6 +35,11 @@ func TestRawSendsBodyAndReturnsBytes(t *testing.T) {
 	var ae *vllm.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 404 || !errors.Is(err, vllm.ErrModelNotFound) {
 		t.Fatalf("error = %v", err)
+	}
+	type seen struct{ method, path, ctype, auth, body string }
+	var got []seen
+	for _, r := range srv.Requests() {
+		got = append(got, seen{r.Method, r.Path, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), string(r.Body)})
 	}
 	want := []seen{
 		{"POST", "/v1/chat/completions", "application/json", "Bearer k", `{"model":"m"}`},

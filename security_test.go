@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -28,72 +29,75 @@ func secFormats(v any) string {
 // checks that the key appears in no error string, no formatted error, request
 // or client, and no log line.
 func TestAPIKeyNeverLeaks(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithAPIKey(secKey))
-	defer srv.Close()
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	logger := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithAPIKey(secKey))
+		defer srv.Close()
+		var logs bytes.Buffer
+		var mu sync.Mutex
+		logger := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logs.Write(p)
+		}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c, err := vllm.New(srv.URL, vllm.WithHTTPClient(srv.Client()), vllm.WithAPIKey(secKey), vllm.WithTimeout(200*time.Millisecond),
+			vllm.WithLogger(logger), vllm.WithLogPolicy(vllm.LogPolicy{Bodies: true}), vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}}
+		faults := []vllmtest.Fault{
+			{Kind: vllmtest.FaultStatus, Status: 500},
+			{Kind: vllmtest.FaultStatus, Status: 400, Message: "bad"},
+			{Kind: vllmtest.FaultReset},
+			{Kind: vllmtest.FaultDrop},
+			{Kind: vllmtest.FaultTruncate},
+			{Kind: vllmtest.FaultGarbage},
+			{HeaderDelay: time.Second},
+			{Kind: vllmtest.FaultStall, Bytes: 5, Duration: time.Second},
+		}
+		var collected []string
+		ctx := context.Background()
+		for _, f := range faults {
+			srv.FailNext(2, f) // the first attempt and its retry
+			_, err := c.Chat.Create(ctx, req)
+			if err == nil {
+				t.Fatalf("fault %v: no error", f.Kind)
+			}
+			collected = append(collected, secFormats(err))
+			srv.ClearFaults()
+		}
+		// Wrong key: a 401 from the server.
+		bad, _ := vllm.New(srv.URL, vllm.WithHTTPClient(srv.Client()), vllm.WithAPIKey(secKey+"-wrong"), vllm.WithLogger(logger))
+		if _, err := bad.Chat.Create(ctx, req); err == nil {
+			t.Fatal("wrong key accepted")
+		} else {
+			collected = append(collected, secFormats(err))
+		}
+		// Success, for the debug logs of a normal call.
+		if _, err := c.Chat.Create(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		// A caller mistake, rejected before sending.
+		if _, err := c.Chat.Create(ctx, &vllm.ChatRequest{}); err == nil {
+			t.Fatal("empty request accepted")
+		} else {
+			collected = append(collected, secFormats(err))
+		}
+		collected = append(collected, secFormats(c), secFormats(req), secFormats(*req))
 		mu.Lock()
-		defer mu.Unlock()
-		return logs.Write(p)
-	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := vllm.New(srv.URL, vllm.WithAPIKey(secKey), vllm.WithTimeout(200*time.Millisecond),
-		vllm.WithLogger(logger), vllm.WithLogPolicy(vllm.LogPolicy{Bodies: true}), vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}}
-	faults := []vllmtest.Fault{
-		{Kind: vllmtest.FaultStatus, Status: 500},
-		{Kind: vllmtest.FaultStatus, Status: 400, Message: "bad"},
-		{Kind: vllmtest.FaultReset},
-		{Kind: vllmtest.FaultDrop},
-		{Kind: vllmtest.FaultTruncate},
-		{Kind: vllmtest.FaultGarbage},
-		{HeaderDelay: time.Second},
-		{Kind: vllmtest.FaultStall, Bytes: 5, Duration: time.Second},
-	}
-	var collected []string
-	ctx := context.Background()
-	for _, f := range faults {
-		srv.FailNext(2, f) // the first attempt and its retry
-		_, err := c.Chat.Create(ctx, req)
-		if err == nil {
-			t.Fatalf("fault %v: no error", f.Kind)
+		collected = append(collected, logs.String())
+		mu.Unlock()
+		for _, s := range collected {
+			if strings.Contains(s, secKey) || strings.Contains(s, strings.TrimPrefix(secKey, "sk-")) {
+				t.Errorf("API key leaked in: %s", s)
+			}
 		}
-		collected = append(collected, secFormats(err))
-		srv.ClearFaults()
-	}
-	// Wrong key: a 401 from the server.
-	bad, _ := vllm.New(srv.URL, vllm.WithAPIKey(secKey+"-wrong"), vllm.WithLogger(logger))
-	if _, err := bad.Chat.Create(ctx, req); err == nil {
-		t.Fatal("wrong key accepted")
-	} else {
-		collected = append(collected, secFormats(err))
-	}
-	// Success, for the debug logs of a normal call.
-	if _, err := c.Chat.Create(ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	// A caller mistake, rejected before sending.
-	if _, err := c.Chat.Create(ctx, &vllm.ChatRequest{}); err == nil {
-		t.Fatal("empty request accepted")
-	} else {
-		collected = append(collected, secFormats(err))
-	}
-	collected = append(collected, secFormats(c), secFormats(req), secFormats(*req))
-	mu.Lock()
-	collected = append(collected, logs.String())
-	mu.Unlock()
-	for _, s := range collected {
-		if strings.Contains(s, secKey) || strings.Contains(s, strings.TrimPrefix(secKey, "sk-")) {
-			t.Errorf("API key leaked in: %s", s)
+		if !strings.Contains(logs.String(), "Authorization") {
+			t.Errorf("debug logs do not show the (redacted) headers; the test would not see a leak: %s", logs.String())
 		}
-	}
-	if !strings.Contains(logs.String(), "Authorization") {
-		t.Errorf("debug logs do not show the (redacted) headers; the test would not see a leak: %s", logs.String())
-	}
+	})
 }
 
 type writerFunc func([]byte) (int, error)

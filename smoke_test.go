@@ -3,9 +3,7 @@ package vllm_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"testing"
 
@@ -13,11 +11,7 @@ import (
 )
 
 func TestSmokeCreateAndError(t *testing.T) {
-	var gotBody string
-	var gotAuth string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		gotBody, gotAuth = string(b), r.Header.Get("Authorization")
+	srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1/chat/completions" {
 			f, _ := os.ReadFile("testdata/fixtures/llmd-sim-chat.json")
 			w.Write(f)
@@ -27,11 +21,11 @@ func TestSmokeCreateAndError(t *testing.T) {
 		f, _ := os.ReadFile("testdata/fixtures/llmd-sim-error-404-model.json")
 		w.Write(f)
 	}))
-	defer srv.Close()
-	c, err := vllm.New(srv.URL+"/v1/", vllm.WithAPIKey("sk-secret"))
+	c, err := vllm.New(srv.URL+"/v1/", vllm.InMemory(), vllm.WithAPIKey("sk-secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Close()
 	req := &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}}
 	req.Temperature = vllm.Ptr(0.0)
 	req.TopK = vllm.Ptr(-1)
@@ -39,6 +33,8 @@ func TestSmokeCreateAndError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sent := srv.Last(t)
+	gotBody, gotAuth := string(sent.Body), sent.Header.Get("Authorization")
 	if want := `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0,"top_k":-1}`; gotBody != want {
 		t.Fatalf("body\n got %s\nwant %s", gotBody, want)
 	}

@@ -2,27 +2,10 @@ package vllm
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"reflect"
 	"testing"
 )
-
-// sseServer serves body as a vLLM event stream for every request.
-func sseServer(t *testing.T, body string) *Client {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	c, err := New(srv.URL + "/v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func fixture(t *testing.T, name string) string {
 	t.Helper()
@@ -65,7 +48,7 @@ func collectEvents(t *testing.T, s *ChatStream) []evSummary {
 }
 
 func TestStreamRealVLLMToolCallCapture(t *testing.T) {
-	c := sseServer(t, fixture(t, "vllm-tool-call-stream.sse"))
+	c := newMemServer(t, fixedReply{ContentType: "text/event-stream; charset=utf-8", Body: fixture(t, "vllm-tool-call-stream.sse")}).Client(t)
 	s, err := c.Chat.Stream(context.Background(), chatReq())
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +88,7 @@ func TestStreamRealVLLMToolCallCapture(t *testing.T) {
 func TestStreamSimulatorToolCallCapture(t *testing.T) {
 	// llm-d-inference-sim repeats id and type in every delta and sends
 	// "name": null after the first one.
-	c := sseServer(t, fixture(t, "llmd-sim-tool-stream.sse"))
+	c := newMemServer(t, fixedReply{ContentType: "text/event-stream; charset=utf-8", Body: fixture(t, "llmd-sim-tool-stream.sse")}).Client(t)
 	s, err := c.Chat.Stream(context.Background(), chatReq())
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +116,7 @@ func TestStreamSimulatorToolCallCapture(t *testing.T) {
 }
 
 func TestStreamSimulatorUsageCapture(t *testing.T) {
-	c := sseServer(t, fixture(t, "llmd-sim-chat-stream-usage.sse"))
+	c := newMemServer(t, fixedReply{ContentType: "text/event-stream; charset=utf-8", Body: fixture(t, "llmd-sim-chat-stream-usage.sse")}).Client(t)
 	s, err := c.Chat.Stream(context.Background(), chatReq())
 	if err != nil {
 		t.Fatal(err)
