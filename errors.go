@@ -92,26 +92,20 @@ func (e *APIError) Error() string {
 		b.WriteByte(' ')
 		b.WriteString(t)
 	}
-	if e.Type != "" {
-		b.WriteString(" (")
-		b.WriteString(e.Type)
-		b.WriteByte(')')
-	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
-	if e.Param != "" {
-		b.WriteString(" [param ")
-		b.WriteString(e.Param)
-		b.WriteByte(']')
-	}
-	if e.RequestID != "" {
-		b.WriteString(" [request ")
-		b.WriteString(e.RequestID)
-		b.WriteByte(']')
-	}
+	writeIfSet(&b, " (", e.Type, ")")
+	writeIfSet(&b, ": ", e.Message, "")
+	writeIfSet(&b, " [param ", e.Param, "]")
+	writeIfSet(&b, " [request ", e.RequestID, "]")
 	return b.String()
+}
+
+// writeIfSet writes v between before and after, when v is not empty.
+func writeIfSet(b *strings.Builder, before, v, after string) {
+	if v != "" {
+		b.WriteString(before)
+		b.WriteString(v)
+		b.WriteString(after)
+	}
 }
 
 // Is reports whether the error matches one of the sentinel errors:

@@ -133,13 +133,19 @@ func relevance(query, text string) float64 {
 	return math.Round(float64(hit)/float64(len(q))*1e6) / 1e6
 }
 
+// poolingInput is what /pooling and /classify pool: the model and the
+// texts, as input (completion form) or messages (chat form).
+type poolingInput struct {
+	Model    string          `json:"model"`
+	Input    json.RawMessage `json:"input"`
+	Messages []ChatMessage   `json:"messages"`
+}
+
 type poolingRequest struct {
-	Model          string          `json:"model"`
-	Input          json.RawMessage `json:"input"`
-	Messages       []ChatMessage   `json:"messages"`
-	Task           string          `json:"task"`
-	EncodingFormat string          `json:"encoding_format"`
-	Dimensions     *int            `json:"dimensions"`
+	poolingInput
+	Task           string `json:"task"`
+	EncodingFormat string `json:"encoding_format"`
+	Dimensions     *int   `json:"dimensions"`
 }
 
 type poolingData struct {
@@ -170,15 +176,22 @@ func (s *Server) beginPost(w http.ResponseWriter, r *http.Request, req any, mode
 	return s.checkModel(w, modelName())
 }
 
+// beginPooling is beginPost for a request whose poolingInput is in: it
+// also reads the texts to pool.
+func (s *Server) beginPooling(w http.ResponseWriter, r *http.Request, req any, in *poolingInput) (*model, []string, bool) {
+	m, ok := s.beginPost(w, r, req, func() string { return in.Model })
+	if !ok {
+		return nil, nil, false
+	}
+	texts, ok := s.poolingInputs(w, in.Input, in.Messages)
+	return m, texts, ok
+}
+
 // handlePooling answers /pooling: one vector per input, or one per token for
 // the token_embed and token_classify tasks.
 func (s *Server) handlePooling(w http.ResponseWriter, r *http.Request) {
 	var req poolingRequest
-	m, ok := s.beginPost(w, r, &req, func() string { return req.Model })
-	if !ok {
-		return
-	}
-	texts, ok := s.poolingInputs(w, req.Input, req.Messages)
+	m, texts, ok := s.beginPooling(w, r, &req, &req.poolingInput)
 	if !ok {
 		return
 	}
@@ -211,12 +224,6 @@ func (s *Server) handlePooling(w http.ResponseWriter, r *http.Request) {
 	s.respond(w, r, b)
 }
 
-type classifyRequest struct {
-	Model    string          `json:"model"`
-	Input    json.RawMessage `json:"input"`
-	Messages []ChatMessage   `json:"messages"`
-}
-
 type classification struct {
 	Index      int       `json:"index"`
 	Label      *string   `json:"label"`
@@ -227,12 +234,8 @@ type classification struct {
 // handleClassify answers /classify with two classes, "negative" and
 // "positive"; a text containing "good" is positive.
 func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) {
-	var req classifyRequest
-	m, ok := s.beginPost(w, r, &req, func() string { return req.Model })
-	if !ok {
-		return
-	}
-	texts, ok := s.poolingInputs(w, req.Input, req.Messages)
+	var req poolingInput
+	m, texts, ok := s.beginPooling(w, r, &req, &req)
 	if !ok {
 		return
 	}
