@@ -97,7 +97,7 @@ func TestAudioFromFileAndErrors(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 	for _, req := range []*vllm.AudioRequest{nil, {}, {File: vllm.AudioFromBytes("a.wav", nil), ResponseFormat: "mp3"}, {File: vllm.AudioFromBytes("a.wav", nil), Temperature: vllm.Ptr(1.5)}} {
-		if _, err := c.Audio.Transcribe(ctxT(t), req); !errors.Is(err, vllm.ErrInvalidParameter) {
+		if _, err := c.Audio.Transcribe(ctxT(t), req); !errors.As(err, new(*vllm.ParamError)) {
 			t.Fatalf("%+v: %v", req, err)
 		}
 	}

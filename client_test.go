@@ -286,7 +286,7 @@ func TestValidationNamesTheField(t *testing.T) {
 	} {
 		_, err := c.Chat.Create(ctx, tc.req)
 		var pe *ParamError
-		if !errors.As(err, &pe) || pe.Field != tc.field || errors.Is(err, ErrMissingParameter) != tc.missing || IsRetryable(err) {
+		if !errors.As(err, &pe) || pe.Field != tc.field || isParamError(err, true) != tc.missing || IsRetryable(err) {
 			t.Errorf("want field %q (missing %v), got %v", tc.field, tc.missing, err)
 		}
 	}

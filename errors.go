@@ -18,7 +18,9 @@ import (
 
 // Sentinel errors classify failures with errors.Is. The concrete error values
 // returned by the library (*APIError, *TransportError, …) match the sentinels
-// that describe them.
+// that describe them. A condition that has its own error type and nothing
+// else (*ParamError, *StreamError) is tested with errors.As, not doubled by a
+// sentinel.
 var (
 	// ErrTimeout matches every failure caused by a timeout: the client's
 	// request timeout, a stream's idle timeout, a context deadline, or a
@@ -27,21 +29,12 @@ var (
 	// ErrModelNotFound matches an *APIError in which the server said the
 	// requested model is not served (HTTP 404).
 	ErrModelNotFound = errors.New("vllm: model not found")
-	// ErrMissingParameter matches a *ParamError for a required field left
-	// empty (no model, no messages, no prompt).
-	ErrMissingParameter = errors.New("vllm: missing parameter")
-	// ErrInvalidParameter matches a *ParamError for a field whose value the
-	// library rejects before sending.
-	ErrInvalidParameter = errors.New("vllm: invalid parameter")
 	// ErrNoContent is returned where a caller asked for content and the
 	// response holds none (no choices, or a null content).
 	ErrNoContent = errors.New("vllm: response has no content")
 	// ErrInvalidResponse matches a *DecodeError: the server answered with a
 	// body this client could not decode.
 	ErrInvalidResponse = errors.New("vllm: invalid response")
-	// ErrStream matches every *StreamError: a stream that failed after its
-	// HTTP response began.
-	ErrStream = errors.New("vllm: stream error")
 	// ErrUnauthorized matches an *APIError with HTTP status 401 or 403.
 	ErrUnauthorized = errors.New("vllm: unauthorized")
 	// ErrRateLimited matches an *APIError with HTTP status 429.
@@ -261,7 +254,9 @@ func excerpt(b []byte, n int) string {
 
 // ParamError is a request rejected by the client before anything was sent,
 // because a field is missing or invalid. Field names the field as it appears
-// in the JSON body (e.g. "model", "messages[2].tool_call_id").
+// in the JSON body (e.g. "model", "messages[2].tool_call_id"). Test for it
+// with errors.As; Missing tells a required field left empty (no model, no
+// messages, no prompt) from a rejected value.
 type ParamError struct {
 	Field   string // the JSON field (or option), e.g. "messages[2].tool_call_id"
 	Reason  string // what is wrong with it
@@ -271,12 +266,6 @@ type ParamError struct {
 // Error names the field and what is wrong with it.
 func (e *ParamError) Error() string {
 	return "vllm: invalid request: " + e.Field + " " + e.Reason
-}
-
-// Is matches ErrMissingParameter for a missing field and
-// ErrInvalidParameter for every ParamError.
-func (e *ParamError) Is(target error) bool {
-	return target == ErrInvalidParameter || (e.Missing && target == ErrMissingParameter)
 }
 
 func missing(field string) error {
@@ -314,9 +303,6 @@ func (e *TransportError) Unwrap() error { return e.Err }
 func (e *TransportError) Is(target error) bool {
 	return target == ErrTimeout && isTimeout(e.Err)
 }
-
-// Timeout reports whether the failure was a timeout (net.Error convention).
-func (e *TransportError) Timeout() bool { return isTimeout(e.Err) }
 
 // isCertificateError reports a TLS certificate that failed verification.
 func isCertificateError(err error) bool {
@@ -506,9 +492,10 @@ func (e *StreamError) Unwrap() []error {
 	return errs
 }
 
-// Is matches ErrStream, and ErrTimeout for an idle timeout.
+// Is matches ErrTimeout for an idle timeout. A stream failure of any kind
+// is tested with errors.As and *StreamError.
 func (e *StreamError) Is(target error) bool {
-	return target == ErrStream || (target == ErrTimeout && e.Kind == KindIdleTimeout)
+	return target == ErrTimeout && e.Kind == KindIdleTimeout
 }
 
 // IsRetryable reports whether a request that failed with err may succeed if

@@ -195,7 +195,7 @@ func (*tlsVerifyErr) Unwrap() error {
 
 func TestErrorKindsMatchSentinels(t *testing.T) {
 	te := &TransportError{Op: "send", Method: "POST", URL: "u", Err: fmt.Errorf("%w: x", ErrTimeout)}
-	if !errors.Is(te, ErrTimeout) || !te.Timeout() {
+	if !errors.Is(te, ErrTimeout) {
 		t.Fatal("transport timeout")
 	}
 	if errors.Is(&TransportError{Err: io.EOF}, ErrTimeout) {
@@ -205,23 +205,22 @@ func TestErrorKindsMatchSentinels(t *testing.T) {
 	if !errors.Is(de, ErrInvalidResponse) {
 		t.Fatal("decode error sentinel")
 	}
-	pe := missing("model")
-	if !errors.Is(pe, ErrMissingParameter) || !errors.Is(pe, ErrInvalidParameter) {
-		t.Fatal("missing param sentinels")
+	if pe := missing("model"); !isParamError(pe, true) || IsRetryable(pe) {
+		t.Fatal("missing param")
 	}
-	if errors.Is(invalid("top_p", "bad"), ErrMissingParameter) {
+	if pe := invalid("top_p", "bad"); !isParamError(pe, false) || isParamError(pe, true) {
 		t.Fatal("invalid is not missing")
 	}
 	se := &StreamError{Kind: KindErrorEvent, API: &APIError{StatusCode: 429, Message: "slow down"}, Events: 3}
 	var ae *APIError
-	if !errors.Is(se, ErrStream) || !errors.As(se, &ae) || !errors.Is(se, ErrRateLimited) || errors.Is(se, ErrTimeout) {
+	if !errors.As(se, &ae) || !errors.Is(se, ErrRateLimited) || errors.Is(se, ErrTimeout) {
 		t.Fatal("stream error event sentinels")
 	}
 	if got := se.Error(); got != "vllm: stream failed after 3 events: error event: HTTP 429 Too Many Requests: slow down" {
 		t.Fatalf("stream error text %q", got)
 	}
 	idle := &StreamError{Kind: KindIdleTimeout, Err: ErrTimeout}
-	if !errors.Is(idle, ErrTimeout) || !errors.Is(idle, ErrStream) {
+	if !errors.Is(idle, ErrTimeout) {
 		t.Fatal("idle timeout sentinels")
 	}
 	if StreamErrorKind(99).String() != "stream error 99" || KindTooLarge.String() != "event too large" {
@@ -405,4 +404,11 @@ func TestErrorResponseKeepsConnection(t *testing.T) {
 	if n := ws.Connections(); n != 1 {
 		t.Fatalf("%d connections for 4 sequential requests", n)
 	}
+}
+
+// isParamError reports a *ParamError; with missing, one for a required field
+// left empty.
+func isParamError(err error, missing bool) bool {
+	var pe *ParamError
+	return errors.As(err, &pe) && (!missing || pe.Missing)
 }

@@ -193,7 +193,8 @@ func ExampleAPIError() {
 	fmt.Println(errors.Is(err, vllm.ErrModelNotFound), vllm.IsRetryable(err))
 
 	_, err = c.Chat.Builder().User("no model").Send(context.Background())
-	fmt.Println(err, errors.Is(err, vllm.ErrMissingParameter))
+	var pe *vllm.ParamError
+	fmt.Println(err, errors.As(err, &pe) && pe.Missing)
 	// Output:
 	// 404 NotFoundError The model `gpt-9` does not exist.
 	// true false

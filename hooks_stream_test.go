@@ -127,7 +127,7 @@ func TestStreamFailureNotRetried(t *testing.T) {
 		if !errors.As(err, &se) || len(srv.Requests()) != 1 {
 			t.Fatalf("err %v, %d requests", err, len(srv.Requests()))
 		}
-		if len(rec.ends) != 1 || !errors.Is(rec.ends[0].Err, vllm.ErrStream) || rec.ends[0].Events != seen || seen == 0 {
+		if len(rec.ends) != 1 || !errors.As(rec.ends[0].Err, new(*vllm.StreamError)) || rec.ends[0].Events != seen || seen == 0 {
 			t.Fatalf("ends %+v", rec.ends)
 		}
 	})

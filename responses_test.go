@@ -184,7 +184,7 @@ func TestResponsesStreamFailures(t *testing.T) {
 	if _, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Input: "x"}); err == nil {
 		t.Fatal("no error")
 	}
-	if _, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{}); !errors.Is(err, vllm.ErrMissingParameter) {
+	if _, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{}); !errors.As(err, new(*vllm.ParamError)) {
 		t.Fatalf("no input: %v", err)
 	}
 }

@@ -440,7 +440,7 @@ func TestDevModeDisabled(t *testing.T) {
 	if !errors.Is(err, vllm.ErrDevModeDisabled) || !errors.As(err, &ae) || ae.StatusCode != 404 {
 		t.Fatalf("err = %v", err)
 	}
-	if err := c.Dev.Sleep(ctxT(t), -1); !errors.Is(err, vllm.ErrInvalidParameter) {
+	if err := c.Dev.Sleep(ctxT(t), -1); !errors.As(err, new(*vllm.ParamError)) {
 		t.Fatalf("negative level: %v", err)
 	}
 }

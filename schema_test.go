@@ -232,7 +232,7 @@ func TestToolFor(t *testing.T) {
 	if _, err := ToolFor[[]string]("x", ""); err == nil || !strings.Contains(err.Error(), "not a struct or map") {
 		t.Errorf("slice tool: %v", err)
 	}
-	if _, err := ToolFor[args]("", ""); !errors.Is(err, ErrMissingParameter) {
+	if _, err := ToolFor[args]("", ""); !isParamError(err, true) {
 		t.Errorf("unnamed tool: %v", err)
 	}
 	if _, err := ToolFor[*args]("p", ""); err != nil {

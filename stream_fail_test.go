@@ -69,7 +69,7 @@ func TestStreamErrorEvent(t *testing.T) {
 				t.Fatalf("api error %+v, events %d", se.API, se.Events)
 			}
 			var ae *APIError
-			if !errors.As(err, &ae) || !errors.Is(err, ErrStream) || text != "partial " {
+			if !errors.As(err, &ae) || text != "partial " {
 				t.Fatalf("errors.As APIError %v, text %q", ae, text)
 			}
 			if r, cerr := st.Collect(); r.Text() != "partial " || cerr != err {
@@ -415,10 +415,10 @@ func TestStreamTooLarge(t *testing.T) {
 	if !errors.As(err, &se) || se.Kind != KindTooLarge || text != "small" || !strings.Contains(err.Error(), "1024") {
 		t.Fatalf("text %q err %v", text, err)
 	}
-	if _, err := New("http://x/v1", WithMaxEventSize(0)); !errors.Is(err, ErrInvalidParameter) {
+	if _, err := New("http://x/v1", WithMaxEventSize(0)); !isParamError(err, false) {
 		t.Fatalf("WithMaxEventSize(0): %v", err)
 	}
-	if _, err := New("http://x/v1", WithStreamIdleTimeout(-1)); !errors.Is(err, ErrInvalidParameter) {
+	if _, err := New("http://x/v1", WithStreamIdleTimeout(-1)); !isParamError(err, false) {
 		t.Fatalf("WithStreamIdleTimeout(-1): %v", err)
 	}
 }
@@ -527,13 +527,13 @@ func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
 
 func TestStreamRequestValidation(t *testing.T) {
 	c, _ := New("http://127.0.0.1:1/v1")
-	if _, err := c.Chat.Stream(context.Background(), nil); !errors.Is(err, ErrMissingParameter) {
+	if _, err := c.Chat.Stream(context.Background(), nil); !isParamError(err, true) {
 		t.Fatalf("nil request: %v", err)
 	}
-	if _, err := c.Chat.Stream(context.Background(), &ChatRequest{Messages: []Message{User("x")}}); !errors.Is(err, ErrMissingParameter) {
+	if _, err := c.Chat.Stream(context.Background(), &ChatRequest{Messages: []Message{User("x")}}); !isParamError(err, true) {
 		t.Fatalf("no model: %v", err)
 	}
-	if _, err := c.Completions.Stream(context.Background(), nil); !errors.Is(err, ErrMissingParameter) {
+	if _, err := c.Completions.Stream(context.Background(), nil); !isParamError(err, true) {
 		t.Fatalf("nil completion request: %v", err)
 	}
 }

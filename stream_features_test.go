@@ -490,7 +490,7 @@ func TestBuilderStream(t *testing.T) {
 	if !reflect.DeepEqual(got, []string{"/v1/chat/completions 1", "/v1/completions "}) {
 		t.Fatalf("%q", got)
 	}
-	if _, err := c.Chat.Builder().User("hi").Stream(ctx); !errors.Is(err, ErrMissingParameter) {
+	if _, err := c.Chat.Builder().User("hi").Stream(ctx); !isParamError(err, true) {
 		t.Fatalf("missing model: %v", err)
 	}
 }

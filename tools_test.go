@@ -28,7 +28,7 @@ func TestNewToolForms(t *testing.T) {
 			t.Errorf("%v: %v", bad, err)
 		}
 	}
-	if _, err := NewTool("", "", nil); !errors.Is(err, ErrMissingParameter) {
+	if _, err := NewTool("", "", nil); !isParamError(err, true) {
 		t.Errorf("unnamed: %v", err)
 	}
 }
@@ -95,10 +95,10 @@ func TestToolResult(t *testing.T) {
 			t.Errorf("%v:\n got %s\nwant %s", tc.in, got, tc.want)
 		}
 	}
-	if _, err := ToolResult("", "x"); !errors.Is(err, ErrMissingParameter) {
+	if _, err := ToolResult("", "x"); !isParamError(err, true) {
 		t.Errorf("no id: %v", err)
 	}
-	if _, err := ToolResult("c1", func() {}); !errors.Is(err, ErrInvalidParameter) {
+	if _, err := ToolResult("c1", func() {}); !isParamError(err, false) {
 		t.Errorf("unencodable: %v", err)
 	}
 }

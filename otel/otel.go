@@ -561,6 +561,7 @@ func hostPort(endpoint string) (string, int, bool) {
 func errorType(err error) string {
 	var ae *vllm.APIError
 	var coe *vllm.CircuitOpenError
+	var se *vllm.StreamError
 	switch {
 	case errors.As(err, &ae):
 		return strconv.Itoa(ae.StatusCode)
@@ -570,7 +571,7 @@ func errorType(err error) string {
 		return "canceled"
 	case errors.Is(err, vllm.ErrTimeout):
 		return "timeout"
-	case errors.Is(err, vllm.ErrStream):
+	case errors.As(err, &se):
 		return "stream"
 	}
 	var te *vllm.TransportError
