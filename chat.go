@@ -368,6 +368,9 @@ type chatResponseIn struct {
 	chatResponseFields
 	Choices []chatChoiceIn `json:"choices"`
 	raw     json.RawMessage
+	// direct is the response decodeFast decoded, which response returns
+	// as it is.
+	direct *ChatResponse
 }
 
 type chatResponseFields ChatResponse
@@ -382,6 +385,10 @@ type chatChoiceFields ChatChoice
 func (w *chatResponseIn) setRaw(b json.RawMessage) { w.raw = b }
 
 func (w *chatResponseIn) response() *ChatResponse {
+	if w.direct != nil {
+		w.direct.setRaw(w.raw)
+		return w.direct
+	}
 	r := ChatResponse(w.chatResponseFields)
 	if w.Choices != nil {
 		r.Choices = make([]ChatChoice, len(w.Choices))

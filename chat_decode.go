@@ -3,12 +3,12 @@ package vllm
 // Fast decoding of a whole chat response. encoding/json validates a body in
 // one pass and decodes it in a second, with reflection; for the common
 // response (plain string content, no logprobs) decodeFast reads the body
-// once with the stream scanner (jscan) into the same wire types. Anything it
-// does not read exactly as encoding/json would (a key in other case or
-// repeated, a value of an unexpected type, content parts, logprobs,
-// token details, a syntax error) makes it give up; doJSON then runs
-// json.Unmarshal on a fresh value, so results and errors are those of
-// encoding/json in every case.
+// once with the stream scanner (jscan) straight into a ChatResponse, with no
+// wire types to copy from. Anything it does not read exactly as encoding/json
+// would (a key in other case or repeated, a value of an unexpected type,
+// content parts, logprobs, token details, a syntax error) makes it give up;
+// doJSON then runs json.Unmarshal on a fresh value, so results and errors are
+// those of encoding/json in every case.
 
 // fastDecoder is implemented by response types with a fast path; false
 // means "not decoded, use encoding/json" and leaves the value zero.
@@ -38,15 +38,18 @@ func plainKey(k []byte) bool {
 	return true
 }
 
+// decodeFast decodes body straight into the ChatResponse that response
+// returns (no wire types, no copy).
 func (w *chatResponseIn) decodeFast(body []byte) bool {
 	var s jscan
 	s.Start(body)
 	// Unescaped strings are hardly ever longer than the body: one arena.
 	s.Reserve(len(body))
-	if !s.fastChatResponse(w) || !s.End() {
-		*w = chatResponseIn{}
+	r := new(ChatResponse)
+	if !s.fastChatResponse(r) || !s.End() {
 		return false
 	}
+	w.direct = r
 	return true
 }
 
@@ -133,7 +136,7 @@ func (s *jscan) rawField(dst *[]byte) bool {
 // unknown skips the value of a key no field has.
 func (s *jscan) unknown(k []byte) bool { return plainKey(k) && s.Skip() }
 
-func (s *jscan) fastChatResponse(w *chatResponseIn) bool {
+func (s *jscan) fastChatResponse(w *ChatResponse) bool {
 	if !s.Object() {
 		return false
 	}
@@ -178,7 +181,7 @@ func (s *jscan) fastChatResponse(w *chatResponseIn) bool {
 	}
 }
 
-func (s *jscan) fastChoices(w *chatResponseIn) bool {
+func (s *jscan) fastChoices(w *ChatResponse) bool {
 	if s.Null() {
 		w.Choices = nil
 		return true
@@ -186,9 +189,9 @@ func (s *jscan) fastChoices(w *chatResponseIn) bool {
 	if !s.Array() {
 		return false
 	}
-	w.Choices = make([]chatChoiceIn, 0, 1)
+	w.Choices = make([]ChatChoice, 0, 1)
 	for n := 0; s.Elem(&n); {
-		w.Choices = append(w.Choices, chatChoiceIn{})
+		w.Choices = append(w.Choices, ChatChoice{})
 		if !s.fastChoice(&w.Choices[len(w.Choices)-1]) {
 			return false
 		}
@@ -196,7 +199,7 @@ func (s *jscan) fastChoices(w *chatResponseIn) bool {
 	return s.OK()
 }
 
-func (s *jscan) fastChoice(c *chatChoiceIn) bool {
+func (s *jscan) fastChoice(c *ChatChoice) bool {
 	if !s.Object() {
 		return false
 	}
@@ -212,8 +215,10 @@ func (s *jscan) fastChoice(c *chatChoiceIn) bool {
 		case "message":
 			ok = seen.first(1)
 			if ok && !s.Null() {
-				c.Message = new(messageIn)
-				ok = s.fastMessage(c.Message)
+				var m messageIn
+				if ok = s.fastMessage(&m); ok {
+					c.Message = m.message()
+				}
 			}
 		case "logprobs":
 			ok = seen.first(2) && s.Null() // logprobs: encoding/json
