@@ -335,22 +335,8 @@ func TestValidationErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		code, body := post(t, srv, "/chat/completions", c.body)
-		var e struct {
-			Error struct {
-				Message string  `json:"message"`
-				Type    string  `json:"type"`
-				Param   *string `json:"param"`
-				Code    int     `json:"code"`
-			} `json:"error"`
-		}
-		if err := json.Unmarshal([]byte(body), &e); err != nil {
-			t.Fatalf("%s: %v", body, err)
-		}
-		param := ""
-		if e.Error.Param != nil {
-			param = *e.Error.Param
-		}
-		if itoa(code) != c.status || itoa(e.Error.Code) != c.status || e.Error.Type != c.typ || param != c.param || e.Error.Message == "" {
+		msg, typ, param, bodyCode := errorOf(t, body)
+		if itoa(code) != c.status || itoa(bodyCode) != c.status || typ != c.typ || param != c.param || msg == "" {
 			t.Errorf("%s\n -> %d %s", c.body, code, body)
 		}
 	}
