@@ -30,9 +30,6 @@ func (b *ChatBuilder) Send(ctx context.Context) (*ChatResponse, error) {
 	return b.svc.Create(ctx, &b.req, b.opts...)
 }
 
-// Model sets the served model name.
-func (b *ChatBuilder) Model(model string) *ChatBuilder { b.req.Model = model; return b }
-
 // Messages appends messages to the conversation.
 func (b *ChatBuilder) Messages(msgs ...Message) *ChatBuilder {
 	b.req.Messages = append(b.req.Messages, msgs...)
@@ -63,25 +60,6 @@ func (b *ChatBuilder) Tools(tools ...Tool) *ChatBuilder {
 	return b
 }
 
-// ToolChoice sets tool_choice: ToolChoiceAuto, ToolChoiceNone,
-// ToolChoiceRequired or ToolChoiceFunction(name).
-func (b *ChatBuilder) ToolChoice(tc ToolChoice) *ChatBuilder { b.req.ToolChoice = tc; return b }
-
-// ParallelToolCalls sets parallel_tool_calls.
-func (b *ChatBuilder) ParallelToolCalls(v bool) *ChatBuilder {
-	b.req.ParallelToolCalls = &v
-	return b
-}
-
-// MaxCompletionTokens sets max_completion_tokens.
-func (b *ChatBuilder) MaxCompletionTokens(n int) *ChatBuilder {
-	b.req.MaxCompletionTokens = &n
-	return b
-}
-
-// Logprobs asks for the sampled tokens' log probabilities.
-func (b *ChatBuilder) Logprobs(v bool) *ChatBuilder { b.req.Logprobs = &v; return b }
-
 // TopLogprobs asks for that many alternatives per token (and logprobs).
 func (b *ChatBuilder) TopLogprobs(n int) *ChatBuilder {
 	if b.req.Logprobs == nil {
@@ -90,26 +68,6 @@ func (b *ChatBuilder) TopLogprobs(n int) *ChatBuilder {
 	b.req.TopLogprobs = &n
 	return b
 }
-
-// ReasoningEffort sets reasoning_effort ("low", "medium", "high").
-func (b *ChatBuilder) ReasoningEffort(effort string) *ChatBuilder {
-	b.req.ReasoningEffort = effort
-	return b
-}
-
-// IncludeReasoning sets include_reasoning (vLLM): false drops the reasoning
-// from the response.
-func (b *ChatBuilder) IncludeReasoning(v bool) *ChatBuilder { b.req.IncludeReasoning = &v; return b }
-
-// ThinkingTokenBudget sets thinking_token_budget (newer vLLM), the limit of
-// reasoning tokens; -1 means unlimited.
-func (b *ChatBuilder) ThinkingTokenBudget(n int) *ChatBuilder {
-	b.req.ThinkingTokenBudget = &n
-	return b
-}
-
-// ChatTemplate sets chat_template, a Jinja template replacing the model's.
-func (b *ChatBuilder) ChatTemplate(tmpl string) *ChatBuilder { b.req.ChatTemplate = tmpl; return b }
 
 // ChatTemplateKwargs adds arguments for the chat template
 // (chat_template_kwargs), keeping those set before.
@@ -128,22 +86,6 @@ func (b *ChatBuilder) ChatTemplateKwargs(kwargs map[string]any) *ChatBuilder {
 func (b *ChatBuilder) EnableThinking(on bool) *ChatBuilder {
 	return b.ChatTemplateKwargs(map[string]any{"enable_thinking": on})
 }
-
-// AddGenerationPrompt sets add_generation_prompt.
-func (b *ChatBuilder) AddGenerationPrompt(v bool) *ChatBuilder {
-	b.req.AddGenerationPrompt = &v
-	return b
-}
-
-// ContinueFinalMessage sets continue_final_message: the model continues the
-// last (assistant) message instead of starting a new one.
-func (b *ChatBuilder) ContinueFinalMessage(v bool) *ChatBuilder {
-	b.req.ContinueFinalMessage = &v
-	return b
-}
-
-// Echo sets echo: the response repeats the last message.
-func (b *ChatBuilder) Echo(v bool) *ChatBuilder { b.req.Echo = &v; return b }
 
 // CompletionBuilder builds a legacy completion request step by step: the
 // fluent form of CompletionsService.Create. Get one from
@@ -165,9 +107,6 @@ func (b *CompletionBuilder) Send(ctx context.Context) (*CompletionResponse, erro
 	return b.svc.Create(ctx, &b.req, b.opts...)
 }
 
-// Model sets the served model name.
-func (b *CompletionBuilder) Model(model string) *CompletionBuilder { b.req.Model = model; return b }
-
 // Prompt sets a single text prompt.
 func (b *CompletionBuilder) Prompt(text string) *CompletionBuilder {
 	b.req.Prompt = PromptText(text)
@@ -185,12 +124,3 @@ func (b *CompletionBuilder) PromptTokens(ids ...int) *CompletionBuilder {
 	b.req.Prompt = PromptTokens(ids...)
 	return b
 }
-
-// Suffix sets suffix, text to follow the completion.
-func (b *CompletionBuilder) Suffix(s string) *CompletionBuilder { b.req.Suffix = &s; return b }
-
-// Echo sets echo: the prompt is returned with the completion.
-func (b *CompletionBuilder) Echo(v bool) *CompletionBuilder { b.req.Echo = &v; return b }
-
-// Logprobs asks for the log probabilities of that many top tokens.
-func (b *CompletionBuilder) Logprobs(n int) *CompletionBuilder { b.req.Logprobs = &n; return b }

@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// TestBuilderSamplingUpToDate fails when builder_sampling.go differs from
+// TestBuilderSettersUpToDate fails when builder_setters.go differs from
 // what internal/genbuilder writes: run go generate.
-func TestBuilderSamplingUpToDate(t *testing.T) {
+func TestBuilderSettersUpToDate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the generator")
 	}
@@ -23,11 +23,11 @@ func TestBuilderSamplingUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile("builder_sampling.go")
+	got, err := os.ReadFile("builder_setters.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("builder_sampling.go is stale: run go generate")
+		t.Fatal("builder_setters.go is stale: run go generate")
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// Model sets the served model name.
+func (b *ChatBuilder) Model(model string) *ChatBuilder { b.req.Model = model; return b }
+
 // Temperature sets temperature; 0 is sent (greedy sampling).
 func (b *ChatBuilder) Temperature(v float64) *ChatBuilder { b.req.Temperature = &v; return b }
 
@@ -163,6 +166,54 @@ func (b *ChatBuilder) ReturnTokensAsTokenIDs(v bool) *ChatBuilder {
 // ReturnTokenIDs sets return_token_ids (vLLM).
 func (b *ChatBuilder) ReturnTokenIDs(v bool) *ChatBuilder { b.req.ReturnTokenIDs = &v; return b }
 
+// ToolChoice sets tool_choice: ToolChoiceAuto, ToolChoiceNone, ToolChoiceRequired or ToolChoiceFunction(name).
+func (b *ChatBuilder) ToolChoice(tc ToolChoice) *ChatBuilder { b.req.ToolChoice = tc; return b }
+
+// ParallelToolCalls sets parallel_tool_calls.
+func (b *ChatBuilder) ParallelToolCalls(v bool) *ChatBuilder { b.req.ParallelToolCalls = &v; return b }
+
+// MaxCompletionTokens sets max_completion_tokens.
+func (b *ChatBuilder) MaxCompletionTokens(n int) *ChatBuilder {
+	b.req.MaxCompletionTokens = &n
+	return b
+}
+
+// Logprobs asks for the sampled tokens' log probabilities.
+func (b *ChatBuilder) Logprobs(v bool) *ChatBuilder { b.req.Logprobs = &v; return b }
+
+// ReasoningEffort sets reasoning_effort ("low", "medium", "high").
+func (b *ChatBuilder) ReasoningEffort(effort string) *ChatBuilder {
+	b.req.ReasoningEffort = effort
+	return b
+}
+
+// IncludeReasoning sets include_reasoning (vLLM): false drops the reasoning from the response.
+func (b *ChatBuilder) IncludeReasoning(v bool) *ChatBuilder { b.req.IncludeReasoning = &v; return b }
+
+// ThinkingTokenBudget sets thinking_token_budget (newer vLLM), the limit of reasoning tokens; -1 means unlimited.
+func (b *ChatBuilder) ThinkingTokenBudget(n int) *ChatBuilder {
+	b.req.ThinkingTokenBudget = &n
+	return b
+}
+
+// ChatTemplate sets chat_template, a Jinja template replacing the model's.
+func (b *ChatBuilder) ChatTemplate(tmpl string) *ChatBuilder { b.req.ChatTemplate = tmpl; return b }
+
+// AddGenerationPrompt sets add_generation_prompt.
+func (b *ChatBuilder) AddGenerationPrompt(v bool) *ChatBuilder {
+	b.req.AddGenerationPrompt = &v
+	return b
+}
+
+// ContinueFinalMessage sets continue_final_message: the model continues the last (assistant) message instead of starting a new one.
+func (b *ChatBuilder) ContinueFinalMessage(v bool) *ChatBuilder {
+	b.req.ContinueFinalMessage = &v
+	return b
+}
+
+// Echo sets echo: the response repeats the last message.
+func (b *ChatBuilder) Echo(v bool) *ChatBuilder { b.req.Echo = &v; return b }
+
 // Extra sets a field of the request body that has no typed setter. A key
 // that names a typed field replaces it (see ChatRequest.Extra).
 func (b *ChatBuilder) Extra(key string, value any) *ChatBuilder {
@@ -198,6 +249,9 @@ func (b *ChatBuilder) Request() *ChatRequest { return &b.req }
 // RequestOptions returns the per-request options set so far (headers,
 // timeout).
 func (b *ChatBuilder) RequestOptions() []RequestOption { return b.opts }
+
+// Model sets the served model name.
+func (b *CompletionBuilder) Model(model string) *CompletionBuilder { b.req.Model = model; return b }
 
 // Temperature sets temperature; 0 is sent (greedy sampling).
 func (b *CompletionBuilder) Temperature(v float64) *CompletionBuilder {
@@ -390,6 +444,15 @@ func (b *CompletionBuilder) ReturnTokenIDs(v bool) *CompletionBuilder {
 	b.req.ReturnTokenIDs = &v
 	return b
 }
+
+// Suffix sets suffix, text to follow the completion.
+func (b *CompletionBuilder) Suffix(s string) *CompletionBuilder { b.req.Suffix = &s; return b }
+
+// Echo sets echo: the prompt is returned with the completion.
+func (b *CompletionBuilder) Echo(v bool) *CompletionBuilder { b.req.Echo = &v; return b }
+
+// Logprobs asks for the log probabilities of that many top tokens.
+func (b *CompletionBuilder) Logprobs(n int) *CompletionBuilder { b.req.Logprobs = &n; return b }
 
 // Extra sets a field of the request body that has no typed setter. A key
 // that names a typed field replaces it (see CompletionRequest.Extra).
