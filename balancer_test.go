@@ -391,7 +391,7 @@ func TestBreakerOpenedByOwnRetries(t *testing.T) {
 // (from now), and is in state then.
 func awaitState(t *testing.T, c *vllm.Client, i int, after time.Duration, before, then vllm.BreakerState) {
 	t.Helper()
-	time.Sleep(after - time.Nanosecond)
+	time.Sleep(after - time.Nanosecond) // simulated time: called in synctest bubbles
 	if st := c.Endpoints()[i].State; st != before {
 		t.Fatalf("%v early: state %v, want %v", time.Nanosecond, st, before)
 	}

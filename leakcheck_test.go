@@ -43,6 +43,6 @@ func waitGoroutines(t testing.TB, base int) {
 		// Idle keep-alive connections of the default transport (used by
 		// httptest clients) are not leaks of the code under test.
 		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-		time.Sleep(10 * time.Millisecond) // real goroutines of loopback connections wind down on the real clock
+		time.Sleep(10 * time.Millisecond) // outside a synctest bubble, goroutines wind down on the real clock
 	}
 }

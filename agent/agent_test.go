@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -171,53 +172,59 @@ func TestAgentRoundLimit(t *testing.T) {
 }
 
 func TestAgentParallelAndPanics(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
-		if len(r.Chat.Messages) == 1 {
-			return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{
-				{ID: "a", Name: "meet", Arguments: `{}`}, {ID: "b", Name: "meet", Arguments: `{}`}, {ID: "c", Name: "boom", Arguments: `{}`},
-			}}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
+			if len(r.Chat.Messages) == 1 {
+				return &vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{
+					{ID: "a", Name: "meet", Arguments: `{}`}, {ID: "b", Name: "meet", Arguments: `{}`}, {ID: "c", Name: "boom", Arguments: `{}`},
+				}}
+			}
+			return &vllmtest.Reply{Content: "done"}
+		}))
+		defer srv.Close()
+		c, err := vllm.New(srv.URL, vllm.WithHTTPClient(srv.Client()))
+		if err != nil {
+			t.Fatal(err)
 		}
-		return &vllmtest.Reply{Content: "done"}
-	}))
-	defer srv.Close()
-	c := newClient(t, srv.URL)
-	defer c.Close()
-	// Both "meet" calls must be running at once to finish: only a parallel
-	// agent gets past them.
-	var wg sync.WaitGroup
-	wg.Add(2)
-	meet, _ := agent.Func("meet", "", func(ctx context.Context, _ struct{}) (string, error) {
-		wg.Done()
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-			return "met", nil
-		case <-time.After(2 * time.Second):
-			return "", errors.New("alone")
+		defer c.Close()
+		// Both "meet" calls must be running at once to finish: only a parallel
+		// agent gets past them.
+		var wg sync.WaitGroup
+		wg.Add(2)
+		meet, _ := agent.Func("meet", "", func(ctx context.Context, _ struct{}) (string, error) {
+			wg.Done()
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			select {
+			case <-done:
+				return "met", nil
+			case <-time.After(2 * time.Second): // simulated time: a sequential agent waits the 2s at once
+				return "", errors.New("alone")
+			}
+		})
+		boom, _ := agent.Func("boom", "", func(ctx context.Context, _ struct{}) (string, error) { panic("kaboom") })
+		a := agent.New(c, "m", meet, boom)
+		a.Parallel = true
+		res, err := a.Run(context.Background(), []vllm.Message{vllm.User("go")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := toolMessages(srv.Requests()[1])
+		if fmt.Sprint(got) != `[a=met b=met c=error: tool "boom" panicked: kaboom]` || res.Text() != "done" {
+			t.Fatalf("tool messages %q", got)
+		}
+		// Duplicate names are a caller mistake, found before any request.
+		a2 := agent.New(c, "m", meet, meet)
+		var pe *vllm.ParamError
+		if _, err := a2.Run(context.Background(), []vllm.Message{vllm.User("x")}); !errors.As(err, &pe) {
+			t.Fatalf("err %v", err)
+		}
+		// A tool whose arguments have no object schema is refused.
+		if _, err := agent.Func("bad", "", func(ctx context.Context, s string) (string, error) { return s, nil }); err == nil {
+			t.Fatal("string arguments accepted")
 		}
 	})
-	boom, _ := agent.Func("boom", "", func(ctx context.Context, _ struct{}) (string, error) { panic("kaboom") })
-	a := agent.New(c, "m", meet, boom)
-	a.Parallel = true
-	res, err := a.Run(context.Background(), []vllm.Message{vllm.User("go")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := toolMessages(srv.Requests()[1])
-	if fmt.Sprint(got) != `[a=met b=met c=error: tool "boom" panicked: kaboom]` || res.Text() != "done" {
-		t.Fatalf("tool messages %q", got)
-	}
-	// Duplicate names are a caller mistake, found before any request.
-	a2 := agent.New(c, "m", meet, meet)
-	var pe *vllm.ParamError
-	if _, err := a2.Run(context.Background(), []vllm.Message{vllm.User("x")}); !errors.As(err, &pe) {
-		t.Fatalf("err %v", err)
-	}
-	// A tool whose arguments have no object schema is refused.
-	if _, err := agent.Func("bad", "", func(ctx context.Context, s string) (string, error) { return s, nil }); err == nil {
-		t.Fatal("string arguments accepted")
-	}
 }
 
 func TestAgentCancelled(t *testing.T) {

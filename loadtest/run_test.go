@@ -189,7 +189,7 @@ func (s *sseTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	go func() {
 		defer pw.Close()
 		defer func() { s.mu.Lock(); s.inFlight--; s.mu.Unlock() }()
-		time.Sleep(s.ttft)
+		time.Sleep(s.ttft) // simulated time: TestRunMeasuresExactly runs in a synctest bubble
 		for i := range s.tokens {
 			if i > 0 {
 				time.Sleep(s.itl)

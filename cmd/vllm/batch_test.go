@@ -36,7 +36,7 @@ func batchServer(t *testing.T, delay time.Duration) (*httptest.Server, *atomic.I
 			return
 		}
 		select {
-		case <-time.After(delay):
+		case <-time.After(delay): // real time: only the kill and interrupt tests, which run a real child process, give a delay
 		case <-r.Context().Done():
 			return
 		}

@@ -385,7 +385,7 @@ func TestInteractiveChatInTerminal(t *testing.T) {
 		if err != nil {
 			t.Fatalf("chat exited with %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(5 * time.Second): // a real process: real time
 		t.Fatalf("chat did not exit on Ctrl-C at the prompt; screen:\n%s", p.text())
 	}
 }

@@ -185,7 +185,7 @@ func TestMockServesUntilInterrupted(t *testing.T) {
 		if err != nil {
 			t.Fatalf("mock exited with %v after Ctrl-C", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(5 * time.Second): // a real process (vllm mock): real time
 		t.Fatal("mock did not stop on Ctrl-C")
 	}
 }

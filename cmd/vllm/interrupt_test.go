@@ -110,7 +110,7 @@ func waitProcess(t *testing.T, cmd *exec.Cmd) error {
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(20 * time.Second):
+	case <-time.After(20 * time.Second): // a real process: real time
 		cmd.Process.Kill()
 		<-done
 		t.Fatalf("%s did not exit", cmd.Args)
