@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/pyjson"
 )
 
 // These plain tests are short: they check the renderer against a real vLLM
@@ -47,9 +49,9 @@ func TestAppendJSONString(t *testing.T) {
 		"\x00\x1f\x7f":      `"\u0000\u001f` + "\x7f" + `"`,
 		"é日🙂 </script> & /": `"é日🙂 </script> & /"`,
 	} {
-		got := string(appendJSONString(nil, in))
+		got := string(pyjson.AppendString(nil, in))
 		if got != want {
-			t.Errorf("appendJSONString(%q) = %s, want %s", in, got, want)
+			t.Errorf("pyjson.AppendString(%q) = %s, want %s", in, got, want)
 		}
 		var back string
 		if err := json.Unmarshal([]byte(got), &back); err != nil || back != in {

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/vllmgo/vllm/internal/pyjson"
 )
 
 // This file renders responses byte for byte the way vLLM's OpenAI-compatible
@@ -19,50 +21,13 @@ const (
 	model = "Qwen/Qwen3-8B"
 )
 
-// appendJSONString appends s as a JSON string the way pydantic (serde_json)
-// writes it: '"' and '\\' escaped, control characters as \n, \r, \t, \b, \f
-// or \u00XX, everything else (including all non-ASCII) verbatim.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // chunkHead appends the start of a chat.completion.chunk object, up to and
 // including `"choices":[`.
 func chunkHead(b []byte, model string) []byte {
 	b = append(b, `data: {"id":"`+chunkID+`","object":"chat.completion.chunk","created":`...)
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
-	b = appendJSONString(b, model)
+	b = pyjson.AppendString(b, model)
 	return append(b, `,"choices":[`...)
 }
 
@@ -80,7 +45,7 @@ func appendDeltaChunk(b []byte, model string, delta []byte) []byte {
 func appendFinishChunk(b []byte, model, finish string) []byte {
 	b = chunkHead(b, model)
 	b = append(b, `{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":`...)
-	b = appendJSONString(b, finish)
+	b = pyjson.AppendString(b, finish)
 	return append(b, `,"stop_reason":null}]}`+"\n\n"...)
 }
 
@@ -108,7 +73,7 @@ func textDelta(b []byte, field, text string) []byte {
 	b = append(b, `{"`...)
 	b = append(b, field...)
 	b = append(b, `":`...)
-	b = appendJSONString(b, text)
+	b = pyjson.AppendString(b, text)
 	return append(b, '}')
 }
 
@@ -116,11 +81,11 @@ func textDelta(b []byte, field, text string) []byte {
 // arguments key (as in the real capture).
 func toolStartDelta(b []byte, index int, id, name string) []byte {
 	b = append(b, `{"tool_calls":[{"id":`...)
-	b = appendJSONString(b, id)
+	b = pyjson.AppendString(b, id)
 	b = append(b, `,"type":"function","index":`...)
 	b = strconv.AppendInt(b, int64(index), 10)
 	b = append(b, `,"function":{"name":`...)
-	b = appendJSONString(b, name)
+	b = pyjson.AppendString(b, name)
 	return append(b, `}}]}`...)
 }
 
@@ -130,7 +95,7 @@ func toolArgsDelta(b []byte, index int, fragment string) []byte {
 	b = append(b, `{"tool_calls":[{"index":`...)
 	b = strconv.AppendInt(b, int64(index), 10)
 	b = append(b, `,"function":{"arguments":`...)
-	b = appendJSONString(b, fragment)
+	b = pyjson.AppendString(b, fragment)
 	return append(b, `}}]}`...)
 }
 

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/pyjson"
 )
 
 // ChatRequest is the decoded body of a chat completion request, as the
@@ -409,13 +411,13 @@ func appendUsage(b []byte, prompt, completion int, details bool, cached int) []b
 // {"id":…,"object":…,"created":…,"model":…,"choices":[
 func appendHead(b []byte, id, object string, created int64, model string) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, id)
+	b = pyjson.AppendString(b, id)
 	b = append(b, `,"object":"`...)
 	b = append(b, object...)
 	b = append(b, `","created":`...)
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
-	b = appendString(b, model)
+	b = pyjson.AppendString(b, model)
 	return append(b, `,"choices":[`...)
 }
 
@@ -424,7 +426,7 @@ func appendFingerprint(b []byte, fp string) []byte {
 	if fp == "" {
 		return append(b, "null"...)
 	}
-	return appendString(b, fp)
+	return pyjson.AppendString(b, fp)
 }
 
 // appendChunkFingerprint appends ,"system_fingerprint":fp to a stream chunk
@@ -434,14 +436,14 @@ func appendChunkFingerprint(b []byte, fp string) []byte {
 		return b
 	}
 	b = append(b, `,"system_fingerprint":`...)
-	return appendString(b, fp)
+	return pyjson.AppendString(b, fp)
 }
 
 // appendStopReason appends null, a string or an integer.
 func appendStopReason(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
-		return appendString(b, v)
+		return pyjson.AppendString(b, v)
 	case int:
 		return strconv.AppendInt(b, int64(v), 10)
 	case int64:
@@ -466,7 +468,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 		b = strconv.AppendInt(b, int64(i), 10)
 		b = append(b, `,"message":{"role":"assistant","content":`...)
 		if p.hasContent || len(p.content) > 0 {
-			b = appendString(b, strings.Join(p.content, ""))
+			b = pyjson.AppendString(b, strings.Join(p.content, ""))
 		} else {
 			b = append(b, "null"...)
 		}
@@ -478,11 +480,11 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 					b = append(b, ',')
 				}
 				b = append(b, `{"id":`...)
-				b = appendString(b, c.id)
+				b = pyjson.AppendString(b, c.id)
 				b = append(b, `,"type":"function","function":{"name":`...)
-				b = appendString(b, c.name)
+				b = pyjson.AppendString(b, c.name)
 				b = append(b, `,"arguments":`...)
-				b = appendString(b, c.args)
+				b = pyjson.AppendString(b, c.args)
 				b = append(b, "}}"...)
 			}
 			b = append(b, ']')
@@ -491,7 +493,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 		b = append(b, rf...)
 		b = append(b, `":`...)
 		if len(p.reasoning) > 0 {
-			b = appendString(b, strings.Join(p.reasoning, ""))
+			b = pyjson.AppendString(b, strings.Join(p.reasoning, ""))
 		} else {
 			b = append(b, "null"...)
 		}
@@ -502,7 +504,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 			b = append(b, "null"...)
 		}
 		b = append(b, `,"finish_reason":`...)
-		b = appendString(b, p.finish)
+		b = pyjson.AppendString(b, p.finish)
 		b = append(b, `,"stop_reason":`...)
 		b = appendStopReason(b, p.stopReason)
 		b = append(b, `,"token_ids":null,"routed_experts":null}`...)
@@ -543,7 +545,7 @@ func logprobOf(i int) float64 { return -float64(i%7+1) / 16 }
 
 func appendTokenLogprob(b []byte, piece string, lp float64) []byte {
 	b = append(b, `{"token":`...)
-	b = appendString(b, piece)
+	b = pyjson.AppendString(b, piece)
 	b = append(b, `,"logprob":`...)
 	b = strconv.AppendFloat(b, lp, 'g', -1, 64)
 	b = append(b, `,"bytes":[`...)
@@ -663,7 +665,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 				b = append(b, '"')
 				b = append(b, rf...)
 				b = append(b, `":`...)
-				b = appendString(b, piece)
+				b = pyjson.AppendString(b, piece)
 				c.k++
 			case 1: // content
 				if c.k >= len(p.content) {
@@ -672,7 +674,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 				}
 				piece = p.content[c.k]
 				b = append(b, `"content":`...)
-				b = appendString(b, piece)
+				b = pyjson.AppendString(b, piece)
 				c.k++
 				last = c.k == len(p.content) && len(p.calls) == 0 && p.finish == "length"
 			case 2: // tool calls: name first, then argument fragments
@@ -684,17 +686,17 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 				b = append(b, `"tool_calls":[{`...)
 				if c.k == 0 {
 					b = append(b, `"id":`...)
-					b = appendString(b, call.id)
+					b = pyjson.AppendString(b, call.id)
 					b = append(b, `,"type":"function","index":`...)
 					b = strconv.AppendInt(b, int64(c.call), 10)
 					b = append(b, `,"function":{"name":`...)
-					b = appendString(b, call.name)
+					b = pyjson.AppendString(b, call.name)
 					b = append(b, "}}]"...)
 				} else {
 					b = append(b, `"index":`...)
 					b = strconv.AppendInt(b, int64(c.call), 10)
 					b = append(b, `,"function":{"arguments":`...)
-					b = appendString(b, call.frags[c.k-1])
+					b = pyjson.AppendString(b, call.frags[c.k-1])
 					b = append(b, "}}]"...)
 				}
 				c.k++
@@ -720,7 +722,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 			}
 			if last {
 				b = append(b, `,"finish_reason":`...)
-				b = appendString(b, p.finish)
+				b = pyjson.AppendString(b, p.finish)
 				b = append(b, `,"stop_reason":`...)
 				b = appendStopReason(b, p.stopReason)
 				b = append(b, '}')

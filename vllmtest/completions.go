@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/pyjson"
 )
 
 // CompletionRequest is the decoded body of a legacy completion request.
@@ -197,7 +199,7 @@ func appendCompletionLogprobs(b []byte, pieces []string, off, pos, top int) []by
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, p)
+		b = pyjson.AppendString(b, p)
 	}
 	b = append(b, `],"top_logprobs":[`...)
 	for i, p := range pieces {
@@ -213,7 +215,7 @@ func appendCompletionLogprobs(b []byte, pieces []string, off, pos, top int) []by
 			if k > 0 {
 				alt = words[(pos+i+k)%len(words)]
 			}
-			b = appendString(b, alt)
+			b = pyjson.AppendString(b, alt)
 			b = append(b, ':')
 			b = strconv.AppendFloat(b, logprobOf(pos+i)-float64(k), 'g', -1, 64)
 		}
@@ -235,7 +237,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 		b = append(b, `{"index":`...)
 		b = strconv.AppendInt(b, int64(i), 10)
 		b = append(b, `,"text":`...)
-		b = appendString(b, strings.Join(p.content, ""))
+		b = pyjson.AppendString(b, strings.Join(p.content, ""))
 		b = append(b, `,"logprobs":`...)
 		if lp := g.logprobs(); lp >= 0 {
 			b = appendCompletionLogprobs(b, p.content, 0, 0, lp)
@@ -243,7 +245,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 			b = append(b, "null"...)
 		}
 		b = append(b, `,"finish_reason":`...)
-		b = appendString(b, p.finish)
+		b = pyjson.AppendString(b, p.finish)
 		b = append(b, `,"stop_reason":`...)
 		b = appendStopReason(b, p.stopReason)
 		b = append(b, `,"token_ids":null,"prompt_logprobs":null,"prompt_token_ids":null,"routed_experts":null}`...)
@@ -285,7 +287,7 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 			b = append(b, `{"index":`...)
 			b = strconv.AppendInt(b, int64(i), 10)
 			b = append(b, `,"text":`...)
-			b = appendString(b, piece)
+			b = pyjson.AppendString(b, piece)
 			b = append(b, `,"logprobs":`...)
 			if top >= 0 && isToken {
 				b = appendCompletionLogprobs(b, []string{piece}, off[i], k[i]-1, top)
@@ -295,7 +297,7 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 			}
 			b = append(b, `,"finish_reason":`...)
 			if last {
-				b = appendString(b, p.finish)
+				b = pyjson.AppendString(b, p.finish)
 				b = append(b, `,"stop_reason":`...)
 				b = appendStopReason(b, p.stopReason)
 				done[i] = true

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/vllmgo/vllm/internal/pyjson"
 )
 
 // Error types vLLM puts in its error bodies.
@@ -58,14 +59,14 @@ func ErrorBody(status int, typ, message, param string) []byte {
 	}
 	b := make([]byte, 0, 64+len(message))
 	b = append(b, `{"error":{"message":`...)
-	b = appendString(b, message)
+	b = pyjson.AppendString(b, message)
 	b = append(b, `,"type":`...)
-	b = appendString(b, typ)
+	b = pyjson.AppendString(b, typ)
 	b = append(b, `,"param":`...)
 	if param == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, param)
+		b = pyjson.AppendString(b, param)
 	}
 	b = append(b, `,"code":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
@@ -202,53 +203,3 @@ func (s *Server) checkModel(w http.ResponseWriter, name string) (*model, bool) {
 	}
 	return m, true
 }
-
-// appendString appends s as a JSON string the way vLLM's serializers write
-// it: non-ASCII text as is, control characters escaped, invalid UTF-8
-// replaced by U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigit[c>>4], hexDigit[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\uFFFD"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-const hexDigit = "0123456789abcdef"

@@ -248,3 +248,5 @@ func appendPyString(b []byte, s string) []byte {
 func hex4(r rune) []byte {
 	return []byte{hexDigit[r>>12&0xf], hexDigit[r>>8&0xf], hexDigit[r>>4&0xf], hexDigit[r&0xf]}
 }
+
+const hexDigit = "0123456789abcdef"

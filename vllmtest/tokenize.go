@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/pyjson"
 )
 
 // tokenizeRequest is the body of /tokenize: a prompt, or chat messages.
@@ -58,7 +60,7 @@ func (s *Server) handleTokenize(w http.ResponseWriter, r *http.Request) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, p)
+			b = pyjson.AppendString(b, p)
 		}
 		b = append(b, ']')
 	} else {
@@ -92,7 +94,7 @@ func (s *Server) handleDetokenize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b := append([]byte(`{"prompt":`), appendString(nil, detokenize(req.Tokens))...)
+	b := append([]byte(`{"prompt":`), pyjson.AppendString(nil, detokenize(req.Tokens))...)
 	s.respond(w, r, append(b, '}'))
 }
 
@@ -154,7 +156,7 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `","object":"list","created":`...)
 	b = strconv.AppendInt(b, time.Now().Unix(), 10)
 	b = append(b, `,"model":`...)
-	b = appendString(b, name)
+	b = pyjson.AppendString(b, name)
 	b = append(b, `,"data":[`...)
 	for i, in := range inputs {
 		n := countTokens(in)
