@@ -53,4 +53,3 @@ func AppendString(b []byte, s string) []byte {
 }
 
 const hexDigit = "0123456789abcdef"
-
