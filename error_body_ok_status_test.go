@@ -93,7 +93,7 @@ func TestOKStatusResponseObjectWithErrorMemberIsNotAnError(t *testing.T) {
 // Create and Stream alike.
 func TestOKStatusErrorBodyFromVLLMTest(t *testing.T) {
 	for _, kind := range []vllmtest.FaultKind{vllmtest.FaultOKError, vllmtest.FaultOKErrorFlat} {
-		srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithFault(vllmtest.Fault{Kind: kind, Status: 400,
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithFault(vllmtest.Fault{Kind: kind, Status: 400,
 			Message: "The model does not support Chat Completions API"}))
 		c := newClient(t, srv.URL)
 		_, err := c.Chat.Create(ctxT(t), chatReq())

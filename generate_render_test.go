@@ -97,7 +97,7 @@ func TestCreateManyOnTheWire(t *testing.T) {
 // Against vllmtest: render a chat request, generate from its token ids, and
 // send two conversations in one batched request.
 func TestRenderGenerateAndCreateManyAgainstVLLMTest(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithTokens(6))
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithTokens(6))
 	defer srv.Close()
 	c := newClient(t, srv.URL)
 	req := chatReq()

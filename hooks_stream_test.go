@@ -175,7 +175,7 @@ func TestStreamClosedConcurrently(t *testing.T) {
 // finish reasons to OnCallEnd as a non-streaming call does, tool calls
 // included, and OnCallStart knows the server before the first attempt.
 func TestHooksSeeStreamedResponse(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 	defer srv.Close()
 	srv.Enqueue(vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{Name: "get_weather", Arguments: `{"city":"Paris"}`}}})
 	var rec streamRecorder
@@ -227,7 +227,7 @@ func TestHooksSeeStreamedResponse(t *testing.T) {
 // output_tokens; hooks see them as the prompt and completion tokens, for a
 // response and for a stream.
 func TestHooksSeeResponsesUsage(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 	defer srv.Close()
 	var rec streamRecorder
 	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()))
@@ -267,7 +267,7 @@ func TestHooksSeeResponsesUsage(t *testing.T) {
 // with the response id and model read so far.
 func TestResponseStreamClosedConcurrently(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithTokens(400))
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithTokens(400))
 	defer srv.Close()
 	var rec streamRecorder
 	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()))

@@ -66,7 +66,7 @@ func vllmAttrs(t *testing.T, r slog.Record) map[string]slog.Value {
 // other header is redacted.
 func TestLogRedactsEveryUnknownHeader(t *testing.T) {
 	const secret = "gw-secret-0123456789"
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 	defer srv.Close()
 	h := &logCapture{level: slog.LevelDebug}
 	c := newClient(t, srv.URL, vllm.WithLogger(slog.New(h)), vllm.WithHeader("User-Agent", "app/1"),
@@ -105,7 +105,7 @@ func TestLogRedactsEveryUnknownHeader(t *testing.T) {
 // otherwise; a failure is at Warn with the error as an error value;
 // durations are milliseconds; bodies only when asked for.
 func TestLogLevelsAndValues(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 	defer srv.Close()
 
 	info := &logCapture{level: slog.LevelInfo}
@@ -162,7 +162,7 @@ func TestLogLevelsAndValues(t *testing.T) {
 // TestLogStreamClosedEarly: a stream its caller closes before the end is
 // not a failure: logged at the call level, marked closed_early, no error.
 func TestLogStreamClosedEarly(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 	defer srv.Close()
 	h := &logCapture{level: slog.LevelDebug}
 	c := newClient(t, srv.URL, vllm.WithLogger(slog.New(h)))

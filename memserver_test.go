@@ -206,16 +206,10 @@ func (rep fixedReply) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 
 // memHTTPClient returns an HTTP client, with a transport of its own, that
 // reaches every memServer and every vllmtest server made with
-// WithInMemoryNetwork, and other addresses over the network.
+// WithInMemoryNetwork, and nothing else: any other address is refused, so a
+// test cannot reach the real network by mistake.
 func memHTTPClient() *http.Client {
-	tr := memnet.Transport()
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if memnet.Registered(addr) {
-			return memnet.Dial(ctx, network, addr)
-		}
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}
-	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
+	return &http.Client{Transport: memnet.Transport(), CheckRedirect: checkRedirect}
 }
 
 // inMemory is the client option that sends requests over the in-memory

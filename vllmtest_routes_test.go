@@ -373,7 +373,7 @@ func TestVllmtestNAndBeamSearch(t *testing.T) {
 // max_model_len), can be named by requests, and disappear once unloaded.
 func TestVllmtestRuntimeLoRAListed(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("base"), vllmtest.WithLoRA("sql", "base", "/adapters/sql"))
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("base"), vllmtest.WithLoRA("sql", "base", "/adapters/sql"))
 	defer srv.Close()
 	c := newClient(t, srv.URL)
 	defer c.Close()

@@ -113,13 +113,6 @@ func Dial(ctx context.Context, _, addr string) (net.Conn, error) {
 
 var errRefused = errors.New("connection refused")
 
-// Registered reports whether a listener is open at addr.
-func Registered(addr string) bool {
-	mu.Lock()
-	defer mu.Unlock()
-	return listeners[addr] != nil
-}
-
 // Transport returns an HTTP transport that dials in-memory listeners, asks
 // for no compression (as the library's own transport) and keeps idle
 // connections for reuse.
