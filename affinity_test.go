@@ -47,7 +47,7 @@ var longSystem = strings.Repeat("You are a careful assistant who answers in full
 
 // converse runs a conversation of turns turns, each re-sending the whole
 // history, as a chat application does.
-func converse(t *testing.T, c *vllm.Client, id string, turns int, opts ...vllm.RequestOption) {
+func converse(t *testing.T, c *vllm.Client, id string, turns int, opts ...vllm.Option) {
 	t.Helper()
 	msgs := []vllm.Message{vllm.System(longSystem)}
 	for turn := 0; turn < turns; turn++ {

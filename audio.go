@@ -198,7 +198,7 @@ func newBoundary() string {
 // multipartRequest builds the upload: a fresh pipe per attempt, fed by a
 // goroutine that writes the form and copies the audio into it. The transport
 // closes the pipe's reader when the attempt ends, which stops the goroutine.
-func (s *AudioService) multipartRequest(path, op string, req *AudioRequest, stream bool, opts []RequestOption) (*apiRequest, error) {
+func (s *AudioService) multipartRequest(path, op string, req *AudioRequest, stream bool, opts []Option) (*apiRequest, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
@@ -346,17 +346,17 @@ func (t *Transcription) UnmarshalJSON(data []byte) error {
 
 // Transcribe transcribes audio in its own language (POST
 // /v1/audio/transcriptions).
-func (s *AudioService) Transcribe(ctx context.Context, req *AudioRequest, opts ...RequestOption) (*Transcription, error) {
+func (s *AudioService) Transcribe(ctx context.Context, req *AudioRequest, opts ...Option) (*Transcription, error) {
 	return s.create(ctx, "/audio/transcriptions", "transcription", req, opts)
 }
 
 // Translate translates audio into English text (POST
 // /v1/audio/translations).
-func (s *AudioService) Translate(ctx context.Context, req *AudioRequest, opts ...RequestOption) (*Transcription, error) {
+func (s *AudioService) Translate(ctx context.Context, req *AudioRequest, opts ...Option) (*Transcription, error) {
 	return s.create(ctx, "/audio/translations", "translation", req, opts)
 }
 
-func (s *AudioService) create(ctx context.Context, path, op string, req *AudioRequest, opts []RequestOption) (*Transcription, error) {
+func (s *AudioService) create(ctx context.Context, path, op string, req *AudioRequest, opts []Option) (*Transcription, error) {
 	r, err := s.multipartRequest(path, op, req, false, opts)
 	if err != nil {
 		return nil, err
@@ -471,16 +471,16 @@ func (s *AudioStream) Collect() (*Transcription, error) {
 // TranscribeStream transcribes with "stream": true: the text arrives as it
 // is decoded, in server-sent events ending with [DONE]. Usage is requested
 // (stream_include_usage) and arrives on the last event.
-func (s *AudioService) TranscribeStream(ctx context.Context, req *AudioRequest, opts ...RequestOption) (*AudioStream, error) {
+func (s *AudioService) TranscribeStream(ctx context.Context, req *AudioRequest, opts ...Option) (*AudioStream, error) {
 	return s.stream(ctx, "/audio/transcriptions", "transcription", req, opts)
 }
 
 // TranslateStream is Translate with "stream": true (see TranscribeStream).
-func (s *AudioService) TranslateStream(ctx context.Context, req *AudioRequest, opts ...RequestOption) (*AudioStream, error) {
+func (s *AudioService) TranslateStream(ctx context.Context, req *AudioRequest, opts ...Option) (*AudioStream, error) {
 	return s.stream(ctx, "/audio/translations", "translation", req, opts)
 }
 
-func (s *AudioService) stream(ctx context.Context, path, op string, req *AudioRequest, opts []RequestOption) (*AudioStream, error) {
+func (s *AudioService) stream(ctx context.Context, path, op string, req *AudioRequest, opts []Option) (*AudioStream, error) {
 	r, err := s.multipartRequest(path, op, req, true, opts)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,7 @@ import "context"
 type ChatBuilder struct {
 	svc  *ChatService
 	req  ChatRequest
-	opts []RequestOption
+	opts []Option
 }
 
 // Builder starts a fluent chat request; nothing is sent until Send or
@@ -93,7 +93,7 @@ func (b *ChatBuilder) EnableThinking(on bool) *ChatBuilder {
 type CompletionBuilder struct {
 	svc  *CompletionsService
 	req  CompletionRequest
-	opts []RequestOption
+	opts []Option
 }
 
 // Builder starts a fluent completion request; nothing is sent until Send

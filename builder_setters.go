@@ -224,21 +224,21 @@ func (b *ChatBuilder) Extra(key string, value any) *ChatBuilder {
 	return b
 }
 
-// Header sets a header on this request only (see WithRequestHeader).
+// Header sets a header on this request only (WithHeader given to the call).
 func (b *ChatBuilder) Header(name, value string) *ChatBuilder {
-	b.opts = append(b.opts, WithRequestHeader(name, value))
+	b.opts = append(b.opts, WithHeader(name, value))
 	return b
 }
 
-// Timeout overrides the client's timeout for this request (see
-// WithRequestTimeout).
+// Timeout overrides the client's timeout for this request (WithTimeout
+// given to the call).
 func (b *ChatBuilder) Timeout(d time.Duration) *ChatBuilder {
-	b.opts = append(b.opts, WithRequestTimeout(d))
+	b.opts = append(b.opts, WithTimeout(d))
 	return b
 }
 
-// Options adds request options to this request.
-func (b *ChatBuilder) Options(opts ...RequestOption) *ChatBuilder {
+// Options adds options to this request (those that apply to calls).
+func (b *ChatBuilder) Options(opts ...Option) *ChatBuilder {
 	b.opts = append(b.opts, opts...)
 	return b
 }
@@ -248,7 +248,7 @@ func (b *ChatBuilder) Request() *ChatRequest { return &b.req }
 
 // RequestOptions returns the per-request options set so far (headers,
 // timeout).
-func (b *ChatBuilder) RequestOptions() []RequestOption { return b.opts }
+func (b *ChatBuilder) RequestOptions() []Option { return b.opts }
 
 // Model sets the served model name.
 func (b *CompletionBuilder) Model(model string) *CompletionBuilder { b.req.Model = model; return b }
@@ -464,21 +464,21 @@ func (b *CompletionBuilder) Extra(key string, value any) *CompletionBuilder {
 	return b
 }
 
-// Header sets a header on this request only (see WithRequestHeader).
+// Header sets a header on this request only (WithHeader given to the call).
 func (b *CompletionBuilder) Header(name, value string) *CompletionBuilder {
-	b.opts = append(b.opts, WithRequestHeader(name, value))
+	b.opts = append(b.opts, WithHeader(name, value))
 	return b
 }
 
-// Timeout overrides the client's timeout for this request (see
-// WithRequestTimeout).
+// Timeout overrides the client's timeout for this request (WithTimeout
+// given to the call).
 func (b *CompletionBuilder) Timeout(d time.Duration) *CompletionBuilder {
-	b.opts = append(b.opts, WithRequestTimeout(d))
+	b.opts = append(b.opts, WithTimeout(d))
 	return b
 }
 
-// Options adds request options to this request.
-func (b *CompletionBuilder) Options(opts ...RequestOption) *CompletionBuilder {
+// Options adds options to this request (those that apply to calls).
+func (b *CompletionBuilder) Options(opts ...Option) *CompletionBuilder {
 	b.opts = append(b.opts, opts...)
 	return b
 }
@@ -488,4 +488,4 @@ func (b *CompletionBuilder) Request() *CompletionRequest { return &b.req }
 
 // RequestOptions returns the per-request options set so far (headers,
 // timeout).
-func (b *CompletionBuilder) RequestOptions() []RequestOption { return b.opts }
+func (b *CompletionBuilder) RequestOptions() []Option { return b.opts }

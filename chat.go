@@ -338,7 +338,7 @@ func (c *ChatChoice) AssistantMessage() Message {
 }
 
 // Create sends a chat completion request and waits for the whole response.
-func (s *ChatService) Create(ctx context.Context, req *ChatRequest, opts ...RequestOption) (*ChatResponse, error) {
+func (s *ChatService) Create(ctx context.Context, req *ChatRequest, opts ...Option) (*ChatResponse, error) {
 	ar, err := s.request(req, false, opts)
 	if err != nil {
 		return nil, err
@@ -405,7 +405,7 @@ func (w *chatResponseIn) response() *ChatResponse {
 }
 
 // request validates and encodes req into the API request for Create or Stream.
-func (s *ChatService) request(req *ChatRequest, stream bool, opts []RequestOption) (*apiRequest, error) {
+func (s *ChatService) request(req *ChatRequest, stream bool, opts []Option) (*apiRequest, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}

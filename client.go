@@ -155,11 +155,12 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	root.Path = strings.TrimSuffix(u.Path, "/v1")
 	root.RawPath = ""
 	cfg.rootURL = &root
+	target := &optionTarget{client: cfg}
 	for _, o := range opts {
 		if o == nil {
 			continue
 		}
-		if err := o(cfg); err != nil {
+		if err := o(target); err != nil {
 			return nil, err
 		}
 	}

@@ -101,7 +101,7 @@ func TestHeadersSent(t *testing.T) {
 	ws := newMemServer(t, fixedReply{Body: minimalChat})
 	c := ws.Client(t, WithAPIKey("sk-123"), WithHeader("X-Team", "a"), WithHeader("X-Trace", "t1"), WithHeader("User-Agent", "my-app/2"))
 	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}}
-	if _, err := c.Chat.Create(context.Background(), req, WithRequestHeader("X-Trace", "t2"), WithRequestHeader("X-Once", "1")); err != nil {
+	if _, err := c.Chat.Create(context.Background(), req, WithHeader("X-Trace", "t2"), WithHeader("X-Once", "1")); err != nil {
 		t.Fatal(err)
 	}
 	h := ws.Last(t).Header
@@ -157,11 +157,32 @@ func TestInvalidHeaders(t *testing.T) {
 	// a retryable transport failure, and nothing is sent.
 	ws := newMemServer(t, fixedReply{Body: minimalChat})
 	c := ws.Client(t)
-	for _, o := range []RequestOption{WithRequestHeader("X-Bad", "a\nb"), WithRequestHeader("Bad Name", "x")} {
+	for _, o := range []Option{WithHeader("X-Bad", "a\nb"), WithHeader("Bad Name", "x")} {
 		_, err := c.Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}}, o)
 		var pe *ParamError
-		if !errors.As(err, &pe) || IsRetryable(err) || !strings.Contains(pe.Field, "WithRequestHeader") {
+		if !errors.As(err, &pe) || IsRetryable(err) || pe.Field != "WithHeader" {
 			t.Errorf("bad request header: %T %v", err, err)
+		}
+	}
+	// An option given where it does not apply, or a bad value given to a
+	// call, is refused naming the option: by the call before anything is
+	// sent, or by New.
+	for name, o := range map[string]Option{
+		"WithEndpoints": WithEndpoints("http://127.0.0.1:2/v1"), "WithRetry": WithRetry(RetryPolicy{MaxAttempts: 2}),
+		"WithAPIKey": WithAPIKey("k"), "WithTimeout": WithTimeout(-time.Second),
+		"WithStreamIdleTimeout": WithStreamIdleTimeout(-time.Second),
+	} {
+		_, err := c.Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}}, o)
+		var pe *ParamError
+		if !errors.As(err, &pe) || IsRetryable(err) || pe.Field != name {
+			t.Errorf("%s given to a call: %T %v", name, err, err)
+		}
+	}
+	for name, o := range map[string]Option{"WithAffinityKey": WithAffinityKey("s"), "WithThinkSplit": WithThinkSplit(false)} {
+		_, err := New("", o)
+		var pe *ParamError
+		if !errors.As(err, &pe) || pe.Field != name {
+			t.Errorf("%s given to New: %T %v", name, err, err)
 		}
 	}
 	if ws.Count() != 0 {
@@ -225,7 +246,7 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 	if s := fmt.Sprint(Client{}); s != "vllm.Client{}" {
 		t.Errorf("zero Client prints %q", s)
 	}
-	_, err = c.Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}}, WithRequestTimeout(time.Second))
+	_, err = c.Chat.Create(context.Background(), &ChatRequest{Model: "m", Messages: []Message{User("x")}}, WithTimeout(time.Second))
 	if err == nil || strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), key) || strings.Contains(err.Error(), "pw-secret") {
 		t.Errorf("error shows a secret: %v", err)
 	}
@@ -430,10 +451,10 @@ func TestBadRequestOptionFailsFirst(t *testing.T) {
 	defer func() { <-c.cfg.prod.inflight }()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // a call that reached the slot wait would fail with Canceled
-	_, err := c.Chat.Create(ctx, &ChatRequest{Model: "m", Messages: []Message{User("x")}}, WithRequestHeader("Bad Name", "x"))
+	_, err := c.Chat.Create(ctx, &ChatRequest{Model: "m", Messages: []Message{User("x")}}, WithHeader("Bad Name", "x"))
 	var pe *ParamError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Field, "WithRequestHeader") {
-		t.Fatalf("err = %T %v, want a *ParamError naming WithRequestHeader", err, err)
+	if !errors.As(err, &pe) || pe.Field != "WithHeader" {
+		t.Fatalf("err = %T %v, want a *ParamError naming WithHeader", err, err)
 	}
 	if n := hooked.Load(); n != 0 {
 		t.Errorf("hooks ran %d times for a call rejected before it started", n)

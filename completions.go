@@ -216,7 +216,7 @@ func (r *CompletionResponse) FinishReason() string {
 }
 
 // Create sends a completion request and waits for the whole response.
-func (s *CompletionsService) Create(ctx context.Context, req *CompletionRequest, opts ...RequestOption) (*CompletionResponse, error) {
+func (s *CompletionsService) Create(ctx context.Context, req *CompletionRequest, opts ...Option) (*CompletionResponse, error) {
 	ar, err := s.request(req, false, opts)
 	if err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func (s *CompletionsService) Create(ctx context.Context, req *CompletionRequest,
 	return &resp, nil
 }
 
-func (s *CompletionsService) request(req *CompletionRequest, stream bool, opts []RequestOption) (*apiRequest, error) {
+func (s *CompletionsService) request(req *CompletionRequest, stream bool, opts []Option) (*apiRequest, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func (e devError) Error() string {
 
 // call posts (or gets) a development route with query parameters and decodes
 // a JSON answer into out when out is not nil.
-func (s *DevService) call(ctx context.Context, method, path, op string, q url.Values, out any, opts []RequestOption) error {
+func (s *DevService) call(ctx context.Context, method, path, op string, q url.Values, out any, opts []Option) error {
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
@@ -48,7 +48,7 @@ func (s *DevService) call(ctx context.Context, method, path, op string, q url.Va
 // Sleep puts the engine to sleep (POST /sleep?level=N), freeing GPU memory:
 // level 1 offloads the weights to CPU memory and drops the KV cache; level 2
 // drops the weights too. Level 0 sends no level (the server's default, 1).
-func (s *DevService) Sleep(ctx context.Context, level int, opts ...RequestOption) error {
+func (s *DevService) Sleep(ctx context.Context, level int, opts ...Option) error {
 	if level < 0 {
 		return invalid("level", "must not be negative, got %d", level)
 	}
@@ -61,7 +61,7 @@ func (s *DevService) Sleep(ctx context.Context, level int, opts ...RequestOption
 
 // WakeUp wakes a sleeping engine (POST /wake_up). With tags (e.g.
 // "weights", "kv_cache") only those parts are restored; without, all.
-func (s *DevService) WakeUp(ctx context.Context, tags []string, opts ...RequestOption) error {
+func (s *DevService) WakeUp(ctx context.Context, tags []string, opts ...Option) error {
 	q := url.Values{}
 	for _, t := range tags {
 		q.Add("tags", t)
@@ -70,7 +70,7 @@ func (s *DevService) WakeUp(ctx context.Context, tags []string, opts ...RequestO
 }
 
 // IsSleeping reports whether the engine sleeps (GET /is_sleeping).
-func (s *DevService) IsSleeping(ctx context.Context, opts ...RequestOption) (bool, error) {
+func (s *DevService) IsSleeping(ctx context.Context, opts ...Option) (bool, error) {
 	var v struct {
 		IsSleeping bool `json:"is_sleeping"`
 	}
@@ -80,11 +80,11 @@ func (s *DevService) IsSleeping(ctx context.Context, opts ...RequestOption) (boo
 
 // ResetPrefixCache empties the prefix cache (POST /reset_prefix_cache), e.g.
 // between benchmark runs.
-func (s *DevService) ResetPrefixCache(ctx context.Context, opts ...RequestOption) error {
+func (s *DevService) ResetPrefixCache(ctx context.Context, opts ...Option) error {
 	return s.call(ctx, http.MethodPost, "/reset_prefix_cache", "reset prefix cache", nil, nil, opts)
 }
 
 // ResetMMCache empties the multimodal input cache (POST /reset_mm_cache).
-func (s *DevService) ResetMMCache(ctx context.Context, opts ...RequestOption) error {
+func (s *DevService) ResetMMCache(ctx context.Context, opts ...Option) error {
 	return s.call(ctx, http.MethodPost, "/reset_mm_cache", "reset multimodal cache", nil, nil, opts)
 }

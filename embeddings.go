@@ -277,7 +277,7 @@ func float16bits(h uint32) float32 {
 
 // Create sends an embedding request. Base64 vectors are decoded according to
 // the request's EmbedDType and Endianness.
-func (s *EmbeddingsService) Create(ctx context.Context, req *EmbeddingRequest, opts ...RequestOption) (*EmbeddingResponse, error) {
+func (s *EmbeddingsService) Create(ctx context.Context, req *EmbeddingRequest, opts ...Option) (*EmbeddingResponse, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}

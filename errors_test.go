@@ -339,7 +339,7 @@ func TestTransportFailures(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			c := newMemServer(t, holdResponse(false)).Client(t, WithTimeout(time.Hour))
 			start := time.Now()
-			_, err := c.Chat.Create(ctx, req, WithRequestTimeout(30*time.Millisecond))
+			_, err := c.Chat.Create(ctx, req, WithTimeout(30*time.Millisecond))
 			if !errors.Is(err, ErrTimeout) || time.Since(start) != 30*time.Millisecond {
 				t.Fatalf("err %v after %v", err, time.Since(start))
 			}

@@ -64,7 +64,7 @@ type GenerateChoice struct {
 // root) and returns the generated token ids: generation without the chat
 // template or the tokenizer, as RL frameworks use it. Streaming is not
 // offered here.
-func (s *CompletionsService) Generate(ctx context.Context, req *GenerateRequest, opts ...RequestOption) (*GenerateResponse, error) {
+func (s *CompletionsService) Generate(ctx context.Context, req *GenerateRequest, opts ...Option) (*GenerateResponse, error) {
 	if req == nil {
 		return nil, missing("request")
 	}
@@ -89,7 +89,7 @@ func (s *CompletionsService) Generate(ctx context.Context, req *GenerateRequest,
 // applies the chat template and tokenizes, without generating, and returns
 // the prompt as Generate takes it (token ids, sampling parameters,
 // multi-modal features).
-func (s *ChatService) Render(ctx context.Context, req *ChatRequest, opts ...RequestOption) (*GenerateRequest, error) {
+func (s *ChatService) Render(ctx context.Context, req *ChatRequest, opts ...Option) (*GenerateRequest, error) {
 	ar, err := s.request(req, false, opts)
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func (s *ChatService) Render(ctx context.Context, req *ChatRequest, opts ...Requ
 
 // Render sends req to vLLM's /v1/completions/render: the prompts tokenized
 // without generating, one GenerateRequest per prompt.
-func (s *CompletionsService) Render(ctx context.Context, req *CompletionRequest, opts ...RequestOption) ([]GenerateRequest, error) {
+func (s *CompletionsService) Render(ctx context.Context, req *CompletionRequest, opts ...Option) ([]GenerateRequest, error) {
 	ar, err := s.request(req, false, opts)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func (s *CompletionsService) Render(ctx context.Context, req *CompletionRequest,
 //	results := batch.Run(ctx, reqs, func(ctx context.Context, r *vllm.ChatRequest) (*vllm.ChatResponse, error) {
 //		return c.Chat.Create(ctx, r)
 //	}, nil)
-func (s *ChatService) CreateMany(ctx context.Context, req *ChatRequest, conversations [][]Message, opts ...RequestOption) (*ChatResponse, error) {
+func (s *ChatService) CreateMany(ctx context.Context, req *ChatRequest, conversations [][]Message, opts ...Option) (*ChatResponse, error) {
 	if req == nil {
 		return nil, missing("request")
 	}

@@ -14,13 +14,13 @@ type ServerService struct{ c *Client }
 // Health checks that the server and its engine are alive (GET /health). It
 // returns nil on 200; an engine that died answers 503, returned as an
 // *APIError. /health is not protected by the server's API key.
-func (s *ServerService) Health(ctx context.Context, opts ...RequestOption) error {
+func (s *ServerService) Health(ctx context.Context, opts ...Option) error {
 	return s.c.callJSON(ctx, get("/health", "health", true), "", nil, nil, nil, opts)
 }
 
 // Version returns the vLLM version the server runs (GET /version),
 // e.g. "0.11.0".
-func (s *ServerService) Version(ctx context.Context, opts ...RequestOption) (string, error) {
+func (s *ServerService) Version(ctx context.Context, opts ...Option) (string, error) {
 	var v struct {
 		Version string `json:"version"`
 	}
@@ -35,7 +35,7 @@ func (s *ServerService) Version(ctx context.Context, opts ...RequestOption) (str
 
 // Load returns the number of requests the server is working on (GET
 // /load), which vLLM tracks when started with --enable-server-load-tracking.
-func (s *ServerService) Load(ctx context.Context, opts ...RequestOption) (int, error) {
+func (s *ServerService) Load(ctx context.Context, opts ...Option) (int, error) {
 	var v struct {
 		ServerLoad *int `json:"server_load"`
 	}

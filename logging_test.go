@@ -74,7 +74,7 @@ func TestLogRedactsEveryUnknownHeader(t *testing.T) {
 		vllm.WithHeader("X-Tenant", "acme"), vllm.WithHeader("X-Region", "eu"),
 		vllm.WithLogPolicy(vllm.LogPolicy{SafeHeaders: []string{"x-tenant"}}))
 	defer c.Close()
-	if _, err := c.Chat.Create(context.Background(), chatReq(), vllm.WithRequestHeader("X-Request-Id", "req-1")); err != nil {
+	if _, err := c.Chat.Create(context.Background(), chatReq(), vllm.WithHeader("X-Request-Id", "req-1")); err != nil {
 		t.Fatal(err)
 	}
 	recs := h.records("vllm attempt")

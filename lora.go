@@ -27,7 +27,7 @@ type LoadLoRARequest struct {
 
 // Load loads an adapter and returns the server's confirmation, e.g.
 // "Success: LoRA adapter 'sql' added successfully.".
-func (s *LoRAService) Load(ctx context.Context, req *LoadLoRARequest, opts ...RequestOption) (string, error) {
+func (s *LoRAService) Load(ctx context.Context, req *LoadLoRARequest, opts ...Option) (string, error) {
 	switch {
 	case req == nil || req.Name == "":
 		return "", missing("lora_name")
@@ -39,7 +39,7 @@ func (s *LoRAService) Load(ctx context.Context, req *LoadLoRARequest, opts ...Re
 
 // Unload unloads the adapter named name and returns the server's
 // confirmation. An adapter that is not loaded is a 404 *APIError.
-func (s *LoRAService) Unload(ctx context.Context, name string, opts ...RequestOption) (string, error) {
+func (s *LoRAService) Unload(ctx context.Context, name string, opts ...Option) (string, error) {
 	if name == "" {
 		return "", missing("lora_name")
 	}
@@ -51,7 +51,7 @@ func (s *LoRAService) Unload(ctx context.Context, name string, opts ...RequestOp
 
 // send posts a LoRA request; the server answers 200 with a plain-text
 // message (not JSON).
-func (s *LoRAService) send(ctx context.Context, path, op, model string, in any, extra map[string]any, opts []RequestOption) (string, error) {
+func (s *LoRAService) send(ctx context.Context, path, op, model string, in any, extra map[string]any, opts []Option) (string, error) {
 	r, err := post(path, op, false).jsonBody(model, in, extra, opts)
 	if err != nil {
 		return "", err

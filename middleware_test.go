@@ -41,7 +41,7 @@ func TestMiddlewareOrderAndHeaders(t *testing.T) {
 	c := newClient(t, srv.URL+"/v1", fastRetry(1), vllm.WithMiddleware(mw("a"), mw("b")),
 		vllm.WithHeader("X-Client", "c"))
 	defer c.Close()
-	if _, err := c.Chat.Create(context.Background(), chatReq(), vllm.WithRequestHeader("X-Req", "r")); err != nil {
+	if _, err := c.Chat.Create(context.Background(), chatReq(), vllm.WithHeader("X-Req", "r")); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -163,7 +163,7 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 	defer c.Close()
 	req := chatReq()
 	req.Messages = []vllm.Message{vllm.User(strings.Repeat("long prompt ", 400))}
-	if _, err := c.Chat.Create(context.Background(), req, vllm.WithRequestHeader("Proxy-Authorization", "Basic "+key)); err != nil {
+	if _, err := c.Chat.Create(context.Background(), req, vllm.WithHeader("Proxy-Authorization", "Basic "+key)); err != nil {
 		t.Fatal(err)
 	}
 	// A failing call is logged too.
@@ -219,7 +219,7 @@ func TestRequestID(t *testing.T) {
 		t.Fatal("request id reused")
 	}
 	// The caller's id wins, per request or per client.
-	_, err = c.Chat.Create(ctx, chatReq(), vllm.WithRequestHeader("X-Request-Id", "mine"))
+	_, err = c.Chat.Create(ctx, chatReq(), vllm.WithHeader("X-Request-Id", "mine"))
 	if errors.As(err, &ae); ae.RequestID != "mine" || srv.Requests()[2].Header.Values("X-Request-Id")[0] != "mine" || len(srv.Requests()[2].Header.Values("X-Request-Id")) != 1 {
 		t.Fatalf("caller id: %v", srv.Requests()[2].Header)
 	}

@@ -62,7 +62,7 @@ func (l *ModelList) Find(id string) *Model {
 
 // List returns the served models (GET /v1/models): base models first, then
 // the LoRA adapters, each adapter naming its base model in Parent.
-func (s *ModelsService) List(ctx context.Context, opts ...RequestOption) (*ModelList, error) {
+func (s *ModelsService) List(ctx context.Context, opts ...Option) (*ModelList, error) {
 	var l ModelList
 	if err := s.c.callJSON(ctx, get("/models", "list models", false), "", nil, nil, &l, opts); err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (s *ModelsService) List(ctx context.Context, opts ...RequestOption) (*Model
 // a single model, so Retrieve lists the models and picks it; a model that is
 // not served is a *ModelNotFoundError (errors.Is ErrModelNotFound) listing
 // the served ones.
-func (s *ModelsService) Retrieve(ctx context.Context, id string, opts ...RequestOption) (*Model, error) {
+func (s *ModelsService) Retrieve(ctx context.Context, id string, opts ...Option) (*Model, error) {
 	if id == "" {
 		return nil, missing("model")
 	}
@@ -93,7 +93,7 @@ func (s *ModelsService) Retrieve(ctx context.Context, id string, opts ...Request
 // adapters are loaded on it. A server serving several base models is an
 // error (errors.Is ErrModelNotFound) listing them, since the choice is the
 // caller's.
-func (s *ModelsService) Default(ctx context.Context, opts ...RequestOption) (string, error) {
+func (s *ModelsService) Default(ctx context.Context, opts ...Option) (string, error) {
 	l, err := s.List(ctx, opts...)
 	if err != nil {
 		return "", err

@@ -9,58 +9,105 @@ import (
 	"time"
 )
 
-// This file holds every option: the Options that configure a Client (given
-// to New or FromEnv) and the RequestOptions that adjust one call. Each
-// option's doc comment states the default that applies when it is not given.
+// This file holds every option. Each option's doc comment states where it
+// applies and the default that applies when it is not given.
 
-// Option configures a Client. Options are applied in order; an option given an
-// invalid value makes New fail with a *ParamError naming the option.
-type Option func(*config) error
+// Option configures a Client, given to New or FromEnv, or one call, given to
+// a service method: c.Chat.Create(ctx, req, vllm.WithTimeout(time.Minute)).
+// WithHeader, WithTimeout and WithStreamIdleTimeout apply at both levels, a
+// call's value taking the place of the client's for that call;
+// WithAffinityKey and WithThinkSplit apply to calls; every other option
+// configures the Client and applies to New only. Options are applied in
+// order. An option given an invalid value, or given where it does not
+// apply, is a *ParamError naming it: New fails, or the call fails before
+// anything is sent.
+type Option func(*optionTarget) error
+
+// optionTarget is what an Option sets: a Client's configuration, when given
+// to New, or one call's, when given to a service method. Exactly one of the
+// two is set.
+type optionTarget struct {
+	client *config
+	call   *requestConfig
+}
+
+// clientOption makes an option that configures a Client, refused by calls.
+func clientOption(name string, set func(*config) error) Option {
+	return func(t *optionTarget) error {
+		if t.client == nil {
+			return invalid(name, "configures a Client: give it to New, not to a call")
+		}
+		return set(t.client)
+	}
+}
+
+// callOption makes an option that adjusts one call, refused by New.
+func callOption(name string, set func(*requestConfig) error) Option {
+	return func(t *optionTarget) error {
+		if t.call == nil {
+			return invalid(name, "adjusts one call: give it to the call, not to New")
+		}
+		return set(t.call)
+	}
+}
 
 // WithAPIKey sets the key sent as "Authorization: Bearer <key>". The key never
 // appears in errors, logs or formatted output of the Client.
 //
 // By default no key is sent.
 func WithAPIKey(key string) Option {
-	return func(c *config) error {
+	return clientOption("WithAPIKey", func(c *config) error {
 		if strings.ContainsAny(key, "\r\n") {
 			return invalid("WithAPIKey", "contains a line break")
 		}
 		c.apiKey = key
 		return nil
-	}
+	})
 }
 
 // WithTimeout bounds each request. For non-streaming requests it covers the
 // whole exchange, body included. For streams it covers only the wait for the
 // response headers, so that a long generation is never cut off by it; a
 // stream's progress is bounded by its idle timeout instead. Zero disables the
-// timeout (the context still applies).
+// timeout (the context still applies). Given to New it bounds every call;
+// given to a call it replaces the client's timeout for that call.
 //
 // The default is 10 minutes.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
+	return func(t *optionTarget) error {
 		if d < 0 {
 			return invalid("WithTimeout", "must not be negative, got %v", d)
 		}
-		c.timeout = d
+		if t.call != nil {
+			t.call.timeout = &d
+			return nil
+		}
+		t.client.timeout = d
 		return nil
 	}
 }
 
-// WithHeader adds a header sent with every request. It may be given several
-// times; a per-request header (WithRequestHeader) replaces a client header of
-// the same name. Setting "Authorization" here overrides WithAPIKey.
-// "User-Agent" replaces the default "vllm-go/<Version>" everywhere the client
-// sends it, health checks included (the last one given wins).
+// WithHeader adds a header. Given to New, it is sent with every request of
+// the Client; given to a call, with that call's requests only, replacing a
+// client header of the same name. It may be given several times. Setting
+// "Authorization" overrides WithAPIKey. A client "User-Agent" replaces the
+// default "vllm-go/<Version>" everywhere the client sends it, health checks
+// included (the last one given wins).
 //
 // By default no extra header is sent.
 func WithHeader(name, value string) Option {
-	return func(c *config) error {
-		if name == "" || strings.ContainsAny(name, " :\r\n") || strings.ContainsAny(value, "\r\n") {
-			return invalid("WithHeader", "invalid header %q", name)
+	return func(t *optionTarget) error {
+		if err := checkHeader("WithHeader", name, value); err != nil {
+			return err
 		}
-		c.headers.Add(name, value)
+		if t.call != nil {
+			if t.call.headers == nil {
+				t.call.headers = make(http.Header)
+			}
+			t.call.headers.Add(name, value)
+			return nil
+		}
+		t.client.headers.Add(name, value)
 		return nil
 	}
 }
@@ -75,14 +122,14 @@ func WithHeader(name, value string) Option {
 // that streams are not buffered. For more concurrent calls than that, give a
 // client whose transport keeps more.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
+	return clientOption("WithHTTPClient", func(c *config) error {
 		if hc == nil {
 			return invalid("WithHTTPClient", "is nil")
 		}
 		c.http = hc
 		c.ownHTTP = false
 		return nil
-	}
+	})
 }
 
 // defaultMaxResponseSize is the bound of a non-streaming response body when
@@ -97,13 +144,13 @@ const defaultMaxResponseSize = 256 << 20
 // grows past the bound. Streams are bounded per event instead
 // (WithMaxEventSize).
 func WithMaxResponseSize(n int64) Option {
-	return func(c *config) error {
+	return clientOption("WithMaxResponseSize", func(c *config) error {
 		if n <= 0 {
 			return invalid("WithMaxResponseSize", "must be positive, got %d", n)
 		}
 		c.maxResponse = n
 		return nil
-	}
+	})
 }
 
 // WithRetry sets the retry policy (see RetryPolicy); it is the one retry
@@ -112,13 +159,13 @@ func WithMaxResponseSize(n int64) Option {
 //
 // By default a call is attempted once.
 func WithRetry(p RetryPolicy) Option {
-	return func(c *config) error {
+	return clientOption("WithRetry", func(c *config) error {
 		if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxElapsed < 0 {
 			return invalid("WithRetry", "must not have negative values")
 		}
 		c.prod.retry = p
 		return nil
-	}
+	})
 }
 
 // WithMaxInFlight limits the calls of the Client in flight at once to n. A
@@ -130,13 +177,13 @@ func WithRetry(p RetryPolicy) Option {
 //
 // The default is no limit.
 func WithMaxInFlight(n int) Option {
-	return func(c *config) error {
+	return clientOption("WithMaxInFlight", func(c *config) error {
 		if n < 0 {
 			return invalid("WithMaxInFlight", "must not be negative, got %d", n)
 		}
 		c.prod.maxFlight = n
 		return nil
-	}
+	})
 }
 
 // WithRateLimit limits the requests the Client sends to perSecond on average,
@@ -148,7 +195,7 @@ func WithMaxInFlight(n int) Option {
 //
 // The default is no limit.
 func WithRateLimit(perSecond float64, burst int) Option {
-	return func(c *config) error {
+	return clientOption("WithRateLimit", func(c *config) error {
 		if perSecond < 0 || math.IsNaN(perSecond) || math.IsInf(perSecond, 0) {
 			return invalid("WithRateLimit", "rate must be a non-negative number, got %v", perSecond)
 		}
@@ -161,7 +208,7 @@ func WithRateLimit(perSecond float64, burst int) Option {
 		}
 		c.prod.rate = &tokenBucket{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: time.Now()}
 		return nil
-	}
+	})
 }
 
 // WithCircuitBreaker gives every endpoint a circuit breaker with policy p
@@ -171,7 +218,7 @@ func WithRateLimit(perSecond float64, burst int) Option {
 // By default there is no breaker; with several endpoints, passive ejection
 // applies (3 failures, 5s cool-down; see WithEndpoints).
 func WithCircuitBreaker(p BreakerPolicy) Option {
-	return func(c *config) error {
+	return clientOption("WithCircuitBreaker", func(c *config) error {
 		if p.Failures < 0 || p.CoolDown < 0 || p.HalfOpenRequests < 0 {
 			return invalid("WithCircuitBreaker", "must not have negative values")
 		}
@@ -186,7 +233,7 @@ func WithCircuitBreaker(p BreakerPolicy) Option {
 		}
 		c.prod.breaker = &p
 		return nil
-	}
+	})
 }
 
 // WithEndpoints adds replicas of the server: the base URL given to New is the
@@ -199,13 +246,13 @@ func WithCircuitBreaker(p BreakerPolicy) Option {
 //
 // By default the client has one endpoint, the base URL.
 func WithEndpoints(baseURLs ...string) Option {
-	return func(c *config) error {
+	return clientOption("WithEndpoints", func(c *config) error {
 		if err := checkURLs("WithEndpoints", baseURLs); err != nil {
 			return err
 		}
 		c.prod.extraURLs = append(c.prod.extraURLs, baseURLs...)
 		return nil
-	}
+	})
 }
 
 // WithFallback adds fallback servers, used only while no primary endpoint
@@ -215,13 +262,13 @@ func WithEndpoints(baseURLs ...string) Option {
 //
 // By default there is no fallback.
 func WithFallback(baseURLs ...string) Option {
-	return func(c *config) error {
+	return clientOption("WithFallback", func(c *config) error {
 		if err := checkURLs("WithFallback", baseURLs); err != nil {
 			return err
 		}
 		c.prod.fallbackURLs = append(c.prod.fallbackURLs, baseURLs...)
 		return nil
-	}
+	})
 }
 
 // WithAffinityIndex bounds the memory of the PrefixAffinity balance: the
@@ -229,25 +276,25 @@ func WithFallback(baseURLs ...string) Option {
 // of memory each), evicting the least recently used. Default
 // 65 536 blocks (64 MiB of prompts).
 func WithAffinityIndex(blocks int) Option {
-	return func(c *config) error {
+	return clientOption("WithAffinityIndex", func(c *config) error {
 		if blocks <= 0 {
 			return invalid("WithAffinityIndex", "must be positive, got %d", blocks)
 		}
 		c.prod.affinitySize = blocks
 		return nil
-	}
+	})
 }
 
 // WithBalance sets how calls are spread over the endpoints (default
 // RoundRobin).
 func WithBalance(b Balance) Option {
-	return func(c *config) error {
+	return clientOption("WithBalance", func(c *config) error {
 		if b != RoundRobin && b != LeastOutstanding && b != PrefixAffinity {
 			return invalid("WithBalance", "unknown strategy %d", int(b))
 		}
 		c.prod.balance = b
 		return nil
-	}
+	})
 }
 
 // WithHealthCheck checks every endpoint actively: every interval, a GET of
@@ -258,13 +305,13 @@ func WithBalance(b Balance) Option {
 //
 // By default no health checks run; zero turns them off.
 func WithHealthCheck(interval time.Duration) Option {
-	return func(c *config) error {
+	return clientOption("WithHealthCheck", func(c *config) error {
 		if interval < 0 {
 			return invalid("WithHealthCheck", "must not be negative, got %v", interval)
 		}
 		c.prod.healthEvery = interval
 		return nil
-	}
+	})
 }
 
 // WithLogger logs the Client's calls to l (nothing is logged by default).
@@ -289,10 +336,10 @@ func WithHealthCheck(interval time.Duration) Option {
 // Authorization header and any gateway key included, is logged as
 // "[REDACTED]". URLs are logged without user info.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
+	return clientOption("WithLogger", func(c *config) error {
 		c.prod.logger = l
 		return nil
-	}
+	})
 }
 
 // LogPolicy sets what a Client given WithLogger logs (see WithLogPolicy).
@@ -320,7 +367,7 @@ type LogPolicy struct {
 // It is a setting of its own, rather than arguments of WithLogger, so that
 // the common case stays WithLogger(l).
 func WithLogPolicy(p LogPolicy) Option {
-	return func(c *config) error {
+	return clientOption("WithLogPolicy", func(c *config) error {
 		for _, h := range p.SafeHeaders {
 			if slices.Contains(credentialHeaders, http.CanonicalHeaderKey(h)) {
 				return invalid("LogPolicy.SafeHeaders", "names %s, which carries credentials", http.CanonicalHeaderKey(h))
@@ -329,7 +376,7 @@ func WithLogPolicy(p LogPolicy) Option {
 		p.SafeHeaders = append([]string(nil), p.SafeHeaders...)
 		c.prod.logPolicy = p
 		return nil
-	}
+	})
 }
 
 // WithMiddleware adds middleware around every attempt of every call (see
@@ -338,7 +385,7 @@ func WithLogPolicy(p LogPolicy) Option {
 //
 // By default there is none.
 func WithMiddleware(mw ...Middleware) Option {
-	return func(c *config) error {
+	return clientOption("WithMiddleware", func(c *config) error {
 		for _, m := range mw {
 			if m == nil {
 				return invalid("WithMiddleware", "is nil")
@@ -346,7 +393,7 @@ func WithMiddleware(mw ...Middleware) Option {
 		}
 		c.prod.middleware = append(c.prod.middleware, mw...)
 		return nil
-	}
+	})
 }
 
 // WithHooks adds hooks observing every call (see Hooks). It may be given
@@ -354,23 +401,22 @@ func WithMiddleware(mw ...Middleware) Option {
 //
 // By default there are none.
 func WithHooks(h Hooks) Option {
-	return func(c *config) error {
+	return clientOption("WithHooks", func(c *config) error {
 		c.prod.hooks = append(c.prod.hooks, h)
 		return nil
-	}
+	})
 }
 
 // WithRequestIDFunc sets how a request id is made for a call that has none:
-// unless the call (WithRequestHeader) or the client (WithHeader) already sets
-// X-Request-Id, newID is called once per call and the id is sent with every
+// unless the call or the client already sets X-Request-Id (WithHeader), newID is called once per call and the id is sent with every
 // attempt of it, reported to hooks and logs, and kept in *APIError.RequestID.
 // The default makes 32 random hex digits; nil sends no generated id.
 func WithRequestIDFunc(newID func() string) Option {
-	return func(c *config) error {
+	return clientOption("WithRequestIDFunc", func(c *config) error {
 		c.prod.newID = newID
 		c.prod.newIDSet = true
 		return nil
-	}
+	})
 }
 
 // WithStreamIdleTimeout bounds how long a stream may wait for its next bytes
@@ -379,13 +425,19 @@ func WithRequestIDFunc(newID func() string) Option {
 // an event, and it is restarted by every read that returns data; when it
 // fires, the stream fails with a *StreamError of KindIdleTimeout that
 // matches ErrTimeout. Zero disables it. It is independent of WithTimeout,
-// which for streams covers only the wait for the response headers.
+// which for streams covers only the wait for the response headers. Given to
+// New it applies to every stream; given to a call, to that stream only (it
+// has no effect on calls that do not stream).
 func WithStreamIdleTimeout(d time.Duration) Option {
-	return func(c *config) error {
+	return func(t *optionTarget) error {
 		if d < 0 {
 			return invalid("WithStreamIdleTimeout", "must not be negative, got %v", d)
 		}
-		c.stream.idleTimeout, c.stream.idleTimeoutSet = d, true
+		if t.call != nil {
+			t.call.stream.idleTimeout = &d
+			return nil
+		}
+		t.client.stream.idleTimeout, t.client.stream.idleTimeoutSet = d, true
 		return nil
 	}
 }
@@ -396,56 +448,26 @@ func WithStreamIdleTimeout(d time.Duration) Option {
 // *StreamError of KindTooLarge; the event decoder never buffers more than about
 // twice this size for a stream.
 func WithMaxEventSize(n int) Option {
-	return func(c *config) error {
+	return clientOption("WithMaxEventSize", func(c *config) error {
 		if n <= 0 {
 			return invalid("WithMaxEventSize", "must be positive, got %d", n)
 		}
 		c.stream.maxEventSize = n
 		return nil
-	}
+	})
 }
 
-// RequestOption adjusts one request: extra headers, a different timeout.
-type RequestOption func(*requestConfig)
-
-// WithRequestHeader sets a header on this request only. It replaces a client
-// header (WithHeader) of the same name.
-//
-// By default a request sends the client's headers only.
-func WithRequestHeader(name, value string) RequestOption {
-	return func(rc *requestConfig) {
-		if rc.headers == nil {
-			rc.headers = make(http.Header)
-		}
-		rc.headers.Add(name, value)
-	}
-}
-
-// WithAffinityKey routes this call, under the PrefixAffinity balance, by key
+// WithAffinityKey routes a call, under the PrefixAffinity balance, by key
 // (a session, conversation or user id) instead of by its prompt: calls with
 // the same key go to the same replica while it is available and not loaded
 // beyond the bound. Without PrefixAffinity it has no effect. The key is not
 // sent; behind a gateway that routes by session, send it as the header the
-// gateway reads (WithRequestHeader) instead.
-func WithAffinityKey(key string) RequestOption {
-	return func(rc *requestConfig) { rc.affinityKey = key }
-}
-
-// WithRequestTimeout overrides the client's timeout (WithTimeout) for this
-// request; zero disables it.
-//
-// By default the client's timeout applies.
-func WithRequestTimeout(d time.Duration) RequestOption {
-	return func(rc *requestConfig) { rc.timeout = &d }
-}
-
-// WithRequestIdleTimeout overrides the client's stream idle timeout
-// (WithStreamIdleTimeout) for this stream; zero disables it. It has no
-// effect on requests that do not stream.
-//
-// By default the client's stream idle timeout applies.
-func WithRequestIdleTimeout(d time.Duration) RequestOption {
-	return func(rc *requestConfig) { rc.stream.idleTimeout = &d }
+// gateway reads (WithHeader on the call) instead. It applies to calls only.
+func WithAffinityKey(key string) Option {
+	return callOption("WithAffinityKey", func(rc *requestConfig) error {
+		rc.affinityKey = key
+		return nil
+	})
 }
 
 // WithThinkSplit moves the text a model writes between <think> and </think>
@@ -464,11 +486,12 @@ func WithRequestIdleTimeout(d time.Duration) RequestOption {
 // look ahead and needs to be told. A stream recognises tags split across
 // chunks, and its accumulated response equals the whole response split the
 // same way. It applies to Chat.Create, Chat.Stream and Chat.CreateMany, and
-// has no effect on other calls.
+// has no effect on other calls. It applies to calls only.
 //
 // By default the content is left as the server sent it.
-func WithThinkSplit(startInThink bool) RequestOption {
-	return func(rc *requestConfig) {
+func WithThinkSplit(startInThink bool) Option {
+	return callOption("WithThinkSplit", func(rc *requestConfig) error {
 		rc.stream.splitThink, rc.stream.startInThink = true, startInThink
-	}
+		return nil
+	})
 }

@@ -111,7 +111,7 @@ func isNested(raw json.RawMessage) bool {
 }
 
 // Create returns the raw pooler output of the inputs (POST /pooling).
-func (s *PoolingService) Create(ctx context.Context, req *PoolingRequest, opts ...RequestOption) (*PoolingResponse, error) {
+func (s *PoolingService) Create(ctx context.Context, req *PoolingRequest, opts ...Option) (*PoolingResponse, error) {
 	if req == nil {
 		return nil, missing("request")
 	}
@@ -171,7 +171,7 @@ type Classification struct {
 }
 
 // Classify classifies the inputs (POST /classify).
-func (s *PoolingService) Classify(ctx context.Context, req *ClassifyRequest, opts ...RequestOption) (*ClassifyResponse, error) {
+func (s *PoolingService) Classify(ctx context.Context, req *ClassifyRequest, opts ...Option) (*ClassifyResponse, error) {
 	if req == nil {
 		return nil, missing("request")
 	}

@@ -15,17 +15,17 @@ import (
 // way: an HTTP error status is an *APIError, a failure to reach the server a
 // *TransportError. It is the escape hatch for routes or bodies the typed
 // services do not cover, such as replaying the bodies of a batch file.
-func (c *Client) Raw(ctx context.Context, method, path string, body []byte, opts ...RequestOption) ([]byte, error) {
+func (c *Client) Raw(ctx context.Context, method, path string, body []byte, opts ...Option) ([]byte, error) {
 	return c.raw(ctx, method, path, false, body, opts)
 }
 
 // RawRoot is Raw with path relative to the server root rather than the base
 // URL: "/health" or "/rerank" for http://host:8000/health or /rerank.
-func (c *Client) RawRoot(ctx context.Context, method, path string, body []byte, opts ...RequestOption) ([]byte, error) {
+func (c *Client) RawRoot(ctx context.Context, method, path string, body []byte, opts ...Option) ([]byte, error) {
 	return c.raw(ctx, method, path, true, body, opts)
 }
 
-func (c *Client) raw(ctx context.Context, method, path string, root bool, body []byte, opts []RequestOption) ([]byte, error) {
+func (c *Client) raw(ctx context.Context, method, path string, root bool, body []byte, opts []Option) ([]byte, error) {
 	if method == "" {
 		method = http.MethodPost
 	}

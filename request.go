@@ -24,15 +24,15 @@ type requestConfig struct {
 	stream      streamRequestSettings
 }
 
-// checkHeader rejects a per-request header that net/http would refuse, as
-// the caller's mistake rather than a transport failure.
-func checkHeader(name string, values []string) error {
+// checkHeader rejects a header that net/http would refuse, as the caller's
+// mistake rather than a transport failure; field names where it came from.
+func checkHeader(field, name string, values ...string) error {
 	if name == "" || strings.ContainsAny(name, " :\r\n\t") {
-		return invalid("WithRequestHeader", "invalid header name %q", name)
+		return invalid(field, "invalid header name %q", name)
 	}
 	for _, v := range values {
 		if strings.ContainsAny(v, "\r\n\x00") {
-			return invalid("WithRequestHeader", "invalid value for header %q", name)
+			return invalid(field, "invalid value for header %q", name)
 		}
 	}
 	return nil
@@ -65,7 +65,7 @@ type apiRequest struct {
 	// body is returned unread for the caller to read, the timeout covering
 	// only the wait for the headers, and no Accept header is added.
 	passthrough bool
-	opts        []RequestOption
+	opts        []Option
 	// rc is opts resolved once per call by resolve (resolved says it was);
 	// every later step reads rc instead of applying opts again.
 	rc       requestConfig
@@ -94,14 +94,15 @@ func (r *apiRequest) resolve() error {
 	if r.resolved {
 		return nil
 	}
-	for _, o := range r.opts {
-		if o != nil {
-			o(&r.rc)
-		}
-	}
-	for name, vs := range r.rc.headers {
-		if err := checkHeader(name, vs); err != nil {
-			return err
+	if len(r.opts) > 0 {
+		target := &optionTarget{call: &r.rc}
+		for _, o := range r.opts {
+			if o == nil {
+				continue
+			}
+			if err := o(target); err != nil {
+				return err
+			}
 		}
 	}
 	r.resolved = true
@@ -157,7 +158,7 @@ func timeoutError(d time.Duration) error {
 var contentTypeJSON = []string{"application/json"}
 
 // jsonRequest builds a POST of v as JSON.
-func jsonRequest(op, path string, v any, opts []RequestOption) (*apiRequest, error) {
+func jsonRequest(op, path string, v any, opts []Option) (*apiRequest, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return nil, &ParamError{Field: op + " request", Reason: "cannot be encoded as JSON: " + err.Error()}
@@ -358,8 +359,8 @@ func okStatusError(resp *http.Response, req *http.Request, body []byte) *APIErro
 }
 
 // setHeaders sets the headers of one attempt, from the least to the most
-// specific: the library's, the client's (WithHeader), the request's
-// (WithRequestHeader), the generated request id, the attempt's (hooks and
+// specific: the library's, the client's (WithHeader given to New), the
+// call's (WithHeader given to the call), the generated request id, the attempt's (hooks and
 // middleware). Constant values are shared slices from wireConstants.
 func (c *Client) setHeaders(req *http.Request, r *apiRequest) {
 	h := req.Header
@@ -547,14 +548,14 @@ type route struct {
 }
 
 // newRequest builds the request of rt with no body.
-func (rt route) newRequest(model string, opts []RequestOption) *apiRequest {
+func (rt route) newRequest(model string, opts []Option) *apiRequest {
 	return &apiRequest{method: rt.method, path: rt.path, root: rt.root, op: rt.op, model: model, opts: opts}
 }
 
 // jsonBody builds the request of rt with in encoded as JSON, merging extra
 // into the top-level object (extra wins over typed fields of the same name).
 // in must be a struct without a MarshalJSON method of its own.
-func (rt route) jsonBody(model string, in any, extra map[string]any, opts []RequestOption) (*apiRequest, error) {
+func (rt route) jsonBody(model string, in any, extra map[string]any, opts []Option) (*apiRequest, error) {
 	body, err := marshalWithExtra(in, extra)
 	if err != nil {
 		if _, ok := err.(*ParamError); ok {
@@ -570,7 +571,7 @@ func (rt route) jsonBody(model string, in any, extra map[string]any, opts []Requ
 
 // callJSON sends in (nil for no body) to rt and decodes the JSON answer into
 // out (nil to discard it).
-func (c *Client) callJSON(ctx context.Context, rt route, model string, in any, extra map[string]any, out any, opts []RequestOption) error {
+func (c *Client) callJSON(ctx context.Context, rt route, model string, in any, extra map[string]any, out any, opts []Option) error {
 	r := rt.newRequest(model, opts)
 	if in != nil {
 		var err error
@@ -583,7 +584,7 @@ func (c *Client) callJSON(ctx context.Context, rt route, model string, in any, e
 
 // callFor is callJSON decoding into a new T, for the many calls that return
 // their response as it is.
-func callFor[T any](ctx context.Context, c *Client, rt route, model string, in any, extra map[string]any, opts []RequestOption) (*T, error) {
+func callFor[T any](ctx context.Context, c *Client, rt route, model string, in any, extra map[string]any, opts []Option) (*T, error) {
 	var out T
 	if err := c.callJSON(ctx, rt, model, in, extra, &out, opts); err != nil {
 		return nil, err

@@ -282,7 +282,7 @@ func (r *Response) FunctionCalls() []ResponseItem {
 }
 
 // Create sends a request and waits for the whole response.
-func (s *ResponsesService) Create(ctx context.Context, req *ResponseRequest, opts ...RequestOption) (*Response, error) {
+func (s *ResponsesService) Create(ctx context.Context, req *ResponseRequest, opts ...Option) (*Response, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
@@ -290,7 +290,7 @@ func (s *ResponsesService) Create(ctx context.Context, req *ResponseRequest, opt
 }
 
 // Get retrieves a stored response (GET /v1/responses/{id}).
-func (s *ResponsesService) Get(ctx context.Context, id string, opts ...RequestOption) (*Response, error) {
+func (s *ResponsesService) Get(ctx context.Context, id string, opts ...Option) (*Response, error) {
 	if id == "" {
 		return nil, missing("response_id")
 	}
@@ -299,7 +299,7 @@ func (s *ResponsesService) Get(ctx context.Context, id string, opts ...RequestOp
 
 // Cancel cancels a background response (POST /v1/responses/{id}/cancel)
 // and returns it in its new state.
-func (s *ResponsesService) Cancel(ctx context.Context, id string, opts ...RequestOption) (*Response, error) {
+func (s *ResponsesService) Cancel(ctx context.Context, id string, opts ...Option) (*Response, error) {
 	if id == "" {
 		return nil, missing("response_id")
 	}
@@ -444,7 +444,7 @@ func (s *ResponseStream) decode(typ string, data []byte) (ResponseEvent, bool, e
 
 // Stream sends the request with "stream": true and returns the events as
 // they arrive (SSE with event: lines).
-func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opts ...RequestOption) (*ResponseStream, error) {
+func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opts ...Option) (*ResponseStream, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}

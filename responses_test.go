@@ -239,7 +239,7 @@ func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
 		base := runtime.NumGoroutine()
 		c := srv.Client(t, vllm.WithStreamIdleTimeout(time.Hour))
 		start := time.Now()
-		st, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Input: "x"}, vllm.WithRequestIdleTimeout(50*time.Millisecond))
+		st, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Input: "x"}, vllm.WithStreamIdleTimeout(50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestEventStreamsIdleTimeoutAndMaxSize(t *testing.T) {
 			t.Fatalf("responses: idle timeout after %v, want 50ms", d)
 		}
 		start = time.Now()
-		as, err := c.Audio.TranscribeStream(context.Background(), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)}, vllm.WithRequestIdleTimeout(50*time.Millisecond))
+		as, err := c.Audio.TranscribeStream(context.Background(), &vllm.AudioRequest{File: vllm.AudioFromBytes("a.wav", nil)}, vllm.WithStreamIdleTimeout(50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -102,7 +102,7 @@ func (t balancedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // mistake.
 func (r *apiRequest) checkHeaders() error {
 	for name, vs := range r.rc.headers {
-		if err := checkHeader(name, vs); err != nil {
+		if err := checkHeader("request header", name, vs...); err != nil {
 			return err
 		}
 	}

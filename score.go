@@ -63,7 +63,7 @@ func (r *ScoreResponse) Scores() []float64 {
 }
 
 // Score scores text pairs (POST /score).
-func (s *PoolingService) Score(ctx context.Context, req *ScoreRequest, opts ...RequestOption) (*ScoreResponse, error) {
+func (s *PoolingService) Score(ctx context.Context, req *ScoreRequest, opts ...Option) (*ScoreResponse, error) {
 	switch {
 	case req == nil:
 		return nil, missing("request")
@@ -144,7 +144,7 @@ type RerankDocument struct {
 
 // Rerank ranks documents by relevance to a query, on the route named by
 // req.Route (default /rerank).
-func (s *PoolingService) Rerank(ctx context.Context, req *RerankRequest, opts ...RequestOption) (*RerankResponse, error) {
+func (s *PoolingService) Rerank(ctx context.Context, req *RerankRequest, opts ...Option) (*RerankResponse, error) {
 	if req == nil {
 		return nil, missing("request")
 	}

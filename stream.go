@@ -147,7 +147,7 @@ var defaultStreamOptions = &StreamOptions{IncludeUsage: Ptr(true)}
 // *TransportError), as is a response that is not an event stream (see
 // docs/streaming.md); failures after that come from the stream as
 // *StreamError.
-func (s *ChatService) Stream(ctx context.Context, req *ChatRequest, opts ...RequestOption) (*ChatStream, error) {
+func (s *ChatService) Stream(ctx context.Context, req *ChatRequest, opts ...Option) (*ChatStream, error) {
 	if req == nil {
 		return nil, missing("request")
 	}

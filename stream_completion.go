@@ -37,7 +37,7 @@ type CompletionStream struct {
 // Stream sends a streaming completion request ("stream": true). Unless
 // req.StreamOptions is set, it asks for the usage at the end. req is not
 // modified. Errors are reported as for ChatService.Stream.
-func (s *CompletionsService) Stream(ctx context.Context, req *CompletionRequest, opts ...RequestOption) (*CompletionStream, error) {
+func (s *CompletionsService) Stream(ctx context.Context, req *CompletionRequest, opts ...Option) (*CompletionStream, error) {
 	if req == nil {
 		return nil, missing("request")
 	}

@@ -28,7 +28,7 @@ func drainStream(t *testing.T, s *ChatStream) (string, error) {
 	return text.String(), nil
 }
 
-func openChat(t *testing.T, c *Client, opts ...RequestOption) *ChatStream {
+func openChat(t *testing.T, c *Client, opts ...Option) *ChatStream {
 	t.Helper()
 	s, err := c.Chat.Stream(context.Background(), chatReq(), opts...)
 	if err != nil {
@@ -257,7 +257,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 		defer close(release)
 
 		// The per-request idle timeout overrides the client's.
-		st := openChat(t, c, WithRequestIdleTimeout(80*time.Millisecond))
+		st := openChat(t, c, WithStreamIdleTimeout(80*time.Millisecond))
 		start := time.Now()
 		text, err := drainStream(t, st)
 		var se *StreamError
@@ -486,7 +486,7 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 		// connection for the next request.
 		before := srv.Connections()
 		for range 3 {
-			s2 := openChat(t, c, WithRequestHeader("X-Test", "short"))
+			s2 := openChat(t, c, WithHeader("X-Test", "short"))
 			if text, err := collectText(s2); err != nil || text != "ok" {
 				t.Fatalf("after break: %q %v", text, err)
 			}

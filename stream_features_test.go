@@ -472,7 +472,7 @@ func TestBuilderStream(t *testing.T) {
 		s.data("[DONE]")
 	})).Client(t)
 	ctx := context.Background()
-	st, err := c.Chat.Builder().Model("m").User("hi").Options(WithRequestHeader("X-Trace", "1"), WithThinkSplit(false)).Stream(ctx)
+	st, err := c.Chat.Builder().Model("m").User("hi").Options(WithHeader("X-Trace", "1"), WithThinkSplit(false)).Stream(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -211,12 +211,12 @@ func TestCreateWithThinkSplit(t *testing.T) {
 	type rc struct{ reasoning, content string }
 	for _, tt := range []struct {
 		name string
-		opts []RequestOption
+		opts []Option
 		want []rc
 	}{
 		{"no option", nil, []rc{{"", "<think>\nPlan.\n</think>\n\nHi!"}, {"", "Only content."}, {"server", "R1 style</think>Answer"}, {"", ""}}},
-		{"split", []RequestOption{WithThinkSplit(false)}, []rc{{"Plan.", "Hi!"}, {"", "Only content."}, {"server\nR1 style", "Answer"}, {"", ""}}},
-		{"start in think", []RequestOption{WithThinkSplit(true)}, []rc{{"Plan.", "Hi!"}, {"Only content.", ""}, {"server\nR1 style", "Answer"}, {"", ""}}},
+		{"split", []Option{WithThinkSplit(false)}, []rc{{"Plan.", "Hi!"}, {"", "Only content."}, {"server\nR1 style", "Answer"}, {"", ""}}},
+		{"start in think", []Option{WithThinkSplit(true)}, []rc{{"Plan.", "Hi!"}, {"Only content.", ""}, {"server\nR1 style", "Answer"}, {"", ""}}},
 	} {
 		resp, err := c.Chat.Create(context.Background(), chatReq(), tt.opts...)
 		if err != nil {

@@ -70,7 +70,7 @@ type TokenizeResponse struct {
 func (r *TokenizeResponse) setRaw(b json.RawMessage) { r.Raw = b }
 
 // Tokenize turns a prompt or a conversation into token ids (POST /tokenize).
-func (s *TokenizerService) Tokenize(ctx context.Context, req *TokenizeRequest, opts ...RequestOption) (*TokenizeResponse, error) {
+func (s *TokenizerService) Tokenize(ctx context.Context, req *TokenizeRequest, opts ...Option) (*TokenizeResponse, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ type DetokenizeResponse struct {
 }
 
 // Detokenize turns token ids back into text (POST /detokenize).
-func (s *TokenizerService) Detokenize(ctx context.Context, req *DetokenizeRequest, opts ...RequestOption) (*DetokenizeResponse, error) {
+func (s *TokenizerService) Detokenize(ctx context.Context, req *DetokenizeRequest, opts ...Option) (*DetokenizeResponse, error) {
 	if req == nil || req.Tokens == nil {
 		return nil, missing("tokens")
 	}
@@ -104,7 +104,7 @@ func (s *TokenizerService) Detokenize(ctx context.Context, req *DetokenizeReques
 // Info returns the tokenizer's configuration (GET /tokenizer_info),
 // which vLLM serves only with --enable-tokenizer-info-endpoint. The result
 // has at least "tokenizer_class".
-func (s *TokenizerService) Info(ctx context.Context, opts ...RequestOption) (map[string]any, error) {
+func (s *TokenizerService) Info(ctx context.Context, opts ...Option) (map[string]any, error) {
 	var info map[string]any
 	if err := s.c.callJSON(ctx, get("/tokenizer_info", "tokenizer info", true), "", nil, nil, &info, opts); err != nil {
 		return nil, err

@@ -89,7 +89,7 @@ type Agent struct {
 	// goroutine that ran it when Parallel is set).
 	OnToolResult func(call vllm.ToolCall, result string, err error)
 	// RequestOptions apply to every request the agent sends.
-	RequestOptions []vllm.RequestOption
+	RequestOptions []vllm.Option
 }
 
 // New returns an Agent for model with the given tools.
@@ -282,7 +282,7 @@ func (a *Agent) RunStream(ctx context.Context, messages []vllm.Message, onEvent 
 
 // streamTurn streams one model call, forwarding its events, and returns
 // the accumulated response.
-func streamTurn(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest, opts []vllm.RequestOption, onEvent func(vllm.ChatEvent)) (*vllm.ChatResponse, error) {
+func streamTurn(ctx context.Context, c *vllm.Client, req *vllm.ChatRequest, opts []vllm.Option, onEvent func(vllm.ChatEvent)) (*vllm.ChatResponse, error) {
 	s, err := c.Chat.Stream(ctx, req, opts...)
 	if err != nil {
 		return nil, err

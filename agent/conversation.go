@@ -44,12 +44,12 @@ func NewConversation(c *vllm.Client, model, system string) *Conversation {
 // Send adds a user message with text, sends the conversation, adds the
 // answer to the history and returns the response. On failure the history is
 // left as it was before the call.
-func (cv *Conversation) Send(ctx context.Context, text string, opts ...vllm.RequestOption) (*vllm.ChatResponse, error) {
+func (cv *Conversation) Send(ctx context.Context, text string, opts ...vllm.Option) (*vllm.ChatResponse, error) {
 	return cv.SendMessage(ctx, vllm.User(text), opts...)
 }
 
 // SendMessage is Send with any message (multi-part content, say).
-func (cv *Conversation) SendMessage(ctx context.Context, m vllm.Message, opts ...vllm.RequestOption) (*vllm.ChatResponse, error) {
+func (cv *Conversation) SendMessage(ctx context.Context, m vllm.Message, opts ...vllm.Option) (*vllm.ChatResponse, error) {
 	return cv.turn(ctx, m, opts, nil, false)
 }
 
@@ -57,12 +57,12 @@ func (cv *Conversation) SendMessage(ctx context.Context, m vllm.Message, opts ..
 // it arrives (nil ignores them), and the accumulated response is added to
 // the history once the stream is complete. A stream that fails leaves the
 // history as it was.
-func (cv *Conversation) Stream(ctx context.Context, text string, onEvent func(vllm.ChatEvent), opts ...vllm.RequestOption) (*vllm.ChatResponse, error) {
+func (cv *Conversation) Stream(ctx context.Context, text string, onEvent func(vllm.ChatEvent), opts ...vllm.Option) (*vllm.ChatResponse, error) {
 	return cv.turn(ctx, vllm.User(text), opts, onEvent, true)
 }
 
 // turn runs one turn: a request (or an agent run), streamed or not.
-func (cv *Conversation) turn(ctx context.Context, m vllm.Message, opts []vllm.RequestOption, onEvent func(vllm.ChatEvent), stream bool) (*vllm.ChatResponse, error) {
+func (cv *Conversation) turn(ctx context.Context, m vllm.Message, opts []vllm.Option, onEvent func(vllm.ChatEvent), stream bool) (*vllm.ChatResponse, error) {
 	cv.mu.Lock()
 	defer cv.mu.Unlock()
 	history := append(cv.messages[:len(cv.messages):len(cv.messages)], m)

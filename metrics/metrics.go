@@ -24,7 +24,7 @@ import (
 // /metrics at the server root, through c's whole request path: headers,
 // retries, hooks) and returns the figures operators watch, plus every parsed
 // sample in Families. vLLM does not protect the endpoint with its API key.
-func Scrape(ctx context.Context, c *vllm.Client, opts ...vllm.RequestOption) (*Server, error) {
+func Scrape(ctx context.Context, c *vllm.Client, opts ...vllm.Option) (*Server, error) {
 	body, err := c.RawRoot(ctx, http.MethodGet, "/metrics", nil, opts...)
 	if err != nil {
 		return nil, err

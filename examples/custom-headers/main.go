@@ -27,8 +27,8 @@ func sendHeaders(ctx context.Context, env *exampleenv.Env) error {
 		Extra:    map[string]any{"request_id": "req-12345", "custom_field": "custom_value"},
 	}
 	resp, err := env.Client.Chat.Create(ctx, req,
-		vllm.WithRequestHeader("X-Request-Id", "req-12345"),
-		vllm.WithRequestHeader("X-Tenant", "acme"),
+		vllm.WithHeader("X-Request-Id", "req-12345"),
+		vllm.WithHeader("X-Tenant", "acme"),
 	)
 	if err != nil {
 		return err

@@ -49,12 +49,12 @@ func rideOutFailures(ctx context.Context, env *exampleenv.Env) error {
 	// is held back 300ms, so it times out (and, being retryable, is tried
 	// again until the attempts run out).
 	env.FailNext(4, vllmtest.Fault{Kind: vllmtest.FaultNone, HeaderDelay: 300 * time.Millisecond})
-	_, err = env.Client.Chat.Create(ctx, req, vllm.WithRequestTimeout(100*time.Millisecond))
+	_, err = env.Client.Chat.Create(ctx, req, vllm.WithTimeout(100*time.Millisecond))
 	fmt.Println("timed out:", errors.Is(err, vllm.ErrTimeout), "retryable:", vllm.IsRetryable(err))
 
 	// A stream that stalls: the idle timeout ends it with a StreamError.
 	env.Fail(vllmtest.Fault{Kind: vllmtest.FaultStall, After: 3, Duration: 2 * time.Second})
-	s, err := env.Client.Chat.Stream(ctx, req, vllm.WithRequestIdleTimeout(200*time.Millisecond))
+	s, err := env.Client.Chat.Stream(ctx, req, vllm.WithStreamIdleTimeout(200*time.Millisecond))
 	if err != nil {
 		return err
 	}

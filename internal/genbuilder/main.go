@@ -110,21 +110,21 @@ func (b *%[1]s) Extra(key string, value any) *%[1]s {
 	return b
 }
 
-// Header sets a header on this request only (see WithRequestHeader).
+// Header sets a header on this request only (WithHeader given to the call).
 func (b *%[1]s) Header(name, value string) *%[1]s {
-	b.opts = append(b.opts, WithRequestHeader(name, value))
+	b.opts = append(b.opts, WithHeader(name, value))
 	return b
 }
 
-// Timeout overrides the client's timeout for this request (see
-// WithRequestTimeout).
+// Timeout overrides the client's timeout for this request (WithTimeout
+// given to the call).
 func (b *%[1]s) Timeout(d time.Duration) *%[1]s {
-	b.opts = append(b.opts, WithRequestTimeout(d))
+	b.opts = append(b.opts, WithTimeout(d))
 	return b
 }
 
-// Options adds request options to this request.
-func (b *%[1]s) Options(opts ...RequestOption) *%[1]s {
+// Options adds options to this request (those that apply to calls).
+func (b *%[1]s) Options(opts ...Option) *%[1]s {
 	b.opts = append(b.opts, opts...)
 	return b
 }
@@ -134,7 +134,7 @@ func (b *%[1]s) Request() *%[2]s { return &b.req }
 
 // RequestOptions returns the per-request options set so far (headers,
 // timeout).
-func (b *%[1]s) RequestOptions() []RequestOption { return b.opts }
+func (b *%[1]s) RequestOptions() []Option { return b.opts }
 `, bt, req)
 	}
 	src, err := format.Source(b.Bytes())
