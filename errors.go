@@ -13,7 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unicode/utf8"
+
+	"github.com/vllmgo/vllm/internal/textcut"
 )
 
 // Sentinel errors classify failures with errors.Is. The concrete error values
@@ -241,15 +242,7 @@ const messageLen = 4096
 // excerpt returns b trimmed, made valid UTF-8 and cut to at most n bytes
 // (marked with "…").
 func excerpt(b []byte, n int) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > n {
-		cut := n
-		for cut > 0 && !utf8.RuneStart(b[cut]) {
-			cut--
-		}
-		return strings.ToValidUTF8(string(b[:cut]), "\uFFFD") + "…"
-	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	return textcut.Cut(bytes.TrimSpace(b), n, "…")
 }
 
 // ParamError is a request rejected by the client before anything was sent,

@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/vllmgo/vllm/internal/textcut"
 )
 
 // maxLoggedBody bounds the bodies logged at Debug.
@@ -143,12 +144,5 @@ func (cl *callLogger) redactedHeaders(req *RequestInfo) map[string]string {
 
 // truncateBody returns b as text, cut to maxLoggedBody bytes.
 func truncateBody(b []byte) string {
-	if len(b) <= maxLoggedBody {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	cut := maxLoggedBody
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
-		cut--
-	}
-	return strings.ToValidUTF8(string(b[:cut]), "\uFFFD") + "…(truncated)"
+	return textcut.Cut(b, maxLoggedBody, "…(truncated)")
 }

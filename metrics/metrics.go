@@ -15,9 +15,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/internal/textcut"
 )
 
 // Scrape fetches the Prometheus metrics of the server c talks to (GET
@@ -504,13 +504,5 @@ func parseFloat(s string) (float64, error) {
 // snippet returns at most 256 bytes of a line, cut at a rune boundary and
 // made valid UTF-8, for a ParseError.
 func snippet(b []byte) string {
-	const n = 256
-	if len(b) > n {
-		cut := n
-		for cut > 0 && !utf8.RuneStart(b[cut]) {
-			cut--
-		}
-		return strings.ToValidUTF8(string(b[:cut]), "\uFFFD") + "…"
-	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	return textcut.Cut(b, 256, "…")
 }
