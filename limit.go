@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/sleep"
 )
 
 // tokenBucket is a token-bucket rate limiter: tokens accrue at rate per
@@ -46,13 +48,9 @@ func (b *tokenBucket) wait(ctx context.Context) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if !sleep.For(ctx, d) {
 		b.unreserve()
 		return context.Cause(ctx)
 	}
+	return nil
 }

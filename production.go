@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/sleep"
 )
 
 // productionConfig holds the settings of the production layer (retries,
@@ -232,14 +234,8 @@ func (p *productionConfig) do(ctx context.Context, c *Client, r *apiRequest) (*h
 				h.OnRetry(ctx, info, err, wait)
 			}
 		}
-		if wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return nil, cl.fail(waitError("wait to retry", c, r, context.Cause(ctx), err))
-			}
+		if wait > 0 && !sleep.For(ctx, wait) {
+			return nil, cl.fail(waitError("wait to retry", c, r, context.Cause(ctx), err))
 		}
 		tried = append(tried, ep)
 	}

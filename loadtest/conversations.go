@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/sleep"
 )
 
 // PrefixConversations is the prefix-routing workload: many multi-turn
@@ -188,13 +190,6 @@ func (s *sender) converse(ctx context.Context, c *Conversation, outs []Output, s
 			return
 		}
 		msgs = append(msgs, chatMessage{"assistant", o.GeneratedText})
-		if p := c.Pauses[turn]; p > 0 {
-			t := time.NewTimer(p)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-			}
-		}
+		sleep.For(ctx, c.Pauses[turn]) // when ctx ends first, the next turn fails
 	}
 }

@@ -494,18 +494,6 @@ func (b *batchRun) startProgress(start time.Time) (stop func()) {
 	})
 }
 
-// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = crand.Read(b)
