@@ -5,24 +5,26 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
-// replicas starts n vllmtest servers and a client balancing over them.
+// replicas starts n vllmtest servers, in memory, and a client balancing over
+// them.
 func replicas(t *testing.T, n int, opts ...vllm.Option) ([]*vllmtest.Server, *vllm.Client) {
 	t.Helper()
 	var srvs []*vllmtest.Server
 	var urls []string
 	for i := 0; i < n; i++ {
-		s := vllmtest.NewServer()
+		s := vllmtest.NewServer(vllmtest.WithInMemoryNetwork())
 		t.Cleanup(s.Close)
 		srvs = append(srvs, s)
 		urls = append(urls, s.URL)
 	}
-	c, err := vllm.New(urls[0], append([]vllm.Option{vllm.WithEndpoints(urls[1:]...)}, opts...)...)
+	c, err := vllm.New(urls[0], append([]vllm.Option{vllm.WithHTTPClient(srvs[0].Client()), vllm.WithEndpoints(urls[1:]...)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,28 +130,31 @@ func TestPrefixAffinityIndexFull(t *testing.T) {
 }
 
 func TestPrefixAffinityForgetsAnEjectedReplica(t *testing.T) {
-	srvs, c := replicas(t, 3, vllm.WithBalance(vllm.PrefixAffinity),
-		vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: time.Hour, HalfOpenRequests: 1}),
-		vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
-	converse(t, c, "c", 2)
-	n := served(srvs)
-	home := -1
-	for i, v := range n {
-		if v == 2 {
-			home = i
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srvs, c := replicas(t, 3, vllm.WithBalance(vllm.PrefixAffinity),
+			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: time.Hour, HalfOpenRequests: 1}),
+			vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
+		converse(t, c, "c", 2)
+		n := served(srvs)
+		home := -1
+		for i, v := range n {
+			if v == 2 {
+				home = i
+			}
 		}
-	}
-	if home < 0 {
-		t.Fatalf("turns per replica %v, want both on one", n)
-	}
-	if !vllm.AffinityHolds(c, home) {
-		t.Fatalf("the index does not name replica %d as a holder", home)
-	}
-	// The home replica fails once: its breaker opens (it is ejected), the
-	// call is retried elsewhere, and the index forgets the home replica.
-	srvs[home].Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503})
-	converse(t, c, "c", 1)
-	if vllm.AffinityHolds(c, home) {
-		t.Errorf("replica %d still in the index after it was ejected", home)
-	}
+		if home < 0 {
+			t.Fatalf("turns per replica %v, want both on one", n)
+		}
+		if !vllm.AffinityHolds(c, home) {
+			t.Fatalf("the index does not name replica %d as a holder", home)
+		}
+		// The home replica fails once: its breaker opens (it is ejected), the
+		// call is retried elsewhere, and the index forgets the home replica.
+		srvs[home].Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503})
+		converse(t, c, "c", 1)
+		if vllm.AffinityHolds(c, home) {
+			t.Errorf("replica %d still in the index after it was ejected", home)
+		}
+	})
 }

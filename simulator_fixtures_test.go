@@ -10,7 +10,9 @@ import (
 	"github.com/vllmgo/vllm"
 )
 
-func TestSmokeCreateAndError(t *testing.T) {
+// TestSimulatorChatAndError: a chat completion and a 404 decoded from the
+// llm-d simulator's captured responses, and the exact request sent.
+func TestSimulatorChatAndError(t *testing.T) {
 	srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1/chat/completions" {
 			f, _ := os.ReadFile("testdata/fixtures/llmd-sim-chat.json")
