@@ -248,40 +248,7 @@ func (s *Scanner) Str() ([]byte, bool) {
 	copying := false
 	copied := begin // b[begin:copied] is in out (when copying)
 	for {
-		// Pass over plain ASCII (eight bytes at a time where it can) and
-		// valid multi-byte sequences, which are kept as they are.
-		for j < len(b) {
-			if len(b)-j >= 8 {
-				m := nonPlain8(binary.LittleEndian.Uint64(b[j:]))
-				if m == 0 {
-					j += 8
-					continue
-				}
-				j += bits.TrailingZeros64(m) >> 3
-			} else if plainByte[b[j]] {
-				j++
-				continue
-			}
-			// b[j] is not plain. The common two- and three-byte
-			// sequences are checked here, the rest by validSeqLen.
-			c := b[j]
-			if c < 0x80 {
-				break
-			}
-			if c >= 0xC2 && c < 0xE0 && j+1 < len(b) && b[j+1]&0xC0 == 0x80 {
-				j += 2
-				continue
-			}
-			if c > 0xE0 && c < 0xF0 && c != 0xED && j+2 < len(b) && b[j+1]&0xC0 == 0x80 && b[j+2]&0xC0 == 0x80 {
-				j += 3
-				continue
-			}
-			n := validSeqLen(b[j:])
-			if n == 0 {
-				break
-			}
-			j += n
-		}
+		j = skipValid(b, j)
 		if j >= len(b) {
 			s.I = j
 			return nil, s.Fail("")
@@ -361,6 +328,77 @@ func (s *Scanner) Str() ([]byte, bool) {
 		}
 	}
 }
+
+// skipValid returns the offset of the first byte from j on that a string
+// body does not hold as it is: a quote, a backslash, a control byte or the
+// start of invalid UTF-8; len(b) if none. Plain ASCII is passed eight bytes
+// at a time, and multi-byte sequences whose lead byte allows any
+// continuation bytes with one load (validSeqLen checks the others). It is a
+// function of its own so that the loop keeps its state in registers.
+func skipValid(b []byte, j int) int {
+	for j < len(b) {
+		if len(b)-j >= 8 {
+			m := nonPlain8(binary.LittleEndian.Uint64(b[j:]))
+			if m == 0 {
+				j += 8
+				continue
+			}
+			j += bits.TrailingZeros64(m) >> 3
+		} else if plainByte[b[j]] {
+			j++
+			continue
+		}
+		c := b[j]
+		if c < 0x80 {
+			return j
+		}
+		if len(b)-j >= 4 {
+			x := binary.LittleEndian.Uint32(b[j:])
+			switch seqLen[c] {
+			case 2:
+				if x&0xC000 == 0x8000 {
+					j += 2
+					continue
+				}
+			case 3:
+				if x&0xC0C000 == 0x808000 {
+					j += 3
+					continue
+				}
+			case 4:
+				if x&0xC0C0C000 == 0x80808000 {
+					j += 4
+					continue
+				}
+			}
+		}
+		n := validSeqLen(b[j:])
+		if n == 0 {
+			return j
+		}
+		j += n
+	}
+	return j
+}
+
+// seqLen is the length of the UTF-8 sequences that start with a byte and
+// may continue with any continuation bytes (0x80-0xBF): 2 for C2-DF, 3 for
+// E1-EC and EE-EF, 4 for F1-F3; 0 for every other byte (E0, ED, F0 and F4
+// restrict the second byte: validSeqLen checks them).
+var seqLen = func() (t [256]uint8) {
+	for c := 0xC2; c <= 0xF3; c++ {
+		switch {
+		case c <= 0xDF:
+			t[c] = 2
+		case c == 0xE0 || c == 0xED || c == 0xF0:
+		case c <= 0xEF:
+			t[c] = 3
+		default:
+			t[c] = 4
+		}
+	}
+	return t
+}()
 
 // validSeqLen returns the length of the valid UTF-8 sequence of two to four
 // bytes at the start of b, or 0 when b does not start with one; it accepts

@@ -51,3 +51,30 @@ func processCPU() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// BenchmarkStrProse reads 2000 characters of English-like ASCII text with a
+// newline every 80 characters and a quoted word now and then.
+func BenchmarkStrProse(b *testing.B) {
+	var text []byte
+	words := []string{"the", "model", "answered", "with", "a", "short", `"quoted"`, "sentence,", "then", "stopped."}
+	r := rand.New(rand.NewPCG(5, 5))
+	line := 0
+	for len(text) < 2000 {
+		w := words[r.IntN(len(words))]
+		text = append(text, w...)
+		text = append(text, ' ')
+		if line += len(w) + 1; line > 80 {
+			text = append(text, '\n')
+			line = 0
+		}
+	}
+	lit, _ := json.Marshal(string(text))
+	b.SetBytes(int64(len(lit)))
+	var s Scanner
+	for b.Loop() {
+		s.Start(lit)
+		if _, ok := s.Str(); !ok {
+			b.Fatal(s.Err())
+		}
+	}
+}

@@ -58,7 +58,8 @@ func TestValidSeqLen(t *testing.T) {
 
 // TestStrUTF8Sequences compares Str with encoding/json on strings made of
 // every lead byte from 0x80 with every second byte and edge continuation
-// bytes, after plain text long enough for the eight-byte test.
+// bytes (third, and fourth after a four-byte lead), after plain text long
+// enough for the eight-byte test.
 func TestStrUTF8Sequences(t *testing.T) {
 	tails := []byte{0x00, 0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF}
 	for b0 := 0x80; b0 <= 0xFF; b0++ {
@@ -67,16 +68,22 @@ func TestStrUTF8Sequences(t *testing.T) {
 				if b2 < 0x20 || b1 == '"' || b1 == '\\' || b2 == '"' {
 					continue
 				}
-				lit := []byte("\"abcdefgh" + string([]byte{byte(b0), byte(b1), b2}) + "z\"")
-				var want string
-				if err := json.Unmarshal(lit, &want); err != nil {
-					t.Fatalf("%q: %v", lit, err)
+				b3s := []byte{'z'}
+				if b0 >= 0xF0 { // four-byte leads: every fourth byte of tails too
+					b3s = append(b3s, tails[1:]...)
 				}
-				var s Scanner
-				s.Start(lit)
-				got, ok := s.Str()
-				if !ok || string(got) != want {
-					t.Fatalf("Str(%q) = %q, %v; encoding/json gives %q", lit, got, ok, want)
+				for _, b3 := range b3s {
+					lit := []byte("\"abcdefgh" + string([]byte{byte(b0), byte(b1), b2, b3}) + "z\"")
+					var want string
+					if err := json.Unmarshal(lit, &want); err != nil {
+						t.Fatalf("%q: %v", lit, err)
+					}
+					var s Scanner
+					s.Start(lit)
+					got, ok := s.Str()
+					if !ok || string(got) != want {
+						t.Fatalf("Str(%q) = %q, %v; encoding/json gives %q", lit, got, ok, want)
+					}
 				}
 			}
 		}
