@@ -3,9 +3,11 @@ package vllmotel_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -80,84 +82,87 @@ func spanAttr(s sdktrace.ReadOnlySpan, key string) string {
 }
 
 func TestChatSpansAndMetrics(t *testing.T) {
-	h := newHarness(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503})
-	opts := append(h.inst.Options(), vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
-	c, err := vllm.New(srv.URL, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	resp, err := c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hello")}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
+		defer srv.Close()
+		srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503})
+		opts := append(h.inst.Options(), vllm.WithHTTPClient(srv.Client()), vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
+		c, err := vllm.New(srv.URL, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		resp, err := c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hello")}})
+		if err != nil {
+			t.Fatal(err)
+		}
 
-	spans := h.spans.Ended()
-	if len(spans) != 3 {
-		t.Fatalf("%d spans", len(spans))
-	}
-	a1, a2, callSpan := spans[0], spans[1], spans[2]
-	if callSpan.Name() != "chat m" || callSpan.SpanKind() != trace.SpanKindClient || callSpan.Status().Code == codes.Error {
-		t.Fatalf("call span %q kind %v status %v", callSpan.Name(), callSpan.SpanKind(), callSpan.Status())
-	}
-	for key, want := range map[string]string{
-		"gen_ai.operation.name": "chat", "gen_ai.provider.name": "vllm", "gen_ai.request.model": "m",
-		"gen_ai.response.model": "m", "gen_ai.response.id": resp.ID,
-		"gen_ai.usage.input_tokens":      strconv.Itoa(resp.Usage.PromptTokens),
-		"gen_ai.usage.output_tokens":     strconv.Itoa(resp.Usage.CompletionTokens),
-		"gen_ai.response.finish_reasons": "[\"stop\"]", "server.address": "127.0.0.1", "vllm.attempts": "2",
-	} {
-		if got := spanAttr(callSpan, key); got != want {
-			t.Errorf("call span %s = %s, want %s", key, got, want)
+		spans := h.spans.Ended()
+		if len(spans) != 3 {
+			t.Fatalf("%d spans", len(spans))
 		}
-	}
-	for i, a := range []sdktrace.ReadOnlySpan{a1, a2} {
-		if a.Name() != "POST" || a.Parent().SpanID() != callSpan.SpanContext().SpanID() || a.SpanContext().TraceID() != callSpan.SpanContext().TraceID() {
-			t.Fatalf("attempt %d span %q parent %v", i+1, a.Name(), a.Parent())
+		a1, a2, callSpan := spans[0], spans[1], spans[2]
+		if callSpan.Name() != "chat m" || callSpan.SpanKind() != trace.SpanKindClient || callSpan.Status().Code == codes.Error {
+			t.Fatalf("call span %q kind %v status %v", callSpan.Name(), callSpan.SpanKind(), callSpan.Status())
 		}
-	}
-	if spanAttr(a1, "http.response.status_code") != "503" || a1.Status().Code != codes.Error || spanAttr(a1, "error.type") != "503" ||
-		spanAttr(a2, "http.response.status_code") != "200" || spanAttr(a2, "http.request.resend_count") != "1" ||
-		!strings.HasSuffix(spanAttr(a2, "url.full"), "/v1/chat/completions") {
-		t.Fatalf("attempt spans: %v / %v", a1.Attributes(), a2.Attributes())
-	}
-	// Each attempt carried its own span's trace context to the server.
-	reqs := srv.Requests()
-	for i, r := range reqs {
-		tp := r.Header.Get("Traceparent")
-		want := spans[i].SpanContext()
-		if !strings.Contains(tp, want.TraceID().String()) || !strings.Contains(tp, want.SpanID().String()) {
-			t.Fatalf("attempt %d traceparent %q, span %v", i+1, tp, want)
+		host, _, _ := net.SplitHostPort(srv.Addr())
+		for key, want := range map[string]string{
+			"gen_ai.operation.name": "chat", "gen_ai.provider.name": "vllm", "gen_ai.request.model": "m",
+			"gen_ai.response.model": "m", "gen_ai.response.id": resp.ID,
+			"gen_ai.usage.input_tokens":      strconv.Itoa(resp.Usage.PromptTokens),
+			"gen_ai.usage.output_tokens":     strconv.Itoa(resp.Usage.CompletionTokens),
+			"gen_ai.response.finish_reasons": "[\"stop\"]", "server.address": host, "vllm.attempts": "2",
+		} {
+			if got := spanAttr(callSpan, key); got != want {
+				t.Errorf("call span %s = %s, want %s", key, got, want)
+			}
 		}
-	}
+		for i, a := range []sdktrace.ReadOnlySpan{a1, a2} {
+			if a.Name() != "POST" || a.Parent().SpanID() != callSpan.SpanContext().SpanID() || a.SpanContext().TraceID() != callSpan.SpanContext().TraceID() {
+				t.Fatalf("attempt %d span %q parent %v", i+1, a.Name(), a.Parent())
+			}
+		}
+		if spanAttr(a1, "http.response.status_code") != "503" || a1.Status().Code != codes.Error || spanAttr(a1, "error.type") != "503" ||
+			spanAttr(a2, "http.response.status_code") != "200" || spanAttr(a2, "http.request.resend_count") != "1" ||
+			!strings.HasSuffix(spanAttr(a2, "url.full"), "/v1/chat/completions") {
+			t.Fatalf("attempt spans: %v / %v", a1.Attributes(), a2.Attributes())
+		}
+		// Each attempt carried its own span's trace context to the server.
+		reqs := srv.Requests()
+		for i, r := range reqs {
+			tp := r.Header.Get("Traceparent")
+			want := spans[i].SpanContext()
+			if !strings.Contains(tp, want.TraceID().String()) || !strings.Contains(tp, want.SpanID().String()) {
+				t.Fatalf("attempt %d traceparent %q, span %v", i+1, tp, want)
+			}
+		}
 
-	ms := h.metrics(t)
-	dur := ms[vllmotel.MetricOperationDuration].Data.(metricdata.Histogram[float64])
-	if ms[vllmotel.MetricOperationDuration].Unit != "s" || len(dur.DataPoints) != 1 || dur.DataPoints[0].Count != 1 ||
-		attrOf(dur.DataPoints[0].Attributes, "gen_ai.operation.name") != "chat" ||
-		attrOf(dur.DataPoints[0].Attributes, "gen_ai.request.model") != "m" ||
-		attrOf(dur.DataPoints[0].Attributes, "error.type") != "<none>" {
-		t.Fatalf("duration %+v", dur)
-	}
-	tok := ms[vllmotel.MetricTokenUsage].Data.(metricdata.Histogram[int64])
-	if ms[vllmotel.MetricTokenUsage].Unit != "{token}" || len(tok.DataPoints) != 2 {
-		t.Fatalf("tokens %+v", tok)
-	}
-	for _, dp := range tok.DataPoints {
-		want := int64(resp.Usage.PromptTokens)
-		if attrOf(dp.Attributes, "gen_ai.token.type") == "output" {
-			want = int64(resp.Usage.CompletionTokens)
+		ms := h.metrics(t)
+		dur := ms[vllmotel.MetricOperationDuration].Data.(metricdata.Histogram[float64])
+		if ms[vllmotel.MetricOperationDuration].Unit != "s" || len(dur.DataPoints) != 1 || dur.DataPoints[0].Count != 1 ||
+			attrOf(dur.DataPoints[0].Attributes, "gen_ai.operation.name") != "chat" ||
+			attrOf(dur.DataPoints[0].Attributes, "gen_ai.request.model") != "m" ||
+			attrOf(dur.DataPoints[0].Attributes, "error.type") != "<none>" {
+			t.Fatalf("duration %+v", dur)
 		}
-		if dp.Count != 1 || dp.Sum != want {
-			t.Fatalf("token point %v: sum %d, want %d", dp.Attributes, dp.Sum, want)
+		tok := ms[vllmotel.MetricTokenUsage].Data.(metricdata.Histogram[int64])
+		if ms[vllmotel.MetricTokenUsage].Unit != "{token}" || len(tok.DataPoints) != 2 {
+			t.Fatalf("tokens %+v", tok)
 		}
-	}
-	if _, ok := ms[vllmotel.MetricTimeToFirstChunk]; ok {
-		t.Fatal("time to first chunk recorded for a non-streaming call")
-	}
+		for _, dp := range tok.DataPoints {
+			want := int64(resp.Usage.PromptTokens)
+			if attrOf(dp.Attributes, "gen_ai.token.type") == "output" {
+				want = int64(resp.Usage.CompletionTokens)
+			}
+			if dp.Count != 1 || dp.Sum != want {
+				t.Fatalf("token point %v: sum %d, want %d", dp.Attributes, dp.Sum, want)
+			}
+		}
+		if _, ok := ms[vllmotel.MetricTimeToFirstChunk]; ok {
+			t.Fatal("time to first chunk recorded for a non-streaming call")
+		}
+	})
 }
 
 func TestErrorCall(t *testing.T) {
@@ -224,43 +229,45 @@ func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 // TestStreamEndToEnd streams a chat completion from vllmtest through an
 // instrumented client.
 func TestStreamEndToEnd(t *testing.T) {
-	h := newHarness(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithTTFT(20*time.Millisecond))
-	defer srv.Close()
-	srv.Enqueue(vllmtest.Reply{Content: "a b c d", PromptTokens: 4, CompletionTokens: 5})
-	c, err := vllm.New(srv.URL, h.inst.Options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Collect(); err != nil {
-		t.Fatal(err)
-	}
-	ms := h.metrics(t)
-	first := ms[vllmotel.MetricTimeToFirstChunk].Data.(metricdata.Histogram[float64])
-	per := ms[vllmotel.MetricTimePerChunk].Data.(metricdata.Histogram[float64])
-	if len(first.DataPoints) != 1 || first.DataPoints[0].Count != 1 || first.DataPoints[0].Sum < 0.02 {
-		t.Fatalf("first chunk %+v", first.DataPoints)
-	}
-	if len(per.DataPoints) != 1 || per.DataPoints[0].Count < 3 {
-		t.Fatalf("per chunk %+v", per.DataPoints)
-	}
-	tok := ms[vllmotel.MetricTokenUsage].Data.(metricdata.Histogram[int64])
-	var sum int64
-	for _, dp := range tok.DataPoints {
-		sum += dp.Sum
-	}
-	if sum != 9 {
-		t.Fatalf("token usage sum %d, want 4+5", sum)
-	}
-	spans := h.spans.Ended()
-	callSpan := spans[len(spans)-1]
-	if callSpan.Name() != "chat m" || spanAttr(callSpan, "gen_ai.response.time_to_first_chunk") == "<none>" ||
-		spanAttr(callSpan, "gen_ai.usage.output_tokens") != "5" || callSpan.Status().Code == codes.Error {
-		t.Fatalf("span %q %v", callSpan.Name(), callSpan.Attributes())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithTTFT(20*time.Millisecond))
+		defer srv.Close()
+		srv.Enqueue(vllmtest.Reply{Content: "a b c d", PromptTokens: 4, CompletionTokens: 5})
+		c, err := vllm.New(srv.URL, append(h.inst.Options(), vllm.WithHTTPClient(srv.Client()))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Collect(); err != nil {
+			t.Fatal(err)
+		}
+		ms := h.metrics(t)
+		first := ms[vllmotel.MetricTimeToFirstChunk].Data.(metricdata.Histogram[float64])
+		per := ms[vllmotel.MetricTimePerChunk].Data.(metricdata.Histogram[float64])
+		if len(first.DataPoints) != 1 || first.DataPoints[0].Count != 1 || first.DataPoints[0].Sum != 0.02 {
+			t.Fatalf("first chunk %+v", first.DataPoints)
+		}
+		if len(per.DataPoints) != 1 || per.DataPoints[0].Count < 3 {
+			t.Fatalf("per chunk %+v", per.DataPoints)
+		}
+		tok := ms[vllmotel.MetricTokenUsage].Data.(metricdata.Histogram[int64])
+		var sum int64
+		for _, dp := range tok.DataPoints {
+			sum += dp.Sum
+		}
+		if sum != 9 {
+			t.Fatalf("token usage sum %d, want 4+5", sum)
+		}
+		spans := h.spans.Ended()
+		callSpan := spans[len(spans)-1]
+		if callSpan.Name() != "chat m" || spanAttr(callSpan, "gen_ai.response.time_to_first_chunk") == "<none>" ||
+			spanAttr(callSpan, "gen_ai.usage.output_tokens") != "5" || callSpan.Status().Code == codes.Error {
+			t.Fatalf("span %q %v", callSpan.Name(), callSpan.Attributes())
+		}
+	})
 }
