@@ -258,12 +258,7 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 	resp.Body.Close()
 	release()
 	if err != nil {
-		var tl *ResponseTooLargeError
-		if errors.As(err, &tl) {
-			tl.Method, tl.URL = r.method, redactURL(c.url(r))
-			return nil, tl
-		}
-		return nil, c.transportError("read response", r, err, cause)
+		return nil, c.readFailure(r, err, cause)
 	}
 	if ae := okStatusError(resp, req, data); ae != nil {
 		return nil, ae
@@ -292,6 +287,17 @@ func (b *wholeBody) Read(p []byte) (int, error) {
 
 func (b *wholeBody) Close() error { return nil }
 
+// readFailure is the error of a response body that could not be read: a
+// *ResponseTooLargeError naming the request, or else a transport error.
+func (c *Client) readFailure(r *apiRequest, err, cause error) error {
+	var tl *ResponseTooLargeError
+	if errors.As(err, &tl) {
+		tl.Method, tl.URL = r.method, redactURL(c.url(r))
+		return tl
+	}
+	return c.transportError("read response", r, err, cause)
+}
+
 // responseBytes returns the body of a non-streaming response. The attempt
 // has read it whole already, unless a middleware replaced it.
 func (c *Client) responseBytes(resp *http.Response, r *apiRequest) ([]byte, error) {
@@ -309,12 +315,7 @@ func (c *Client) responseBytes(resp *http.Response, r *apiRequest) ([]byte, erro
 	}
 	data, err := readBody(resp, c.cfg.maxResponse)
 	if err != nil {
-		var tl *ResponseTooLargeError
-		if errors.As(err, &tl) {
-			tl.Method, tl.URL = r.method, redactURL(c.url(r))
-			return nil, tl
-		}
-		return nil, c.transportError("read response", r, err, nil)
+		return nil, c.readFailure(r, err, nil)
 	}
 	return data, nil
 }
