@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vllmgo/vllm/vllmtest"
 )
@@ -154,21 +151,10 @@ func TestChatSavesAndImages(t *testing.T) {
 }
 
 func TestMockServesUntilInterrupted(t *testing.T) {
-	cmd := exec.Command(binPath, "mock", "--addr", "127.0.0.1:0", "--model", "mock-model", "--reasoning", "2")
-	cmd.Env = []string{}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	cmd, base := startMockProcess(t, "--model", "mock-model", "--reasoning", "2")
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/v1") {
+		t.Fatalf("first line %q", base)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	first, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(first, "http://127.0.0.1:") || !strings.HasSuffix(first, "/v1\n") {
-		t.Fatalf("first line %q, %v", first, err)
-	}
-	base := strings.TrimSpace(first)
 	r := runCLI(t, "", map[string]string{"VLLM_BASE_URL": base}, "models")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "mock-model\t") {
 		t.Fatalf("models from mock: %q %q", r.stdout, r.stderr)
@@ -178,15 +164,8 @@ func TestMockServesUntilInterrupted(t *testing.T) {
 		t.Fatalf("chat with mock: %q %q", r.stdout, r.stderr)
 	}
 	cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("mock exited with %v after Ctrl-C", err)
-		}
-	case <-time.After(5 * time.Second): // a real process (vllm mock): real time
-		t.Fatal("mock did not stop on Ctrl-C")
+	if err := waitProcess(t, cmd); err != nil {
+		t.Fatalf("mock exited with %v after Ctrl-C", err)
 	}
 }
 

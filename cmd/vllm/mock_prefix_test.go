@@ -14,6 +14,13 @@ import (
 // URL; the process is killed when the test ends.
 func startMock(t *testing.T, args ...string) string {
 	t.Helper()
+	_, base := startMockProcess(t, args...)
+	return base
+}
+
+// startMockProcess is startMock returning the process too.
+func startMockProcess(t *testing.T, args ...string) (*exec.Cmd, string) {
+	t.Helper()
 	cmd := exec.Command(binPath, append([]string{"mock", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = []string{}
 	stdout, err := cmd.StdoutPipe()
@@ -28,7 +35,7 @@ func startMock(t *testing.T, args ...string) string {
 	if err != nil {
 		t.Fatalf("mock: %v", err)
 	}
-	return strings.TrimSpace(first)
+	return cmd, strings.TrimSpace(first)
 }
 
 // cachedTokens sends the same long prompt twice and returns the second
