@@ -98,12 +98,14 @@ func (r *ChatRequest) marshalReflect(stream bool) ([]byte, error) {
 	return marshalWithExtra(chatWire{(*chatRequestAlias)(r), stream}, r.Extra)
 }
 
-// bodySizeHint is room for a body of plain messages and a few settings.
+// bodySizeHint is room for a body of plain messages, a few settings and the
+// stream members: the keys of a message take 32 bytes, the rest of the body
+// with a few settings 112.
 func (r *ChatRequest) bodySizeHint() int {
-	n := 256 + len(r.Model)
+	n := 112 + len(r.Model)
 	for i := range r.Messages {
 		m := &r.Messages[i]
-		n += 48 + len(m.Role) + len(m.Content) + len(m.Name) + len(m.Reasoning) + len(m.Refusal) + len(m.ToolCallID)
+		n += 32 + len(m.Role) + len(m.Content) + len(m.Name) + len(m.Reasoning) + len(m.Refusal) + len(m.ToolCallID)
 	}
 	return n
 }
