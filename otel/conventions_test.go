@@ -23,8 +23,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// newHarnessWith is newHarness with more instrumentation options and
-// tracer provider options.
+// newHarnessWith records the spans and metrics of an instrumentation with
+// opts, its tracer provider made with tpOpts too.
 func newHarnessWith(t *testing.T, tpOpts []sdktrace.TracerProviderOption, opts ...vllmotel.Option) *harness {
 	t.Helper()
 	h := &harness{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}

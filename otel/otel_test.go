@@ -28,21 +28,11 @@ type harness struct {
 	inst   *vllmotel.Instrumentation
 }
 
+// newHarness records the spans and metrics of an instrumentation with the
+// default options.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(h.spans))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(h.reader))
-	t.Cleanup(func() {
-		tp.Shutdown(context.Background())
-		mp.Shutdown(context.Background())
-	})
-	inst, err := vllmotel.New(vllmotel.WithTracerProvider(tp), vllmotel.WithMeterProvider(mp))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.inst = inst
-	return h
+	return newHarnessWith(t, nil)
 }
 
 // metrics collects the metrics by name.
@@ -87,12 +77,7 @@ func TestChatSpansAndMetrics(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 		defer srv.Close()
 		srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503})
-		opts := append(h.inst.Options(), vllm.WithHTTPClient(srv.Client()), vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
-		c, err := vllm.New(srv.URL, opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := h.client(t, srv, vllm.WithHTTPClient(srv.Client()), vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
 		resp, err := c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hello")}})
 		if err != nil {
 			t.Fatal(err)
@@ -169,12 +154,8 @@ func TestErrorCall(t *testing.T) {
 	h := newHarness(t)
 	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
 	defer srv.Close()
-	c, err := vllm.New(srv.URL, h.inst.Options()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_, err = c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "missing", Messages: []vllm.Message{vllm.User("x")}})
+	c := h.client(t, srv)
+	_, err := c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "missing", Messages: []vllm.Message{vllm.User("x")}})
 	if !errors.Is(err, vllm.ErrModelNotFound) {
 		t.Fatalf("err %v", err)
 	}
@@ -234,11 +215,7 @@ func TestStreamEndToEnd(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithTTFT(20*time.Millisecond))
 		defer srv.Close()
 		srv.Enqueue(vllmtest.Reply{Content: "a b c d", PromptTokens: 4, CompletionTokens: 5})
-		c, err := vllm.New(srv.URL, append(h.inst.Options(), vllm.WithHTTPClient(srv.Client()))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := h.client(t, srv, vllm.WithHTTPClient(srv.Client()))
 		s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
 		if err != nil {
 			t.Fatal(err)
