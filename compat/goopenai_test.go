@@ -49,26 +49,36 @@ func TestGoOpenAIChat(t *testing.T) {
 	}
 }
 
+// goStreamChunks streams req with go-openai's client and returns every
+// chunk up to the end of the stream, failing the test on an error.
+func goStreamChunks(t *testing.T, c *goopenai.Client, req goopenai.ChatCompletionRequest) []goopenai.ChatCompletionStreamResponse {
+	t.Helper()
+	stream, err := c.CreateChatCompletionStream(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	var chunks []goopenai.ChatCompletionStreamResponse
+	for {
+		ch, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return chunks
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunks = append(chunks, ch)
+	}
+}
+
 func TestGoOpenAIStream(t *testing.T) {
 	srv := newServer(t, vllmtest.WithReasoningField("reasoning_content"))
 	srv.Enqueue(textReply)
 	req := goRequest(false)
 	req.StreamOptions = &goopenai.StreamOptions{IncludeUsage: true}
-	stream, err := newGoOpenAI(srv).CreateChatCompletionStream(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Close()
 	var content, reasoning, finish string
 	var usage *goopenai.Usage
-	for {
-		ch, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ch := range goStreamChunks(t, newGoOpenAI(srv), req) {
 		if ch.Usage != nil {
 			usage = ch.Usage
 		}
@@ -104,21 +114,9 @@ func TestGoOpenAIToolCalls(t *testing.T) {
 		}
 	}
 
-	stream, err := c.CreateChatCompletionStream(context.Background(), goRequest(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Close()
 	type call struct{ id, name, args string }
 	got := map[int]*call{}
-	for {
-		ch, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ch := range goStreamChunks(t, c, goRequest(true)) {
 		for _, d := range ch.Choices[0].Delta.ToolCalls {
 			if d.Index == nil {
 				t.Fatalf("tool call delta without index: %+v", d)
