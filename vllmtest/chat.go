@@ -234,12 +234,9 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	g.id = "chatcmpl-" + id
 	g.created = time.Now().Unix()
-	reply := s.replyFor(x)
-	if reply != nil && reply.Fault != nil {
-		x.fault = reply.Fault
-		if x.fault.beforeHeaders(w, x) {
-			return
-		}
+	reply, done := s.scriptedReply(w, x)
+	if done {
+		return
 	}
 	g.plans = make([]choicePlan, req.choices())
 	for i := range g.plans {
@@ -252,12 +249,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	for i := range g.plans {
 		adjustForToolChoice(&g.plans[i], choice, reply != nil && reply.FinishReason != "")
 	}
-	if reply != nil {
-		g.completionOverride = reply.CompletionTokens
-		if reply.PromptTokens > 0 {
-			g.promptTokens = reply.PromptTokens
-		}
-	}
+	g.useReplyCounts(reply)
 	if req.Stream {
 		g.stream(w, r)
 		return
@@ -284,6 +276,19 @@ func checkContext(w http.ResponseWriter, m *model, promptTokens, maxTokens int, 
 		return false
 	}
 	return true
+}
+
+// scriptedReply is replyFor that also applies the reply's fault when it acts
+// before the headers; done reports that the fault answered the request.
+func (s *Server) scriptedReply(w http.ResponseWriter, x *exchange) (reply *Reply, done bool) {
+	reply = s.replyFor(x)
+	if reply != nil && reply.Fault != nil {
+		x.fault = reply.Fault
+		if x.fault.beforeHeaders(w, x) {
+			return nil, true
+		}
+	}
+	return reply, false
 }
 
 // replyFor returns the scripted reply of a request: the handler's, or the

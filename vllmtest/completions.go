@@ -109,12 +109,9 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		id = s.nextID()[:16]
 	}
 	g.id = "cmpl-" + id
-	reply := s.replyFor(x)
-	if reply != nil && reply.Fault != nil {
-		x.fault = reply.Fault
-		if x.fault.beforeHeaders(w, x) {
-			return
-		}
+	reply, done := s.scriptedReply(w, x)
+	if done {
+		return
 	}
 	for pi, prompt := range prompts {
 		toks := splitTokens(prompt)
@@ -137,12 +134,7 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 			g.plans = append(g.plans, p)
 		}
 	}
-	if reply != nil {
-		if reply.PromptTokens > 0 {
-			g.promptTokens = reply.PromptTokens
-		}
-		g.completionOverride = reply.CompletionTokens
-	}
+	g.useReplyCounts(reply)
 	if req.Stream {
 		g.stream(w, r)
 		return

@@ -85,6 +85,18 @@ type generation struct {
 	plans              []choicePlan
 }
 
+// useReplyCounts makes the usage report the token counts a scripted reply
+// sets (none when reply is nil).
+func (g *generation) useReplyCounts(reply *Reply) {
+	if reply == nil {
+		return
+	}
+	g.completionOverride = reply.CompletionTokens
+	if reply.PromptTokens > 0 {
+		g.promptTokens = reply.PromptTokens
+	}
+}
+
 // reportedCached is the usage's prompt_tokens_details.cached_tokens: the
 // cached tokens when the server reports details, else 0 (not reported).
 func (g *generation) reportedCached() int {
