@@ -1,5 +1,7 @@
 package vllm
 
+import "sync"
+
 // Fast decoding of a whole chat response. encoding/json validates a body in
 // one pass and decodes it in a second, with reflection; for the common
 // response (plain string content, no logprobs) decodeFast reads the body
@@ -43,15 +45,36 @@ func plainKey(k []byte) bool {
 func (w *chatResponseIn) decodeFast(body []byte) bool {
 	var s jscan
 	s.Start(body)
-	// Unescaped strings are hardly ever longer than the body: one arena.
-	s.Reserve(len(body))
+	// Unescaped strings are hardly ever longer than the body: one arena,
+	// from the pool.
+	arena := arenaPool.Get().(*[]byte)
+	if cap(*arena) < len(body) {
+		*arena = make([]byte, 0, len(body))
+	}
+	s.SetArena(*arena)
 	r := new(ChatResponse)
-	if !s.fastChatResponse(r) || !s.End() {
+	ok := s.fastChatResponse(r) && s.End()
+	if a := s.Arena(); cap(a) <= maxPooledArena {
+		*arena = a[:0]
+		arenaPool.Put(arena)
+	}
+	if !ok {
 		return false
 	}
 	w.direct = r
 	return true
 }
+
+// arenaPool holds the arenas decodeFast unescapes strings into. The decoder
+// copies every string it keeps out of the arena (strField, knownString,
+// the content's string(v)) and slices nothing else from it, so an arena is
+// free again once a response is decoded; TestChatDecodeFastOwnsItsStrings
+// overwrites pooled arenas to check it.
+var arenaPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledArena bounds the arenas kept in arenaPool: the arena of a huge
+// response is left to the garbage collector.
+const maxPooledArena = 64 << 10
 
 // strField reads a string or null (which leaves *dst as it is).
 func (s *jscan) strField(dst *string) bool {

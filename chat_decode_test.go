@@ -115,3 +115,48 @@ func FuzzChatDecodeFast(f *testing.F) {
 		decodeBoth(t, body)
 	})
 }
+
+// TestChatDecodeFastOwnsItsStrings: a decoded response keeps no memory of
+// the pooled arena its escaped strings were unescaped into. After another
+// response is decoded with the same arena and every pooled arena is
+// overwritten, the first response is still what encoding/json makes of its
+// body.
+func TestChatDecodeFastOwnsItsStrings(t *testing.T) {
+	body := func(c byte) []byte {
+		esc := `\"` + string(c) + `\n\u00e9` + string(c) + `é\t`
+		return []byte(`{"id":"id` + esc + `","object":"chat.completion","created":1,"model":"m` + esc +
+			`","choices":[{"index":0,"message":{"role":"assistant","content":"c` + esc + `","name":"n` + esc +
+			`","reasoning_content":"r` + esc + `","refusal":"x` + esc + `","tool_call_id":"t` + esc +
+			`","tool_calls":[{"id":"i` + esc + `","type":"function","function":{"name":"f","arguments":"{\"a\":\"` + esc + `\"}"}}]},` +
+			`"finish_reason":"s` + esc + `","stop_reason":"p` + esc + `"}],"system_fingerprint":"f` + esc +
+			`","service_tier":"v` + esc + `","usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`)
+	}
+	first := body('a')
+	var want chatResponseIn
+	if err := json.Unmarshal(first, &want); err != nil {
+		t.Fatal(err)
+	}
+	var got chatResponseIn
+	if !got.decodeFast(first) {
+		t.Fatal("fast path not taken")
+	}
+	var other chatResponseIn
+	if !other.decodeFast(body('b')) {
+		t.Fatal("fast path not taken for the second body")
+	}
+	var held []*[]byte
+	for range 8 {
+		a := arenaPool.Get().(*[]byte)
+		full := (*a)[:cap(*a)]
+		for i := range full {
+			full[i] = 'X'
+		}
+		held = append(held, a)
+	}
+	for _, a := range held {
+		arenaPool.Put(a)
+	}
+	if g, w := got.response(), want.response(); !reflect.DeepEqual(g, w) {
+		t.Fatalf("first response changed after its arena was reused:\n got  %#v\n want %#v", g, w)
+	}
+}

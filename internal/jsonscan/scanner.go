@@ -50,6 +50,14 @@ func (s *Scanner) OK() bool { return s.err == nil }
 // Reserve makes room for n bytes of unescaped strings.
 func (s *Scanner) Reserve(n int) { s.arena = make([]byte, 0, n) }
 
+// SetArena makes buf's memory the arena of unescaped strings (from length
+// 0), for a caller that reuses one arena across inputs; call it after Start.
+func (s *Scanner) SetArena(buf []byte) { s.arena = buf[:0] }
+
+// Arena returns the arena, grown as the input needed; the strings Str
+// returned from it are overwritten once it is used again.
+func (s *Scanner) Arena() []byte { return s.arena }
+
 // maxSkipDepth bounds the nesting of skipped values, as encoding/json does.
 const maxSkipDepth = 10000
 
