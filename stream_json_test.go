@@ -96,40 +96,46 @@ func referenceChunk(payload []byte) (refValues, bool) {
 			r.typesOK = false
 		}
 	}
+	str := func(m map[string]any, key string) *string {
+		v, ok := strField(m, key)
+		check(ok)
+		return v
+	}
+	// objects returns the objects of the list v; an element of another
+	// type marks the types wrong.
+	objects := func(v any) []map[string]any {
+		arr, ok := v.([]any)
+		check(ok)
+		var out []map[string]any
+		for _, e := range arr {
+			m, ok := e.(map[string]any)
+			check(ok)
+			if ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
 	var ok1 bool
-	r.ID, ok1 = strField(m, "id")
-	check(ok1)
-	r.Model, ok1 = strField(m, "model")
-	check(ok1)
-	r.Object, ok1 = strField(m, "object")
-	check(ok1)
-	r.Fingerprint, ok1 = strField(m, "system_fingerprint")
-	check(ok1)
-	r.Tier, ok1 = strField(m, "service_tier")
-	check(ok1)
+	r.ID = str(m, "id")
+	r.Model = str(m, "model")
+	r.Object = str(m, "object")
+	r.Fingerprint = str(m, "system_fingerprint")
+	r.Tier = str(m, "service_tier")
 	r.Created, ok1 = intField(m, "created", 0)
 	check(ok1)
 	r.HasUsage = m["usage"] != nil
 	r.IsError = m["error"] != nil || (r.Object != nil && *r.Object == "error")
 	if cs, present := m["choices"]; present && cs != nil {
-		arr, ok := cs.([]any)
-		check(ok)
-		for _, c := range arr {
-			cm, ok := c.(map[string]any)
-			if !ok {
-				r.typesOK = false
-				continue
-			}
+		for _, cm := range objects(cs) {
 			var rc refChoiceValues
 			idx, ok := intField(cm, "index", maxChoiceIndex)
 			check(ok)
 			if idx != nil {
 				rc.Index = int(*idx)
 			}
-			rc.Text, ok = strField(cm, "text")
-			check(ok)
-			rc.Finish, ok = strField(cm, "finish_reason")
-			check(ok)
+			rc.Text = str(cm, "text")
+			rc.Finish = str(cm, "finish_reason")
 			rc.HasLogprobs, rc.HasStop, rc.HasTokenIDs = cm["logprobs"] != nil, cm["stop_reason"] != nil, cm["token_ids"] != nil
 			for _, dk := range []string{"delta", "message"} {
 				d, present := cm[dk]
@@ -141,29 +147,17 @@ func referenceChunk(payload []byte) (refValues, bool) {
 					r.typesOK = false
 					continue
 				}
-				rc.Content, ok = strField(dm, "content")
-				check(ok)
-				rc.Role, ok = strField(dm, "role")
-				check(ok)
-				_, ok = strField(dm, "refusal")
-				check(ok)
-				newR, ok := strField(dm, "reasoning")
-				check(ok)
-				oldR, ok := strField(dm, "reasoning_content")
-				check(ok)
+				rc.Content = str(dm, "content")
+				rc.Role = str(dm, "role")
+				str(dm, "refusal") // only its type is checked
+				newR := str(dm, "reasoning")
+				oldR := str(dm, "reasoning_content")
 				rc.Reasoning = newR
 				if rc.Reasoning == nil {
 					rc.Reasoning = oldR
 				}
 				if tcs, present := dm["tool_calls"]; present && tcs != nil {
-					arr, ok := tcs.([]any)
-					check(ok)
-					for _, tc := range arr {
-						tm, ok := tc.(map[string]any)
-						if !ok {
-							r.typesOK = false
-							continue
-						}
+					for _, tm := range objects(tcs) {
 						var rt refToolValues
 						ti, ok := intField(tm, "index", maxToolIndex)
 						check(ok)
@@ -171,18 +165,14 @@ func referenceChunk(payload []byte) (refValues, bool) {
 							v := int(*ti)
 							rt.Index = &v
 						}
-						rt.ID, ok = strField(tm, "id")
-						check(ok)
-						rt.Type, ok = strField(tm, "type")
-						check(ok)
+						rt.ID = str(tm, "id")
+						rt.Type = str(tm, "type")
 						if f, present := tm["function"]; present && f != nil {
 							fm, ok := f.(map[string]any)
 							check(ok)
 							if ok {
-								rt.Name, ok = strField(fm, "name")
-								check(ok)
-								rt.Args, ok = strField(fm, "arguments")
-								check(ok)
+								rt.Name = str(fm, "name")
+								rt.Args = str(fm, "arguments")
 							}
 						}
 						rc.Tools = append(rc.Tools, rt)
