@@ -101,6 +101,11 @@ func referenceChunk(payload []byte) (refValues, bool) {
 		check(ok)
 		return v
 	}
+	integer := func(m map[string]any, key string, max int64) *int64 {
+		v, ok := intField(m, key, max)
+		check(ok)
+		return v
+	}
 	// objects returns the objects of the list v; an element of another
 	// type marks the types wrong.
 	objects := func(v any) []map[string]any {
@@ -116,22 +121,18 @@ func referenceChunk(payload []byte) (refValues, bool) {
 		}
 		return out
 	}
-	var ok1 bool
 	r.ID = str(m, "id")
 	r.Model = str(m, "model")
 	r.Object = str(m, "object")
 	r.Fingerprint = str(m, "system_fingerprint")
 	r.Tier = str(m, "service_tier")
-	r.Created, ok1 = intField(m, "created", 0)
-	check(ok1)
+	r.Created = integer(m, "created", 0)
 	r.HasUsage = m["usage"] != nil
 	r.IsError = m["error"] != nil || (r.Object != nil && *r.Object == "error")
 	if cs, present := m["choices"]; present && cs != nil {
 		for _, cm := range objects(cs) {
 			var rc refChoiceValues
-			idx, ok := intField(cm, "index", maxChoiceIndex)
-			check(ok)
-			if idx != nil {
+			if idx := integer(cm, "index", maxChoiceIndex); idx != nil {
 				rc.Index = int(*idx)
 			}
 			rc.Text = str(cm, "text")
@@ -159,9 +160,7 @@ func referenceChunk(payload []byte) (refValues, bool) {
 				if tcs, present := dm["tool_calls"]; present && tcs != nil {
 					for _, tm := range objects(tcs) {
 						var rt refToolValues
-						ti, ok := intField(tm, "index", maxToolIndex)
-						check(ok)
-						if ti != nil {
+						if ti := integer(tm, "index", maxToolIndex); ti != nil {
 							v := int(*ti)
 							rt.Index = &v
 						}
