@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"io"
 	"log"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 
@@ -17,13 +15,10 @@ import (
 )
 
 // fakeVLLM stands in for a vLLM server in these examples: it answers every
-// request with status and body.
+// request with status and body. (Examples run on loopback: their clients
+// are the ones a reader would write.)
 func fakeVLLM(status int, body string) *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}))
+	return httptest.NewServer(reply{Status: status, Body: body})
 }
 
 // The quick start: one chat completion. Replace srv.URL+"/v1" with your

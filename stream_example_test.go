@@ -3,7 +3,6 @@ package vllm_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -14,10 +13,7 @@ import (
 // streamExampleServer stands in for a vLLM server: it answers every request with
 // the event stream body, as vLLM frames it.
 func streamExampleServer(body string) *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		_, _ = w.Write([]byte(body))
-	}))
+	return httptest.NewServer(reply{ContentType: "text/event-stream", Body: body})
 }
 
 const exampleChatStream = `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"Qwen/Qwen3-8B","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
