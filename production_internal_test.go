@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -134,10 +133,9 @@ func TestBreakerStates(t *testing.T) {
 
 // streamServer answers a stream's headers and one event, then fails the
 // connection; the first request of failFirst servers gets a 503 instead.
-func streamServer(t *testing.T, failFirst bool) (*memServer, *atomic.Int32) {
-	var n atomic.Int32
-	srv := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 && failFirst {
+func streamServer(t *testing.T, failFirst bool) *memServer {
+	return newMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 0 && failFirst {
 			w.WriteHeader(503)
 			return
 		}
@@ -148,13 +146,12 @@ func streamServer(t *testing.T, failFirst bool) (*memServer, *atomic.Int32) {
 		conn, _, _ := hj.Hijack()
 		conn.Close()
 	}))
-	return srv, &n
 }
 
 func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv, n := streamServer(t, true)
+		srv := streamServer(t, true)
 		defer srv.Close()
 		var ends []*CallResult
 		var progress []StreamProgress
@@ -173,8 +170,8 @@ func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The 503 before the headers was retried: the stream began on attempt 2.
-		if n.Load() != 2 {
-			t.Fatalf("%d requests", n.Load())
+		if srv.Count() != 2 {
+			t.Fatalf("%d requests", srv.Count())
 		}
 		probe := c.cfg.prod.startStream(context.Background(), r)
 		if probe == nil {
@@ -196,8 +193,8 @@ func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
 		}
 		probe.end(&CallResult{Usage: &Usage{PromptTokens: 3, CompletionTokens: 2}, Err: readErr})
 		// The failure after the headers is not retried.
-		if n.Load() != 2 || len(ends) != 1 {
-			t.Fatalf("%d requests, %d ends", n.Load(), len(ends))
+		if srv.Count() != 2 || len(ends) != 1 {
+			t.Fatalf("%d requests, %d ends", srv.Count(), len(ends))
 		}
 		res := ends[0]
 		if res.Attempts != 2 || res.Err != readErr || res.Usage.CompletionTokens != 2 || res.Events != 3 || res.TokenEvents != 2 ||
@@ -217,7 +214,7 @@ func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
 func TestStartStreamWithoutListeners(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		srv, _ := streamServer(t, false)
+		srv := streamServer(t, false)
 		defer srv.Close()
 		c, err := New(srv.URL+"/v1", inMemory())
 		if err != nil {
