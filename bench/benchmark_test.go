@@ -94,11 +94,7 @@ func benchStreamRow(b *testing.B, row *Row, sc *Scenario) {
 	runtime.ReadMemStats(&m0)
 	n := 0
 	for b.Loop() {
-		res, err := row.Do(ctx, sc)
-		if err == nil {
-			err = sc.Verify(res)
-		}
-		if err != nil {
+		if err := doVerified(ctx, row, sc); err != nil {
 			b.Fatal(err)
 		}
 		n++
@@ -129,11 +125,7 @@ func BenchmarkChat64(b *testing.B) {
 			cpu0 := processCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					res, err := row.Do(ctx, benchChat)
-					if err == nil {
-						err = benchChat.Verify(res)
-					}
-					if err != nil {
+					if err := doVerified(ctx, row, benchChat); err != nil {
 						b.Error(err)
 						return
 					}

@@ -42,6 +42,15 @@ func Measure(ctx context.Context, row *Row, sc *Scenario) (Sample, error) {
 	return Sample{Wall: wall, CPU: cpu, Allocs: m1.Mallocs - m0.Mallocs}, nil
 }
 
+// doVerified sends sc with row and verifies the result.
+func doVerified(ctx context.Context, row *Row, sc *Scenario) error {
+	res, err := row.Do(ctx, sc)
+	if err != nil {
+		return err
+	}
+	return sc.Verify(res)
+}
+
 // MeasureConcurrent sends workers × perWorker requests for sc with row,
 // workers at a time, verifies every result and returns the wall and CPU
 // time of the whole batch (Allocs is not counted).
@@ -61,11 +70,7 @@ func MeasureConcurrent(ctx context.Context, row *Row, sc *Scenario, workers, per
 			defer wg.Done()
 			<-start
 			for range perWorker {
-				res, err := row.Do(ctx, sc)
-				if err == nil {
-					err = sc.Verify(res)
-				}
-				if err != nil {
+				if err := doVerified(ctx, row, sc); err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 					return
 				}
