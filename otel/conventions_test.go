@@ -52,6 +52,15 @@ func (h *harness) client(t *testing.T, srv *vllmtest.Server, opts ...vllm.Option
 	return c
 }
 
+// serve starts a vllmtest server serving model "m" (with opts) and returns
+// it and a client instrumented by h; both are closed when the test ends.
+func (h *harness) serve(t *testing.T, opts ...vllmtest.Option) (*vllmtest.Server, *vllm.Client) {
+	t.Helper()
+	srv := vllmtest.NewServer(append([]vllmtest.Option{vllmtest.WithModel("m")}, opts...)...)
+	t.Cleanup(srv.Close)
+	return srv, h.client(t, srv)
+}
+
 // callSpans returns the ended spans that are GenAI call spans (those with
 // gen_ai.operation.name).
 func (h *harness) callSpans() []sdktrace.ReadOnlySpan {
@@ -107,9 +116,7 @@ func decodeRequest[T any](t *testing.T, js string) *T {
 // id and finish reasons on its span and metrics, as a non-streamed one does.
 func TestStreamRecordsResponse(t *testing.T) {
 	h := newHarness(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	c := h.client(t, srv)
+	srv, c := h.serve(t)
 	srv.Enqueue(vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{Name: "get_weather", Arguments: `{"city":"Paris"}`}}})
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("weather?")}})
 	if err != nil {
@@ -150,9 +157,7 @@ func TestStreamRecordsResponse(t *testing.T) {
 // reasoning, the cache-read and reasoning token counts are on the span.
 func TestResponsesAPI(t *testing.T) {
 	h := newHarness(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithReasoning(4))
-	defer srv.Close()
-	c := h.client(t, srv)
+	_, c := h.serve(t, vllmtest.WithReasoning(4))
 	r, err := c.Responses.Create(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "hi"})
 	if err != nil {
 		t.Fatal(err)
@@ -206,9 +211,7 @@ func TestResponsesAPI(t *testing.T) {
 // Item 3: a stream the caller closes early is not an error.
 func TestStreamClosedEarlyIsNotAnError(t *testing.T) {
 	h := newHarness(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	c := h.client(t, srv)
+	srv, c := h.serve(t)
 	srv.Enqueue(vllmtest.Reply{Content: "one two three four five six seven"})
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
 	if err != nil {
@@ -240,9 +243,7 @@ func TestStreamClosedEarlyIsNotAnError(t *testing.T) {
 // Item 4: the request's parameters are on the span.
 func TestRequestAttributes(t *testing.T) {
 	h := newHarness(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	c := h.client(t, srv)
+	srv, c := h.serve(t)
 	req := decodeRequest[vllm.ChatRequest](t, `{"model":"m","messages":[{"role":"user","content":"x"}],
 		"temperature":0.7,"top_p":0.9,"top_k":40,"max_tokens":64,"seed":42,"stop":["END","STOP"],
 		"frequency_penalty":0.5,"presence_penalty":0.25,"n":2,"response_format":{"type":"json_object"}}`)
@@ -300,9 +301,7 @@ func TestPropagatorReadAtCallTime(t *testing.T) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) // sends nothing
 
 	h := newHarness(t) // created before the application sets its propagator
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	c := h.client(t, srv)
+	srv, c := h.serve(t)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 
 	member, _ := baggage.NewMember("tenant", "acme")
@@ -333,9 +332,7 @@ func TestPropagatorReadAtCallTime(t *testing.T) {
 // GenAI metrics.
 func TestNonGenAIRoutesHTTPOnly(t *testing.T) {
 	h := newHarness(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	c := h.client(t, srv)
+	_, c := h.serve(t)
 	ctx := context.Background()
 	if _, err := c.Models.List(ctx); err != nil {
 		t.Fatal(err)
@@ -369,9 +366,7 @@ func TestNonGenAIRoutesHTTPOnly(t *testing.T) {
 // Item 7: embeddings record no output tokens.
 func TestEmbeddingsNoOutputTokens(t *testing.T) {
 	h := newHarness(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	c := h.client(t, srv)
+	_, c := h.serve(t)
 	if _, err := c.Embeddings.Create(context.Background(), decodeRequest[vllm.EmbeddingRequest](t, `{"model":"m","input":"hello world"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -401,9 +396,7 @@ func (s *startAttrs) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Sampli
 func TestServerAtStartChunkAttrsAndScope(t *testing.T) {
 	sampler := &startAttrs{Sampler: sdktrace.AlwaysSample(), seen: map[string][]attribute.KeyValue{}}
 	h := newHarnessWith(t, []sdktrace.TracerProviderOption{sdktrace.WithSampler(sampler)})
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	c := h.client(t, srv)
+	srv, c := h.serve(t)
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
 	if err != nil {
 		t.Fatal(err)
@@ -442,9 +435,7 @@ func TestServerAtStartChunkAttrsAndScope(t *testing.T) {
 // Item 7: the gen_ai.client.inference.* names are one option away.
 func TestConventionsInference(t *testing.T) {
 	h := newHarnessWith(t, nil, vllmotel.WithConventions(vllmotel.ConventionsInference))
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	c := h.client(t, srv)
+	srv, c := h.serve(t)
 	srv.Enqueue(vllmtest.Reply{Content: "a b c", PromptTokens: 6, CompletionTokens: 3})
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
 	if err != nil {

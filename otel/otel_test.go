@@ -152,9 +152,7 @@ func TestChatSpansAndMetrics(t *testing.T) {
 
 func TestErrorCall(t *testing.T) {
 	h := newHarness(t)
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
-	defer srv.Close()
-	c := h.client(t, srv)
+	_, c := h.serve(t)
 	_, err := c.Chat.Create(context.Background(), &vllm.ChatRequest{Model: "missing", Messages: []vllm.Message{vllm.User("x")}})
 	if !errors.Is(err, vllm.ErrModelNotFound) {
 		t.Fatalf("err %v", err)
