@@ -35,6 +35,14 @@ const (
 	keyEnter   = "\r"
 )
 
+// newChatServer is a vllmtest server answering with chatScript, closed when
+// the test ends.
+func newChatServer(t *testing.T) *vllmtest.Server {
+	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // startChat starts "vllm chat" in a pty against srv, with its history under
 // state, and waits for the first prompt.
 func startChat(t *testing.T, srv *vllmtest.Server, state string, env ...string) (*pty, *exec.Cmd) {
@@ -84,8 +92,7 @@ func waitExit(t *testing.T, p *pty, cmd *exec.Cmd, key string) {
 // TestLineEditorKeys types with the editing keys of GNU readline and checks
 // the message the server received.
 func TestLineEditorKeys(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
-	defer srv.Close()
+	srv := newChatServer(t)
 	p, cmd := startChat(t, srv, t.TempDir())
 	for i, c := range []struct{ keys, want string }{
 		{"world" + keyCtrlA + "hello " + keyCtrlE + "!", "hello world!"},
@@ -110,8 +117,7 @@ func TestLineEditorKeys(t *testing.T) {
 // history file under XDG_STATE_HOME, and the next chat recalls them with Up
 // and with Ctrl-R.
 func TestHistoryPersistsAcrossSessions(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
-	defer srv.Close()
+	srv := newChatServer(t)
 	state := t.TempDir()
 	p, cmd := startChat(t, srv, state)
 	p.type_(t, "the first question"+keyEnter)
@@ -147,8 +153,7 @@ func TestHistoryPersistsAcrossSessions(t *testing.T) {
 // TestMultiLineMessages: a """ block and a bracketed paste are each sent as
 // one message.
 func TestMultiLineMessages(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
-	defer srv.Close()
+	srv := newChatServer(t)
 	p, cmd := startChat(t, srv, t.TempDir())
 	p.type_(t, `"""`+keyEnter+"line one"+keyEnter+"  line two"+keyEnter+`"""`+keyEnter)
 	p.waitFor(t, "You said: line one", 1)
@@ -179,8 +184,7 @@ func TestMultiLineMessages(t *testing.T) {
 // command-line flag and carries no repeated prefix, Ctrl-C on a typed line
 // drops it, Ctrl-C on an empty line leaves.
 func TestREPLHelpErrorsAndCtrlC(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
-	defer srv.Close()
+	srv := newChatServer(t)
 	p, cmd := startChat(t, srv, t.TempDir())
 	p.type_(t, "/help"+keyEnter)
 	screen := p.waitFor(t, "Ctrl-R", 1)
@@ -215,8 +219,7 @@ func TestREPLHelpErrorsAndCtrlC(t *testing.T) {
 // TestNoColorMarksReasoning: with NO_COLOR the reasoning is not dimmed but
 // set apart by marker lines.
 func TestNoColorMarksReasoning(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
-	defer srv.Close()
+	srv := newChatServer(t)
 	cmd := exec.Command(binPath, "chat")
 	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "XDG_STATE_HOME=" + t.TempDir(), "NO_COLOR=1"}
 	p := startInPTY(t, cmd)
@@ -258,7 +261,7 @@ func TestChatWithoutTerminalDoesNotStartTheREPL(t *testing.T) {
 // says it cannot be reached, without command-line advice, and the chat goes
 // on.
 func TestREPLServerGoneSaysSo(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
+	srv := newChatServer(t)
 	p, cmd := startChat(t, srv, t.TempDir())
 	url := srv.URL
 	srv.Close()
@@ -275,8 +278,7 @@ func TestREPLServerGoneSaysSo(t *testing.T) {
 // stdout a file, no line editor draws into the file: the prompt is read up
 // to Ctrl-D and answered once.
 func TestChatWithStdoutRedirectedReadsOnePrompt(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
-	defer srv.Close()
+	srv := newChatServer(t)
 	cmd := exec.Command(binPath, "chat", "--reasoning", "hide")
 	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "XDG_STATE_HOME=" + t.TempDir()}
 	var stdout syncBuffer
@@ -392,8 +394,7 @@ func TestInteractiveChatInTerminal(t *testing.T) {
 
 // TestInteractiveChatCommandsAndEOF checks /system, /save, /reset and Ctrl-D.
 func TestInteractiveChatCommandsAndEOF(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithHandler(chatScript))
-	defer srv.Close()
+	srv := newChatServer(t)
 	save := filepath.Join(t.TempDir(), "conv.json")
 	cmd := exec.Command(binPath, "chat", "--reasoning", "hide")
 	cmd.Env = []string{"VLLM_BASE_URL=" + srv.URL, "XDG_STATE_HOME=" + t.TempDir()}
