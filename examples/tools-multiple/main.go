@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log"
 	"strings"
 
 	"github.com/vllmgo/vllm"
@@ -22,10 +21,12 @@ type calcArgs struct {
 	Expression string `json:"expression"`
 }
 
+// mustTool is vllm.NewTool for a schema written in the program: a schema it
+// refuses is a bug, so it panics.
 func mustTool(name, desc, schema string) vllm.Tool {
 	t, err := vllm.NewTool(name, desc, schema)
 	if err != nil {
-		log.Fatal(err)
+		panic(err)
 	}
 	return t
 }

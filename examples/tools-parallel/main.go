@@ -6,17 +6,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"sync"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/examples/internal/exampleenv"
 )
 
+// mustTool is vllm.NewTool for a schema written in the program: a schema it
+// refuses is a bug, so it panics.
 func mustTool(name, desc, schema string) vllm.Tool {
 	t, err := vllm.NewTool(name, desc, schema)
 	if err != nil {
-		log.Fatal(err)
+		panic(err)
 	}
 	return t
 }
