@@ -407,24 +407,34 @@ func isCircuitOpen(err error) bool {
 	return errors.As(err, &oe)
 }
 
-// TestHealthCheckSendsTheUserAgent: a User-Agent given with WithHeader is
-// the client's user agent everywhere, the health checks' requests included.
-func TestHealthCheckSendsTheUserAgent(t *testing.T) {
+// TestHealthCheckSendsTheClientHeaders: the health checks' requests carry
+// the client's headers as its calls do — the user agent (the last one given
+// with WithHeader), the API key and any other header given to New, such as
+// the key a gateway in front of the replicas asks for.
+func TestHealthCheckSendsTheClientHeaders(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		uas := make(chan string, 4)
+		got := make(chan http.Header, 4)
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if r.URL.Path == "/health" {
-				uas <- r.Header.Get("User-Agent")
+				got <- r.Header.Clone()
 			}
 		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithHeader("User-Agent", "first/1"),
-			vllm.WithHeader("User-Agent", "app/3"), vllm.WithHealthCheck(time.Minute))
+			vllm.WithHeader("User-Agent", "app/3"), vllm.WithHeader("X-Gateway-Key", "g1"),
+			vllm.WithAPIKey("sk-1"), vllm.WithHealthCheck(time.Minute))
 		defer c.Close()
 		synctest.Wait()
-		if ua := <-uas; ua != "app/3" {
+		h := <-got
+		if ua := h.Get("User-Agent"); ua != "app/3" {
 			t.Fatalf("health check User-Agent %q, want the last one given, app/3", ua)
+		}
+		if k := h.Get("X-Gateway-Key"); k != "g1" {
+			t.Fatalf("health check X-Gateway-Key %q, want g1", k)
+		}
+		if a := h.Get("Authorization"); a != "Bearer sk-1" {
+			t.Fatalf("health check Authorization %q, want the API key", a)
 		}
 	})
 }

@@ -119,6 +119,11 @@ func checkHealth(ctx context.Context, cfg *config, e *endpoint, timeout time.Dur
 	if cfg.apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+cfg.apiKey)
 	}
+	// Then the client's headers, over the library's as on every call: a
+	// gateway in front of the replica may ask for its own key.
+	for k, vs := range cfg.headers {
+		req.Header[k] = vs[:len(vs):len(vs)]
+	}
 	resp, err := cfg.http.Do(req)
 	if err != nil {
 		return false

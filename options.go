@@ -300,7 +300,8 @@ func WithBalance(b Balance) Option {
 // WithHealthCheck checks every endpoint actively: every interval, a GET of
 // /health at the server root (e.g. http://host:8000/health). An endpoint that
 // does not answer 2xx gets no calls until a check succeeds again, which also
-// re-admits it at once if it had been ejected. The checks run on a goroutine
+// re-admits it at once if it had been ejected. A check carries the client's
+// headers (WithHeader given to New, the API key), as its calls do. The checks run on a goroutine
 // that Client.Close stops; a Client with health checks must be closed.
 //
 // By default no health checks run; zero turns them off.
