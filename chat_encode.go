@@ -25,6 +25,11 @@ func appendChatRequest(b []byte, r *ChatRequest, stream bool) ([]byte, bool) {
 		p.ResponseFormat != nil || p.StructuredOutputs != nil || len(p.KVTransferParams) > 0 {
 		return b, false
 	}
+	for _, f := range [...]*float64{p.Temperature, p.TopP, p.PresencePenalty, p.FrequencyPenalty, p.MinP, p.RepetitionPenalty, p.LengthPenalty} {
+		if f != nil && (math.IsNaN(*f) || math.IsInf(*f, 0)) {
+			return b, false // encoding/json refuses them with an error
+		}
+	}
 	b = append(b, `{"model":`...)
 	b = appendJSONString(b, r.Model)
 	b = append(b, `,"messages":`...)
@@ -49,10 +54,7 @@ func appendChatRequest(b []byte, r *ChatRequest, stream bool) ([]byte, bool) {
 		}
 		b = append(b, ']')
 	}
-	var ok bool
-	if b, ok = appendSamplingParams(b, p, stream); !ok {
-		return b, false
-	}
+	b = appendSamplingParams(b, p, stream)
 	b = appendOptInt(b, `,"max_completion_tokens":`, r.MaxCompletionTokens)
 	b = appendOptBool(b, `,"logprobs":`, r.Logprobs)
 	b = appendOptInt(b, `,"top_logprobs":`, r.TopLogprobs)
@@ -72,14 +74,9 @@ func appendChatRequest(b []byte, r *ChatRequest, stream bool) ([]byte, bool) {
 
 // appendSamplingParams appends the members of p that are set, in field
 // order. stream false leaves out stream_options, as marshal does for Create.
-func appendSamplingParams(b []byte, p *SamplingParams, stream bool) ([]byte, bool) {
-	var ok bool
-	if b, ok = appendOptFloat(b, `,"temperature":`, p.Temperature); !ok {
-		return b, false
-	}
-	if b, ok = appendOptFloat(b, `,"top_p":`, p.TopP); !ok {
-		return b, false
-	}
+func appendSamplingParams(b []byte, p *SamplingParams, stream bool) []byte {
+	b = appendOptFloat(b, `,"temperature":`, p.Temperature)
+	b = appendOptFloat(b, `,"top_p":`, p.TopP)
 	b = appendOptInt(b, `,"max_tokens":`, p.MaxTokens)
 	b = appendOptInt(b, `,"n":`, p.N)
 	b = appendStrings(b, `,"stop":`, p.Stop)
@@ -87,12 +84,8 @@ func appendSamplingParams(b []byte, p *SamplingParams, stream bool) ([]byte, boo
 		b = append(b, `,"seed":`...)
 		b = strconv.AppendInt(b, *p.Seed, 10)
 	}
-	if b, ok = appendOptFloat(b, `,"presence_penalty":`, p.PresencePenalty); !ok {
-		return b, false
-	}
-	if b, ok = appendOptFloat(b, `,"frequency_penalty":`, p.FrequencyPenalty); !ok {
-		return b, false
-	}
+	b = appendOptFloat(b, `,"presence_penalty":`, p.PresencePenalty)
+	b = appendOptFloat(b, `,"frequency_penalty":`, p.FrequencyPenalty)
 	b = appendOptString(b, `,"user":`, p.User)
 	if so := p.StreamOptions; so != nil && stream {
 		b = append(b, `,"stream_options":{`...)
@@ -105,15 +98,9 @@ func appendSamplingParams(b []byte, p *SamplingParams, stream bool) ([]byte, boo
 		b = append(b, '}')
 	}
 	b = appendOptInt(b, `,"top_k":`, p.TopK)
-	if b, ok = appendOptFloat(b, `,"min_p":`, p.MinP); !ok {
-		return b, false
-	}
-	if b, ok = appendOptFloat(b, `,"repetition_penalty":`, p.RepetitionPenalty); !ok {
-		return b, false
-	}
-	if b, ok = appendOptFloat(b, `,"length_penalty":`, p.LengthPenalty); !ok {
-		return b, false
-	}
+	b = appendOptFloat(b, `,"min_p":`, p.MinP)
+	b = appendOptFloat(b, `,"repetition_penalty":`, p.RepetitionPenalty)
+	b = appendOptFloat(b, `,"length_penalty":`, p.LengthPenalty)
 	b = appendOptInt(b, `,"min_tokens":`, p.MinTokens)
 	b = appendInts(b, `,"stop_token_ids":`, p.StopTokenIDs)
 	b = appendOptBool(b, `,"ignore_eos":`, p.IgnoreEOS)
@@ -131,7 +118,7 @@ func appendSamplingParams(b []byte, p *SamplingParams, stream bool) ([]byte, boo
 	b = appendOptString(b, `,"cache_salt":`, p.CacheSalt)
 	b = appendOptBool(b, `,"return_tokens_as_token_ids":`, p.ReturnTokensAsTokenIDs)
 	b = appendOptBool(b, `,"return_token_ids":`, p.ReturnTokenIDs)
-	return b, true
+	return b
 }
 
 // appendOptString appends key and s unless s is empty (omitempty).
@@ -158,17 +145,14 @@ func appendOptBool(b []byte, key string, v *bool) []byte {
 	return strconv.AppendBool(append(b, key...), *v)
 }
 
-// appendOptFloat appends key and *v unless v is nil (omitempty); false for
-// NaN and infinities, which encoding/json refuses with an error.
-func appendOptFloat(b []byte, key string, v *float64) ([]byte, bool) {
+// appendOptFloat appends key and *v unless v is nil (omitempty). NaN and
+// infinities are not written: appendChatRequest leaves them to
+// encoding/json, which refuses them.
+func appendOptFloat(b []byte, key string, v *float64) []byte {
 	if v == nil {
-		return b, true
+		return b
 	}
-	f := *v
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return b, false
-	}
-	return appendJSONFloat(append(b, key...), f), true
+	return appendJSONFloat(append(b, key...), *v)
 }
 
 // appendJSONFloat appends f as encoding/json writes a float64: the shortest

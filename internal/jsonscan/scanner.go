@@ -394,55 +394,50 @@ func skipValid(b []byte, j int) int {
 // E1-EC and EE-EF, 4 for F1-F3; 0 for every other byte (E0, ED, F0 and F4
 // restrict the second byte: validSeqLen checks them).
 var seqLen = func() (t [256]uint8) {
-	for c := 0xC2; c <= 0xF3; c++ {
-		switch {
-		case c <= 0xDF:
-			t[c] = 2
-		case c == 0xE0 || c == 0xED || c == 0xF0:
-		case c <= 0xEF:
-			t[c] = 3
-		default:
-			t[c] = 4
+	for c, f := range leadBytes {
+		if f.lo == 0x80 && f.hi == 0xBF {
+			t[c] = f.n
 		}
 	}
 	return t
 }()
 
-// validSeqLen returns the length of the valid UTF-8 sequence of two to four
-// bytes at the start of b, or 0 when b does not start with one; it accepts
-// exactly what utf8.DecodeRune decodes to a size above 1 (no overlong forms,
-// no surrogates, nothing above U+10FFFF).
-func validSeqLen(b []byte) int {
-	c := b[0]
-	switch {
-	case c < 0xC2:
-		return 0
-	case c < 0xE0:
-		if len(b) >= 2 && b[1]&0xC0 == 0x80 {
-			return 2
-		}
-	case c < 0xF0:
-		lo, hi := byte(0x80), byte(0xBF)
-		if c == 0xE0 {
-			lo = 0xA0
-		} else if c == 0xED {
-			hi = 0x9F
-		}
-		if len(b) >= 3 && b[1] >= lo && b[1] <= hi && b[2]&0xC0 == 0x80 {
-			return 3
-		}
-	case c < 0xF5:
-		lo, hi := byte(0x80), byte(0xBF)
-		if c == 0xF0 {
-			lo = 0x90
-		} else if c == 0xF4 {
-			hi = 0x8F
-		}
-		if len(b) >= 4 && b[1] >= lo && b[1] <= hi && b[2]&0xC0 == 0x80 && b[3]&0xC0 == 0x80 {
-			return 4
+// leadBytes describes the lead byte of each valid UTF-8 sequence: its
+// length and the range of its second byte (narrower than 0x80-0xBF after
+// E0, ED, F0 and F4, which excludes overlong forms, surrogates and code
+// points above U+10FFFF). n is 0 for a byte that starts no sequence.
+var leadBytes = func() (t [256]struct{ n, lo, hi uint8 }) {
+	for c := 0xC2; c <= 0xF4; c++ {
+		f := &t[c]
+		f.lo, f.hi = 0x80, 0xBF
+		switch {
+		case c <= 0xDF:
+			f.n = 2
+		case c <= 0xEF:
+			f.n = 3
+		default:
+			f.n = 4
 		}
 	}
-	return 0
+	t[0xE0].lo, t[0xED].hi, t[0xF0].lo, t[0xF4].hi = 0xA0, 0x9F, 0x90, 0x8F
+	return t
+}()
+
+// validSeqLen returns the length of the valid UTF-8 sequence of two to four
+// bytes at the start of b, or 0 when b does not start with one; it accepts
+// exactly what utf8.DecodeRune decodes to a size above 1.
+func validSeqLen(b []byte) int {
+	f := leadBytes[b[0]]
+	n := int(f.n)
+	if n == 0 || len(b) < n || b[1] < f.lo || b[1] > f.hi {
+		return 0
+	}
+	for _, c := range b[2:n] {
+		if c&0xC0 != 0x80 {
+			return 0
+		}
+	}
+	return n
 }
 
 // plainPrefix returns the length of the run of plain bytes (see plainByte)
