@@ -79,7 +79,7 @@ func appendSamplingParams(b []byte, p *SamplingParams, stream bool) []byte {
 	b = appendOptFloat(b, `,"top_p":`, p.TopP)
 	b = appendOptInt(b, `,"max_tokens":`, p.MaxTokens)
 	b = appendOptInt(b, `,"n":`, p.N)
-	b = appendStrings(b, `,"stop":`, p.Stop)
+	b = appendList(b, `,"stop":`, p.Stop, appendJSONString)
 	if p.Seed != nil {
 		b = append(b, `,"seed":`...)
 		b = strconv.AppendInt(b, *p.Seed, 10)
@@ -102,15 +102,15 @@ func appendSamplingParams(b []byte, p *SamplingParams, stream bool) []byte {
 	b = appendOptFloat(b, `,"repetition_penalty":`, p.RepetitionPenalty)
 	b = appendOptFloat(b, `,"length_penalty":`, p.LengthPenalty)
 	b = appendOptInt(b, `,"min_tokens":`, p.MinTokens)
-	b = appendInts(b, `,"stop_token_ids":`, p.StopTokenIDs)
+	b = appendList(b, `,"stop_token_ids":`, p.StopTokenIDs, appendInt)
 	b = appendOptBool(b, `,"ignore_eos":`, p.IgnoreEOS)
 	b = appendOptBool(b, `,"skip_special_tokens":`, p.SkipSpecialTokens)
 	b = appendOptBool(b, `,"spaces_between_special_tokens":`, p.SpacesBetweenSpecialTokens)
 	b = appendOptBool(b, `,"include_stop_str_in_output":`, p.IncludeStopStrInOutput)
 	b = appendOptInt(b, `,"truncate_prompt_tokens":`, p.TruncatePromptTokens)
 	b = appendOptInt(b, `,"prompt_logprobs":`, p.PromptLogprobs)
-	b = appendInts(b, `,"allowed_token_ids":`, p.AllowedTokenIDs)
-	b = appendStrings(b, `,"bad_words":`, p.BadWords)
+	b = appendList(b, `,"allowed_token_ids":`, p.AllowedTokenIDs, appendInt)
+	b = appendList(b, `,"bad_words":`, p.BadWords, appendJSONString)
 	b = appendOptBool(b, `,"use_beam_search":`, p.UseBeamSearch)
 	b = appendOptBool(b, `,"add_special_tokens":`, p.AddSpecialTokens)
 	b = appendOptInt(b, `,"priority":`, p.Priority)
@@ -174,24 +174,9 @@ func appendJSONFloat(b []byte, f float64) []byte {
 	return b
 }
 
-// appendStrings appends key and the list unless it is nil (omitzero): an
+// appendList appends key and the list unless it is nil (omitzero): an
 // empty non-nil list is [].
-func appendStrings(b []byte, key string, ss []string) []byte {
-	if ss == nil {
-		return b
-	}
-	b = append(append(b, key...), '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, s)
-	}
-	return append(b, ']')
-}
-
-// appendInts appends key and the list unless it is nil (omitzero).
-func appendInts(b []byte, key string, vs []int) []byte {
+func appendList[T any](b []byte, key string, vs []T, appendElem func([]byte, T) []byte) []byte {
 	if vs == nil {
 		return b
 	}
@@ -200,7 +185,10 @@ func appendInts(b []byte, key string, vs []int) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendInt(b, int64(v), 10)
+		b = appendElem(b, v)
 	}
 	return append(b, ']')
 }
+
+// appendInt appends v in decimal.
+func appendInt(b []byte, v int) []byte { return strconv.AppendInt(b, int64(v), 10) }
