@@ -82,7 +82,7 @@ func waitExit(t *testing.T, p *pty, cmd *exec.Cmd, key string) {
 		if err != nil {
 			t.Fatalf("chat exited with %v after %s", err, key)
 		}
-	case <-time.After(5 * time.Second): // a real process: real time
+	case <-time.After(10 * time.Second): // a real process: it may close an MCP server (up to 5s) first
 		cmd.Process.Kill()
 		<-done
 		t.Fatalf("chat did not exit on %s; screen:\n%q", key, p.text())
@@ -380,16 +380,7 @@ func TestInteractiveChatInTerminal(t *testing.T) {
 	}
 
 	p.type_(t, "\x03") // Ctrl-C at the prompt leaves
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("chat exited with %v", err)
-		}
-	case <-time.After(5 * time.Second): // a real process: real time
-		t.Fatalf("chat did not exit on Ctrl-C at the prompt; screen:\n%s", p.text())
-	}
+	waitExit(t, p, cmd, "Ctrl-C at the prompt")
 }
 
 // TestInteractiveChatCommandsAndEOF checks /system, /save, /reset and Ctrl-D.
@@ -492,15 +483,5 @@ func TestInteractiveChatWithMCPTools(t *testing.T) {
 		t.Fatalf("roles sent after the interrupted turn: %s", got)
 	}
 	p.waitPrompt(t, 5)
-	p.type_(t, "\x04")
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("chat exited with %v", err)
-		}
-	case <-time.After(10 * time.Second): // a real process: it closes the MCP server (up to 5s) and exits
-		t.Fatalf("chat did not exit on Ctrl-D; screen:\n%s", p.text())
-	}
+	exitOnCtrlD(t, p, cmd)
 }
