@@ -52,8 +52,8 @@ func (w *chatResponseIn) decodeFast(body []byte) bool {
 		*arena = make([]byte, 0, len(body))
 	}
 	s.SetArena(*arena)
-	r := new(ChatResponse)
-	ok := s.fastChatResponse(r) && s.End()
+	blk := new(chatResponseBlock)
+	ok := s.fastChatResponse(blk) && s.End()
 	if a := s.Arena(); cap(a) <= maxPooledArena {
 		*arena = a[:0]
 		arenaPool.Put(arena)
@@ -61,8 +61,17 @@ func (w *chatResponseIn) decodeFast(body []byte) bool {
 	if !ok {
 		return false
 	}
-	w.direct = r
+	w.direct = &blk.resp
 	return true
+}
+
+// chatResponseBlock is a response allocated together with room for its first
+// choice and its usage: one allocation where most responses would need three
+// (a caller that keeps only the usage or a choice keeps the block).
+type chatResponseBlock struct {
+	resp   ChatResponse
+	choice [1]ChatChoice
+	usage  Usage
 }
 
 // arenaPool holds the arenas decodeFast unescapes strings into. The decoder
@@ -159,7 +168,8 @@ func (s *jscan) rawField(dst *[]byte) bool {
 // unknown skips the value of a key no field has.
 func (s *jscan) unknown(k []byte) bool { return plainKey(k) && s.Skip() }
 
-func (s *jscan) fastChatResponse(w *ChatResponse) bool {
+func (s *jscan) fastChatResponse(blk *chatResponseBlock) bool {
+	w := &blk.resp
 	if !s.Object() {
 		return false
 	}
@@ -182,9 +192,9 @@ func (s *jscan) fastChatResponse(w *ChatResponse) bool {
 		case "model":
 			ok = seen.first(3) && s.strField(&w.Model)
 		case "choices":
-			ok = seen.first(4) && s.fastChoices(w)
+			ok = seen.first(4) && s.fastChoices(w, &blk.choice)
 		case "usage":
-			ok = seen.first(5) && s.fastUsage(&w.Usage)
+			ok = seen.first(5) && s.fastUsage(&w.Usage, &blk.usage)
 		case "system_fingerprint":
 			ok = seen.first(6) && s.strField(&w.SystemFingerprint)
 		case "service_tier":
@@ -204,7 +214,9 @@ func (s *jscan) fastChatResponse(w *ChatResponse) bool {
 	}
 }
 
-func (s *jscan) fastChoices(w *ChatResponse) bool {
+// fastChoices reads the choices into first while there is one (n = 1, the
+// common case), into a new array beyond.
+func (s *jscan) fastChoices(w *ChatResponse, first *[1]ChatChoice) bool {
 	if s.Null() {
 		w.Choices = nil
 		return true
@@ -212,7 +224,7 @@ func (s *jscan) fastChoices(w *ChatResponse) bool {
 	if !s.Array() {
 		return false
 	}
-	w.Choices = make([]ChatChoice, 0, 1)
+	w.Choices = first[:0:1]
 	for n := 0; s.Elem(&n); {
 		w.Choices = append(w.Choices, ChatChoice{})
 		if !s.fastChoice(&w.Choices[len(w.Choices)-1]) {
@@ -338,7 +350,8 @@ func (s *jscan) fastToolCalls(dst *[]ToolCall) bool {
 	return s.OK()
 }
 
-func (s *jscan) fastUsage(dst **Usage) bool {
+// fastUsage reads the usage into u (zero), or sets *dst nil for null.
+func (s *jscan) fastUsage(dst **Usage, u *Usage) bool {
 	if s.Null() {
 		*dst = nil
 		return true
@@ -346,7 +359,6 @@ func (s *jscan) fastUsage(dst **Usage) bool {
 	if !s.Object() {
 		return false
 	}
-	u := new(Usage)
 	var seen fieldSet
 	for n := 0; ; {
 		k, ok := s.Key(&n)
