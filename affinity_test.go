@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -130,8 +129,7 @@ func TestPrefixAffinityIndexFull(t *testing.T) {
 }
 
 func TestPrefixAffinityForgetsAnEjectedReplica(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srvs, c := replicas(t, 3, vllm.WithBalance(vllm.PrefixAffinity),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: time.Hour, HalfOpenRequests: 1}),
 			vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -145,8 +144,7 @@ func (g *gateReader) Read(p []byte) (int, error) {
 // TestAudioUploadStreams proves the upload is streamed: the reader only
 // yields its second half after the server has received the first.
 func TestAudioUploadStreams(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		gate := make(chan struct{})
 		gotc := make(chan []byte, 1)
 		srv := vllm.NewMemServer(t, vllm.ReadsBody(func(w http.ResponseWriter, r *http.Request) {
@@ -224,8 +222,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 // TestAudioRetry: a replayable upload is sent again whole after a 503; a
 // reader cannot be, and says so.
 func TestAudioRetry(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var mu sync.Mutex
 		var bodies []string
 		var calls int
@@ -286,8 +283,7 @@ func TestAudioRetry(t *testing.T) {
 // is not retried and the caller gets the server's 503, not a complaint about
 // the reader.
 func TestAudioRetryOnVLLMTest(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork())
 		defer srv.Close()
 		c, err := vllm.New(srv.URL, vllm.WithHTTPClient(srv.Client()), vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))

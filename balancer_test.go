@@ -13,8 +13,7 @@ import (
 )
 
 func TestCircuitBreaker(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var healthy atomic.Bool
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if healthy.Load() {
@@ -76,8 +75,7 @@ func TestCircuitBreaker(t *testing.T) {
 }
 
 func TestRoundRobin(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var srvs []*vllm.MemServer
 		var urls []string
 		for i := 0; i < 3; i++ {
@@ -105,8 +103,7 @@ func TestRoundRobin(t *testing.T) {
 }
 
 func TestLeastOutstanding(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		release := make(chan struct{})
 		slow := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			<-release
@@ -159,8 +156,7 @@ func TestLeastOutstanding(t *testing.T) {
 }
 
 func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var down atomic.Bool
 		down.Store(true)
 		bad := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
@@ -206,8 +202,7 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 }
 
 func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var primaryDown atomic.Bool
 		primary := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if primaryDown.Load() {
@@ -248,8 +243,7 @@ func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
 }
 
 func TestHealthChecks(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var aHealthy atomic.Bool
 		handler := func(healthy *atomic.Bool) func(w http.ResponseWriter, r *http.Request, n int) {
 			return func(w http.ResponseWriter, r *http.Request, n int) {
@@ -319,8 +313,7 @@ func TestHealthChecks(t *testing.T) {
 }
 
 func TestAllEndpointsDown(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if r.URL.Path == "/health" {
 				w.WriteHeader(500)
@@ -343,8 +336,7 @@ func TestAllEndpointsDown(t *testing.T) {
 // TestHealthCheckTimeout: an endpoint whose /health does not answer within
 // 5s is unhealthy from then on.
 func TestHealthCheckTimeout(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if r.URL.Path == "/health" {
 				<-r.Context().Done()
@@ -370,8 +362,7 @@ func TestHealthCheckTimeout(t *testing.T) {
 // breaker, the call returns its last failure, not "circuit open"; the next
 // call fails fast.
 func TestBreakerOpenedByOwnRetries(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := failThenOK(t, 500, 500, 500)
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Minute}))
@@ -412,8 +403,7 @@ func isCircuitOpen(err error) bool {
 // with WithHeader), the API key and any other header given to New, such as
 // the key a gateway in front of the replicas asks for.
 func TestHealthCheckSendsTheClientHeaders(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		got := make(chan http.Header, 4)
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if r.URL.Path == "/health" {

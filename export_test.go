@@ -8,6 +8,7 @@ var (
 	InMemory         = inMemory
 	CloseIdle        = closeIdle
 	ByIndex          = byIndex
+	ParallelBubble   = parallelBubble
 )
 
 // MemServer, RecordedRequest and FixedReply are the raw test server's types,

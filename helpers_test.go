@@ -47,6 +47,10 @@ func collectAudioText(s *vllm.AudioStream) (string, error) {
 // the server recorded.
 var byIndex = vllm.ByIndex
 
+// parallelBubble runs a test in parallel inside a testing/synctest bubble,
+// which is also its leak check.
+var parallelBubble = vllm.ParallelBubble
+
 var chatFixture = func() []byte {
 	b, err := os.ReadFile("testdata/fixtures/llmd-sim-chat.json")
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -44,8 +43,7 @@ func (r *streamRecorder) hooks() vllm.Hooks {
 }
 
 func TestStreamHooksOnVLLMTest(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithTTFT(30*time.Millisecond))
 		defer srv.Close()
 		srv.Enqueue(vllmtest.Reply{Content: "one two three four", PromptTokens: 9, CompletionTokens: 5})
@@ -104,8 +102,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 }
 
 func TestStreamFailureNotRetried(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 		defer srv.Close()
 		srv.Enqueue(vllmtest.Reply{Content: "a b c d e f"})
@@ -136,8 +133,7 @@ func TestStreamFailureNotRetried(t *testing.T) {
 // TestStreamClosedConcurrently closes a stream from another goroutine
 // while it is being read: the call ends once, nothing races or leaks.
 func TestStreamClosedConcurrently(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithITL(5*time.Millisecond))
 		defer srv.Close()
 		srv.Enqueue(vllmtest.Reply{Content: strings.Repeat("word ", 200)})

@@ -11,7 +11,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 	"unicode/utf8"
 
@@ -177,8 +176,7 @@ func TestInvalidUTF8PassedThroughOrReported(t *testing.T) {
 // TestEndlessBodyCutByTimeout: a non-streaming body that never ends (a byte
 // every few milliseconds) is cut by the request timeout, on time.
 func TestEndlessBodyCutByTimeout(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"choices":[{"message":{"content":"`)

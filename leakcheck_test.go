@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"runtime"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -45,4 +46,13 @@ func waitGoroutines(t testing.TB, base int) {
 		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		time.Sleep(10 * time.Millisecond) // outside a synctest bubble, goroutines wind down on the real clock
 	}
+}
+
+// parallelBubble runs test in parallel with the other tests, inside a
+// testing/synctest bubble: time is simulated, and the bubble is also the
+// test's leak check, since synctest.Test fails when a goroutine started in
+// the bubble is still blocked once test returns.
+func parallelBubble(t *testing.T, test func(t *testing.T)) {
+	t.Parallel()
+	synctest.Test(t, test)
 }

@@ -15,8 +15,7 @@ import (
 )
 
 func TestMaxInFlight(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		release := make(chan struct{})
 		var cur, peak atomic.Int32
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
@@ -75,8 +74,7 @@ func TestMaxInFlight(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
 		defer srv.Close()
 		// One request per second, bursts of 2: two calls pass at once, the

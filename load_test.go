@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -219,8 +218,7 @@ func loadCancel(c *vllm.Client, id string, k, events int) error {
 // closes the body would throw the connection away; the client must drain the
 // end of the body so that the connection is reused.
 func TestStreamReusesConnectionWhenEndArrivesLate(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 			_, _ = io.WriteString(w, `data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"logprobs":null,"finish_reason":"stop","stop_reason":null}]}`+"\n\ndata: [DONE]\n\n")

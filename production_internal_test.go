@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"testing"
-	"testing/synctest"
 	"time"
 )
 
@@ -149,8 +148,7 @@ func streamServer(t *testing.T, failFirst bool) *memServer {
 }
 
 func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := streamServer(t, true)
 		defer srv.Close()
 		var ends []*CallResult
@@ -212,8 +210,7 @@ func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
 }
 
 func TestStartStreamWithoutListeners(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := streamServer(t, false)
 		defer srv.Close()
 		c, err := New(srv.URL+"/v1", inMemory())

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -118,8 +117,7 @@ func TestReliabilityStream(t *testing.T) {
 	for _, op := range relStreamOps {
 		for _, tc := range relStreamCases {
 			t.Run(op.name+"/"+tc.name, func(t *testing.T) {
-				t.Parallel()
-				synctest.Test(t, func(t *testing.T) { relRun(t, op, tc) })
+				parallelBubble(t, func(t *testing.T) { relRun(t, op, tc) })
 			})
 		}
 	}
@@ -132,8 +130,7 @@ func TestReliabilityStreamTooLarge(t *testing.T) {
 		check: relStreamError(vllm.KindTooLarge, nil)}
 	for _, op := range relStreamOps {
 		t.Run(op.name, func(t *testing.T) {
-			t.Parallel()
-			synctest.Test(t, func(t *testing.T) { relRun(t, op, tc, vllm.WithMaxEventSize(64<<10)) })
+			parallelBubble(t, func(t *testing.T) { relRun(t, op, tc, vllm.WithMaxEventSize(64<<10)) })
 		})
 	}
 }

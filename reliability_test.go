@@ -14,7 +14,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -183,8 +182,7 @@ func TestReliabilityCreate(t *testing.T) {
 	for _, op := range relCreateOps {
 		for _, tc := range relCreateCases {
 			t.Run(op.name+"/"+tc.name, func(t *testing.T) {
-				t.Parallel()
-				synctest.Test(t, func(t *testing.T) { relRun(t, op, tc) })
+				parallelBubble(t, func(t *testing.T) { relRun(t, op, tc) })
 			})
 		}
 	}

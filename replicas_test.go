@@ -18,8 +18,7 @@ import (
 // overloaded 503 with Retry-After, a reset connection, and a connection
 // dropped before the headers; the fourth attempt succeeds.
 func TestRetryFaultsOnVLLMTest(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithAPIKey("k"))
 		defer srv.Close()
 		srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultStatus, Status: 503, RetryAfter: "0"})
@@ -61,8 +60,7 @@ func TestRetryFaultsOnVLLMTest(t *testing.T) {
 // TestReplicasOnVLLMTest spreads calls over two test servers, ejects the one
 // that fails, falls back when both primaries are down, and re-admits.
 func TestReplicasOnVLLMTest(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		a := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 		defer a.Close()
 		b := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
@@ -126,8 +124,7 @@ func TestReplicasOnVLLMTest(t *testing.T) {
 }
 
 func TestHealthChecksOnVLLMTest(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		a := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 		defer a.Close()
 		b := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
@@ -159,8 +156,7 @@ func TestHealthChecksOnVLLMTest(t *testing.T) {
 }
 
 func TestLoggingOnVLLMTest(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		const key = "sk-log-secret-0123456789"
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithAPIKey(key))
 		defer srv.Close()

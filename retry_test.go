@@ -7,15 +7,13 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
 )
 
 func TestRetryReplaysBodyAndRequestID(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := failThenOK(t, 503, 502)
 		defer srv.Close()
 		var retries, responses atomic.Int32
@@ -66,8 +64,7 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 }
 
 func TestRetryGivesUpWithLastError(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			w.Header().Set("X-Request-Id", "srv-1")
 			fail(w, 500)
@@ -87,8 +84,7 @@ func TestRetryGivesUpWithLastError(t *testing.T) {
 }
 
 func TestRetryOnlyRetryable(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		for _, status := range []int{400, 401, 404, 422} {
 			srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, status) }))
 			c := newClient(t, srv.URL+"/v1", fastRetry(3))
@@ -112,8 +108,7 @@ func TestRetryOnlyRetryable(t *testing.T) {
 }
 
 func TestRetryTransportFailureGoesOn(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		// The first attempt's connection is cut before any response.
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if n == 0 {
@@ -137,8 +132,7 @@ func TestRetryTransportFailureGoesOn(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var retryAfter atomic.Value
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if n == 0 {
@@ -189,8 +183,7 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestRetryAfterWaitIsHonoured(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			if n%2 == 0 {
 				w.Header().Set("Retry-After", "1")
@@ -234,8 +227,7 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 }
 
 func TestRetryDeadlineWins(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			w.Header().Set("Retry-After", "30")
 			fail(w, 503)
@@ -259,8 +251,7 @@ func TestRetryDeadlineWins(t *testing.T) {
 }
 
 func TestRetryMaxElapsed(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		// Each attempt takes 10s and asks for a 5s wait.
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			time.Sleep(10 * time.Second)

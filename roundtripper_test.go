@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"testing/synctest"
 
 	"github.com/vllmgo/vllm"
 )
@@ -43,8 +42,7 @@ func roundTrip(t *testing.T, rt http.RoundTripper, path, body string, header htt
 // query, headers, body), with the client's API key, and resp.Request names
 // the endpoint.
 func TestRoundTripperRoutesByPrefix(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var srvs [2]*vllm.MemServer
 		for i := range srvs {
 			srvs[i] = vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
@@ -94,8 +92,7 @@ func TestRoundTripperRoutesByPrefix(t *testing.T) {
 // A path outside the base URL's path is sent relative to the chosen
 // endpoint's server root.
 func TestRoundTripperRootPath(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { io.WriteString(w, "ok") }))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1")
@@ -110,8 +107,7 @@ func TestRoundTripperRootPath(t *testing.T) {
 // The endpoint counts the request in flight until its body is read to EOF
 // (without Close) or closed (without reading it).
 func TestRoundTripperReleasesEndpoint(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		more := make(chan struct{})
 		h := func(w http.ResponseWriter, r *http.Request, n int) {
 			io.WriteString(w, "first\n")
@@ -179,8 +175,7 @@ func TestRoundTripperReleasesEndpoint(t *testing.T) {
 // An error status, once the client's retries gave up, is a response with
 // that status and body, and the endpoint is released.
 func TestRoundTripperErrorStatusIsAResponse(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		overloaded := byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
 			w.Header().Set("Retry-After", "3")
 			fail(w, 503)

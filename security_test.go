@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/vllmgo/vllm"
@@ -29,8 +28,7 @@ func secFormats(v any) string {
 // checks that the key appears in no error string, no formatted error, request
 // or client, and no log line.
 func TestAPIKeyNeverLeaks(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithAPIKey(secKey))
 		defer srv.Close()
 		var logs bytes.Buffer

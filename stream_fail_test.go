@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 )
 
@@ -243,8 +242,7 @@ func fixtureText(name string) string {
 }
 
 func TestStreamIdleTimeout(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		release := make(chan struct{})
 		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
@@ -277,8 +275,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 // TestStreamIdleTimeoutOnlyWhileWaiting checks that the idle clock does not
 // run while the caller handles an event.
 func TestStreamIdleTimeoutOnlyWhileWaiting(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			for range 3 {
@@ -305,8 +302,7 @@ func TestStreamIdleTimeoutOnlyWhileWaiting(t *testing.T) {
 // TestStreamNotCutByRequestTimeout: WithTimeout covers only the wait for
 // the headers of a stream; a generation that keeps sending runs longer.
 func TestStreamNotCutByRequestTimeout(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			for range 12 {
@@ -328,8 +324,7 @@ func TestStreamNotCutByRequestTimeout(t *testing.T) {
 
 // TestStreamHeaderTimeout: the request timeout does apply to the headers.
 func TestStreamHeaderTimeout(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
 		})).Client(t, WithTimeout(50*time.Millisecond))
@@ -342,8 +337,7 @@ func TestStreamHeaderTimeout(t *testing.T) {
 }
 
 func TestStreamContextCancelledMidEvent(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			s.data(vllmChunk(contentChoice(0, "one")))
@@ -382,8 +376,7 @@ func TestStreamContextCancelledMidEvent(t *testing.T) {
 }
 
 func TestStreamDeadlineMidStream(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			s.data(vllmChunk(contentChoice(0, "one")))
@@ -427,8 +420,7 @@ func TestStreamTooLarge(t *testing.T) {
 // stream at once (the server sees the client go away), leaves no goroutine
 // behind, and the client keeps working.
 func TestStreamBreakReleasesConnection(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		gone := make(chan struct{})
 		var once sync.Once
 		srv := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -500,8 +492,7 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 // TestStreamCloseFromAnotherGoroutine aborts a Next blocked on a silent
 // server.
 func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := startSSE(w)
 			s.data(vllmChunk(contentChoice(0, "one")))

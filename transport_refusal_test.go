@@ -26,8 +26,7 @@ func dialInMemory(c *Client) {
 // An https:// base URL pointing at a plain-HTTP server fails the same way
 // every time: it is not retried.
 func TestHTTPSToPlainHTTPServerIsNotRetried(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 		c, err := New(strings.Replace(srv.URL, "http://", "https://", 1)+"/v1", fastRetries(2))
 		if err != nil {

@@ -16,13 +16,18 @@ import (
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
-// Every test runs in a testing/synctest bubble, which is also the package's
-// goroutine-leak check: synctest.Test fails when a goroutine started in the
-// bubble is still blocked once the test function returns.
+// parallelBubble runs test in parallel with the other tests, inside a
+// testing/synctest bubble. Every test of this package runs in one: time is
+// simulated, and the bubble is also the package's goroutine-leak check, since
+// synctest.Test fails when a goroutine started in the bubble is still blocked
+// once test returns.
+func parallelBubble(t *testing.T, test func(t *testing.T)) {
+	t.Parallel()
+	synctest.Test(t, test)
+}
 
 func TestRunOrderErrorsAndProgress(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		inputs := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 		var progress []batch.Progress
 		start := time.Now()
@@ -71,8 +76,7 @@ func TestRunOrderErrorsAndProgress(t *testing.T) {
 }
 
 func TestStreamCompletionOrder(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		gates := []chan struct{}{make(chan struct{}), make(chan struct{}), make(chan struct{})}
 		var order []int
 		close(gates[2])
@@ -95,8 +99,7 @@ func TestStreamCompletionOrder(t *testing.T) {
 }
 
 func TestRunConcurrencyBound(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var cur, peak atomic.Int32
 		inputs := make([]int, 12)
 		start := time.Now()
@@ -120,8 +123,7 @@ func TestRunConcurrencyBound(t *testing.T) {
 }
 
 func TestRunStopOnError(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		boom := errors.New("boom")
 		var ran atomic.Int32
 		results := batch.Run(context.Background(), []int{0, 1, 2, 3, 4}, func(ctx context.Context, i int) (int, error) {
@@ -146,8 +148,7 @@ func TestRunStopOnError(t *testing.T) {
 // end with the cancellation, the rest never start, no goroutine is left, and
 // the client still works.
 func TestRunCancelOnVLLMTest(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
 		defer srv.Close()
 		c, err := vllm.New(srv.URL, vllm.WithHTTPClient(srv.Client()))
@@ -195,8 +196,7 @@ func TestRunCancelOnVLLMTest(t *testing.T) {
 }
 
 func TestStreamBreak(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
+	parallelBubble(t, func(t *testing.T) {
 		var started, finished atomic.Int32
 		n := 0
 		for r := range batch.Stream(context.Background(), make([]int, 20), func(ctx context.Context, _ int) (int, error) {
