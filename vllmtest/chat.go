@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/sleep"
 )
 
 // ChatRequest is the decoded body of a chat completion request, as the
@@ -601,7 +602,7 @@ func (s *Server) paceWhole(r *http.Request, n int) bool {
 	if n > 1 {
 		d += time.Duration(n-1) * itl
 	}
-	return s.sleep(r.Context(), d)
+	return sleep.For(r.Context(), d)
 }
 
 // stream writes the SSE response.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/sleep"
 )
 
 // FaultKind selects what a Fault does.
@@ -268,7 +270,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, body []byte) {
 		n := min(f.Bytes, len(body))
 		_, _ = w.Write(body[:n])
 		_ = rc.Flush()
-		if !s.sleep(r.Context(), f.Duration) {
+		if !sleep.For(r.Context(), f.Duration) {
 			return
 		}
 		body = body[n:]

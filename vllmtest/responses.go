@@ -235,7 +235,7 @@ func (e *responseEmitter) emit(typ string, fields string, token bool) bool {
 	}
 	b = append(b, '}')
 	es := e.es
-	if token && es.tokens > 0 && !es.s.sleep(es.r.Context(), es.itl) {
+	if token && es.tokens > 0 && !es.wait(es.itl) {
 		return false
 	}
 	if token {
@@ -260,7 +260,7 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, resp *re
 		!e.emit("response.in_progress", `"response":`+jsonOf(&start), false) {
 		return
 	}
-	if !s.sleep(r.Context(), es.ttft) {
+	if !es.wait(es.ttft) {
 		return
 	}
 	for i, it := range resp.Output {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vllmgo/vllm/internal/memnet"
+	"github.com/vllmgo/vllm/internal/sleep"
 )
 
 // Server is a vLLM-dialect HTTP server. Create it with NewServer (loopback,
@@ -96,8 +97,10 @@ func (s *Server) serve(ln net.Listener, tr *http.Transport) {
 	s.URL = "http://" + ln.Addr().String() + "/v1"
 	s.client = &http.Client{Transport: tr}
 	s.http = &http.Server{
-		Handler:     s,
-		ConnState:   s.connState,
+		Handler:   s,
+		ConnState: s.connState,
+		// Every request's context derives from s.ctx, so Close, which
+		// cancels it, ends the waits of stalled and paced handlers.
 		BaseContext: func(net.Listener) context.Context { return s.ctx },
 		ErrorLog:    nil,
 	}
@@ -351,7 +354,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	x.fault = s.takeFault(r.URL.Path)
 	if f := x.fault; f != nil {
-		if !s.sleep(r.Context(), f.HeaderDelay) {
+		if !sleep.For(r.Context(), f.HeaderDelay) {
 			return
 		}
 		if f.beforeHeaders(w, x) {
@@ -404,24 +407,6 @@ func (s *Server) authorized(h string) bool {
 		ok |= subtle.ConstantTimeCompare(got[:], want[:])
 	}
 	return ok == 1
-}
-
-// sleep waits d, or until the request is canceled or the server closes. It
-// reports whether the full time passed.
-func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil && s.ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-s.ctx.Done():
-		return false
-	}
 }
 
 // nextID returns a fresh 32-hex-digit identifier, unique within the server.

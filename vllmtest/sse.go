@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vllmgo/vllm/internal/sleep"
 )
 
 // eventStream writes one SSE response the way vLLM does ("data: <json>\n\n"
@@ -30,6 +32,14 @@ type eventStream struct {
 	flushEach bool
 	buf       []byte
 	prefix    []byte // the first event's data up to its choices, for hugeEvent
+	timer     sleep.Timer
+}
+
+// wait waits d, one timer serving every wait of the stream, or until the
+// client goes away or the server closes. It reports whether the whole of d
+// passed.
+func (es *eventStream) wait(d time.Duration) bool {
+	return es.timer.For(es.r.Context(), d)
 }
 
 // newEventStream starts an SSE response: it sends the headers vLLM sends.
@@ -65,12 +75,12 @@ func (es *eventStream) send(data []byte, token bool) bool {
 		return false
 	}
 	if es.events == 0 {
-		if !es.s.sleep(es.r.Context(), es.ttft) {
+		if !es.wait(es.ttft) {
 			es.dead = true
 			return false
 		}
 	} else if token && es.tokens > 0 {
-		if !es.s.sleep(es.r.Context(), es.itl) {
+		if !es.wait(es.itl) {
 			es.dead = true
 			return false
 		}
@@ -149,7 +159,7 @@ func (es *eventStream) strike(f *Fault, data []byte) bool {
 	case FaultHugeEvent:
 		return es.write(es.hugeEvent(f.hugeSize()))
 	case FaultStall:
-		if !es.s.sleep(es.r.Context(), f.Duration) {
+		if !es.wait(f.Duration) {
 			return false
 		}
 	}

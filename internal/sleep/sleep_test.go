@@ -32,3 +32,33 @@ func TestFor(t *testing.T) {
 		}
 	})
 }
+
+// A Timer reused after a wait that its context cut short waits the whole of
+// the next duration: no value left by the stopped timer ends it early.
+func TestTimerReusedAfterCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var w Timer
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if w.For(ctx, time.Second) || time.Since(start) != 300*time.Millisecond {
+			t.Fatalf("first wait, context ending after 300ms: returned after %v", time.Since(start))
+		}
+		// The first timer's second would have ended now, 700ms into the wait.
+		time.Sleep(time.Second)
+		for i := range 3 {
+			start = time.Now()
+			if !w.For(t.Context(), 700*time.Millisecond) || time.Since(start) != 700*time.Millisecond {
+				t.Fatalf("wait %d after the cut-short one: returned after %v", i+1, time.Since(start))
+			}
+		}
+	})
+}
+
+func TestTimerReuseDoesNotAllocate(t *testing.T) {
+	var w Timer
+	w.For(t.Context(), time.Nanosecond)
+	if n := testing.AllocsPerRun(100, func() { w.For(t.Context(), time.Nanosecond) }); n != 0 {
+		t.Errorf("a reused Timer's wait allocates %v times", n)
+	}
+}
