@@ -39,14 +39,40 @@ func loadDeltas(id string, events int) []string {
 	return d
 }
 
-// loadServer answers each stream with the deltas named by its prompt,
-// "<id>/<events>".
-func loadServer() *vllmtest.Server {
-	return vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
+// loadServer starts a server that answers each stream with the deltas named
+// by its prompt, "<id>/<events>", and a client of it. The goroutine-leak
+// check is registered first, so it runs once both are closed.
+func loadServer(t *testing.T) (*vllmtest.Server, *vllm.Client) {
+	vllm.NoGoroutineLeaks(t)
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
 		id, n, _ := strings.Cut(r.Chat.Messages[0].Text(), "/")
 		events, _ := strconv.Atoi(n)
 		return &vllmtest.Reply{Deltas: loadDeltas(id, events)}
 	}))
+	t.Cleanup(srv.Close)
+	c, err := vllm.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return srv, c
+}
+
+// loadConcurrently runs stream(w) for every w below streams, all at once,
+// and returns how many of them failed; the first five failures are reported
+// with the stream id that stream returns.
+func loadConcurrently(t *testing.T, streams int, stream func(w int) (id string, err error)) int64 {
+	var failures atomic.Int64
+	var wg sync.WaitGroup
+	for w := range streams {
+		wg.Go(func() {
+			if id, err := stream(w); err != nil && failures.Add(1) <= 5 {
+				t.Errorf("stream %s: %v", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	return failures.Load()
 }
 
 func loadRequest(id string, events int) *vllm.ChatRequest {
@@ -65,29 +91,13 @@ func loadRequest(id string, events int) *vllm.ChatRequest {
 // to close it, however slow the machine.)
 func TestLoadConcurrentStreams(t *testing.T) {
 	streams, events := loadSize()
-	vllm.NoGoroutineLeaks(t)
-	srv := loadServer()
-	defer srv.Close()
-	c, err := vllm.New(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	srv, c := loadServer(t)
 	for round, n := range []int{20, events} {
-		var failures atomic.Int64
-		var wg sync.WaitGroup
-		for w := 0; w < streams; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				id := fmt.Sprintf("s%d-%d", w, round)
-				if err := loadOne(c, id, n); err != nil && failures.Add(1) <= 5 {
-					t.Errorf("stream %s: %v", id, err)
-				}
-			}()
-		}
-		wg.Wait()
-		if f := failures.Load(); f > 0 {
+		f := loadConcurrently(t, streams, func(w int) (string, error) {
+			id := fmt.Sprintf("s%d-%d", w, round)
+			return id, loadOne(c, id, n)
+		})
+		if f > 0 {
 			t.Fatalf("round %d: %d of %d streams failed", round, f, streams)
 		}
 	}
@@ -122,43 +132,26 @@ func loadOne(c *vllm.Client, id string, events int) error {
 // are unaffected, nothing leaks and the client still works.
 func TestLoadWithCancellations(t *testing.T) {
 	streams, events := loadSize()
-	vllm.NoGoroutineLeaks(t)
-	srv := loadServer()
-	defer srv.Close()
-	c, err := vllm.New(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	_, c := loadServer(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	cancelAt := make([]int, streams) // 0: not cancelled; k: cancel after k events
 	for _, i := range rng.Perm(streams)[:streams/10] {
 		cancelAt[i] = 1 + rng.IntN(events)
 	}
-	var failures, cancelled atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < streams; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := "c" + strconv.Itoa(w)
-			var err error
-			if cancelAt[w] == 0 {
-				err = loadOne(c, id, events)
-			} else {
-				err = loadCancel(c, id, cancelAt[w], events)
-				if err == nil {
-					cancelled.Add(1)
-				}
-			}
-			if err != nil && failures.Add(1) <= 5 {
-				t.Errorf("stream %s: %v", id, err)
-			}
-		}()
-	}
-	wg.Wait()
-	if n := failures.Load(); n > 0 {
-		t.Fatalf("%d streams failed", n)
+	var cancelled atomic.Int64
+	failures := loadConcurrently(t, streams, func(w int) (string, error) {
+		id := "c" + strconv.Itoa(w)
+		if cancelAt[w] == 0 {
+			return id, loadOne(c, id, events)
+		}
+		err := loadCancel(c, id, cancelAt[w], events)
+		if err == nil {
+			cancelled.Add(1)
+		}
+		return id, err
+	})
+	if failures > 0 {
+		t.Fatalf("%d streams failed", failures)
 	}
 	if cancelled.Load() != int64(streams/10) {
 		t.Fatalf("%d streams cancelled, want %d", cancelled.Load(), streams/10)
