@@ -112,6 +112,20 @@ func decodeRequest[T any](t *testing.T, js string) *T {
 	return &r
 }
 
+// collect reads stream s, which Stream returned with err, to its end and
+// returns the response it carried, failing the test on either error.
+func collect[S interface{ Collect() (R, error) }, R any](t *testing.T, s S, err error) R {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // Item 1: a streamed chat (tool calls included) records the response model,
 // id and finish reasons on its span and metrics, as a non-streamed one does.
 func TestStreamRecordsResponse(t *testing.T) {
@@ -119,13 +133,7 @@ func TestStreamRecordsResponse(t *testing.T) {
 	srv, c := h.serve(t)
 	srv.Enqueue(vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{Name: "get_weather", Arguments: `{"city":"Paris"}`}}})
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("weather?")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := s.Collect()
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := collect(t, s, err)
 	spans := h.callSpans()
 	if len(spans) != 1 {
 		t.Fatalf("%d call spans", len(spans))
@@ -163,13 +171,7 @@ func TestResponsesAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "hi"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	final, err := s.Collect()
-	if err != nil {
-		t.Fatal(err)
-	}
+	final := collect(t, s, err)
 	usages := []*vllm.ResponseUsage{r.Usage, final.Usage}
 	spans := h.callSpans()
 	if len(spans) != 2 {
@@ -398,12 +400,7 @@ func TestServerAtStartChunkAttrsAndScope(t *testing.T) {
 	h := newHarnessWith(t, []sdktrace.TracerProviderOption{sdktrace.WithSampler(sampler)})
 	srv, c := h.serve(t)
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Collect(); err != nil {
-		t.Fatal(err)
-	}
+	collect(t, s, err)
 	port := srv.URL[strings.LastIndex(srv.URL, ":")+1 : strings.LastIndex(srv.URL, "/v1")]
 	start := attribute.NewSet(sampler.seen["chat m"]...)
 	if attrOf(start, "server.address") != "127.0.0.1" || attrOf(start, "server.port") != port ||
@@ -438,12 +435,7 @@ func TestConventionsInference(t *testing.T) {
 	srv, c := h.serve(t)
 	srv.Enqueue(vllmtest.Reply{Content: "a b c", PromptTokens: 6, CompletionTokens: 3})
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Collect(); err != nil {
-		t.Fatal(err)
-	}
+	collect(t, s, err)
 	if _, err := c.Embeddings.Create(context.Background(), decodeRequest[vllm.EmbeddingRequest](t, `{"model":"m","input":"x"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -536,21 +528,11 @@ func TestMessageContentStreamed(t *testing.T) {
 	c := on.client(t, srv)
 	srv.Enqueue(vllmtest.Reply{Deltas: []string{"short ", "answer"}})
 	s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("q")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Collect(); err != nil {
-		t.Fatal(err)
-	}
+	collect(t, s, err)
 	s.Close()
 	srv.Enqueue(vllmtest.Reply{Deltas: []string{"more"}})
 	cs, err := c.Completions.Stream(context.Background(), &vllm.CompletionRequest{Model: "m", Prompt: vllm.PromptText("p")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.Collect(); err != nil {
-		t.Fatal(err)
-	}
+	collect(t, cs, err)
 	cs.Close()
 	spans := on.callSpans()
 	if len(spans) != 2 {
@@ -574,13 +556,7 @@ func TestMessageContentResponsesStream(t *testing.T) {
 	on := newHarnessWith(t, nil, vllmotel.WithMessageContent())
 	c := on.client(t, srv)
 	s, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "q"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := s.Collect()
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := collect(t, s, err)
 	s.Close()
 	answer, _ := json.Marshal(resp.Text())
 	if resp.Text() == "" {

@@ -215,12 +215,7 @@ func TestStreamEndToEnd(t *testing.T) {
 		srv.Enqueue(vllmtest.Reply{Content: "a b c d", PromptTokens: 4, CompletionTokens: 5})
 		c := h.client(t, srv, vllm.WithHTTPClient(srv.Client()))
 		s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("x")}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Collect(); err != nil {
-			t.Fatal(err)
-		}
+		collect(t, s, err)
 		ms := h.metrics(t)
 		first := ms[vllmotel.MetricTimeToFirstChunk].Data.(metricdata.Histogram[float64])
 		per := ms[vllmotel.MetricTimePerChunk].Data.(metricdata.Histogram[float64])
