@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image/color"
@@ -18,11 +17,7 @@ func main() {
 
 // discussImage asks three questions about one image, keeping it in the history.
 func discussImage(ctx context.Context, env *exampleenv.Env) error {
-	url, err := vllm.DataURL(bytes.NewReader(exampleenv.SampleImage(color.RGBA{R: 250, G: 200, A: 255})))
-	if err != nil {
-		return err
-	}
-	img := vllm.ImagePart(url)
+	img := vllm.ImagePart(exampleenv.SampleImageURL(color.RGBA{R: 250, G: 200, A: 255}))
 	history := []vllm.Message{vllm.UserParts(vllm.TextPart("What's in this screenshot?"), img)}
 	for i, next := range []string{"What color is the background?", "Is there a line across it?", ""} {
 		resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{Model: env.Model, Messages: history})

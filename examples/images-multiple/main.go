@@ -2,7 +2,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image/color"
@@ -19,11 +18,7 @@ func main() {
 func compareImages(ctx context.Context, env *exampleenv.Env) error {
 	parts := []vllm.ContentPart{vllm.TextPart("What differs between these images?")}
 	for _, c := range []color.RGBA{{R: 255, A: 255}, {G: 255, A: 255}, {B: 255, A: 255}} {
-		url, err := vllm.DataURL(bytes.NewReader(exampleenv.SampleImage(c)))
-		if err != nil {
-			return err
-		}
-		parts = append(parts, vllm.ImagePart(url, "low"))
+		parts = append(parts, vllm.ImagePart(exampleenv.SampleImageURL(c), "low"))
 	}
 	resp, err := env.Client.Chat.Create(ctx, &vllm.ChatRequest{
 		Model:    env.Model,

@@ -2,6 +2,7 @@ package exampleenv
 
 import (
 	"bytes"
+	"encoding/base64"
 	"image"
 	"image/color"
 	"image/png"
@@ -25,6 +26,13 @@ func SampleImage(c color.RGBA) []byte {
 	var buf bytes.Buffer
 	_ = png.Encode(&buf, img)
 	return buf.Bytes()
+}
+
+// SampleImageURL returns SampleImage as a base64 data URL, ready for
+// vllm.ImagePart, for the examples about something other than how an image
+// is encoded (image-base64 shows that, with vllm.DataURL).
+func SampleImageURL(c color.RGBA) string {
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(SampleImage(c))
 }
 
 // SampleImageFile writes SampleImage to a temporary file and returns its
