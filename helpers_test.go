@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vllmgo/vllm"
+	"github.com/vllmgo/vllm/vllmtest"
 )
 
 // reply is a handler that answers every request with the same status,
@@ -70,6 +71,23 @@ func fail(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `{"error":{"message":"failure %d","type":"InternalServerError","param":null,"code":%d}}`, status, status)
+}
+
+// testServer starts a vllmtest server of model "m" on the in-memory network;
+// it closes when the test ends, if the test has not closed it before.
+func testServer(t *testing.T) *vllmtest.Server {
+	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// failWithHeader answers every request with the error status and the
+// response header name set to value.
+func failWithHeader(status int, name, value string) http.Handler {
+	return byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set(name, value)
+		fail(w, status)
+	})
 }
 
 // failThenOK answers the first requests with the given error statuses and

@@ -103,8 +103,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 
 func TestStreamFailureNotRetried(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-		defer srv.Close()
+		srv := testServer(t)
 		srv.Enqueue(vllmtest.Reply{Content: "a b c d e f"})
 		srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultDrop, After: 2})
 		var rec streamRecorder
@@ -171,8 +170,7 @@ func TestStreamClosedConcurrently(t *testing.T) {
 // finish reasons to OnCallEnd as a non-streaming call does, tool calls
 // included, and OnCallStart knows the server before the first attempt.
 func TestHooksSeeStreamedResponse(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-	defer srv.Close()
+	srv := testServer(t)
 	srv.Enqueue(vllmtest.Reply{ToolCalls: []vllmtest.ToolCall{{Name: "get_weather", Arguments: `{"city":"Paris"}`}}})
 	var rec streamRecorder
 	var starts []vllm.CallInfo
@@ -223,8 +221,7 @@ func TestHooksSeeStreamedResponse(t *testing.T) {
 // output_tokens; hooks see them as the prompt and completion tokens, for a
 // response and for a stream.
 func TestHooksSeeResponsesUsage(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-	defer srv.Close()
+	srv := testServer(t)
 	var rec streamRecorder
 	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()))
 	defer c.Close()

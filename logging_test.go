@@ -30,6 +30,17 @@ func (h *logCapture) Handle(_ context.Context, r slog.Record) error {
 func (h *logCapture) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *logCapture) WithGroup(string) slog.Handler      { return h }
 
+// loggedClient returns a client of srv, with opts, whose logger records at
+// level and above into the returned capture; the client closes when the test
+// ends.
+func loggedClient(t *testing.T, srv *vllmtest.Server, level slog.Level, opts ...vllm.Option) (*vllm.Client, *logCapture) {
+	t.Helper()
+	h := &logCapture{level: level}
+	c := newClient(t, srv.URL, append([]vllm.Option{vllm.WithLogger(slog.New(h))}, opts...)...)
+	t.Cleanup(func() { c.Close() })
+	return c, h
+}
+
 // records returns the records with message msg.
 func (h *logCapture) records(msg string) []slog.Record {
 	h.mu.Lock()
@@ -66,14 +77,11 @@ func vllmAttrs(t *testing.T, r slog.Record) map[string]slog.Value {
 // other header is redacted.
 func TestLogRedactsEveryUnknownHeader(t *testing.T) {
 	const secret = "gw-secret-0123456789"
-	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-	defer srv.Close()
-	h := &logCapture{level: slog.LevelDebug}
-	c := newClient(t, srv.URL, vllm.WithLogger(slog.New(h)), vllm.WithHeader("User-Agent", "app/1"),
+	srv := testServer(t)
+	c, h := loggedClient(t, srv, slog.LevelDebug, vllm.WithHeader("User-Agent", "app/1"),
 		vllm.WithHeader("X-Custom-Token", secret), vllm.WithHeader("Ocp-Apim-Subscription-Key", secret),
 		vllm.WithHeader("X-Tenant", "acme"), vllm.WithHeader("X-Region", "eu"),
 		vllm.WithLogPolicy(vllm.LogPolicy{SafeHeaders: []string{"x-tenant"}}))
-	defer c.Close()
 	if _, err := c.Chat.Create(context.Background(), chatReq(), vllm.WithHeader("X-Request-Id", "req-1")); err != nil {
 		t.Fatal(err)
 	}
@@ -105,12 +113,9 @@ func TestLogRedactsEveryUnknownHeader(t *testing.T) {
 // otherwise; a failure is at Warn with the error as an error value;
 // durations are milliseconds; bodies only when asked for.
 func TestLogLevelsAndValues(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-	defer srv.Close()
+	srv := testServer(t)
 
-	info := &logCapture{level: slog.LevelInfo}
-	c := newClient(t, srv.URL, vllm.WithLogger(slog.New(info)))
-	defer c.Close()
+	c, info := loggedClient(t, srv, slog.LevelInfo)
 	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 		t.Fatal(err)
 	}
@@ -131,10 +136,7 @@ func TestLogLevelsAndValues(t *testing.T) {
 		t.Fatalf("error attribute %#v", vllmAttrs(t, recs[0])["error"])
 	}
 
-	debug := &logCapture{level: slog.LevelDebug}
-	c2 := newClient(t, srv.URL, vllm.WithLogger(slog.New(debug)),
-		vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo}))
-	defer c2.Close()
+	c2, debug := loggedClient(t, srv, slog.LevelDebug, vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo}))
 	if _, err := c2.Chat.Create(context.Background(), chatReq()); err != nil {
 		t.Fatal(err)
 	}
@@ -162,11 +164,8 @@ func TestLogLevelsAndValues(t *testing.T) {
 // TestLogStreamClosedEarly: a stream its caller closes before the end is
 // not a failure: logged at the call level, marked closed_early, no error.
 func TestLogStreamClosedEarly(t *testing.T) {
-	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-	defer srv.Close()
-	h := &logCapture{level: slog.LevelDebug}
-	c := newClient(t, srv.URL, vllm.WithLogger(slog.New(h)))
-	defer c.Close()
+	srv := testServer(t)
+	c, h := loggedClient(t, srv, slog.LevelDebug)
 	srv.Enqueue(vllmtest.Reply{Content: "one two three four five six"})
 	s, err := c.Chat.Stream(context.Background(), chatReq())
 	if err != nil {

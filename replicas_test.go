@@ -61,12 +61,9 @@ func TestRetryFaultsOnVLLMTest(t *testing.T) {
 // that fails, falls back when both primaries are down, and re-admits.
 func TestReplicasOnVLLMTest(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		a := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-		defer a.Close()
-		b := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-		defer b.Close()
-		fb := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-		defer fb.Close()
+		a := testServer(t)
+		b := testServer(t)
+		fb := testServer(t)
 		c := newClient(t, a.URL, vllm.WithEndpoints(b.URL), vllm.WithFallback(fb.URL), fastRetry(2),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: 2 * time.Second}))
 		defer c.Close()
@@ -125,9 +122,8 @@ func TestReplicasOnVLLMTest(t *testing.T) {
 
 func TestHealthChecksOnVLLMTest(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		a := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
-		defer a.Close()
-		b := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"))
+		a := testServer(t)
+		b := testServer(t)
 		c := newClient(t, a.URL, vllm.WithEndpoints(b.URL), vllm.WithHealthCheck(10*time.Second))
 		defer c.Close()
 		b.Close() // b is gone: its health check fails before any call is made

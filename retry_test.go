@@ -65,10 +65,7 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 
 func TestRetryGivesUpWithLastError(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
-			w.Header().Set("X-Request-Id", "srv-1")
-			fail(w, 500)
-		}))
+		srv := vllm.NewMemServer(t, failWithHeader(500, "X-Request-Id", "srv-1"))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", fastRetry(2))
 		defer c.Close()
@@ -228,10 +225,7 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 
 func TestRetryDeadlineWins(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
-			w.Header().Set("Retry-After", "30")
-			fail(w, 503)
-		}))
+		srv := vllm.NewMemServer(t, failWithHeader(503, "Retry-After", "30"))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 5, MaxDelay: time.Minute}))
 		defer c.Close()

@@ -176,10 +176,7 @@ func TestRoundTripperReleasesEndpoint(t *testing.T) {
 // that status and body, and the endpoint is released.
 func TestRoundTripperErrorStatusIsAResponse(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		overloaded := byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
-			w.Header().Set("Retry-After", "3")
-			fail(w, 503)
-		})
+		overloaded := failWithHeader(503, "Retry-After", "3")
 		s0, s1 := vllm.NewMemServer(t, overloaded), vllm.NewMemServer(t, overloaded)
 		defer s0.Close()
 		defer s1.Close()

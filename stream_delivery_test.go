@@ -44,9 +44,7 @@ func TestStreamErrorEventsCountsDeliveredEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			noGoroutineLeaks(t)
-			c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				tt.send(startSSE(w))
-			})).Client(t)
+			c := newMemServer(t, sseHandler(tt.send)).Client(t)
 			st := openChat(t, c)
 			delivered := 0
 			for st.Next() {
@@ -91,9 +89,7 @@ func TestStreamStopsAtOnceWhenContextCancelled(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			noGoroutineLeaks(t)
-			c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				tt.send(startSSE(w))
-			})).Client(t)
+			c := newMemServer(t, sseHandler(tt.send)).Client(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			st, err := c.Chat.Stream(ctx, chatReq())

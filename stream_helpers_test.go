@@ -20,6 +20,12 @@ func startSSE(w http.ResponseWriter) *sseResponse {
 	return &sseResponse{w: w, f: f}
 }
 
+// sseHandler is a handler that starts an event stream on every request and
+// has send write it.
+func sseHandler(send func(s *sseResponse)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { send(startSSE(w)) })
+}
+
 // data sends one event "data: <payload>\n\n" and flushes it.
 func (s *sseResponse) data(payload string) {
 	fmt.Fprintf(s.w, "data: %s\n\n", payload)
