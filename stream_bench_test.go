@@ -43,6 +43,22 @@ func memStream(c *Client, body io.Reader) *ChatStream {
 	return st
 }
 
+// readMemStream reads body, from r reset to it, as a chat stream to the end:
+// through Next alone or, with event, through Event too. A stream error fails
+// tb.
+func readMemStream(tb testing.TB, c *Client, r *strings.Reader, body string, event bool) {
+	r.Reset(body)
+	st := memStream(c, r)
+	for st.Next() {
+		if event {
+			_ = st.Event()
+		}
+	}
+	if st.Err() != nil {
+		tb.Fatal(st.Err())
+	}
+}
+
 func TestMemStreamMatchesText(t *testing.T) {
 	body, text := renderContentStream(2000)
 	c, _ := New("http://127.0.0.1:1/v1")
@@ -64,18 +80,7 @@ func TestContentChunkAllocations(t *testing.T) {
 	c, _ := New("http://127.0.0.1:1/v1")
 	r := strings.NewReader(body)
 	run := func(event bool) float64 {
-		return testing.AllocsPerRun(3, func() {
-			r.Reset(body)
-			st := memStream(c, r)
-			for st.Next() {
-				if event {
-					_ = st.Event()
-				}
-			}
-			if st.Err() != nil {
-				t.Fatal(st.Err())
-			}
-		}) / n
+		return testing.AllocsPerRun(3, func() { readMemStream(t, c, r, body, event) }) / n
 	}
 	if a := run(false); a > 0.05 {
 		t.Errorf("Next: %.3f allocations per content chunk, want ~0", a)
@@ -93,16 +98,7 @@ func benchContent(b *testing.B, keep bool) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r.Reset(body)
-		st := memStream(c, r)
-		for st.Next() {
-			if keep {
-				_ = st.Event()
-			}
-		}
-		if st.Err() != nil {
-			b.Fatal(st.Err())
-		}
+		readMemStream(b, c, r, body, keep)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/chunk")
 }

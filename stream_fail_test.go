@@ -241,6 +241,14 @@ func fixtureText(name string) string {
 	return b
 }
 
+// hangAfterOne answers with a stream of one content event, "one", and then
+// stays silent until the client goes away, as a hung server does.
+var hangAfterOne = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := startSSE(w)
+	s.data(vllmChunk(contentChoice(0, "one")))
+	<-r.Context().Done()
+})
+
 func TestStreamIdleTimeout(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		release := make(chan struct{})
@@ -377,11 +385,7 @@ func TestStreamContextCancelledMidEvent(t *testing.T) {
 
 func TestStreamDeadlineMidStream(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := startSSE(w)
-			s.data(vllmChunk(contentChoice(0, "one")))
-			<-r.Context().Done()
-		})).Client(t)
+		c := newMemServer(t, hangAfterOne).Client(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -493,11 +497,7 @@ func TestStreamBreakReleasesConnection(t *testing.T) {
 // server.
 func TestStreamCloseFromAnotherGoroutine(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := startSSE(w)
-			s.data(vllmChunk(contentChoice(0, "one")))
-			<-r.Context().Done()
-		})).Client(t, WithStreamIdleTimeout(0))
+		c := newMemServer(t, hangAfterOne).Client(t, WithStreamIdleTimeout(0))
 		st := openChat(t, c)
 		if !st.Next() || st.Event().Text != "one" {
 			t.Fatal("first event")
