@@ -14,14 +14,9 @@ import (
 
 func TestCircuitBreaker(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		var healthy atomic.Bool
-		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
-			if healthy.Load() {
-				okChat(w)
-				return
-			}
-			fail(w, 500)
-		}))
+		var down atomic.Bool
+		down.Store(true)
+		srv := vllm.NewMemServer(t, failWhileDown(&down, 500))
 		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
 		defer c.Close()
@@ -52,7 +47,7 @@ func TestCircuitBreaker(t *testing.T) {
 			t.Fatalf("after failed trial: %v", err)
 		}
 		// The next trial succeeds and closes the breaker.
-		healthy.Store(true)
+		down.Store(false)
 		awaitState(t, c, 0, time.Second, vllm.BreakerOpen, vllm.BreakerHalfOpen)
 		if _, err := c.Chat.Create(ctx, chatReq()); err != nil {
 			t.Fatal(err)
@@ -61,7 +56,7 @@ func TestCircuitBreaker(t *testing.T) {
 			t.Fatalf("state %v, %d requests", st, srv.Count())
 		}
 		// Answers that are not the endpoint's fault do not open it.
-		healthy.Store(false)
+		down.Store(true)
 		srv2 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) }))
 		defer srv2.Close()
 		c2 := newClient(t, srv2.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1}))
@@ -79,18 +74,14 @@ func TestRoundRobin(t *testing.T) {
 		var srvs []*vllm.MemServer
 		var urls []string
 		for i := 0; i < 3; i++ {
-			s := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
+			s := vllm.NewMemServer(t, okChats)
 			defer s.Close()
 			srvs = append(srvs, s)
 			urls = append(urls, s.URL+"/v1")
 		}
 		c := newClient(t, urls[0], vllm.WithEndpoints(urls[1:]...))
 		defer c.Close()
-		for i := 0; i < 9; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 9)
 		for i, s := range srvs {
 			if s.Count() != 3 {
 				t.Errorf("server %d got %d calls, want 3", i, s.Count())
@@ -110,7 +101,7 @@ func TestLeastOutstanding(t *testing.T) {
 			okChat(w)
 		}))
 		defer slow.Close()
-		fast := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
+		fast := vllm.NewMemServer(t, okChats)
 		defer fast.Close()
 		c := newClient(t, slow.URL+"/v1", vllm.WithEndpoints(fast.URL+"/v1"), vllm.WithBalance(vllm.LeastOutstanding))
 		defer c.Close()
@@ -137,11 +128,7 @@ func TestLeastOutstanding(t *testing.T) {
 			t.Fatalf("outstanding %+v", c.Endpoints())
 		}
 		before := fast.Count()
-		for i := 0; i < 5; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 5)
 		if fast.Count()-before != 5 || slow.Count() != 1 {
 			t.Fatalf("fast %d, slow %d", fast.Count()-before, slow.Count())
 		}
@@ -159,26 +146,16 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		var down atomic.Bool
 		down.Store(true)
-		bad := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
-			if down.Load() {
-				fail(w, 503)
-				return
-			}
-			okChat(w)
-		}))
+		bad := vllm.NewMemServer(t, failWhileDown(&down, 503))
 		defer bad.Close()
-		good := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
+		good := vllm.NewMemServer(t, okChats)
 		defer good.Close()
 		c := newClient(t, bad.URL+"/v1", vllm.WithEndpoints(good.URL+"/v1"), fastRetry(1),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
 		defer c.Close()
 		// Every call succeeds: a failure on the bad endpoint is retried on the
 		// good one.
-		for i := 0; i < 6; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 6)
 		if bad.Count() != 2 || good.Count() != 6 {
 			t.Fatalf("bad %d, good %d: the bad endpoint was not ejected after 2 failures", bad.Count(), good.Count())
 		}
@@ -190,11 +167,7 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 		// (The breaker opened on the bad endpoint's last failure.)
 		opened := bad.Requests()[bad.Count()-1].Time
 		awaitState(t, c, 0, time.Until(opened.Add(time.Second)), vllm.BreakerOpen, vllm.BreakerHalfOpen)
-		for i := 0; i < 4; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 4)
 		if bad.Count() < 3 || c.Endpoints()[0].State != vllm.BreakerClosed {
 			t.Fatalf("not re-admitted: bad %d, state %v", bad.Count(), c.Endpoints()[0].State)
 		}
@@ -204,35 +177,21 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		var primaryDown atomic.Bool
-		primary := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
-			if primaryDown.Load() {
-				fail(w, 502)
-				return
-			}
-			okChat(w)
-		}))
+		primary := vllm.NewMemServer(t, failWhileDown(&primaryDown, 502))
 		defer primary.Close()
-		fallback := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
+		fallback := vllm.NewMemServer(t, okChats)
 		defer fallback.Close()
 		c := newClient(t, primary.URL+"/v1", vllm.WithFallback(fallback.URL+"/v1"), fastRetry(1),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: time.Minute}))
 		defer c.Close()
-		for i := 0; i < 3; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 3)
 		if primary.Count() != 3 || fallback.Count() != 0 {
 			t.Fatalf("primary %d, fallback %d", primary.Count(), fallback.Count())
 		}
 		// The primary fails once (its breaker opens): the retry and every
 		// later call go to the fallback.
 		primaryDown.Store(true)
-		for i := 0; i < 3; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 3)
 		if primary.Count() != 4 || fallback.Count() != 3 {
 			t.Fatalf("primary %d, fallback %d", primary.Count(), fallback.Count())
 		}
@@ -267,11 +226,7 @@ func TestHealthChecks(t *testing.T) {
 		if !c.Endpoints()[1].Healthy || c.Endpoints()[0].Healthy {
 			t.Fatalf("after the first check: %+v", c.Endpoints())
 		}
-		for i := 0; i < 4; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 4)
 		if a.Count() != 0 || b.Count() != 4 {
 			t.Fatalf("a %d, b %d", a.Count(), b.Count())
 		}
@@ -288,11 +243,7 @@ func TestHealthChecks(t *testing.T) {
 		if !c.Endpoints()[0].Healthy {
 			t.Fatal("not re-admitted by the next check")
 		}
-		for i := 0; i < 4; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 4)
 		if a.Count() != 2 {
 			t.Fatalf("a %d after re-admission", a.Count())
 		}

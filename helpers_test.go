@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,6 +89,32 @@ func failWithHeader(status int, name, value string) http.Handler {
 		w.Header().Set(name, value)
 		fail(w, status)
 	})
+}
+
+// okChats answers every request with the chat fixture.
+var okChats = byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
+
+// failWhileDown answers with the error status while down is set and with the
+// chat fixture otherwise.
+func failWhileDown(down *atomic.Bool, status int) http.Handler {
+	return byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
+		if down.Load() {
+			fail(w, status)
+			return
+		}
+		okChat(w)
+	})
+}
+
+// createChats sends n chat requests through c, one after another, and fails
+// the test at the first error.
+func createChats(t *testing.T, c *vllm.Client, n int) {
+	t.Helper()
+	for range n {
+		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // failThenOK answers the first requests with the given error statuses and

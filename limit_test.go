@@ -75,18 +75,14 @@ func TestMaxInFlight(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
+		srv := vllm.NewMemServer(t, okChats)
 		defer srv.Close()
 		// One request per second, bursts of 2: two calls pass at once, the
 		// third would wait a second, longer than its deadline.
 		c := newClient(t, srv.URL+"/v1", vllm.WithRateLimit(1, 2))
 		defer c.Close()
 		start := time.Now()
-		for i := 0; i < 2; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 2)
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 		_, err := c.Chat.Create(ctx, chatReq())
@@ -99,11 +95,7 @@ func TestRateLimit(t *testing.T) {
 		}
 		// The abandoned call gave its token back: the next ones are sent at
 		// 1s and 2s.
-		for i := 0; i < 2; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 2)
 		var at []time.Duration
 		for _, r := range srv.Requests() {
 			at = append(at, r.Time.Sub(start))

@@ -71,7 +71,7 @@ func statusOfErr(resp *http.Response, err error) int {
 
 func TestMiddlewareShortCircuit(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
-	srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) }))
+	srv := vllm.NewMemServer(t, okChats)
 	defer srv.Close()
 	deny := errors.New("denied by policy")
 	c := newClient(t, srv.URL+"/v1", vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip {

@@ -131,11 +131,7 @@ func TestHealthChecksOnVLLMTest(t *testing.T) {
 		if c.Endpoints()[1].Healthy {
 			t.Fatal("b healthy")
 		}
-		for i := 0; i < 3; i++ {
-			if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createChats(t, c, 3)
 		if !c.Endpoints()[0].Healthy {
 			t.Fatal("a unhealthy")
 		}
