@@ -13,23 +13,32 @@ import (
 	"github.com/vllmgo/vllm/internal/sleep"
 )
 
+// GenerationFields are the body fields that chat and legacy completion
+// requests share: the model, streaming, and the sampling parameters both
+// take. ChatRequest and CompletionRequest embed them. Each field is the body
+// field of the same JSON name; a pointer is nil when the field was absent.
+type GenerationFields struct {
+	Model         string          `json:"model"`
+	Stream        bool            `json:"stream"`
+	StreamOptions *StreamOptions  `json:"stream_options"`
+	N             *int            `json:"n"`
+	MaxTokens     *int            `json:"max_tokens"`
+	Temperature   *float64        `json:"temperature"`
+	TopP          *float64        `json:"top_p"`
+	TopK          *int            `json:"top_k"`
+	Seed          *int            `json:"seed"`
+	Stop          json.RawMessage `json:"stop"`
+	IgnoreEOS     bool            `json:"ignore_eos"`
+}
+
 // ChatRequest is the decoded body of a chat completion request, as the
 // server read it. Each field is the body field of the same JSON name; a
 // pointer is nil when the field was absent. Fields it does not model are in
 // Request.JSON.
 type ChatRequest struct {
-	Model               string          `json:"model"`
+	GenerationFields
 	Messages            []ChatMessage   `json:"messages"`
-	Stream              bool            `json:"stream"`
-	StreamOptions       *StreamOptions  `json:"stream_options"`
-	N                   *int            `json:"n"`
-	MaxTokens           *int            `json:"max_tokens"`
 	MaxCompletionTokens *int            `json:"max_completion_tokens"`
-	Temperature         *float64        `json:"temperature"`
-	TopP                *float64        `json:"top_p"`
-	TopK                *int            `json:"top_k"`
-	Seed                *int            `json:"seed"`
-	Stop                json.RawMessage `json:"stop"`
 	Logprobs            bool            `json:"logprobs"`
 	TopLogprobs         *int            `json:"top_logprobs"`
 	Tools               []ToolDef       `json:"tools"`
@@ -38,7 +47,6 @@ type ChatRequest struct {
 	ChatTemplateKwargs  map[string]any  `json:"chat_template_kwargs"`
 	IncludeReasoning    *bool           `json:"include_reasoning"`
 	ReasoningEffort     string          `json:"reasoning_effort"`
-	IgnoreEOS           bool            `json:"ignore_eos"`
 }
 
 // ChatMessage is one message of a chat request; Content is kept raw (a
@@ -96,11 +104,33 @@ type ToolDef struct {
 }
 
 // choices returns n, defaulting to 1.
-func (r *ChatRequest) choices() int {
-	if r.N == nil {
+func (f *GenerationFields) choices() int {
+	if f.N == nil {
 		return 1
 	}
-	return *r.N
+	return *f.N
+}
+
+// checkStreamAndN refuses, as vLLM does, stream_options without stream and
+// an n below 1. It reports whether the request passed; when not, it has
+// answered it.
+func (f *GenerationFields) checkStreamAndN(w http.ResponseWriter) bool {
+	if f.StreamOptions != nil && !f.Stream {
+		validationError(w, "Value error, Stream options can only be defined when `stream=True`.", "stream_options")
+		return false
+	}
+	if n := f.choices(); n < 1 {
+		validationError(w, "Value error, n must be at least 1, got "+strconv.Itoa(n)+".", "n")
+		return false
+	}
+	return true
+}
+
+// usage reports what stream_options ask of a stream's usage: a final usage
+// chunk, and usage on every chunk as well.
+func (f *GenerationFields) usage() (include, continuous bool) {
+	include = f.StreamOptions != nil && f.StreamOptions.IncludeUsage
+	return include, include && f.StreamOptions.ContinuousUsageStats
 }
 
 // maxTokens returns the requested limit, or -1, and the name of the
@@ -178,12 +208,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		validationError(w, "1 validation error:\n  Field required [type=missing, input_value={...}, input_type=dict]\n    body.messages", "messages")
 		return
 	}
-	if req.StreamOptions != nil && !req.Stream {
-		validationError(w, "Value error, Stream options can only be defined when `stream=True`.", "stream_options")
-		return
-	}
-	if req.choices() < 1 {
-		validationError(w, "Value error, n must be at least 1, got "+strconv.Itoa(req.choices())+".", "n")
+	if !req.checkStreamAndN(w) {
 		return
 	}
 	if req.TopLogprobs != nil {
@@ -607,8 +632,7 @@ func (s *Server) paceWhole(r *http.Request, n int) bool {
 
 // stream writes the SSE response.
 func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
-	includeUsage := g.req.StreamOptions != nil && g.req.StreamOptions.IncludeUsage
-	continuous := includeUsage && g.req.StreamOptions.ContinuousUsageStats
+	includeUsage, continuous := g.req.usage()
 	es := g.s.newEventStream(w, r)
 	rf := g.s.cfg.reasoningField
 	completion := 0

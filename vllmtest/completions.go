@@ -15,21 +15,11 @@ import (
 // Each field is the body field of the same JSON name; Prompt is kept raw (a
 // string, strings, token ids or lists of them): Prompts decodes it.
 type CompletionRequest struct {
-	Model         string          `json:"model"`
-	Prompt        json.RawMessage `json:"prompt"`
-	Stream        bool            `json:"stream"`
-	StreamOptions *StreamOptions  `json:"stream_options"`
-	N             *int            `json:"n"`
-	MaxTokens     *int            `json:"max_tokens"`
-	Temperature   *float64        `json:"temperature"`
-	TopP          *float64        `json:"top_p"`
-	TopK          *int            `json:"top_k"`
-	Seed          *int            `json:"seed"`
-	Stop          json.RawMessage `json:"stop"`
-	Logprobs      *int            `json:"logprobs"`
-	Echo          bool            `json:"echo"`
-	Suffix        *string         `json:"suffix"`
-	IgnoreEOS     bool            `json:"ignore_eos"`
+	GenerationFields
+	Prompt   json.RawMessage `json:"prompt"`
+	Logprobs *int            `json:"logprobs"`
+	Echo     bool            `json:"echo"`
+	Suffix   *string         `json:"suffix"`
 }
 
 // Prompts returns the prompts as texts: one per prompt, token-id prompts
@@ -84,18 +74,10 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) {
 		validationError(w, "Value error, Either prompt or prompt_embeds must be provided and non-empty.", "prompt")
 		return
 	}
-	if req.StreamOptions != nil && !req.Stream {
-		validationError(w, "Value error, Stream options can only be defined when `stream=True`.", "stream_options")
+	if !req.checkStreamAndN(w) {
 		return
 	}
-	n := 1
-	if req.N != nil {
-		n = *req.N
-	}
-	if n < 1 {
-		validationError(w, "Value error, n must be at least 1, got "+strconv.Itoa(n)+".", "n")
-		return
-	}
+	n := req.choices()
 	m, ok := s.checkModel(w, req.Model)
 	if !ok {
 		return
@@ -251,8 +233,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
-	includeUsage := g.req.StreamOptions != nil && g.req.StreamOptions.IncludeUsage
-	continuous := includeUsage && g.req.StreamOptions.ContinuousUsageStats
+	includeUsage, continuous := g.req.usage()
 	es := g.s.newEventStream(w, r)
 	completion := 0
 	var b []byte

@@ -154,6 +154,34 @@ func TestValidationAsCurrentVLLM(t *testing.T) {
 	}
 }
 
+// Chat and legacy completion requests refuse stream_options without stream
+// and an n below 1 alike, as vLLM's shared request validation does.
+func TestStreamOptionsAndNRefusedOnBothRoutes(t *testing.T) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"))
+	defer srv.Close()
+	for path, input := range map[string]string{
+		"/chat/completions": `"messages":[{"role":"user","content":"hi"}]`,
+		"/completions":      `"prompt":"hi"`,
+	} {
+		for _, tt := range []struct{ fields, param, msg string }{
+			{`"stream_options":{"include_usage":true}`, "stream_options", "Value error, Stream options can only be defined when `stream=True`."},
+			{`"stream":false,"stream_options":{"include_usage":true}`, "stream_options", "Value error, Stream options can only be defined when `stream=True`."},
+			{`"n":0`, "n", "Value error, n must be at least 1, got 0."},
+			{`"n":-2,"stream":true`, "n", "Value error, n must be at least 1, got -2."},
+		} {
+			body := `{"model":"m",` + tt.fields + `,` + input + `}`
+			code, resp := post(t, srv, path, body)
+			msg, typ, param, c := errorOf(t, resp)
+			if code != 400 || c != 400 || typ != vllmtest.TypeValidation || param != tt.param || msg != tt.msg {
+				t.Errorf("%s %s: %d %s\nwant 400, type %q, param %q, message %q", path, body, code, resp, vllmtest.TypeValidation, tt.param, tt.msg)
+			}
+		}
+		if code, resp := post(t, srv, path, `{"model":"m","n":2,"stream":true,"stream_options":{"include_usage":true},`+input+`}`); code != 200 {
+			t.Errorf("%s: n 2 with stream options on a stream: %d %s", path, code, resp)
+		}
+	}
+}
+
 // Admission control (429, 503) names its type after the HTTP phrase.
 func TestAdmissionControlTypes(t *testing.T) {
 	for status, typ := range map[int]string{429: "Too Many Requests", 503: "Service Unavailable"} {
