@@ -452,6 +452,17 @@ func appendHead(b []byte, id, object string, created int64, model string) []byte
 	return append(b, `,"choices":[`...)
 }
 
+// appendChoiceIndex appends the start of entry i of a list of choices (or
+// of embeddings): a comma before every entry but the first, then
+// {"index":i.
+func appendChoiceIndex(b []byte, i int) []byte {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `{"index":`...)
+	return strconv.AppendInt(b, int64(i), 10)
+}
+
 // appendFingerprint appends the system fingerprint, or null.
 func appendFingerprint(b []byte, fp string) []byte {
 	if fp == "" {
@@ -492,11 +503,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 	b := appendHead(make([]byte, 0, 512), g.id, "chat.completion", g.created, g.model)
 	for i := range g.plans {
 		p := &g.plans[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"index":`...)
-		b = strconv.AppendInt(b, int64(i), 10)
+		b = appendChoiceIndex(b, i)
 		b = append(b, `,"message":{"role":"assistant","content":`...)
 		if p.hasContent || len(p.content) > 0 {
 			b = pyjson.AppendString(b, strings.Join(p.content, ""))
@@ -540,11 +547,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 		b = appendStopReason(b, p.stopReason)
 		b = append(b, `,"token_ids":null,"routed_experts":null}`...)
 	}
-	b = append(b, `],"service_tier":null,"system_fingerprint":`...)
-	b = appendFingerprint(b, g.s.cfg.fingerprint)
-	b = append(b, `,"usage":`...)
-	b = appendUsage(b, g.promptTokens, g.completionTokens(), true, g.reportedCached())
-	b = append(b, `,"prompt_logprobs":null,"prompt_token_ids":null,"kv_transfer_params":null,"metrics":null}`...)
+	b = g.appendWholeEnd(b, `,"prompt_logprobs":null,"prompt_token_ids":null,"kv_transfer_params":null,"metrics":null}`)
 	g.s.respond(w, r, b)
 }
 

@@ -205,11 +205,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 	b := appendHead(make([]byte, 0, 512), g.id, "text_completion", g.created, g.model)
 	for i := range g.plans {
 		p := &g.plans[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"index":`...)
-		b = strconv.AppendInt(b, int64(i), 10)
+		b = appendChoiceIndex(b, i)
 		b = append(b, `,"text":`...)
 		b = pyjson.AppendString(b, strings.Join(p.content, ""))
 		b = append(b, `,"logprobs":`...)
@@ -224,11 +220,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 		b = appendStopReason(b, p.stopReason)
 		b = append(b, `,"token_ids":null,"prompt_logprobs":null,"prompt_token_ids":null,"routed_experts":null}`...)
 	}
-	b = append(b, `],"service_tier":null,"system_fingerprint":`...)
-	b = appendFingerprint(b, g.s.cfg.fingerprint)
-	b = append(b, `,"usage":`...)
-	b = appendUsage(b, g.promptTokens, g.completionTokens(), true, g.reportedCached())
-	b = append(b, `,"kv_transfer_params":null,"metrics":null}`...)
+	b = g.appendWholeEnd(b, `,"kv_transfer_params":null,"metrics":null}`)
 	g.s.respond(w, r, b)
 }
 

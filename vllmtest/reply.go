@@ -119,6 +119,17 @@ func (g *generation) completionTokens() int {
 	return n
 }
 
+// appendWholeEnd closes the choices of a whole (non-streaming) response and
+// appends the fields that follow them, service_tier, system_fingerprint and
+// usage, then rest: the route's last fields and the closing brace.
+func (g *generation) appendWholeEnd(b []byte, rest string) []byte {
+	b = append(b, `],"service_tier":null,"system_fingerprint":`...)
+	b = appendFingerprint(b, g.s.cfg.fingerprint)
+	b = append(b, `,"usage":`...)
+	b = appendUsage(b, g.promptTokens, g.completionTokens(), true, g.reportedCached())
+	return append(b, rest...)
+}
+
 // longest returns the token count of the longest choice, which sets how
 // long a paced non-streaming generation takes.
 func (g *generation) longest() int {

@@ -166,11 +166,7 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		prompt += n
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"index":`...)
-		b = strconv.AppendInt(b, int64(i), 10)
+		b = appendChoiceIndex(b, i)
 		b = append(b, `,"object":"embedding","embedding":`...)
 		vec := Embedding(in, dims)
 		if req.EncodingFormat == "base64" {
