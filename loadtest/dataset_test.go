@@ -8,12 +8,19 @@ import (
 	"testing"
 )
 
+// sample draws n requests from d, failing the test when d cannot.
+func sample(t *testing.T, d Dataset, n int, o SampleOptions) []Request {
+	t.Helper()
+	reqs, err := d.Sample(n, o)
+	if err != nil {
+		t.Fatalf("%T.Sample(%d): %v", d, n, err)
+	}
+	return reqs
+}
+
 func TestRandomLengthsAndPrefix(t *testing.T) {
 	d := Random{InputLen: 100, OutputLen: 20, PrefixLen: 10, RangeRatio: 0.5}
-	reqs, err := d.Sample(200, SampleOptions{Seed: 4, RequestIDPrefix: "p-"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reqs := sample(t, d, 200, SampleOptions{Seed: 4, RequestIDPrefix: "p-"})
 	prefix := strings.Join(strings.Fields(reqs[0].Prompt)[:10], " ")
 	seenLo, seenHi := false, false
 	for i, r := range reqs {
@@ -35,7 +42,7 @@ func TestRandomLengthsAndPrefix(t *testing.T) {
 	if !seenLo || !seenHi {
 		t.Errorf("lengths do not spread over the range")
 	}
-	again, _ := d.Sample(200, SampleOptions{Seed: 4, RequestIDPrefix: "p-"})
+	again := sample(t, d, 200, SampleOptions{Seed: 4, RequestIDPrefix: "p-"})
 	if again[17].Prompt != reqs[17].Prompt {
 		t.Errorf("the same seed gave another prompt")
 	}
@@ -65,10 +72,7 @@ func TestShareGPT(t *testing.T) {
 	 {"conversations": [{"from": "human", "value": "`+long+`"}, {"from": "gpt", "value": "too long a prompt"}]},
 	 {"conversations": [{"from": "human", "value": "Tell me a story about a dragon."}, {"from": "gpt", "value": "Once upon a time there was a dragon."}]}
 	]`)
-	reqs, err := ShareGPT{Path: p}.Sample(5, SampleOptions{Seed: 1, RequestIDPrefix: "r"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reqs := sample(t, ShareGPT{Path: p}, 5, SampleOptions{Seed: 1, RequestIDPrefix: "r"})
 	if len(reqs) != 5 {
 		t.Fatalf("%d requests, want 5 (2 usable, oversampled)", len(reqs))
 	}
@@ -85,7 +89,7 @@ func TestShareGPT(t *testing.T) {
 	if len(ids) != 5 {
 		t.Errorf("ids not unique: %v", ids)
 	}
-	reqs, _ = ShareGPT{Path: p, OutputLen: 64}.Sample(5, SampleOptions{NoOversample: true, DisableShuffle: true})
+	reqs = sample(t, ShareGPT{Path: p, OutputLen: 64}, 5, SampleOptions{NoOversample: true, DisableShuffle: true})
 	if len(reqs) != 2 || reqs[0].OutputLen != 64 || !strings.Contains(reqs[0].Prompt, "France") {
 		t.Errorf("no oversampling, no shuffle, fixed output len: %+v", reqs)
 	}
@@ -99,10 +103,7 @@ func TestShareGPT(t *testing.T) {
 }
 
 func TestPrefixRepetition(t *testing.T) {
-	reqs, err := PrefixRepetition{PrefixLen: 8, SuffixLen: 4, NumPrefixes: 3, OutputLen: 16}.Sample(10, SampleOptions{Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reqs := sample(t, PrefixRepetition{PrefixLen: 8, SuffixLen: 4, NumPrefixes: 3, OutputLen: 16}, 10, SampleOptions{Seed: 2})
 	if len(reqs) != 9 {
 		t.Fatalf("%d requests, want 3 prefixes x 10/3 = 9, as vLLM rounds down", len(reqs))
 	}
@@ -129,14 +130,11 @@ func TestPrefixRepetition(t *testing.T) {
 
 func TestCustom(t *testing.T) {
 	p := writeFile(t, "c.jsonl", "{\"prompt\": \"What is the capital of India?\"}\n\n{\"prompt\": \"What is the capital of Iran?\"}\n{\"prompt\": \"What is the capital of China?\"}\n")
-	reqs, err := Custom{Path: p, OutputLen: 256}.Sample(-1, SampleOptions{DisableShuffle: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reqs := sample(t, Custom{Path: p, OutputLen: 256}, -1, SampleOptions{DisableShuffle: true})
 	if len(reqs) != 3 || reqs[1].Prompt != "What is the capital of Iran?" || reqs[1].OutputLen != 256 {
 		t.Errorf("requests %+v", reqs)
 	}
-	reqs, _ = Custom{Path: p}.Sample(7, SampleOptions{})
+	reqs = sample(t, Custom{Path: p}, 7, SampleOptions{})
 	if len(reqs) != 7 {
 		t.Errorf("%d requests, want 7 (oversampled)", len(reqs))
 	}
@@ -152,10 +150,7 @@ func TestSonnet(t *testing.T) {
 		lines = append(lines, "Shall I compare thee to a summer's day number "+strconv.Itoa(i)+"?")
 	}
 	p := writeFile(t, "sonnet.txt", strings.Join(lines, "\n")+"\n")
-	reqs, err := Sonnet{Path: p, InputLen: 200, OutputLen: 50, PrefixLen: 100}.Sample(6, SampleOptions{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reqs := sample(t, Sonnet{Path: p, InputLen: 200, OutputLen: 50, PrefixLen: 100}, 6, SampleOptions{Seed: 1})
 	for _, r := range reqs {
 		if !strings.HasPrefix(r.Prompt, sonnetBase+lines[0]+"\n") {
 			t.Errorf("prompt does not start with the base and the shared prefix lines: %q", r.Prompt[:80])
