@@ -3,6 +3,7 @@ package vllm_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -227,34 +228,8 @@ var routeCases = []routeCase{
 			}
 		},
 	},
-	{
-		name: "rerank.v1",
-		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.Pooling.Rerank(ctx, &vllm.RerankRequest{Route: "/v1/rerank", Query: "q", Documents: []string{"d"}})
-		},
-		method: "POST", path: "/v1/rerank",
-		body: `{"query":"q","documents":["d"]}`,
-		resp: `{"id":"rerank-2","model":"m","usage":{"prompt_tokens":2,"total_tokens":2},"results":[{"index":0,"document":{"text":"d"},"relevance_score":0.5}]}`,
-		check: func(t *testing.T, got any) {
-			if r := got.(*vllm.RerankResponse); r.Results[0].RelevanceScore != 0.5 {
-				t.Fatalf("rerank %+v", r)
-			}
-		},
-	},
-	{
-		name: "rerank.v2",
-		call: func(ctx context.Context, c *vllm.Client) (any, error) {
-			return c.Pooling.Rerank(ctx, &vllm.RerankRequest{Route: "/v2/rerank", Query: "q", Documents: []string{"d"}})
-		},
-		method: "POST", path: "/v2/rerank",
-		body: `{"query":"q","documents":["d"]}`,
-		resp: `{"id":"rerank-3","model":"m","usage":{"prompt_tokens":2,"total_tokens":2},"results":[{"index":0,"document":{"text":"d"},"relevance_score":0.25}]}`,
-		check: func(t *testing.T, got any) {
-			if r := got.(*vllm.RerankResponse); r.Results[0].RelevanceScore != 0.25 {
-				t.Fatalf("rerank %+v", r)
-			}
-		},
-	},
+	rerankAlias("rerank.v1", "/v1/rerank", 2, 0.5),
+	rerankAlias("rerank.v2", "/v2/rerank", 3, 0.25),
 	{
 		name:   "health",
 		call:   func(ctx context.Context, c *vllm.Client) (any, error) { return nil, c.Server.Health(ctx) },
@@ -372,6 +347,26 @@ var routeCases = []routeCase{
 
 // TestRoutesWire checks, for every JSON route, the exact request sent and
 // the decoding of vLLM's answer.
+// rerankAlias is a rerank call on route, an alias of /rerank: the request
+// names the route only through the path, and the answer (response id
+// rerank-<id>) scores its one document score.
+func rerankAlias(name, route string, id int, score float64) routeCase {
+	return routeCase{
+		name: name,
+		call: func(ctx context.Context, c *vllm.Client) (any, error) {
+			return c.Pooling.Rerank(ctx, &vllm.RerankRequest{Route: route, Query: "q", Documents: []string{"d"}})
+		},
+		method: "POST", path: route,
+		body: `{"query":"q","documents":["d"]}`,
+		resp: fmt.Sprintf(`{"id":"rerank-%d","model":"m","usage":{"prompt_tokens":2,"total_tokens":2},"results":[{"index":0,"document":{"text":"d"},"relevance_score":%v}]}`, id, score),
+		check: func(t *testing.T, got any) {
+			if r := got.(*vllm.RerankResponse); r.Results[0].RelevanceScore != score {
+				t.Fatalf("rerank %+v", r)
+			}
+		},
+	}
+}
+
 func TestRoutesWire(t *testing.T) {
 	for _, tc := range routeCases {
 		t.Run(tc.name, func(t *testing.T) {
