@@ -87,23 +87,33 @@ func hasString(ss []string, s string) bool {
 func TestChatRequestAllFieldsWire(t *testing.T) {
 	req := allChatRequest()
 	assertAllSet(t, req, "Extra")
-	ws := newMemServer(t, fixedReply{Body: minimalChat})
-	c := ws.Client(t)
-	if _, err := c.Chat.Create(context.Background(), req); err != nil {
+	checkAllFieldsWire(t, minimalChat, "/v1/chat/completions", "chat-all-fields", func(c *Client) error {
+		_, err := c.Chat.Create(context.Background(), req)
+		return err
+	}, req.marshal)
+}
+
+// checkAllFieldsWire sends a request with every field set, through send, to
+// a server that answers reply, and checks the request line, its
+// Content-Type and its body (against the golden file golden.json); then the
+// body of the same request as a stream, from marshal(true): the same fields,
+// stream_options kept, and "stream": true (golden-stream.json).
+func checkAllFieldsWire(t *testing.T, reply, path, golden string, send func(*Client) error, marshal func(stream bool) ([]byte, error)) {
+	t.Helper()
+	ws := newMemServer(t, fixedReply{Body: reply})
+	if err := send(ws.Client(t)); err != nil {
 		t.Fatal(err)
 	}
 	got := ws.Last(t)
-	if got.Method != "POST" || got.Path != "/v1/chat/completions" || got.Header.Get("Content-Type") != "application/json" {
+	if got.Method != "POST" || got.Path != path || got.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("request %s %s %q", got.Method, got.Path, got.Header.Get("Content-Type"))
 	}
-	checkGolden(t, "chat-all-fields.json", got.Body)
-	// The body of a stream: the same fields, stream_options kept, and
-	// "stream": true.
-	b, err := req.marshal(true)
+	checkGolden(t, golden+".json", got.Body)
+	b, err := marshal(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "chat-all-fields-stream.json", b)
+	checkGolden(t, golden+"-stream.json", b)
 }
 
 func TestCompletionRequestAllFieldsWire(t *testing.T) {
@@ -113,21 +123,10 @@ func TestCompletionRequestAllFieldsWire(t *testing.T) {
 		Suffix:         Ptr("The end."), Logprobs: Ptr(3), Echo: Ptr(true),
 	}
 	assertAllSet(t, req, "Extra")
-	ws := newMemServer(t, fixedReply{Body: minimalCompletion})
-	c := ws.Client(t)
-	if _, err := c.Completions.Create(context.Background(), req); err != nil {
-		t.Fatal(err)
-	}
-	got := ws.Last(t)
-	if got.Path != "/v1/completions" {
-		t.Fatalf("path %s", got.Path)
-	}
-	checkGolden(t, "completion-all-fields.json", got.Body)
-	b, err := req.marshal(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "completion-all-fields-stream.json", b)
+	checkAllFieldsWire(t, minimalCompletion, "/v1/completions", "completion-all-fields", func(c *Client) error {
+		_, err := c.Completions.Create(context.Background(), req)
+		return err
+	}, req.marshal)
 }
 
 // TestChatBuilderMatchesRequest: the builder sends exactly the bytes of the
