@@ -320,46 +320,41 @@ func TestTransportFailures(t *testing.T) {
 		})
 	})
 
-	t.Run("client timeout waiting for headers", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			c := newMemServer(t, holdResponse(false)).Client(t, WithTimeout(50*time.Millisecond))
-			start := time.Now()
-			_, err := c.Chat.Create(ctx, req)
-			var te *TransportError
-			if !errors.As(err, &te) || !errors.Is(err, ErrTimeout) || !IsRetryable(err) || !strings.Contains(err.Error(), "no response within 50ms") {
-				t.Fatalf("err %T %v", err, err)
-			}
-			if d := time.Since(start); d != 50*time.Millisecond {
-				t.Fatalf("gave up after %v", d)
-			}
+	// The timeouts: the server holds its response (with partial, after the
+	// headers and part of the body); the call gives up after exactly after,
+	// with an error that ok accepts.
+	timeouts := []struct {
+		name                 string
+		partial              bool
+		clientOpts, callOpts []Option
+		after                time.Duration
+		ok                   func(err error, te *TransportError) bool
+	}{
+		{"client timeout waiting for headers", false, []Option{WithTimeout(50 * time.Millisecond)}, nil, 50 * time.Millisecond,
+			func(err error, te *TransportError) bool {
+				return te != nil && errors.Is(err, ErrTimeout) && IsRetryable(err) && strings.Contains(err.Error(), "no response within 50ms")
+			}},
+		{"per-request timeout overrides the client's", false, []Option{WithTimeout(time.Hour)}, []Option{WithTimeout(30 * time.Millisecond)}, 30 * time.Millisecond,
+			func(err error, _ *TransportError) bool { return errors.Is(err, ErrTimeout) }},
+		{"timeout while reading the body", true, []Option{WithTimeout(80 * time.Millisecond)}, nil, 80 * time.Millisecond,
+			func(err error, te *TransportError) bool {
+				return te != nil && te.Op == "read response" && errors.Is(err, ErrTimeout)
+			}},
+	}
+	for _, tc := range timeouts {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := newMemServer(t, holdResponse(tc.partial)).Client(t, tc.clientOpts...)
+				start := time.Now()
+				_, err := c.Chat.Create(ctx, req, tc.callOpts...)
+				var te *TransportError
+				errors.As(err, &te) // te stays nil unless err is a *TransportError
+				if d := time.Since(start); !tc.ok(err, te) || d != tc.after {
+					t.Fatalf("err %T %v after %v", err, err, d)
+				}
+			})
 		})
-	})
-
-	t.Run("per-request timeout overrides the client's", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			c := newMemServer(t, holdResponse(false)).Client(t, WithTimeout(time.Hour))
-			start := time.Now()
-			_, err := c.Chat.Create(ctx, req, WithTimeout(30*time.Millisecond))
-			if !errors.Is(err, ErrTimeout) || time.Since(start) != 30*time.Millisecond {
-				t.Fatalf("err %v after %v", err, time.Since(start))
-			}
-		})
-	})
-
-	t.Run("timeout while reading the body", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			c := newMemServer(t, holdResponse(true)).Client(t, WithTimeout(80*time.Millisecond))
-			start := time.Now()
-			_, err := c.Chat.Create(ctx, req)
-			var te *TransportError
-			if !errors.As(err, &te) || te.Op != "read response" || !errors.Is(err, ErrTimeout) {
-				t.Fatalf("err %T %v", err, err)
-			}
-			if d := time.Since(start); d != 80*time.Millisecond {
-				t.Fatalf("gave up after %v", d)
-			}
-		})
-	})
+	}
 
 	t.Run("caller cancels", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
