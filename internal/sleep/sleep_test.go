@@ -44,7 +44,7 @@ func TestTimerReusedAfterCancel(t *testing.T) {
 		if w.For(ctx, time.Second) || time.Since(start) != 300*time.Millisecond {
 			t.Fatalf("first wait, context ending after 300ms: returned after %v", time.Since(start))
 		}
-		// The first timer's second would have ended now, 700ms into the wait.
+		// Go past the moment the cut-short wait's timer was due.
 		time.Sleep(time.Second)
 		for i := range 3 {
 			start = time.Now()
