@@ -17,9 +17,7 @@ func TestCircuitBreaker(t *testing.T) {
 		var down atomic.Bool
 		down.Store(true)
 		srv := vllm.NewMemServer(t, failWhileDown(&down, 500))
-		defer srv.Close()
-		c := newClient(t, srv.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
-		defer c.Close()
+		c := srv.Client(t, vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
 		ctx := context.Background()
 		for i := 0; i < 2; i++ {
 			if _, err := c.Chat.Create(ctx, chatReq()); err == nil {
@@ -58,9 +56,7 @@ func TestCircuitBreaker(t *testing.T) {
 		// Answers that are not the endpoint's fault do not open it.
 		down.Store(true)
 		srv2 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) }))
-		defer srv2.Close()
-		c2 := newClient(t, srv2.URL+"/v1", vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1}))
-		defer c2.Close()
+		c2 := srv2.Client(t, vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1}))
 		for i := 0; i < 3; i++ {
 			if _, err := c2.Chat.Create(ctx, chatReq()); isCircuitOpen(err) {
 				t.Fatal("404 opened the breaker")
@@ -75,7 +71,6 @@ func TestRoundRobin(t *testing.T) {
 		var urls []string
 		for i := 0; i < 3; i++ {
 			s := vllm.NewMemServer(t, okChats)
-			defer s.Close()
 			srvs = append(srvs, s)
 			urls = append(urls, s.URL+"/v1")
 		}
@@ -100,11 +95,8 @@ func TestLeastOutstanding(t *testing.T) {
 			<-release
 			okChat(w)
 		}))
-		defer slow.Close()
 		fast := vllm.NewMemServer(t, okChats)
-		defer fast.Close()
-		c := newClient(t, slow.URL+"/v1", vllm.WithEndpoints(fast.URL+"/v1"), vllm.WithBalance(vllm.LeastOutstanding))
-		defer c.Close()
+		c := slow.Client(t, vllm.WithEndpoints(fast.URL+"/v1"), vllm.WithBalance(vllm.LeastOutstanding))
 		// Occupy the slow endpoint with one call, then every other call must go
 		// to the fast one while the first is outstanding.
 		done := make(chan error, 1)
@@ -147,9 +139,7 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 		var down atomic.Bool
 		down.Store(true)
 		bad := vllm.NewMemServer(t, failWhileDown(&down, 503))
-		defer bad.Close()
 		good := vllm.NewMemServer(t, okChats)
-		defer good.Close()
 		c := newClient(t, bad.URL+"/v1", vllm.WithEndpoints(good.URL+"/v1"), fastRetry(1),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
 		defer c.Close()
@@ -178,9 +168,7 @@ func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		var primaryDown atomic.Bool
 		primary := vllm.NewMemServer(t, failWhileDown(&primaryDown, 502))
-		defer primary.Close()
 		fallback := vllm.NewMemServer(t, okChats)
-		defer fallback.Close()
 		c := newClient(t, primary.URL+"/v1", vllm.WithFallback(fallback.URL+"/v1"), fastRetry(1),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: time.Minute}))
 		defer c.Close()
@@ -216,11 +204,8 @@ func TestHealthChecks(t *testing.T) {
 			}
 		}
 		a := vllm.NewMemServer(t, byIndex(handler(&aHealthy)))
-		defer a.Close()
 		b := vllm.NewMemServer(t, byIndex(handler(nil)))
-		defer b.Close()
-		c := newClient(t, a.URL+"/v1", vllm.WithEndpoints(b.URL+"/v1"), vllm.WithHealthCheck(10*time.Second))
-		defer c.Close()
+		c := a.Client(t, vllm.WithEndpoints(b.URL+"/v1"), vllm.WithHealthCheck(10*time.Second))
 		// The first check runs at once.
 		synctest.Wait()
 		if !c.Endpoints()[1].Healthy || c.Endpoints()[0].Healthy {
@@ -270,9 +255,7 @@ func TestAllEndpointsDown(t *testing.T) {
 				w.WriteHeader(500)
 			}
 		}))
-		defer srv.Close()
-		c := newClient(t, srv.URL+"/v1", vllm.WithHealthCheck(10*time.Second))
-		defer c.Close()
+		c := srv.Client(t, vllm.WithHealthCheck(10*time.Second))
 		synctest.Wait()
 		if c.Endpoints()[0].Healthy {
 			t.Fatal("healthy after a failed check")
@@ -293,9 +276,7 @@ func TestHealthCheckTimeout(t *testing.T) {
 				<-r.Context().Done()
 			}
 		}))
-		defer srv.Close()
-		c := newClient(t, srv.URL+"/v1", vllm.WithHealthCheck(time.Minute))
-		defer c.Close()
+		c := srv.Client(t, vllm.WithHealthCheck(time.Minute))
 		time.Sleep(5*time.Second - time.Nanosecond)
 		synctest.Wait()
 		if !c.Endpoints()[0].Healthy {
@@ -315,9 +296,7 @@ func TestHealthCheckTimeout(t *testing.T) {
 func TestBreakerOpenedByOwnRetries(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		srv := failThenOK(t, 500, 500, 500)
-		defer srv.Close()
-		c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Minute}))
-		defer c.Close()
+		c := srv.Client(t, fastRetry(3), vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Minute}))
 		_, err := c.Chat.Create(context.Background(), chatReq())
 		var ae *vllm.APIError
 		if !errors.As(err, &ae) || ae.StatusCode != 500 || srv.Count() != 2 {
@@ -361,7 +340,6 @@ func TestHealthCheckSendsTheClientHeaders(t *testing.T) {
 				got <- r.Header.Clone()
 			}
 		}))
-		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithHeader("User-Agent", "first/1"),
 			vllm.WithHeader("User-Agent", "app/3"), vllm.WithHeader("X-Gateway-Key", "g1"),
 			vllm.WithAPIKey("sk-1"), vllm.WithHealthCheck(time.Minute))

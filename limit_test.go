@@ -30,9 +30,7 @@ func TestMaxInFlight(t *testing.T) {
 			cur.Add(-1)
 			okChat(w)
 		}))
-		defer srv.Close()
-		c := newClient(t, srv.URL+"/v1", vllm.WithMaxInFlight(2))
-		defer c.Close()
+		c := srv.Client(t, vllm.WithMaxInFlight(2))
 
 		var wg sync.WaitGroup
 		errs := make(chan error, 5)
@@ -76,11 +74,9 @@ func TestMaxInFlight(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, okChats)
-		defer srv.Close()
 		// One request per second, bursts of 2: two calls pass at once, the
 		// third would wait a second, longer than its deadline.
-		c := newClient(t, srv.URL+"/v1", vllm.WithRateLimit(1, 2))
-		defer c.Close()
+		c := srv.Client(t, vllm.WithRateLimit(1, 2))
 		start := time.Now()
 		createChats(t, c, 2)
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)

@@ -17,7 +17,6 @@ import (
 func TestMiddlewareOrderAndHeaders(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
 	srv := failThenOK(t, 503)
-	defer srv.Close()
 	var mu sync.Mutex
 	var trace []string
 	mw := func(name string) vllm.Middleware {
@@ -72,7 +71,6 @@ func statusOfErr(resp *http.Response, err error) int {
 func TestMiddlewareShortCircuit(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
 	srv := vllm.NewMemServer(t, okChats)
-	defer srv.Close()
 	deny := errors.New("denied by policy")
 	c := newClient(t, srv.URL+"/v1", vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip {
 		return func(ctx context.Context, req *vllm.RequestInfo) (*http.Response, error) { return nil, deny }
@@ -83,8 +81,7 @@ func TestMiddlewareShortCircuit(t *testing.T) {
 	}
 	// A RequestInfo not made by the library is refused, not a panic.
 	var rt vllm.RoundTrip
-	c2 := newClient(t, srv.URL+"/v1", vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip { rt = next; return next }))
-	defer c2.Close()
+	srv.Client(t, vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip { rt = next; return next })) // for the round trip it captures in rt
 	if _, err := rt(context.Background(), &vllm.RequestInfo{}); err == nil {
 		t.Fatal("want an error")
 	}
@@ -93,7 +90,6 @@ func TestMiddlewareShortCircuit(t *testing.T) {
 func TestHooksCallLifecycle(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
 	srv := failThenOK(t, 500)
-	defer srv.Close()
 	type key struct{}
 	var events []string
 	var result vllm.CallResult
@@ -138,7 +134,6 @@ func TestHooksCallLifecycle(t *testing.T) {
 
 	// A call that fails ends with its error.
 	srv2 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) }))
-	defer srv2.Close()
 	var ended []error
 	c2 := newClient(t, srv2.URL+"/v1", vllm.WithHooks(vllm.Hooks{OnCallEnd: func(_ context.Context, _ *vllm.CallInfo, res *vllm.CallResult) {
 		ended = append(ended, res.Err)
@@ -154,7 +149,6 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
 	const key = "sk-very-secret-key-123"
 	srv := failThenOK(t, 503)
-	defer srv.Close()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	base := strings.Replace(srv.URL, "http://", "http://user:"+key+"@", 1) + "/v1"
@@ -168,9 +162,7 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 	}
 	// A failing call is logged too.
 	srv2 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 400) }))
-	defer srv2.Close()
-	c2 := newClient(t, srv2.URL+"/v1", vllm.WithAPIKey(key), vllm.WithLogger(logger))
-	defer c2.Close()
+	c2 := srv2.Client(t, vllm.WithAPIKey(key), vllm.WithLogger(logger))
 	if _, err := c2.Chat.Create(context.Background(), chatReq()); err == nil {
 		t.Fatal("want an error")
 	}
@@ -201,12 +193,10 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 func TestRequestID(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
 	srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 400) }))
-	defer srv.Close()
 	ctx := context.Background()
 
 	// Generated, sent, and kept in the error.
-	c := newClient(t, srv.URL+"/v1")
-	defer c.Close()
+	c := srv.Client(t)
 	_, err := c.Chat.Create(ctx, chatReq())
 	var ae *vllm.APIError
 	sent := srv.Requests()[0].Header.Get("X-Request-Id")
@@ -224,11 +214,9 @@ func TestRequestID(t *testing.T) {
 		t.Fatalf("caller id: %v", srv.Requests()[2].Header)
 	}
 	// A custom generator, and none at all.
-	c2 := newClient(t, srv.URL+"/v1", vllm.WithRequestIDFunc(func() string { return "gen-1" }))
-	defer c2.Close()
+	c2 := srv.Client(t, vllm.WithRequestIDFunc(func() string { return "gen-1" }))
 	c2.Chat.Create(ctx, chatReq())
-	c3 := newClient(t, srv.URL+"/v1", vllm.WithRequestIDFunc(nil))
-	defer c3.Close()
+	c3 := srv.Client(t, vllm.WithRequestIDFunc(nil))
 	c3.Chat.Create(ctx, chatReq())
 	reqs := srv.Requests()
 	if reqs[3].Header.Get("X-Request-Id") != "gen-1" || reqs[4].Header.Get("X-Request-Id") != "" {
@@ -244,7 +232,6 @@ func TestHooksSeeDecodeError(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"id":"x","choices":[{"index":"zero"}]}`))
 	}))
-	defer srv.Close()
 	var mu sync.Mutex
 	var ended []error
 	c := newClient(t, srv.URL+"/v1", vllm.WithHooks(vllm.Hooks{OnCallEnd: func(_ context.Context, _ *vllm.CallInfo, res *vllm.CallResult) {

@@ -43,7 +43,6 @@ func TestOversizedResponseIsTypedAndNotRetried(t *testing.T) {
 	for _, chunked := range []bool{false, true} {
 		t.Run(fmt.Sprint("chunked=", chunked), func(t *testing.T) {
 			srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { writeBig(w, body, chunked) }))
-			defer srv.Close()
 			c := newClient(t, srv.URL+"/v1", vllm.WithMaxResponseSize(limit), fastRetry(3))
 			_, err := c.Chat.Create(ctxT(t), chatReq())
 			var tl *vllm.ResponseTooLargeError
@@ -89,7 +88,6 @@ func TestResponseBodyMemory(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body := bigBody(tt.size)
 			srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { writeBig(w, body, tt.chunked) }))
-			defer srv.Close()
 			c := newClient(t, srv.URL+"/v1", vllm.WithMaxResponseSize(limit))
 			var before, after runtime.MemStats
 			runtime.GC()
@@ -128,7 +126,6 @@ func TestBodyCutMidwayIsRetried(t *testing.T) {
 		}
 		okChat(w)
 	}))
-	defer srv.Close()
 
 	plain := newClient(t, srv.URL+"/v1")
 	_, err := plain.Chat.Create(ctxT(t), chatReq())

@@ -15,7 +15,6 @@ import (
 func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		srv := failThenOK(t, 503, 502)
-		defer srv.Close()
 		var retries, responses atomic.Int32
 		var waited time.Duration
 		c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithHooks(vllm.Hooks{
@@ -66,9 +65,7 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 func TestRetryGivesUpWithLastError(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, failWithHeader(500, "X-Request-Id", "srv-1"))
-		defer srv.Close()
-		c := newClient(t, srv.URL+"/v1", fastRetry(2))
-		defer c.Close()
+		c := srv.Client(t, fastRetry(2))
 		_, err := c.Chat.Create(context.Background(), chatReq())
 		var ae *vllm.APIError
 		if !errors.As(err, &ae) || ae.StatusCode != 500 || ae.RequestID != "srv-1" {
@@ -94,7 +91,6 @@ func TestRetryOnlyRetryable(t *testing.T) {
 		}
 		// A caller's own Retryable decides instead of IsRetryable.
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 503) }))
-		defer srv.Close()
 		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond,
 			Retryable: func(err error) bool { return false }}))
 		defer c.Close()
@@ -116,9 +112,7 @@ func TestRetryTransportFailureGoesOn(t *testing.T) {
 			}
 			okChat(w)
 		}))
-		defer srv.Close()
-		c := newClient(t, srv.URL+"/v1", fastRetry(1))
-		defer c.Close()
+		c := srv.Client(t, fastRetry(1))
 		if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +133,6 @@ func TestRetryAfter(t *testing.T) {
 			}
 			okChat(w)
 		}))
-		defer srv.Close()
 		var waits []time.Duration
 		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
 			vllm.WithHooks(vllm.Hooks{OnRetry: func(_ context.Context, _ *vllm.RequestInfo, _ error, d time.Duration) { waits = append(waits, d) }}))
@@ -189,7 +182,6 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 			}
 			okChat(w)
 		}))
-		defer srv.Close()
 		var wait time.Duration
 		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
 			vllm.WithHooks(vllm.Hooks{OnRetry: func(_ context.Context, _ *vllm.RequestInfo, _ error, d time.Duration) { wait = d }}))
@@ -226,9 +218,7 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 func TestRetryDeadlineWins(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, failWithHeader(503, "Retry-After", "30"))
-		defer srv.Close()
-		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 5, MaxDelay: time.Minute}))
-		defer c.Close()
+		c := srv.Client(t, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 5, MaxDelay: time.Minute}))
 		// The deadline leaves the first attempt plenty of time, but not the 30s
 		// wait.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -252,7 +242,6 @@ func TestRetryMaxElapsed(t *testing.T) {
 			w.Header().Set("Retry-After", "5")
 			fail(w, 503)
 		}))
-		defer srv.Close()
 		for _, tc := range []struct {
 			maxElapsed time.Duration
 			attempts   int

@@ -94,9 +94,7 @@ func TestRoundTripperRoutesByPrefix(t *testing.T) {
 func TestRoundTripperRootPath(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { io.WriteString(w, "ok") }))
-		defer srv.Close()
-		c := newClient(t, srv.URL+"/v1")
-		defer c.Close()
+		c := srv.Client(t)
 		resp, _ := roundTrip(t, c.RoundTripper(), "/metrics", "", nil)
 		if got := srv.Requests()[0].Path; got != "/metrics" || resp.Request.URL.String() != srv.URL+"/metrics" {
 			t.Fatalf("path %s, resp.Request.URL %s", got, resp.Request.URL)
@@ -121,8 +119,7 @@ func TestRoundTripperReleasesEndpoint(t *testing.T) {
 		s0, s1 := vllm.NewMemServer(t, byIndex(h)), vllm.NewMemServer(t, byIndex(h))
 		defer s0.Close()
 		defer s1.Close()
-		c := newClient(t, s0.URL+"/v1", vllm.WithEndpoints(s1.URL+"/v1"), vllm.WithBalance(vllm.LeastOutstanding))
-		defer c.Close()
+		c := s0.Client(t, vllm.WithEndpoints(s1.URL+"/v1"), vllm.WithBalance(vllm.LeastOutstanding))
 		rt := c.RoundTripper()
 		outstanding := func() (n int) {
 			for _, e := range c.Endpoints() {
@@ -180,8 +177,7 @@ func TestRoundTripperErrorStatusIsAResponse(t *testing.T) {
 		s0, s1 := vllm.NewMemServer(t, overloaded), vllm.NewMemServer(t, overloaded)
 		defer s0.Close()
 		defer s1.Close()
-		c := newClient(t, s0.URL+"/v1", vllm.WithEndpoints(s1.URL+"/v1"))
-		defer c.Close()
+		c := s0.Client(t, vllm.WithEndpoints(s1.URL+"/v1"))
 		resp, body := roundTrip(t, c.RoundTripper(), "/v1/chat/completions", `{"model":"m"}`, nil)
 		want := `{"error":{"message":"failure 503","type":"InternalServerError","param":null,"code":503}}`
 		if resp.StatusCode != 503 || resp.Status != "503 Service Unavailable" || body != want || resp.Header.Get("Retry-After") != "3" {
