@@ -114,19 +114,27 @@ func TestStreamEOFWithoutDone(t *testing.T) {
 	}
 }
 
-func TestStreamTruncatedPayload(t *testing.T) {
-	// The connection ends in the middle of a JSON payload.
-	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
-		s.data(vllmChunk(contentChoice(0, "Hi")))
-		s.raw(`data: {"id":"chatcmpl-abc","choices":[{"index":0,"delta":{"content":"wor`)
-	})).Client(t)
+// streamDecodeError reads a chat stream that send writes to the end: it must
+// fail with a StreamError of kind wrapping a *DecodeError, which it returns
+// with the error.
+func streamDecodeError(t *testing.T, kind StreamErrorKind, send func(s *sseResponse)) (*DecodeError, error) {
+	t.Helper()
+	c := newMemServer(t, sseHandler(send)).Client(t)
 	_, err := drainStream(t, openChat(t, c))
 	var se *StreamError
 	var de *DecodeError
-	if !errors.As(err, &se) || se.Kind != KindUnexpectedEOF || !errors.As(err, &de) {
+	if !errors.As(err, &se) || se.Kind != kind || !errors.As(err, &de) {
 		t.Fatalf("err = %#v", err)
 	}
+	return de, err
+}
+
+func TestStreamTruncatedPayload(t *testing.T) {
+	// The connection ends in the middle of a JSON payload.
+	de, err := streamDecodeError(t, KindUnexpectedEOF, func(s *sseResponse) {
+		s.data(vllmChunk(contentChoice(0, "Hi")))
+		s.raw(`data: {"id":"chatcmpl-abc","choices":[{"index":0,"delta":{"content":"wor`)
+	})
 	if de.Offset != 66 || !strings.HasSuffix(de.Snippet, `"content":"wor`) || !errors.Is(err, ErrInvalidResponse) {
 		t.Fatalf("decode error %+v", de)
 	}
@@ -134,18 +142,11 @@ func TestStreamTruncatedPayload(t *testing.T) {
 
 func TestStreamMalformedPayload(t *testing.T) {
 	long := strings.Repeat("x", 1000)
-	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
+	de, err := streamDecodeError(t, KindMalformed, func(s *sseResponse) {
 		s.data(vllmChunk(contentChoice(0, "Hi")))
 		s.data(`{"id":"` + long + `","choices":[{"index":0,"delta":{"content":"a"} "finish_reason":null}]}`)
 		s.data("[DONE]")
-	})).Client(t)
-	_, err := drainStream(t, openChat(t, c))
-	var se *StreamError
-	var de *DecodeError
-	if !errors.As(err, &se) || se.Kind != KindMalformed || !errors.As(err, &de) {
-		t.Fatalf("err = %#v", err)
-	}
+	})
 	wantOff := int64(len(`{"id":"`+long+`","choices":[{"index":0,"delta":{"content":"a"}`) + 1)
 	if de.Offset != wantOff || len(de.Snippet) > snippetLen+len("…") || !strings.HasPrefix(de.Snippet, "xxx") ||
 		!strings.Contains(de.Snippet, `{"content":"a"} "finish_reason"`) {
@@ -168,17 +169,12 @@ func TestStreamMalformedShapes(t *testing.T) {
 		`{"choices":[]} trailing`,
 		`"just a string"`,
 	} {
-		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := startSSE(w)
-			s.data(payload)
-			s.data("[DONE]")
-		})).Client(t)
-		_, err := drainStream(t, openChat(t, c))
-		var se *StreamError
-		var de *DecodeError
-		if !errors.As(err, &se) || se.Kind != KindMalformed || !errors.As(err, &de) {
-			t.Fatalf("%s: err = %v", payload, err)
-		}
+		t.Run(payload, func(t *testing.T) {
+			streamDecodeError(t, KindMalformed, func(s *sseResponse) {
+				s.data(payload)
+				s.data("[DONE]")
+			})
+		})
 	}
 }
 
