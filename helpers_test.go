@@ -133,6 +133,17 @@ func chatReq() *vllm.ChatRequest {
 	return &vllm.ChatRequest{Model: "m", Messages: []vllm.Message{vllm.User("hi")}}
 }
 
+// openChat opens a chat stream of chatReq on c, with opts; an error fails
+// the test.
+func openChat(t *testing.T, c *vllm.Client, opts ...vllm.Option) *vllm.ChatStream {
+	t.Helper()
+	s, err := c.Chat.Stream(context.Background(), chatReq(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // fastRetry retries n times with waits of at most a few milliseconds.
 func fastRetry(n int) vllm.Option {
 	return vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: n + 1, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})

@@ -42,6 +42,16 @@ func (r *streamRecorder) hooks() vllm.Hooks {
 	}
 }
 
+// recordingClient returns a client of srv, with opts, whose hooks record
+// into the returned recorder; the client closes when the test ends.
+func recordingClient(t *testing.T, srv *vllmtest.Server, opts ...vllm.Option) (*vllm.Client, *streamRecorder) {
+	t.Helper()
+	rec := new(streamRecorder)
+	c := newClient(t, srv.URL, append([]vllm.Option{vllm.WithHooks(rec.hooks())}, opts...)...)
+	t.Cleanup(func() { c.Close() })
+	return c, rec
+}
+
 func TestStreamHooksOnVLLMTest(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithTTFT(30*time.Millisecond))
@@ -53,10 +63,7 @@ func TestStreamHooksOnVLLMTest(t *testing.T) {
 		c := newClient(t, srv.URL, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, MaxDelay: time.Minute}), vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1),
 			vllm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo}))
 		defer c.Close()
-		s, err := c.Chat.Stream(context.Background(), chatReq())
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openChat(t, c)
 		var events, texts int
 		for ev, err := range s.Events() {
 			if err != nil {
@@ -106,18 +113,13 @@ func TestStreamFailureNotRetried(t *testing.T) {
 		srv := testServer(t)
 		srv.Enqueue(vllmtest.Reply{Content: "a b c d e f"})
 		srv.Fail(vllmtest.Fault{Kind: vllmtest.FaultDrop, After: 2})
-		var rec streamRecorder
-		c := newClient(t, srv.URL, fastRetry(3), vllm.WithHooks(rec.hooks()))
-		defer c.Close()
-		s, err := c.Chat.Stream(context.Background(), chatReq())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, rec := recordingClient(t, srv, fastRetry(3))
+		s := openChat(t, c)
 		seen := 0
 		for s.Next() {
 			seen++
 		}
-		err = s.Err()
+		err := s.Err()
 		s.Close()
 		var se *vllm.StreamError
 		if !errors.As(err, &se) || len(srv.Requests()) != 1 {
@@ -136,13 +138,8 @@ func TestStreamClosedConcurrently(t *testing.T) {
 		srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithITL(5*time.Millisecond))
 		defer srv.Close()
 		srv.Enqueue(vllmtest.Reply{Content: strings.Repeat("word ", 200)})
-		var rec streamRecorder
-		c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()), vllm.WithMaxInFlight(1))
-		defer c.Close()
-		s, err := c.Chat.Stream(context.Background(), chatReq())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, rec := recordingClient(t, srv, vllm.WithMaxInFlight(1))
+		s := openChat(t, c)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -181,10 +178,7 @@ func TestHooksSeeStreamedResponse(t *testing.T) {
 	}
 	c := newClient(t, srv.URL, vllm.WithHooks(h))
 	defer c.Close()
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openChat(t, c)
 	resp, err := s.Collect()
 	if err != nil {
 		t.Fatal(err)
@@ -222,9 +216,7 @@ func TestHooksSeeStreamedResponse(t *testing.T) {
 // response and for a stream.
 func TestHooksSeeResponsesUsage(t *testing.T) {
 	srv := testServer(t)
-	var rec streamRecorder
-	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()))
-	defer c.Close()
+	c, rec := recordingClient(t, srv)
 	r, err := c.Responses.Create(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "hi"})
 	if err != nil {
 		t.Fatal(err)
@@ -262,9 +254,7 @@ func TestResponseStreamClosedConcurrently(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
 	srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("m"), vllmtest.WithTokens(400))
 	defer srv.Close()
-	var rec streamRecorder
-	c := newClient(t, srv.URL, vllm.WithHooks(rec.hooks()))
-	defer c.Close()
+	c, rec := recordingClient(t, srv)
 	s, err := c.Responses.Stream(context.Background(), &vllm.ResponseRequest{Model: "m", Input: "hi"})
 	if err != nil {
 		t.Fatal(err)

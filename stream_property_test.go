@@ -320,10 +320,7 @@ func TestStreamCollectEqualsCreate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("shape %d: create: %v\n%s", i, err, cur.body)
 		}
-		st, err := c.Chat.Stream(context.Background(), chatReq())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := openChat(t, c)
 		got, err := st.Collect()
 		if err != nil {
 			t.Fatalf("shape %d: stream: %v\n%s", i, err, cur.stream)
@@ -372,10 +369,7 @@ func TestStreamEventsRebuildResponse(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(i), 7))
 		sh := genShapeN(r, i)
 		body = sh.renderStream(r)
-		st, err := c.Chat.Stream(context.Background(), chatReq())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := openChat(t, c)
 		content := map[int]*bytes.Buffer{}
 		reasoning := map[int]*bytes.Buffer{}
 		done := map[int][]ChatEvent{}

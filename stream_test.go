@@ -1,7 +1,6 @@
 package vllm
 
 import (
-	"context"
 	"os"
 	"reflect"
 	"testing"
@@ -49,10 +48,7 @@ func collectEvents(t *testing.T, s *ChatStream) []evSummary {
 
 func TestStreamRealVLLMToolCallCapture(t *testing.T) {
 	c := newMemServer(t, fixedReply{ContentType: "text/event-stream; charset=utf-8", Body: fixture(t, "vllm-tool-call-stream.sse")}).Client(t)
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openChat(t, c)
 	id := "chatcmpl-tool-ca99dda515524c6abe47d1ea22813507"
 	tc := func(args string) ToolCall {
 		return ToolCall{ID: id, Type: "function", Name: "run_command", Arguments: args}
@@ -89,10 +85,7 @@ func TestStreamSimulatorToolCallCapture(t *testing.T) {
 	// llm-d-inference-sim repeats id and type in every delta and sends
 	// "name": null after the first one.
 	c := newMemServer(t, fixedReply{ContentType: "text/event-stream; charset=utf-8", Body: fixture(t, "llmd-sim-tool-stream.sse")}).Client(t)
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openChat(t, c)
 	var done []ToolCall
 	deltas := 0
 	for ev, err := range s.Events() {
@@ -117,10 +110,7 @@ func TestStreamSimulatorToolCallCapture(t *testing.T) {
 
 func TestStreamSimulatorUsageCapture(t *testing.T) {
 	c := newMemServer(t, fixedReply{ContentType: "text/event-stream; charset=utf-8", Body: fixture(t, "llmd-sim-chat-stream-usage.sse")}).Client(t)
-	s, err := c.Chat.Stream(context.Background(), chatReq())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openChat(t, c)
 	r, err := s.Collect()
 	if err != nil {
 		t.Fatal(err)
