@@ -9,6 +9,7 @@ var (
 	CloseIdle        = closeIdle
 	ByIndex          = byIndex
 	ParallelBubble   = parallelBubble
+	JSONEqual        = jsonEqual
 )
 
 // MemServer, RecordedRequest and FixedReply are the raw test server's types,

@@ -1,27 +1,12 @@
 package vllm_test
 
 import (
-	"encoding/json"
 	"reflect"
 	"testing"
 
 	"github.com/vllmgo/vllm"
 	"github.com/vllmgo/vllm/vllmtest"
 )
-
-func jsonEq(t *testing.T, what string, got []byte, want string) {
-	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("%s: %v: %s", what, err, got)
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Fatalf("%s\n got %s\nwant %s", what, got, want)
-	}
-}
 
 // The render routes return vLLM's GenerateRequest; Generate sends one to
 // /inference/v1/generate at the server root.
@@ -39,7 +24,7 @@ func TestRenderAndGenerateOnTheWire(t *testing.T) {
 	if got := st.Last(t); got.Path != "/v1/chat/completions/render" || got.Method != "POST" {
 		t.Fatalf("sent %s %s", got.Method, got.Path)
 	}
-	jsonEq(t, "render body", st.Last(t).Body, `{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":8}`)
+	jsonEqual(t, "render body", st.Last(t).Body, `{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":8}`)
 	if gr.RequestID != "abc" || !reflect.DeepEqual(gr.TokenIDs, []int{151644, 872, 198, 6023}) || gr.Model != "m" || gr.SamplingParams["max_tokens"] != 8.0 {
 		t.Fatalf("rendered %+v", gr)
 	}
@@ -61,7 +46,7 @@ func TestRenderAndGenerateOnTheWire(t *testing.T) {
 	if got := st.Last(t); got.Path != "/inference/v1/generate" {
 		t.Fatalf("sent to %s", got.Path)
 	}
-	jsonEq(t, "generate body", st.Last(t).Body, `{"request_id":"abc","token_ids":[151644,872,198,6023],"sampling_params":{"n":1,"temperature":0,"max_tokens":8},"model":"m"}`)
+	jsonEqual(t, "generate body", st.Last(t).Body, `{"request_id":"abc","token_ids":[151644,872,198,6023],"sampling_params":{"n":1,"temperature":0,"max_tokens":8},"model":"m"}`)
 	if resp.RequestID != "abc" || len(resp.Choices) != 1 || resp.Choices[0].FinishReason != "length" || !reflect.DeepEqual(resp.Choices[0].TokenIDs, []int{9707, 11, 1879}) {
 		t.Fatalf("response %+v", resp)
 	}
@@ -85,7 +70,7 @@ func TestCreateManyOnTheWire(t *testing.T) {
 	if st.Last(t).Path != "/v1/chat/completions/batch" {
 		t.Fatalf("sent to %s", st.Last(t).Path)
 	}
-	jsonEq(t, "batch body", st.Last(t).Body, `{"model":"m","messages":[[{"role":"user","content":"a"}],[{"role":"user","content":"b"}]],"temperature":0}`)
+	jsonEqual(t, "batch body", st.Last(t).Body, `{"model":"m","messages":[[{"role":"user","content":"a"}],[{"role":"user","content":"b"}]],"temperature":0}`)
 	if len(resp.Choices) != 2 || resp.Choices[1].Message.Content != "two" {
 		t.Fatalf("response %+v", resp)
 	}

@@ -53,6 +53,9 @@ var byIndex = vllm.ByIndex
 // which is also its leak check.
 var parallelBubble = vllm.ParallelBubble
 
+// jsonEqual fails the test unless got and want are the same JSON value.
+var jsonEqual = vllm.JSONEqual
+
 var chatFixture = func() []byte {
 	b, err := os.ReadFile("testdata/fixtures/llmd-sim-chat.json")
 	if err != nil {

@@ -28,7 +28,9 @@ func chatFromFile(t *testing.T, path string) (*ChatResponse, []byte) {
 	return resp, body
 }
 
-func jsonEqual(t *testing.T, what string, got json.RawMessage, want string) {
+// jsonEqual fails the test unless got and want are the same JSON value
+// (object keys in any order); what names got in the message.
+func jsonEqual(t *testing.T, what string, got []byte, want string) {
 	t.Helper()
 	var g, w any
 	if err := json.Unmarshal(got, &g); err != nil {
