@@ -94,6 +94,18 @@ func failWithHeader(status int, name, value string) http.Handler {
 	})
 }
 
+// byPath answers requests for path with at and every other request with
+// other.
+func byPath(path string, at, other http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == path {
+			at.ServeHTTP(w, r)
+			return
+		}
+		other.ServeHTTP(w, r)
+	})
+}
+
 // okChats answers every request with the chat fixture.
 var okChats = byIndex(func(w http.ResponseWriter, r *http.Request, n int) { okChat(w) })
 

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"testing"
 
 	"github.com/vllmgo/vllm"
@@ -14,14 +12,8 @@ import (
 )
 
 func TestRawSendsBodyAndReturnsBytes(t *testing.T) {
-	srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/missing" {
-			w.WriteHeader(404)
-			io.WriteString(w, `{"error":{"message":"The model `+"`x`"+` does not exist.","type":"NotFoundError","param":null,"code":404}}`)
-			return
-		}
-		io.WriteString(w, `{"ok":true}`)
-	}))
+	missing := reply{Status: 404, Body: `{"error":{"message":"The model ` + "`x`" + ` does not exist.","type":"NotFoundError","param":null,"code":404}}`}
+	srv := vllm.NewMemServer(t, byPath("/v1/missing", missing, reply{Body: `{"ok":true}`}))
 	c := srv.Client(t, vllm.WithAPIKey("k"))
 	ctx := context.Background()
 	out, err := c.Raw(ctx, "POST", "/chat/completions", []byte(`{"model":"m"}`))

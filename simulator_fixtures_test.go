@@ -3,7 +3,6 @@ package vllm_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"os"
 	"testing"
 
@@ -13,16 +12,11 @@ import (
 // TestSimulatorChatAndError: a chat completion and a 404 decoded from the
 // llm-d simulator's captured responses, and the exact request sent.
 func TestSimulatorChatAndError(t *testing.T) {
-	srv := vllm.NewMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/chat/completions" {
-			f, _ := os.ReadFile("testdata/fixtures/llmd-sim-chat.json")
-			w.Write(f)
-			return
-		}
-		w.WriteHeader(404)
-		f, _ := os.ReadFile("testdata/fixtures/llmd-sim-error-404-model.json")
-		w.Write(f)
-	}))
+	notFound, err := os.ReadFile("testdata/fixtures/llmd-sim-error-404-model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := vllm.NewMemServer(t, byPath("/v1/chat/completions", reply{Body: string(chatFixture)}, reply{Status: 404, Body: string(notFound)}))
 	c, err := vllm.New(srv.URL+"/v1/", vllm.InMemory(), vllm.WithAPIKey("sk-secret"))
 	if err != nil {
 		t.Fatal(err)
