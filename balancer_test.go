@@ -140,9 +140,8 @@ func TestEjectionAndRetryToOtherEndpoint(t *testing.T) {
 		down.Store(true)
 		bad := vllm.NewMemServer(t, failWhileDown(&down, 503))
 		good := vllm.NewMemServer(t, okChats)
-		c := newClient(t, bad.URL+"/v1", vllm.WithEndpoints(good.URL+"/v1"), fastRetry(1),
+		c := bad.Client(t, vllm.WithEndpoints(good.URL+"/v1"), fastRetry(1),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 2, CoolDown: time.Second}))
-		defer c.Close()
 		// Every call succeeds: a failure on the bad endpoint is retried on the
 		// good one.
 		createChats(t, c, 6)
@@ -169,9 +168,8 @@ func TestFallbackOnlyWhenPrimariesDown(t *testing.T) {
 		var primaryDown atomic.Bool
 		primary := vllm.NewMemServer(t, failWhileDown(&primaryDown, 502))
 		fallback := vllm.NewMemServer(t, okChats)
-		c := newClient(t, primary.URL+"/v1", vllm.WithFallback(fallback.URL+"/v1"), fastRetry(1),
+		c := primary.Client(t, vllm.WithFallback(fallback.URL+"/v1"), fastRetry(1),
 			vllm.WithCircuitBreaker(vllm.BreakerPolicy{Failures: 1, CoolDown: time.Minute}))
-		defer c.Close()
 		createChats(t, c, 3)
 		if primary.Count() != 3 || fallback.Count() != 0 {
 			t.Fatalf("primary %d, fallback %d", primary.Count(), fallback.Count())
@@ -340,10 +338,10 @@ func TestHealthCheckSendsTheClientHeaders(t *testing.T) {
 				got <- r.Header.Clone()
 			}
 		}))
-		c := newClient(t, srv.URL+"/v1", vllm.WithHeader("User-Agent", "first/1"),
+		// The client checks health until it closes, when the test ends.
+		srv.Client(t, vllm.WithHeader("User-Agent", "first/1"),
 			vllm.WithHeader("User-Agent", "app/3"), vllm.WithHeader("X-Gateway-Key", "g1"),
 			vllm.WithAPIKey("sk-1"), vllm.WithHealthCheck(time.Minute))
-		defer c.Close()
 		synctest.Wait()
 		h := <-got
 		if ua := h.Get("User-Agent"); ua != "app/3" {

@@ -37,9 +37,8 @@ func TestMiddlewareOrderAndHeaders(t *testing.T) {
 			}
 		}
 	}
-	c := newClient(t, srv.URL+"/v1", fastRetry(1), vllm.WithMiddleware(mw("a"), mw("b")),
+	c := srv.Client(t, fastRetry(1), vllm.WithMiddleware(mw("a"), mw("b")),
 		vllm.WithHeader("X-Client", "c"))
-	defer c.Close()
 	if _, err := c.Chat.Create(context.Background(), chatReq(), vllm.WithHeader("X-Req", "r")); err != nil {
 		t.Fatal(err)
 	}
@@ -72,10 +71,9 @@ func TestMiddlewareShortCircuit(t *testing.T) {
 	vllm.NoGoroutineLeaks(t)
 	srv := vllm.NewMemServer(t, okChats)
 	deny := errors.New("denied by policy")
-	c := newClient(t, srv.URL+"/v1", vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip {
+	c := srv.Client(t, vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip {
 		return func(ctx context.Context, req *vllm.RequestInfo) (*http.Response, error) { return nil, deny }
 	}))
-	defer c.Close()
 	if _, err := c.Chat.Create(context.Background(), chatReq()); !errors.Is(err, deny) || srv.Count() != 0 {
 		t.Fatalf("err %v, %d requests", err, srv.Count())
 	}
@@ -94,7 +92,7 @@ func TestHooksCallLifecycle(t *testing.T) {
 	var events []string
 	var result vllm.CallResult
 	var info vllm.CallInfo
-	c := newClient(t, srv.URL+"/v1", fastRetry(1), vllm.WithHooks(vllm.Hooks{
+	c := srv.Client(t, fastRetry(1), vllm.WithHooks(vllm.Hooks{
 		OnCallStart: func(ctx context.Context, call *vllm.CallInfo) context.Context {
 			events = append(events, "start")
 			return context.WithValue(ctx, key{}, "span")
@@ -114,7 +112,6 @@ func TestHooksCallLifecycle(t *testing.T) {
 			result.Body = append([]byte(nil), res.Body...)
 		},
 	}))
-	defer c.Close()
 	if _, err := c.Chat.Create(context.Background(), chatReq()); err != nil {
 		t.Fatal(err)
 	}
@@ -135,10 +132,9 @@ func TestHooksCallLifecycle(t *testing.T) {
 	// A call that fails ends with its error.
 	srv2 := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 404) }))
 	var ended []error
-	c2 := newClient(t, srv2.URL+"/v1", vllm.WithHooks(vllm.Hooks{OnCallEnd: func(_ context.Context, _ *vllm.CallInfo, res *vllm.CallResult) {
+	c2 := srv2.Client(t, vllm.WithHooks(vllm.Hooks{OnCallEnd: func(_ context.Context, _ *vllm.CallInfo, res *vllm.CallResult) {
 		ended = append(ended, res.Err)
 	}}))
-	defer c2.Close()
 	_, err := c2.Chat.Create(context.Background(), chatReq())
 	if len(ended) != 1 || ended[0] != err {
 		t.Fatalf("ended %v, err %v", ended, err)
@@ -179,9 +175,8 @@ func TestLoggingRedactsAndReports(t *testing.T) {
 	}
 	// At Info, no bodies are logged.
 	buf.Reset()
-	c3 := newClient(t, srv.URL+"/v1", vllm.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))),
+	c3 := srv.Client(t, vllm.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))),
 		vllm.WithLogPolicy(vllm.LogPolicy{Level: slog.LevelInfo, Bodies: true}))
-	defer c3.Close()
 	if _, err := c3.Chat.Create(context.Background(), chatReq()); err != nil {
 		t.Fatal(err)
 	}
@@ -234,12 +229,11 @@ func TestHooksSeeDecodeError(t *testing.T) {
 	}))
 	var mu sync.Mutex
 	var ended []error
-	c := newClient(t, srv.URL+"/v1", vllm.WithHooks(vllm.Hooks{OnCallEnd: func(_ context.Context, _ *vllm.CallInfo, res *vllm.CallResult) {
+	c := srv.Client(t, vllm.WithHooks(vllm.Hooks{OnCallEnd: func(_ context.Context, _ *vllm.CallInfo, res *vllm.CallResult) {
 		mu.Lock()
 		ended = append(ended, res.Err)
 		mu.Unlock()
 	}}))
-	defer c.Close()
 	_, err := c.Chat.Create(context.Background(), chatReq())
 	var de *vllm.DecodeError
 	if !errors.As(err, &de) {

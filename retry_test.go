@@ -17,14 +17,13 @@ func TestRetryReplaysBodyAndRequestID(t *testing.T) {
 		srv := failThenOK(t, 503, 502)
 		var retries, responses atomic.Int32
 		var waited time.Duration
-		c := newClient(t, srv.URL+"/v1", fastRetry(3), vllm.WithHooks(vllm.Hooks{
+		c := srv.Client(t, fastRetry(3), vllm.WithHooks(vllm.Hooks{
 			OnRetry: func(_ context.Context, _ *vllm.RequestInfo, _ error, d time.Duration) {
 				retries.Add(1)
 				waited += d
 			},
 			OnResponse: func(context.Context, *vllm.RequestInfo, vllm.AttemptResult) { responses.Add(1) },
 		}))
-		defer c.Close()
 		req := chatReq()
 		req.Temperature = vllm.Ptr(0.0)
 		start := time.Now()
@@ -91,9 +90,8 @@ func TestRetryOnlyRetryable(t *testing.T) {
 		}
 		// A caller's own Retryable decides instead of IsRetryable.
 		srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) { fail(w, 503) }))
-		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond,
+		c := srv.Client(t, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond,
 			Retryable: func(err error) bool { return false }}))
-		defer c.Close()
 		if _, err := c.Chat.Create(context.Background(), chatReq()); err == nil || srv.Count() != 1 {
 			t.Fatalf("custom Retryable: %d attempts", srv.Count())
 		}
@@ -134,9 +132,8 @@ func TestRetryAfter(t *testing.T) {
 			okChat(w)
 		}))
 		var waits []time.Duration
-		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
+		c := srv.Client(t, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
 			vllm.WithHooks(vllm.Hooks{OnRetry: func(_ context.Context, _ *vllm.RequestInfo, _ error, d time.Duration) { waits = append(waits, d) }}))
-		defer c.Close()
 
 		// An HTTP date in the past: retry at once (after the jittered backoff).
 		retryAfter.Store(time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat))
@@ -183,9 +180,8 @@ func TestRetryAfterWaitIsHonoured(t *testing.T) {
 			okChat(w)
 		}))
 		var wait time.Duration
-		c := newClient(t, srv.URL+"/v1", vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
+		c := srv.Client(t, vllm.WithRetry(vllm.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}),
 			vllm.WithHooks(vllm.Hooks{OnRetry: func(_ context.Context, _ *vllm.RequestInfo, _ error, d time.Duration) { wait = d }}))
-		defer c.Close()
 
 		// The second attempt starts exactly the second Retry-After asks for
 		// after the first one.
