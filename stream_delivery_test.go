@@ -3,7 +3,6 @@ package vllm
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -122,8 +121,7 @@ func TestStreamStopsAtOnceWhenContextCancelled(t *testing.T) {
 func TestCompletionStreamStopsWhenContextCancelled(t *testing.T) {
 	noGoroutineLeaks(t)
 	chunk := `{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"x","logprobs":null,"finish_reason":null}]}`
-	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
+	c := newMemServer(t, sseHandler(func(s *sseResponse) {
 		s.raw(strings.Repeat("data: "+chunk+"\n\n", 100))
 		s.data("[DONE]")
 	})).Client(t)

@@ -52,8 +52,7 @@ func TestStreamErrorEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			noGoroutineLeaks(t)
-			c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s := startSSE(w)
+			c := newMemServer(t, sseHandler(func(s *sseResponse) {
 				s.data(vllmChunk(contentChoice(0, "partial ")))
 				s.data(tt.payload)
 				s.data("[DONE]")
@@ -94,8 +93,7 @@ func TestStreamErrorEventType(t *testing.T) {
 
 func TestStreamEOFWithoutDone(t *testing.T) {
 	noGoroutineLeaks(t)
-	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
+	c := newMemServer(t, sseHandler(func(s *sseResponse) {
 		s.data(vllmChunk(contentChoice(0, "Hello")))
 		s.data(vllmChunk(`{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop","stop_reason":null}`))
 	})).Client(t)
@@ -280,8 +278,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 // run while the caller handles an event.
 func TestStreamIdleTimeoutOnlyWhileWaiting(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := startSSE(w)
+		c := newMemServer(t, sseHandler(func(s *sseResponse) {
 			for range 3 {
 				s.data(vllmChunk(contentChoice(0, "x")))
 			}
@@ -307,8 +304,7 @@ func TestStreamIdleTimeoutOnlyWhileWaiting(t *testing.T) {
 // the headers of a stream; a generation that keeps sending runs longer.
 func TestStreamNotCutByRequestTimeout(t *testing.T) {
 	parallelBubble(t, func(t *testing.T) {
-		c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := startSSE(w)
+		c := newMemServer(t, sseHandler(func(s *sseResponse) {
 			for range 12 {
 				s.data(vllmChunk(contentChoice(0, "x")))
 				time.Sleep(25 * time.Millisecond)
@@ -397,8 +393,7 @@ func TestStreamDeadlineMidStream(t *testing.T) {
 }
 
 func TestStreamTooLarge(t *testing.T) {
-	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
+	c := newMemServer(t, sseHandler(func(s *sseResponse) {
 		s.data(vllmChunk(contentChoice(0, "small")))
 		s.data(vllmChunk(contentChoice(0, strings.Repeat("y", 4096))))
 		s.data("[DONE]")

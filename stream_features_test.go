@@ -496,8 +496,7 @@ func TestBuilderStream(t *testing.T) {
 }
 
 func TestEventAfterEnd(t *testing.T) {
-	c := newMemServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := startSSE(w)
+	c := newMemServer(t, sseHandler(func(s *sseResponse) {
 		s.data(vllmChunk(contentChoice(0, "x")))
 		s.data("[DONE]")
 	})).Client(t)
