@@ -10,16 +10,23 @@ import (
 	"github.com/vllmgo/vllm/vllmtest"
 )
 
+// echoClient returns a client of a test server of model "m" that answers
+// each chat with "echo: " and its first message, and a function that closes
+// both.
+func echoClient() (*vllm.Client, func()) {
+	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
+		return &vllmtest.Reply{Content: "echo: " + r.Chat.Messages[0].Text()}
+	}))
+	c, _ := vllm.New(srv.URL)
+	return c, func() { c.Close(); srv.Close() }
+}
+
 // A batch of chat requests: each is sent with c.Chat.Create, at most
 // DefaultConcurrency at once, and the results come back in input order,
 // each with its own error.
 func ExampleRun() {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
-		return &vllmtest.Reply{Content: "echo: " + r.Chat.Messages[0].Text()}
-	}))
-	defer srv.Close()
-	c, _ := vllm.New(srv.URL)
-	defer c.Close()
+	c, done := echoClient()
+	defer done()
 	ctx := context.Background()
 
 	reqs := []*vllm.ChatRequest{
@@ -49,12 +56,8 @@ func ExampleRun() {
 // Any function can be batched: here each prompt becomes the text of its
 // answer, two prompts at a time.
 func ExampleRun_function() {
-	srv := vllmtest.NewServer(vllmtest.WithModel("m"), vllmtest.WithHandler(func(r *vllmtest.Request) *vllmtest.Reply {
-		return &vllmtest.Reply{Content: "echo: " + r.Chat.Messages[0].Text()}
-	}))
-	defer srv.Close()
-	c, _ := vllm.New(srv.URL)
-	defer c.Close()
+	c, done := echoClient()
+	defer done()
 
 	prompts := []string{"one", "two", "three"}
 	results := batch.Run(context.Background(), prompts, func(ctx context.Context, p string) (string, error) {
