@@ -20,13 +20,6 @@ import (
 func TestAPIErrorBodies(t *testing.T) {
 	longHTML := "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>" +
 		strings.Repeat("<!-- padding to exceed the snippet -->", 20) + "<hr><center>nginx</center></body></html>"
-	fixture := func(name string) string {
-		b, err := os.ReadFile("testdata/fixtures/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
 	for _, tc := range []struct {
 		name                 string
 		status               int
@@ -37,9 +30,9 @@ func TestAPIErrorBodies(t *testing.T) {
 			"The model `nope` does not exist.", "NotFoundError", "model", "404"},
 		{"flat (older vLLM)", 400, `{"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","param":null,"code":400}`,
 			"This model's maximum context length is 4096 tokens.", "BadRequestError", "", "400"},
-		{"simulator 429 fixture", 429, fixture("llmd-sim-error-429.json"),
+		{"simulator 429 fixture", 429, fixture(t, "llmd-sim-error-429.json"),
 			"Simulated error triggered by X-Return-Error header (code 429)", "RateLimitError", "", "429"},
-		{"simulator 404 fixture", 404, fixture("llmd-sim-error-404-model.json"),
+		{"simulator 404 fixture", 404, fixture(t, "llmd-sim-error-404-model.json"),
 			"The model `nope` does not exist.", "NotFoundError", "", "404"},
 		{"FastAPI detail string", 404, `{"detail":"Not Found"}`, "Not Found", "", "", ""},
 		{"FastAPI validation list", 422, `{"detail":[{"type":"missing","loc":["body","messages"],"msg":"Field required","input":{}},{"type":"float_type","loc":["body","temperature"],"msg":"Input should be a valid number"}]}`,

@@ -10,6 +10,7 @@ var (
 	ByIndex          = byIndex
 	ParallelBubble   = parallelBubble
 	JSONEqual        = jsonEqual
+	Fixture          = fixture
 )
 
 // MemServer, RecordedRequest and FixedReply are the raw test server's types,

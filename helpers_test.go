@@ -56,6 +56,9 @@ var parallelBubble = vllm.ParallelBubble
 // jsonEqual fails the test unless got and want are the same JSON value.
 var jsonEqual = vllm.JSONEqual
 
+// fixture returns the text of testdata/fixtures/name.
+var fixture = vllm.Fixture
+
 var chatFixture = func() []byte {
 	b, err := os.ReadFile("testdata/fixtures/llmd-sim-chat.json")
 	if err != nil {

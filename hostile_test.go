@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -56,10 +55,7 @@ func hostileSeeds(t testing.TB) [][]byte {
 		[]byte("\x00\x01\x02"),
 	}
 	for _, name := range []string{"llmd-sim-chat.json", "vllm-0.25.1-completion.json", "vllm-tool-call-stream.sse", "llmd-sim-tool-stream.sse"} {
-		b, err := os.ReadFile("testdata/fixtures/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := []byte(fixture(t, name))
 		seeds = append(seeds, b, b[:len(b)/2])
 	}
 	return seeds

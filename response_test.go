@@ -157,10 +157,7 @@ func TestChatResponseSimulatorFixture(t *testing.T) {
 }
 
 func TestCompletionResponseRealFixture(t *testing.T) {
-	body, err := os.ReadFile("testdata/fixtures/vllm-0.25.1-completion.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := []byte(fixture(t, "vllm-0.25.1-completion.json"))
 	ws := newMemServer(t, fixedReply{Body: string(body)})
 	resp, err := ws.Client(t).Completions.Create(context.Background(), &CompletionRequest{Model: "m", Prompt: PromptText("x")})
 	if err != nil {

@@ -3,7 +3,6 @@ package vllm_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/vllmgo/vllm"
@@ -12,11 +11,8 @@ import (
 // TestSimulatorChatAndError: a chat completion and a 404 decoded from the
 // llm-d simulator's captured responses, and the exact request sent.
 func TestSimulatorChatAndError(t *testing.T) {
-	notFound, err := os.ReadFile("testdata/fixtures/llmd-sim-error-404-model.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := vllm.NewMemServer(t, byPath("/v1/chat/completions", reply{Body: string(chatFixture)}, reply{Status: 404, Body: string(notFound)}))
+	notFound := reply{Status: 404, Body: fixture(t, "llmd-sim-error-404-model.json")}
+	srv := vllm.NewMemServer(t, byPath("/v1/chat/completions", reply{Body: string(chatFixture)}, notFound))
 	c, err := vllm.New(srv.URL+"/v1/", vllm.InMemory(), vllm.WithAPIKey("sk-secret"))
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-func fixture(t *testing.T, name string) string {
+// fixture returns the text of testdata/fixtures/name; an error fails t.
+func fixture(t testing.TB, name string) string {
 	t.Helper()
 	b, err := readFixture(name)
 	if err != nil {
