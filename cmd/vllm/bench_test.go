@@ -265,7 +265,10 @@ func jsonKeys(t *testing.T, b []byte) []string {
 	}
 	var keys []string
 	for dec.More() {
-		k, _ := dec.Token()
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
 		keys = append(keys, k.(string))
 		var skip json.RawMessage
 		if err := dec.Decode(&skip); err != nil {
