@@ -91,6 +91,52 @@ func TestBenchServeBalancesOverReplicas(t *testing.T) {
 	}
 }
 
+// bench sweep over two replicas: every point is routed by the balancer,
+// reports both replicas, and the requests the replicas saw over the whole
+// sweep are the points' counts added up.
+func TestBenchSweepOverReplicas(t *testing.T) {
+	srvs, roots := balanceReplicas(t, 2)
+	dir := t.TempDir()
+	r := runCLI(t, "", nil, "bench", "sweep", "--backend", "openai-chat", "--model", "m",
+		"--base-url", roots[0], "--base-url", roots[1], "--balance", "round-robin",
+		"--dataset-name", "prefix-conversations", "--conversations-num", "4", "--conversations-turns", "2",
+		"--conversations-system-len", "50", "--conversations-document-len", "50", "--conversations-question-len", "10",
+		"--conversations-output-len", "4", "--conversations-max-pause", "0s", "--seed", "5",
+		"--max-concurrency", "1,2", "--disable-tqdm", "--result-dir", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	sums, _ := filepath.Glob(filepath.Join(dir, "sweep-max_concurrency-*.json"))
+	if len(sums) != 1 {
+		t.Fatalf("summary files %v", sums)
+	}
+	_, results, err := loadtest.ReadSweep(sums[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 {
+		t.Fatalf("%d points, want 2", len(results))
+	}
+	total := [2]int{}
+	for i, res := range results {
+		g := res.Routing
+		if res.Completed != 8 || res.Failed != 0 || g == nil || g.Balance != "round-robin" || len(g.Replicas) != 2 {
+			t.Fatalf("point %d: completed %d failed %d routing %+v", i, res.Completed, res.Failed, g)
+		}
+		for j, rep := range g.Replicas {
+			if rep.URL != roots[j] || rep.Requests != 4 {
+				t.Fatalf("point %d: replica %d %+v, want 4 requests (round robin over 8)", i, j, rep)
+			}
+			total[j] += rep.Requests
+		}
+	}
+	for j, srv := range srvs {
+		if n := chatRequests(srv); n != total[j] {
+			t.Fatalf("replica %d saw %d chat requests, the points report %d", j, n, total[j])
+		}
+	}
+}
+
 // One --base-url runs as before: no routing lines, no routing keys.
 func TestBenchServeOneBaseURLHasNoRouting(t *testing.T) {
 	srv, _ := benchServer(t, "m")
