@@ -3,6 +3,8 @@ package vllm
 import (
 	"math"
 	"strconv"
+
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // Direct encoding of a chat request body. encoding/json walks ChatRequest's
@@ -31,7 +33,7 @@ func appendChatRequest(b []byte, r *ChatRequest, stream bool) ([]byte, bool) {
 		}
 	}
 	b = append(b, `{"model":`...)
-	b = appendJSONString(b, r.Model)
+	b = jsonstr.AppendGo(b, r.Model)
 	b = append(b, `,"messages":`...)
 	if r.Messages == nil {
 		b = append(b, "null"...)
@@ -79,7 +81,7 @@ func appendSamplingParams(b []byte, p *SamplingParams, stream bool) []byte {
 	b = appendOptFloat(b, `,"top_p":`, p.TopP)
 	b = appendOptInt(b, `,"max_tokens":`, p.MaxTokens)
 	b = appendOptInt(b, `,"n":`, p.N)
-	b = appendList(b, `,"stop":`, p.Stop, appendJSONString)
+	b = appendList(b, `,"stop":`, p.Stop, jsonstr.AppendGo)
 	if p.Seed != nil {
 		b = append(b, `,"seed":`...)
 		b = strconv.AppendInt(b, *p.Seed, 10)
@@ -110,7 +112,7 @@ func appendSamplingParams(b []byte, p *SamplingParams, stream bool) []byte {
 	b = appendOptInt(b, `,"truncate_prompt_tokens":`, p.TruncatePromptTokens)
 	b = appendOptInt(b, `,"prompt_logprobs":`, p.PromptLogprobs)
 	b = appendList(b, `,"allowed_token_ids":`, p.AllowedTokenIDs, appendInt)
-	b = appendList(b, `,"bad_words":`, p.BadWords, appendJSONString)
+	b = appendList(b, `,"bad_words":`, p.BadWords, jsonstr.AppendGo)
 	b = appendOptBool(b, `,"use_beam_search":`, p.UseBeamSearch)
 	b = appendOptBool(b, `,"add_special_tokens":`, p.AddSpecialTokens)
 	b = appendOptInt(b, `,"priority":`, p.Priority)
@@ -126,7 +128,7 @@ func appendOptString(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendJSONString(append(b, key...), s)
+	return jsonstr.AppendGo(append(b, key...), s)
 }
 
 // appendOptInt appends key and *v unless v is nil (omitempty).

@@ -3,7 +3,8 @@ package vllm
 import (
 	"encoding/json"
 	"reflect"
-	"unicode/utf8"
+
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // Message roles.
@@ -114,79 +115,22 @@ func (m Message) MarshalJSON() ([]byte, error) {
 // messageWire.
 func (m *Message) appendText(b []byte) []byte {
 	b = append(b, `{"role":`...)
-	b = appendJSONString(b, m.Role)
+	b = jsonstr.AppendGo(b, m.Role)
 	b = append(b, `,"content":`...)
 	if m.Content == "" && m.contentNull {
 		b = append(b, "null"...)
 	} else {
-		b = appendJSONString(b, m.Content)
+		b = jsonstr.AppendGo(b, m.Content)
 	}
 	for _, f := range [...]struct{ key, val string }{
 		{`,"name":`, m.Name}, {`,"reasoning":`, m.Reasoning}, {`,"refusal":`, m.Refusal}, {`,"tool_call_id":`, m.ToolCallID},
 	} {
 		if f.val != "" {
 			b = append(b, f.key...)
-			b = appendJSONString(b, f.val)
+			b = jsonstr.AppendGo(b, f.val)
 		}
 	}
 	return append(b, '}')
-}
-
-// appendJSONString appends s as a JSON string exactly as encoding/json
-// encodes a string: HTML characters (<, >, &) and U+2028/U+2029 escaped as
-// \u00XX and \u202X, control characters as \b, \f, \n, \r, \t or \u00XX, invalid
-// UTF-8 replaced by \ufffd.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // UnmarshalJSON decodes a message: content as a string, null or a list of

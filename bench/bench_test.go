@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // These plain tests are short: they check the renderer against a real vLLM
@@ -49,9 +49,9 @@ func TestAppendJSONString(t *testing.T) {
 		"\x00\x1f\x7f":      `"\u0000\u001f` + "\x7f" + `"`,
 		"é日🙂 </script> & /": `"é日🙂 </script> & /"`,
 	} {
-		got := string(pyjson.AppendString(nil, in))
+		got := string(jsonstr.AppendPython(nil, in))
 		if got != want {
-			t.Errorf("pyjson.AppendString(%q) = %s, want %s", in, got, want)
+			t.Errorf("jsonstr.AppendPython(%q) = %s, want %s", in, got, want)
 		}
 		var back string
 		if err := json.Unmarshal([]byte(got), &back); err != nil || back != in {

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // This file renders responses byte for byte the way vLLM's OpenAI-compatible
@@ -27,7 +27,7 @@ func chunkHead(b []byte, model string) []byte {
 	b = append(b, `data: {"id":"`+chunkID+`","object":"chat.completion.chunk","created":`...)
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
-	b = pyjson.AppendString(b, model)
+	b = jsonstr.AppendPython(b, model)
 	return append(b, `,"choices":[`...)
 }
 
@@ -45,7 +45,7 @@ func appendDeltaChunk(b []byte, model string, delta []byte) []byte {
 func appendFinishChunk(b []byte, model, finish string) []byte {
 	b = chunkHead(b, model)
 	b = append(b, `{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":`...)
-	b = pyjson.AppendString(b, finish)
+	b = jsonstr.AppendPython(b, finish)
 	return append(b, `,"stop_reason":null}]}`+"\n\n"...)
 }
 
@@ -73,7 +73,7 @@ func textDelta(b []byte, field, text string) []byte {
 	b = append(b, `{"`...)
 	b = append(b, field...)
 	b = append(b, `":`...)
-	b = pyjson.AppendString(b, text)
+	b = jsonstr.AppendPython(b, text)
 	return append(b, '}')
 }
 
@@ -81,11 +81,11 @@ func textDelta(b []byte, field, text string) []byte {
 // arguments key (as in the real capture).
 func toolStartDelta(b []byte, index int, id, name string) []byte {
 	b = append(b, `{"tool_calls":[{"id":`...)
-	b = pyjson.AppendString(b, id)
+	b = jsonstr.AppendPython(b, id)
 	b = append(b, `,"type":"function","index":`...)
 	b = strconv.AppendInt(b, int64(index), 10)
 	b = append(b, `,"function":{"name":`...)
-	b = pyjson.AppendString(b, name)
+	b = jsonstr.AppendPython(b, name)
 	return append(b, `}}]}`...)
 }
 
@@ -95,7 +95,7 @@ func toolArgsDelta(b []byte, index int, fragment string) []byte {
 	b = append(b, `{"tool_calls":[{"index":`...)
 	b = strconv.AppendInt(b, int64(index), 10)
 	b = append(b, `,"function":{"arguments":`...)
-	b = pyjson.AppendString(b, fragment)
+	b = jsonstr.AppendPython(b, fragment)
 	return append(b, `}}]}`...)
 }
 

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // Usage is the token accounting a client read from a response.
@@ -151,7 +151,7 @@ func ToolCallsScenario(calls, fragments int) *Scenario {
 		a = append(a, `{"path": "/tmp/out-`...)
 		a = strconv.AppendInt(a, int64(i), 10)
 		a = append(a, `.txt", "content": `...)
-		a = pyjson.AppendString(a, g.text(fragments*4))
+		a = jsonstr.AppendPython(a, g.text(fragments*4))
 		a = append(a, `, "mode": 420}`...)
 		args := string(a)
 		pending[i] = g.split(args)
@@ -217,9 +217,9 @@ func ChatScenario(chars int) *Scenario {
 	b = append(b, `{"id":"`+chunkID+`","object":"chat.completion","created":`...)
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
-	b = pyjson.AppendString(b, model)
+	b = jsonstr.AppendPython(b, model)
 	b = append(b, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
-	b = pyjson.AppendString(b, content)
+	b = jsonstr.AppendPython(b, content)
 	b = append(b, `,"refusal":null,"annotations":null,"audio":null,"function_call":null,"tool_calls":[],"reasoning":null},"logprobs":null,"finish_reason":"stop","stop_reason":null,"token_ids":null}],"service_tier":null,"system_fingerprint":null,"usage":{"prompt_tokens":`...)
 	b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
 	b = append(b, `,"total_tokens":`...)

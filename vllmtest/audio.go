@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // The speech-to-text routes: /v1/audio/transcriptions and
@@ -118,7 +118,7 @@ func (s *Server) handleAudio(w http.ResponseWriter, r *http.Request, kind, idPre
 	case "", "json", "text":
 		// vLLM answers "text" with the same JSON object as "json"; only a
 		// transcription carries usage.
-		b := append([]byte(`{"text":`), pyjson.AppendString(nil, text)...)
+		b := append([]byte(`{"text":`), jsonstr.AppendPython(nil, text)...)
 		if kind == "transcription" {
 			b = append(b, `,"usage":{"type":"duration","seconds":`...)
 			b = strconv.AppendInt(b, int64(secs), 10)
@@ -132,16 +132,16 @@ func (s *Server) handleAudio(w http.ResponseWriter, r *http.Request, kind, idPre
 		}
 		b := append([]byte(`{"duration":"`), strconv.Itoa(secs)+`.0","language":`...)
 		if lang := f.fields["language"]; lang != "" {
-			b = pyjson.AppendString(b, lang)
+			b = jsonstr.AppendPython(b, lang)
 		} else {
 			b = append(b, "null"...)
 		}
 		b = append(b, `,"text":`...)
-		b = pyjson.AppendString(b, text)
+		b = jsonstr.AppendPython(b, text)
 		b = append(b, `,"segments":[{"id":0,"avg_logprob":-0.25,"compression_ratio":1.2,"end":`...)
 		b = strconv.AppendInt(b, int64(secs), 10)
 		b = append(b, `.0,"no_speech_prob":null,"seek":0,"start":0.0,"temperature":0.0,"text":`...)
-		b = pyjson.AppendString(b, text)
+		b = jsonstr.AppendPython(b, text)
 		b = append(b, `,"tokens":[`...)
 		for i, id := range tokenIDs(text) {
 			if i > 0 {
@@ -165,18 +165,18 @@ func (s *Server) streamAudio(w http.ResponseWriter, r *http.Request, f *audioFor
 	id := idPrefix + s.nextID()
 	created := nowUnix()
 	head := func() []byte {
-		b := append([]byte(`{"id":`), pyjson.AppendString(nil, id)...)
+		b := append([]byte(`{"id":`), jsonstr.AppendPython(nil, id)...)
 		b = append(b, `,"object":"`+kind+`.chunk","created":`...)
 		b = strconv.AppendInt(b, created, 10)
 		b = append(b, `,"model":`...)
-		b = pyjson.AppendString(b, model)
+		b = jsonstr.AppendPython(b, model)
 		return b
 	}
 	for i, p := range pieces {
 		// vLLM dumps chunks with exclude_unset: finish_reason and
 		// stop_reason only on the last, no usage field.
 		b := append(head(), `,"choices":[{"delta":{"content":`...)
-		b = pyjson.AppendString(b, p)
+		b = jsonstr.AppendPython(b, p)
 		b = append(b, '}')
 		if i == len(pieces)-1 {
 			b = append(b, `,"finish_reason":"stop","stop_reason":null`...)

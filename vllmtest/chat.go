@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 	"github.com/vllmgo/vllm/internal/sleep"
 )
 
@@ -442,13 +442,13 @@ func appendUsage(b []byte, prompt, completion int, details bool, cached int) []b
 // {"id":…,"object":…,"created":…,"model":…,"choices":[
 func appendHead(b []byte, id, object string, created int64, model string) []byte {
 	b = append(b, `{"id":`...)
-	b = pyjson.AppendString(b, id)
+	b = jsonstr.AppendPython(b, id)
 	b = append(b, `,"object":"`...)
 	b = append(b, object...)
 	b = append(b, `","created":`...)
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
-	b = pyjson.AppendString(b, model)
+	b = jsonstr.AppendPython(b, model)
 	return append(b, `,"choices":[`...)
 }
 
@@ -468,7 +468,7 @@ func appendFingerprint(b []byte, fp string) []byte {
 	if fp == "" {
 		return append(b, "null"...)
 	}
-	return pyjson.AppendString(b, fp)
+	return jsonstr.AppendPython(b, fp)
 }
 
 // appendChunkFingerprint appends ,"system_fingerprint":fp to a stream chunk
@@ -478,14 +478,14 @@ func appendChunkFingerprint(b []byte, fp string) []byte {
 		return b
 	}
 	b = append(b, `,"system_fingerprint":`...)
-	return pyjson.AppendString(b, fp)
+	return jsonstr.AppendPython(b, fp)
 }
 
 // appendStopReason appends null, a string or an integer.
 func appendStopReason(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
-		return pyjson.AppendString(b, v)
+		return jsonstr.AppendPython(b, v)
 	case int:
 		return strconv.AppendInt(b, int64(v), 10)
 	case int64:
@@ -506,7 +506,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 		b = appendChoiceIndex(b, i)
 		b = append(b, `,"message":{"role":"assistant","content":`...)
 		if p.hasContent || len(p.content) > 0 {
-			b = pyjson.AppendString(b, strings.Join(p.content, ""))
+			b = jsonstr.AppendPython(b, strings.Join(p.content, ""))
 		} else {
 			b = append(b, "null"...)
 		}
@@ -518,11 +518,11 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 					b = append(b, ',')
 				}
 				b = append(b, `{"id":`...)
-				b = pyjson.AppendString(b, c.id)
+				b = jsonstr.AppendPython(b, c.id)
 				b = append(b, `,"type":"function","function":{"name":`...)
-				b = pyjson.AppendString(b, c.name)
+				b = jsonstr.AppendPython(b, c.name)
 				b = append(b, `,"arguments":`...)
-				b = pyjson.AppendString(b, c.args)
+				b = jsonstr.AppendPython(b, c.args)
 				b = append(b, "}}"...)
 			}
 			b = append(b, ']')
@@ -531,7 +531,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 		b = append(b, rf...)
 		b = append(b, `":`...)
 		if len(p.reasoning) > 0 {
-			b = pyjson.AppendString(b, strings.Join(p.reasoning, ""))
+			b = jsonstr.AppendPython(b, strings.Join(p.reasoning, ""))
 		} else {
 			b = append(b, "null"...)
 		}
@@ -542,7 +542,7 @@ func (g *chatGen) respond(w http.ResponseWriter, r *http.Request) {
 			b = append(b, "null"...)
 		}
 		b = append(b, `,"finish_reason":`...)
-		b = pyjson.AppendString(b, p.finish)
+		b = jsonstr.AppendPython(b, p.finish)
 		b = append(b, `,"stop_reason":`...)
 		b = appendStopReason(b, p.stopReason)
 		b = append(b, `,"token_ids":null,"routed_experts":null}`...)
@@ -579,7 +579,7 @@ func logprobOf(i int) float64 { return -float64(i%7+1) / 16 }
 
 func appendTokenLogprob(b []byte, piece string, lp float64) []byte {
 	b = append(b, `{"token":`...)
-	b = pyjson.AppendString(b, piece)
+	b = jsonstr.AppendPython(b, piece)
 	b = append(b, `,"logprob":`...)
 	b = strconv.AppendFloat(b, lp, 'g', -1, 64)
 	b = append(b, `,"bytes":[`...)
@@ -698,7 +698,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 				b = append(b, '"')
 				b = append(b, rf...)
 				b = append(b, `":`...)
-				b = pyjson.AppendString(b, piece)
+				b = jsonstr.AppendPython(b, piece)
 				c.k++
 			case 1: // content
 				if c.k >= len(p.content) {
@@ -707,7 +707,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 				}
 				piece = p.content[c.k]
 				b = append(b, `"content":`...)
-				b = pyjson.AppendString(b, piece)
+				b = jsonstr.AppendPython(b, piece)
 				c.k++
 				last = c.k == len(p.content) && len(p.calls) == 0 && p.finish == "length"
 			case 2: // tool calls: name first, then argument fragments
@@ -719,17 +719,17 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 				b = append(b, `"tool_calls":[{`...)
 				if c.k == 0 {
 					b = append(b, `"id":`...)
-					b = pyjson.AppendString(b, call.id)
+					b = jsonstr.AppendPython(b, call.id)
 					b = append(b, `,"type":"function","index":`...)
 					b = strconv.AppendInt(b, int64(c.call), 10)
 					b = append(b, `,"function":{"name":`...)
-					b = pyjson.AppendString(b, call.name)
+					b = jsonstr.AppendPython(b, call.name)
 					b = append(b, "}}]"...)
 				} else {
 					b = append(b, `"index":`...)
 					b = strconv.AppendInt(b, int64(c.call), 10)
 					b = append(b, `,"function":{"arguments":`...)
-					b = pyjson.AppendString(b, call.frags[c.k-1])
+					b = jsonstr.AppendPython(b, call.frags[c.k-1])
 					b = append(b, "}}]"...)
 				}
 				c.k++
@@ -755,7 +755,7 @@ func (g *chatGen) stream(w http.ResponseWriter, r *http.Request) {
 			}
 			if last {
 				b = append(b, `,"finish_reason":`...)
-				b = pyjson.AppendString(b, p.finish)
+				b = jsonstr.AppendPython(b, p.finish)
 				b = append(b, `,"stop_reason":`...)
 				b = appendStopReason(b, p.stopReason)
 				b = append(b, '}')

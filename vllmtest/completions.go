@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // CompletionRequest is the decoded body of a legacy completion request.
@@ -173,7 +173,7 @@ func appendCompletionLogprobs(b []byte, pieces []string, off, pos, top int) []by
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = pyjson.AppendString(b, p)
+		b = jsonstr.AppendPython(b, p)
 	}
 	b = append(b, `],"top_logprobs":[`...)
 	for i, p := range pieces {
@@ -189,7 +189,7 @@ func appendCompletionLogprobs(b []byte, pieces []string, off, pos, top int) []by
 			if k > 0 {
 				alt = words[(pos+i+k)%len(words)]
 			}
-			b = pyjson.AppendString(b, alt)
+			b = jsonstr.AppendPython(b, alt)
 			b = append(b, ':')
 			b = strconv.AppendFloat(b, logprobOf(pos+i)-float64(k), 'g', -1, 64)
 		}
@@ -207,7 +207,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 		p := &g.plans[i]
 		b = appendChoiceIndex(b, i)
 		b = append(b, `,"text":`...)
-		b = pyjson.AppendString(b, strings.Join(p.content, ""))
+		b = jsonstr.AppendPython(b, strings.Join(p.content, ""))
 		b = append(b, `,"logprobs":`...)
 		if lp := g.logprobs(); lp >= 0 {
 			b = appendCompletionLogprobs(b, p.content, 0, 0, lp)
@@ -215,7 +215,7 @@ func (g *completionGen) respond(w http.ResponseWriter, r *http.Request) {
 			b = append(b, "null"...)
 		}
 		b = append(b, `,"finish_reason":`...)
-		b = pyjson.AppendString(b, p.finish)
+		b = jsonstr.AppendPython(b, p.finish)
 		b = append(b, `,"stop_reason":`...)
 		b = appendStopReason(b, p.stopReason)
 		b = append(b, `,"token_ids":null,"prompt_logprobs":null,"prompt_token_ids":null,"routed_experts":null}`...)
@@ -252,7 +252,7 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 			b = append(b, `{"index":`...)
 			b = strconv.AppendInt(b, int64(i), 10)
 			b = append(b, `,"text":`...)
-			b = pyjson.AppendString(b, piece)
+			b = jsonstr.AppendPython(b, piece)
 			b = append(b, `,"logprobs":`...)
 			if top >= 0 && isToken {
 				b = appendCompletionLogprobs(b, []string{piece}, off[i], k[i]-1, top)
@@ -262,7 +262,7 @@ func (g *completionGen) stream(w http.ResponseWriter, r *http.Request) {
 			}
 			b = append(b, `,"finish_reason":`...)
 			if last {
-				b = pyjson.AppendString(b, p.finish)
+				b = jsonstr.AppendPython(b, p.finish)
 				b = append(b, `,"stop_reason":`...)
 				b = appendStopReason(b, p.stopReason)
 				done[i] = true

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // The token-level routes of current vLLM: the render routes (the prompt
@@ -26,13 +26,13 @@ type generateRequest struct {
 // appendRendered appends a GenerateRequest as vLLM's render routes write it.
 func appendRendered(b []byte, id string, ids []int, maxTokens int, model string) []byte {
 	b = append(b, `{"request_id":`...)
-	b = pyjson.AppendString(b, id)
+	b = jsonstr.AppendPython(b, id)
 	b = append(b, `,"token_ids":`...)
 	b = appendInts(b, ids)
 	b = append(b, `,"features":null,"sampling_params":{"n":1,"max_tokens":`...)
 	b = strconv.AppendInt(b, int64(maxTokens), 10)
 	b = append(b, `},"model":`...)
-	b = pyjson.AppendString(b, model)
+	b = jsonstr.AppendPython(b, model)
 	return append(b, `,"stream":false,"stream_options":null,"cache_salt":null,"priority":0,"kv_transfer_params":null}`...)
 }
 
@@ -142,9 +142,9 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	if !s.paceWhole(r, n) {
 		return
 	}
-	b := append([]byte(`{"request_id":`), pyjson.AppendString(nil, id)...)
+	b := append([]byte(`{"request_id":`), jsonstr.AppendPython(nil, id)...)
 	b = append(b, `,"choices":[{"index":0,"logprobs":null,"finish_reason":`...)
-	b = pyjson.AppendString(b, finish)
+	b = jsonstr.AppendPython(b, finish)
 	b = append(b, `,"token_ids":`...)
 	b = appendInts(b, ids)
 	b = append(b, `}],"prompt_logprobs":null,"kv_transfer_params":null}`...)

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // Error types vLLM puts in its error bodies.
@@ -59,14 +59,14 @@ func ErrorBody(status int, typ, message, param string) []byte {
 	}
 	b := make([]byte, 0, 64+len(message))
 	b = append(b, `{"error":{"message":`...)
-	b = pyjson.AppendString(b, message)
+	b = jsonstr.AppendPython(b, message)
 	b = append(b, `,"type":`...)
-	b = pyjson.AppendString(b, typ)
+	b = jsonstr.AppendPython(b, typ)
 	b = append(b, `,"param":`...)
 	if param == "" {
 		b = append(b, "null"...)
 	} else {
-		b = pyjson.AppendString(b, param)
+		b = jsonstr.AppendPython(b, param)
 	}
 	b = append(b, `,"code":`...)
 	b = strconv.AppendInt(b, int64(status), 10)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // The Responses API: POST /v1/responses (JSON or SSE with event: lines),
@@ -265,7 +265,7 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, resp *re
 	}
 	for i, it := range resp.Output {
 		idx := `"output_index":` + strconv.Itoa(i)
-		itemRef := idx + `,"item_id":` + string(pyjson.AppendString(nil, it.ID))
+		itemRef := idx + `,"item_id":` + string(jsonstr.AppendPython(nil, it.ID))
 		added := it
 		added.Status = "in_progress"
 		switch it.Type {
@@ -281,12 +281,12 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, resp *re
 				return
 			}
 			for _, p := range pieces[i] {
-				if !e.emit(deltaType, itemRef+`,"content_index":0,"delta":`+string(pyjson.AppendString(nil, p)), true) {
+				if !e.emit(deltaType, itemRef+`,"content_index":0,"delta":`+string(jsonstr.AppendPython(nil, p)), true) {
 					return
 				}
 			}
 			text := it.Content[0].Text
-			if !e.emit(doneType, itemRef+`,"content_index":0,"text":`+string(pyjson.AppendString(nil, text)), false) ||
+			if !e.emit(doneType, itemRef+`,"content_index":0,"text":`+string(jsonstr.AppendPython(nil, text)), false) ||
 				!e.emit("response.content_part.done", itemRef+`,"content_index":0,"part":`+jsonOf(it.Content[0]), false) {
 				return
 			}
@@ -297,11 +297,11 @@ func (s *Server) streamResponse(w http.ResponseWriter, r *http.Request, resp *re
 				return
 			}
 			for _, p := range pieces[i] {
-				if !e.emit("response.function_call_arguments.delta", itemRef+`,"delta":`+string(pyjson.AppendString(nil, p)), true) {
+				if !e.emit("response.function_call_arguments.delta", itemRef+`,"delta":`+string(jsonstr.AppendPython(nil, p)), true) {
 					return
 				}
 			}
-			if !e.emit("response.function_call_arguments.done", itemRef+`,"arguments":`+string(pyjson.AppendString(nil, *it.Arguments))+`,"name":`+string(pyjson.AppendString(nil, it.Name)), false) {
+			if !e.emit("response.function_call_arguments.done", itemRef+`,"arguments":`+string(jsonstr.AppendPython(nil, *it.Arguments))+`,"name":`+string(jsonstr.AppendPython(nil, it.Name)), false) {
 				return
 			}
 		}

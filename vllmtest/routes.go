@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // registerRoutes registers every route the server serves. Recording, the API
@@ -75,7 +75,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 
 // handleVersion answers {"version": …}.
 func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
-	b := append([]byte(`{"version":`), pyjson.AppendString(nil, s.cfg.version)...)
+	b := append([]byte(`{"version":`), jsonstr.AppendPython(nil, s.cfg.version)...)
 	s.respond(w, r, append(b, '}'))
 }
 
@@ -94,16 +94,16 @@ func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = pyjson.AppendString(b, m.name)
+		b = jsonstr.AppendPython(b, m.name)
 		b = append(b, `,"object":"model","created":`...)
 		b = strconv.AppendInt(b, created, 10)
 		b = append(b, `,"owned_by":"vllm","root":`...)
-		b = pyjson.AppendString(b, m.root)
+		b = jsonstr.AppendPython(b, m.root)
 		b = append(b, `,"parent":`...)
 		if m.parent == "" {
 			b = append(b, "null"...)
 		} else {
-			b = pyjson.AppendString(b, m.parent)
+			b = jsonstr.AppendPython(b, m.parent)
 		}
 		b = append(b, `,"max_model_len":`...)
 		if m.parent == "" {

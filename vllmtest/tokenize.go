@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/vllmgo/vllm/internal/pyjson"
+	"github.com/vllmgo/vllm/internal/jsonstr"
 )
 
 // tokenizeRequest is the body of /tokenize: a prompt, or chat messages.
@@ -60,7 +60,7 @@ func (s *Server) handleTokenize(w http.ResponseWriter, r *http.Request) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = pyjson.AppendString(b, p)
+			b = jsonstr.AppendPython(b, p)
 		}
 		b = append(b, ']')
 	} else {
@@ -94,7 +94,7 @@ func (s *Server) handleDetokenize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b := append([]byte(`{"prompt":`), pyjson.AppendString(nil, detokenize(req.Tokens))...)
+	b := append([]byte(`{"prompt":`), jsonstr.AppendPython(nil, detokenize(req.Tokens))...)
 	s.respond(w, r, append(b, '}'))
 }
 
@@ -156,7 +156,7 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `","object":"list","created":`...)
 	b = strconv.AppendInt(b, time.Now().Unix(), 10)
 	b = append(b, `,"model":`...)
-	b = pyjson.AppendString(b, name)
+	b = jsonstr.AppendPython(b, name)
 	b = append(b, `,"data":[`...)
 	for i, in := range inputs {
 		n := countTokens(in)
