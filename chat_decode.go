@@ -12,9 +12,16 @@ import "sync"
 // doJSON then runs json.Unmarshal on a fresh value, so results and errors are
 // those of encoding/json in every case.
 
-// fastDecoder is implemented by response types with a fast path; false
-// means "not decoded, use encoding/json" and leaves the value zero.
-type fastDecoder interface{ decodeFast(body []byte) bool }
+// fastDecoder is implemented by response types with a fast path.
+type fastDecoder interface {
+	// decodeFast decodes body, or returns false ("not decoded, use
+	// encoding/json") with the value as if it had never been decoded.
+	decodeFast(body []byte) bool
+	// successObject reports, after decodeFast returned true, that the body
+	// is no error object (see okStatusError): its "object" member is a
+	// string other than "error" and it has no "error" member.
+	successObject() bool
+}
 
 // fieldSet records the members seen in one object, to give up on a
 // repeated one (encoding/json merges repeated objects into the same value).
@@ -43,6 +50,7 @@ func plainKey(k []byte) bool {
 // decodeFast decodes body straight into the ChatResponse that response
 // returns (no wire types, no copy).
 func (w *chatResponseIn) decodeFast(body []byte) bool {
+	w.direct = nil // an earlier attempt's
 	var s jscan
 	s.Start(body)
 	// Unescaped strings are hardly ever longer than the body: one arena,
@@ -63,6 +71,11 @@ func (w *chatResponseIn) decodeFast(body []byte) bool {
 	}
 	w.direct = &blk.resp
 	return true
+}
+
+// successObject: fastChatResponse gives up on an "error" member.
+func (w *chatResponseIn) successObject() bool {
+	return w.direct != nil && w.direct.Object != "" && w.direct.Object != "error"
 }
 
 // chatResponseBlock is a response allocated together with room for its first
@@ -205,6 +218,10 @@ func (s *jscan) fastChatResponse(blk *chatResponseBlock) bool {
 			ok = seen.first(9) && s.intsField(&w.PromptTokenIDs)
 		case "kv_transfer_params":
 			ok = seen.first(10) && s.rawField((*[]byte)(&w.KVTransferParams))
+		case "error":
+			// Perhaps an error object (okStatusError decides): never a
+			// member of a chat completion.
+			return false
 		default:
 			ok = s.unknown(k)
 		}

@@ -1,9 +1,12 @@
 package vllm_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/vllmgo/vllm"
@@ -106,5 +109,55 @@ func TestOKStatusErrorBodyFromVLLMTest(t *testing.T) {
 			t.Errorf("%v Stream: %v", kind, err)
 		}
 		srv.Close()
+	}
+}
+
+// The chat decoder's fast path runs as soon as an attempt has read its body
+// (a success object needs no check for an error object). A retry after an
+// error object it decoded must not return that stale decoding when the next
+// body is one the fast path leaves to encoding/json (logprobs).
+func TestOKStatusErrorBodyThenRetryDecodesTheNewBody(t *testing.T) {
+	second := `{"id":"chatcmpl-2","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,` +
+		`"message":{"role":"assistant","content":"second"},"logprobs":{"content":[{"token":"second","logprob":-0.5,"bytes":[115],"top_logprobs":[]}]},` +
+		`"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`
+	srv := vllm.NewMemServer(t, byIndex(func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "application/json")
+		if n == 0 {
+			w.Write([]byte(`{"object":"error","message":"upstream overloaded","type":"ServiceUnavailableError","param":null,"code":503}`))
+			return
+		}
+		w.Write([]byte(second))
+	}))
+	resp, err := srv.Client(t, fastRetry(1)).Chat.Create(ctxT(t), chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Count() != 2 || resp.ID != "chatcmpl-2" || resp.Object != "chat.completion" || resp.Text() != "second" ||
+		resp.Choices[0].Logprobs == nil || len(resp.Choices[0].Logprobs.Content) != 1 || string(resp.Raw) != second {
+		t.Fatalf("%d requests, response %+v", srv.Count(), resp)
+	}
+}
+
+// A middleware that replaces the response body after the attempt has read
+// (and decoded) the original gets its replacement decoded.
+func TestMiddlewareReplacedBodyIsDecoded(t *testing.T) {
+	replacement := bytes.Replace(chatFixture, []byte(`"chatcmpl-`), []byte(`"chatcmpl-replaced-`), 1)
+	c := vllm.NewMemServer(t, okChats).Client(t, vllm.WithMiddleware(func(next vllm.RoundTrip) vllm.RoundTrip {
+		return func(ctx context.Context, req *vllm.RequestInfo) (*http.Response, error) {
+			resp, err := next(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			resp.Body.Close()
+			resp.Body = io.NopCloser(bytes.NewReader(replacement))
+			return resp, nil
+		}
+	}))
+	resp, err := c.Chat.Create(ctxT(t), chatReq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(resp.ID, "chatcmpl-replaced-") || !bytes.Equal(resp.Raw, replacement) {
+		t.Fatalf("ID %q, raw %s", resp.ID, resp.Raw)
 	}
 }

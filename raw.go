@@ -41,5 +41,6 @@ func (c *Client) raw(ctx context.Context, method, path string, root bool, body [
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return c.responseBytes(resp, r)
+	data, _, err := c.responseBytes(resp, r)
+	return data, err
 }

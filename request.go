@@ -78,6 +78,11 @@ type apiRequest struct {
 	attemptHeader http.Header
 	// whole is the body of a non-streaming response, read by attempt.
 	whole wholeBody
+	// fast, when set, is the value the response is decoded into: attempt
+	// decodes the body on the fast path as soon as it is read (doJSON then
+	// has nothing left to do), and skips the check for an error object
+	// when the decoded body is a success object.
+	fast fastDecoder
 
 	// ep is the endpoint (replica) this request goes to, chosen by the
 	// production layer; nil means the client's base URL.
@@ -260,12 +265,17 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 	if err != nil {
 		return nil, c.readFailure(r, err, cause)
 	}
-	if ae := okStatusError(resp, req, data); ae != nil {
-		return nil, ae
+	// A body the fast path decodes to a success object cannot be an error
+	// object: the check, a scan of the whole body, is left out.
+	decoded := r.fast != nil && r.fast.decodeFast(data)
+	if !decoded || !r.fast.successObject() {
+		if ae := okStatusError(resp, req, data); ae != nil {
+			return nil, ae
+		}
 	}
 	// The body lives in the attempt's own apiRequest (already on the heap):
 	// one allocation fewer per call.
-	r.whole = wholeBody{data: data}
+	r.whole = wholeBody{data: data, decoded: decoded}
 	resp.Body = &r.whole
 	return resp, nil
 }
@@ -274,6 +284,8 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 type wholeBody struct {
 	data []byte
 	off  int
+	// decoded says that the request's fast decoder has decoded data.
+	decoded bool
 }
 
 func (b *wholeBody) Read(p []byte) (int, error) {
@@ -298,9 +310,10 @@ func (c *Client) readFailure(r *apiRequest, err, cause error) error {
 	return c.transportError("read response", r, err, cause)
 }
 
-// responseBytes returns the body of a non-streaming response. The attempt
-// has read it whole already, unless a middleware replaced it.
-func (c *Client) responseBytes(resp *http.Response, r *apiRequest) ([]byte, error) {
+// responseBytes returns the body of a non-streaming response, and whether
+// r.fast has decoded it already. The attempt has read it whole (and decoded
+// it), unless a middleware replaced it.
+func (c *Client) responseBytes(resp *http.Response, r *apiRequest) ([]byte, bool, error) {
 	rc := resp.Body
 	cb, _ := rc.(*callBody)
 	if cb != nil {
@@ -311,13 +324,13 @@ func (c *Client) responseBytes(resp *http.Response, r *apiRequest) ([]byte, erro
 		if cb != nil {
 			cb.captured(wb.data)
 		}
-		return wb.data, nil
+		return wb.data, wb == &r.whole && wb.decoded, nil
 	}
 	data, err := readBody(resp, c.cfg.maxResponse)
 	if err != nil {
-		return nil, c.readFailure(r, err, nil)
+		return nil, false, c.readFailure(r, err, nil)
 	}
-	return data, nil
+	return data, false, nil
 }
 
 // okStatusError returns the *APIError of a success response whose body is
@@ -468,19 +481,21 @@ type rawKeeper interface{ setRaw(json.RawMessage) }
 // doJSON sends r and decodes the JSON response into out. Responses that keep
 // their raw JSON (rawKeeper) get the exact body bytes.
 func (c *Client) doJSON(ctx context.Context, r *apiRequest, out any) error {
+	f, _ := out.(fastDecoder)
+	r.fast = f
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := c.responseBytes(resp, r)
+	body, decoded, err := c.responseBytes(resp, r)
 	if err != nil {
 		return err
 	}
 	if out == nil {
 		return nil
 	}
-	if f, ok := out.(fastDecoder); !ok || !f.decodeFast(body) {
+	if !decoded && (f == nil || !f.decodeFast(body)) {
 		if err := json.Unmarshal(body, out); err != nil {
 			de := newDecodeError(r.op+" response", body, err)
 			r.call.failed(de) // the hooks hear of it when the body is closed
@@ -600,7 +615,7 @@ func (c *Client) doRaw(ctx context.Context, r *apiRequest) ([]byte, string, erro
 		return nil, "", err
 	}
 	defer resp.Body.Close()
-	body, err := c.responseBytes(resp, r)
+	body, _, err := c.responseBytes(resp, r)
 	if err != nil {
 		return nil, "", err
 	}
