@@ -247,198 +247,240 @@ func (s *Scanner) Str() ([]byte, bool) {
 		s.I = j + 1
 		return b[begin:j:j], true
 	}
-	// The slow path decodes as it validates, in one pass: plain runs and
-	// valid UTF-8 are copied, escapes decoded, invalid UTF-8 replaced by
-	// U+FFFD, as encoding/json does. Until the first escape or invalid
-	// byte, nothing is copied (the string is then returned as it is).
+	// Until the first escape or invalid byte nothing is copied: a string of
+	// plain ASCII and valid UTF-8 is returned as it is.
+	j, st := utf8Run(b, j, sAccept)
+	if j >= len(b) {
+		s.I = j
+		return nil, s.Fail("")
+	}
+	if st == sAccept && b[j] == '"' {
+		s.I = j + 1
+		return b[begin:j:j], true
+	}
+	// From here the string is decoded into the arena: each run utf8Run
+	// passes is copied whole, escapes are decoded, and invalid UTF-8 becomes
+	// U+FFFD, as encoding/json decodes it.
 	at := len(s.arena)
 	out := s.arena
-	copying := false
-	copied := begin // b[begin:copied] is in out (when copying)
+	copied := begin // b[begin:copied] is decoded into out
 	for {
-		j = skipValid(b, j)
 		if j >= len(b) {
 			s.I = j
 			return nil, s.Fail("")
 		}
 		c := b[j]
-		switch {
-		case c == '"':
-			s.I = j + 1
-			if !copying {
-				return b[begin:j:j], true
+		switch next := utf8DFA[c] >> st & 63; {
+		case next == sErr:
+			// The sequence that began at q is invalid: one U+FFFD for its
+			// first byte, and decoding goes on after it.
+			q := j
+			if st != sAccept {
+				for q--; b[q]&0xC0 == 0x80; q-- {
+				}
 			}
+			out = append(out, b[copied:q]...)
+			out = utf8.AppendRune(out, utf8.RuneError)
+			j, st = q+1, sAccept
+		case c == '"':
 			out = append(out, b[copied:j]...)
+			s.I = j + 1
 			s.arena = out
 			return out[at:len(out):len(out)], true
 		case c == '\\':
-			if j+1 >= len(b) {
-				s.I = j + 1
-				return nil, s.Fail("")
-			}
 			out = append(out, b[copied:j]...)
-			copying = true
-			switch e := b[j+1]; e {
-			case '"', '\\', '/':
-				out = append(out, e)
-				j += 2
-			case 'b':
-				out = append(out, '\b')
-				j += 2
-			case 'f':
-				out = append(out, '\f')
-				j += 2
-			case 'n':
-				out = append(out, '\n')
-				j += 2
-			case 'r':
-				out = append(out, '\r')
-				j += 2
-			case 't':
-				out = append(out, '\t')
-				j += 2
-			case 'u':
-				for k := 2; k < 6; k++ {
-					if j+k >= len(b) {
-						s.I = j + k
-						return nil, s.Fail("")
-					}
-					if !isHex(b[j+k]) {
-						s.I = j + k
-						return nil, s.failChar("in \\u hexadecimal character escape")
-					}
-				}
-				r := u4(b[j:])
-				j += 6
-				if utf16.IsSurrogate(r) {
-					if dec := utf16.DecodeRune(r, u4(b[j:])); dec != unicode.ReplacementChar {
-						r = dec
-						j += 6
-					} else {
-						r = unicode.ReplacementChar
-					}
-				}
-				out = utf8.AppendRune(out, r)
-			default:
-				s.I = j + 1
-				return nil, s.failChar("in string escape code")
+			var ok bool
+			if out, j, ok = s.escape(out, j); !ok {
+				return nil, false
 			}
-			copied = j
-		case c < 0x20:
+		default: // a control byte
 			s.I = j
 			return nil, s.failChar("in string literal")
-		default: // >= 0x80 and not valid UTF-8 here (see validSeqLen)
-			copying = true
-			out = append(out, b[copied:j]...)
-			out = utf8.AppendRune(out, utf8.RuneError)
-			j++
-			copied = j
 		}
+		copied = j
+		j, st = utf8Run(b, j, st)
 	}
 }
 
-// skipValid returns the offset of the first byte from j on that a string
-// body does not hold as it is: a quote, a backslash, a control byte or the
-// start of invalid UTF-8; len(b) if none. Plain ASCII is passed eight bytes
-// at a time, and multi-byte sequences whose lead byte allows any
-// continuation bytes with one load (validSeqLen checks the others). It is a
-// function of its own so that the loop keeps its state in registers.
-func skipValid(b []byte, j int) int {
-	for j < len(b) {
-		if len(b)-j >= 8 {
-			m := nonPlain8(binary.LittleEndian.Uint64(b[j:]))
+// escape appends the character of the escape at b[j] to out and returns
+// out and the offset after the escape, or false with the error recorded.
+func (s *Scanner) escape(out []byte, j int) ([]byte, int, bool) {
+	b := s.B
+	if j+1 >= len(b) {
+		s.I = j + 1
+		return nil, 0, s.Fail("")
+	}
+	switch e := b[j+1]; e {
+	case '"', '\\', '/':
+		out = append(out, e)
+	case 'b':
+		out = append(out, '\b')
+	case 'f':
+		out = append(out, '\f')
+	case 'n':
+		out = append(out, '\n')
+	case 'r':
+		out = append(out, '\r')
+	case 't':
+		out = append(out, '\t')
+	case 'u':
+		for k := 2; k < 6; k++ {
+			if j+k >= len(b) {
+				s.I = j + k
+				return nil, 0, s.Fail("")
+			}
+			if !isHex(b[j+k]) {
+				s.I = j + k
+				return nil, 0, s.failChar("in \\u hexadecimal character escape")
+			}
+		}
+		r := u4(b[j:])
+		j += 6
+		if utf16.IsSurrogate(r) {
+			if dec := utf16.DecodeRune(r, u4(b[j:])); dec != unicode.ReplacementChar {
+				r = dec
+				j += 6
+			} else {
+				r = unicode.ReplacementChar
+			}
+		}
+		return utf8.AppendRune(out, r), j, true
+	default:
+		s.I = j + 1
+		return nil, 0, s.failChar("in string escape code")
+	}
+	return out, j + 2, true
+}
+
+// utf8Run advances from b[j], in state st of utf8DFA, over the bytes a string
+// body holds as they are (printable ASCII other than the quote and the
+// backslash, and valid UTF-8 sequences). It returns the offset of the first
+// byte it cannot pass (a quote, a backslash, a control byte, or the byte that
+// makes a UTF-8 sequence invalid), or len(b), with the state before that
+// byte.
+//
+// It takes eight bytes at a time: plain ASCII in one test, anything else in
+// two runs of four steps of the DFA with no branch on the bytes themselves,
+// which keeps text with many multi-byte characters fast.
+func utf8Run(b []byte, j int, st uint64) (int, uint64) {
+	for len(b)-j >= 8 {
+		w := binary.LittleEndian.Uint64(b[j:])
+		if st == sAccept {
+			m := nonPlain8(w)
 			if m == 0 {
 				j += 8
 				continue
 			}
-			j += bits.TrailingZeros64(m) >> 3
-		} else if plainByte[b[j]] {
-			j++
-			continue
-		}
-		c := b[j]
-		if c < 0x80 {
-			return j
-		}
-		if len(b)-j >= 4 {
-			x := binary.LittleEndian.Uint32(b[j:])
-			switch seqLen[c] {
-			case 2:
-				if x&0xC000 == 0x8000 {
-					j += 2
-					continue
-				}
-			case 3:
-				if x&0xC0C000 == 0x808000 {
-					j += 3
-					continue
-				}
-			case 4:
-				if x&0xC0C0C000 == 0x80808000 {
-					j += 4
-					continue
-				}
+			// The first byte that is not plain ASCII: a stop unless it
+			// begins a multi-byte character.
+			if k := j + bits.TrailingZeros64(m)>>3; b[k] < 0x80 {
+				return k, sAccept
 			}
 		}
-		n := validSeqLen(b[j:])
-		if n == 0 {
-			return j
+		x := dfa4(uint32(w), st)
+		if x >= sStop {
+			break
 		}
-		j += n
+		y := dfa4(uint32(w>>32), x)
+		if y >= sStop {
+			st, j = x, j+4
+			break
+		}
+		st, j = y, j+8
 	}
-	return j
+	for ; j < len(b); j++ {
+		next := utf8DFA[b[j]] >> st & 63
+		if next >= sStop {
+			break
+		}
+		st = next
+	}
+	return j, st
 }
 
-// seqLen is the length of the UTF-8 sequences that start with a byte and
-// may continue with any continuation bytes (0x80-0xBF): 2 for C2-DF, 3 for
-// E1-EC and EE-EF, 4 for F1-F3; 0 for every other byte (E0, ED, F0 and F4
-// restrict the second byte: validSeqLen checks them).
-var seqLen = func() (t [256]uint8) {
-	for c, f := range leadBytes {
-		if f.lo == 0x80 && f.hi == 0xBF {
-			t[c] = f.n
-		}
-	}
-	return t
-}()
+// dfa4 runs utf8DFA over the four bytes of w (little-endian) from state st.
+func dfa4(w uint32, st uint64) uint64 {
+	x := utf8DFA[byte(w)] >> (st & 63)
+	x = utf8DFA[byte(w>>8)] >> (x & 63)
+	x = utf8DFA[byte(w>>16)] >> (x & 63)
+	x = utf8DFA[byte(w>>24)] >> (x & 63)
+	return x & 63
+}
 
-// leadBytes describes the lead byte of each valid UTF-8 sequence: its
-// length and the range of its second byte (narrower than 0x80-0xBF after
-// E0, ED, F0 and F4, which excludes overlong forms, surrogates and code
-// points above U+10FFFF). n is 0 for a byte that starts no sequence.
-var leadBytes = func() (t [256]struct{ n, lo, hi uint8 }) {
-	for c := 0xC2; c <= 0xF4; c++ {
-		f := &t[c]
-		f.lo, f.hi = 0x80, 0xBF
+// The states of utf8DFA, each the shift of its transitions in a table entry
+// (a shift DFA: the next state is entry>>state&63, with no branch). sStop
+// and above stop utf8Run: sSpecial for a quote, a backslash or a control
+// byte outside a sequence, sErr for invalid UTF-8.
+const (
+	sAccept  = 0  // between characters
+	sCont1   = 6  // one continuation byte (80-BF) to go
+	sCont2   = 12 // two
+	sCont3   = 18 // three
+	sE0      = 24 // after E0: A0-BF, then one more (no overlong forms)
+	sED      = 30 // after ED: 80-9F, then one more (no surrogates)
+	sF0      = 36 // after F0: 90-BF, then two more (no overlong forms)
+	sF4      = 42 // after F4: 80-8F, then two more (nothing above U+10FFFF)
+	sSpecial = 48
+	sErr     = 54
+	sStop    = sSpecial
+)
+
+// utf8DFA is the transition table of the string body's bytes: entry c holds,
+// at bit s, the state (6 bits) that byte c leads to from state s. It accepts
+// exactly the sequences utf8.DecodeRune decodes with a size above 1.
+var utf8DFA = func() (t [256]uint64) {
+	set := func(c int, from, to uint64) {
+		t[c] = t[c]&^(63<<from) | to<<from
+	}
+	for c := range 256 {
+		for _, st := range []uint64{sCont1, sCont2, sCont3, sE0, sED, sF0, sF4, sErr} {
+			set(c, st, sErr)
+		}
+		set(c, sSpecial, sSpecial)
+		var next uint64
 		switch {
+		case c < 0x20 || c == '"' || c == '\\':
+			next = sSpecial
+		case c < 0x80:
+			next = sAccept
+		case c < 0xC2 || c > 0xF4:
+			next = sErr
 		case c <= 0xDF:
-			f.n = 2
+			next = sCont1
+		case c == 0xE0:
+			next = sE0
+		case c == 0xED:
+			next = sED
 		case c <= 0xEF:
-			f.n = 3
+			next = sCont2
+		case c == 0xF0:
+			next = sF0
+		case c == 0xF4:
+			next = sF4
 		default:
-			f.n = 4
+			next = sCont3
+		}
+		set(c, sAccept, next)
+		if c >= 0x80 && c <= 0xBF { // a continuation byte
+			set(c, sCont1, sAccept)
+			set(c, sCont2, sCont1)
+			set(c, sCont3, sCont2)
+			if c >= 0xA0 {
+				set(c, sE0, sCont1)
+			}
+			if c <= 0x9F {
+				set(c, sED, sCont1)
+			}
+			if c >= 0x90 {
+				set(c, sF0, sCont2)
+			}
+			if c <= 0x8F {
+				set(c, sF4, sCont2)
+			}
 		}
 	}
-	t[0xE0].lo, t[0xED].hi, t[0xF0].lo, t[0xF4].hi = 0xA0, 0x9F, 0x90, 0x8F
 	return t
 }()
-
-// validSeqLen returns the length of the valid UTF-8 sequence of two to four
-// bytes at the start of b, or 0 when b does not start with one; it accepts
-// exactly what utf8.DecodeRune decodes to a size above 1.
-func validSeqLen(b []byte) int {
-	f := leadBytes[b[0]]
-	n := int(f.n)
-	if n == 0 || len(b) < n || b[1] < f.lo || b[1] > f.hi {
-		return 0
-	}
-	for _, c := range b[2:n] {
-		if c&0xC0 != 0x80 {
-			return 0
-		}
-	}
-	return n
-}
 
 // plainPrefix returns the length of the run of plain bytes (see plainByte)
 // at the start of b, eight bytes at a time where it can.

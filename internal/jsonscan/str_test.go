@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
@@ -13,6 +14,9 @@ func FuzzJSONString(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
+		if string(bytes.Trim(in, " \t\r\n")) == "null" {
+			return // encoding/json leaves a string alone for null; Str wants a string
+		}
 		var want string
 		errJ := json.Unmarshal(in, &want)
 		var s Scanner
@@ -30,11 +34,26 @@ func FuzzJSONString(f *testing.F) {
 	})
 }
 
-// TestValidSeqLen compares validSeqLen with utf8.DecodeRune on every lead
-// byte from 0x80 with every second byte, continuation bytes at the range
-// edges after it, and every truncation.
-func TestValidSeqLen(t *testing.T) {
+// TestUTF8DFA runs utf8DFA from between characters over every lead byte
+// from 0x80 with every second byte, continuation bytes at the range edges
+// after it, and every truncation, and compares the sequence it accepts
+// with utf8.DecodeRune's.
+func TestUTF8DFA(t *testing.T) {
 	tails := []byte{0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF}
+	// seqLen is the length of the sequence the DFA accepts at the start of
+	// in, or 0 when it stops on invalid UTF-8 (or runs out of bytes).
+	seqLen := func(in []byte) int {
+		st := uint64(sAccept)
+		for i, c := range in {
+			if st = utf8DFA[c] >> st & 63; st == sErr {
+				return 0
+			}
+			if st == sAccept {
+				return i + 1
+			}
+		}
+		return 0
+	}
 	for b0 := 0x80; b0 <= 0xFF; b0++ {
 		for b1 := 0; b1 <= 0xFF; b1++ {
 			for _, b2 := range tails {
@@ -46,12 +65,23 @@ func TestValidSeqLen(t *testing.T) {
 						if r, size := utf8.DecodeRune(in); !(r == utf8.RuneError && size == 1) {
 							want = size
 						}
-						if got := validSeqLen(in); got != want {
-							t.Fatalf("validSeqLen(% x) = %d, utf8.DecodeRune gives size %d", in, got, want)
+						if got := seqLen(in); got != want {
+							t.Fatalf("utf8DFA on % x accepts %d bytes, utf8.DecodeRune decodes %d", in, got, want)
 						}
 					}
 				}
 			}
+		}
+	}
+	// ASCII: printable bytes other than the quote and the backslash pass,
+	// they and control bytes stop the run.
+	for c := range 0x80 {
+		want := uint64(sAccept)
+		if c < 0x20 || c == '"' || c == '\\' {
+			want = sSpecial
+		}
+		if got := utf8DFA[c] & 63; got != want {
+			t.Fatalf("utf8DFA[%#x] from sAccept = %d, want %d", c, got, want)
 		}
 	}
 }
