@@ -128,17 +128,19 @@ func (r *ChatRequest) Validate() error {
 	}
 	for i := range r.Messages {
 		m := &r.Messages[i]
-		field := "messages[" + strconv.Itoa(i) + "]"
+		// The field's name is built only for an error: Validate runs on
+		// every call, over every message of the conversation.
+		field := func() string { return "messages[" + strconv.Itoa(i) + "]" }
 		switch m.Role {
 		case "":
-			return missing(field + ".role")
+			return missing(field() + ".role")
 		case RoleTool:
 			if m.ToolCallID == "" {
-				return missing(field + ".tool_call_id")
+				return missing(field() + ".tool_call_id")
 			}
 		}
 		for j := range m.Parts {
-			if err := m.Parts[j].validate(field + ".content[" + strconv.Itoa(j) + "]"); err != nil {
+			if err := m.Parts[j].validate(func() string { return field() + ".content[" + strconv.Itoa(j) + "]" }); err != nil {
 				return err
 			}
 		}

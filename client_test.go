@@ -360,6 +360,18 @@ func TestValidateContentPartsAndStream(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// Validate runs on every call: a valid conversation costs no allocation
+	// (the names of fields are built only for an error).
+	conv := &ChatRequest{Model: "m", Messages: []Message{System("s"), User("a"), Assistant("b"),
+		UserParts(TextPart("look"), ImagePart("https://x/y.png"), ImagePart("data:image/png;base64,iVBORw0KGgo="), AudioPart("https://x/a.wav")),
+		{Role: RoleTool, ToolCallID: "c1", Content: "{}"}}}
+	if n := testing.AllocsPerRun(10, func() {
+		if err := conv.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("Validate of a valid conversation: %v allocations", n)
+	}
 	// The stream flag belongs to the method, not to Extra.
 	req := &ChatRequest{Model: "m", Messages: []Message{User("x")}, Extra: map[string]any{"stream": true}}
 	var pe *ParamError

@@ -174,7 +174,7 @@ func dataURLType(url string) string {
 // checkMediaKind rejects a data URL holding another kind of media than its
 // part (field) carries, want: "image", "audio" or "video". A video in an
 // audio part passes: vLLM can read its audio track.
-func checkMediaKind(field, want, url string) error {
+func checkMediaKind(field func() string, want, url string) error {
 	got := dataURLKind(url)
 	switch got {
 	case "image", "audio", "video":
@@ -184,5 +184,5 @@ func checkMediaKind(field, want, url string) error {
 	if got == want || (want == "audio" && got == "video") {
 		return nil
 	}
-	return invalid(field, "is a data URL of %s, not of %s/*", dataURLType(url), want)
+	return invalid(field(), "is a data URL of %s, not of %s/*", dataURLType(url), want)
 }

@@ -260,44 +260,44 @@ func (p *ContentPart) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// validate checks that the part carries what its type needs; field names the
-// part, e.g. "messages[0].content[1]".
-func (p *ContentPart) validate(field string) error {
+// validate checks that the part carries what its type needs; field returns
+// the part's name, e.g. "messages[0].content[1]" (built only for an error).
+func (p *ContentPart) validate(field func() string) error {
 	if p.Raw != nil {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(p.Raw, &obj); err != nil {
-			return invalid(field, "is not a JSON object: %v", err)
+			return invalid(field(), "is not a JSON object: %v", err)
 		}
 		return nil
 	}
 	url := func(name, kind string, u *MediaURL) error {
 		if u == nil {
-			return missing(field + "." + name)
+			return missing(field() + "." + name)
 		}
 		if u.URL == "" {
-			return missing(field + "." + name + ".url")
+			return missing(field() + "." + name + ".url")
 		}
-		return checkMediaKind(field+"."+name+".url", kind, u.URL)
+		return checkMediaKind(func() string { return field() + "." + name + ".url" }, kind, u.URL)
 	}
 	switch p.Type {
 	case "":
-		return missing(field + ".type")
+		return missing(field() + ".type")
 	case partImageURL:
 		if p.ImageURL == nil {
-			return missing(field + ".image_url")
+			return missing(field() + ".image_url")
 		}
 		if p.ImageURL.URL == "" {
-			return missing(field + ".image_url.url")
+			return missing(field() + ".image_url.url")
 		}
-		return checkMediaKind(field+".image_url.url", "image", p.ImageURL.URL)
+		return checkMediaKind(func() string { return field() + ".image_url.url" }, "image", p.ImageURL.URL)
 	case partInputAudio:
 		switch {
 		case p.InputAudio == nil:
-			return missing(field + ".input_audio")
+			return missing(field() + ".input_audio")
 		case p.InputAudio.Data == "":
-			return missing(field + ".input_audio.data")
+			return missing(field() + ".input_audio.data")
 		case p.InputAudio.Format == "":
-			return missing(field + ".input_audio.format")
+			return missing(field() + ".input_audio.format")
 		}
 	case partAudioURL:
 		return url("audio_url", "audio", p.AudioURL)
