@@ -137,6 +137,9 @@ type wireConstants struct {
 	acceptSSE  []string
 	// timeoutErr is the cause of a request cut by the client's timeout.
 	timeoutErr error
+	// deadlines are the deadlines of the client's timeout shared by calls
+	// whose context can never be canceled (deadline.go).
+	deadlines *sharedDeadlines
 }
 
 func newWireConstants(cfg *config) wireConstants {
@@ -148,6 +151,7 @@ func newWireConstants(cfg *config) wireConstants {
 		acceptSSE:  []string{"text/event-stream"},
 		timeoutErr: timeoutError(cfg.timeout),
 	}
+	w.deadlines = newSharedDeadlines(cfg.timeout, w.timeoutErr)
 	if cfg.apiKey != "" {
 		w.auth = []string{"Bearer " + cfg.apiKey}
 	}
@@ -192,10 +196,9 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 
 	var release func()
 	if timeout > 0 && !r.stream && !r.passthrough {
-		// The timeout covers the whole exchange: a deadline on the context.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, timeout, timeoutErr)
-		release = cancel
+		// The timeout covers the whole exchange: a deadline on the context
+		// (deadline.go).
+		ctx, release = c.withDeadline(ctx, timeout, timeoutErr, r.rc.timeout != nil)
 	} else {
 		// A stream's timeout covers only the wait for the headers, so it is
 		// a timer stopped once they arrive.
