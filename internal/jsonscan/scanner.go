@@ -289,6 +289,13 @@ func (s *Scanner) Str() ([]byte, bool) {
 			return out[at:len(out):len(out)], true
 		case c == '\\':
 			out = append(out, b[copied:j]...)
+			if j+1 < len(b) {
+				if e := shortEscape[b[j+1]]; e != 0 {
+					out = append(out, e)
+					j += 2
+					break
+				}
+			}
 			var ok bool
 			if out, j, ok = s.escape(out, j); !ok {
 				return nil, false
@@ -301,6 +308,10 @@ func (s *Scanner) Str() ([]byte, bool) {
 		j, st = utf8Run(b, j, st)
 	}
 }
+
+// shortEscape maps the letter of each two-byte escape to its character
+// (0 for the others), for the escapes Str decodes in place.
+var shortEscape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // escape appends the character of the escape at b[j] to out and returns
 // out and the offset after the escape, or false with the error recorded.
