@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -411,5 +412,54 @@ func TestPrefixRouting(t *testing.T) {
 	WritePrefixTable(&sb, rs)
 	if strings.Count(sb.String(), "\n") != len(rs)+2 {
 		t.Errorf("table:\n%s", sb.String())
+	}
+}
+
+// ChatPaired divides each round's batch time by the floor's of the same
+// round and takes the median of those ratios.
+func TestChatPaired(t *testing.T) {
+	ms := func(ds ...int) []Sample {
+		var ss []Sample
+		for _, d := range ds {
+			ss = append(ss, Sample{Wall: time.Duration(d) * time.Millisecond, CPU: time.Duration(2*d) * time.Millisecond})
+		}
+		return ss
+	}
+	// Round 3 is slow for both rows: paired, its ratio is still 1.25.
+	rep := &Report{Config: ReportConfig{Chat: &Scenario{Name: "chat"}, Workers: 1, PerWorker: 1, Rounds: 3},
+		Rows: []string{RowFloor, RowOurs},
+		Chat: map[string][]Sample{RowFloor: ms(10, 20, 40), RowOurs: ms(12, 30, 50)}}
+	wall, cpu, ok := rep.ChatPaired(RowOurs)
+	if !ok || wall != 1.25 || cpu != 1.25 {
+		t.Fatalf("ChatPaired = %v, %v, %v; want 1.25 (the ratios are 1.2, 1.5, 1.25)", wall, cpu, ok)
+	}
+	var md bytes.Buffer
+	rep.Markdown(&md)
+	if !strings.Contains(md.String(), "| vllm-go | 33 | 0.67 | — | — | 60ms | 1.25 | 1.25 |") ||
+		!strings.Contains(md.String(), "non-streaming chat at most 1.25× the floor (median of the rounds' ratios): wall time **met** (1.25)") {
+		t.Fatalf("report:\n%s", md.String())
+	}
+	rep.Chat[RowOurs] = rep.Chat[RowOurs][:2] // a row stopped by a failure
+	if _, _, ok := rep.ChatPaired(RowOurs); ok {
+		t.Fatal("ChatPaired paired rounds that do not match")
+	}
+}
+
+// MeasureConcurrent sends every call with the context it is given, as
+// BenchmarkChat64 does: a context the calls would share changes what a
+// client does per call (its timeout).
+func TestMeasureConcurrentPassesTheContext(t *testing.T) {
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, "caller")
+	var other atomic.Int32
+	sc := &Scenario{Name: "x", Body: []byte("x")}
+	row := &Row{Name: "probe", Do: func(c context.Context, _ *Scenario) (Result, error) {
+		if c != ctx {
+			other.Add(1)
+		}
+		return Result{Bytes: 1}, nil
+	}}
+	if _, err := MeasureConcurrent(ctx, row, sc, 3, 2); err != nil || other.Load() != 0 {
+		t.Fatalf("err %v, %d calls with another context", err, other.Load())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,14 +54,16 @@ func doVerified(ctx context.Context, row *Row, sc *Scenario) error {
 
 // MeasureConcurrent sends workers × perWorker requests for sc with row,
 // workers at a time, verifies every result and returns the wall and CPU
-// time of the whole batch (Allocs is not counted).
+// time of the whole batch (Allocs is not counted). Every request is sent
+// with ctx itself, as BenchmarkChat64 sends them (context.Background there):
+// a first failure stops the workers between requests, not by canceling a
+// context the calls would all share.
 func MeasureConcurrent(ctx context.Context, row *Row, sc *Scenario, workers, perWorker int) (Sample, error) {
 	runtime.GC()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var (
 		wg       sync.WaitGroup
 		once     sync.Once
+		failed   atomic.Bool
 		firstErr error
 		start    = make(chan struct{})
 	)
@@ -70,8 +73,11 @@ func MeasureConcurrent(ctx context.Context, row *Row, sc *Scenario, workers, per
 			defer wg.Done()
 			<-start
 			for range perWorker {
+				if failed.Load() {
+					return
+				}
 				if err := doVerified(ctx, row, sc); err != nil {
-					once.Do(func() { firstErr = err; cancel() })
+					once.Do(func() { firstErr = err; failed.Store(true) })
 					return
 				}
 			}

@@ -31,6 +31,7 @@ func main() {
 	perWorker := flag.Int("requests", 20, "requests per caller per round of the non-streaming scenario")
 	chatChars := flag.Int("chat-chars", 2000, "characters of the non-streaming response's content")
 	probes := flag.Bool("probes", true, "run the 100 KiB and 40 MiB line probes")
+	withStreams := flag.Bool("streams", true, "measure the streaming scenarios (false: non-streaming chat only)")
 	quiet := flag.Bool("q", false, "no progress on stderr")
 	flag.Parse()
 
@@ -39,6 +40,9 @@ func main() {
 		bench.ReasoningScenario(*chunks, "reasoning"),
 		bench.ReasoningScenario(*chunks, "reasoning_content"),
 		bench.ToolCallsScenario(4, *fragments),
+	}
+	if !*withStreams {
+		streams = nil
 	}
 	chat := bench.ChatScenario(*chatChars)
 	all := append(append([]*bench.Scenario{}, streams...), chat)
