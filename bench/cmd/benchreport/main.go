@@ -7,6 +7,10 @@
 // Usage, from the bench directory:
 //
 //	go run ./cmd/benchreport -rounds 15 > report.md
+//
+// The non-streaming comparison with the floor alone, paired round by round:
+//
+//	go run ./cmd/benchreport -streams=false -probes=false -rows floor,vllm-go -rounds 160 -requests 100
 package main
 
 import (
@@ -32,6 +36,7 @@ func main() {
 	chatChars := flag.Int("chat-chars", 2000, "characters of the non-streaming response's content")
 	probes := flag.Bool("probes", true, "run the 100 KiB and 40 MiB line probes")
 	withStreams := flag.Bool("streams", true, "measure the streaming scenarios (false: non-streaming chat only)")
+	only := flag.String("rows", "", "comma-separated rows to measure, e.g. floor,vllm-go (default: every row)")
 	quiet := flag.Bool("q", false, "no progress on stderr")
 	flag.Parse()
 
@@ -53,12 +58,16 @@ func main() {
 	}
 	srv := bench.NewServer(all...)
 	defer srv.Close()
-	rows := bench.NewRows(srv.URL)
+	every := bench.NewRows(srv.URL)
 	defer func() {
-		for _, r := range rows {
+		for _, r := range every {
 			r.Close()
 		}
 	}()
+	rows := every
+	if *only != "" {
+		rows = selectRows(rows, strings.Split(*only, ","))
+	}
 
 	var log io.Writer = os.Stderr
 	if *quiet {
@@ -114,4 +123,31 @@ func loadavg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], ", ")
+}
+
+// selectRows returns the rows named, in their usual order; an unknown name
+// is a usage error.
+func selectRows(rows []*bench.Row, names []string) []*bench.Row {
+	var out []*bench.Row
+	for _, name := range names {
+		found := false
+		for _, r := range rows {
+			if r.Name == strings.TrimSpace(name) {
+				found = true
+			}
+		}
+		if !found {
+			fmt.Fprintf(os.Stderr, "benchreport: no row %q\n", name)
+			os.Exit(2)
+		}
+	}
+	for _, r := range rows {
+		for _, name := range names {
+			if r.Name == strings.TrimSpace(name) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
 }
