@@ -72,6 +72,14 @@ func WithAPIKey(key string) Option {
 // timeout (the context still applies). Given to New it bounds every call;
 // given to a call it replaces the client's timeout for that call.
 //
+// The client's timeout of a non-streaming call whose context can never be
+// canceled (context.Background, or values only) is shared with the calls
+// that start in the same 1/256 of the timeout, which spares each call a
+// timer and context of its own: such a call is cut after at least the
+// timeout and at most 1/256 of it more. Every other call (a context that
+// can be canceled, a timeout given to the call) is cut after exactly the
+// timeout.
+//
 // The default is 10 minutes.
 func WithTimeout(d time.Duration) Option {
 	return func(t *optionTarget) error {
