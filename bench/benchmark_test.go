@@ -139,6 +139,55 @@ func BenchmarkChat64(b *testing.B) {
 	}
 }
 
+// BenchmarkChat64Paired is BenchmarkChat64 as a ratio to the floor, the
+// measure of the non-streaming target: each iteration is a round of two
+// batches, 64 callers × 100 requests of the floor and of this module's
+// client, back to back in alternating order, and it reports the median over
+// rounds of vllm-go's batch time divided by the floor's (wall and CPU).
+// Paired so, the machine's drift between and within processes cancels out
+// of each ratio. Run it with -benchtime 20x (rounds) and -count for
+// benchstat.
+func BenchmarkChat64Paired(b *testing.B) {
+	benchSetup()
+	var floor, ours *Row
+	for _, r := range benchRows {
+		switch r.Name {
+		case RowFloor:
+			floor = r
+		case RowOurs:
+			ours = r
+		}
+	}
+	for _, r := range []*Row{floor, ours} { // connections and heap warm
+		if _, err := MeasureConcurrent(context.Background(), r, benchChat, chatConcurrent, 10); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var wall, cpu []float64
+	for round := 0; b.Loop(); round++ {
+		order := []*Row{floor, ours}
+		if round%2 == 1 {
+			order[0], order[1] = ours, floor
+		}
+		var s [2]Sample
+		for _, r := range order {
+			x, err := MeasureConcurrent(context.Background(), r, benchChat, chatConcurrent, 100)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if r == ours {
+				s[1] = x
+			} else {
+				s[0] = x
+			}
+		}
+		wall = append(wall, float64(s[1].Wall)/float64(s[0].Wall))
+		cpu = append(cpu, float64(s[1].CPU)/float64(s[0].CPU))
+	}
+	b.ReportMetric(median(wall), "wall÷floor")
+	b.ReportMetric(median(cpu), "cpu÷floor")
+}
+
 // BenchmarkLongLine reads a stream whose one tool-argument line is 40 MiB
 // long with every row. openai-go's scanner stops at 32 MiB lines: the
 // benchmark checks that it fails exactly so and times the others.
