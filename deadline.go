@@ -34,9 +34,9 @@ type sharedDeadlines struct {
 }
 
 // deadlineWindow is the deadline context shared by the calls that start
-// before end.
+// from start to before end.
 type deadlineWindow struct {
-	end time.Time
+	start, end time.Time
 	ctx context.Context
 	// cancel is never called: the window's context ends at its deadline,
 	// when its timer releases it.
@@ -49,18 +49,28 @@ func newSharedDeadlines(timeout time.Duration, cause error) *sharedDeadlines {
 
 // context returns the deadline context of a call starting at now.
 func (d *sharedDeadlines) context(now time.Time) context.Context {
-	if w := d.cur.Load(); w != nil && now.Before(w.end) {
+	if w := d.cur.Load(); w.holds(now) {
 		return w.ctx
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if w := d.cur.Load(); w != nil && now.Before(w.end) {
+	if w := d.cur.Load(); w.holds(now) {
 		return w.ctx
 	}
 	end := now.Add(d.window)
 	ctx, cancel := context.WithDeadlineCause(context.Background(), end.Add(d.timeout), d.cause)
-	d.cur.Store(&deadlineWindow{end: end, ctx: ctx, cancel: cancel})
+	d.cur.Store(&deadlineWindow{start: now, end: end, ctx: ctx, cancel: cancel})
 	return ctx
+}
+
+// holds reports whether a call starting at now belongs to w. A clock that
+// went back (a client used in a testing/synctest bubble after outside it,
+// whose clock starts in 2000) gets a window of its own, with a timer of
+// that clock. (Two bubbles start at the same instant and would share one;
+// a client cannot serve two bubbles anyway: its transport's pooled
+// connections belong to the first.)
+func (w *deadlineWindow) holds(now time.Time) bool {
+	return w != nil && now.Before(w.end) && !now.Before(w.start)
 }
 
 // withDeadline returns the context to send a non-streaming call with under

@@ -31,8 +31,28 @@ func TestSharedDeadlineWindows(t *testing.T) {
 			t.Fatalf("next window's deadline %v", dl.Sub(t0))
 		}
 		time.Sleep(257 * time.Millisecond) // simulated
+		synctest.Wait()                    // the deadline's timer has run
 		if !errors.Is(context.Cause(a), ErrTimeout) || c.Err() != nil {
 			t.Fatalf("first window %v, next %v", context.Cause(a), c.Err())
+		}
+	})
+}
+
+// A window opened on one clock is not used on a clock that is behind it: a
+// client used outside a testing/synctest bubble and then inside one gets a
+// window of the bubble's clock, whose deadline that clock reaches.
+func TestSharedDeadlineClockBehind(t *testing.T) {
+	d := newSharedDeadlines(256*time.Millisecond, timeoutError(256*time.Millisecond))
+	outside := d.context(time.Now())
+	synctest.Test(t, func(t *testing.T) {
+		inside := d.context(time.Now())
+		if inside == outside {
+			t.Fatal("the bubble's call got the window of the real clock")
+		}
+		time.Sleep(257 * time.Millisecond) // simulated
+		synctest.Wait()                    // the deadline's timer has run
+		if !errors.Is(context.Cause(inside), ErrTimeout) {
+			t.Fatalf("the bubble's window did not end: %v", context.Cause(inside))
 		}
 	})
 }
