@@ -37,7 +37,7 @@ type sharedDeadlines struct {
 // from start to before end.
 type deadlineWindow struct {
 	start, end time.Time
-	ctx context.Context
+	ctx        context.Context
 	// cancel is never called: the window's context ends at its deadline,
 	// when its timer releases it.
 	cancel context.CancelFunc
