@@ -313,54 +313,41 @@ func (s *Scanner) Str() ([]byte, bool) {
 // (0 for the others), for the escapes Str decodes in place.
 var shortEscape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
-// escape appends the character of the escape at b[j] to out and returns
-// out and the offset after the escape, or false with the error recorded.
+// escape appends the character of the escape at b[j] that is not a
+// two-byte one (Str decodes those itself: shortEscape), a \uXXXX escape or
+// a surrogate pair of them, to out and returns out and the offset after the
+// escape; or false with the error recorded.
 func (s *Scanner) escape(out []byte, j int) ([]byte, int, bool) {
 	b := s.B
 	if j+1 >= len(b) {
 		s.I = j + 1
 		return nil, 0, s.Fail("")
 	}
-	switch e := b[j+1]; e {
-	case '"', '\\', '/':
-		out = append(out, e)
-	case 'b':
-		out = append(out, '\b')
-	case 'f':
-		out = append(out, '\f')
-	case 'n':
-		out = append(out, '\n')
-	case 'r':
-		out = append(out, '\r')
-	case 't':
-		out = append(out, '\t')
-	case 'u':
-		for k := 2; k < 6; k++ {
-			if j+k >= len(b) {
-				s.I = j + k
-				return nil, 0, s.Fail("")
-			}
-			if !isHex(b[j+k]) {
-				s.I = j + k
-				return nil, 0, s.failChar("in \\u hexadecimal character escape")
-			}
-		}
-		r := u4(b[j:])
-		j += 6
-		if utf16.IsSurrogate(r) {
-			if dec := utf16.DecodeRune(r, u4(b[j:])); dec != unicode.ReplacementChar {
-				r = dec
-				j += 6
-			} else {
-				r = unicode.ReplacementChar
-			}
-		}
-		return utf8.AppendRune(out, r), j, true
-	default:
+	if b[j+1] != 'u' {
 		s.I = j + 1
 		return nil, 0, s.failChar("in string escape code")
 	}
-	return out, j + 2, true
+	for k := 2; k < 6; k++ {
+		if j+k >= len(b) {
+			s.I = j + k
+			return nil, 0, s.Fail("")
+		}
+		if !isHex(b[j+k]) {
+			s.I = j + k
+			return nil, 0, s.failChar("in \\u hexadecimal character escape")
+		}
+	}
+	r := u4(b[j:])
+	j += 6
+	if utf16.IsSurrogate(r) {
+		if dec := utf16.DecodeRune(r, u4(b[j:])); dec != unicode.ReplacementChar {
+			r = dec
+			j += 6
+		} else {
+			r = unicode.ReplacementChar
+		}
+	}
+	return utf8.AppendRune(out, r), j, true
 }
 
 // utf8Run advances from b[j], in state st of utf8DFA, over the bytes a string
