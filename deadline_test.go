@@ -71,7 +71,7 @@ func TestSharedDeadlineCutsCalls(t *testing.T) {
 		var wg sync.WaitGroup
 		for i, ctx := range []context.Context{context.Background(), context.WithValue(context.Background(), struct{}{}, 1), traced} {
 			wg.Go(func() {
-				time.Sleep(time.Duration(i) * 400 * time.Microsecond) // three starts in one window
+				time.Sleep(time.Duration(i) * 400 * time.Microsecond) // simulated: three starts in one window
 				start := time.Now()
 				_, err := c.Chat.Create(ctx, req)
 				if d := time.Since(start); !errors.Is(err, ErrTimeout) || d < timeout || d > timeout+time.Millisecond {

@@ -45,7 +45,7 @@ func TestTimerReusedAfterCancel(t *testing.T) {
 			t.Fatalf("first wait, context ending after 300ms: returned after %v", time.Since(start))
 		}
 		// Go past the moment the cut-short wait's timer was due.
-		time.Sleep(time.Second)
+		time.Sleep(time.Second) // simulated
 		for i := range 3 {
 			start = time.Now()
 			if !w.For(t.Context(), 700*time.Millisecond) || time.Since(start) != 700*time.Millisecond {
