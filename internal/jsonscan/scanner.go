@@ -249,7 +249,7 @@ func (s *Scanner) Str() ([]byte, bool) {
 	}
 	// Until the first escape or invalid byte nothing is copied: a string of
 	// plain ASCII and valid UTF-8 is returned as it is.
-	j, st := utf8Run(b, j, sAccept)
+	j, st := run(b, j)
 	if j >= len(b) {
 		s.I = j
 		return nil, s.Fail("")
@@ -305,8 +305,21 @@ func (s *Scanner) Str() ([]byte, bool) {
 			return nil, s.failChar("in string literal")
 		}
 		copied = j
-		j, st = utf8Run(b, j, st)
+		j, st = run(b, j) // between characters: an escape ended the run
 	}
+}
+
+// run is utf8Run from between characters (state sAccept), sixteen bytes a
+// step with runSIMD where the CPU has it; utf8Run still reads a run with
+// invalid UTF-8, to know where and how it is invalid, and the last few
+// bytes of the input.
+func run(b []byte, j int) (int, uint64) {
+	if haveRunSIMD {
+		if n, ok := runSIMD(b[j:]); ok {
+			return j + n, sAccept
+		}
+	}
+	return utf8Run(b, j, sAccept)
 }
 
 // shortEscape maps the letter of each two-byte escape to its character

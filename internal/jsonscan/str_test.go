@@ -89,13 +89,36 @@ func TestUTF8DFA(t *testing.T) {
 // TestStrUTF8Sequences compares Str with encoding/json on strings made of
 // every lead byte from 0x80 with every second byte and edge continuation
 // bytes (third, and fourth after a four-byte lead), after plain text long
-// enough for the eight-byte test.
+// enough for the eight-byte test; and, for runSIMD, after an escape and
+// plain text that put the sequence across a 16-byte block boundary, with
+// more text after it.
 func TestStrUTF8Sequences(t *testing.T) {
 	tails := []byte{0x00, 0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF}
+	every := make([]byte, 0, 0xE0)
+	for b := 0x20; b <= 0xFF; b++ {
+		every = append(every, byte(b))
+	}
+	// runSIMD itself is compared with utf8.Valid on every second byte
+	// (TestRunSIMD): here the edge cases show that Str falls back to the
+	// DFA where it must.
+	layouts := []struct {
+		before, after string
+		second        []byte
+	}{
+		{"abcdefgh", "z", every},
+		{"ab\\nabcdefghijklm", "zzzzzzzzzzzzzzzzzz", append([]byte{0x20, 0x7F}, tails[1:]...)},
+		{"ab\\nabcdefghijklmno", "zzzzzzzzzzzzzzzzzz", append([]byte{0x20, 0x7F}, tails[1:]...)},
+	}
+	for _, l := range layouts {
+		strUTF8Sequences(t, l.before, l.after, l.second, tails)
+	}
+}
+
+func strUTF8Sequences(t *testing.T, before, after string, second, tails []byte) {
 	for b0 := 0x80; b0 <= 0xFF; b0++ {
-		for b1 := 0x20; b1 <= 0xFF; b1++ {
+		for _, b1 := range second {
 			for _, b2 := range tails {
-				if b2 < 0x20 || b1 == '"' || b1 == '\\' || b2 == '"' {
+				if b2 < 0x20 || b1 == '"' || b1 == '\\' {
 					continue
 				}
 				b3s := []byte{'z'}
@@ -103,7 +126,7 @@ func TestStrUTF8Sequences(t *testing.T) {
 					b3s = append(b3s, tails[1:]...)
 				}
 				for _, b3 := range b3s {
-					lit := []byte("\"abcdefgh" + string([]byte{byte(b0), byte(b1), b2, b3}) + "z\"")
+					lit := []byte(`"` + before + string([]byte{byte(b0), byte(b1), b2, b3}) + after + `"`)
 					var want string
 					if err := json.Unmarshal(lit, &want); err != nil {
 						t.Fatalf("%q: %v", lit, err)

@@ -1,0 +1,198 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The bytes that end a run of a string's body, and the tables of the UTF-8
+// check, 16 bytes each. The check is the "lookup" algorithm of Keiser and
+// Lemire ("Validating UTF-8 in less than one instruction per byte", 2021):
+// three nibble lookups classify each byte with the one before it, and the
+// third and fourth bytes of a sequence are checked against the bytes two
+// and three before.
+DATA runQuote<>+0(SB)/8, $0x2222222222222222
+DATA runQuote<>+8(SB)/8, $0x2222222222222222
+GLOBL runQuote<>(SB), RODATA|NOPTR, $16
+DATA runBackslash<>+0(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA runBackslash<>+8(SB)/8, $0x5c5c5c5c5c5c5c5c
+GLOBL runBackslash<>(SB), RODATA|NOPTR, $16
+DATA runControl<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA runControl<>+8(SB)/8, $0x1f1f1f1f1f1f1f1f
+GLOBL runControl<>(SB), RODATA|NOPTR, $16
+DATA runNibble<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA runNibble<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL runNibble<>(SB), RODATA|NOPTR, $16
+DATA runThird<>+0(SB)/8, $0x6060606060606060
+DATA runThird<>+8(SB)/8, $0x6060606060606060
+GLOBL runThird<>(SB), RODATA|NOPTR, $16
+DATA runFourth<>+0(SB)/8, $0x7070707070707070
+DATA runFourth<>+8(SB)/8, $0x7070707070707070
+GLOBL runFourth<>(SB), RODATA|NOPTR, $16
+DATA runHigh<>+0(SB)/8, $0x8080808080808080
+DATA runHigh<>+8(SB)/8, $0x8080808080808080
+GLOBL runHigh<>(SB), RODATA|NOPTR, $16
+
+// Error bits: TOO_SHORT 0x01, TOO_LONG 0x02, OVERLONG_3 0x04, TOO_LARGE
+// 0x08, SURROGATE 0x10, OVERLONG_2 0x20, TOO_LARGE_1000 and OVERLONG_4
+// 0x40, TWO_CONTS 0x80; CARRY = TOO_SHORT|TOO_LONG|TWO_CONTS = 0x83.
+
+// By the high nibble of the previous byte: 0-7 TOO_LONG; 8-B TWO_CONTS;
+// C TOO_SHORT|OVERLONG_2; D TOO_SHORT; E TOO_SHORT|OVERLONG_3|SURROGATE;
+// F TOO_SHORT|TOO_LARGE|TOO_LARGE_1000|OVERLONG_4.
+DATA runPrevHigh<>+0(SB)/8, $0x0202020202020202
+DATA runPrevHigh<>+8(SB)/8, $0x4915012180808080
+GLOBL runPrevHigh<>(SB), RODATA|NOPTR, $16
+
+// By the low nibble of the previous byte: 0 CARRY|OVERLONG_3|OVERLONG_2|
+// OVERLONG_4; 1 CARRY|OVERLONG_2; 2-3 CARRY; 4 CARRY|TOO_LARGE; 5-C
+// CARRY|TOO_LARGE|TOO_LARGE_1000; D that and SURROGATE; E-F as 5-C.
+DATA runPrevLow<>+0(SB)/8, $0xcbcbcb8b8383a3e7
+DATA runPrevLow<>+8(SB)/8, $0xcbcbdbcbcbcbcbcb
+GLOBL runPrevLow<>(SB), RODATA|NOPTR, $16
+
+// By the high nibble of the byte: 0-7 TOO_SHORT; 8 TOO_LONG|OVERLONG_2|
+// TWO_CONTS|OVERLONG_3|TOO_LARGE_1000|OVERLONG_4; 9 TOO_LONG|OVERLONG_2|
+// TWO_CONTS|OVERLONG_3|TOO_LARGE; A-B TOO_LONG|OVERLONG_2|TWO_CONTS|
+// SURROGATE|TOO_LARGE; C-F TOO_SHORT.
+DATA runCurHigh<>+0(SB)/8, $0x0101010101010101
+DATA runCurHigh<>+8(SB)/8, $0x01010101babaaee6
+GLOBL runCurHigh<>(SB), RODATA|NOPTR, $16
+
+// Sixteen 0xFF then sixteen 0x00: the 16 bytes at 16-p keep the first p
+// bytes of a block.
+DATA runKeep<>+0(SB)/8, $0xffffffffffffffff
+DATA runKeep<>+8(SB)/8, $0xffffffffffffffff
+DATA runKeep<>+16(SB)/8, $0
+DATA runKeep<>+24(SB)/8, $0
+GLOBL runKeep<>(SB), RODATA|NOPTR, $32
+
+// 0, 1, …, 15 then sixteen 0x80: the 16 bytes at 16-r, as a PSHUFB mask,
+// move the last r bytes of a block to its start and zero the rest.
+DATA runShift<>+0(SB)/8, $0x0706050403020100
+DATA runShift<>+8(SB)/8, $0x0f0e0d0c0b0a0908
+DATA runShift<>+16(SB)/8, $0x8080808080808080
+DATA runShift<>+24(SB)/8, $0x8080808080808080
+GLOBL runShift<>(SB), RODATA|NOPTR, $32
+
+// STOPS sets AX to the mask of the bytes of X0 that end a run: a quote, a
+// backslash or a control byte (min(x, 0x1F) == x).
+#define STOPS \
+	MOVOU X0, X2; \
+	PCMPEQB X8, X2; \
+	MOVOU X0, X3; \
+	PCMPEQB X9, X3; \
+	POR X3, X2; \
+	MOVOU X0, X3; \
+	PMINUB X10, X3; \
+	PCMPEQB X0, X3; \
+	POR X3, X2; \
+	PMOVMSKB X2, AX
+
+// CHECK ors into X7 the UTF-8 errors of block X0 after block X1.
+#define CHECK \
+	MOVOU X0, X2; \
+	PALIGNR $15, X1, X2; \
+	MOVOU X2, X3; \
+	PSRLW $4, X3; \
+	PAND X11, X3; \
+	MOVOU X12, X4; \
+	PSHUFB X3, X4; \
+	PAND X11, X2; \
+	MOVOU X13, X5; \
+	PSHUFB X2, X5; \
+	PAND X5, X4; \
+	MOVOU X0, X3; \
+	PSRLW $4, X3; \
+	PAND X11, X3; \
+	MOVOU X14, X5; \
+	PSHUFB X3, X5; \
+	PAND X5, X4; \
+	MOVOU X0, X2; \
+	PALIGNR $14, X1, X2; \
+	PSUBUSB runThird<>(SB), X2; \
+	MOVOU X0, X3; \
+	PALIGNR $13, X1, X3; \
+	PSUBUSB runFourth<>(SB), X3; \
+	POR X3, X2; \
+	PAND runHigh<>(SB), X2; \
+	PXOR X2, X4; \
+	POR X4, X7
+
+// func runSIMD(b []byte) (n int, ok bool)
+TEXT ·runSIMD(SB), NOSPLIT, $0-33
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), CX
+	CMPQ CX, $16
+	JB short
+	MOVOU runQuote<>(SB), X8
+	MOVOU runBackslash<>(SB), X9
+	MOVOU runControl<>(SB), X10
+	MOVOU runNibble<>(SB), X11
+	MOVOU runPrevHigh<>(SB), X12
+	MOVOU runPrevLow<>(SB), X13
+	MOVOU runCurHigh<>(SB), X14
+	PXOR X1, X1
+	PXOR X7, X7
+	XORQ DX, DX
+	XORL R11, R11 // the high bits of the block before
+
+loop:
+	MOVQ CX, BX
+	SUBQ DX, BX
+	CMPQ BX, $16
+	JB last
+	MOVOU (SI)(DX*1), X0
+	STOPS
+	TESTL AX, AX
+	JNZ stop
+	// An ASCII block after an ASCII block needs no check.
+	PMOVMSKB X0, R9
+	MOVL R9, R10
+	ORL R11, R10
+	MOVL R9, R11
+	TESTL R10, R10
+	JZ next
+	CHECK
+
+next:
+	MOVOU X0, X1
+	ADDQ $16, DX
+	JMP loop
+
+last:
+	// The BX < 16 bytes left: the last 16 bytes of b, shifted down by
+	// 16-BX and zero-filled; a zero byte is a stop.
+	MOVOU -16(SI)(CX*1), X0
+	LEAQ runShift<>+16(SB), R8
+	SUBQ BX, R8
+	MOVOU (R8), X3
+	PSHUFB X3, X0
+	STOPS
+
+stop:
+	BSFL AX, AX
+	LEAQ runKeep<>+16(SB), R8
+	SUBQ AX, R8
+	MOVOU (R8), X3
+	PAND X3, X0
+	CHECK
+	ADDQ AX, DX
+	MOVQ DX, n+24(FP)
+	PXOR X3, X3
+	PCMPEQB X7, X3
+	PMOVMSKB X3, AX
+	CMPL AX, $0xffff
+	SETEQ ok+32(FP)
+	RET
+
+short:
+	// Fewer than 16 bytes: left to the caller.
+	MOVQ $0, n+24(FP)
+	MOVB $0, ok+32(FP)
+	RET
+
+// func cpuidECX1() uint32
+TEXT ·cpuidECX1(SB), NOSPLIT, $0-4
+	MOVL $1, AX
+	XORL CX, CX
+	CPUID
+	MOVL CX, ret+0(FP)
+	RET

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package jsonscan
+
+// haveRunSIMD is false where there is no assembly version of runSIMD.
+const haveRunSIMD = false
+
+// runSIMD is never called where haveRunSIMD is false.
+func runSIMD(b []byte) (int, bool) { return 0, false }
