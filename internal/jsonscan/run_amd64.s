@@ -2,33 +2,25 @@
 
 #include "textflag.h"
 
+// TABLE16 defines the read-only 16 bytes name, lo then hi (little-endian).
+#define TABLE16(name, lo, hi) \
+	DATA name+0(SB)/8, lo; \
+	DATA name+8(SB)/8, hi; \
+	GLOBL name(SB), RODATA|NOPTR, $16
+
 // The bytes that end a run of a string's body, and the tables of the UTF-8
 // check, 16 bytes each. The check is the "lookup" algorithm of Keiser and
 // Lemire ("Validating UTF-8 in less than one instruction per byte", 2021):
 // three nibble lookups classify each byte with the one before it, and the
 // third and fourth bytes of a sequence are checked against the bytes two
 // and three before.
-DATA runQuote<>+0(SB)/8, $0x2222222222222222
-DATA runQuote<>+8(SB)/8, $0x2222222222222222
-GLOBL runQuote<>(SB), RODATA|NOPTR, $16
-DATA runBackslash<>+0(SB)/8, $0x5c5c5c5c5c5c5c5c
-DATA runBackslash<>+8(SB)/8, $0x5c5c5c5c5c5c5c5c
-GLOBL runBackslash<>(SB), RODATA|NOPTR, $16
-DATA runControl<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
-DATA runControl<>+8(SB)/8, $0x1f1f1f1f1f1f1f1f
-GLOBL runControl<>(SB), RODATA|NOPTR, $16
-DATA runNibble<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA runNibble<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
-GLOBL runNibble<>(SB), RODATA|NOPTR, $16
-DATA runThird<>+0(SB)/8, $0x6060606060606060
-DATA runThird<>+8(SB)/8, $0x6060606060606060
-GLOBL runThird<>(SB), RODATA|NOPTR, $16
-DATA runFourth<>+0(SB)/8, $0x7070707070707070
-DATA runFourth<>+8(SB)/8, $0x7070707070707070
-GLOBL runFourth<>(SB), RODATA|NOPTR, $16
-DATA runHigh<>+0(SB)/8, $0x8080808080808080
-DATA runHigh<>+8(SB)/8, $0x8080808080808080
-GLOBL runHigh<>(SB), RODATA|NOPTR, $16
+TABLE16(runQuote<>, $0x2222222222222222, $0x2222222222222222)
+TABLE16(runBackslash<>, $0x5c5c5c5c5c5c5c5c, $0x5c5c5c5c5c5c5c5c)
+TABLE16(runControl<>, $0x1f1f1f1f1f1f1f1f, $0x1f1f1f1f1f1f1f1f)
+TABLE16(runNibble<>, $0x0f0f0f0f0f0f0f0f, $0x0f0f0f0f0f0f0f0f)
+TABLE16(runThird<>, $0x6060606060606060, $0x6060606060606060)
+TABLE16(runFourth<>, $0x7070707070707070, $0x7070707070707070)
+TABLE16(runHigh<>, $0x8080808080808080, $0x8080808080808080)
 
 // Error bits: TOO_SHORT 0x01, TOO_LONG 0x02, OVERLONG_3 0x04, TOO_LARGE
 // 0x08, SURROGATE 0x10, OVERLONG_2 0x20, TOO_LARGE_1000 and OVERLONG_4
@@ -37,24 +29,18 @@ GLOBL runHigh<>(SB), RODATA|NOPTR, $16
 // By the high nibble of the previous byte: 0-7 TOO_LONG; 8-B TWO_CONTS;
 // C TOO_SHORT|OVERLONG_2; D TOO_SHORT; E TOO_SHORT|OVERLONG_3|SURROGATE;
 // F TOO_SHORT|TOO_LARGE|TOO_LARGE_1000|OVERLONG_4.
-DATA runPrevHigh<>+0(SB)/8, $0x0202020202020202
-DATA runPrevHigh<>+8(SB)/8, $0x4915012180808080
-GLOBL runPrevHigh<>(SB), RODATA|NOPTR, $16
+TABLE16(runPrevHigh<>, $0x0202020202020202, $0x4915012180808080)
 
 // By the low nibble of the previous byte: 0 CARRY|OVERLONG_3|OVERLONG_2|
 // OVERLONG_4; 1 CARRY|OVERLONG_2; 2-3 CARRY; 4 CARRY|TOO_LARGE; 5-C
 // CARRY|TOO_LARGE|TOO_LARGE_1000; D that and SURROGATE; E-F as 5-C.
-DATA runPrevLow<>+0(SB)/8, $0xcbcbcb8b8383a3e7
-DATA runPrevLow<>+8(SB)/8, $0xcbcbdbcbcbcbcbcb
-GLOBL runPrevLow<>(SB), RODATA|NOPTR, $16
+TABLE16(runPrevLow<>, $0xcbcbcb8b8383a3e7, $0xcbcbdbcbcbcbcbcb)
 
 // By the high nibble of the byte: 0-7 TOO_SHORT; 8 TOO_LONG|OVERLONG_2|
 // TWO_CONTS|OVERLONG_3|TOO_LARGE_1000|OVERLONG_4; 9 TOO_LONG|OVERLONG_2|
 // TWO_CONTS|OVERLONG_3|TOO_LARGE; A-B TOO_LONG|OVERLONG_2|TWO_CONTS|
 // SURROGATE|TOO_LARGE; C-F TOO_SHORT.
-DATA runCurHigh<>+0(SB)/8, $0x0101010101010101
-DATA runCurHigh<>+8(SB)/8, $0x01010101babaaee6
-GLOBL runCurHigh<>(SB), RODATA|NOPTR, $16
+TABLE16(runCurHigh<>, $0x0101010101010101, $0x01010101babaaee6)
 
 // Sixteen 0xFF then sixteen 0x00: the 16 bytes at 16-p keep the first p
 // bytes of a block.

@@ -311,8 +311,8 @@ func (s *Scanner) Str() ([]byte, bool) {
 
 // run is utf8Run from between characters (state sAccept), sixteen bytes a
 // step with runSIMD where the CPU has it; utf8Run still reads a run with
-// invalid UTF-8, to know where and how it is invalid, and the last few
-// bytes of the input.
+// invalid UTF-8, to know where and how it is invalid, and a run that starts
+// in the input's last 15 bytes.
 func run(b []byte, j int) (int, uint64) {
 	if haveRunSIMD {
 		if n, ok := runSIMD(b[j:]); ok {

@@ -128,26 +128,20 @@ func loadavg() string {
 // selectRows returns the rows named, in their usual order; an unknown name
 // is a usage error.
 func selectRows(rows []*bench.Row, names []string) []*bench.Row {
-	var out []*bench.Row
+	want := map[string]bool{}
 	for _, name := range names {
-		found := false
-		for _, r := range rows {
-			if r.Name == strings.TrimSpace(name) {
-				found = true
-			}
-		}
-		if !found {
-			fmt.Fprintf(os.Stderr, "benchreport: no row %q\n", name)
-			os.Exit(2)
+		want[strings.TrimSpace(name)] = true
+	}
+	var out []*bench.Row
+	for _, r := range rows {
+		if want[r.Name] {
+			out = append(out, r)
+			delete(want, r.Name)
 		}
 	}
-	for _, r := range rows {
-		for _, name := range names {
-			if r.Name == strings.TrimSpace(name) {
-				out = append(out, r)
-				break
-			}
-		}
+	for name := range want {
+		fmt.Fprintf(os.Stderr, "benchreport: no row %q\n", name)
+		os.Exit(2)
 	}
 	return out
 }
