@@ -175,6 +175,128 @@ short:
 	MOVB $0, ok+32(FP)
 	RET
 
+// The two-byte escapes by their letter: the character each stands for, or
+// 0 for a byte that does not make one.
+DATA escapeChar<>+0x22(SB)/1, $0x22
+DATA escapeChar<>+0x2f(SB)/1, $0x2f
+DATA escapeChar<>+0x5c(SB)/1, $0x5c
+DATA escapeChar<>+0x62(SB)/1, $0x08
+DATA escapeChar<>+0x66(SB)/1, $0x0c
+DATA escapeChar<>+0x6e(SB)/1, $0x0a
+DATA escapeChar<>+0x72(SB)/1, $0x0d
+DATA escapeChar<>+0x74(SB)/1, $0x09
+GLOBL escapeChar<>(SB), RODATA|NOPTR, $256
+
+// func decodeSIMD(dst, src []byte) (nsrc, ndst int)
+//
+// SI, CX, DX: src, its length, the offset read to. DI: where the next byte
+// goes in dst. R12, R13: the offset in src and the place in dst where the
+// current run began, which is where decoding resumes in Go when the run is
+// not valid UTF-8. X1, R11: the block before and its high bits, as in
+// runSIMD; a run begins with an ASCII block before it (the escape's letter).
+TEXT ·decodeSIMD(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	XORQ DX, DX
+	XORQ R12, R12
+	MOVQ DI, R13
+	CMPQ CX, $16
+	JB done
+	MOVOU runQuote<>(SB), X8
+	MOVOU runBackslash<>(SB), X9
+	MOVOU runControl<>(SB), X10
+	MOVOU runNibble<>(SB), X11
+	MOVOU runPrevHigh<>(SB), X12
+	MOVOU runPrevLow<>(SB), X13
+	MOVOU runCurHigh<>(SB), X14
+	PXOR X1, X1
+	PXOR X7, X7
+	XORL R11, R11
+
+dloop:
+	MOVQ CX, BX
+	SUBQ DX, BX
+	CMPQ BX, $16
+	JB dlast
+	MOVOU (SI)(DX*1), X0
+	STOPS
+	TESTL AX, AX
+	JNZ dstop
+	PMOVMSKB X0, R9
+	MOVL R9, R10
+	ORL R11, R10
+	MOVL R9, R11
+	TESTL R10, R10
+	JZ dnext
+	CHECK
+
+dnext:
+	MOVOU X0, (DI)
+	MOVOU X0, X1
+	ADDQ $16, DX
+	ADDQ $16, DI
+	JMP dloop
+
+dlast:
+	// As in runSIMD: the last BX < 16 bytes, zero-filled; the end of src
+	// is a stop.
+	MOVOU -16(SI)(CX*1), X0
+	LEAQ runShift<>+16(SB), R8
+	SUBQ BX, R8
+	MOVOU (R8), X3
+	PSHUFB X3, X0
+	STOPS
+
+dstop:
+	// The run ends AX bytes into the block: check it, keep it.
+	BSFL AX, AX
+	LEAQ runKeep<>+16(SB), R8
+	SUBQ AX, R8
+	MOVOU (R8), X3
+	PAND X3, X0
+	CHECK
+	PXOR X3, X3
+	PCMPEQB X7, X3
+	PMOVMSKB X3, R9
+	CMPL R9, $0xffff
+	JNE dinvalid
+	MOVOU X0, (DI)
+	ADDQ AX, DX
+	ADDQ AX, DI
+
+	// A backslash with a letter of escapeChar after it is decoded here and
+	// a new run begins; anything else is left to the caller.
+	LEAQ 1(DX), R9
+	CMPQ R9, CX
+	JAE done
+	MOVBLZX (SI)(DX*1), R10
+	CMPL R10, $0x5c
+	JNE done
+	MOVBLZX (SI)(R9*1), R10
+	LEAQ escapeChar<>(SB), R8
+	MOVBLZX (R8)(R10*1), R10
+	TESTL R10, R10
+	JZ done
+	MOVB R10, (DI)
+	ADDQ $1, DI
+	ADDQ $2, DX
+	MOVQ DX, R12
+	MOVQ DI, R13
+	PXOR X1, X1
+	XORL R11, R11
+	JMP dloop
+
+dinvalid:
+	MOVQ R12, DX
+	MOVQ R13, DI
+
+done:
+	MOVQ DX, nsrc+48(FP)
+	SUBQ dst_base+0(FP), DI
+	MOVQ DI, ndst+56(FP)
+	RET
+
 // func cpuidECX1() uint32
 TEXT ·cpuidECX1(SB), NOSPLIT, $0-4
 	MOVL $1, AX

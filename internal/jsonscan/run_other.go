@@ -7,3 +7,6 @@ const haveRunSIMD = false
 
 // runSIMD is never called where haveRunSIMD is false.
 func runSIMD(b []byte) (int, bool) { return 0, false }
+
+// decodeSIMD is never called where haveRunSIMD is false.
+func decodeSIMD(dst, src []byte) (int, int) { return 0, 0 }

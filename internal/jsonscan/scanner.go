@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"strconv"
 	"unicode"
 	"unicode/utf16"
@@ -304,9 +305,33 @@ func (s *Scanner) Str() ([]byte, bool) {
 			s.I = j
 			return nil, s.failChar("in string literal")
 		}
+		if haveRunSIMD {
+			out, j = decodeRuns(out, b, j)
+		}
 		copied = j
 		j, st = run(b, j) // between characters: an escape ended the run
 	}
+}
+
+// decodeWindow bounds the input one decodeSIMD call reads, and so how far
+// ahead of the decoded string the arena grows.
+const decodeWindow = 4096
+
+// decodeRuns appends to out what decodeSIMD decodes of b from b[j], a
+// character boundary, window by window, and returns out and the offset it
+// stopped at: a character boundary where Str's loop goes on.
+func decodeRuns(out, b []byte, j int) ([]byte, int) {
+	for len(b)-j >= 16 {
+		w := min(len(b)-j, decodeWindow)
+		out = slices.Grow(out, w+16)
+		n, m := decodeSIMD(out[len(out):len(out)+w+16], b[j:j+w])
+		out = out[:len(out)+m]
+		j += n
+		if n < w {
+			break // a stop decodeSIMD leaves to Str
+		}
+	}
+	return out, j
 }
 
 // run is utf8Run from between characters (state sAccept), sixteen bytes a

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -138,6 +139,37 @@ func strUTF8Sequences(t *testing.T, before, after string, second, tails []byte) 
 						t.Fatalf("Str(%q) = %q, %v; encoding/json gives %q", lit, got, ok, want)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestStrLong decodes strings longer than decodeWindow, with the window's
+// end falling at each point of multi-byte characters, escapes and invalid
+// bytes, and in long runs without an escape, and compares with
+// encoding/json.
+func TestStrLong(t *testing.T) {
+	pieces := []string{"日本語🙂é\\n", "🙂🙂🙂\\\"", "abc\xe2\x82", "é\\u00e9\\t", strings.Repeat("日", 3000)}
+	step := 1
+	if raceOn {
+		step = 5
+	}
+	for _, piece := range pieces {
+		for shift := 0; shift < 24; shift += step {
+			body := "\\n" + strings.Repeat("a", shift)
+			for len(body) < 3*decodeWindow {
+				body += piece
+			}
+			lit := []byte(`"` + body + `"`)
+			var want string
+			if err := json.Unmarshal(lit, &want); err != nil {
+				t.Fatal(err)
+			}
+			var s Scanner
+			s.Start(lit)
+			got, ok := s.Str()
+			if !ok || string(got) != want {
+				t.Fatalf("piece %q, shift %d: Str differs from encoding/json (ok=%v, %d bytes vs %d)", piece, shift, ok, len(got), len(want))
 			}
 		}
 	}
