@@ -102,21 +102,47 @@ GLOBL runShift<>(SB), RODATA|NOPTR, $32
 	PXOR X2, X4; \
 	POR X4, X7
 
+// TABLES loads the constants STOPS and CHECK use and clears X1 (no block
+// before: as if ASCII) and X7 (no error yet).
+#define TABLES \
+	MOVOU runQuote<>(SB), X8; \
+	MOVOU runBackslash<>(SB), X9; \
+	MOVOU runControl<>(SB), X10; \
+	MOVOU runNibble<>(SB), X11; \
+	MOVOU runPrevHigh<>(SB), X12; \
+	MOVOU runPrevLow<>(SB), X13; \
+	MOVOU runCurHigh<>(SB), X14; \
+	PXOR X1, X1; \
+	PXOR X7, X7
+
+// LAST loads into X0 the BX < 16 bytes left at DX of the CX bytes at SI
+// (CX >= 16): the last 16 bytes, shifted down by 16-BX and zero-filled, so
+// that the end is a stop; and sets AX by STOPS.
+#define LAST \
+	MOVOU -16(SI)(CX*1), X0; \
+	LEAQ runShift<>+16(SB), R8; \
+	SUBQ BX, R8; \
+	MOVOU (R8), X3; \
+	PSHUFB X3, X0; \
+	STOPS
+
+// CUT sets AX to the offset of the first stop of block X0 from its mask in
+// AX, zeroes X0 from there and checks what is left of it.
+#define CUT \
+	BSFL AX, AX; \
+	LEAQ runKeep<>+16(SB), R8; \
+	SUBQ AX, R8; \
+	MOVOU (R8), X3; \
+	PAND X3, X0; \
+	CHECK
+
 // func runSIMD(b []byte) (n int, ok bool)
 TEXT ·runSIMD(SB), NOSPLIT, $0-33
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
 	CMPQ CX, $16
 	JB short
-	MOVOU runQuote<>(SB), X8
-	MOVOU runBackslash<>(SB), X9
-	MOVOU runControl<>(SB), X10
-	MOVOU runNibble<>(SB), X11
-	MOVOU runPrevHigh<>(SB), X12
-	MOVOU runPrevLow<>(SB), X13
-	MOVOU runCurHigh<>(SB), X14
-	PXOR X1, X1
-	PXOR X7, X7
+	TABLES
 	XORQ DX, DX
 	XORL R11, R11 // the high bits of the block before
 
@@ -144,22 +170,10 @@ next:
 	JMP loop
 
 last:
-	// The BX < 16 bytes left: the last 16 bytes of b, shifted down by
-	// 16-BX and zero-filled; a zero byte is a stop.
-	MOVOU -16(SI)(CX*1), X0
-	LEAQ runShift<>+16(SB), R8
-	SUBQ BX, R8
-	MOVOU (R8), X3
-	PSHUFB X3, X0
-	STOPS
+	LAST
 
 stop:
-	BSFL AX, AX
-	LEAQ runKeep<>+16(SB), R8
-	SUBQ AX, R8
-	MOVOU (R8), X3
-	PAND X3, X0
-	CHECK
+	CUT
 	ADDQ AX, DX
 	MOVQ DX, n+24(FP)
 	PXOR X3, X3
@@ -203,15 +217,7 @@ TEXT ·decodeSIMD(SB), NOSPLIT, $0-64
 	MOVQ DI, R13
 	CMPQ CX, $16
 	JB done
-	MOVOU runQuote<>(SB), X8
-	MOVOU runBackslash<>(SB), X9
-	MOVOU runControl<>(SB), X10
-	MOVOU runNibble<>(SB), X11
-	MOVOU runPrevHigh<>(SB), X12
-	MOVOU runPrevLow<>(SB), X13
-	MOVOU runCurHigh<>(SB), X14
-	PXOR X1, X1
-	PXOR X7, X7
+	TABLES
 	XORL R11, R11
 
 dloop:
@@ -239,23 +245,11 @@ dnext:
 	JMP dloop
 
 dlast:
-	// As in runSIMD: the last BX < 16 bytes, zero-filled; the end of src
-	// is a stop.
-	MOVOU -16(SI)(CX*1), X0
-	LEAQ runShift<>+16(SB), R8
-	SUBQ BX, R8
-	MOVOU (R8), X3
-	PSHUFB X3, X0
-	STOPS
+	LAST
 
 dstop:
 	// The run ends AX bytes into the block: check it, keep it.
-	BSFL AX, AX
-	LEAQ runKeep<>+16(SB), R8
-	SUBQ AX, R8
-	MOVOU (R8), X3
-	PAND X3, X0
-	CHECK
+	CUT
 	PXOR X3, X3
 	PCMPEQB X7, X3
 	PMOVMSKB X3, R9
