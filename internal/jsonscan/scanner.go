@@ -306,7 +306,11 @@ func (s *Scanner) Str() ([]byte, bool) {
 			return nil, s.failChar("in string literal")
 		}
 		if haveRunSIMD {
-			out, j = decodeRuns(out, b, j)
+			var stop bool
+			if out, j, stop = decodeRuns(out, b, j); stop {
+				copied, st = j, sAccept
+				continue
+			}
 		}
 		copied = j
 		j, st = run(b, j) // between characters: an escape ended the run
@@ -319,8 +323,10 @@ const decodeWindow = 4096
 
 // decodeRuns appends to out what decodeSIMD decodes of b from b[j], a
 // character boundary, window by window, and returns out and the offset it
-// stopped at: a character boundary where Str's loop goes on.
-func decodeRuns(out, b []byte, j int) ([]byte, int) {
+// stopped at: a character boundary where Str's loop goes on; and whether a
+// quote, a backslash or a control byte is there, which the loop reads next
+// with no run before it.
+func decodeRuns(out, b []byte, j int) ([]byte, int, bool) {
 	for len(b)-j >= 16 {
 		w := min(len(b)-j, decodeWindow)
 		out = slices.Grow(out, w+16)
@@ -328,10 +334,13 @@ func decodeRuns(out, b []byte, j int) ([]byte, int) {
 		out = out[:len(out)+m]
 		j += n
 		if n < w {
-			break // a stop decodeSIMD leaves to Str
+			// A stop decodeSIMD leaves to Str, or the start of a run
+			// with invalid UTF-8.
+			c := b[j]
+			return out, j, c == '"' || c == '\\' || c < 0x20
 		}
 	}
-	return out, j
+	return out, j, false
 }
 
 // run is utf8Run from between characters (state sAccept), sixteen bytes a
