@@ -111,6 +111,8 @@ type serveFlags struct {
 	rampStrategy                                                string
 	rampStart, rampEnd                                          int
 	allowedFailures                                             int
+	// flagSet holds the flags above, for the records of envPyTorchFormat.
+	flagSet *pflag.FlagSet
 
 	topP, minP, temperature, frequencyPenalty, presencePenalty, repetitionPenalty *float64
 	topK                                                                          *int
@@ -213,6 +215,7 @@ func expandMultiValueFlags(args []string) []string {
 }
 
 func (s *serveFlags) register(f *pflag.FlagSet, sweep bool) {
+	s.flagSet = f
 	f.StringVar(&s.label, "label", "", "label of the result (default: the backend), the prefix of its file name")
 	f.StringVar(&s.backend, "backend", "openai", "request format: openai or vllm (legacy completions), openai-chat")
 	f.Var(listFlag{&s.baseURLs}, "base-url", "server root, e.g. http://gpu-1:8000 (without /v1); default http://HOST:PORT. Several (repeated or comma-separated) are replicas the requests are spread over (--balance)")
@@ -922,16 +925,24 @@ func (s *serveFlags) save(res *loadtest.Result, now time.Time) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		line := b
 		if st, err := f.Stat(); err == nil && st.Size() > 0 {
-			b = append([]byte("\n"), b...)
+			line = append([]byte("\n"), b...)
 		}
-		_, err = f.Write(b)
+		_, err = f.Write(line)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
+		if err != nil {
+			return name, err
+		}
+	} else if err := os.WriteFile(name, b, 0o644); err != nil {
 		return name, err
 	}
-	return name, os.WriteFile(name, b, 0o644)
+	if os.Getenv(envPyTorchFormat) != "" {
+		return name, writePyTorch(name, s.flagSet, s.model, b)
+	}
+	return name, nil
 }
 
 // judge fails the command when more requests failed than allowed.

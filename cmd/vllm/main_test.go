@@ -44,7 +44,7 @@ type result struct {
 // cliEnvVars are the environment variables the command reads; runCLI sets
 // each of them for the run, to the given value or to "" (unset).
 var cliEnvVars = []string{"VLLM_BASE_URL", "VLLM_API_KEY", "VLLM_TIMEOUT", "VLLM_MODEL",
-	"NO_COLOR", "XDG_STATE_HOME", "JOB_COMPLETION_INDEX"}
+	"NO_COLOR", "XDG_STATE_HOME", "JOB_COMPLETION_INDEX", envPyTorchFormat}
 
 // runCLI runs the CLI in-process with the given stdin and environment
 // variables (those of cliEnvVars not given are empty for the run).
