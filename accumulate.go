@@ -318,6 +318,9 @@ func (a *chatAccumulator) finishAll(q *[]queuedEvent) {
 
 func (a *chatAccumulator) finalUsage() *Usage { return a.usage }
 
+// modelName is the model the chunks have named so far.
+func (a *chatAccumulator) modelName() string { return a.model }
+
 // summarize reports the response id, model and finish reasons read so far,
 // and the response accumulated so far as Body (see CallResult.Body).
 func (a *chatAccumulator) summarize(res *CallResult) {

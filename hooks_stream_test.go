@@ -281,3 +281,59 @@ func TestResponseStreamClosedConcurrently(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 }
+
+// Every event a hook sees names the model the stream's chunks name (vLLM's
+// served model name), for chat, completion and Responses streams alike.
+func TestStreamProgressNamesTheModel(t *testing.T) {
+	checkModels := func(t *testing.T, rec *streamRecorder, want string) {
+		t.Helper()
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if len(rec.progress) < 2 {
+			t.Fatalf("%d events", len(rec.progress))
+		}
+		for i, p := range rec.progress {
+			if p.Model != want {
+				t.Fatalf("event %d: model %q, want %q", i, p.Model, want)
+			}
+		}
+	}
+	t.Run("chat and completion", func(t *testing.T) {
+		parallelBubble(t, func(t *testing.T) {
+			srv := vllmtest.NewServer(vllmtest.WithInMemoryNetwork(), vllmtest.WithModel("served-x"))
+			defer srv.Close()
+			c, rec := recordingClient(t, srv)
+			s, err := c.Chat.Stream(context.Background(), &vllm.ChatRequest{Model: "served-x", Messages: []vllm.Message{vllm.User("hi")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Collect(); err != nil {
+				t.Fatal(err)
+			}
+			checkModels(t, rec, "served-x")
+
+			c2, rec2 := recordingClient(t, srv)
+			ps, err := c2.Completions.Stream(context.Background(), &vllm.CompletionRequest{Model: "served-x", Prompt: vllm.PromptText("go")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ps.Collect(); err != nil {
+				t.Fatal(err)
+			}
+			checkModels(t, rec2, "served-x")
+		})
+	})
+	t.Run("responses", func(t *testing.T) {
+		s := vllm.NewMemServer(t, reply{ContentType: "text/event-stream; charset=utf-8", Body: textStream})
+		rec := new(streamRecorder)
+		c := s.Client(t, vllm.WithHooks(rec.hooks()))
+		st, err := c.Responses.Stream(ctxT(t), &vllm.ResponseRequest{Model: "m", Input: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Collect(); err != nil {
+			t.Fatal(err)
+		}
+		checkModels(t, rec, "m")
+	})
+}

@@ -109,6 +109,11 @@ type StreamProgress struct {
 	// Gap is the time since the previous event carrying text (0 for the
 	// first): the inter-token latency.
 	Gap time.Duration
+	// Model is the model the stream's chunks name (the served model name
+	// vLLM answers with), "" until one has named it. CallResult.ResponseModel
+	// comes only at the end of the stream; this is for what is recorded per
+	// event, such as the GenAI chunk metrics' gen_ai.response.model.
+	Model string
 }
 
 // CallResult is the outcome of a whole call, reported once when it ends: for

@@ -468,8 +468,9 @@ func summarize(body []byte, res *CallResult) {
 type streamProbe interface {
 	// event is called for each event handed to the caller; token reports
 	// whether it carried generated text (content, reasoning or tool-call
-	// arguments), for time-to-first-token and inter-token latency.
-	event(token bool)
+	// arguments), for time-to-first-token and inter-token latency; model is
+	// the model the stream's chunks have named so far.
+	event(token bool, model string)
 	// end is called exactly once when the stream ends, with what the stream
 	// read: the final usage when the server sent it, the response id, model
 	// and finish reasons, and the error (nil after "data: [DONE]").
@@ -487,11 +488,11 @@ func (p *productionConfig) startStream(ctx context.Context, r *apiRequest) strea
 }
 
 // event implements streamProbe.
-func (cl *call) event(token bool) {
+func (cl *call) event(token bool, model string) {
 	now := time.Now()
 	cl.mu.Lock()
 	cl.events++
-	ev := StreamProgress{Token: token, Events: cl.events, Elapsed: now.Sub(cl.info.Start)}
+	ev := StreamProgress{Token: token, Events: cl.events, Elapsed: now.Sub(cl.info.Start), Model: model}
 	if token {
 		cl.tokens++
 		if cl.tokens == 1 {

@@ -179,12 +179,12 @@ func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
 		if readErr == nil {
 			t.Fatal("the cut stream read without error")
 		}
-		probe.event(false)
+		probe.event(false, "")
 		time.Sleep(2 * time.Millisecond)
-		probe.event(true)
+		probe.event(true, "m")
 		firstToken := time.Since(start)
 		time.Sleep(3 * time.Millisecond)
-		probe.event(true)
+		probe.event(true, "m")
 		resp.Body.Close() // the body closes before the stream reports its end
 		if len(ends) != 0 {
 			t.Fatal("call ended at body close although a probe reports the stream")
@@ -200,7 +200,7 @@ func TestStreamRetriedOnlyBeforeHeaders(t *testing.T) {
 			t.Fatalf("result %+v", res)
 		}
 		if len(progress) != 3 || progress[0].Token || progress[1].Gap != 0 || progress[2].Gap != 3*time.Millisecond ||
-			progress[2].Tokens != 2 || progress[2].Events != 3 {
+			progress[2].Tokens != 2 || progress[2].Events != 3 || progress[0].Model != "" || progress[2].Model != "m" {
 			t.Fatalf("progress %+v", progress)
 		}
 		if out := c.Endpoints()[0].Outstanding; out != 0 {

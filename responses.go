@@ -228,6 +228,14 @@ func (u *ResponseUsage) chatUsage() *Usage {
 	return out
 }
 
+// modelName is the model of the response streamed so far.
+func (s *ResponseStream) modelName() string {
+	if s.last == nil {
+		return ""
+	}
+	return s.last.Model
+}
+
 // summarize reports the id and model of the response streamed so far, and
 // as Body the last response object the stream carried (the whole response
 // once response.completed arrived; see CallResult.Body).
@@ -465,6 +473,6 @@ func (s *ResponsesService) Stream(ctx context.Context, req *ResponseRequest, opt
 	if err := rs.es.open(ctx, s.c, r); err != nil {
 		return nil, err
 	}
-	rs.es.core.summarize = rs.summarize
+	rs.es.core.summarize, rs.es.core.model = rs.summarize, rs.modelName
 	return rs, nil
 }

@@ -166,7 +166,7 @@ func (s *ChatService) Stream(ctx context.Context, req *ChatRequest, opts ...Opti
 		return nil, err
 	}
 	st.acc.splitThink, st.acc.startInThink = rs.splitThink, rs.startInThink
-	st.r.core.summarize = st.acc.summarize
+	st.r.core.summarize, st.r.core.model = st.acc.summarize, st.acc.modelName
 	return st, nil
 }
 

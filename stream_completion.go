@@ -54,7 +54,7 @@ func (s *CompletionsService) Stream(ctx context.Context, req *CompletionRequest,
 	if _, err := s.c.openStream(ctx, ar, &st.r.core); err != nil {
 		return nil, err
 	}
-	st.r.core.summarize = st.acc.summarize
+	st.r.core.summarize, st.r.core.model = st.acc.summarize, st.acc.modelName
 	return st, nil
 }
 
@@ -124,6 +124,9 @@ type accCompletionChoice struct {
 }
 
 func (a *completionAccumulator) finalUsage() *Usage { return a.usage }
+
+// modelName is the model the chunks have named so far.
+func (a *completionAccumulator) modelName() string { return a.model }
 
 // summarize reports the response id, model and finish reasons read so far.
 func (a *completionAccumulator) summarize(res *CallResult) {

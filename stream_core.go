@@ -45,6 +45,9 @@ type streamCore struct {
 	// summarize, when set, adds what the stream read of the response (id,
 	// model, finish reasons) to the result reported to the probe.
 	summarize func(*CallResult)
+	// model, when set, returns the model the stream's chunks have named
+	// so far, for the probe's events.
+	model func() string
 
 	idleFired atomic.Bool
 	closed    atomic.Bool
@@ -405,7 +408,11 @@ func (s *streamCore) leave() {
 func (s *streamCore) event(token bool) {
 	s.delivered++
 	if s.probe != nil {
-		s.probe.event(token)
+		model := ""
+		if s.model != nil {
+			model = s.model()
+		}
+		s.probe.event(token, model)
 	}
 }
 

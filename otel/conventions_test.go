@@ -127,7 +127,8 @@ func collect[S interface{ Collect() (R, error) }, R any](t *testing.T, s S, err 
 }
 
 // Item 1: a streamed chat (tool calls included) records the response model,
-// id and finish reasons on its span and metrics, as a non-streamed one does.
+// id and finish reasons on its span and metrics, as a non-streamed one does;
+// the chunk metrics, recorded while the stream runs, name the model too.
 func TestStreamRecordsResponse(t *testing.T) {
 	h := newHarness(t)
 	srv, c := h.serve(t)
@@ -147,7 +148,8 @@ func TestStreamRecordsResponse(t *testing.T) {
 		}
 	}
 	ms := h.metrics(t)
-	for _, name := range []string{vllmotel.MetricOperationDuration, vllmotel.MetricTokenUsage} {
+	for _, name := range []string{vllmotel.MetricOperationDuration, vllmotel.MetricTokenUsage,
+		vllmotel.MetricTimeToFirstChunk, vllmotel.MetricTimePerChunk} {
 		pts := points(t, ms[name])
 		if len(pts) == 0 {
 			t.Fatalf("%s: no points", name)

@@ -355,7 +355,8 @@ func (i *Instrumentation) streamEvent(ctx context.Context, call *vllm.CallInfo, 
 		return
 	}
 	if st.chunkAttrs == nil {
-		st.chunkAttrs = metric.WithAttributeSet(attribute.NewSet(i.baseAttrs(st.op, call, st.endpoint, "")...))
+		// Made at the first output chunk, which names the model.
+		st.chunkAttrs = metric.WithAttributeSet(attribute.NewSet(i.baseAttrs(st.op, call, st.endpoint, ev.Model)...))
 	}
 	if ev.Tokens == 1 {
 		i.firstChunk.Record(ctx, ev.Elapsed.Seconds(), st.chunkAttrs)
