@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,9 +44,9 @@ func pytorchName(name string) string {
 // result has, each with the command's flags (benchmark.extra_info.args, by
 // argparse's names: dashes become underscores, unset values null), the
 // --model given (model.name, null when none), the metric's value and the
-// result's other keys but pytorchLeftOut. The --api-key flag is left out
-// and --header values are replaced by "<redacted>", so that no credential
-// reaches the file.
+// result's other keys but pytorchLeftOut. The --api-key flag is left out,
+// --header values are replaced by "<redacted>" and a password in a
+// --base-url is hidden, so that no credential reaches the file.
 func writePyTorch(name string, flags *pflag.FlagSet, model string, result []byte) error {
 	members, err := objectMembers(result)
 	if err != nil {
@@ -153,12 +154,16 @@ func flagValue(f *pflag.Flag) []byte {
 		if l.p == nil || len(*l.p) == 0 {
 			return []byte("null")
 		}
-		vs := *l.p
-		if f.Name == "header" {
-			vs = make([]string, len(*l.p))
-			for i, kv := range *l.p {
-				k, _, _ := strings.Cut(kv, "=")
+		vs := slices.Clone(*l.p)
+		for i, v := range vs {
+			switch f.Name {
+			case "header":
+				k, _, _ := strings.Cut(v, "=")
 				vs[i] = k + "=<redacted>"
+			case "base-url":
+				if u, err := url.Parse(v); err == nil && u.User != nil {
+					vs[i] = u.Redacted()
+				}
 			}
 		}
 		out, _ := json.Marshal(vs)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // pytorchRecord is one record of the PyTorch OSS benchmark format as vLLM
@@ -115,5 +117,24 @@ func TestPyTorchName(t *testing.T) {
 		if got := pytorchName(in); got != want {
 			t.Errorf("pytorchName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A --base-url's password stays out of the records' args; the rest of the
+// URL is kept.
+func TestPyTorchArgsHideBaseURLPassword(t *testing.T) {
+	var s serveFlags
+	f := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	s.register(f, false)
+	if err := f.Parse([]string{"--base-url", "http://u:pw-secret-3@gpu-1:8000", "--base-url", "http://gpu-2:8000"}); err != nil {
+		t.Fatal(err)
+	}
+	var args map[string]any
+	if err := json.Unmarshal(flagArgs(f), &args); err != nil {
+		t.Fatal(err)
+	}
+	want := []any{"http://u:xxxxx@gpu-1:8000", "http://gpu-2:8000"}
+	if !reflect.DeepEqual(args["base_url"], want) {
+		t.Fatalf("base_url %v, want %v", args["base_url"], want)
 	}
 }
