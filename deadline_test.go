@@ -3,7 +3,10 @@ package vllm
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -120,5 +123,53 @@ func TestOwnDeadlines(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// With the timeout disabled, a non-streaming call reaches the transport with
+// the caller's own context: nothing of the client's can cut it, so it is not
+// wrapped in a cancel context of its own (a context, a closure and the
+// transport's registration on it per call, for nothing). The caller's
+// cancellation still ends the call.
+func TestNoTimeoutSendsCallersContext(t *testing.T) {
+	body := fixture(t, "vllm-0.25.1-completion.json")
+	var got context.Context
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = r.Context()
+		if err := r.Context().Err(); err != nil {
+			return nil, err
+		}
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			ContentLength: int64(len(body)), Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	})}
+	c, err := New("http://vllm.invalid/v1", WithTimeout(0), WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &CompletionRequest{Model: "m", Prompt: PromptText("x")}
+	background := context.Background()
+	valued := context.WithValue(background, struct{}{}, 1)
+	cancelable, cancel := context.WithCancel(background)
+	defer cancel()
+	for _, ctx := range []context.Context{background, valued, cancelable} {
+		got = nil
+		if _, err := c.Completions.Create(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		if got != ctx {
+			t.Fatalf("the transport got %v, want the caller's context %v", got, ctx)
+		}
+	}
+	cancel()
+	if _, err := c.Completions.Create(cancelable, req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled call: %v", err)
+	}
+	// A stream is still sent with a context the client can cancel (Close).
+	got = nil
+	if s, err := c.Completions.Stream(background, req); err == nil {
+		s.Close()
+	}
+	if got == background {
+		t.Fatal("a stream was sent with the caller's context")
 	}
 }

@@ -195,11 +195,17 @@ func (c *Client) attempt(ctx context.Context, r *apiRequest) (*http.Response, er
 	}
 
 	var release func()
-	if timeout > 0 && !r.stream && !r.passthrough {
+	switch {
+	case !r.stream && !r.passthrough && timeout > 0:
 		// The timeout covers the whole exchange: a deadline on the context
 		// (deadline.go).
 		ctx, release = c.withDeadline(ctx, timeout, timeoutErr, r.rc.timeout != nil)
-	} else {
+	case !r.stream && !r.passthrough:
+		// No timeout and a body read within the attempt: nothing of the
+		// client's can end the call, so it goes with the caller's context
+		// as it is.
+		release = noRelease
+	default:
 		// A stream's timeout covers only the wait for the headers, so it is
 		// a timer stopped once they arrive.
 		var cancel context.CancelCauseFunc
