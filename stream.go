@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"iter"
 	"strconv"
+	"strings"
 )
 
 // EventType says what a stream event carries.
@@ -62,7 +63,9 @@ type ChatEvent struct {
 	// for events of the whole stream (EventUsage, EventDone).
 	Choice int
 	// Text is the content or reasoning fragment (EventContent,
-	// EventReasoning).
+	// EventReasoning). It is the caller's to keep; the short texts of one
+	// stream share 4 KiB blocks of memory, so keeping one keeps its block
+	// alive (never more than the stream's own texts).
 	Text string
 	// ToolCall is set for EventToolCallDelta and EventToolCallDone: for a
 	// completed call, the call as a response holds it, ready for
@@ -97,14 +100,6 @@ type queuedEvent struct {
 	hasStr bool
 }
 
-// textString returns the event's text as a string.
-func (q *queuedEvent) textString() string {
-	if q.hasStr {
-		return q.str
-	}
-	return string(q.text)
-}
-
 // ChatStream is a streaming chat completion. Read it with Events, or with
 // Next, Event and Err; Close it when done (Events closes it for you).
 // Response returns what has been accumulated.
@@ -133,6 +128,40 @@ type eventReader struct {
 	what  string // "chat stream chunk", for errors
 	queue []queuedEvent
 	pos   int // queue[pos-1] is the current event
+	// texts is the block the events' short texts are cut from (eventText).
+	texts strings.Builder
+}
+
+// Sizes of the blocks eventText cuts texts from, and of the longest text it
+// cuts from one (a longer one gets a string of its own).
+const (
+	textBlockSize = 4096
+	maxBlockText  = 256
+)
+
+// eventText returns q's text as a string for the caller. A stream's texts
+// are mostly a token or a few long: each a string allocated on its own
+// would be one allocation per event. So short texts are appended to a block
+// of textBlockSize bytes and handed out as substrings of it, which
+// strings.Builder allows without a copy: it never changes the bytes it has
+// written, and a full block is left as it is for a new one. A text kept by
+// the caller keeps its block alive, at most textBlockSize bytes of the
+// stream's own texts.
+func (r *eventReader) eventText(q *queuedEvent) string {
+	if q.hasStr {
+		return q.str
+	}
+	n := len(q.text)
+	if n == 0 || n > maxBlockText {
+		return string(q.text)
+	}
+	if r.texts.Cap()-r.texts.Len() < n {
+		r.texts = strings.Builder{}
+		r.texts.Grow(textBlockSize)
+	}
+	at := r.texts.Len()
+	r.texts.Write(q.text)
+	return r.texts.String()[at:]
 }
 
 // defaultStreamOptions is sent when a stream request sets no StreamOptions.
@@ -265,9 +294,9 @@ func (s *ChatStream) Event() ChatEvent {
 	s.cur = q.ev
 	switch q.ev.Type {
 	case EventContent, EventReasoning:
-		s.cur.Text = q.textString()
+		s.cur.Text = s.r.eventText(q)
 	case EventToolCallDelta:
-		s.cur.ToolCall.Arguments = q.textString()
+		s.cur.ToolCall.Arguments = s.r.eventText(q)
 	}
 	s.have = true
 	return s.cur

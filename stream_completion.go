@@ -76,7 +76,7 @@ func (s *CompletionStream) Event() CompletionEvent {
 	e := &q.ev
 	s.cur = CompletionEvent{Type: e.Type, Choice: e.Choice, Usage: e.Usage, FinishReason: e.FinishReason, StopReason: e.StopReason, Raw: e.Raw}
 	if e.Type == EventContent {
-		s.cur.Text = q.textString()
+		s.cur.Text = s.r.eventText(q)
 	}
 	s.have = true
 	return s.cur
