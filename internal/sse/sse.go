@@ -78,10 +78,14 @@ type Decoder struct {
 	// buf[r:w] holds bytes read but not consumed; scan is where the search
 	// for the end of the current line resumes (r <= scan <= w).
 	r, w, scan int
-	max        int
-	err        error // sticky read error
-	skipLF     bool  // the last line ended with CR: a following LF belongs to it
-	started    bool  // the byte order mark check is done
+	// buf[lo:noCR] holds no CR, for an lo at or before every line still to
+	// be read: quick searches each stretch of the buffer for a CR once,
+	// not once per event.
+	noCR    int
+	max     int
+	err     error // sticky read error
+	skipLF  bool  // the last line ended with CR: a following LF belongs to it
+	started bool  // the byte order mark check is done
 
 	// The event being assembled. Data of a single data line is borrowed
 	// from buf (dOff, dLen); a second data line moves it into data.
@@ -205,8 +209,19 @@ func (d *Decoder) quick() (Event, bool) {
 	start := d.r + len(prefix)
 	b := d.buf[start:d.w]
 	i := bytes.IndexByte(b, '\n')
-	if i < 0 || i+1 >= len(b) || b[i+1] != '\n' || i > d.max || bytes.IndexByte(b[:i], '\r') >= 0 {
+	if i < 0 || i+1 >= len(b) || b[i+1] != '\n' || i > d.max {
 		return Event{}, false
+	}
+	if end := start + i; end > d.noCR {
+		from := max(start, d.noCR)
+		if k := bytes.IndexByte(d.buf[from:d.w], '\r'); k >= 0 {
+			d.noCR = from + k
+		} else {
+			d.noCR = d.w
+		}
+		if end > d.noCR {
+			return Event{}, false
+		}
 	}
 	d.r = start + i + 2
 	d.scan = d.r
@@ -396,7 +411,7 @@ func (d *Decoder) fill() error {
 		return nil
 	}
 	if d.r == d.w && !(d.borrowed && d.nData > 0) {
-		d.r, d.w, d.scan = 0, 0, 0
+		d.r, d.w, d.scan, d.noCR = 0, 0, 0, 0
 	}
 	if d.w == len(d.buf) {
 		if err := d.makeRoom(); err != nil {
@@ -441,6 +456,7 @@ func (d *Decoder) makeRoom() error {
 		d.r -= keep
 		d.w -= keep
 		d.scan -= keep
+		d.noCR = max(d.noCR-keep, 0)
 		if d.borrowed {
 			d.dOff -= keep
 		}

@@ -422,3 +422,28 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("pool holds a %d-byte buffer", cap(*b))
 	}
 }
+
+// A CR in a later event is found after the buffer has moved its bytes to
+// the front or grown: quick remembers how far the buffer is known to hold
+// no CR, and that knowledge must move with the bytes.
+func TestCRAfterBufferMoves(t *testing.T) {
+	var in []byte
+	for i := range 60 {
+		in = append(in, "data: "+strings.Repeat("x", i%3)+"\n\n"...)
+		if i%4 == 3 {
+			in = append(in, "data: a\rb\n\n"...)
+		}
+	}
+	want := reference(in)
+	for size := 8; size <= 64; size++ {
+		for step := 1; step <= 64; step++ {
+			got, err := decodeAll(t, &splitReader{data: in, step: step}, 0, size)
+			if err != nil {
+				t.Fatalf("buffer %d, reads of %d: %v", size, step, err)
+			}
+			if !same(got, want) {
+				t.Fatalf("buffer %d, reads of %d:\n got %v\nwant %v", size, step, got, want)
+			}
+		}
+	}
+}
