@@ -166,6 +166,41 @@ func (s *Scanner) Array() bool {
 // the members seen. It returns the member's name (ready to compare; escapes
 // resolved) with the scanner on its value, or false at the closing '}'.
 func (s *Scanner) Key(n *int) ([]byte, bool) {
+	// Compact JSON, as vLLM writes it: the key's quote right after the '{'
+	// or the ',', a plain name, its quote and the colon. Anything else goes
+	// the general way, from where the member starts.
+	b, i := s.B, s.I
+	if *n > 0 {
+		if i+1 >= len(b) || b[i] != ',' || b[i+1] != '"' {
+			return s.key(n)
+		}
+		i += 2
+	} else {
+		if i >= len(b) || b[i] != '"' {
+			return s.key(n)
+		}
+		i++
+	}
+	// The name's end, eight bytes at a time (plainPrefix, inline: names
+	// are short, and the call would cost as much as the search).
+	for j := i; j+8 <= len(b); j += 8 {
+		m := nonPlain8(binary.LittleEndian.Uint64(b[j:]))
+		if m == 0 {
+			continue
+		}
+		j += bits.TrailingZeros64(m) >> 3
+		if j+1 < len(b) && b[j] == '"' && b[j+1] == ':' {
+			s.I = j + 2
+			*n++
+			return b[i:j], true
+		}
+		break
+	}
+	return s.key(n)
+}
+
+// key is Key for any JSON: whitespace, escaped names, and the errors.
+func (s *Scanner) key(n *int) ([]byte, bool) {
 	s.WS()
 	if s.I >= len(s.B) {
 		return nil, s.Fail("")
@@ -597,6 +632,40 @@ func u4(b []byte) rune {
 
 // Int reads an integer number.
 func (s *Scanner) Int() (int64, bool) {
+	// Up to 18 digits (no overflow) and nothing a number could go on with
+	// after them: read here. Anything else goes the general way.
+	b, i := s.B, s.I
+	if i < len(b) {
+		if c := b[i] - '0'; c <= 9 {
+			v, j := int64(c), i+1
+			if c != 0 {
+				for j < len(b) && j-i < 18 && b[j]-'0' <= 9 {
+					v = v*10 + int64(b[j]-'0')
+					j++
+				}
+			}
+			if j >= len(b) || !numberGoesOn[b[j]] {
+				s.I = j
+				return v, true
+			}
+		}
+	}
+	return s.intAny()
+}
+
+// numberGoesOn marks the bytes with which a number's digits could go on:
+// more digits, a fraction or an exponent.
+var numberGoesOn = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['.'], t['e'], t['E'] = true, true, true
+	return t
+}()
+
+// intAny is Int for any JSON number: whitespace, signs, long ones, and the
+// errors.
+func (s *Scanner) intAny() (int64, bool) {
 	s.WS()
 	begin := s.I
 	if !s.number() {
