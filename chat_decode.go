@@ -178,8 +178,9 @@ func (s *jscan) rawField(dst *[]byte) bool {
 	return true
 }
 
-// unknown skips the value of a key no field has.
-func (s *jscan) unknown(k []byte) bool { return plainKey(k) && s.Skip() }
+// unknown skips the value of a key no field has: mostly a null (vLLM
+// writes every field of its models), taken without the general skip.
+func (s *jscan) unknown(k []byte) bool { return plainKey(k) && (s.Null() || s.Skip()) }
 
 func (s *jscan) fastChatResponse(blk *chatResponseBlock) bool {
 	w := &blk.resp
