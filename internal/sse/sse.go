@@ -151,7 +151,7 @@ func (d *Decoder) Release() {
 		b := d.buf[:cap(d.buf)]
 		bufPool.Put(&b)
 	}
-	d.buf, d.r, d.w, d.scan = nil, 0, 0, 0
+	d.buf, d.r, d.w, d.scan, d.noCR = nil, 0, 0, 0, 0
 	d.nData, d.borrowed = 0, false
 	d.err = errReleased
 }
@@ -478,7 +478,7 @@ func (d *Decoder) makeRoom() error {
 // that an HTTP connection can be reused. It returns nil at the end of the
 // stream and io.ErrShortBuffer when more than limit bytes remained.
 func (d *Decoder) Drain(limit int64) error {
-	d.r, d.w, d.scan = 0, 0, 0
+	d.r, d.w, d.scan, d.noCR = 0, 0, 0, 0
 	d.nData, d.borrowed = 0, false
 	for limit > 0 && d.err == nil {
 		p := d.buf

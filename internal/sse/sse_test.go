@@ -447,3 +447,26 @@ func TestCRAfterBufferMoves(t *testing.T) {
 		}
 	}
 }
+
+// A Drain cut short by its limit leaves a decoder that reads on from an
+// empty buffer: what it knew about the CRs of the bytes it drained must go
+// with them.
+func TestCRAfterShortDrain(t *testing.T) {
+	d := NewDecoder(&chunkReader{chunks: []string{
+		"data: x\n\ndata: " + strings.Repeat("a", 40) + "\n\n", "Z", "data: q\n\ndata: a\rb\n\n",
+	}}, 0)
+	for range 2 { // the second on the fast path, which checks for CRs
+		if _, err := d.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Drain(1); err != io.ErrShortBuffer {
+		t.Fatalf("drain: %v", err)
+	}
+	for _, want := range []string{"q", "a"} {
+		ev, err := d.Next()
+		if err != nil || string(ev.Data) != want {
+			t.Fatalf("event %q, %v; want %q", ev.Data, err, want)
+		}
+	}
+}
