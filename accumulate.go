@@ -116,6 +116,15 @@ func decodeStopReason(raw []byte) (*StopReason, error) {
 	return sr, nil
 }
 
+// queueText queues an event of text (content or reasoning) built in its
+// slot of the queue: an appended literal would be built aside and copied,
+// and this is the event of nearly every chunk.
+func queueText(q *[]queuedEvent, typ EventType, choice int, text, raw []byte) {
+	*q = append(*q, queuedEvent{})
+	e := &(*q)[len(*q)-1]
+	e.ev.Type, e.ev.Choice, e.ev.Raw, e.text = typ, choice, raw, text
+}
+
 func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEvent) error {
 	ac := a.choice(ch.index)
 	if ch.hasRole && len(ch.role) > 0 {
@@ -123,14 +132,14 @@ func (a *chatAccumulator) applyChoice(ch *chunkChoice, raw []byte, q *[]queuedEv
 	}
 	if ch.hasReasoning && len(ch.reasoning) > 0 {
 		ac.reasoning = append(ac.reasoning, ch.reasoning...)
-		*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventReasoning, Choice: ch.index, Raw: raw}, text: ch.reasoning})
+		queueText(q, EventReasoning, ch.index, ch.reasoning, raw)
 	}
 	if ch.hasContent && len(ch.content) > 0 {
 		if a.splitThink {
 			a.splitter(ac).splitChunk(ac, ch.index, string(ch.content), raw, q)
 		} else {
 			ac.content = append(ac.content, ch.content...)
-			*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventContent, Choice: ch.index, Raw: raw}, text: ch.content})
+			queueText(q, EventContent, ch.index, ch.content, raw)
 		}
 	}
 	if ch.hasRefusal {

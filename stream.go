@@ -98,6 +98,8 @@ type queuedEvent struct {
 	// str, when set, is the text as a string already (think splitting).
 	str    string
 	hasStr bool
+	// built reports that ev holds its text as a string (Event was called).
+	built bool
 }
 
 // ChatStream is a streaming chat completion. Read it with Events, or with
@@ -107,10 +109,8 @@ type queuedEvent struct {
 // A ChatStream is not safe for concurrent use, except that Close may be
 // called from another goroutine to abort a read in progress.
 type ChatStream struct {
-	r    eventReader
-	acc  chatAccumulator
-	cur  ChatEvent
-	have bool // cur is built for the current event
+	r   eventReader
+	acc chatAccumulator
 }
 
 // accumulator folds chunks into a response and turns them into events.
@@ -202,10 +202,7 @@ func (s *ChatService) Stream(ctx context.Context, req *ChatRequest, opts ...Opti
 // Next advances to the next event and reports whether there is one. It
 // returns false at the end of the stream (after EventDone) or when it
 // failed; Err tells which.
-func (s *ChatStream) Next() bool {
-	s.have = false
-	return s.r.next()
-}
+func (s *ChatStream) Next() bool { return s.r.next() }
 
 func (r *eventReader) next() bool {
 	if !r.core.enter() {
@@ -285,21 +282,19 @@ func (t EventType) token() bool {
 // the stream's buffer, valid after the next Next.
 func (s *ChatStream) Event() ChatEvent {
 	q := s.r.current()
-	switch {
-	case q == nil:
+	if q == nil {
 		return ChatEvent{}
-	case s.have:
-		return s.cur
 	}
-	s.cur = q.ev
-	switch q.ev.Type {
-	case EventContent, EventReasoning:
-		s.cur.Text = s.r.eventText(q)
-	case EventToolCallDelta:
-		s.cur.ToolCall.Arguments = s.r.eventText(q)
+	if !q.built { // the queued event is built in place, once
+		switch q.ev.Type {
+		case EventContent, EventReasoning:
+			q.ev.Text = s.r.eventText(q)
+		case EventToolCallDelta:
+			q.ev.ToolCall.Arguments = s.r.eventText(q)
+		}
+		q.built = true
 	}
-	s.have = true
-	return s.cur
+	return q.ev
 }
 
 // Err returns the error that ended the stream, or nil when it ended with

@@ -131,6 +131,23 @@ func TestEventTextsKeptAcrossBlocks(t *testing.T) {
 	}
 	checkKeptTexts(t, "chat", got, pieces)
 
+	// Event called again for the same event gives the same event.
+	got = got[:0:0]
+	st = memStream(c, strings.NewReader(chat.String()))
+	for st.Next() {
+		ev := st.Event()
+		if again := st.Event(); again.Type != ev.Type || again.Text != ev.Text {
+			t.Fatalf("Event again: %+v, first %+v", again, ev)
+		}
+		if ev.Type == EventContent {
+			got = append(got, ev.Text)
+		}
+	}
+	if st.Err() != nil {
+		t.Fatal(st.Err())
+	}
+	checkKeptTexts(t, "chat, Event twice", got, pieces)
+
 	cs := &CompletionStream{}
 	cs.r.acc, cs.r.what = &cs.acc, "completion stream chunk"
 	core := &cs.r.core

@@ -159,7 +159,7 @@ func (a *completionAccumulator) apply(c *chunk, raw []byte, q *[]queuedEvent) er
 		ac.seen = true
 		if ch.hasText && len(ch.text) > 0 {
 			ac.text = append(ac.text, ch.text...)
-			*q = append(*q, queuedEvent{ev: ChatEvent{Type: EventContent, Choice: ch.index, Raw: raw}, text: ch.text})
+			queueText(q, EventContent, ch.index, ch.text, raw)
 		}
 		if ch.logprobs != nil {
 			var lp CompletionLogprobs
