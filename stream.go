@@ -98,7 +98,7 @@ type queuedEvent struct {
 	// str, when set, is the text as a string already (think splitting).
 	str    string
 	hasStr bool
-	// built reports that ev holds its text as a string (Event was called).
+	// built reports that ev holds its text as a string (currentBuilt).
 	built bool
 }
 
@@ -271,6 +271,25 @@ func (r *eventReader) current() *queuedEvent {
 	return &r.queue[r.pos-1]
 }
 
+// currentBuilt returns the current queued event with its text given to the
+// caller as a string (in Text, or in the arguments of a tool-call delta),
+// or nil before the first Next. The text is made the first time, in place:
+// asking again for the same event makes nothing new.
+func (r *eventReader) currentBuilt() *queuedEvent {
+	q := r.current()
+	if q == nil || q.built {
+		return q
+	}
+	switch q.ev.Type {
+	case EventContent, EventReasoning:
+		q.ev.Text = r.eventText(q)
+	case EventToolCallDelta:
+		q.ev.ToolCall.Arguments = r.eventText(q)
+	}
+	q.built = true
+	return q
+}
+
 // token reports whether an event of type t carries generated text.
 func (t EventType) token() bool {
 	return t == EventContent || t == EventReasoning || t == EventToolCallDelta
@@ -281,18 +300,9 @@ func (t EventType) token() bool {
 // Text (or tool-call argument fragment) is a string made for the caller from
 // the stream's buffer, valid after the next Next.
 func (s *ChatStream) Event() ChatEvent {
-	q := s.r.current()
+	q := s.r.currentBuilt()
 	if q == nil {
 		return ChatEvent{}
-	}
-	if !q.built { // the queued event is built in place, once
-		switch q.ev.Type {
-		case EventContent, EventReasoning:
-			q.ev.Text = s.r.eventText(q)
-		case EventToolCallDelta:
-			q.ev.ToolCall.Arguments = s.r.eventText(q)
-		}
-		q.built = true
 	}
 	return q.ev
 }

@@ -36,11 +36,24 @@ func renderContentStream(n int) (string, string) {
 func memStream(c *Client, body io.Reader) *ChatStream {
 	st := &ChatStream{}
 	st.r.acc, st.r.what = &st.acc, "chat stream chunk"
-	s := &st.r.core
-	s.ctx, s.cancel = context.WithCancelCause(context.Background())
-	s.c, s.ar, s.body = c, &apiRequest{method: http.MethodPost, path: "/chat/completions"}, io.NopCloser(body)
-	s.dec.Reset(s, 0)
+	startMemStream(&st.r.core, c, "/chat/completions", body)
 	return st
+}
+
+// memCompletionStream is memStream for a completion stream.
+func memCompletionStream(c *Client, body io.Reader) *CompletionStream {
+	st := &CompletionStream{}
+	st.r.acc, st.r.what = &st.acc, "completion stream chunk"
+	startMemStream(&st.r.core, c, "/completions", body)
+	return st
+}
+
+// startMemStream makes s read body from memory, as the stream of a POST to
+// path.
+func startMemStream(s *streamCore, c *Client, path string, body io.Reader) {
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	s.c, s.ar, s.body = c, &apiRequest{method: http.MethodPost, path: path}, io.NopCloser(body)
+	s.dec.Reset(s, 0)
 }
 
 // readMemStream reads body, from r reset to it, as a chat stream to the end:
@@ -148,14 +161,8 @@ func TestEventTextsKeptAcrossBlocks(t *testing.T) {
 	}
 	checkKeptTexts(t, "chat, Event twice", got, pieces)
 
-	cs := &CompletionStream{}
-	cs.r.acc, cs.r.what = &cs.acc, "completion stream chunk"
-	core := &cs.r.core
-	core.ctx, core.cancel = context.WithCancelCause(context.Background())
-	core.c, core.ar, core.body = c, &apiRequest{method: http.MethodPost, path: "/completions"}, io.NopCloser(strings.NewReader(completion.String()))
-	core.dec.Reset(core, 0)
 	got = got[:0:0]
-	for ev, err := range cs.Events() {
+	for ev, err := range memCompletionStream(c, strings.NewReader(completion.String())).Events() {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,10 +28,8 @@ type CompletionEvent struct {
 // CompletionStream is a streaming legacy completion. It reads like a
 // ChatStream: Events, or Next, Event and Err; Close; Response.
 type CompletionStream struct {
-	r    eventReader
-	acc  completionAccumulator
-	cur  CompletionEvent
-	have bool
+	r   eventReader
+	acc completionAccumulator
 }
 
 // Stream sends a streaming completion request ("stream": true). Unless
@@ -59,27 +57,16 @@ func (s *CompletionsService) Stream(ctx context.Context, req *CompletionRequest,
 }
 
 // Next advances to the next event; see ChatStream.Next.
-func (s *CompletionStream) Next() bool {
-	s.have = false
-	return s.r.next()
-}
+func (s *CompletionStream) Next() bool { return s.r.next() }
 
 // Event returns the current event, or a zero event when there is none.
 func (s *CompletionStream) Event() CompletionEvent {
-	q := s.r.current()
-	switch {
-	case q == nil:
+	q := s.r.currentBuilt()
+	if q == nil {
 		return CompletionEvent{}
-	case s.have:
-		return s.cur
 	}
 	e := &q.ev
-	s.cur = CompletionEvent{Type: e.Type, Choice: e.Choice, Usage: e.Usage, FinishReason: e.FinishReason, StopReason: e.StopReason, Raw: e.Raw}
-	if e.Type == EventContent {
-		s.cur.Text = s.r.eventText(q)
-	}
-	s.have = true
-	return s.cur
+	return CompletionEvent{Type: e.Type, Choice: e.Choice, Text: e.Text, Usage: e.Usage, FinishReason: e.FinishReason, StopReason: e.StopReason, Raw: e.Raw}
 }
 
 // Err returns the error that ended the stream; see ChatStream.Err.
